@@ -1,0 +1,53 @@
+import type { ExecutorKind, Stage } from './domain.js';
+
+/** One call to an agent CLI. Prompts travel on stdin or argv, never through a shell. */
+export interface ExecRequest {
+  stage: Stage;
+  prompt: string;
+  /** The task's agent session/thread to resume (execute stage only); null starts a new one. */
+  sessionId: string | null;
+  taskId: string | null;
+  jobId: string | null;
+  /** Working directory the agent runs in (the task's workspace). */
+  cwd: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface ExecUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  costUsd?: number;
+}
+
+export interface ExecResult {
+  /** The agent's final reply text. */
+  text: string;
+  /** Session/thread id to store on the task for the next turn (null if the CLI has none). */
+  sessionId: string | null;
+  usage: ExecUsage | null;
+  durationMs: number;
+  /** Last bytes of stderr, for diagnosis even on success. */
+  stderrTail: string;
+  pid: number | null;
+}
+
+export interface ExecutorProbe {
+  kind: ExecutorKind;
+  ok: boolean;
+  /** Resolved program path, when found. */
+  path: string | null;
+  version: string | null;
+  error: string | null;
+}
+
+/**
+ * The one adapter interface every executor implements (design.md §5).
+ * `run` rejects with `ExecutorError` (typed class) and never leaves a child process behind.
+ */
+export interface Executor {
+  readonly kind: ExecutorKind;
+  run(req: ExecRequest): Promise<ExecResult>;
+  probe(signal: AbortSignal): Promise<ExecutorProbe>;
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Newcomer command #1: set everything up, then run the service in this process (exec: no wrapper
+# process stays between the caller or a supervisor and the daemon). Extra arguments go to `alter0 serve`.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$ROOT/tooling/setup.sh"
+. "$ROOT/tooling/env.sh"
+exec node "$ROOT/apps/cli/dist/bin.js" serve "$@"
