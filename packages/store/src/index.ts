@@ -1,1 +1,15 @@
-export {};
+export * from './schema.js';
+export { openDb, configureConnection } from './db.js';
+export type { Drizzle, OpenedDb, OpenDbOptions } from './db.js';
+export { MIGRATIONS_FOLDER, codeSchemaVersion, schemaState } from './migrations.js';
+export type { SchemaState } from './migrations.js';
+export { acquireDataDirLock, isDataDirLocked, lockHolderPid, lockPath } from './lock.js';
+export type { DataDirLock } from './lock.js';
+export { Store } from './store.js';
+export { JobsRepo } from './jobs-repo.js';
+export type { AcceptInput, Fence, JobFilter, RecoveryReport, TimingField } from './jobs-repo.js';
+export { TasksRepo } from './tasks-repo.js';
+export type { CloseDecisionInput, NewTask, TaskFilter } from './tasks-repo.js';
+export { DecisionsRepo } from './decisions-repo.js';
+export type { RouteDecisionInput } from './decisions-repo.js';
+export { EventsRepo } from './events-repo.js';

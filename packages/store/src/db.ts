@@ -1,0 +1,97 @@
+import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.js';
+import { MIGRATIONS_FOLDER, schemaState } from './migrations.js';
+import type { SchemaState } from './migrations.js';
+
+export type Drizzle = BetterSQLite3Database<typeof schema>;
+
+export interface OpenedDb {
+  sqlite: BetterSqlite3.Database;
+  db: Drizzle;
+  /** What the connection reports after setup, for the start-up log. */
+  pragmas: { journalMode: string; synchronous: number; foreignKeys: number; busyTimeoutMs: number };
+  schema: SchemaState & { migrated: number; backupPath: string | null };
+}
+
+export interface OpenDbOptions {
+  file: string;
+  busyTimeoutMs?: number;
+  /** Apply pending migrations (after a backup of a non-empty database). Default true. */
+  migrate?: boolean;
+  /** Where the pre-migration backup goes. */
+  backupDir?: string;
+  readonly?: boolean;
+  now?: () => Date;
+  /** Defaults to the migrations shipped with the package (tests point elsewhere to simulate upgrades). */
+  migrationsFolder?: string;
+}
+
+export function configureConnection(sqlite: BetterSqlite3.Database, busyTimeoutMs: number): OpenedDb['pragmas'] {
+  if (!sqlite.readonly) sqlite.pragma('journal_mode = WAL');
+  // FULL: a transaction that returned is on disk even if the machine loses power (invariant 1).
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  return {
+    journalMode: String(sqlite.pragma('journal_mode', { simple: true })),
+    synchronous: Number(sqlite.pragma('synchronous', { simple: true })),
+    foreignKeys: Number(sqlite.pragma('foreign_keys', { simple: true })),
+    busyTimeoutMs: Number(sqlite.pragma('busy_timeout', { simple: true })),
+  };
+}
+
+/**
+ * Opens the database with the connection settings alter0 relies on, refuses a schema newer than the code,
+ * and (unless told not to) backs up a non-empty database and applies pending migrations.
+ */
+export function openDb(opts: OpenDbOptions): OpenedDb {
+  fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+  const sqlite = new Database(opts.file, { readonly: opts.readonly ?? false });
+  try {
+    const pragmas = configureConnection(sqlite, opts.busyTimeoutMs ?? 5000);
+    const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
+    const state = schemaState(sqlite, folder);
+    let migrated = 0;
+    let backupPath: string | null = null;
+    if (state.pending > 0 && (opts.migrate ?? true)) {
+      if (state.dbVersion > 0) {
+        backupPath = preMigrationBackup(sqlite, opts, state);
+      }
+      migrate(drizzle(sqlite, { schema }), { migrationsFolder: folder });
+      migrated = state.pending;
+    }
+    const after = schemaState(sqlite, folder);
+    if (!sqlite.readonly) sqlite.pragma(`user_version = ${after.dbVersion}`);
+    return {
+      sqlite,
+      db: drizzle(sqlite, { schema }),
+      pragmas,
+      schema: { ...after, migrated, backupPath },
+    };
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
+}
+
+/** Invariant 6: a backup is taken before any migration runs. Start-up is not yet serving, so this is synchronous. */
+function preMigrationBackup(sqlite: BetterSqlite3.Database, opts: OpenDbOptions, state: SchemaState): string {
+  const dir = opts.backupDir ?? path.join(path.dirname(opts.file), 'backups');
+  fs.mkdirSync(dir, { recursive: true });
+  const stamp = (opts.now?.() ?? new Date()).toISOString().replace(/[:.]/g, '-');
+  const final = path.join(dir, `alter0-${stamp}-pre-migrate-v${state.dbVersion}-to-v${state.codeVersion}.db`);
+  const tmp = `${final}.tmp`;
+  fs.rmSync(tmp, { force: true });
+  sqlite.prepare('VACUUM INTO ?').run(tmp);
+  const fd = fs.openSync(tmp, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, final);
+  return final;
+}

@@ -1,0 +1,570 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { ErrorClass, JobState, Lane, Stage } from '@alter0/core';
+import { ConflictError, NotFoundError, newId } from '@alter0/core';
+import type { Drizzle } from './db.js';
+import { jobs, messages, tasks } from './schema.js';
+import type { JobRow, MessageRow } from './schema.js';
+import { immediate } from './tx.js';
+
+export interface AcceptInput {
+  content: string;
+  channelId: string;
+  userId: string;
+  sessionId: string | null;
+  /** Explicit task reference; must exist. */
+  taskId: string | null;
+  lane: Lane;
+  maxAttempts: number;
+  timeoutS: number;
+  now: number;
+}
+
+export interface JobFilter {
+  state?: JobState;
+  taskId?: string;
+  limit?: number;
+}
+
+/** Fencing token of one run of a job (invariant 3): writes of an older attempt are ignored. */
+export interface Fence {
+  jobId: string;
+  attempt: number;
+}
+
+export type TimingField = 'routeMs' | 'executeMs' | 'closeMs';
+
+export interface RecoveryReport {
+  requeued: string[];
+  failed: string[];
+  completed: string[];
+}
+
+/** The jobs table: intake, claim, fenced transitions, cancel, retry and boot recovery. */
+export class JobsRepo {
+  constructor(
+    private readonly sqlite: BetterSqlite3.Database,
+    private readonly db: Drizzle,
+  ) {}
+
+  /** Persists the user's message and its job in one transaction (invariant 1: answer only after this commit). */
+  accept(input: AcceptInput): { message: MessageRow; job: JobRow } {
+    return immediate(this.sqlite, () => {
+      if (input.taskId !== null) {
+        const t = this.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, input.taskId)).get();
+        if (!t) throw new NotFoundError('task', input.taskId);
+      }
+      const jobId = newId('j');
+      const message: MessageRow = {
+        id: newId('m'),
+        taskId: input.taskId,
+        role: 'user',
+        content: input.content,
+        jobId,
+        channelId: input.channelId,
+        userId: input.userId,
+        sessionId: input.sessionId,
+        createdAt: input.now,
+      };
+      this.db.insert(messages).values(message).run();
+      const job = this.newJobRow({
+        id: jobId,
+        messageId: message.id,
+        taskId: input.taskId,
+        requestedTaskId: input.taskId,
+        lane: input.lane,
+        maxAttempts: input.maxAttempts,
+        timeoutS: input.timeoutS,
+        channelId: input.channelId,
+        userId: input.userId,
+        sessionId: input.sessionId,
+        retryOf: null,
+        now: input.now,
+      });
+      this.db.insert(jobs).values(job).run();
+      return { message, job };
+    });
+  }
+
+  private newJobRow(p: {
+    id: string;
+    messageId: string;
+    taskId: string | null;
+    requestedTaskId: string | null;
+    lane: Lane;
+    maxAttempts: number;
+    timeoutS: number;
+    channelId: string;
+    userId: string;
+    sessionId: string | null;
+    retryOf: string | null;
+    now: number;
+  }): JobRow {
+    return {
+      id: p.id,
+      messageId: p.messageId,
+      taskId: p.taskId,
+      requestedTaskId: p.requestedTaskId,
+      lane: p.lane,
+      state: 'queued',
+      stage: null,
+      attempt: 0,
+      maxAttempts: p.maxAttempts,
+      timeoutS: p.timeoutS,
+      nextRunAt: p.now,
+      cancelRequested: false,
+      errorClass: null,
+      errorMessage: null,
+      stderrTail: null,
+      replyMessageId: null,
+      retryOf: p.retryOf,
+      channelId: p.channelId,
+      userId: p.userId,
+      sessionId: p.sessionId,
+      usageJson: null,
+      createdAt: p.now,
+      updatedAt: p.now,
+      startedAt: null,
+      repliedAt: null,
+      finishedAt: null,
+      queueWaitMs: null,
+      routeMs: null,
+      executeMs: null,
+      closeMs: null,
+      totalMs: null,
+    };
+  }
+
+  get(id: string): JobRow | undefined {
+    return this.db.select().from(jobs).where(eq(jobs.id, id)).get();
+  }
+
+  mustGet(id: string): JobRow {
+    const j = this.get(id);
+    if (!j) throw new NotFoundError('job', id);
+    return j;
+  }
+
+  list(filter: JobFilter = {}): JobRow[] {
+    const conds: SQL[] = [];
+    if (filter.state) conds.push(eq(jobs.state, filter.state));
+    if (filter.taskId) conds.push(eq(jobs.taskId, filter.taskId));
+    return this.db
+      .select()
+      .from(jobs)
+      .where(conds.length ? and(...conds) : undefined)
+      .orderBy(desc(jobs.id))
+      .limit(Math.min(Math.max(filter.limit ?? 50, 1), 1000))
+      .all();
+  }
+
+  message(id: string): MessageRow | undefined {
+    return this.db.select().from(messages).where(eq(messages.id, id)).get();
+  }
+
+  /**
+   * Claims the oldest runnable job of a lane. A job with a task waits for every earlier job of that task
+   * (invariant 2: one at a time, arrival order); a job still to be routed waits for every earlier unrouted job of
+   * the same user (so two messages cannot both start the same new task).
+   */
+  claimNext(lane: Lane, now: number): JobRow | null {
+    return immediate(this.sqlite, () => {
+      const row = this.sqlite
+        .prepare(
+          `SELECT j.id FROM jobs j
+           WHERE j.state = 'queued' AND j.lane = ? AND j.next_run_at <= ?
+             AND CASE WHEN j.task_id IS NOT NULL THEN NOT EXISTS (
+                   SELECT 1 FROM jobs o WHERE o.task_id = j.task_id AND o.id <> j.id
+                     AND (o.state = 'running' OR (o.state = 'queued' AND o.id < j.id)))
+                 ELSE NOT EXISTS (
+                   SELECT 1 FROM jobs o WHERE o.task_id IS NULL AND o.user_id = j.user_id AND o.id <> j.id
+                     AND (o.state = 'running' OR (o.state = 'queued' AND o.id < j.id)))
+                 END
+           ORDER BY j.id LIMIT 1`,
+        )
+        .get(lane, now) as { id: string } | undefined;
+      if (!row) return null;
+      const job = this.mustGet(row.id);
+      const first = job.startedAt === null;
+      this.db
+        .update(jobs)
+        .set({
+          state: 'running',
+          stage: job.taskId === null ? 'route' : null,
+          attempt: job.attempt + 1,
+          startedAt: first ? now : job.startedAt,
+          queueWaitMs: first ? now - job.createdAt : job.queueWaitMs,
+          updatedAt: now,
+        })
+        .where(eq(jobs.id, job.id))
+        .run();
+      return this.mustGet(job.id);
+    });
+  }
+
+  /** Earliest time a queued job of this lane becomes runnable (for the worker's sleep), or null if none. */
+  nextWake(lane: Lane): number | null {
+    const r = this.sqlite
+      .prepare(`SELECT min(next_run_at) AS t FROM jobs WHERE state = 'queued' AND lane = ?`)
+      .get(lane) as { t: number | null };
+    return r.t;
+  }
+
+  private fenced(f: Fence): SQL | undefined {
+    return and(eq(jobs.id, f.jobId), eq(jobs.attempt, f.attempt), eq(jobs.state, 'running'));
+  }
+
+  /** Runs `fn` only if the fence still holds; returns false (and writes nothing) otherwise. */
+  private whileFenced(f: Fence, fn: () => void): boolean {
+    return immediate(this.sqlite, () => {
+      const ok = this.db.select({ id: jobs.id }).from(jobs).where(this.fenced(f)).get();
+      if (!ok) return false;
+      fn();
+      return true;
+    });
+  }
+
+  isCurrent(f: Fence): boolean {
+    return this.db.select({ id: jobs.id }).from(jobs).where(this.fenced(f)).get() !== undefined;
+  }
+
+  setStage(f: Fence, stage: Stage, now: number): boolean {
+    return this.whileFenced(f, () => {
+      this.db.update(jobs).set({ stage, updatedAt: now }).where(eq(jobs.id, f.jobId)).run();
+    });
+  }
+
+  recordTiming(f: Fence, field: TimingField, ms: number, now: number): boolean {
+    return this.whileFenced(f, () => {
+      this.db
+        .update(jobs)
+        .set({ [field]: Math.round(ms), updatedAt: now })
+        .where(eq(jobs.id, f.jobId))
+        .run();
+    });
+  }
+
+  /** Attaches a routed job (and its user message) to its task. */
+  assignTask(f: Fence, taskId: string, now: number): boolean {
+    return this.whileFenced(f, () => {
+      const job = this.mustGet(f.jobId);
+      this.db.update(jobs).set({ taskId, updatedAt: now }).where(eq(jobs.id, f.jobId)).run();
+      this.db.update(messages).set({ taskId }).where(eq(messages.id, job.messageId)).run();
+    });
+  }
+
+  /**
+   * True when an earlier job of the same task is still ahead of this one (running, or queued before it).
+   * A freshly routed job in that case goes back to the queue and keeps its place.
+   */
+  taskBusyFor(jobId: string, taskId: string): boolean {
+    const r = this.sqlite
+      .prepare(
+        `SELECT 1 FROM jobs o WHERE o.task_id = ? AND o.id <> ?
+           AND (o.state = 'running' OR (o.state = 'queued' AND o.id < ?)) LIMIT 1`,
+      )
+      .get(taskId, jobId, jobId);
+    return r !== undefined;
+  }
+
+  /** Puts a running job back in the queue without counting the attempt (routed but its task is busy; or shutdown). */
+  yieldBack(f: Fence, now: number, reason: string | null): boolean {
+    return this.whileFenced(f, () => {
+      this.db
+        .update(jobs)
+        .set({
+          state: 'queued',
+          stage: null,
+          attempt: f.attempt - 1,
+          nextRunAt: now,
+          updatedAt: now,
+          ...(reason ? { errorMessage: reason } : {}),
+        })
+        .where(eq(jobs.id, f.jobId))
+        .run();
+    });
+  }
+
+  /**
+   * Stores the agent's reply: the assistant message, the task's session id and summary, and the job's reply
+   * pointer, in one transaction. Fenced: a late reply from an older attempt is dropped.
+   */
+  storeReply(
+    f: Fence,
+    p: {
+      taskId: string;
+      content: string;
+      sessionId: string | null;
+      summary: string;
+      usageJson: string | null;
+      executeMs: number;
+      channelId: string;
+      userId: string;
+      now: number;
+    },
+  ): MessageRow | null {
+    let stored: MessageRow | null = null;
+    this.whileFenced(f, () => {
+      const msg: MessageRow = {
+        id: newId('m'),
+        taskId: p.taskId,
+        role: 'assistant',
+        content: p.content,
+        jobId: f.jobId,
+        channelId: p.channelId,
+        userId: p.userId,
+        sessionId: null,
+        createdAt: p.now,
+      };
+      this.db.insert(messages).values(msg).run();
+      this.db
+        .update(jobs)
+        .set({
+          replyMessageId: msg.id,
+          repliedAt: p.now,
+          executeMs: Math.round(p.executeMs),
+          usageJson: p.usageJson,
+          errorClass: null,
+          errorMessage: null,
+          updatedAt: p.now,
+        })
+        .where(eq(jobs.id, f.jobId))
+        .run();
+      this.db
+        .update(tasks)
+        .set({ sessionId: p.sessionId, summary: p.summary, updatedAt: p.now })
+        .where(eq(tasks.id, p.taskId))
+        .run();
+      stored = msg;
+    });
+    return stored;
+  }
+
+  /** Terminal transition of a running job. Fenced. */
+  finish(
+    f: Fence,
+    p: {
+      state: 'succeeded' | 'failed' | 'canceled';
+      now: number;
+      errorClass?: ErrorClass | null;
+      errorMessage?: string | null;
+      stderrTail?: string | null;
+      /** A system message stored in the task saying what failed and how to retry. */
+      systemNote?: string | null;
+    },
+  ): boolean {
+    return this.whileFenced(f, () => {
+      const job = this.mustGet(f.jobId);
+      this.db
+        .update(jobs)
+        .set({
+          state: p.state,
+          stage: null,
+          finishedAt: p.now,
+          totalMs: p.now - job.createdAt,
+          updatedAt: p.now,
+          ...(p.state === 'succeeded'
+            ? {}
+            : { errorClass: p.errorClass ?? null, errorMessage: p.errorMessage ?? null, stderrTail: p.stderrTail ?? null }),
+        })
+        .where(eq(jobs.id, f.jobId))
+        .run();
+      if (p.systemNote && job.taskId) {
+        this.db
+          .insert(messages)
+          .values({
+            id: newId('m'),
+            taskId: job.taskId,
+            role: 'system',
+            content: p.systemNote,
+            jobId: job.id,
+            channelId: job.channelId,
+            userId: job.userId,
+            sessionId: null,
+            createdAt: p.now,
+          })
+          .run();
+      }
+    });
+  }
+
+  /** A retryable failure with attempts left: back to the queue after the backoff. Fenced. */
+  scheduleRetry(
+    f: Fence,
+    p: { nextRunAt: number; now: number; errorClass: ErrorClass; errorMessage: string; stderrTail: string | null },
+  ): boolean {
+    return this.whileFenced(f, () => {
+      this.db
+        .update(jobs)
+        .set({
+          state: 'queued',
+          stage: null,
+          nextRunAt: p.nextRunAt,
+          errorClass: p.errorClass,
+          errorMessage: p.errorMessage,
+          stderrTail: p.stderrTail,
+          updatedAt: p.now,
+        })
+        .where(eq(jobs.id, f.jobId))
+        .run();
+    });
+  }
+
+  /**
+   * Cancel: a queued job is canceled at once; a running one is marked so its worker aborts it and records the
+   * outcome. Terminal jobs → ConflictError.
+   */
+  requestCancel(id: string, now: number): { job: JobRow; immediate: boolean } {
+    return immediate(this.sqlite, () => {
+      const job = this.mustGet(id);
+      if (job.state === 'queued') {
+        this.db
+          .update(jobs)
+          .set({
+            state: 'canceled',
+            stage: null,
+            errorClass: 'canceled',
+            errorMessage: 'canceled by the owner before it ran',
+            finishedAt: now,
+            totalMs: now - job.createdAt,
+            updatedAt: now,
+          })
+          .where(eq(jobs.id, id))
+          .run();
+        return { job: this.mustGet(id), immediate: true };
+      }
+      if (job.state === 'running') {
+        this.db.update(jobs).set({ cancelRequested: true, updatedAt: now }).where(eq(jobs.id, id)).run();
+        return { job: this.mustGet(id), immediate: false };
+      }
+      throw new ConflictError(`job ${id} is already ${job.state}; only queued or running jobs can be canceled`);
+    });
+  }
+
+  /** Retry of a failed or canceled job: a new job for the same message, in the same task. */
+  retry(id: string, now: number, opts: { maxAttempts?: number } = {}): JobRow {
+    return immediate(this.sqlite, () => {
+      const job = this.mustGet(id);
+      if (job.state !== 'failed' && job.state !== 'canceled') {
+        throw new ConflictError(
+          `job ${id} is ${job.state}; only failed or canceled jobs can be retried`,
+        );
+      }
+      const row = this.newJobRow({
+        id: newId('j'),
+        messageId: job.messageId,
+        taskId: job.taskId,
+        requestedTaskId: job.requestedTaskId,
+        lane: job.lane,
+        maxAttempts: opts.maxAttempts ?? job.maxAttempts,
+        timeoutS: job.timeoutS,
+        channelId: job.channelId,
+        userId: job.userId,
+        sessionId: job.sessionId,
+        retryOf: job.id,
+        now,
+      });
+      this.db.insert(jobs).values(row).run();
+      return row;
+    });
+  }
+
+  /**
+   * Invariant 1, at boot: every `running` job is an orphan of the previous process. One that already stored its
+   * reply is complete; others are re-queued with the attempt counted, or failed as interrupted when out of attempts.
+   */
+  recoverOrphans(now: number): RecoveryReport {
+    return immediate(this.sqlite, () => {
+      const report: RecoveryReport = { requeued: [], failed: [], completed: [] };
+      const orphans = this.db.select().from(jobs).where(eq(jobs.state, 'running')).all();
+      for (const j of orphans) {
+        if (j.replyMessageId !== null) {
+          this.db
+            .update(jobs)
+            .set({ state: 'succeeded', stage: null, finishedAt: now, totalMs: now - j.createdAt, updatedAt: now })
+            .where(eq(jobs.id, j.id))
+            .run();
+          report.completed.push(j.id);
+        } else if (j.cancelRequested) {
+          this.db
+            .update(jobs)
+            .set({
+              state: 'canceled',
+              stage: null,
+              errorClass: 'canceled',
+              errorMessage: 'canceled by the owner (the service restarted while canceling)',
+              finishedAt: now,
+              totalMs: now - j.createdAt,
+              updatedAt: now,
+            })
+            .where(eq(jobs.id, j.id))
+            .run();
+          report.failed.push(j.id);
+        } else if (j.attempt < j.maxAttempts) {
+          this.db
+            .update(jobs)
+            .set({
+              state: 'queued',
+              stage: null,
+              nextRunAt: now,
+              errorClass: 'internal',
+              errorMessage: `interrupted: the service stopped during attempt ${j.attempt} of ${j.maxAttempts}; re-queued at start`,
+              updatedAt: now,
+            })
+            .where(eq(jobs.id, j.id))
+            .run();
+          report.requeued.push(j.id);
+        } else {
+          this.db
+            .update(jobs)
+            .set({
+              state: 'failed',
+              stage: null,
+              errorClass: 'internal',
+              errorMessage: `interrupted: the service stopped during the last attempt (${j.attempt} of ${j.maxAttempts}); retry it with \`alter0 retry ${j.id}\``,
+              finishedAt: now,
+              totalMs: now - j.createdAt,
+              updatedAt: now,
+            })
+            .where(eq(jobs.id, j.id))
+            .run();
+          report.failed.push(j.id);
+        }
+      }
+      return report;
+    });
+  }
+
+  cancelRequested(id: string): boolean {
+    return this.db.select({ c: jobs.cancelRequested }).from(jobs).where(eq(jobs.id, id)).get()?.c === true;
+  }
+
+  stats(now: number): {
+    depth: Record<Lane, number>;
+    oldestQueuedAgeMs: Record<Lane, number | null>;
+    running: number;
+    byState: Record<JobState, number>;
+  } {
+    const depth: Record<Lane, number> = { interactive: 0, background: 0 };
+    const oldest: Record<Lane, number | null> = { interactive: null, background: null };
+    for (const r of this.sqlite
+      .prepare(`SELECT lane, count(*) AS n, min(created_at) AS oldest FROM jobs WHERE state = 'queued' GROUP BY lane`)
+      .all() as { lane: Lane; n: number; oldest: number }[]) {
+      depth[r.lane] = r.n;
+      oldest[r.lane] = now - r.oldest;
+    }
+    const byState: Record<JobState, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
+    for (const r of this.sqlite.prepare(`SELECT state, count(*) AS n FROM jobs GROUP BY state`).all() as {
+      state: JobState;
+      n: number;
+    }[]) {
+      byState[r.state] = r.n;
+    }
+    return { depth, oldestQueuedAgeMs: oldest, running: byState.running, byState };
+  }
+
+  countMessages(): number {
+    return (this.db.select({ n: sql<number>`count(*)` }).from(messages).get()?.n ?? 0);
+  }
+}

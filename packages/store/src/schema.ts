@@ -1,0 +1,198 @@
+import { sqliteTable, text, integer, real, index } from 'drizzle-orm/sqlite-core';
+import type {
+  ClosedBy,
+  CloseSource,
+  ErrorClass,
+  ExecutorKind,
+  JobState,
+  Lane,
+  MessageRole,
+  RouteFallback,
+  Stage,
+  TaskState,
+} from '@alter0/core';
+
+// Times are integer milliseconds since the epoch (UTC): cheap to compare and index.
+
+export const tasks = sqliteTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    state: text('state').$type<TaskState>().notNull(),
+    executor: text('executor').$type<ExecutorKind>().notNull(),
+    sessionId: text('session_id'),
+    workspace: text('workspace').notNull(),
+    userId: text('user_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    closedAt: integer('closed_at'),
+    closedBy: text('closed_by').$type<ClosedBy>(),
+    closeReason: text('close_reason'),
+    closeConfidence: real('close_confidence'),
+  },
+  (t) => [index('tasks_state_updated').on(t.state, t.updatedAt)],
+);
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id').references(() => tasks.id),
+    role: text('role').$type<MessageRole>().notNull(),
+    content: text('content').notNull(),
+    /** The job this message belongs to (the user message a job runs for, or the reply/system note it produced). */
+    jobId: text('job_id'),
+    channelId: text('channel_id').notNull(),
+    userId: text('user_id').notNull(),
+    sessionId: text('session_id'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('messages_task_created').on(t.taskId, t.createdAt)],
+);
+
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    messageId: text('message_id')
+      .notNull()
+      .references(() => messages.id),
+    taskId: text('task_id').references(() => tasks.id),
+    /** The task the client named explicitly (may not exist: the router then reports it). */
+    requestedTaskId: text('requested_task_id'),
+    lane: text('lane').$type<Lane>().notNull(),
+    state: text('state').$type<JobState>().notNull(),
+    /** Current pipeline stage while running. */
+    stage: text('stage').$type<Stage>(),
+    attempt: integer('attempt').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    timeoutS: integer('timeout_s').notNull(),
+    nextRunAt: integer('next_run_at').notNull(),
+    cancelRequested: integer('cancel_requested', { mode: 'boolean' }).notNull().default(false),
+    errorClass: text('error_class').$type<ErrorClass>(),
+    errorMessage: text('error_message'),
+    stderrTail: text('stderr_tail'),
+    replyMessageId: text('reply_message_id'),
+    retryOf: text('retry_of'),
+    channelId: text('channel_id').notNull(),
+    userId: text('user_id').notNull(),
+    sessionId: text('session_id'),
+    usageJson: text('usage_json'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    startedAt: integer('started_at'),
+    repliedAt: integer('replied_at'),
+    finishedAt: integer('finished_at'),
+    queueWaitMs: integer('queue_wait_ms'),
+    routeMs: integer('route_ms'),
+    executeMs: integer('execute_ms'),
+    closeMs: integer('close_ms'),
+    totalMs: integer('total_ms'),
+  },
+  (t) => [
+    index('jobs_state_lane_next').on(t.state, t.lane, t.nextRunAt),
+    index('jobs_task_state').on(t.taskId, t.state),
+    index('jobs_message').on(t.messageId),
+  ],
+);
+
+export const routeDecisions = sqliteTable(
+  'route_decisions',
+  {
+    id: text('id').primaryKey(),
+    jobId: text('job_id').notNull(),
+    messageId: text('message_id').notNull(),
+    taskId: text('task_id'),
+    decision: text('decision').notNull(),
+    confidence: real('confidence'),
+    reason: text('reason').notNull(),
+    fallback: text('fallback').$type<RouteFallback>(),
+    rejectCode: text('reject_code'),
+    candidatesJson: text('candidates_json').notNull().default('[]'),
+    inputSummary: text('input_summary').notNull().default(''),
+    templateId: text('template_id'),
+    templateVersion: text('template_version'),
+    templateHash: text('template_hash'),
+    promptChars: integer('prompt_chars').notNull().default(0),
+    modelCalled: integer('model_called', { mode: 'boolean' }).notNull(),
+    latencyMs: integer('latency_ms').notNull(),
+    rawOutput: text('raw_output'),
+    errorClass: text('error_class').$type<ErrorClass>(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('route_decisions_task').on(t.taskId, t.createdAt), index('route_decisions_job').on(t.jobId)],
+);
+
+export const closeDecisions = sqliteTable(
+  'close_decisions',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id),
+    jobId: text('job_id'),
+    source: text('source').$type<CloseSource>().notNull(),
+    /** What happened to the task: closed, kept open, or reopened. */
+    action: text('action').$type<'close' | 'keep_open' | 'reopen'>().notNull(),
+    confidence: real('confidence'),
+    reason: text('reason').notNull(),
+    fallback: text('fallback'),
+    rejectCode: text('reject_code'),
+    templateId: text('template_id'),
+    templateVersion: text('template_version'),
+    templateHash: text('template_hash'),
+    promptChars: integer('prompt_chars').notNull().default(0),
+    modelCalled: integer('model_called', { mode: 'boolean' }).notNull(),
+    latencyMs: integer('latency_ms').notNull(),
+    rawOutput: text('raw_output'),
+    errorClass: text('error_class').$type<ErrorClass>(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('close_decisions_task').on(t.taskId, t.createdAt)],
+);
+
+export const events = sqliteTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    component: text('component').notNull(),
+    level: text('level').notNull(),
+    kind: text('kind').notNull(),
+    message: text('message').notNull(),
+    detailsJson: text('details_json'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('events_created').on(t.createdAt), index('events_component').on(t.component, t.createdAt)],
+);
+
+export const memory = sqliteTable(
+  'memory',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id').references(() => tasks.id),
+    content: text('content').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('memory_task').on(t.taskId)],
+);
+
+export const maintenanceRuns = sqliteTable('maintenance_runs', {
+  job: text('job').primaryKey(),
+  lastStartAt: integer('last_start_at'),
+  lastSuccessAt: integer('last_success_at'),
+  lastError: text('last_error'),
+  lastErrorAt: integer('last_error_at'),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  nextRunAt: integer('next_run_at'),
+});
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type JobRow = typeof jobs.$inferSelect;
+export type RouteDecisionRow = typeof routeDecisions.$inferSelect;
+export type CloseDecisionRow = typeof closeDecisions.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type MaintenanceRunRow = typeof maintenanceRuns.$inferSelect;

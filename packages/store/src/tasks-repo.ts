@@ -1,0 +1,255 @@
+import { and, desc, eq, inArray, like, or, sql } from 'drizzle-orm';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { ClosedBy, CloseSource, ExecutorKind, MessageRole, TaskState } from '@alter0/core';
+import { ConflictError, NotFoundError, newId } from '@alter0/core';
+import type { Drizzle } from './db.js';
+import { closeDecisions, messages, tasks } from './schema.js';
+import type { CloseDecisionRow, MessageRow, TaskRow } from './schema.js';
+import { immediate } from './tx.js';
+
+export interface NewTask {
+  title: string;
+  executor: ExecutorKind;
+  workspaceRoot: string;
+  userId: string;
+  now: number;
+}
+
+/** The fields of one close/keep-open/reopen decision; the same record for auto, manual and stale (invariant 5). */
+export interface CloseDecisionInput {
+  taskId: string;
+  jobId: string | null;
+  source: CloseSource;
+  action: 'close' | 'keep_open' | 'reopen';
+  confidence: number | null;
+  reason: string;
+  fallback?: string | null;
+  rejectCode?: string | null;
+  templateId?: string | null;
+  templateVersion?: string | null;
+  templateHash?: string | null;
+  promptChars?: number;
+  modelCalled: boolean;
+  latencyMs: number;
+  rawOutput?: string | null;
+  errorClass?: CloseDecisionRow['errorClass'];
+  now: number;
+}
+
+export interface TaskFilter {
+  state?: TaskState | 'all';
+  q?: string;
+  limit?: number;
+}
+
+export class TasksRepo {
+  constructor(
+    private readonly sqlite: BetterSqlite3.Database,
+    private readonly db: Drizzle,
+  ) {}
+
+  create(input: NewTask): TaskRow {
+    const id = newId('t');
+    const row: TaskRow = {
+      id,
+      title: input.title,
+      summary: '',
+      state: 'open',
+      executor: input.executor,
+      sessionId: null,
+      workspace: `${input.workspaceRoot}/${id}`,
+      userId: input.userId,
+      createdAt: input.now,
+      updatedAt: input.now,
+      closedAt: null,
+      closedBy: null,
+      closeReason: null,
+      closeConfidence: null,
+    };
+    this.db.insert(tasks).values(row).run();
+    return row;
+  }
+
+  get(id: string): TaskRow | undefined {
+    return this.db.select().from(tasks).where(eq(tasks.id, id)).get();
+  }
+
+  mustGet(id: string): TaskRow {
+    const t = this.get(id);
+    if (!t) throw new NotFoundError('task', id);
+    return t;
+  }
+
+  list(filter: TaskFilter = {}): TaskRow[] {
+    const conds = [];
+    if (filter.state && filter.state !== 'all') conds.push(eq(tasks.state, filter.state));
+    if (filter.q) {
+      const pat = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      conds.push(or(like(tasks.title, pat), like(tasks.summary, pat), eq(tasks.id, filter.q)));
+    }
+    return this.db
+      .select()
+      .from(tasks)
+      .where(conds.length ? and(...conds) : undefined)
+      .orderBy(desc(tasks.updatedAt), desc(tasks.id))
+      .limit(Math.min(Math.max(filter.limit ?? 100, 1), 1000))
+      .all();
+  }
+
+  /** Open tasks, most recently updated first: the router's candidate pool. */
+  open(limit = 5000): TaskRow[] {
+    return this.db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.state, 'open'))
+      .orderBy(desc(tasks.updatedAt))
+      .limit(limit)
+      .all();
+  }
+
+  recentMessages(taskIds: string[], perTask: number): Map<string, MessageRow[]> {
+    const out = new Map<string, MessageRow[]>();
+    if (taskIds.length === 0) return out;
+    const rows = this.db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          inArray(messages.taskId, taskIds),
+          sql`${messages.id} IN (SELECT m2.id FROM messages m2 WHERE m2.task_id = ${messages.taskId} ORDER BY m2.created_at DESC, m2.id DESC LIMIT ${perTask})`,
+        ),
+      )
+      .orderBy(messages.createdAt, messages.id)
+      .all();
+    for (const r of rows) {
+      const k = r.taskId ?? '';
+      const list = out.get(k) ?? [];
+      list.push(r);
+      out.set(k, list);
+    }
+    return out;
+  }
+
+  messages(taskId: string, limit = 500): MessageRow[] {
+    const rows = this.db
+      .select()
+      .from(messages)
+      .where(eq(messages.taskId, taskId))
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(limit)
+      .all();
+    return rows.reverse();
+  }
+
+  addMessage(input: {
+    taskId: string | null;
+    role: MessageRole;
+    content: string;
+    jobId: string | null;
+    channelId: string;
+    userId: string;
+    sessionId: string | null;
+    now: number;
+  }): MessageRow {
+    const row: MessageRow = {
+      id: newId('m'),
+      taskId: input.taskId,
+      role: input.role,
+      content: input.content,
+      jobId: input.jobId,
+      channelId: input.channelId,
+      userId: input.userId,
+      sessionId: input.sessionId,
+      createdAt: input.now,
+    };
+    this.db.insert(messages).values(row).run();
+    return row;
+  }
+
+  touch(taskId: string, now: number, patch: { sessionId?: string | null; summary?: string } = {}): void {
+    this.db
+      .update(tasks)
+      .set({ updatedAt: now, ...patch })
+      .where(eq(tasks.id, taskId))
+      .run();
+  }
+
+  /**
+   * The one close rule (invariant 5): auto, manual and stale closes make the same state change and the same
+   * decision record. A keep_open decision only records. Reopen records too.
+   */
+  applyCloseDecision(input: CloseDecisionInput): { task: TaskRow; decision: CloseDecisionRow } {
+    return immediate(this.sqlite, () => {
+      const task = this.mustGet(input.taskId);
+      if (input.action === 'close' && task.state === 'closed') {
+        throw new ConflictError(`task ${task.id} is already closed; reopen it first if you want to continue it`);
+      }
+      if (input.action === 'reopen' && task.state === 'open') {
+        throw new ConflictError(`task ${task.id} is already open`);
+      }
+      const decision: CloseDecisionRow = {
+        id: newId('d'),
+        taskId: input.taskId,
+        jobId: input.jobId,
+        source: input.source,
+        action: input.action,
+        confidence: input.confidence,
+        reason: input.reason,
+        fallback: input.fallback ?? null,
+        rejectCode: input.rejectCode ?? null,
+        templateId: input.templateId ?? null,
+        templateVersion: input.templateVersion ?? null,
+        templateHash: input.templateHash ?? null,
+        promptChars: input.promptChars ?? 0,
+        modelCalled: input.modelCalled,
+        latencyMs: input.latencyMs,
+        rawOutput: input.rawOutput ?? null,
+        errorClass: input.errorClass ?? null,
+        createdAt: input.now,
+      };
+      this.db.insert(closeDecisions).values(decision).run();
+      if (input.action === 'close') {
+        const closedBy: ClosedBy = input.source;
+        this.db
+          .update(tasks)
+          .set({
+            state: 'closed',
+            closedAt: input.now,
+            closedBy,
+            closeReason: input.reason,
+            closeConfidence: input.confidence,
+            updatedAt: input.now,
+          })
+          .where(eq(tasks.id, input.taskId))
+          .run();
+      } else if (input.action === 'reopen') {
+        this.db
+          .update(tasks)
+          .set({ state: 'open', closedAt: null, closedBy: null, closeReason: null, closeConfidence: null, updatedAt: input.now })
+          .where(eq(tasks.id, input.taskId))
+          .run();
+      }
+      return { task: this.mustGet(input.taskId), decision };
+    });
+  }
+
+  closeDecisions(taskId: string): CloseDecisionRow[] {
+    return this.db
+      .select()
+      .from(closeDecisions)
+      .where(eq(closeDecisions.taskId, taskId))
+      .orderBy(closeDecisions.createdAt, closeDecisions.id)
+      .all();
+  }
+
+  countByState(): Record<TaskState, number> {
+    const rows = this.db
+      .select({ state: tasks.state, n: sql<number>`count(*)` })
+      .from(tasks)
+      .groupBy(tasks.state)
+      .all();
+    const out: Record<TaskState, number> = { open: 0, closed: 0 };
+    for (const r of rows) out[r.state] = r.n;
+    return out;
+  }
+}

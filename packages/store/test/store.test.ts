@@ -1,0 +1,196 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { LockHeldError, SchemaTooNewError } from '@alter0/core';
+import { Store } from '../src/store.js';
+import { acquireDataDirLock } from '../src/lock.js';
+import { MIGRATIONS_FOLDER, codeSchemaVersion } from '../src/migrations.js';
+
+let dir: string;
+let store: Store;
+const file = (): string => path.join(dir, 'alter0.db');
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-store-'));
+  store = Store.open({ file: file() });
+});
+afterEach(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const accept = (content: string, taskId: string | null = null, userId = 'owner', now = Date.now()) =>
+  store.jobs.accept({
+    content,
+    channelId: 'test',
+    userId,
+    sessionId: null,
+    taskId,
+    lane: 'interactive',
+    maxAttempts: 3,
+    timeoutS: 60,
+    now,
+  });
+
+describe('connection', () => {
+  it('runs in WAL with synchronous=FULL and foreign keys on, and records the schema version', () => {
+    expect(store.opened.pragmas).toMatchObject({ journalMode: 'wal', synchronous: 2, foreignKeys: 1 });
+    expect(store.opened.schema.dbVersion).toBe(codeSchemaVersion());
+    expect(store.opened.sqlite.pragma('user_version', { simple: true })).toBe(codeSchemaVersion());
+  });
+
+  it('refuses a database whose schema is newer than the code, without changing it', () => {
+    store.opened.sqlite
+      .prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)')
+      .run('future', Date.now() + 10 ** 9);
+    store.close();
+    const before = fs.readFileSync(file());
+    expect(() => Store.open({ file: file() })).toThrow(SchemaTooNewError);
+    expect(() => Store.open({ file: file() })).toThrow(/newer than this alter0 knows \(version 1\)/);
+    expect(fs.readFileSync(file()).equals(before)).toBe(true);
+    store = Store.open({ file: path.join(dir, 'other.db') });
+  });
+});
+
+describe('lock', () => {
+  it('a second holder is refused with the first holder pid, and the lock frees when that process dies', async () => {
+    const lockDir = path.join(dir, 'data');
+    const storeDist = new URL('../dist/lock.js', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `import {acquireDataDirLock} from ${JSON.stringify(storeDist)}; acquireDataDirLock(${JSON.stringify(lockDir)}); console.log('locked'); setInterval(()=>{}, 1000);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => (b.toString().includes('locked') ? resolve() : undefined));
+      child.on('exit', (c) => reject(new Error(`child exited ${c}`)));
+    });
+    let caught: unknown;
+    try {
+      acquireDataDirLock(lockDir);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(LockHeldError);
+    expect((caught as LockHeldError).holderPid).toBe(child.pid);
+    expect((caught as Error).message).toContain(`pid ${child.pid}`);
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    const lock = acquireDataDirLock(lockDir);
+    lock.release();
+  });
+});
+
+describe('queue claims', () => {
+  it('runs one job per task at a time in arrival order, and serializes routing per user', () => {
+    const task = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
+    const a = accept('a', task.id).job;
+    const b = accept('b', task.id).job;
+    const u1 = accept('u1').job;
+    const u2 = accept('u2').job;
+    const other = accept('o', null, 'someone-else').job;
+    const now = Date.now() + 1000;
+    const c1 = store.jobs.claimNext('interactive', now);
+    expect(c1?.id).toBe(a.id);
+    const c2 = store.jobs.claimNext('interactive', now);
+    expect(c2?.id).toBe(u1.id); // b waits behind a
+    const c3 = store.jobs.claimNext('interactive', now);
+    expect(c3?.id).toBe(other.id); // u2 waits behind u1 (same user), another user's routing proceeds
+    expect(store.jobs.claimNext('interactive', now)).toBeNull();
+    store.jobs.finish({ jobId: a.id, attempt: 1 }, { state: 'succeeded', now });
+    expect(store.jobs.claimNext('interactive', now)?.id).toBe(b.id);
+    store.jobs.assignTask({ jobId: u1.id, attempt: 1 }, task.id, now);
+    expect(store.jobs.claimNext('interactive', now)?.id).toBe(u2.id);
+  });
+
+  it('fences writes by attempt: a late result of an old attempt changes nothing', () => {
+    const j = accept('x').job;
+    const c = store.jobs.claimNext('interactive', Date.now() + 1)!;
+    expect(c.attempt).toBe(1);
+    const old = { jobId: j.id, attempt: 1 };
+    expect(store.jobs.scheduleRetry(old, { nextRunAt: 0, now: 1, errorClass: 'timeout', errorMessage: 'slow', stderrTail: null })).toBe(true);
+    const c2 = store.jobs.claimNext('interactive', Date.now() + 1)!;
+    expect(c2.attempt).toBe(2);
+    expect(store.jobs.finish(old, { state: 'failed', now: 2, errorClass: 'exit', errorMessage: 'late' })).toBe(false);
+    expect(store.jobs.get(j.id)?.state).toBe('running');
+    expect(store.jobs.finish({ jobId: j.id, attempt: 2 }, { state: 'succeeded', now: 3 })).toBe(true);
+  });
+
+  it('recovers orphans at boot: re-queued with the attempt counted, failed when out of attempts, completed when replied', () => {
+    const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
+    const r1 = accept('one').job;
+    const r2 = store.jobs.accept({ content: 'two', channelId: 'c', userId: 'u2', sessionId: null, taskId: null, lane: 'interactive', maxAttempts: 1, timeoutS: 5, now: Date.now() }).job;
+    const r3 = accept('three', t.id, 'u3').job;
+    const now = Date.now() + 5;
+    for (let i = 0; i < 3; i++) store.jobs.claimNext('interactive', now);
+    store.jobs.storeReply({ jobId: r3.id, attempt: 1 }, { taskId: t.id, content: 'done', sessionId: 's', summary: '', usageJson: null, executeMs: 1, channelId: 'c', userId: 'u3', now });
+    const rep = store.jobs.recoverOrphans(now);
+    expect(rep.requeued).toEqual([r1.id]);
+    expect(rep.failed).toEqual([r2.id]);
+    expect(rep.completed).toEqual([r3.id]);
+    expect(store.jobs.get(r1.id)).toMatchObject({ state: 'queued', attempt: 1 });
+    expect(store.jobs.get(r2.id)?.errorMessage).toMatch(/interrupted/);
+    expect(store.jobs.stats(now).byState.running).toBe(0);
+  });
+
+  it('cancel: queued at once, running by request, terminal refused; retry makes a new job', () => {
+    const q = accept('q').job;
+    expect(store.jobs.requestCancel(q.id, 5).job.state).toBe('canceled');
+    expect(() => store.jobs.requestCancel(q.id, 6)).toThrow(/already canceled/);
+    const again = store.jobs.retry(q.id, 7);
+    expect(again).toMatchObject({ state: 'queued', retryOf: q.id, messageId: q.messageId });
+    expect(() => store.jobs.retry(again.id, 8)).toThrow(/only failed or canceled/);
+  });
+
+  it('accept refuses an unknown task and stores nothing', () => {
+    expect(() => accept('x', 't_01hzzzzzzzzzzzzzzzzzzzzzzz')).toThrow(/does not exist/);
+    expect(store.jobs.countMessages()).toBe(0);
+  });
+});
+
+describe('close rule', () => {
+  it('manual close and reopen change state and record decisions', () => {
+    const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
+    store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'done', modelCalled: false, latencyMs: 0, now: 2 });
+    expect(store.tasks.get(t.id)).toMatchObject({ state: 'closed', closedBy: 'manual', closeReason: 'done' });
+    expect(() => store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'x', modelCalled: false, latencyMs: 0, now: 3 })).toThrow(/already closed/);
+    store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'reopen', confidence: 1, reason: 'more', modelCalled: false, latencyMs: 0, now: 4 });
+    expect(store.tasks.get(t.id)?.state).toBe('open');
+    expect(store.tasks.closeDecisions(t.id).map((d) => d.action)).toEqual(['close', 'reopen']);
+  });
+});
+
+describe('upgrade', () => {
+  it('backs up a populated database before applying a new migration, and keeps every row', () => {
+    const t = store.tasks.create({ title: 'keep me', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
+    accept('hello', t.id);
+    store.close();
+    // The next release's migrations: the shipped ones plus one more.
+    const next = path.join(dir, 'next-migrations');
+    fs.cpSync(MIGRATIONS_FOLDER, next, { recursive: true });
+    const journal = JSON.parse(fs.readFileSync(path.join(next, 'meta/_journal.json'), 'utf8')) as { entries: { idx: number; when: number; tag: string; version: string; breakpoints: boolean }[] };
+    const last = journal.entries.at(-1)!;
+    journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: '9999_test_next' });
+    fs.writeFileSync(path.join(next, 'meta/_journal.json'), JSON.stringify(journal));
+    fs.writeFileSync(path.join(next, '9999_test_next.sql'), 'ALTER TABLE `tasks` ADD `priority` integer DEFAULT 0 NOT NULL;');
+    store = Store.open({ file: file(), migrationsFolder: next });
+    const v = codeSchemaVersion();
+    expect(store.opened.schema).toMatchObject({ migrated: 1, dbVersion: v + 1 });
+    expect(store.opened.schema.backupPath).toMatch(new RegExp(`pre-migrate-v${v}-to-v${v + 1}\\.db$`));
+    expect(store.tasks.get(t.id)?.title).toBe('keep me');
+    expect(store.tasks.messages(t.id).map((m) => m.content)).toEqual(['hello']);
+    // The backup is a complete database at the old version.
+    const b = new Database(store.opened.schema.backupPath!, { readonly: true });
+    expect(b.prepare('SELECT title FROM tasks').all()).toEqual([{ title: 'keep me' }]);
+    expect(b.pragma('integrity_check', { simple: true })).toBe('ok');
+    b.close();
+    // And the current code now refuses the upgraded database.
+    store.close();
+    expect(() => Store.open({ file: file() })).toThrow(SchemaTooNewError);
+    store = Store.open({ file: path.join(dir, 'fresh.db') });
+  });
+});
