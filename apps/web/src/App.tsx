@@ -1,0 +1,115 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { ApiClient } from './api/client.js';
+import { AppContext, type AppServices } from './app-context.js';
+import { LiveBus } from './live/bus.js';
+import { connectLive, type LiveState } from './live/connect.js';
+import { Empty } from './ui/feedback.js';
+import { useHashRoute, type Route } from './ui/use-hash-route.js';
+import { Announcer } from './views/Announcer.js';
+import { Composer, type ReplyTo } from './views/Composer.js';
+import { JobsPage } from './views/JobsPage.js';
+import { StatusPage } from './views/StatusPage.js';
+import { TaskList } from './views/TaskList.js';
+import { TaskView } from './views/TaskView.js';
+
+const LIVE_LABEL: Record<LiveState, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
+
+export function App({ api, eventsUrl }: { api: ApiClient; eventsUrl: string }) {
+  const bus = useMemo(() => new LiveBus(), []);
+  const [live, setLive] = useState<LiveState>('connecting');
+  const [reloadToken, setReloadToken] = useState(0);
+  const [replyTo, setReplyToState] = useState<ReplyTo | null>(null);
+  const [focusToken, setFocusToken] = useState(0);
+  const route = useHashRoute();
+
+  useEffect(() => {
+    const ac = new AbortController();
+    connectLive(
+      eventsUrl,
+      {
+        onJob: (j) => bus.emitJob(j),
+        onTask: (t) => bus.emitTask(t),
+        onState: setLive,
+        onReconnected: () => setReloadToken((n) => n + 1),
+      },
+      ac.signal,
+    );
+    return () => ac.abort();
+  }, [bus, eventsUrl]);
+
+  const services = useMemo<AppServices>(
+    () => ({
+      api,
+      bus,
+      reloadToken,
+      setReplyTo: (t) => {
+        setReplyToState(t);
+        if (t) setFocusToken((n) => n + 1);
+      },
+    }),
+    [api, bus, reloadToken],
+  );
+
+  return (
+    <AppContext.Provider value={services}>
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <h1>alter0</h1>
+        <nav aria-label="Sections">
+          <NavLink route={route} page="tasks" label="Tasks" />
+          <NavLink route={route} page="jobs" label="Jobs" />
+          <NavLink route={route} page="status" label="Status" />
+        </nav>
+        <span className="spacer" />
+        <span className={`live live-${live}`} role="status" data-live={live}>
+          <span className="dot" aria-hidden="true" />
+          {LIVE_LABEL[live]}
+        </span>
+        <button type="button" className="btn small" onClick={() => setReloadToken((n) => n + 1)}>
+          Refresh
+        </button>
+      </header>
+      <main className="layout">
+        <aside className="side">
+          <Composer replyTo={replyTo} focusToken={focusToken} />
+        </aside>
+        <div className="content" id="content" tabIndex={-1}>
+          <Page route={route} />
+        </div>
+      </main>
+      <Announcer />
+    </AppContext.Provider>
+  );
+}
+
+function NavLink({ route, page, label }: { route: Route; page: Route['page']; label: string }) {
+  return (
+    <a href={`#/${page}`} aria-current={route.page === page ? 'page' : undefined}>
+      {label}
+    </a>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case 'jobs':
+      return <JobsPage />;
+    case 'status':
+      return <StatusPage />;
+    case 'tasks':
+      return (
+        <div className="split">
+          <TaskList selectedId={route.taskId} />
+          {route.taskId ? (
+            <TaskView key={route.taskId} id={route.taskId} />
+          ) : (
+            <section className="panel">
+              <Empty>Pick a task to see its conversation, jobs and decisions.</Empty>
+            </section>
+          )}
+        </div>
+      );
+  }
+}

@@ -1,0 +1,27 @@
+import type { Job, Task } from '../api/types.js';
+
+type Listener<T> = (value: T) => void;
+
+/** Fan-out of live `job` / `task` events to whichever views are mounted. */
+export class LiveBus {
+  private readonly jobListeners = new Set<Listener<Job>>();
+  private readonly taskListeners = new Set<Listener<Task>>();
+
+  onJob(fn: Listener<Job>): () => void {
+    this.jobListeners.add(fn);
+    return () => this.jobListeners.delete(fn);
+  }
+
+  onTask(fn: Listener<Task>): () => void {
+    this.taskListeners.add(fn);
+    return () => this.taskListeners.delete(fn);
+  }
+
+  emitJob(job: Job): void {
+    for (const fn of this.jobListeners) fn(job);
+  }
+
+  emitTask(task: Task): void {
+    for (const fn of this.taskListeners) fn(task);
+  }
+}

@@ -1,0 +1,47 @@
+import { useEffect, useRef } from 'react';
+import type { Job, Task } from '../api/types.js';
+import { useApp } from '../app-context.js';
+import { useLoad, type Loaded } from '../ui/use-load.js';
+
+/** One job, fetched once and then kept current by live events. */
+export function useLiveJob(id: string): Loaded<Job> {
+  const { api, bus, reloadToken } = useApp();
+  const loaded = useLoad((signal) => api.getJob(id, signal), [api, id, reloadToken]);
+  const { setData } = loaded;
+  useEffect(
+    () =>
+      bus.onJob((job) => {
+        if (job.id === id) setData(() => job);
+      }),
+    [bus, id, setData],
+  );
+  return loaded;
+}
+
+/**
+ * Calls `fn` when a live event concerns this task, coalescing bursts (a job emits several events in
+ * quick succession) into one call.
+ */
+export function useTaskEvents(taskId: string, fn: () => void, delayMs = 150): void {
+  const { bus } = useApp();
+  const fnRef = useRef(fn);
+  fnRef.current = fn;
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poke = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fnRef.current(), delayMs);
+    };
+    const offJob = bus.onJob((j: Job) => {
+      if (j.task_id === taskId) poke();
+    });
+    const offTask = bus.onTask((t: Task) => {
+      if (t.id === taskId) poke();
+    });
+    return () => {
+      clearTimeout(timer);
+      offJob();
+      offTask();
+    };
+  }, [bus, taskId, delayMs]);
+}

@@ -1,0 +1,128 @@
+import { useState } from 'react';
+import { errorMessage } from '../api/client.js';
+import type { Job } from '../api/types.js';
+import { useApp } from '../app-context.js';
+import { StateBadge } from './feedback.js';
+import { formatConfidence, formatMs, formatTime, truncate } from './format.js';
+
+const TIMINGS: ReadonlyArray<[keyof NonNullable<Job['timings']>, string]> = [
+  ['queue_wait_ms', 'queue wait'],
+  ['route_ms', 'route'],
+  ['execute_ms', 'execute'],
+  ['close_ms', 'close'],
+  ['total_ms', 'total'],
+];
+
+export function Timings({ timings }: { timings: Job['timings'] }) {
+  return (
+    <dl className="timings">
+      {TIMINGS.map(([key, label]) => (
+        <div key={key}>
+          <dt>{label}</dt>
+          <dd>{formatMs(timings?.[key])}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export interface JobCardProps {
+  job: Job;
+  /** Hide the message text (the task view already shows the conversation). */
+  hideContent?: boolean;
+  onRetried?: (newJobId: string) => void;
+}
+
+export function JobCard({ job, hideContent, onRetried }: JobCardProps) {
+  const { api } = useApp();
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [retriedAs, setRetriedAs] = useState<string | null>(null);
+
+  const act = async (what: 'cancel' | 'retry'): Promise<void> => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      if (what === 'cancel') {
+        await api.cancelJob(job.id);
+      } else {
+        const r = await api.retryJob(job.id);
+        setRetriedAs(r.job_id);
+        onRetried?.(r.job_id);
+      }
+    } catch (e) {
+      setActionError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const canCancel = job.state === 'queued' || job.state === 'running';
+  const canRetry = job.state === 'failed' || job.state === 'canceled';
+  return (
+    <article className={`card job job-${job.state}`} data-job-id={job.id} data-state={job.state} aria-label={`Job ${job.id}`}>
+      <header className="card-head">
+        <StateBadge state={job.state} />
+        <code className="id">{job.id}</code>
+        <span className="meta">
+          {job.lane} · attempt {job.attempt}/{job.max_attempts}
+        </span>
+        {job.task_id && (
+          <a className="meta" href={`#/tasks/${encodeURIComponent(job.task_id)}`}>
+            task {job.task_id}
+          </a>
+        )}
+        <span className="meta" title={job.created_at}>
+          {formatTime(job.created_at)}
+        </span>
+      </header>
+      {!hideContent && job.content && <p className="job-content">{truncate(job.content, 400)}</p>}
+      {job.reply !== null && job.reply !== '' && <pre className="reply">{job.reply}</pre>}
+      {job.error && (
+        <div className="job-error">
+          <strong>{job.error.class}</strong>: {job.error.message}
+          {job.error.stderr_tail && (
+            <details>
+              <summary>stderr</summary>
+              <pre>{job.error.stderr_tail}</pre>
+            </details>
+          )}
+        </div>
+      )}
+      {job.retry_of && <p className="meta">retry of <code>{job.retry_of}</code></p>}
+      {job.next_run_at && job.state === 'queued' && <p className="meta">next run {formatTime(job.next_run_at)}</p>}
+      {job.route && (
+        <p className="meta route">
+          route: <strong>{job.route.decision}</strong> · confidence {formatConfidence(job.route.confidence)}
+          {job.route.fallback && <> · fallback {job.route.fallback}</>}
+          {job.route.reason && <> · {truncate(job.route.reason, 160)}</>}
+        </p>
+      )}
+      <Timings timings={job.timings} />
+      {(canCancel || canRetry || actionError || retriedAs) && (
+        <footer className="card-actions">
+          {canCancel && (
+            <button type="button" className="btn danger small" disabled={busy} onClick={() => void act('cancel')}>
+              Cancel
+            </button>
+          )}
+          {canRetry && (
+            <button type="button" className="btn small" disabled={busy} onClick={() => void act('retry')}>
+              Retry
+            </button>
+          )}
+          {retriedAs && (
+            <span className="meta" role="status">
+              retry queued as <code>{retriedAs}</code>
+            </span>
+          )}
+          {actionError && (
+            <span className="inline-error" role="alert">
+              {actionError}
+            </span>
+          )}
+        </footer>
+      )}
+    </article>
+  );
+}

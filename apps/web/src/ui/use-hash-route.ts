@@ -1,0 +1,21 @@
+import { useEffect, useState } from 'react';
+
+export type Route = { page: 'tasks'; taskId: string | null } | { page: 'jobs' } | { page: 'status' };
+
+export function parseHash(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'jobs') return { page: 'jobs' };
+  if (parts[0] === 'status') return { page: 'status' };
+  return { page: 'tasks', taskId: parts[0] === 'tasks' && parts[1] ? parts[1] : null };
+}
+
+/** Hash routing: the daemon serves one static index.html, so paths after # never reach it. */
+export function useHashRoute(): Route {
+  const [route, setRoute] = useState(() => parseHash(window.location.hash));
+  useEffect(() => {
+    const on = (): void => setRoute(parseHash(window.location.hash));
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}

@@ -1,0 +1,23 @@
+import { useEffect, useRef, useState } from 'react';
+import { useApp } from '../app-context.js';
+
+/** Screen-reader announcements of job state changes (the cards themselves update silently). */
+export function Announcer() {
+  const { bus } = useApp();
+  const seen = useRef(new Map<string, string>());
+  const [text, setText] = useState('');
+  useEffect(
+    () =>
+      bus.onJob((j) => {
+        const before = seen.current.get(j.id);
+        seen.current.set(j.id, j.state);
+        if (before !== j.state) setText(`Job ${j.id} is ${j.state}${j.error ? `: ${j.error.message}` : ''}`);
+      }),
+    [bus],
+  );
+  return (
+    <div className="visually-hidden" aria-live="polite" role="status" data-testid="announcer">
+      {text}
+    </div>
+  );
+}

@@ -1,0 +1,179 @@
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { errorMessage } from '../api/client.js';
+import type { MessageDone } from '../api/types.js';
+import { useApp } from '../app-context.js';
+import { StateBadge } from '../ui/feedback.js';
+import { Timings } from '../ui/JobCard.js';
+import { formatConfidence } from '../ui/format.js';
+import { LiveJobCard } from './LiveJobCard.js';
+
+export interface ReplyTo {
+  id: string;
+  title: string;
+}
+
+type Phase =
+  | { phase: 'sending' }
+  | { phase: 'answered'; result: MessageDone }
+  | { phase: 'accepted'; jobId: string }
+  | { phase: 'error'; message: string };
+
+type Submission = { key: number; content: string; replyTo: ReplyTo | null; background: boolean } & Phase;
+
+/** How many submissions stay on screen; older ones are still in the jobs list. */
+const KEEP = 8;
+
+export function Composer({ replyTo, focusToken }: { replyTo: ReplyTo | null; focusToken: number }) {
+  const { api, setReplyTo } = useApp();
+  const [text, setText] = useState('');
+  const [background, setBackground] = useState(false);
+  const [subs, setSubs] = useState<Submission[]>([]);
+  const nextKey = useRef(1);
+  const textareaRef = useRef<HTMLTextAreaElement>(null);
+  const unmount = useRef(new AbortController());
+  const ids = { text: useId(), bg: useId(), hint: useId() };
+
+  useEffect(() => {
+    const ac = new AbortController();
+    unmount.current = ac;
+    return () => ac.abort();
+  }, []);
+  useEffect(() => {
+    if (focusToken > 0) textareaRef.current?.focus();
+  }, [focusToken]);
+
+  const update = (key: number, phase: Phase): void =>
+    setSubs((list) => list.map((s) => (s.key === key ? { ...s, ...phase } : s)));
+
+  const submit = async (): Promise<void> => {
+    const content = text.trim();
+    if (!content) return;
+    const key = nextKey.current++;
+    setSubs((list) => [{ key, content, replyTo, background, phase: 'sending' as const }, ...list].slice(0, KEEP));
+    setText('');
+    const input = replyTo ? { content, task_id: replyTo.id } : { content };
+    const signal = unmount.current.signal;
+    try {
+      if (background) {
+        const r = await api.submitJob({ ...input, lane: 'background' }, signal);
+        update(key, { phase: 'accepted', jobId: r.job_id });
+      } else {
+        const r = await api.sendMessage(input, signal);
+        update(key, r.status === 200 ? { phase: 'answered', result: r.body } : { phase: 'accepted', jobId: r.body.job_id });
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      update(key, { phase: 'error', message: errorMessage(e) });
+      // Give the text back so nothing typed is lost when the send failed.
+      setText((t) => (t === '' ? content : t));
+    }
+  };
+
+  const onSubmit = (e: FormEvent): void => {
+    e.preventDefault();
+    void submit();
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>): void => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      void submit();
+    }
+  };
+
+  return (
+    <section className="composer panel" aria-labelledby="composer-title">
+      <h2 id="composer-title">New message</h2>
+      <form onSubmit={onSubmit}>
+        <label htmlFor={ids.text}>Message</label>
+        <textarea
+          id={ids.text}
+          ref={textareaRef}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={onKeyDown}
+          rows={4}
+          placeholder="What should the agent do?"
+          aria-describedby={ids.hint}
+        />
+        {replyTo && (
+          <div className="reply-to" aria-label="Reply target">
+            <span>
+              Into task <strong>{replyTo.title || replyTo.id}</strong> <code>{replyTo.id}</code>
+            </span>
+            <button type="button" className="btn small" onClick={() => setReplyTo(null)} aria-label={`Stop replying to task ${replyTo.id}`}>
+              × Remove
+            </button>
+          </div>
+        )}
+        <div className="composer-row">
+          <label className="check" htmlFor={ids.bg}>
+            <input id={ids.bg} type="checkbox" checked={background} onChange={(e) => setBackground(e.target.checked)} />
+            Run in background
+          </label>
+          <button type="submit" className="btn primary" disabled={text.trim() === ''}>
+            Send
+          </button>
+        </div>
+        <p id={ids.hint} className="hint">
+          {replyTo ? 'Goes into the task above.' : 'The router picks a task or starts a new one.'} Ctrl/⌘+Enter sends.
+        </p>
+      </form>
+      <div className="submissions" aria-live="polite" aria-label="Sent messages">
+        {subs.map((s) => (
+          <SubmissionView key={s.key} sub={s} onRetried={(jobId) => update(s.key, { phase: 'accepted', jobId })} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function SubmissionView({ sub, onRetried }: { sub: Submission; onRetried: (jobId: string) => void }) {
+  return (
+    <div className="submission" data-phase={sub.phase}>
+      <p className="sent">
+        <span className="meta">{sub.background ? 'background' : 'sent'}{sub.replyTo ? ` → ${sub.replyTo.id}` : ''}:</span> {sub.content}
+      </p>
+      {sub.phase === 'sending' && (
+        <p className="muted" role="status">
+          Waiting for the answer…
+        </p>
+      )}
+      {sub.phase === 'error' && (
+        <div className="error-box" role="alert">
+          {sub.message}
+        </div>
+      )}
+      {sub.phase === 'accepted' && <LiveJobCard id={sub.jobId} onRetried={onRetried} />}
+      {sub.phase === 'answered' && <Answer result={sub.result} />}
+    </div>
+  );
+}
+
+function Answer({ result }: { result: MessageDone }) {
+  return (
+    <article className={`card answer job-${result.state}`} data-job-id={result.job_id} data-state={result.state} aria-label="Answer">
+      <header className="card-head">
+        <StateBadge state={result.state} />
+        <code className="id">{result.job_id}</code>
+        {result.task_id && (
+          <a className="meta" href={`#/tasks/${encodeURIComponent(result.task_id)}`}>
+            task {result.task_id}
+          </a>
+        )}
+      </header>
+      {result.reply !== null && result.reply !== '' && <pre className="reply">{result.reply}</pre>}
+      {result.error && (
+        <div className="job-error">
+          <strong>{result.error.class}</strong>: {result.error.message}
+        </div>
+      )}
+      {result.route && (
+        <p className="meta route">
+          route: <strong>{result.route.decision}</strong> · confidence {formatConfidence(result.route.confidence)}
+          {result.route.fallback && <> · fallback {result.route.fallback}</>}
+        </p>
+      )}
+      <Timings timings={result.timings} />
+    </article>
+  );
+}
