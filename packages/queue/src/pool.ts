@@ -1,0 +1,240 @@
+import type { ErrorClass, Lane } from '@alter0/core';
+import { LANES, errorMessage, isRetryable } from '@alter0/core';
+import type { Fence, JobRow, JobsRepo } from '@alter0/store';
+import { JobAbort, abortCauseOf } from './abort.js';
+import { backoffDelayMs } from './backoff.js';
+import type { BackoffPolicy } from './backoff.js';
+
+/** What the pipeline reports for one run of a job; the pool turns it into the durable state change. */
+export type RunOutcome =
+  | { kind: 'succeeded' }
+  | {
+      kind: 'failed';
+      errorClass: ErrorClass;
+      message: string;
+      stderrTail: string | null;
+    }
+  /** Routed to a task that is busy: back to the queue, attempt not counted. */
+  | { kind: 'yield' };
+
+export interface RunContext {
+  fence: Fence;
+  signal: AbortSignal;
+}
+
+export type JobHandler = (job: JobRow, ctx: RunContext) => Promise<RunOutcome>;
+
+export interface PoolHooks {
+  /** After any state change the pool made (for live updates). */
+  onChange?(jobId: string): void;
+  /** A job reached a terminal state (for metrics). */
+  onFinished?(job: JobRow, outcome: 'succeeded' | 'failed' | 'canceled', errorClass: ErrorClass | null): void;
+  /** The pool itself hit an unexpected error (logged by the caller; the loop goes on). */
+  onLoopError?(lane: Lane, err: unknown): void;
+  /** A failed job's note for the task transcript (what failed and how to retry). */
+  failureNote?(job: JobRow, errorClass: ErrorClass, message: string): string;
+}
+
+export interface PoolOptions {
+  jobs: JobsRepo;
+  workers: Record<Lane, number>;
+  backoff: BackoffPolicy;
+  handler: JobHandler;
+  hooks?: PoolHooks;
+  now?: () => number;
+  random?: () => number;
+  /** Longest sleep between claim attempts when nothing wakes the lane (backoff timers are found this way). */
+  idlePollMs?: number;
+}
+
+interface Running {
+  job: JobRow;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Workers per lane that claim jobs from the durable queue, run the handler with a per-job AbortSignal
+ * (cancel, timeout, shutdown), and record the outcome: success, retry with backoff for retryable classes while
+ * attempts remain, or failure. Every write is fenced by the attempt number.
+ */
+export class WorkerPool {
+  private readonly running = new Map<string, Running>();
+  private readonly waiters: Record<Lane, Set<() => void>> = { interactive: new Set(), background: new Set() };
+  private readonly loops: Promise<void>[] = [];
+  private stopping = false;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: PoolOptions) {
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+  }
+
+  start(): void {
+    for (const lane of LANES) {
+      for (let i = 0; i < this.opts.workers[lane]; i++) this.loops.push(this.loop(lane));
+    }
+  }
+
+  /** New work was queued (or a task freed up): wake idle workers now instead of at their next poll. */
+  wake(lane?: Lane): void {
+    for (const l of lane ? [lane] : LANES) {
+      for (const w of this.waiters[l]) w();
+      this.waiters[l].clear();
+    }
+  }
+
+  busy(): Record<Lane, number> {
+    const out: Record<Lane, number> = { interactive: 0, background: 0 };
+    for (const r of this.running.values()) out[r.job.lane]++;
+    return out;
+  }
+
+  isRunning(jobId: string): boolean {
+    return this.running.has(jobId);
+  }
+
+  /** Aborts a running job of this process; false if it is not running here. */
+  cancel(jobId: string): boolean {
+    const r = this.running.get(jobId);
+    if (!r) return false;
+    r.controller.abort(new JobAbort('canceled'));
+    return true;
+  }
+
+  /**
+   * Graceful stop: no new claims; running jobs get `drainMs` to finish, then are aborted with cause `shutdown`
+   * and put back in the queue without counting the attempt.
+   */
+  async drain(drainMs: number): Promise<{ finished: number; interrupted: number }> {
+    this.stopping = true;
+    this.wake();
+    const inFlight = [...this.running.values()];
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(inFlight.map((r) => r.done)).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), drainMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    let interrupted = 0;
+    if (timedOut) {
+      for (const r of this.running.values()) {
+        r.controller.abort(new JobAbort('shutdown'));
+        interrupted++;
+      }
+    }
+    await Promise.all(this.loops);
+    return { finished: inFlight.length - interrupted, interrupted };
+  }
+
+  private async loop(lane: Lane): Promise<void> {
+    const idle = this.opts.idlePollMs ?? 1000;
+    while (!this.stopping) {
+      let job: JobRow | null = null;
+      try {
+        job = this.opts.jobs.claimNext(lane, this.now());
+      } catch (err) {
+        this.opts.hooks?.onLoopError?.(lane, err);
+      }
+      if (!job) {
+        const next = safe(() => this.opts.jobs.nextWake(lane));
+        const wait = next === null ? idle : Math.min(idle, Math.max(10, next - this.now()));
+        await this.sleep(lane, wait);
+        continue;
+      }
+      this.opts.hooks?.onChange?.(job.id);
+      await this.run(job);
+    }
+  }
+
+  private sleep(lane: Lane, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.waiters[lane].delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.waiters[lane].add(done);
+    });
+  }
+
+  private async run(job: JobRow): Promise<void> {
+    const fence: Fence = { jobId: job.id, attempt: job.attempt };
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new JobAbort('timeout')), job.timeoutS * 1000);
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    this.running.set(job.id, { job, controller, done });
+    // A cancel that was requested before this process claimed the job (e.g. across a restart).
+    if (job.cancelRequested) controller.abort(new JobAbort('canceled'));
+    try {
+      let outcome: RunOutcome;
+      try {
+        outcome = await this.opts.handler(job, { fence, signal: controller.signal });
+      } catch (err) {
+        outcome = { kind: 'failed', errorClass: 'internal', message: `internal error: ${errorMessage(err)}`, stderrTail: null };
+      }
+      this.record(job, fence, outcome, abortCauseOf(controller.signal));
+    } catch (err) {
+      this.opts.hooks?.onLoopError?.(job.lane, err);
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(job.id);
+      resolveDone();
+      this.opts.hooks?.onChange?.(job.id);
+      // Finishing may unblock the next job of the same task, possibly in the other lane.
+      this.wake();
+    }
+  }
+
+  private record(job: JobRow, fence: Fence, outcome: RunOutcome, cause: ReturnType<typeof abortCauseOf>): void {
+    const jobs = this.opts.jobs;
+    const now = this.now();
+    if (cause === 'shutdown') {
+      jobs.yieldBack(fence, now, 'interrupted by shutdown; re-queued');
+      return;
+    }
+    if (cause === 'canceled' || (cause === null && outcome.kind === 'failed' && outcome.errorClass === 'canceled')) {
+      if (jobs.finish(fence, { state: 'canceled', now, errorClass: 'canceled', errorMessage: 'canceled by the owner', stderrTail: outcome.kind === 'failed' ? outcome.stderrTail : null })) {
+        this.opts.hooks?.onFinished?.(job, 'canceled', 'canceled');
+      }
+      return;
+    }
+    if (outcome.kind === 'yield') {
+      jobs.yieldBack(fence, now, null);
+      return;
+    }
+    if (outcome.kind === 'succeeded') {
+      if (jobs.finish(fence, { state: 'succeeded', now })) this.opts.hooks?.onFinished?.(job, 'succeeded', null);
+      return;
+    }
+    const errorClass: ErrorClass = cause === 'timeout' ? 'timeout' : outcome.errorClass;
+    const message =
+      cause === 'timeout' && outcome.errorClass !== 'timeout'
+        ? `the job ran past its timeout of ${job.timeoutS}s`
+        : outcome.message;
+    if (isRetryable(errorClass) && fence.attempt < job.maxAttempts) {
+      const delay = backoffDelayMs(fence.attempt, this.opts.backoff, this.random);
+      jobs.scheduleRetry(fence, { nextRunAt: now + delay, now, errorClass, errorMessage: message, stderrTail: outcome.stderrTail });
+      return;
+    }
+    const note = this.opts.hooks?.failureNote?.(job, errorClass, message) ?? null;
+    if (
+      jobs.finish(fence, { state: 'failed', now, errorClass, errorMessage: message, stderrTail: outcome.stderrTail, systemNote: note })
+    ) {
+      this.opts.hooks?.onFinished?.(job, 'failed', errorClass);
+    }
+  }
+}
+
+function safe<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,165 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Store } from '@alter0/store';
+import type { JobRow } from '@alter0/store';
+import { WorkerPool } from '../src/pool.js';
+import type { JobHandler, RunOutcome } from '../src/pool.js';
+import { backoffDelayMs } from '../src/backoff.js';
+
+let dir: string;
+let store: Store;
+let pool: WorkerPool | null;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-queue-'));
+  store = Store.open({ file: path.join(dir, 'db.sqlite') });
+  pool = null;
+});
+afterEach(async () => {
+  await pool?.drain(100);
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function submit(content: string, opts: { taskId?: string; maxAttempts?: number; timeoutS?: number } = {}): JobRow {
+  return store.jobs.accept({
+    content,
+    channelId: 't',
+    userId: 'owner',
+    sessionId: null,
+    taskId: opts.taskId ?? null,
+    lane: 'interactive',
+    maxAttempts: opts.maxAttempts ?? 3,
+    timeoutS: opts.timeoutS ?? 30,
+    now: Date.now(),
+  }).job;
+}
+
+function startPool(handler: JobHandler, workers = 2): WorkerPool {
+  pool = new WorkerPool({
+    jobs: store.jobs,
+    workers: { interactive: workers, background: 1 },
+    backoff: { initialMs: 20, maxMs: 50, jitter: 0 },
+    handler,
+    idlePollMs: 20,
+  });
+  pool.start();
+  return pool;
+}
+
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+const stateOf = (id: string) => store.jobs.get(id)?.state;
+
+describe('WorkerPool', () => {
+  it('retries retryable failures with backoff until success, and fails non-retryable ones at once', async () => {
+    const calls = new Map<string, number>();
+    startPool(async (job) => {
+      const n = (calls.get(job.id) ?? 0) + 1;
+      calls.set(job.id, n);
+      const content = store.jobs.message(job.messageId)!.content;
+      if (content === 'flaky' && n < 3) return { kind: 'failed', errorClass: 'rate_limited', message: '429', stderrTail: null };
+      if (content === 'auth') return { kind: 'failed', errorClass: 'auth', message: 'bad key', stderrTail: 'tail' };
+      return { kind: 'succeeded' };
+    });
+    const flaky = submit('flaky');
+    const auth = submit('auth');
+    await until(() => stateOf(flaky.id) === 'succeeded' && stateOf(auth.id) === 'failed');
+    expect(store.jobs.get(flaky.id)).toMatchObject({ attempt: 3 });
+    expect(store.jobs.get(auth.id)).toMatchObject({ attempt: 1, errorClass: 'auth', stderrTail: 'tail' });
+  });
+
+  it('gives up after max attempts', async () => {
+    startPool(async () => ({ kind: 'failed', errorClass: 'unavailable', message: '503', stderrTail: null }));
+    const j = submit('x', { maxAttempts: 2 });
+    await until(() => stateOf(j.id) === 'failed');
+    expect(store.jobs.get(j.id)).toMatchObject({ attempt: 2, errorClass: 'unavailable' });
+  });
+
+  it('aborts a job past its timeout and records class timeout', async () => {
+    startPool(
+      (_job, ctx) =>
+        new Promise<RunOutcome>((resolve) =>
+          ctx.signal.addEventListener('abort', () => resolve({ kind: 'failed', errorClass: 'canceled', message: 'aborted', stderrTail: null })),
+        ),
+    );
+    const j = submit('hang', { timeoutS: 0.05, maxAttempts: 1 });
+    await until(() => stateOf(j.id) === 'failed');
+    expect(store.jobs.get(j.id)?.errorClass).toBe('timeout');
+  });
+
+  it('cancel aborts the running job and records canceled', async () => {
+    const p = startPool(
+      (_job, ctx) =>
+        new Promise<RunOutcome>((resolve) =>
+          ctx.signal.addEventListener('abort', () => resolve({ kind: 'failed', errorClass: 'canceled', message: 'x', stderrTail: null })),
+        ),
+    );
+    const j = submit('long');
+    await until(() => p.isRunning(j.id));
+    store.jobs.requestCancel(j.id, Date.now());
+    expect(p.cancel(j.id)).toBe(true);
+    await until(() => stateOf(j.id) === 'canceled');
+  });
+
+  it('drain lets short jobs finish and re-queues the rest without counting the attempt', async () => {
+    const p = startPool(async (job, ctx) => {
+      const content = store.jobs.message(job.messageId)!.content;
+      if (content === 'short') {
+        await new Promise((r) => setTimeout(r, 30));
+        return { kind: 'succeeded' };
+      }
+      return new Promise<RunOutcome>((resolve) =>
+        ctx.signal.addEventListener('abort', () => resolve({ kind: 'failed', errorClass: 'canceled', message: 'x', stderrTail: null })),
+      );
+    });
+    // Unrouted jobs of one user are serialized; give each its own task so both run at once.
+    const mk = () => store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: Date.now() }).id;
+    const s = submit('short', { taskId: mk() });
+    const l = submit('long', { taskId: mk() });
+    await until(() => p.isRunning(s.id) && p.isRunning(l.id));
+    const r = await p.drain(300);
+    pool = null;
+    expect(r).toEqual({ finished: 1, interrupted: 1 });
+    expect(store.jobs.get(s.id)?.state).toBe('succeeded');
+    expect(store.jobs.get(l.id)).toMatchObject({ state: 'queued', attempt: 0 });
+  });
+
+  it('runs the jobs of one task one at a time, in arrival order', async () => {
+    const task = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: Date.now() });
+    const order: string[] = [];
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    startPool(async (job) => {
+      concurrent++;
+      maxConcurrent = Math.max(maxConcurrent, concurrent);
+      order.push(store.jobs.message(job.messageId)!.content);
+      await new Promise((r) => setTimeout(r, 5));
+      concurrent--;
+      return { kind: 'succeeded' };
+    }, 4);
+    const ids = Array.from({ length: 8 }, (_, i) => submit(String(i), { taskId: task.id }).id);
+    pool!.wake();
+    await until(() => ids.every((id) => stateOf(id) === 'succeeded'));
+    expect(order).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    expect(maxConcurrent).toBe(1);
+  });
+});
+
+describe('backoff', () => {
+  it('grows exponentially, caps, and jitters within bounds', () => {
+    const p = { initialMs: 100, maxMs: 1000, jitter: 0.5 };
+    expect(backoffDelayMs(1, p, () => 0.5)).toBe(100);
+    expect(backoffDelayMs(3, p, () => 0.5)).toBe(400);
+    expect(backoffDelayMs(10, p, () => 0.5)).toBe(1000);
+    expect(backoffDelayMs(1, p, () => 0)).toBe(50);
+    expect(backoffDelayMs(1, p, () => 1)).toBe(150);
+  });
+});
