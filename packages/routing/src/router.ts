@@ -1,0 +1,170 @@
+import type { ErrorClass, Executor, RouteDecisionKind, RouteFallback } from '@alter0/core';
+import { callModel } from './model-call.js';
+import { parseRouteOutput } from './parse-route.js';
+import type { RouteRejectCode } from './parse-route.js';
+import type { CandidateTask } from './rank.js';
+import { rankCandidates } from './rank.js';
+import { renderRoutePrompt } from './render-route.js';
+import type { PromptTemplate } from './templates.js';
+import { findExplicitTaskRefs } from './explicit.js';
+import { clip, truncateUtf8 } from './text.js';
+
+/** Raw model output is stored for diagnosis, capped so one runaway reply cannot bloat the database. */
+export const RAW_OUTPUT_MAX_BYTES = 4096;
+
+export interface RouterOptions {
+  executor: Executor;
+  template: PromptTemplate;
+  /** An `existing` answer below this confidence goes to a new task instead (default 0.55). */
+  threshold: number;
+  /** How many ranked candidates the model sees (default 8). */
+  maxCandidates: number;
+  timeoutMs: number;
+  now?: () => Date;
+}
+
+export interface RouteInput {
+  message: string;
+  /** A task id the client named (API `task_id`); wins over everything. */
+  explicitTaskId: string | null;
+  openTasks: readonly CandidateTask[];
+  cwd: string;
+  jobId: string | null;
+  signal: AbortSignal;
+}
+
+export interface RouteOutcome {
+  decision: RouteDecisionKind;
+  /** null means: create a new task. */
+  taskId: string | null;
+  confidence: number | null;
+  reason: string;
+  fallback: RouteFallback | null;
+  rejectCode: RouteRejectCode | null;
+  candidates: { taskId: string; score: number }[];
+  templateId: string;
+  templateVersion: string;
+  templateHash: string;
+  promptChars: number;
+  modelCalled: boolean;
+  rawOutput: string | null;
+  latencyMs: number;
+  errorClass: ErrorClass | null;
+}
+
+export class Router {
+  readonly #opts: RouterOptions;
+  readonly #now: () => Date;
+
+  constructor(opts: RouterOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? (() => new Date());
+  }
+
+  /** Decides where a message goes. Never throws, except to rethrow an abort of `input.signal`. */
+  async route(input: RouteInput): Promise<RouteOutcome> {
+    input.signal.throwIfAborted();
+    const started = performance.now();
+    const { template } = this.#opts;
+    const base = {
+      templateId: template.id,
+      templateVersion: template.version,
+      templateHash: template.hash,
+      promptChars: 0,
+      modelCalled: false,
+      rawOutput: null,
+      rejectCode: null,
+      errorClass: null,
+      candidates: [],
+    } satisfies Partial<RouteOutcome>;
+    const elapsed = (): number => Math.round(performance.now() - started);
+
+    const explicit = this.#explicitTarget(input);
+    if (explicit !== null) {
+      return { ...base, decision: 'existing', taskId: explicit.taskId, confidence: null, reason: explicit.reason, fallback: 'explicit', latencyMs: elapsed() };
+    }
+    if (input.openTasks.length === 0) {
+      return { ...base, decision: 'new', taskId: null, confidence: null, reason: 'no open tasks', fallback: 'no_candidates', latencyMs: elapsed() };
+    }
+
+    const ranked = rankCandidates(input.message, input.openTasks, { now: this.#now(), limit: this.#opts.maxCandidates });
+    const prompt = renderRoutePrompt(template, { message: input.message, candidates: ranked });
+    const offered = {
+      ...base,
+      candidates: ranked.map((c) => ({ taskId: c.id, score: c.score })),
+      promptChars: prompt.chars,
+      modelCalled: true,
+    };
+    const call = await callModel(
+      this.#opts.executor,
+      { stage: 'route', prompt: prompt.text, sessionId: null, taskId: null, jobId: input.jobId, cwd: input.cwd },
+      this.#opts.timeoutMs,
+      input.signal,
+    );
+    if (!call.ok) {
+      return {
+        ...offered,
+        decision: 'new',
+        taskId: null,
+        confidence: null,
+        reason: `router model failed (${call.errorClass}): ${clip(call.detail, 300)}; starting a new task`,
+        fallback: call.fallback,
+        errorClass: call.errorClass,
+        latencyMs: elapsed(),
+      };
+    }
+
+    const rawOutput = truncateUtf8(call.text, RAW_OUTPUT_MAX_BYTES);
+    const parsed = parseRouteOutput(call.text, new Set(ranked.map((c) => c.id)));
+    if (!parsed.ok) {
+      return {
+        ...offered,
+        rawOutput,
+        decision: 'new',
+        taskId: null,
+        confidence: null,
+        reason: `router output rejected (${parsed.code}): ${parsed.detail}; starting a new task`,
+        fallback: 'invalid_output',
+        rejectCode: parsed.code,
+        latencyMs: elapsed(),
+      };
+    }
+    const answer = parsed.value;
+    if (answer.decision === 'existing' && answer.confidence < this.#opts.threshold) {
+      return {
+        ...offered,
+        rawOutput,
+        decision: 'new',
+        taskId: null,
+        confidence: answer.confidence,
+        reason: `model chose ${answer.taskId ?? '?'} with confidence ${answer.confidence} < ${this.#opts.threshold}: ${answer.reason}`,
+        fallback: 'low_confidence',
+        latencyMs: elapsed(),
+      };
+    }
+    return {
+      ...offered,
+      rawOutput,
+      decision: answer.decision,
+      taskId: answer.taskId,
+      confidence: answer.confidence,
+      reason: answer.reason,
+      fallback: null,
+      latencyMs: elapsed(),
+    };
+  }
+
+  /**
+   * The client's task id wins; else a `#t_…` mention, preferring one that names an open task.
+   * A mention of a task that is not open is still explicit: the daemon decides (reopen or refuse).
+   */
+  #explicitTarget(input: RouteInput): { taskId: string; reason: string } | null {
+    if (input.explicitTaskId !== null) return { taskId: input.explicitTaskId, reason: 'task id given with the message' };
+    const refs = findExplicitTaskRefs(input.message);
+    if (refs.length === 0) return null;
+    const open = new Set(input.openTasks.map((t) => t.id));
+    const taskId = refs.find((r) => open.has(r)) ?? refs[0];
+    if (taskId === undefined) return null;
+    return { taskId, reason: `message mentions #${taskId}${open.has(taskId) ? '' : ' (not an open task)'}` };
+  }
+}

@@ -1,0 +1,14 @@
+import type { PromptTemplate, PromptTemplateInfo } from './templates.js';
+import { createTemplateStore } from './templates.js';
+
+/** Resolved relative to this module, so it works from `src/` (tests) and from `dist/` (runtime). */
+const store = createTemplateStore(new URL('../prompts/', import.meta.url), { router: ['message', 'candidates'] });
+
+/** The prompt template `prompts/<id>/<version>.md` of this package; throws ConfigError when absent or unusable. */
+export function loadTemplate(id: string, version: string): PromptTemplate {
+  return store.loadTemplate(id, version);
+}
+
+export function listTemplates(): PromptTemplateInfo[] {
+  return store.listTemplates();
+}
