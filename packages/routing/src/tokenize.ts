@@ -15,7 +15,7 @@ const STOP_WORDS: ReadonlySet<string> = new Set(
 export function tokenize(text: string): string[] {
   const out: string[] = [];
   // Folding is the slow part; most text is ASCII and needs none.
-  const ascii = !/[^\x00-\x7f]/.test(text);
+  const ascii = !/[\u0080-\uffff]/.test(text);
   const parts = ascii
     ? text.toLowerCase().split(/[^a-z0-9_]+/)
     : text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().split(/[^\p{L}\p{N}_]+/u);
