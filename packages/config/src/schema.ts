@@ -1,0 +1,178 @@
+import path from 'node:path';
+import * as v from 'valibot';
+import { EXECUTOR_KINDS } from '@alter0/core';
+import { isDuration } from './duration.js';
+import { splitListen } from './listen.js';
+
+/*
+ * The one schema for alter0's configuration. Keys are snake_case and the TypeScript type mirrors
+ * them, so docs/configuration.md, the TOML file and the code all use the same names.
+ * Every object is strict (unknown keys are errors) and every key has a default except data_dir,
+ * whose default depends on the environment and is supplied by loadConfig.
+ */
+
+const str = v.string('expected a string');
+const nonEmpty = v.pipe(str, v.minLength(1, 'must not be empty'));
+const int = (min: number) =>
+  v.pipe(
+    v.number('expected a number'),
+    v.integer('expected a whole number'),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(Number.MAX_SAFE_INTEGER, 'is too large'),
+  );
+const fraction = v.pipe(
+  v.number('expected a number'),
+  v.minValue(0, 'must be between 0 and 1'),
+  v.maxValue(1, 'must be between 0 and 1'),
+);
+const bool = v.boolean('expected true or false');
+const duration = v.pipe(
+  str,
+  v.check(isDuration, 'expected a duration: a number and one unit of ms, s, m, h, d, w (e.g. "30s", "24h", "14d")'),
+);
+const stringList = v.array(str, 'expected an array of strings');
+const executorKind = v.picklist(EXECUTOR_KINDS, `expected one of ${EXECUTOR_KINDS.map((k) => `"${k}"`).join(', ')}`);
+const executorOrDefault = v.picklist(
+  ['', ...EXECUTOR_KINDS],
+  `expected "" (= executor.default) or one of ${EXECUTOR_KINDS.map((k) => `"${k}"`).join(', ')}`,
+);
+/** winston-daily-rotate-file's size syntax: a number and k, m or g. */
+const size = v.pipe(str, v.regex(/^[1-9]\d*[kmg]$/, 'expected a size: a number and k, m or g (e.g. "500k", "20m")'));
+/** winston-daily-rotate-file's retention: a file count or an age in days. Numbers are accepted and kept as text. */
+const maxFiles = v.pipe(
+  v.union([str, v.pipe(v.number(), v.integer())], 'expected a file count such as "10" or an age such as "14d"'),
+  v.transform((x): string => String(x)),
+  v.regex(/^[1-9]\d*d?$/, 'expected a file count such as "10" or an age in days such as "14d"'),
+);
+const listen = v.pipe(
+  str,
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    try {
+      splitListen(dataset.value);
+    } catch (err) {
+      addIssue({ message: err instanceof Error ? err.message : String(err) });
+    }
+  }),
+);
+const hostName = v.pipe(
+  str,
+  v.regex(
+    /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?)$/,
+    'expected a host name or IP address without scheme or port (e.g. "alter0.lan", "[fd00::1]")',
+  ),
+);
+const httpUrl = v.pipe(
+  str,
+  v.check(
+    (s) => s === '' || (URL.canParse(s) && /^https?:$/.test(new URL(s).protocol)),
+    'expected "" or an http(s) URL such as "https://alter0.example.net"',
+  ),
+);
+const envName = v.pipe(str, v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)'));
+
+const table = <E extends v.ObjectEntries>(entries: E) => v.strictObject(entries, 'expected a table');
+
+const cliExecutor = (bin: string) =>
+  v.optional(
+    table({
+      bin: v.optional(nonEmpty, bin),
+      args: v.optional(stringList, []),
+      model: v.optional(str, ''),
+    }),
+    {},
+  );
+
+export const RawConfigSchema = v.strictObject(
+  {
+    data_dir: nonEmpty,
+    listen: v.optional(listen, '127.0.0.1:7070'),
+    allowed_hosts: v.optional(v.array(hostName, 'expected an array of host names'), []),
+    token_file: v.optional(str, ''),
+    public_url: v.optional(httpUrl, ''),
+    api: v.optional(table({
+      wait_ms: v.optional(int(0), 30_000),
+      max_wait_ms: v.optional(int(1), 600_000),
+      body_limit_bytes: v.optional(int(1), 1_048_576),
+    }), {}),
+    executor: v.optional(table({
+      default: v.optional(executorKind, 'claude'),
+      claude: cliExecutor('claude'),
+      codex: cliExecutor('codex'),
+      command: v.optional(table({ argv: v.optional(stringList, []) }), {}),
+      env: v.optional(v.record(envName, str, 'expected a table of strings'), {}),
+      kill_grace_ms: v.optional(int(0), 3_000),
+      max_output_bytes: v.optional(int(1), 4_194_304),
+    }), {}),
+    router: v.optional(table({
+      executor: v.optional(executorOrDefault, ''),
+      template: v.optional(nonEmpty, 'v1'),
+      threshold: v.optional(fraction, 0.55),
+      max_candidates: v.optional(int(1), 8),
+      timeout_s: v.optional(int(1), 120),
+    }), {}),
+    closer: v.optional(table({
+      executor: v.optional(executorOrDefault, ''),
+      template: v.optional(nonEmpty, 'v1'),
+      threshold: v.optional(fraction, 0.7),
+      timeout_s: v.optional(int(1), 120),
+      enabled: v.optional(bool, true),
+      stale_after: v.optional(duration, '14d'),
+    }), {}),
+    queue: v.optional(table({
+      interactive_workers: v.optional(int(1), 2),
+      background_workers: v.optional(int(1), 1),
+      job_timeout_s: v.optional(int(1), 1_800),
+      max_attempts: v.optional(int(1), 3),
+      backoff_initial_ms: v.optional(int(0), 2_000),
+      backoff_max_ms: v.optional(int(0), 120_000),
+      backoff_jitter: v.optional(fraction, 0.2),
+    }), {}),
+    shutdown: v.optional(table({
+      drain_timeout_s: v.optional(int(0), 30),
+    }), {}),
+    log: v.optional(table({
+      level: v.optional(v.picklist(['debug', 'info', 'warn', 'error'], 'expected "debug", "info", "warn" or "error"'), 'info'),
+      dir: v.optional(str, ''),
+      max_size: v.optional(size, '20m'),
+      max_files: v.optional(maxFiles, '14d'),
+      file: v.optional(bool, true),
+    }), {}),
+    backup: v.optional(table({
+      interval: v.optional(duration, '24h'),
+      keep: v.optional(int(1), 7),
+      dir: v.optional(str, ''),
+    }), {}),
+    retention: v.optional(table({
+      closed_tasks: v.optional(duration, '90d'),
+      decisions: v.optional(duration, '90d'),
+      events: v.optional(duration, '30d'),
+      finished_jobs: v.optional(duration, '30d'),
+    }), {}),
+  },
+  'expected a table',
+);
+
+export type RawConfig = v.InferOutput<typeof RawConfigSchema>;
+
+/** Fills the "empty = derived" keys so consumers never re-implement those rules. */
+function resolveDerived(raw: RawConfig) {
+  return {
+    ...raw,
+    router: { ...raw.router, executor: raw.router.executor || raw.executor.default },
+    closer: { ...raw.closer, executor: raw.closer.executor || raw.executor.default },
+    log: { ...raw.log, dir: raw.log.dir || path.join(raw.data_dir, 'logs') },
+    backup: { ...raw.backup, dir: raw.backup.dir || path.join(raw.data_dir, 'backups') },
+  };
+}
+
+export const ConfigSchema = v.pipe(RawConfigSchema, v.transform(resolveDerived));
+
+/**
+ * The validated, fully defaulted configuration. Same names as the file; derived values are
+ * filled in: router/closer.executor name an executor, log.dir and backup.dir are absolute paths.
+ */
+export type Config = v.InferOutput<typeof ConfigSchema>;
+
+/** Keys whose values are file system paths: relative values resolve against the config file's folder (file) or the working directory (env, flags). */
+export const PATH_KEYS: ReadonlySet<string> = new Set(['data_dir', 'token_file', 'log.dir', 'backup.dir']);

@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import { ConfigError } from '@alter0/core';
+
+/** 32 characters: 128 bits even in hex, the least dense encoding people use for tokens. */
+export const MIN_TOKEN_CHARS = 32;
+
+/**
+ * Reads the API token from `file` and checks what makes it safe to rely on: a regular file that
+ * only its owner can read or write (mode 0600 or 0400) holding one token of at least
+ * MIN_TOKEN_CHARS non-space characters. Throws ConfigError saying how to fix it.
+ */
+export function readTokenFile(file: string): string {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `token file ${file} does not exist; create it with: (umask 077; openssl rand -hex 32 > ${file})`
+        : `cannot read token file ${file}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  if (!st.isFile()) throw new ConfigError(`token file ${file} is not a regular file`);
+  const perm = st.mode & 0o777;
+  if ((perm & 0o077) !== 0) {
+    throw new ConfigError(
+      `token file ${file} has mode ${perm.toString(8).padStart(4, '0')}, so other users can read or change it; run: chmod 600 ${file}`,
+    );
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read token file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const token = text.trim();
+  if (/\s/.test(token)) throw new ConfigError(`token file ${file} must hold one token on one line, without spaces`);
+  if (token.length < MIN_TOKEN_CHARS) {
+    throw new ConfigError(
+      `token in ${file} has ${token.length} characters, fewer than ${MIN_TOKEN_CHARS}; write a new one with: (umask 077; openssl rand -hex 32 > ${file})`,
+    );
+  }
+  return token;
+}
