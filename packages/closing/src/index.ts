@@ -1,1 +1,13 @@
-export {};
+export { loadTemplate, listTemplates } from './templates-closer.js';
+export type { CloseAnswer, CloseParse, CloseRejectCode } from './parse-close.js';
+export { parseCloseOutput, CLOSE_REJECT_CODES } from './parse-close.js';
+export type { CloseTask } from './render-close.js';
+export { renderClosePrompt, CLOSE_PROMPT_LIMITS } from './render-close.js';
+export type { CloseFallback, CloseInput, CloseOutcome, CloserOptions } from './closer.js';
+export { Closer } from './closer.js';
+export type { CloseCase, CloseCaseResult, CloseEvalReport, EvaluateClosingOptions } from './eval.js';
+export { evaluateClosing, loadCloseCases } from './eval.js';
+export { summarize, titleFrom } from './summarize.js';
+// The replay executor is shared with routing; re-exported so eval callers need one import.
+export { replayExecutor, CaseFileError } from '@alter0/routing';
+export type { PromptTemplate, PromptTemplateInfo } from '@alter0/routing';
