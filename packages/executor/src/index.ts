@@ -1,1 +1,17 @@
-export {};
+export { createExecutor } from './create-executor.js';
+export type {
+  ExecutorConfig,
+  ExecutorCommonOptions,
+  ClaudeExecutorConfig,
+  CodexExecutorConfig,
+  CommandExecutorConfig,
+  ExecutorDeps,
+} from './config.js';
+export { ProcessGroups } from './process-group.js';
+export { SessionNotFoundError } from './session-lost.js';
+export { classifyFailure, classifyStatus, failureMessage } from './classify.js';
+export type { ErrorPayload, FailureEvidence } from './classify.js';
+export { runProcess, terminateGroup, DEFAULT_RUNNER_OPTIONS } from './run-process.js';
+export type { RunSpec, RunnerOptions, RunOutcome } from './run-process.js';
+export { claudeArgv } from './claude-executor.js';
+export { codexArgv } from './codex-executor.js';

@@ -1,0 +1,109 @@
+import type { ExecRequest, ExecResult, Executor, ExecutorProbe } from '@alter0/core';
+import { ExecutorError } from '@alter0/core';
+import { childEnv } from './child-env.js';
+import { classifyFailure, failureMessage, stderrDetail } from './classify.js';
+import { claudeReply, claudeUsage, parseClaudeOutput } from './claude-output.js';
+import type { ClaudeResult } from './claude-output.js';
+import type { ClaudeExecutorConfig } from './config.js';
+import { runProcess } from './run-process.js';
+import type { RunOutcome } from './run-process.js';
+import { probeBinary } from './runtime.js';
+import type { AdapterRuntime } from './runtime.js';
+import { SessionNotFoundError } from './session-lost.js';
+
+const LABEL = 'claude';
+const NO_SESSION = /No conversation found with session ID/i;
+
+/**
+ * argv for one call. Only the execute stage touches the task's session; router and closer calls
+ * run unsaved (`--no-session-persistence`) and without tools (`--tools ""`): they only classify text.
+ */
+export function claudeArgv(config: ClaudeExecutorConfig, req: Pick<ExecRequest, 'stage' | 'sessionId'>): string[] {
+  const argv = [config.bin ?? 'claude', '-p', '--output-format', 'json'];
+  if (config.model !== undefined) argv.push('--model', config.model);
+  if (req.stage === 'execute') {
+    if (req.sessionId !== null) argv.push('--resume', req.sessionId);
+  } else {
+    argv.push('--no-session-persistence', '--tools', '');
+  }
+  argv.push(...(config.args ?? []));
+  return argv;
+}
+
+export function createClaudeExecutor(config: ClaudeExecutorConfig, rt: AdapterRuntime): Executor {
+  return {
+    kind: 'claude',
+    async run(req: ExecRequest): Promise<ExecResult> {
+      const out = await runProcess(
+        {
+          argv: claudeArgv(config, req),
+          cwd: req.cwd,
+          env: childEnv(rt.baseEnv, rt.extraEnv, req),
+          stdin: req.prompt,
+          timeoutMs: req.timeoutMs,
+          signal: req.signal,
+          label: LABEL,
+        },
+        rt.runner,
+      );
+      return claudeResult(req, out);
+    },
+    probe(signal: AbortSignal): Promise<ExecutorProbe> {
+      return probeBinary('claude', config.bin ?? 'claude', rt, signal, true);
+    },
+  };
+}
+
+/** Turn a finished claude process into a result or a classified error. */
+export function claudeResult(req: Pick<ExecRequest, 'stage' | 'sessionId'>, out: RunOutcome): ExecResult {
+  const parsed = parseClaudeOutput(out.stdout);
+  if (!parsed.ok) {
+    if (out.exitCode === 0) {
+      throw new ExecutorError(
+        'bad_output',
+        failureMessage('claude', LABEL, 'bad_output', `no JSON result on stdout: ${parsed.reason}`, 0),
+        { stderrTail: out.stderrTail, exitCode: 0 },
+      );
+    }
+    throw processFailure(req, out);
+  }
+  const r = parsed.result;
+  const text = claudeReply(r);
+  if (text === null) throw resultFailure(r, out);
+  return {
+    text,
+    // Unsaved router/closer sessions cannot be resumed: do not hand their ids out.
+    sessionId: req.stage === 'execute' ? (r.session_id ?? req.sessionId) : null,
+    usage: claudeUsage(r),
+    durationMs: out.durationMs,
+    stderrTail: out.stderrTail,
+    pid: out.pid,
+  };
+}
+
+function resultFailure(r: ClaudeResult, out: RunOutcome): ExecutorError {
+  const message = r.result ?? `result subtype ${r.subtype}`;
+  const cls = classifyFailure({
+    exitCode: out.exitCode,
+    stderr: out.stderrTail,
+    payload: { status: r.api_error_status ?? null, type: r.api_error_type ?? null, message },
+  });
+  const detail = r.api_error_status != null ? `HTTP ${r.api_error_status}: ${message}` : message;
+  return new ExecutorError(cls, failureMessage('claude', LABEL, cls, detail, out.exitCode), {
+    stderrTail: out.stderrTail,
+    exitCode: out.exitCode,
+  });
+}
+
+function processFailure(req: Pick<ExecRequest, 'stage' | 'sessionId'>, out: RunOutcome): ExecutorError {
+  const detail =
+    out.exitSignal !== null ? `killed by ${out.exitSignal}` : stderrDetail(out.stderrTail) || 'no output at all';
+  if (req.stage === 'execute' && req.sessionId !== null && NO_SESSION.test(out.stderrTail)) {
+    return new SessionNotFoundError(LABEL, req.sessionId, detail, out.stderrTail, out.exitCode);
+  }
+  const cls = classifyFailure({ exitCode: out.exitCode, stderr: out.stderrTail });
+  return new ExecutorError(cls, failureMessage('claude', LABEL, cls, detail, out.exitCode), {
+    stderrTail: out.stderrTail,
+    exitCode: out.exitCode,
+  });
+}

@@ -1,0 +1,332 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ExecutorError, errorMessage } from '@alter0/core';
+import { groupAlive, isErrno, signalGroup } from './process-group.js';
+import type { ProcessGroups } from './process-group.js';
+
+/** One program run: no shell, own process group, prompt on stdin. */
+export interface RunSpec {
+  /** argv[0] is the program (a name looked up on PATH, or a path). */
+  argv: readonly string[];
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  stdin: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Name used in error messages ("claude", "codex", or the command's program). */
+  label: string;
+  /** Sees every complete stderr line, even those that fall out of the kept tail. */
+  onStderrLine?: (line: string) => void;
+}
+
+export interface RunnerOptions {
+  /** Time between SIGTERM and SIGKILL to the group. */
+  killGraceMs: number;
+  /** Stdout beyond this is an error (bad_output): the reply would be cut. */
+  maxStdoutBytes: number;
+  /** Only the last bytes of stderr are kept. */
+  stderrTailBytes: number;
+  /** After the child exits, how long to wait for its pipes to close (grandchildren may hold them). */
+  drainMs: number;
+  /** Where live groups are registered for a shutdown-time kill; null to not track. */
+  groups: ProcessGroups | null;
+}
+
+export const DEFAULT_RUNNER_OPTIONS: Readonly<RunnerOptions> = {
+  killGraceMs: 3000,
+  maxStdoutBytes: 4 * 1024 * 1024,
+  stderrTailBytes: 16 * 1024,
+  drainMs: 250,
+  groups: null,
+};
+
+export interface RunOutcome {
+  exitCode: number | null;
+  exitSignal: NodeJS.Signals | null;
+  stdout: string;
+  stderrTail: string;
+  pid: number;
+  durationMs: number;
+}
+
+/** How long to wait for a SIGKILLed group to disappear before giving up (only D-state can delay it). */
+const KILL_WAIT_MS = 2000;
+const POLL_MS = 25;
+
+type StopReason = 'timeout' | 'canceled' | 'overflow';
+
+/**
+ * Run one program to completion. Resolves with its exit status and output (a non-zero exit is
+ * not an error here: the adapter classifies it). Rejects with `ExecutorError` for not_found,
+ * timeout, canceled, bad_output (stdout over the cap) and internal. When it settles, no process
+ * of the child's group is left running.
+ */
+export async function runProcess(spec: RunSpec, opts: RunnerOptions): Promise<RunOutcome> {
+  const program = spec.argv[0];
+  if (program === undefined || program === '') {
+    throw new ExecutorError('internal', `${spec.label}: the executor's argv is empty; configure a program to run`);
+  }
+  if (spec.signal.aborted) {
+    throw new ExecutorError('canceled', `${spec.label} run was canceled before it started`);
+  }
+  await assertDirectory(spec.cwd, spec.label);
+
+  const started = performance.now();
+  let child: ChildProcess;
+  try {
+    child = spawn(program, spec.argv.slice(1), {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    throw spawnError(err, program, spec.label);
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    // spawn failures (ENOENT, EACCES) arrive as an 'error' event with no pid.
+    const err = await new Promise<unknown>((resolve) => child.once('error', resolve));
+    throw spawnError(err, program, spec.label);
+  }
+  return supervise(child, pid, spec, opts, started);
+}
+
+async function supervise(
+  child: ChildProcess,
+  pid: number,
+  spec: RunSpec,
+  opts: RunnerOptions,
+  started: number,
+): Promise<RunOutcome> {
+  const { stdin, stdout, stderr } = child;
+  if (stdin === null || stdout === null || stderr === null) {
+    throw new ExecutorError('internal', `${spec.label}: child stdio pipes are missing (pid ${pid})`);
+  }
+  opts.groups?.add(pid);
+
+  let stopReason: StopReason | null = null;
+  let requestStop: (r: StopReason) => void = () => undefined;
+  const stopped = new Promise<StopReason>((resolve) => {
+    requestStop = (r) => {
+      if (stopReason !== null) return;
+      stopReason = r;
+      resolve(r);
+    };
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  // Errors after a successful spawn (e.g. a failed internal kill) carry no information we act on.
+  child.on('error', () => undefined);
+
+  const out = new CappedBuffer(opts.maxStdoutBytes);
+  const err = new TailBuffer(opts.stderrTailBytes);
+  stdout.on('data', (chunk: Buffer) => {
+    if (!out.push(chunk)) requestStop('overflow');
+  });
+  const lines = spec.onStderrLine === undefined ? null : new LineSplitter(spec.onStderrLine);
+  stderr.on('data', (chunk: Buffer) => {
+    err.push(chunk);
+    lines?.push(chunk);
+  });
+  const pipesClosed = Promise.all([closeOf(stdout), closeOf(stderr)]);
+
+  // The child may exit without reading its stdin: EPIPE is expected, not a failure.
+  stdin.on('error', () => undefined);
+  stdin.end(spec.stdin);
+
+  const timer = setTimeout(() => requestStop('timeout'), spec.timeoutMs);
+  const onAbort = (): void => requestStop('canceled');
+  spec.signal.addEventListener('abort', onAbort, { once: true });
+  // An abort that landed while we were spawning fired no event for this listener.
+  if (spec.signal.aborted) onAbort();
+
+  try {
+    const first = await Promise.race([exited, stopped]);
+    if (typeof first === 'string') {
+      await terminateGroup(pid, opts.killGraceMs);
+      await Promise.race([exited, delay(KILL_WAIT_MS)]);
+      destroyPipes(child);
+      throw stopError(first, spec, opts, err.text());
+    }
+    // The run is decided by the child's exit; a timer or abort after it changes nothing.
+    clearTimeout(timer);
+    spec.signal.removeEventListener('abort', onAbort);
+    await Promise.race([pipesClosed, delay(opts.drainMs)]);
+    destroyPipes(child);
+    lines?.flush();
+    // Whatever the child left behind in its group (daemonized helpers, pipe-holding grandchildren) dies with the run.
+    if (groupAlive(pid)) await terminateGroup(pid, opts.killGraceMs);
+    const reason: StopReason | null = stopReason;
+    if (reason === 'overflow') throw stopError(reason, spec, opts, err.text());
+    return {
+      exitCode: first.code,
+      exitSignal: first.signal,
+      stdout: out.text(),
+      stderrTail: err.text(),
+      pid,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    clearTimeout(timer);
+    spec.signal.removeEventListener('abort', onAbort);
+    opts.groups?.delete(pid);
+  }
+}
+
+/** SIGTERM the group, give it `graceMs`, then SIGKILL; returns once nothing in it is running. */
+export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  if (await waitGone(pgid, graceMs)) return;
+  signalGroup(pgid, 'SIGKILL');
+  await waitGone(pgid, KILL_WAIT_MS);
+}
+
+async function waitGone(pgid: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    if (!groupAlive(pgid)) return true;
+    if (performance.now() >= deadline) return false;
+    await delay(POLL_MS);
+  }
+}
+
+function closeOf(stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve) => stream.once('close', () => resolve()));
+}
+
+function destroyPipes(child: ChildProcess): void {
+  child.stdin?.destroy();
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}
+
+async function assertDirectory(cwd: string, label: string): Promise<void> {
+  try {
+    const st = await stat(cwd);
+    if (st.isDirectory()) return;
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTDIR')) {
+      throw new ExecutorError('internal', `${label}: cannot use working directory ${cwd}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+  throw new ExecutorError(
+    'internal',
+    `${label}: working directory ${cwd} does not exist or is not a directory; create it or fix the task's workspace path`,
+  );
+}
+
+function spawnError(err: unknown, program: string, label: string): ExecutorError {
+  if (isErrno(err, 'ENOENT')) {
+    return new ExecutorError(
+      'not_found',
+      `${label}: program "${program}" was not found (ENOENT); install it or configure its absolute path`,
+      { cause: err },
+    );
+  }
+  if (isErrno(err, 'EACCES')) {
+    return new ExecutorError(
+      'not_found',
+      `${label}: program "${program}" exists but cannot be executed (EACCES); make it executable (chmod +x) or configure the right path`,
+      { cause: err },
+    );
+  }
+  return new ExecutorError('internal', `${label}: could not start "${program}": ${errorMessage(err)}`, { cause: err });
+}
+
+function stopError(reason: StopReason, spec: RunSpec, opts: RunnerOptions, stderrTail: string): ExecutorError {
+  switch (reason) {
+    case 'timeout':
+      return new ExecutorError(
+        'timeout',
+        `${spec.label} did not finish within ${spec.timeoutMs} ms and was killed; raise the timeout if the work needs longer, or look at the stderr tail for where it hung`,
+        { stderrTail },
+      );
+    case 'canceled':
+      return new ExecutorError('canceled', `${spec.label} run was canceled; its process group was killed`, {
+        stderrTail,
+      });
+    case 'overflow':
+      return new ExecutorError(
+        'bad_output',
+        `${spec.label} wrote more than ${opts.maxStdoutBytes} bytes to stdout and was stopped; raise maxStdoutBytes or make the program print less`,
+        { stderrTail },
+      );
+  }
+}
+
+/** Collects up to `cap` bytes; push returns false once more than that arrived. */
+class CappedBuffer {
+  readonly #chunks: Buffer[] = [];
+  #bytes = 0;
+  #over = false;
+  constructor(private readonly cap: number) {}
+
+  push(chunk: Buffer): boolean {
+    if (this.#over) return false;
+    if (this.#bytes + chunk.length > this.cap) {
+      this.#over = true;
+      return false;
+    }
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+    return true;
+  }
+
+  text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
+}
+
+/** Keeps the last `cap` bytes. */
+class TailBuffer {
+  #buf = Buffer.alloc(0);
+  #dropped = false;
+  constructor(private readonly cap: number) {}
+
+  push(chunk: Buffer): void {
+    this.#buf = Buffer.concat([this.#buf, chunk]);
+    // Trim only when well over the cap so a chatty stderr does not copy on every chunk.
+    if (this.#buf.length > 2 * this.cap) {
+      this.#buf = this.#buf.subarray(this.#buf.length - this.cap);
+      this.#dropped = true;
+    }
+  }
+
+  text(): string {
+    const cut = this.#buf.length > this.cap;
+    let tail = cut ? this.#buf.subarray(this.#buf.length - this.cap) : this.#buf;
+    if (cut || this.#dropped) {
+      // Do not start in the middle of a UTF-8 sequence (continuation bytes are 10xxxxxx).
+      let skip = 0;
+      while (skip < tail.length && skip < 4 && ((tail[skip] ?? 0) & 0xc0) === 0x80) skip += 1;
+      tail = tail.subarray(skip);
+    }
+    return tail.toString('utf8');
+  }
+}
+
+/** Calls `onLine` per complete line; a line longer than 64 KiB is cut (no one prints markers that long). */
+class LineSplitter {
+  #partial = '';
+  readonly #decoder = new TextDecoder('utf-8');
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    const text = this.#partial + this.#decoder.decode(chunk, { stream: true });
+    const parts = text.split('\n');
+    this.#partial = (parts.pop() ?? '').slice(-65536);
+    for (const line of parts) this.onLine(line.replace(/\r$/, ''));
+  }
+
+  flush(): void {
+    const rest = this.#partial + this.#decoder.decode();
+    this.#partial = '';
+    if (rest !== '') this.onLine(rest.replace(/\r$/, ''));
+  }
+}
