@@ -1,1 +1,32 @@
-export {};
+export type { Behaviour, StreamErrorType } from './behaviour.js';
+export {
+  reply,
+  httpError,
+  rateLimited,
+  serverError,
+  overloaded,
+  unauthorized,
+  badRequest,
+  malformed,
+  truncated,
+  streamError,
+  hang,
+} from './behaviour.js';
+export type { ModelFake, RecordedRequest } from './server.js';
+export { startAnthropicFake } from './anthropic.js';
+export { startOpenAIFake } from './openai.js';
+export type { CliName } from './cli.js';
+export { cliPath, binDir, missingCliMessage, PINNED_PACKAGES } from './cli.js';
+export type { ClaudeEnvOptions, CodexConfigOptions, CodexEnvOptions, TempHome } from './env.js';
+export {
+  childPath,
+  claudeEnv,
+  codexEnv,
+  codexConfigToml,
+  writeCodexConfig,
+  makeTempHome,
+  CODEX_PROVIDER_ID,
+  CODEX_ENV_KEY,
+} from './env.js';
+export type { RunOptions, RunResult } from './run.js';
+export { runCli } from './run.js';
