@@ -1,1 +1,3 @@
-export {};
+export { main } from './main.js';
+export { ApiClient, ClientError } from './client.js';
+export { splitCommand } from './config-args.js';

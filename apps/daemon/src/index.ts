@@ -1,1 +1,6 @@
-export {};
+export { startDaemon } from './daemon.js';
+export type { Daemon, DaemonOptions } from './daemon.js';
+export { buildInfo } from './version.js';
+export type { BuildInfo } from './version.js';
+export { createApi } from './api.js';
+export type { ApiDeps } from './api.js';

@@ -1,0 +1,338 @@
+import readline from 'node:readline/promises';
+import { randomUUID } from 'node:crypto';
+import type { Argv, CommandModule } from 'yargs';
+import { readTokenFile, splitListen } from '@alter0/config';
+import { ApiClient } from '../client.js';
+import { loadLocalConfig } from '../config-args.js';
+import { ms, table } from '../format.js';
+
+interface ClientArgs {
+  addr?: string;
+  json?: boolean;
+  config?: string;
+  data?: string;
+}
+
+function withClientFlags<T>(y: Argv<T>): Argv<T & ClientArgs> {
+  return y
+    .option('addr', { type: 'string', describe: 'URL of the running service (default: from the config, http://127.0.0.1:7070)' })
+    .option('json', { type: 'boolean', describe: 'print the API answer as JSON' })
+    .option('config', { type: 'string', describe: 'config file to read the address and token from' })
+    .option('data', { type: 'string', describe: 'data directory whose config to read' }) as Argv<T & ClientArgs>;
+}
+
+export function clientFor(args: ClientArgs): ApiClient {
+  const loaded = loadLocalConfig({ config: args.config, data: args.data });
+  const { host, port } = splitListen(loaded.config.listen);
+  const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
+  const addr = args.addr ?? process.env.ALTER0_ADDR ?? `http://${connectHost}:${port}`;
+  const token = loaded.config.token_file ? readTokenFile(loaded.config.token_file) : null;
+  return new ApiClient({ addr, token });
+}
+
+const out = (s: string): void => {
+  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+};
+const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
+
+interface JobJson {
+  id: string;
+  task_id: string | null;
+  state: string;
+  stage: string | null;
+  lane: string;
+  attempt: number;
+  max_attempts: number;
+  content: string | null;
+  reply: string | null;
+  error: { class: string; message: string; stderr_tail: string } | null;
+  route: { decision: string; task_id: string; confidence: number | null; reason: string; fallback: string | null } | null;
+  timings: { queue_wait_ms: number | null; route_ms: number | null; execute_ms: number | null; close_ms: number | null; total_ms: number | null };
+  created_at: string;
+}
+interface TaskJson {
+  id: string;
+  title: string;
+  state: string;
+  executor: string;
+  session_id: string | null;
+  updated_at: string;
+  closed_by: string | null;
+  close_reason: string | null;
+}
+
+function printJob(j: JobJson): void {
+  out(`job ${j.id}  ${j.state}${j.stage ? ` (${j.stage})` : ''}  lane ${j.lane}  attempt ${j.attempt}/${j.max_attempts}`);
+  if (j.task_id) out(`task ${j.task_id}`);
+  if (j.route) out(`route ${j.route.decision}${j.route.fallback ? ` [${j.route.fallback}]` : ''}: ${j.route.reason}`);
+  const t = j.timings;
+  out(`timings queue ${ms(t.queue_wait_ms)}  route ${ms(t.route_ms)}  execute ${ms(t.execute_ms)}  close ${ms(t.close_ms)}  total ${ms(t.total_ms)}`);
+  if (j.error) out(`error (${j.error.class}): ${j.error.message}${j.error.stderr_tail ? `\n--- stderr tail ---\n${j.error.stderr_tail}` : ''}`);
+  if (j.reply !== null) out(`\n${j.reply}`);
+}
+
+async function waitForJob(c: ApiClient, id: string, timeoutMs: number): Promise<JobJson> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const j = await c.get<JobJson>(`/api/jobs/${id}`);
+    if (['succeeded', 'failed', 'canceled'].includes(j.state) || Date.now() > end) return j;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+type Cmd<A> = CommandModule<object, A & ClientArgs>;
+
+const send: Cmd<{ text: string[]; task?: string; wait?: number }> = {
+  command: 'send <text..>',
+  describe: 'send a message and wait for the reply (routes it to a task unless --task is given)',
+  builder: (y) =>
+    withClientFlags(y)
+      .positional('text', { type: 'string', array: true, demandOption: true })
+      .option('task', { type: 'string', describe: 'the task to send it to' })
+      .option('wait', { type: 'number', describe: 'seconds to wait for the reply before printing the job id' }) as Argv<{ text: string[]; task?: string; wait?: number } & ClientArgs>,
+  handler: async (a) => {
+    const c = clientFor(a);
+    const body = { content: a.text.join(' '), task_id: a.task, channel_id: 'cli', ...(a.wait !== undefined ? { wait_ms: Math.round(a.wait * 1000) } : {}) };
+    const r = await c.post<{ job_id: string; state: string; reply?: string | null; task_id?: string; error?: JobJson['error'] }>('/api/message', body);
+    if (a.json) return json(r.body);
+    if (r.status === 202) {
+      out(`still working: job ${r.body.job_id} (${r.body.state}). Follow it with \`alter0 job ${r.body.job_id} --wait\`.`);
+      return;
+    }
+    if (r.body.error && r.body.reply == null) {
+      out(`failed (${r.body.error.class}): ${r.body.error.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    out(r.body.reply ?? '');
+    process.stderr.write(`[task ${r.body.task_id}, job ${r.body.job_id}]\n`);
+  },
+};
+
+const submit: Cmd<{ text: string[]; task?: string; lane?: string; timeout?: number; attempts?: number }> = {
+  command: 'submit <text..>',
+  describe: 'queue a message as a background job and print its id',
+  builder: (y) =>
+    withClientFlags(y)
+      .positional('text', { type: 'string', array: true, demandOption: true })
+      .option('task', { type: 'string' })
+      .option('lane', { type: 'string', choices: ['interactive', 'background'], default: 'background' })
+      .option('timeout', { type: 'number', describe: 'job timeout in seconds' })
+      .option('attempts', { type: 'number', describe: 'max attempts' }) as Argv<{ text: string[]; task?: string; lane?: string; timeout?: number; attempts?: number } & ClientArgs>,
+  handler: async (a) => {
+    const r = await clientFor(a).post<{ job_id: string; state: string }>('/api/jobs', {
+      content: a.text.join(' '),
+      task_id: a.task,
+      lane: a.lane,
+      channel_id: 'cli',
+      ...(a.timeout !== undefined ? { timeout_s: a.timeout } : {}),
+      ...(a.attempts !== undefined ? { max_attempts: a.attempts } : {}),
+    });
+    if (a.json) return json(r.body);
+    out(r.body.job_id);
+  },
+};
+
+const jobs: Cmd<{ state?: string; task?: string; limit?: number }> = {
+  command: 'jobs',
+  describe: 'list jobs, newest first',
+  builder: (y) =>
+    withClientFlags(y)
+      .option('state', { type: 'string', choices: ['queued', 'running', 'succeeded', 'failed', 'canceled'] })
+      .option('task', { type: 'string' })
+      .option('limit', { type: 'number', default: 30 }) as Argv<{ state?: string; task?: string; limit?: number } & ClientArgs>,
+  handler: async (a) => {
+    const q = new URLSearchParams();
+    if (a.state) q.set('state', a.state);
+    if (a.task) q.set('task_id', a.task);
+    if (a.limit) q.set('limit', String(a.limit));
+    const r = await clientFor(a).get<{ jobs: JobJson[] }>(`/api/jobs?${q}`);
+    if (a.json) return json(r);
+    out(
+      table(
+        r.jobs.map((j) => ({
+          id: j.id,
+          state: j.state,
+          lane: j.lane,
+          try: `${j.attempt}/${j.max_attempts}`,
+          task: j.task_id,
+          error: j.error ? `${j.error.class}: ${j.error.message}` : null,
+          total: ms(j.timings.total_ms),
+          message: j.content,
+        })),
+        ['id', 'state', 'lane', 'try', 'task', 'total', 'error', 'message'],
+      ),
+    );
+  },
+};
+
+const job: Cmd<{ id: string; wait?: boolean; timeout?: number }> = {
+  command: 'job <id>',
+  describe: 'show one job (with --wait: until it finishes)',
+  builder: (y) =>
+    withClientFlags(y)
+      .positional('id', { type: 'string', demandOption: true })
+      .option('wait', { type: 'boolean' })
+      .option('timeout', { type: 'number', default: 3600, describe: 'seconds --wait waits at most' }) as Argv<{ id: string; wait?: boolean; timeout?: number } & ClientArgs>,
+  handler: async (a) => {
+    const c = clientFor(a);
+    const j = a.wait ? await waitForJob(c, a.id, (a.timeout ?? 3600) * 1000) : await c.get<JobJson>(`/api/jobs/${a.id}`);
+    if (a.json) return json(j);
+    printJob(j);
+    if (j.state === 'failed') process.exitCode = 1;
+  },
+};
+
+const simplePost = (name: string, describe: string, path: (id: string) => string): Cmd<{ id: string }> => ({
+  command: `${name} <id>`,
+  describe,
+  builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }) as Argv<{ id: string } & ClientArgs>,
+  handler: async (a) => {
+    const r = await clientFor(a).post<Record<string, unknown>>(path(a.id), {});
+    if (a.json) return json(r.body);
+    if (name === 'retry') out(String(r.body.job_id));
+    else if (name === 'cancel') out(`job ${a.id}: ${String(r.body.state)}${r.body.cancel_requested && r.body.state === 'running' ? ' (cancel requested)' : ''}`);
+    else out(`task ${a.id}: ${String(r.body.state)}`);
+  },
+});
+
+const tasks: Cmd<{ state?: string; q?: string; limit?: number }> = {
+  command: 'tasks',
+  describe: 'list tasks, most recently updated first',
+  builder: (y) =>
+    withClientFlags(y)
+      .option('state', { type: 'string', choices: ['open', 'closed', 'all'], default: 'open' })
+      .option('q', { type: 'string', describe: 'search title and summary' })
+      .option('limit', { type: 'number', default: 50 }) as Argv<{ state?: string; q?: string; limit?: number } & ClientArgs>,
+  handler: async (a) => {
+    const q = new URLSearchParams({ state: a.state ?? 'open', limit: String(a.limit ?? 50) });
+    if (a.q) q.set('q', a.q);
+    const r = await clientFor(a).get<{ tasks: TaskJson[] }>(`/api/tasks?${q}`);
+    if (a.json) return json(r);
+    out(table(r.tasks.map((t) => ({ ...t, updated: t.updated_at })), ['id', 'state', 'executor', 'updated', 'title']));
+  },
+};
+
+const task: Cmd<{ id: string }> = {
+  command: 'task <id>',
+  describe: 'show a task with its conversation and decisions',
+  builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }) as Argv<{ id: string } & ClientArgs>,
+  handler: async (a) => {
+    const t = await clientFor(a).get<
+      TaskJson & {
+        summary: string;
+        messages: { role: string; content: string; created_at: string }[];
+        decisions: { route: { decision: string; reason: string; confidence: number | null; fallback: string | null }[]; close: { source: string; action: string; reason: string; confidence: number | null }[] };
+      }
+    >(`/api/tasks/${a.id}`);
+    if (a.json) return json(t);
+    out(`task ${t.id}  ${t.state}${t.closed_by ? ` (closed by ${t.closed_by}: ${t.close_reason})` : ''}\n${t.title}\nexecutor ${t.executor}  session ${t.session_id ?? '-'}`);
+    for (const m of t.messages) out(`\n[${m.role} ${m.created_at}]\n${m.content}`);
+    if (t.decisions.route.length || t.decisions.close.length) out('\ndecisions:');
+    for (const d of t.decisions.route) out(`  route ${d.decision}${d.fallback ? ` [${d.fallback}]` : ''} conf ${d.confidence ?? '-'}: ${d.reason}`);
+    for (const d of t.decisions.close) out(`  ${d.source} ${d.action} conf ${d.confidence ?? '-'}: ${d.reason}`);
+  },
+};
+
+const close: Cmd<{ id: string; reason?: string }> = {
+  command: 'close <id>',
+  describe: 'close a task (recorded as a manual close decision)',
+  builder: (y) =>
+    withClientFlags(y).positional('id', { type: 'string', demandOption: true }).option('reason', { type: 'string' }) as Argv<{ id: string; reason?: string } & ClientArgs>,
+  handler: async (a) => {
+    const r = await clientFor(a).post<{ state: string }>(`/api/tasks/${a.id}/close`, a.reason ? { reason: a.reason } : {});
+    if (a.json) return json(r.body);
+    out(`task ${a.id}: ${r.body.state}`);
+  },
+};
+
+interface StatusJson {
+  version: string;
+  uptime_s: number;
+  state: string;
+  components: Record<string, { state: string; since: string; last_error: { message: string; at: string } | null; details: Record<string, unknown> }>;
+}
+
+const status: Cmd<object> = {
+  command: 'status',
+  describe: 'show the status document of the running service',
+  builder: (y) => withClientFlags(y),
+  handler: async (a) => {
+    const s = await clientFor(a).get<StatusJson>('/api/status');
+    if (a.json) return json(s);
+    out(`alter0 ${s.version}  ${s.state.toUpperCase()}  up ${s.uptime_s}s`);
+    out(
+      table(
+        Object.entries(s.components).map(([name, c]) => ({
+          component: name,
+          state: c.state,
+          since: c.since,
+          'last error': c.last_error ? `${c.last_error.at} ${c.last_error.message}` : null,
+        })),
+        ['component', 'state', 'since', 'last error'],
+      ),
+    );
+    if (s.state !== 'ok') process.exitCode = 1;
+  },
+};
+
+const chat: Cmd<{ task?: string }> = {
+  command: 'chat',
+  describe: 'an interactive conversation: each line is sent to the task of the previous reply (/new starts over, /quit ends)',
+  builder: (y) => withClientFlags(y).option('task', { type: 'string', describe: 'start in this task' }) as Argv<{ task?: string } & ClientArgs>,
+  handler: async (a) => {
+    const c = clientFor(a);
+    const sessionId = randomUUID();
+    let taskId: string | undefined = a.task;
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+    process.stdout.write('alter0 chat: type a message; /new for a new task, /quit to leave.\n');
+    try {
+      for (;;) {
+        let line: string;
+        try {
+          line = (await rl.question(taskId ? `[${taskId.slice(0, 10)}…]> ` : '> ')).trim();
+        } catch {
+          break; // input closed
+        }
+        if (line === '/quit' || line === '/exit') break;
+        if (line === '/new') {
+          taskId = undefined;
+          continue;
+        }
+        if (!line) continue;
+        const r = await c.post<{ job_id: string; state: string; reply?: string | null; task_id?: string; error?: JobJson['error'] }>('/api/message', {
+          content: line,
+          task_id: taskId,
+          channel_id: 'cli-chat',
+          session_id: sessionId,
+        });
+        let body = r.body;
+        if (r.status === 202) {
+          process.stdout.write(`(working on it: job ${body.job_id})\n`);
+          const j = await waitForJob(c, body.job_id, 3_600_000);
+          body = { job_id: j.id, state: j.state, reply: j.reply, task_id: j.task_id ?? undefined, error: j.error };
+        }
+        if (body.task_id) taskId = body.task_id;
+        if (body.reply != null) process.stdout.write(`${body.reply}\n`);
+        else if (body.error) process.stdout.write(`failed (${body.error.class}): ${body.error.message}\n`);
+      }
+    } finally {
+      rl.close();
+    }
+  },
+};
+
+export const clientCommands = [
+  send,
+  submit,
+  jobs,
+  job,
+  simplePost('cancel', 'cancel a queued or running job', (id) => `/api/jobs/${id}/cancel`),
+  simplePost('retry', 'retry a failed or canceled job (prints the new job id)', (id) => `/api/jobs/${id}/retry`),
+  tasks,
+  task,
+  close,
+  simplePost('reopen', 'reopen a closed task', (id) => `/api/tasks/${id}/reopen`),
+  status,
+  chat,
+] as CommandModule[];

@@ -1,0 +1,65 @@
+import type { CommandModule } from 'yargs';
+import { formatConfigReport } from '@alter0/config';
+import { createLogger } from '@alter0/obs';
+import { startDaemon } from '@alter0/daemon';
+import { withLocalFlags, loadLocalConfig } from '../config-args.js';
+import type { LocalArgs } from '../config-args.js';
+
+type ServeArgs = LocalArgs & { 'print-config'?: boolean };
+
+export const serveCommand: CommandModule<object, ServeArgs> = {
+  command: 'serve',
+  describe: 'run the alter0 service in this process (HTTP API, console, workers)',
+  builder: (y) =>
+    withLocalFlags(y).option('print-config', { type: 'boolean', describe: 'print every setting with where it came from, then exit' }),
+  handler: async (args) => {
+    const loaded = loadLocalConfig(args);
+    if (args['print-config']) {
+      process.stdout.write(`${formatConfigReport(loaded)}\n`);
+      return;
+    }
+    const { config } = loaded;
+    const logger = createLogger({
+      level: config.log.level,
+      dir: config.log.file ? config.log.dir : null,
+      maxSize: config.log.max_size,
+      maxFiles: config.log.max_files,
+      console: true,
+    });
+    logger.info('starting', { config_file: loaded.file ?? undefined, data_dir: config.data_dir, listen: config.listen, pid: process.pid });
+    let daemon;
+    try {
+      daemon = await startDaemon({ config, logger });
+    } catch (err) {
+      logger.error('start failed', { err });
+      await logger.close();
+      throw err;
+    }
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        logger.info('signal received: stopping gracefully (send it again to stop at once)', { signal: sig });
+        void daemon.stop().then(
+          async () => {
+            await logger.close();
+            process.exit(0);
+          },
+          async (err: unknown) => {
+            logger.error('shutdown failed', { err });
+            await logger.close();
+            process.exit(1);
+          },
+        );
+      } else {
+        // Fast path: abort what runs (their process groups are killed) and go. Everything committed is safe;
+        // jobs left running are recovered at the next start.
+        logger.warn('second signal: stopping now', { signal: sig });
+        void daemon.stop({ drainMs: 0 }).finally(() => process.exit(0));
+        setTimeout(() => process.exit(0), 2000).unref();
+      }
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  },
+};

@@ -1,0 +1,40 @@
+import yargs from 'yargs';
+import { Alter0Error, errorMessage } from '@alter0/core';
+import { buildInfo } from '@alter0/daemon';
+import { serveCommand } from './commands/serve.js';
+import { clientCommands } from './commands/client.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const info = buildInfo();
+  try {
+    await yargs(argv)
+      .scriptName('alter0')
+      .command(serveCommand as never)
+      .command(clientCommands)
+      .command({
+        command: 'version',
+        describe: 'print the version, commit, build date and Node version',
+        builder: (y) => y.option('json', { type: 'boolean' }),
+        handler: (a) => {
+          if (a.json) process.stdout.write(`${JSON.stringify(info)}\n`);
+          else process.stdout.write(`alter0 ${info.version} (commit ${info.commit ?? 'unknown'}, built ${info.builtAt ?? 'unknown'}) node ${info.node}\n`);
+        },
+      })
+      .demandCommand(1, 'name a command; see alter0 --help')
+      .strict()
+      .recommendCommands()
+      .version(info.version)
+      .help()
+      .fail((msg, err) => {
+        if (err) throw err;
+        process.stderr.write(`alter0: ${msg}\nRun alter0 --help for usage.\n`);
+        process.exit(EXIT.usage);
+      })
+      .parseAsync();
+  } catch (err) {
+    const prefix = err instanceof Alter0Error ? '' : 'unexpected error: ';
+    process.stderr.write(`alter0: ${prefix}${errorMessage(err)}\n`);
+    process.exit(exitCodeFor(err));
+  }
+}

@@ -1,0 +1,254 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import type { Executor, ExecutorKind } from '@alter0/core';
+import { errorMessage } from '@alter0/core';
+import type { Config } from '@alter0/config';
+import { allowedHosts, readTokenFile, splitListen, isLoopbackHost } from '@alter0/config';
+import { Store, acquireDataDirLock } from '@alter0/store';
+import type { DataDirLock } from '@alter0/store';
+import { WorkerPool } from '@alter0/queue';
+import { Router, loadTemplate as loadRouterTemplate } from '@alter0/routing';
+import { Closer, loadTemplate as loadCloserTemplate } from '@alter0/closing';
+import type { Logger, Metrics } from '@alter0/obs';
+import { createMetrics } from '@alter0/obs';
+import { Bus } from './bus.js';
+import { createApi } from './api.js';
+import { ExecutorRegistry } from './executors.js';
+import { createPipeline } from './pipeline.js';
+import { Health, buildStatus } from './status.js';
+import { DEFAULT_WEB_ROOT, mountConsole } from './static.js';
+import { buildInfo } from './version.js';
+
+export interface DaemonOptions {
+  config: Config;
+  logger: Logger;
+  /** Replace executors (tests and benchmarks). */
+  executors?: Partial<Record<ExecutorKind, Executor>>;
+  webRoot?: string | null;
+  now?: () => number;
+}
+
+export interface Daemon {
+  readonly url: string;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  /** Graceful stop (design §4): refuse new work, drain, re-queue the rest, checkpoint, close, release the lock. */
+  stop(opts?: { drainMs?: number }): Promise<void>;
+}
+
+/**
+ * Starts alter0 in this process: takes the data directory's lock, opens and migrates the database, recovers the
+ * previous process's orphans before any worker starts, then starts the workers and the HTTP listener.
+ */
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const { config, logger } = opts;
+  const now = opts.now ?? Date.now;
+  const dataDir = config.data_dir;
+  const info = buildInfo();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lock: DataDirLock = acquireDataDirLock(dataDir);
+  const cleanup: (() => void)[] = [() => lock.release()];
+  try {
+    const store = Store.open({ file: path.join(dataDir, 'alter0.db'), backupDir: config.backup.dir });
+    cleanup.unshift(() => store.close());
+    const { pragmas, schema } = store.opened;
+    logger.info('database open', {
+      file: store.file,
+      journal_mode: pragmas.journalMode,
+      synchronous: pragmas.synchronous === 2 ? 'FULL' : pragmas.synchronous,
+      foreign_keys: pragmas.foreignKeys === 1,
+      busy_timeout_ms: pragmas.busyTimeoutMs,
+      schema_version: schema.dbVersion,
+      migrated: schema.migrated,
+      backup: schema.backupPath ?? undefined,
+    });
+    if (pragmas.synchronous !== 2 || pragmas.journalMode !== 'wal') {
+      throw new Error(`the database did not accept WAL + synchronous=FULL (got ${pragmas.journalMode}, ${pragmas.synchronous})`);
+    }
+
+    const recovered = store.jobs.recoverOrphans(now());
+    const rescued = recovered.requeued.length + recovered.failed.length + recovered.completed.length;
+    if (rescued > 0) {
+      logger.warn('recovered jobs left running by the previous process', { ...recovered });
+      store.events.add({ component: 'queue', level: 'warn', kind: 'recovered', message: `recovered ${rescued} orphaned job(s) at start`, details: recovered, now: now() });
+    }
+    store.events.add({ component: 'gateway', level: 'info', kind: 'started', message: `alter0 ${info.version} started (pid ${process.pid})`, now: now() });
+
+    const metrics = createMetrics();
+    metrics.buildInfo(info.version, info.commit ?? 'unknown', info.node);
+    metrics.rescuedJobs(rescued);
+
+    const workspaceRoot = path.join(dataDir, 'workspaces');
+    const systemCwd = path.join(workspaceRoot, '.system');
+    fs.mkdirSync(systemCwd, { recursive: true });
+    const executors = new ExecutorRegistry(config, opts.executors);
+    const probeAbort = new AbortController();
+    const probes = executors.probeAll(probeAbort.signal).then(
+      (ps) => {
+        for (const p of ps) {
+          if (p.ok) logger.info('executor found', { executor: p.kind, path: p.path, version: p.version });
+          else logger.warn('executor unavailable; the service runs degraded', { executor: p.kind, error: p.error });
+        }
+      },
+      (err: unknown) => logger.error('executor probe failed', { err }),
+    );
+
+    const router = new Router({
+      executor: executors.get(config.router.executor),
+      template: loadRouterTemplate('router', config.router.template),
+      threshold: config.router.threshold,
+      maxCandidates: config.router.max_candidates,
+      timeoutMs: config.router.timeout_s * 1000,
+    });
+    const closer = config.closer.enabled
+      ? new Closer({
+          executor: executors.get(config.closer.executor),
+          template: loadCloserTemplate('closer', config.closer.template),
+          threshold: config.closer.threshold,
+          timeoutMs: config.closer.timeout_s * 1000,
+        })
+      : null;
+
+    const bus = new Bus();
+    const handler = createPipeline({
+      store,
+      executors,
+      defaultExecutor: config.executor.default,
+      router,
+      routerExecutor: config.router.executor,
+      closer,
+      bus,
+      logger,
+      metrics,
+      workspaceRoot,
+      systemCwd,
+      now,
+    });
+    const workers = { interactive: config.queue.interactive_workers, background: config.queue.background_workers };
+    const pool = new WorkerPool({
+      jobs: store.jobs,
+      workers,
+      backoff: {
+        initialMs: config.queue.backoff_initial_ms,
+        maxMs: config.queue.backoff_max_ms,
+        jitter: config.queue.backoff_jitter,
+      },
+      handler,
+      now,
+      hooks: {
+        onChange: (id) => bus.job(id),
+        onFinished: (job, outcome) => metrics.jobFinished(job.lane, outcome),
+        onLoopError: (lane, err) => logger.error('queue worker error', { lane, err }),
+        failureNote: (job, errorClass, message) =>
+          `The agent could not answer (${errorClass}): ${message}\nRetry with \`alter0 retry ${job.id}\` or POST /api/jobs/${job.id}/retry.`,
+      },
+    });
+
+    let accepting = true;
+    let url: string | null = null;
+    const health = new Health(now);
+    const startedAt = now();
+    const closeRule = (taskId: string, action: 'close' | 'reopen', reason: string): void => {
+      store.tasks.applyCloseDecision({ taskId, jobId: null, source: 'manual', action, confidence: 1, reason, modelCalled: false, latencyMs: 0, now: now() });
+      metrics.closeDecision('manual', action);
+      bus.task(taskId);
+    };
+
+    const listen = splitListen(config.listen);
+    const token = isLoopbackHost(listen.host) && !config.token_file ? null : readTokenFile(config.token_file);
+    const app = createApi({
+      store,
+      bus,
+      logger,
+      metrics,
+      allowedHosts: new Set(allowedHosts(config)),
+      token,
+      defaults: {
+        waitMs: config.api.wait_ms,
+        maxWaitMs: config.api.max_wait_ms,
+        bodyLimitBytes: config.api.body_limit_bytes,
+        timeoutS: config.queue.job_timeout_s,
+        maxAttempts: config.queue.max_attempts,
+      },
+      wake: (lane) => pool.wake(lane),
+      cancelRunning: (id) => pool.cancel(id),
+      closeTask: (id, reason) => closeRule(id, 'close', reason),
+      reopenTask: (id) => closeRule(id, 'reopen', 'reopened by the owner'),
+      status: () =>
+        Promise.resolve(
+          buildStatus({
+            version: info.version,
+            startedAt,
+            now,
+            health,
+            store,
+            pool,
+            workers,
+            executors,
+            degradeAfterFailures: 3,
+            queueDegradedAgeMs: 10 * 60_000,
+            url: () => url,
+            accepting: () => accepting,
+            dataDir,
+          }),
+        ),
+      accepting: () => accepting,
+      now,
+      metricsText: () => metrics.render(),
+      staticHandler: opts.webRoot === null ? undefined : (a) => mountConsole(a, opts.webRoot ?? DEFAULT_WEB_ROOT),
+    });
+
+    pool.start();
+    const server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: listen.host.replace(/^\[|\]$/g, ''), port: listen.port }, () => resolve(s));
+      s.once('error', reject);
+    });
+    const addr = server.address() as AddressInfo;
+    const hostForUrl = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    url = `http://${hostForUrl}:${addr.port}`;
+    logger.info('listening', { url, pid: process.pid, version: info.version });
+    void probes;
+
+    let stopping: Promise<void> | null = null;
+    return {
+      url,
+      store,
+      metrics,
+      stop(stopOpts = {}) {
+        stopping ??= (async () => {
+          accepting = false;
+          logger.info('shutting down: no new work accepted; draining running jobs');
+          probeAbort.abort();
+          const drained = await pool.drain(stopOpts.drainMs ?? config.shutdown.drain_timeout_s * 1000);
+          logger.info('drained', drained);
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            // SSE streams and keep-alive sockets would hold close() open.
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          });
+          try {
+            store.events.add({ component: 'gateway', level: 'info', kind: 'stopped', message: `alter0 stopped (finished ${drained.finished}, re-queued ${drained.interrupted})`, now: now() });
+            store.checkpoint();
+          } catch (err) {
+            logger.error('checkpoint at shutdown failed', { err: errorMessage(err) });
+          }
+          for (const f of cleanup) f();
+          logger.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    for (const f of cleanup) {
+      try {
+        f();
+      } catch {
+        // Already failing: the original error is the one to report.
+      }
+    }
+    throw err;
+  }
+}

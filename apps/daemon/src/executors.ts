@@ -1,0 +1,67 @@
+import type { ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
+import { createExecutor } from '@alter0/executor';
+import type { ExecutorConfig } from '@alter0/executor';
+import type { Config } from '@alter0/config';
+
+/** The executors this configuration uses (the default one, and the router's and closer's), by kind. */
+export class ExecutorRegistry {
+  private readonly byKind = new Map<ExecutorKind, Executor>();
+  readonly probes = new Map<ExecutorKind, ExecutorProbe>();
+  readonly consecutiveFailures = new Map<ExecutorKind, number>();
+  readonly lastErrorClass = new Map<ExecutorKind, string | null>();
+
+  constructor(config: Config, overrides: Partial<Record<ExecutorKind, Executor>> = {}) {
+    const kinds = new Set<ExecutorKind>([config.executor.default, config.router.executor, config.closer.executor]);
+    for (const kind of kinds) {
+      this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfig(config, kind)));
+    }
+  }
+
+  kinds(): ExecutorKind[] {
+    return [...this.byKind.keys()];
+  }
+
+  get(kind: ExecutorKind): Executor {
+    const e = this.byKind.get(kind);
+    if (!e) {
+      throw new Error(`executor "${kind}" is not configured; set executor.default (or router/closer.executor) to it`);
+    }
+    return e;
+  }
+
+  async probeAll(signal: AbortSignal): Promise<ExecutorProbe[]> {
+    const out = await Promise.all(
+      this.kinds().map(async (k) => {
+        const p = await this.get(k).probe(signal);
+        this.probes.set(k, p);
+        return p;
+      }),
+    );
+    return out;
+  }
+
+  recordSuccess(kind: ExecutorKind): void {
+    this.consecutiveFailures.set(kind, 0);
+  }
+
+  recordFailure(kind: ExecutorKind, errorClass: string): void {
+    this.consecutiveFailures.set(kind, (this.consecutiveFailures.get(kind) ?? 0) + 1);
+    this.lastErrorClass.set(kind, errorClass);
+  }
+}
+
+export function executorConfig(config: Config, kind: ExecutorKind): ExecutorConfig {
+  const shared = {
+    killGraceMs: config.executor.kill_grace_ms,
+    maxStdoutBytes: config.executor.max_output_bytes,
+    env: config.executor.env,
+  };
+  switch (kind) {
+    case 'claude':
+      return { kind, bin: config.executor.claude.bin, args: config.executor.claude.args, model: config.executor.claude.model, ...shared };
+    case 'codex':
+      return { kind, bin: config.executor.codex.bin, args: config.executor.codex.args, model: config.executor.codex.model, ...shared };
+    case 'command':
+      return { kind, argv: config.executor.command.argv, ...shared };
+  }
+}

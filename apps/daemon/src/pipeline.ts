@@ -1,0 +1,292 @@
+import fs from 'node:fs/promises';
+import type { ErrorClass } from '@alter0/core';
+import { ExecutorError, errorMessage, ConflictError } from '@alter0/core';
+import type { JobRow, MessageRow, Store, TaskRow } from '@alter0/store';
+import type { JobHandler, RunOutcome } from '@alter0/queue';
+import type { CandidateTask, Router } from '@alter0/routing';
+import type { Closer } from '@alter0/closing';
+import { summarize, titleFrom } from '@alter0/closing';
+import type { Logger, Metrics } from '@alter0/obs';
+import type { Bus } from './bus.js';
+import type { ExecutorRegistry } from './executors.js';
+
+export interface PipelineDeps {
+  store: Store;
+  executors: ExecutorRegistry;
+  defaultExecutor: TaskRow['executor'];
+  router: Router;
+  routerExecutor: TaskRow['executor'];
+  closer: Closer | null;
+  bus: Bus;
+  logger: Logger;
+  metrics: Metrics;
+  workspaceRoot: string;
+  /** Where router and closer calls run: outside every task's workspace. */
+  systemCwd: string;
+  now: () => number;
+}
+
+const RECENT_PER_CANDIDATE = 3;
+
+/**
+ * One run of a job: route (unless its task is known) → execute in the task's agent session → store the reply
+ * (the sync answer is released here) → close. Each stage is timed on the job. Returns the outcome for the queue
+ * to record; only an abort of the signal escapes as an exception.
+ */
+export function createPipeline(deps: PipelineDeps): JobHandler {
+  const { store, bus, metrics } = deps;
+
+  return async (job, { fence, signal }) => {
+    let log = deps.logger.child({
+      job_id: job.id,
+      task_id: job.taskId ?? undefined,
+      user_id: job.userId,
+      channel_id: job.channelId,
+      session_id: job.sessionId ?? undefined,
+    });
+    const message = store.jobs.message(job.messageId);
+    if (!message) return fail('internal', `the message ${job.messageId} of job ${job.id} is missing`);
+    log.info('job started', { attempt: job.attempt, lane: job.lane });
+
+    // --- route
+    let taskId = job.taskId;
+    if (taskId === null || store.decisions.routeForJob(job.id) === undefined) {
+      const started = performance.now();
+      store.jobs.setStage(fence, 'route', deps.now());
+      bus.job(job.id);
+      const routed = await routeJob(deps, job, message.content, signal, log.child({ stage: 'route' }));
+      const routeMs = performance.now() - started;
+      metrics.stageDuration('route', routeMs / 1000);
+      if (routed === null) return fail('canceled', 'the job was canceled while routing');
+      taskId = routed;
+      store.jobs.recordTiming(fence, 'routeMs', routeMs, deps.now());
+      bus.task(taskId);
+      log = log.child({ task_id: taskId });
+      if (store.jobs.taskBusyFor(job.id, taskId)) {
+        log.info('routed to a busy task; waiting for its earlier jobs');
+        return { kind: 'yield' };
+      }
+    }
+
+    // --- execute
+    const task = store.tasks.get(taskId);
+    if (!task) return fail('internal', `task ${taskId} disappeared`);
+    const xlog = log.child({ stage: 'execute' });
+    store.jobs.setStage(fence, 'execute', deps.now());
+    bus.job(job.id);
+    await fs.mkdir(task.workspace, { recursive: true });
+    const executor = deps.executors.get(task.executor);
+    const started = performance.now();
+    let reply;
+    try {
+      reply = await executor.run({
+        stage: 'execute',
+        prompt: message.content,
+        sessionId: task.sessionId,
+        taskId: task.id,
+        jobId: job.id,
+        cwd: task.workspace,
+        timeoutMs: job.timeoutS * 1000,
+        signal,
+      });
+      deps.executors.recordSuccess(task.executor);
+    } catch (err) {
+      const executeMs = performance.now() - started;
+      store.jobs.recordTiming(fence, 'executeMs', executeMs, deps.now());
+      if (err instanceof ExecutorError) {
+        if (err.errorClass !== 'canceled') deps.executors.recordFailure(task.executor, err.errorClass);
+        metrics.executorError(task.executor, err.errorClass);
+        xlog.warn('executor failed', { error_class: err.errorClass, err, exit_code: err.exitCode });
+        return fail(err.errorClass, err.message, err.stderrTail);
+      }
+      xlog.error('executor threw an unexpected error', { err });
+      return fail('internal', `executor ${task.executor} failed unexpectedly: ${errorMessage(err)}`);
+    }
+    const executeMs = performance.now() - started;
+    metrics.stageDuration('execute', executeMs / 1000);
+    const stored = store.jobs.storeReply(fence, {
+      taskId: task.id,
+      content: reply.text,
+      sessionId: reply.sessionId ?? task.sessionId,
+      summary: summarize(task.summary, message.content, reply.text),
+      usageJson: reply.usage ? JSON.stringify(reply.usage) : null,
+      executeMs,
+      channelId: job.channelId,
+      userId: job.userId,
+      now: deps.now(),
+    });
+    if (!stored) return fail('canceled', 'the job was superseded before its reply could be stored');
+    xlog.child({ session_id: reply.sessionId ?? undefined }).info('reply stored', { execute_ms: Math.round(executeMs), reply_chars: reply.text.length });
+    bus.job(job.id);
+    bus.task(task.id);
+
+    // --- close (after the reply is delivered: it never adds to the user's wait)
+    if (deps.closer) {
+      const clog = log.child({ stage: 'close' });
+      store.jobs.setStage(fence, 'close', deps.now());
+      const cStarted = performance.now();
+      try {
+        const fresh = store.tasks.mustGet(task.id);
+        const outcome = await deps.closer.judge({
+          task: { id: fresh.id, title: fresh.title, summary: fresh.summary, recent: recentOf(store, fresh.id) },
+          lastUser: message.content,
+          lastAssistant: reply.text,
+          cwd: deps.systemCwd,
+          jobId: job.id,
+          signal,
+        });
+        if (fresh.state === 'open') {
+          store.tasks.applyCloseDecision({
+            taskId: fresh.id,
+            jobId: job.id,
+            source: 'auto',
+            action: outcome.close ? 'close' : 'keep_open',
+            confidence: outcome.confidence,
+            reason: outcome.reason,
+            fallback: outcome.fallback,
+            rejectCode: outcome.rejectCode,
+            templateId: outcome.templateId,
+            templateVersion: outcome.templateVersion,
+            templateHash: outcome.templateHash,
+            promptChars: outcome.promptChars,
+            modelCalled: outcome.modelCalled,
+            latencyMs: outcome.latencyMs,
+            rawOutput: outcome.rawOutput,
+            errorClass: outcome.errorClass,
+            now: deps.now(),
+          });
+          metrics.closeDecision('auto', outcome.close ? 'close' : 'keep_open');
+          clog.info(outcome.close ? 'task closed by the closer' : 'task stays open', {
+            confidence: outcome.confidence,
+            fallback: outcome.fallback ?? undefined,
+          });
+          bus.task(fresh.id);
+        }
+      } catch (err) {
+        if (signal.aborted) throw err;
+        // A closer problem never fails the job: the reply is already delivered and the task stays open.
+        if (!(err instanceof ConflictError)) clog.warn('closer failed; task stays open', { err });
+      }
+      const closeMs = performance.now() - cStarted;
+      metrics.stageDuration('close', closeMs / 1000);
+      store.jobs.recordTiming(fence, 'closeMs', closeMs, deps.now());
+    }
+    log.info('job succeeded');
+    return { kind: 'succeeded' };
+  };
+}
+
+function fail(errorClass: ErrorClass, message: string, stderrTail: string | null = null): RunOutcome {
+  return { kind: 'failed', errorClass, message, stderrTail };
+}
+
+function recentOf(store: Store, taskId: string): { role: MessageRow['role']; content: string }[] {
+  return (store.tasks.recentMessages([taskId], RECENT_PER_CANDIDATE).get(taskId) ?? []).map((m) => ({
+    role: m.role,
+    content: m.content,
+  }));
+}
+
+/**
+ * Decides the job's task, creating or reopening it as needed, and records the decision — all in one
+ * transaction with the job's assignment. Returns the task id, or null when the job's fence was lost (canceled).
+ */
+async function routeJob(
+  deps: PipelineDeps,
+  job: JobRow,
+  content: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<string | null> {
+  const { store } = deps;
+  const fence = { jobId: job.id, attempt: job.attempt };
+  const open = store.tasks.open();
+  const recent = store.tasks.recentMessages(
+    open.map((t) => t.id),
+    RECENT_PER_CANDIDATE,
+  );
+  const candidates: CandidateTask[] = open.map((t) => ({
+    id: t.id,
+    title: t.title,
+    summary: t.summary,
+    updatedAt: new Date(t.updatedAt),
+    recent: (recent.get(t.id) ?? []).map((m) => ({ role: m.role, content: m.content })),
+  }));
+  const outcome = await deps.router.route({
+    message: content,
+    explicitTaskId: job.requestedTaskId,
+    openTasks: candidates,
+    cwd: deps.systemCwd,
+    jobId: job.id,
+    signal,
+  });
+  if (outcome.modelCalled && outcome.errorClass && outcome.errorClass !== 'canceled') {
+    deps.executors.recordFailure(deps.routerExecutor, outcome.errorClass);
+    deps.metrics.executorError(deps.routerExecutor, outcome.errorClass);
+  }
+  const now = deps.now();
+  let note = '';
+  const assigned = store.transaction(() => {
+    let taskId = outcome.taskId;
+    let existing = taskId ? store.tasks.get(taskId) : undefined;
+    if (taskId && !existing) {
+      note = ` (task ${taskId} does not exist; started a new one)`;
+      taskId = null;
+    }
+    if (existing && existing.state === 'closed') {
+      store.tasks.applyCloseDecision({
+        taskId: existing.id,
+        jobId: job.id,
+        source: 'manual',
+        action: 'reopen',
+        confidence: 1,
+        reason: `reopened by message ${job.messageId} that refers to it`,
+        modelCalled: false,
+        latencyMs: 0,
+        now,
+      });
+      existing = store.tasks.mustGet(existing.id);
+    }
+    if (!existing) {
+      existing = store.tasks.create({
+        title: titleFrom(content),
+        executor: deps.defaultExecutor,
+        workspaceRoot: deps.workspaceRoot,
+        userId: job.userId,
+        now,
+      });
+    }
+    if (!store.jobs.assignTask(fence, existing.id, now)) return null;
+    store.decisions.addRoute({
+      jobId: job.id,
+      messageId: job.messageId,
+      taskId: existing.id,
+      decision: outcome.taskId && !note ? outcome.decision : 'new',
+      confidence: outcome.confidence,
+      reason: outcome.reason + note,
+      fallback: outcome.fallback,
+      rejectCode: outcome.rejectCode,
+      candidates: outcome.candidates,
+      inputSummary: content.slice(0, 200),
+      templateId: outcome.templateId,
+      templateVersion: outcome.templateVersion,
+      templateHash: outcome.templateHash,
+      promptChars: outcome.promptChars,
+      modelCalled: outcome.modelCalled,
+      latencyMs: outcome.latencyMs,
+      rawOutput: outcome.rawOutput,
+      errorClass: outcome.errorClass,
+      now,
+    });
+    store.tasks.touch(existing.id, now);
+    return existing.id;
+  });
+  deps.metrics.routeDecision(outcome.decision, outcome.fallback);
+  log.child({ task_id: assigned ?? undefined }).info('routed', {
+    decision: outcome.decision,
+    fallback: outcome.fallback ?? undefined,
+    confidence: outcome.confidence,
+    model_called: outcome.modelCalled,
+  });
+  return assigned;
+}

@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import type { ComponentState } from '@alter0/core';
+import type { Store } from '@alter0/store';
+import type { WorkerPool } from '@alter0/queue';
+import type { ExecutorRegistry } from './executors.js';
+
+export type ComponentName = 'gateway' | 'queue' | 'executor' | 'scheduler' | 'storage';
+
+export interface ComponentStatus {
+  state: ComponentState;
+  since: string;
+  last_error: { message: string; at: string } | null;
+  details: Record<string, unknown>;
+}
+
+/** Remembers since when each component is in its state and its last error (the status document's memory). */
+export class Health {
+  private readonly entries = new Map<ComponentName, { state: ComponentState; since: number; lastError: { message: string; at: number } | null }>();
+  constructor(private readonly now: () => number) {}
+
+  set(c: ComponentName, state: ComponentState, error?: string): void {
+    const prev = this.entries.get(c);
+    const at = this.now();
+    this.entries.set(c, {
+      state,
+      since: prev && prev.state === state ? prev.since : at,
+      lastError: error ? { message: error, at } : (prev?.lastError ?? null),
+    });
+  }
+
+  get(c: ComponentName): { state: ComponentState; since: number; lastError: { message: string; at: number } | null } {
+    return this.entries.get(c) ?? { state: 'ok', since: this.now(), lastError: null };
+  }
+}
+
+export interface StatusDeps {
+  version: string;
+  startedAt: number;
+  now: () => number;
+  health: Health;
+  store: Store;
+  pool: WorkerPool;
+  workers: { interactive: number; background: number };
+  executors: ExecutorRegistry;
+  degradeAfterFailures: number;
+  queueDegradedAgeMs: number;
+  url: () => string | null;
+  accepting: () => boolean;
+  dataDir: string;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const worst = (states: ComponentState[]): ComponentState =>
+  states.includes('down') ? 'down' : states.includes('degraded') ? 'degraded' : 'ok';
+
+/** Builds the status document (docs/api.md) from live figures; cheap enough to serve per request. */
+export function buildStatus(d: StatusDeps) {
+  const now = d.now();
+  const components: Record<ComponentName, ComponentStatus> = {} as Record<ComponentName, ComponentStatus>;
+  const put = (name: ComponentName, state: ComponentState, details: Record<string, unknown>, error?: string): void => {
+    d.health.set(name, state, error);
+    const h = d.health.get(name);
+    components[name] = {
+      state: h.state,
+      since: iso(h.since),
+      last_error: h.lastError ? { message: h.lastError.message, at: iso(h.lastError.at) } : null,
+      details,
+    };
+  };
+
+  put('gateway', d.accepting() ? 'ok' : 'down', {
+    url: d.url(),
+    accepting: d.accepting(),
+    channels: [{ name: 'http', state: d.accepting() ? 'ok' : 'down' }],
+  });
+
+  const stats = d.store.jobs.stats(now);
+  const oldest = Math.max(stats.oldestQueuedAgeMs.interactive ?? 0, stats.oldestQueuedAgeMs.background ?? 0);
+  const queueState: ComponentState = oldest > d.queueDegradedAgeMs ? 'degraded' : 'ok';
+  put(
+    'queue',
+    queueState,
+    {
+      depth: stats.depth,
+      oldest_queued_age_ms: stats.oldestQueuedAgeMs,
+      running: stats.running,
+      workers: { total: d.workers, busy: d.pool.busy() },
+      jobs_by_state: stats.byState,
+    },
+    queueState === 'degraded' ? `a job has waited ${Math.round(oldest / 1000)}s in the queue` : undefined,
+  );
+
+  const execs = d.executors.kinds().map((kind) => {
+    const probe = d.executors.probes.get(kind);
+    const failures = d.executors.consecutiveFailures.get(kind) ?? 0;
+    const state: ComponentState = probe && !probe.ok ? 'degraded' : failures >= d.degradeAfterFailures ? 'degraded' : 'ok';
+    return {
+      kind,
+      state,
+      path: probe?.path ?? null,
+      version: probe?.version ?? null,
+      probe_error: probe?.error ?? null,
+      consecutive_failures: failures,
+      last_error_class: d.executors.lastErrorClass.get(kind) ?? null,
+    };
+  });
+  const badExec = execs.find((e) => e.state !== 'ok');
+  put(
+    'executor',
+    worst(execs.map((e) => e.state)),
+    { executors: execs },
+    badExec
+      ? badExec.probe_error
+        ? `${badExec.kind}: ${badExec.probe_error}`
+        : `${badExec.kind}: ${badExec.consecutive_failures} consecutive failures (last: ${badExec.last_error_class})`
+      : undefined,
+  );
+
+  put('scheduler', 'ok', { jobs: d.store.events.maintenance() });
+
+  const sizes = d.store.sizes();
+  let freeBytes: number | null = null;
+  try {
+    const s = fs.statfsSync(d.dataDir);
+    freeBytes = s.bavail * s.bsize;
+  } catch {
+    freeBytes = null;
+  }
+  put('storage', 'ok', {
+    db_bytes: sizes.dbBytes,
+    wal_bytes: sizes.walBytes,
+    schema_version: d.store.opened.schema.dbVersion,
+    free_bytes: freeBytes,
+    data_dir: d.dataDir,
+  });
+
+  return {
+    version: d.version,
+    started_at: iso(d.startedAt),
+    uptime_s: Math.round((now - d.startedAt) / 1000),
+    state: worst(Object.values(components).map((c) => c.state)),
+    components,
+  };
+}

@@ -1,0 +1,126 @@
+import type { CloseDecisionRow, JobRow, MessageRow, RouteDecisionRow, Store, TaskRow } from '@alter0/store';
+
+/** Row → API JSON (docs/api.md). The API speaks snake_case and RFC 3339 times. */
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export function taskView(t: TaskRow) {
+  return {
+    id: t.id,
+    title: t.title,
+    summary: t.summary,
+    state: t.state,
+    executor: t.executor,
+    session_id: t.sessionId,
+    workspace: t.workspace,
+    created_at: iso(t.createdAt),
+    updated_at: iso(t.updatedAt),
+    closed_at: iso(t.closedAt),
+    closed_by: t.closedBy,
+    close_reason: t.closeReason,
+    close_confidence: t.closeConfidence,
+  };
+}
+
+export function messageView(m: MessageRow) {
+  return { id: m.id, role: m.role, content: m.content, job_id: m.jobId, created_at: iso(m.createdAt) };
+}
+
+export function routeDecisionView(d: RouteDecisionRow) {
+  return {
+    id: d.id,
+    job_id: d.jobId,
+    message_id: d.messageId,
+    task_id: d.taskId,
+    decision: d.decision,
+    confidence: d.confidence,
+    reason: d.reason,
+    fallback: d.fallback,
+    reject_code: d.rejectCode,
+    candidates: JSON.parse(d.candidatesJson) as unknown,
+    input_summary: d.inputSummary,
+    template_id: d.templateId,
+    template_version: d.templateVersion,
+    template_hash: d.templateHash,
+    prompt_chars: d.promptChars,
+    model_called: d.modelCalled,
+    latency_ms: d.latencyMs,
+    raw_output: d.rawOutput,
+    error_class: d.errorClass,
+    created_at: iso(d.createdAt),
+  };
+}
+
+export function closeDecisionView(d: CloseDecisionRow) {
+  return {
+    id: d.id,
+    task_id: d.taskId,
+    job_id: d.jobId,
+    source: d.source,
+    action: d.action,
+    confidence: d.confidence,
+    reason: d.reason,
+    fallback: d.fallback,
+    reject_code: d.rejectCode,
+    template_id: d.templateId,
+    template_version: d.templateVersion,
+    template_hash: d.templateHash,
+    prompt_chars: d.promptChars,
+    model_called: d.modelCalled,
+    latency_ms: d.latencyMs,
+    raw_output: d.rawOutput,
+    error_class: d.errorClass,
+    created_at: iso(d.createdAt),
+  };
+}
+
+export function jobView(store: Store, j: JobRow) {
+  const content = store.jobs.message(j.messageId)?.content ?? null;
+  const reply = j.replyMessageId ? (store.jobs.message(j.replyMessageId)?.content ?? null) : null;
+  const route = store.decisions.routeForJob(j.id);
+  return {
+    id: j.id,
+    message_id: j.messageId,
+    task_id: j.taskId,
+    lane: j.lane,
+    state: j.state,
+    stage: j.stage,
+    attempt: j.attempt,
+    max_attempts: j.maxAttempts,
+    timeout_s: j.timeoutS,
+    content,
+    reply,
+    error: j.errorClass ? { class: j.errorClass, message: j.errorMessage ?? '', stderr_tail: j.stderrTail ?? '' } : null,
+    route: route
+      ? {
+          decision: route.fallback === 'explicit' ? 'explicit' : route.decision,
+          task_id: route.taskId,
+          confidence: route.confidence,
+          reason: route.reason,
+          fallback: route.fallback,
+        }
+      : null,
+    timings: {
+      queue_wait_ms: j.queueWaitMs,
+      route_ms: j.routeMs,
+      execute_ms: j.executeMs,
+      close_ms: j.closeMs,
+      total_ms: j.totalMs,
+    },
+    usage: j.usageJson ? (JSON.parse(j.usageJson) as unknown) : null,
+    retry_of: j.retryOf,
+    cancel_requested: j.cancelRequested,
+    channel_id: j.channelId,
+    user_id: j.userId,
+    session_id: j.sessionId,
+    created_at: iso(j.createdAt),
+    updated_at: iso(j.updatedAt),
+    started_at: iso(j.startedAt),
+    replied_at: iso(j.repliedAt),
+    finished_at: iso(j.finishedAt),
+    next_run_at: j.state === 'queued' ? iso(j.nextRunAt) : null,
+  };
+}
+
+export type JobView = ReturnType<typeof jobView>;
+export type TaskView = ReturnType<typeof taskView>;
