@@ -1,0 +1,160 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CloseSource, ErrorClass, ExecutorKind, Lane, RouteFallback } from '@alter0/core';
+
+/** Seconds: 5 ms … 4 h, so both a quick route call and a long agent run land in a real bucket. */
+export const DURATION_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400,
+];
+
+/** What a job's time is split into: waiting in the queue, the three pipeline stages, and all of it. */
+export type TimedStage = 'queue_wait' | 'route' | 'execute' | 'close' | 'total';
+export type JobOutcome = 'succeeded' | 'failed' | 'canceled';
+export type RouteOutcome = 'existing' | 'new' | 'explicit';
+export type CloseAction = 'close' | 'keep_open' | 'reopen';
+
+export interface MaintenanceState {
+  /** Epoch milliseconds of the last successful run, or null if it never succeeded. */
+  lastSuccessTs: number | null;
+  consecutiveFailures: number;
+}
+
+/** The daemon's metrics, on a registry of their own (never prom-client's global one). */
+export interface Metrics {
+  /** A message was accepted (committed) from this channel. */
+  accepted(channel: string): void;
+  jobFinished(lane: Lane, outcome: JobOutcome): void;
+  stageDuration(stage: TimedStage, seconds: number): void;
+  queueDepth(lane: Lane, n: number): void;
+  /** Age of the oldest queued job in the lane; null when the lane is empty. */
+  oldestQueuedAge(lane: Lane, seconds: number | null): void;
+  running(n: number): void;
+  executorError(kind: ExecutorKind, errorClass: ErrorClass): void;
+  routeDecision(outcome: RouteOutcome, fallback: RouteFallback | null): void;
+  closeDecision(source: CloseSource, action: CloseAction): void;
+  /** Jobs found `running` at boot and recovered. */
+  rescuedJobs(n: number): void;
+  tasksOpen(n: number): void;
+  maintenance(job: string, state: MaintenanceState): void;
+  buildInfo(version: string, commit: string, node: string): void;
+  render(): Promise<{ contentType: string; body: string }>;
+  /** The underlying registry, for metrics another package defines itself. */
+  readonly registry: Registry;
+}
+
+export interface MetricsOptions {
+  /** Collect prom-client's process metrics (CPU, memory, event loop lag, handles). Default true. */
+  processMetrics?: boolean;
+  /** Distinct channel labels kept before others are counted as "other" (channel ids come from clients). Default 32. */
+  maxChannels?: number;
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'alter0_' });
+  const registers = [registry];
+
+  const accepted = new Counter({
+    name: 'alter0_messages_accepted_total',
+    help: 'Messages accepted (committed) per channel.',
+    labelNames: ['channel'] as const,
+    registers,
+  });
+  const jobs = new Counter({
+    name: 'alter0_jobs_finished_total',
+    help: 'Jobs that reached a terminal state, by lane and outcome.',
+    labelNames: ['lane', 'outcome'] as const,
+    registers,
+  });
+  const stage = new Histogram({
+    name: 'alter0_stage_duration_seconds',
+    help: 'Time spent per job stage (queue_wait, route, execute, close, total).',
+    labelNames: ['stage'] as const,
+    buckets: [...DURATION_BUCKETS],
+    registers,
+  });
+  const depth = new Gauge({ name: 'alter0_queue_depth', help: 'Queued jobs per lane.', labelNames: ['lane'] as const, registers });
+  const oldest = new Gauge({
+    name: 'alter0_queue_oldest_age_seconds',
+    help: 'Age of the oldest queued job per lane (absent when the lane is empty).',
+    labelNames: ['lane'] as const,
+    registers,
+  });
+  const running = new Gauge({ name: 'alter0_jobs_running', help: 'Jobs running now.', registers });
+  const execErrors = new Counter({
+    name: 'alter0_executor_errors_total',
+    help: 'Executor failures by executor kind and error class.',
+    labelNames: ['executor', 'class'] as const,
+    registers,
+  });
+  const routes = new Counter({
+    name: 'alter0_route_decisions_total',
+    help: 'Routing decisions by outcome and fallback reason ("none" when the router was followed).',
+    labelNames: ['outcome', 'fallback'] as const,
+    registers,
+  });
+  const closes = new Counter({
+    name: 'alter0_close_decisions_total',
+    help: 'Close decisions by source and action.',
+    labelNames: ['source', 'action'] as const,
+    registers,
+  });
+  const rescued = new Counter({ name: 'alter0_rescued_jobs_total', help: 'Jobs found running at boot and recovered.', registers });
+  const tasksOpen = new Gauge({ name: 'alter0_tasks_open', help: 'Open tasks.', registers });
+  const maintSuccess = new Gauge({
+    name: 'alter0_maintenance_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful run per maintenance job (absent if it never succeeded).',
+    labelNames: ['job'] as const,
+    registers,
+  });
+  const maintFailures = new Gauge({
+    name: 'alter0_maintenance_consecutive_failures',
+    help: 'Failures in a row per maintenance job.',
+    labelNames: ['job'] as const,
+    registers,
+  });
+  const build = new Gauge({
+    name: 'alter0_build_info',
+    help: 'Always 1; the labels say what is running.',
+    labelNames: ['version', 'commit', 'node'] as const,
+    registers,
+  });
+
+  const maxChannels = opts.maxChannels ?? 32;
+  const channels = new Set<string>();
+  const channelLabel = (c: string): string => {
+    if (channels.has(c)) return c;
+    if (channels.size >= maxChannels) return 'other';
+    channels.add(c);
+    return c;
+  };
+
+  return {
+    registry,
+    accepted: (channel) => accepted.inc({ channel: channelLabel(channel) }),
+    jobFinished: (lane, outcome) => jobs.inc({ lane, outcome }),
+    stageDuration: (s, seconds) => stage.observe({ stage: s }, Math.max(0, seconds)),
+    queueDepth: (lane, n) => depth.set({ lane }, n),
+    oldestQueuedAge: (lane, seconds) => {
+      if (seconds === null) oldest.remove({ lane });
+      else oldest.set({ lane }, seconds);
+    },
+    running: (n) => running.set(n),
+    executorError: (kind, errorClass) => execErrors.inc({ executor: kind, class: errorClass }),
+    routeDecision: (outcome, fallback) => routes.inc({ outcome, fallback: fallback ?? 'none' }),
+    closeDecision: (source, action) => closes.inc({ source, action }),
+    rescuedJobs: (n) => {
+      if (n > 0) rescued.inc(n);
+    },
+    tasksOpen: (n) => tasksOpen.set(n),
+    maintenance: (job, state) => {
+      if (state.lastSuccessTs === null) maintSuccess.remove({ job });
+      else maintSuccess.set({ job }, state.lastSuccessTs / 1000);
+      maintFailures.set({ job }, state.consecutiveFailures);
+    },
+    buildInfo: (version, commit, node) => {
+      build.reset();
+      build.set({ version, commit, node }, 1);
+    },
+    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  };
+}
