@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExecRequest } from '@alter0/core';
+import { ExecutorError } from '@alter0/core';
+import { claudeArgv } from '../src/claude-executor.js';
+import { codexArgv } from '../src/codex-executor.js';
+import { createExecutor } from '../src/create-executor.js';
+import { fixture, program, request, tempDir } from './helpers.js';
+
+let dir: { path: string; cleanup: () => void };
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => dir.cleanup());
+
+describe('claude argv', () => {
+  const config = { kind: 'claude' as const, model: 'sonnet', args: ['--permission-mode', 'acceptEdits'] };
+  const req = (stage: ExecRequest['stage'], sessionId: string | null): Pick<ExecRequest, 'stage' | 'sessionId'> => ({
+    stage,
+    sessionId,
+  });
+
+  it('execute: print mode, JSON, resume the task session, then configured args', () => {
+    expect(claudeArgv(config, req('execute', 'sess-1'))).toEqual([
+      'claude', '-p', '--output-format', 'json', '--model', 'sonnet', '--resume', 'sess-1',
+      '--permission-mode', 'acceptEdits',
+    ]);
+    expect(claudeArgv({ kind: 'claude' }, req('execute', null))).toEqual(['claude', '-p', '--output-format', 'json']);
+  });
+
+  it('route/close: never resume, never persist, no tools', () => {
+    for (const stage of ['route', 'close'] as const) {
+      const argv = claudeArgv({ kind: 'claude', bin: '/opt/claude' }, req(stage, 'sess-1'));
+      expect(argv).toEqual(['/opt/claude', '-p', '--output-format', 'json', '--no-session-persistence', '--tools', '']);
+    }
+  });
+});
+
+describe('codex argv', () => {
+  it('execute: new thread, or resume with exec options before the subcommand; prompt from stdin', () => {
+    expect(codexArgv({ kind: 'codex' }, { stage: 'execute', sessionId: null })).toEqual([
+      'codex', 'exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', '-',
+    ]);
+    expect(codexArgv({ kind: 'codex', model: 'gpt-5', args: ['-c', 'x=1'] }, { stage: 'execute', sessionId: 'th-1' })).toEqual([
+      'codex', 'exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', '--model', 'gpt-5',
+      '-c', 'x=1', 'resume', 'th-1', '-',
+    ]);
+  });
+
+  it('route/close: ephemeral, read-only, never resume', () => {
+    expect(codexArgv({ kind: 'codex' }, { stage: 'close', sessionId: 'th-1' })).toEqual([
+      'codex', 'exec', '--json', '--skip-git-repo-check', '--sandbox', 'read-only', '--ephemeral', '-',
+    ]);
+  });
+});
+
+/** The adapters end to end over a stand-in binary that prints a real captured sample. */
+describe.each([
+  ['claude', fixture('claude', 'ok.stdout.json'), 'Hello from fake claude', 'de65bb41-4d81-4b72-bf13-20caa437f3ab'],
+  ['codex', fixture('codex', 'ok.stdout.jsonl'), 'Hello from fake codex', '01a21392-7c76-7843-a768-af70529bf7b8'],
+] as const)('%s adapter over a stand-in binary', (kind, sample, reply, session) => {
+  function executor(extraEnv: Record<string, string>) {
+    return createExecutor(
+      { kind, bin: program('fake-cli.mjs'), env: { FAKE_CLI_STDOUT: sample, FAKE_CLI_RECORD: join(dir.path, 'rec.json'), ...extraEnv } },
+      { baseEnv: { PATH: process.env.PATH }, drainMs: 100 },
+    );
+  }
+
+  it('sends the prompt on stdin, the stage in the env, and parses the reply', async () => {
+    const res = await executor({}).run(request({ cwd: dir.path, prompt: 'do the thing', sessionId: 'prev' }));
+    expect(res.text).toBe(reply);
+    expect(res.sessionId).toBe(session);
+    const rec = JSON.parse(readFileSync(join(dir.path, 'rec.json'), 'utf8')) as { argv: string[]; stdin: string; stage: string };
+    expect(rec.stdin).toBe('do the thing');
+    expect(rec.stage).toBe('execute');
+    expect(rec.argv).toContain(kind === 'claude' ? '--resume' : 'resume');
+    expect(rec.argv).toContain('prev');
+  });
+
+  it('a failing run becomes a classified ExecutorError with the stderr tail', async () => {
+    const err: unknown = await executor({ FAKE_CLI_STDOUT: '/dev/null', FAKE_CLI_EXIT: '1', FAKE_CLI_STDERR: fixture('codex', 'resume-missing.stderr.txt') })
+      .run(request({ cwd: dir.path }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExecutorError);
+    expect((err as ExecutorError).errorClass).toBe('exit');
+    expect((err as ExecutorError).stderrTail).toMatch(/no rollout found/);
+  });
+
+  it('probe resolves the binary and reports its --version', async () => {
+    const p = await executor({}).probe(AbortSignal.timeout(5000));
+    expect(p).toEqual({ kind, ok: true, path: program('fake-cli.mjs'), version: '9.9.9 (fake)', error: null });
+  });
+});
+
+describe('probe of a missing CLI', () => {
+  it('says it is not on PATH and what to do', async () => {
+    const p = await createExecutor({ kind: 'codex' }, { baseEnv: { PATH: dir.path } }).probe(AbortSignal.timeout(5000));
+    expect(p).toEqual({
+      kind: 'codex',
+      ok: false,
+      path: null,
+      version: null,
+      error: 'codex: "codex" was not found on PATH; install it or configure its absolute path',
+    });
+  });
+});
