@@ -1,4 +1,5 @@
 import type { ErrorClass, Executor } from '@alter0/core';
+import { ConfigError } from '@alter0/core';
 import type { PromptTemplate } from '@alter0/routing';
 import { callModel, clip, RAW_OUTPUT_MAX_BYTES, truncateUtf8 } from '@alter0/routing';
 import type { CloseRejectCode } from './parse-close.js';
@@ -46,6 +47,8 @@ export class Closer {
   readonly #opts: CloserOptions;
 
   constructor(opts: CloserOptions) {
+    if (!(opts.threshold >= 0 && opts.threshold <= 1)) throw new ConfigError(`closer threshold ${opts.threshold} must be within 0..1`);
+    if (!(opts.timeoutMs > 0)) throw new ConfigError(`closer timeoutMs ${opts.timeoutMs} must be a positive number of milliseconds`);
     this.#opts = opts;
   }
 

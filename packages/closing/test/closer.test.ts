@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorClass } from '@alter0/core';
-import { ERROR_CLASSES } from '@alter0/core';
+import { ConfigError, ERROR_CLASSES } from '@alter0/core';
 import type { CloseInput, CloserOptions } from '../src/closer.js';
 import { Closer } from '../src/closer.js';
 import { loadTemplate } from '../src/templates-closer.js';
@@ -28,6 +28,10 @@ function input(over: Partial<CloseInput> = {}): CloseInput {
 const answer = (o: Record<string, unknown>): string => JSON.stringify({ close: true, confidence: 0.9, reason: 'owner confirmed it works', ...o });
 
 describe('Closer', () => {
+  it.each([{ threshold: 2 }, { threshold: Number.NaN }, { timeoutMs: -1 }])('refuses options %j', (over) => {
+    expect(() => closer(replying('x'), over)).toThrow(ConfigError);
+  });
+
   it('closes on a confident valid answer and records the inputs', async () => {
     const ex = replying(answer({}));
     const out = await closer(ex).judge(input());

@@ -1,4 +1,5 @@
 import type { ErrorClass, Executor, RouteDecisionKind, RouteFallback } from '@alter0/core';
+import { ConfigError } from '@alter0/core';
 import { callModel } from './model-call.js';
 import { parseRouteOutput } from './parse-route.js';
 import type { RouteRejectCode } from './parse-route.js';
@@ -57,6 +58,11 @@ export class Router {
   readonly #now: () => Date;
 
   constructor(opts: RouterOptions) {
+    if (!(opts.threshold >= 0 && opts.threshold <= 1)) throw new ConfigError(`router threshold ${opts.threshold} must be within 0..1`);
+    if (!Number.isInteger(opts.maxCandidates) || opts.maxCandidates < 1) {
+      throw new ConfigError(`router maxCandidates ${opts.maxCandidates} must be a positive integer`);
+    }
+    if (!(opts.timeoutMs > 0)) throw new ConfigError(`router timeoutMs ${opts.timeoutMs} must be a positive number of milliseconds`);
     this.#opts = opts;
     this.#now = opts.now ?? (() => new Date());
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorClass } from '@alter0/core';
-import { ERROR_CLASSES } from '@alter0/core';
+import { ConfigError, ERROR_CLASSES } from '@alter0/core';
 import type { CandidateTask } from '../src/rank.js';
 import type { RouteInput, RouterOptions } from '../src/router.js';
 import { RAW_OUTPUT_MAX_BYTES, Router } from '../src/router.js';
@@ -26,6 +26,12 @@ function input(over: Partial<RouteInput> = {}): RouteInput {
 }
 
 const answer = (o: Record<string, unknown>): string => JSON.stringify({ decision: 'existing', task_id: LOGIN, confidence: 0.9, reason: 'same login bug', ...o });
+
+describe('Router options', () => {
+  it.each([{ threshold: 1.5 }, { threshold: -0.1 }, { maxCandidates: 0 }, { maxCandidates: 2.5 }, { timeoutMs: 0 }])('refuses %j', (over) => {
+    expect(() => router(replying('x'), over)).toThrow(ConfigError);
+  });
+});
 
 describe('Router fast paths (no model call)', () => {
   it('an explicit task id from the client wins, even when not open', async () => {
