@@ -2,16 +2,17 @@ import { useEffect, useRef } from 'react';
 import type { Job, Task } from '../api/types.js';
 import { useApp } from '../app-context.js';
 import { useLoad, type Loaded } from '../ui/use-load.js';
+import { newer } from './freshest.js';
 
 /** One job, fetched once and then kept current by live events. */
 export function useLiveJob(id: string): Loaded<Job> {
   const { api, bus, reloadToken } = useApp();
-  const loaded = useLoad((signal) => api.getJob(id, signal), [api, id, reloadToken]);
+  const loaded = useLoad((signal) => api.getJob(id, signal), [api, id, reloadToken], newer);
   const { setData } = loaded;
   useEffect(
     () =>
       bus.onJob((job) => {
-        if (job.id === id) setData(() => job);
+        if (job.id === id) setData((prev) => newer(prev, job));
       }),
     [bus, id, setData],
   );

@@ -13,13 +13,19 @@ export interface Loaded<T> {
  * Runs `load` whenever `deps` change (or on `reload()`), aborting the previous run so a slow answer
  * never overwrites a newer one. Keeps the last data while reloading so views do not flicker.
  */
-export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[]): Loaded<T> {
+export function useLoad<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  deps: readonly unknown[],
+  merge?: (prev: T | null, next: T) => T,
+): Loaded<T> {
   const [data, setDataState] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
+  const mergeRef = useRef(merge);
+  mergeRef.current = merge;
 
   useEffect(() => {
     const ac = new AbortController();
@@ -27,7 +33,8 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: read
     loadRef.current(ac.signal).then(
       (v) => {
         if (ac.signal.aborted) return;
-        setDataState(v);
+        const m = mergeRef.current;
+        setDataState((prev) => (m ? m(prev, v) : v));
         setError(null);
         setLoading(false);
       },

@@ -144,7 +144,9 @@ function SubmissionView({ sub, onRetried }: { sub: Submission; onRetried: (jobId
         </div>
       )}
       {sub.phase === 'accepted' && <LiveJobCard id={sub.jobId} onRetried={onRetried} />}
-      {sub.phase === 'answered' && <Answer result={sub.result} />}
+      {/* A failed or canceled answer gets the live card: it has the retry button. */}
+      {sub.phase === 'answered' &&
+        (sub.result.state === 'succeeded' ? <Answer result={sub.result} /> : <LiveJobCard id={sub.result.job_id} onRetried={onRetried} />)}
     </div>
   );
 }

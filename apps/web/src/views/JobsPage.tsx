@@ -1,21 +1,12 @@
 import { useEffect, useState } from 'react';
-import type { Job, JobState } from '../api/types.js';
 import { useApp } from '../app-context.js';
 import { JobCard } from '../ui/JobCard.js';
 import { Empty, ErrorBox, Loading } from '../ui/feedback.js';
 import { useLoad } from '../ui/use-load.js';
+import { JOB_LIST_LIMIT as LIMIT, applyJobEvent, type JobFilter } from '../live/apply.js';
+import { mergeList } from '../live/freshest.js';
 
-type JobFilter = JobState | 'all';
 const FILTERS: JobFilter[] = ['all', 'queued', 'running', 'succeeded', 'failed', 'canceled'];
-const LIMIT = 100;
-
-/** Applies a live job event: replace a known job in place, put a new matching one on top. */
-export function applyJobEvent(list: Job[], job: Job, filter: JobFilter): Job[] {
-  const i = list.findIndex((j) => j.id === job.id);
-  if (i >= 0) return list.map((j, k) => (k === i ? job : j));
-  if (filter !== 'all' && job.state !== filter) return list;
-  return [job, ...list].slice(0, LIMIT);
-}
 
 export function JobsPage() {
   const { api, bus, reloadToken } = useApp();
@@ -23,6 +14,7 @@ export function JobsPage() {
   const jobs = useLoad(
     (signal) => api.listJobs({ state: filter === 'all' ? undefined : filter, limit: LIMIT }, signal),
     [api, filter, reloadToken],
+    mergeList,
   );
   const { setData } = jobs;
   useEffect(() => bus.onJob((j) => setData((list) => (list ? applyJobEvent(list, j, filter) : list))), [bus, setData, filter]);

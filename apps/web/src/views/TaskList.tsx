@@ -1,26 +1,13 @@
 import { useEffect, useId, useState } from 'react';
-import type { Task, TaskFilter } from '../api/types.js';
+import type { TaskFilter } from '../api/types.js';
 import { useApp } from '../app-context.js';
 import { Empty, ErrorBox, Loading, StateBadge } from '../ui/feedback.js';
 import { formatTime, truncate } from '../ui/format.js';
 import { useLoad } from '../ui/use-load.js';
+import { applyTaskEvent } from '../live/apply.js';
+import { mergeList } from '../live/freshest.js';
 
 const FILTERS: TaskFilter[] = ['open', 'closed', 'all'];
-
-function matches(task: Task, filter: TaskFilter, q: string): boolean {
-  if (filter !== 'all' && task.state !== filter) return false;
-  if (!q) return true;
-  const needle = q.toLowerCase();
-  return [task.id, task.title, task.summary ?? ''].some((s) => s.toLowerCase().includes(needle));
-}
-
-/** Applies a live task event to the list: update in place, add when it now matches, drop when it no longer does. */
-export function applyTaskEvent(list: Task[], task: Task, filter: TaskFilter, q: string): Task[] {
-  const rest = list.filter((t) => t.id !== task.id);
-  const known = rest.length !== list.length;
-  if (!matches(task, filter, q)) return known ? rest : list;
-  return [task, ...rest].sort((a, b) => b.updated_at.localeCompare(a.updated_at));
-}
 
 export function TaskList({ selectedId }: { selectedId: string | null }) {
   const { api, bus, reloadToken } = useApp();
@@ -35,7 +22,7 @@ export function TaskList({ selectedId }: { selectedId: string | null }) {
     return () => clearTimeout(t);
   }, [search]);
 
-  const tasks = useLoad((signal) => api.listTasks({ state: filter, q, limit: 200 }, signal), [api, filter, q, reloadToken]);
+  const tasks = useLoad((signal) => api.listTasks({ state: filter, q, limit: 200 }, signal), [api, filter, q, reloadToken], mergeList);
   const { setData } = tasks;
   useEffect(() => bus.onTask((t) => setData((list) => (list ? applyTaskEvent(list, t, filter, q) : list))), [bus, setData, filter, q]);
 

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client.js';
 import type { TaskDetail } from '../api/types.js';
 import { useApp } from '../app-context.js';
@@ -25,6 +25,12 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const reasonId = useId();
+  const sectionRef = useRef<HTMLElement>(null);
+
+  // In the one-column layout the view sits below the list: bring it into sight when a task is picked.
+  useEffect(() => {
+    if (window.matchMedia('(max-width: 1100px)').matches) sectionRef.current?.scrollIntoView({ block: 'start' });
+  }, [task.id]);
 
   const run = async (action: () => Promise<unknown>): Promise<void> => {
     setBusy(true);
@@ -46,7 +52,7 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
 
   const jobs = [...task.jobs].sort((a, b) => b.created_at.localeCompare(a.created_at));
   return (
-    <section className="panel task-view" aria-labelledby="task-title" data-task-id={task.id} data-state={task.state}>
+    <section ref={sectionRef} className="panel task-view" aria-labelledby="task-title" data-task-id={task.id} data-state={task.state}>
       <header className="task-head">
         <h2 id="task-title">{task.title || task.id}</h2>
         <StateBadge state={task.state} />
@@ -133,7 +139,7 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
                   <td>{formatConfidence(d.confidence)}</td>
                   <td>{d.fallback ?? '—'}</td>
                   <td>{formatMs(d.latency_ms)}</td>
-                  <td>{d.reason ?? '—'}</td>
+                  <td className="wrap">{d.reason ?? '—'}</td>
                 </tr>
               ))}
             </tbody>
@@ -158,7 +164,7 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
                   <td>{d.action}</td>
                   <td>{formatConfidence(d.confidence)}</td>
                   <td>{d.fallback ?? '—'}</td>
-                  <td>{d.reason ?? '—'}</td>
+                  <td className="wrap">{d.reason ?? '—'}</td>
                 </tr>
               ))}
             </tbody>

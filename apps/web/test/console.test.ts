@@ -1,0 +1,367 @@
+// Browser tests of the web console: Debian's Chromium (through playwright-core) against the real
+// daemon (`alter0 serve`) running the fixture agent through the `command` executor.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAssets } from './helpers/assets.js';
+import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
+import { startDaemon, type Daemon } from './helpers/daemon.js';
+
+const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
+const WAIT = { timeout: 20_000 };
+const tools = chromiumAvailability();
+if (!tools.run && !tools.required) {
+  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
+}
+
+interface JobJson {
+  id: string;
+  task_id: string | null;
+  state: string;
+}
+interface TaskJson {
+  id: string;
+  state: string;
+}
+
+describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daemon)', () => {
+  const ac = new AbortController();
+  let tmp = '';
+  let shots = '';
+  let daemon: Daemon;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+
+  async function api<T>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(daemon.url + path, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: ac.signal,
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  async function shot(name: string, p: Page = page): Promise<void> {
+    await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  }
+
+  beforeAll(async () => {
+    if (!tools.run) throw new Error(`${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`);
+    tmp = mkdtempSync(join(tmpdir(), 'alter0-web-'));
+    shots = join(tmp, 'screenshots');
+    mkdirSync(join(tmp, 'agent-state'));
+    mkdirSync(shots);
+    console.info(`[@alter0/web] screenshots: ${shots}`);
+    await ensureAssets(ac.signal);
+    daemon = await startDaemon({ dataDir: join(tmp, 'data'), command: ['node', AGENT, join(tmp, 'agent-state')], signal: ac.signal });
+    cleanups.push(() => daemon.stop());
+    browser = await launchChromium();
+    cleanups.push(() => browser.close());
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) {
+      const name = `FAILED-${ctx.task.name.replace(/\W+/g, '-').slice(0, 60)}`;
+      await shot(name).catch(() => undefined);
+      console.error(`[@alter0/web] failure screenshot: ${join(shots, name)}.png\n--- daemon log (tail) ---\n${daemon.log().slice(-4000)}`);
+    }
+    expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+  });
+
+  afterAll(async () => {
+    ac.abort();
+    for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('cleanup failed:', e));
+    // Screenshots stay for inspection; the daemon's data does not.
+    if (tmp) rmSync(join(tmp, 'data'), { recursive: true, force: true });
+  });
+
+  async function open(hash: string): Promise<void> {
+    // A fresh document each time: going from one #route to another would keep the page (and its form state).
+    await page.goto('about:blank');
+    await page.goto(`${daemon.url}/${hash}`);
+    await page.locator('[data-live="live"]').waitFor(WAIT);
+  }
+
+  const messageBox = (): ReturnType<Page['getByLabel']> => page.getByLabel('Message', { exact: true });
+  const latestSubmission = (): ReturnType<Page['locator']> => page.locator('.submission').first();
+
+  it('submits a message and shows the reply, and the new task appears live', async () => {
+    await open('#/tasks');
+    await messageBox().fill('hello [[tag:alpha]]');
+    await messageBox().press('Control+Enter');
+    const sub = latestSubmission();
+    await sub.locator('.reply', { hasText: 'fixture reply-alpha' }).waitFor(WAIT);
+    await expect(messageBox().inputValue()).resolves.toBe('');
+    const jobId = await sub.locator('[data-job-id]').first().getAttribute('data-job-id');
+    expect(jobId).toMatch(/\S/);
+    const job = await api<JobJson>(`/api/jobs/${jobId}`);
+    const taskId = job.body.task_id;
+    expect(taskId).toBeTruthy();
+
+    const item = page.locator(`.task-list [data-task-id="${taskId}"] a`);
+    await item.waitFor(WAIT);
+    await item.click();
+    const view = page.locator(`.task-view[data-task-id="${taskId}"]`);
+    await view.locator('.conversation', { hasText: 'fixture reply-alpha' }).waitFor(WAIT);
+    await view.locator('.job[data-state="succeeded"]').first().waitFor(WAIT);
+    await shot('task-view');
+  });
+
+  it('runs a slow background job and follows it to running then succeeded without a reload', async () => {
+    await open('#/jobs');
+    await page.evaluate(() => {
+      (window as unknown as { alter0Marker: number }).alter0Marker = 1;
+    });
+    await page.getByLabel('Run in background').check();
+    await messageBox().fill('take your time [[slow]] [[tag:beta]]');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const card = latestSubmission().locator('.job');
+    await card.and(page.locator('[data-state="running"]')).waitFor(WAIT);
+    const jobId = await card.getAttribute('data-job-id');
+    // The jobs list shows the same job, also live.
+    await page.locator(`.content [data-job-id="${jobId}"]`).waitFor(WAIT);
+    await shot('job-running');
+    await card.and(page.locator('[data-state="succeeded"]')).waitFor(WAIT);
+    await card.locator('.reply', { hasText: 'fixture reply-beta' }).waitFor(WAIT);
+    await page.locator(`.content [data-job-id="${jobId}"][data-state="succeeded"]`).waitFor(WAIT);
+    const job = await api<JobJson & { lane: string }>(`/api/jobs/${jobId}`);
+    expect(job.body).toMatchObject({ state: 'succeeded', lane: 'background' });
+    const marker = await page.evaluate(() => (window as unknown as { alter0Marker?: number }).alter0Marker);
+    expect(marker, 'the page was reloaded').toBe(1);
+    await shot('jobs');
+  });
+
+  it('cancels a running job', async () => {
+    await open('#/jobs');
+    await page.getByLabel('Run in background').check();
+    await messageBox().fill('never ends [[hang]]');
+    await messageBox().press('Control+Enter');
+    const card = latestSubmission().locator('.job');
+    await card.and(page.locator('[data-state="running"]')).waitFor(WAIT);
+    await card.getByRole('button', { name: 'Cancel' }).click();
+    await card.and(page.locator('[data-state="canceled"]')).waitFor(WAIT);
+    // A canceled job can be retried, not canceled again.
+    await card.getByRole('button', { name: 'Retry' }).waitFor(WAIT);
+    expect(await card.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+    const jobId = await card.getAttribute('data-job-id');
+    expect((await api<JobJson>(`/api/jobs/${jobId}`)).body.state).toBe('canceled');
+  });
+
+  it('retries a failed job from the jobs list', async () => {
+    await open('#/jobs');
+    await messageBox().fill('flaky [[fail-once:gamma]]');
+    await messageBox().press('Control+Enter');
+    const failed = latestSubmission().locator('.job');
+    await failed.and(page.locator('[data-state="failed"]')).waitFor(WAIT);
+    await failed.locator('.job-error', { hasText: 'exit' }).waitFor(WAIT);
+    const failedId = await failed.getAttribute('data-job-id');
+
+    await page.getByRole('group', { name: 'Job state filter' }).getByRole('button', { name: 'failed' }).click();
+    const listed = page.locator(`.content [data-job-id="${failedId}"]`);
+    await listed.waitFor(WAIT);
+    await shot('job-failed');
+    await listed.getByRole('button', { name: 'Retry' }).click();
+    const note = listed.locator('[role="status"]', { hasText: 'retry queued as' });
+    await note.waitFor(WAIT);
+    const newId = (await note.locator('code').textContent()) ?? '';
+    expect(newId).not.toBe(failedId);
+
+    await page.getByRole('group', { name: 'Job state filter' }).getByRole('button', { name: 'all' }).click();
+    const retried = page.locator(`.content [data-job-id="${newId}"]`);
+    await retried.and(page.locator('[data-state="succeeded"]')).waitFor(WAIT);
+    await retried.locator('.reply').waitFor(WAIT);
+    await retried.getByText(`retry of ${failedId}`).waitFor(WAIT);
+  });
+
+  it('closes and reopens a task, and replies into a chosen task', async () => {
+    const sent = await api<{ task_id: string | null; state: string }>('/api/message', { content: 'a task to close [[tag:epsilon]]' });
+    expect(sent.status).toBe(200);
+    const taskId = sent.body.task_id;
+    expect(taskId).toBeTruthy();
+
+    await open(`#/tasks/${taskId}`);
+    const view = page.locator(`.task-view[data-task-id="${taskId}"]`);
+    const inList = page.locator(`.task-list [data-task-id="${taskId}"]`);
+    await view.waitFor(WAIT);
+    await inList.waitFor(WAIT);
+    await view.getByLabel('Close reason (optional)').fill('done here');
+    await view.getByRole('button', { name: 'Close task' }).click();
+    await view.and(page.locator('[data-state="closed"]')).waitFor(WAIT);
+    await view.getByText('“done here”').waitFor(WAIT);
+    await view.locator('table', { hasText: 'manual' }).waitFor(WAIT);
+    // The open list drops it live.
+    await inList.waitFor({ state: 'detached', ...WAIT });
+    expect((await api<TaskJson>(`/api/tasks/${taskId}`)).body.state).toBe('closed');
+    await shot('task-closed');
+
+    await view.getByRole('button', { name: 'Reopen task' }).click();
+    await view.and(page.locator('[data-state="open"]')).waitFor(WAIT);
+    await inList.waitFor(WAIT);
+    expect((await api<TaskJson>(`/api/tasks/${taskId}`)).body.state).toBe('open');
+
+    await view.getByRole('button', { name: 'Reply in this task' }).click();
+    const chip = page.getByLabel('Reply target');
+    await chip.getByText(taskId ?? '').waitFor(WAIT);
+    await expect(messageBox().evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await messageBox().fill('follow-up [[tag:zeta]]');
+    await messageBox().press('Control+Enter');
+    const answer = latestSubmission();
+    await answer.locator('.reply', { hasText: 'fixture reply-zeta' }).waitFor(WAIT);
+    const jobId = await answer.locator('[data-job-id]').first().getAttribute('data-job-id');
+    expect((await api<JobJson>(`/api/jobs/${jobId}`)).body.task_id).toBe(taskId);
+    await view.locator('.conversation', { hasText: 'fixture reply-zeta' }).waitFor(WAIT);
+    await chip.getByRole('button').click();
+    await chip.waitFor({ state: 'detached', ...WAIT });
+  });
+
+  it('shows status per component, and a missing executor binary as degraded', async () => {
+    await open('#/status');
+    await page.locator('[data-component="gateway"]').waitFor(WAIT);
+    await page.locator('[data-component="queue"]').waitFor(WAIT);
+    await page.locator('[data-component="executor"]').waitFor(WAIT);
+    await shot('status');
+
+    const broken = await startDaemon({ dataDir: join(tmp, 'data-broken'), command: [join(tmp, 'no-such-agent')], signal: ac.signal });
+    try {
+      await page.goto(`${broken.url}/#/status`);
+      const executor = page.locator('[data-component="executor"]');
+      await executor.and(page.locator('[data-state="degraded"]')).waitFor(WAIT);
+      await executor.locator('.badge.state-degraded').first().waitFor(WAIT);
+      await page.locator('.status-summary[data-state="degraded"]').waitFor(WAIT);
+      await shot('status-degraded');
+    } finally {
+      await broken.stop();
+      rmSync(join(tmp, 'data-broken'), { recursive: true, force: true });
+    }
+  });
+
+  it('is usable on a phone-sized screen', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      const p = await phone.newPage();
+      await p.goto(`${daemon.url}/#/tasks`);
+      await p.locator('[data-live="live"]').waitFor(WAIT);
+      await p.locator('.task-list li').first().waitFor(WAIT);
+      // Nothing wider than the screen: no sideways scrolling of the page.
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await p.getByLabel('Message', { exact: true }).waitFor(WAIT);
+      await p.screenshot({ path: join(shots, 'phone.png'), fullPage: true });
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('refuses cross-origin state changes and foreign Host headers', async () => {
+    const jobsBefore = (await api<{ jobs: JobJson[] }>('/api/jobs?limit=1000')).body.jobs.length;
+    const tasksBefore = (await api<{ tasks: TaskJson[] }>('/api/tasks?state=all&limit=1000')).body.tasks;
+    const victim = tasksBefore.find((t) => t.state === 'open');
+    expect(victim, 'an open task to attack').toBeDefined();
+
+    const evil = await serveEvilPage(daemon.url, victim?.id ?? '');
+    try {
+      await page.goto(evil.url);
+      await page.waitForFunction(() => (window as unknown as { attack?: { done?: boolean } }).attack?.done === true, undefined, WAIT);
+      const outcome = await page.evaluate(() => (window as unknown as { attack: Record<string, string> }).attack);
+      // The CORS fetch must not be readable by the foreign page.
+      expect(outcome.cors).toBe('blocked');
+    } finally {
+      await new Promise<void>((resolve) => evil.server.close(() => resolve()));
+    }
+    expect((await api<{ jobs: JobJson[] }>('/api/jobs?limit=1000')).body.jobs.length).toBe(jobsBefore);
+    const tasksAfter = (await api<{ tasks: TaskJson[] }>('/api/tasks?state=all&limit=1000')).body.tasks;
+    expect(tasksAfter.map((t) => [t.id, t.state])).toEqual(tasksBefore.map((t) => [t.id, t.state]));
+
+    // The same requests from a non-browser client that claims a foreign Origin are refused outright.
+    const cross = await fetch(`${daemon.url}/api/message`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example' },
+      body: JSON.stringify({ content: 'cross-origin' }),
+      signal: ac.signal,
+    });
+    expect(cross.status).toBe(403);
+    expect(cross.headers.get('access-control-allow-origin')).not.toBe('*');
+
+    // DNS rebinding: a foreign Host header is refused, for reads and writes.
+    const port = Number(new URL(daemon.url).port);
+    expect(await rawStatus(port, 'GET', '/api/status', 'evil.example')).toBe(403);
+    expect(await rawStatus(port, 'POST', '/api/message', 'evil.example', JSON.stringify({ content: 'rebound' }))).toBe(403);
+    expect(await rawStatus(port, 'GET', '/', `evil.example:${port}`)).toBe(403);
+    expect((await api<{ jobs: JobJson[] }>('/api/jobs?limit=1000')).body.jobs.length).toBe(jobsBefore);
+  });
+
+  it('shows "reconnecting" while the daemon restarts and comes back live on its own', async () => {
+    await open('#/jobs');
+    const listen = new URL(daemon.url).host;
+    await daemon.stop();
+    await page.locator('[data-live="reconnecting"]').waitFor(WAIT);
+    await shot('reconnecting');
+    daemon = await startDaemon({ dataDir: join(tmp, 'data'), listen, command: ['node', AGENT, join(tmp, 'agent-state')], signal: ac.signal });
+    await page.locator('[data-live="live"]').waitFor({ timeout: 40_000 });
+    // Subscribed again: a job submitted now shows up without a manual refresh.
+    const sent = await api<{ job_id: string }>('/api/jobs', { content: 'after restart [[tag:eta]]' });
+    expect(sent.status).toBe(202);
+    await page.locator(`.content [data-job-id="${sent.body.job_id}"][data-state="succeeded"]`).waitFor(WAIT);
+  });
+});
+
+/** A page on a second 127.0.0.1 origin that tries to drive the daemon: CORS fetch, no-cors fetch, form POSTs. */
+async function serveEvilPage(daemonUrl: string, taskId: string): Promise<{ server: Server; url: string }> {
+  const html = `<!doctype html><meta charset="utf-8"><title>evil</title>
+<form id="msg" method="POST" action="${daemonUrl}/api/message" enctype="text/plain" target="sink1">
+  <input name='{"content":"evil form","pad":"' value='"}'></form>
+<form id="close" method="POST" action="${daemonUrl}/api/tasks/${taskId}/close" enctype="text/plain" target="sink2">
+  <input name='{"reason":"evil","pad":"' value='"}'></form>
+<iframe name="sink1"></iframe><iframe name="sink2"></iframe>
+<script>
+const attack = (window.attack = {});
+const daemon = ${JSON.stringify(daemonUrl)};
+const submit = (form, frame) => new Promise((resolve) => { frame.onload = resolve; form.submit(); });
+(async () => {
+  try {
+    const r = await fetch(daemon + '/api/message', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ content: 'evil cors fetch' }) });
+    attack.cors = 'read ' + r.status;
+  } catch { attack.cors = 'blocked'; }
+  for (const path of ['/api/message', '/api/jobs', ${JSON.stringify(`/api/tasks/${taskId}/close`)}]) {
+    try {
+      await fetch(daemon + path, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ content: 'evil no-cors', reason: 'evil' }) });
+    } catch {}
+  }
+  await submit(document.getElementById('msg'), document.getElementsByName('sink1')[0]);
+  await submit(document.getElementById('close'), document.getElementsByName('sink2')[0]);
+  attack.done = true;
+})();
+</script>`;
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}/` };
+}
+
+/** node:http, because fetch() may not set Host. */
+function rawStatus(port: number, method: string, path: string, host: string, body?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: { Host: host, ...(body ? { 'Content-Type': 'application/json' } : {}) } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path} with Host ${host} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
