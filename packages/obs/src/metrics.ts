@@ -50,7 +50,8 @@ export interface MetricsOptions {
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'alter0_' });
+  // Unprefixed, so stock Node.js dashboards (process_*, nodejs_*) work as they are.
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
   const accepted = new Counter({
@@ -132,7 +133,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registry,
     accepted: (channel) => accepted.inc({ channel: channelLabel(channel) }),
     jobFinished: (lane, outcome) => jobs.inc({ lane, outcome }),
-    stageDuration: (s, seconds) => stage.observe({ stage: s }, Math.max(0, seconds)),
+    stageDuration: (s, seconds) => {
+      if (Number.isFinite(seconds)) stage.observe({ stage: s }, Math.max(0, seconds));
+    },
     queueDepth: (lane, n) => depth.set({ lane }, n),
     oldestQueuedAge: (lane, seconds) => {
       if (seconds === null) oldest.remove({ lane });

@@ -44,8 +44,8 @@ describe('createMetrics', () => {
     ]) {
       expect(body.split('\n'), line).toContain(line);
     }
-    expect(body).toContain('alter0_process_cpu_user_seconds_total');
-    expect(body).toContain('alter0_nodejs_eventloop_lag_seconds');
+    expect(body).toContain('process_cpu_user_seconds_total');
+    expect(body).toContain('nodejs_eventloop_lag_seconds');
   });
 
   it('has stage buckets from 5 ms up to 4 h', async () => {
@@ -54,6 +54,7 @@ describe('createMetrics', () => {
     expect(DURATION_BUCKETS[DURATION_BUCKETS.length - 1]).toBe(4 * 3600);
     m.stageDuration('execute', 3 * 3600);
     m.stageDuration('route', 0.003);
+    m.stageDuration('route', Number.NaN);
     const { body } = await m.render();
     expect(body).toContain('alter0_stage_duration_seconds_bucket{le="0.005",stage="route"} 1');
     expect(body).toContain('alter0_stage_duration_seconds_bucket{le="7200",stage="execute"} 0');
