@@ -72,6 +72,11 @@ export function codexConfigToml(o: CodexConfigOptions): string {
     '[feedback]',
     'enabled = false',
     '',
+    // The plugin marketplace sync resolves api.github.com and chatgpt.com at every start; off, codex
+    // opens no socket but the provider's (verified with strace in test/network.test.ts).
+    '[features]',
+    'plugins = false',
+    '',
     `[model_providers.${CODEX_PROVIDER_ID}]`,
     'name = "alter0 fake"',
     `base_url = ${JSON.stringify(`${o.baseUrl}/v1`)}`,
