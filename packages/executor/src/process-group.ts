@@ -86,6 +86,11 @@ export class ProcessGroups {
     return this.#live.size;
   }
 
+  /** The process group ids of the runs in flight (each is its leader's pid). */
+  list(): number[] {
+    return [...this.#live];
+  }
+
   /** SIGKILL every tracked group at once; synchronous so it can run in a process 'exit' handler. */
   killAll(): number {
     let killed = 0;
