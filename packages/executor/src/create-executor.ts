@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import type { Executor } from '@alter0/core';
 import { ConfigError } from '@alter0/core';
 import { createClaudeExecutor } from './claude-executor.js';
@@ -12,15 +13,25 @@ export function createExecutor(config: ExecutorConfig, deps: ExecutorDeps = {}):
   const rt = adapterRuntime(config, deps);
   switch (config.kind) {
     case 'claude':
-      return createClaudeExecutor(config, rt);
+      return createClaudeExecutor({ ...config, ...(config.bin === undefined ? {} : { bin: anchor(config.bin) }) }, rt);
     case 'codex':
-      return createCodexExecutor(config, rt);
-    case 'command':
-      if (config.argv.length === 0 || config.argv[0] === '') {
+      return createCodexExecutor({ ...config, ...(config.bin === undefined ? {} : { bin: anchor(config.bin) }) }, rt);
+    case 'command': {
+      const [program, ...args] = config.argv;
+      if (program === undefined || program === '') {
         throw new ConfigError('executor "command" needs argv with at least the program, e.g. ["my-agent", "--flag"]');
       }
-      return createCommandExecutor(config, rt);
+      return createCommandExecutor({ ...config, argv: [anchor(program), ...args] }, rt);
+    }
   }
+}
+
+/**
+ * A relative program path ("./bin/agent") means relative to where alter0 was started, not to
+ * each task's workspace (the child's cwd), so probe and every run find the same file.
+ */
+function anchor(program: string): string {
+  return program.includes('/') && !isAbsolute(program) ? resolve(program) : program;
 }
 
 function checkCommon(config: ExecutorConfig): void {

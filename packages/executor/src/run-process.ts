@@ -54,6 +54,7 @@ export interface RunOutcome {
 /** How long to wait for a SIGKILLed group to disappear before giving up (only D-state can delay it). */
 const KILL_WAIT_MS = 2000;
 const POLL_MS = 25;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type StopReason = 'timeout' | 'canceled' | 'overflow';
 
@@ -103,6 +104,7 @@ async function supervise(
 ): Promise<RunOutcome> {
   const { stdin, stdout, stderr } = child;
   if (stdin === null || stdout === null || stderr === null) {
+    signalGroup(pid, 'SIGKILL');
     throw new ExecutorError('internal', `${spec.label}: child stdio pipes are missing (pid ${pid})`);
   }
   opts.groups?.add(pid);
@@ -138,7 +140,7 @@ async function supervise(
   stdin.on('error', () => undefined);
   stdin.end(spec.stdin);
 
-  const timer = setTimeout(() => requestStop('timeout'), spec.timeoutMs);
+  const timer = setTimeout(() => requestStop('timeout'), clampTimer(spec.timeoutMs));
   const onAbort = (): void => requestStop('canceled');
   spec.signal.addEventListener('abort', onAbort, { once: true });
   // An abort that landed while we were spawning fired no event for this listener.
@@ -148,14 +150,14 @@ async function supervise(
     const first = await Promise.race([exited, stopped]);
     if (typeof first === 'string') {
       await terminateGroup(pid, opts.killGraceMs);
-      await Promise.race([exited, delay(KILL_WAIT_MS)]);
+      await within(exited, KILL_WAIT_MS);
       destroyPipes(child);
       throw stopError(first, spec, opts, err.text());
     }
     // The run is decided by the child's exit; a timer or abort after it changes nothing.
     clearTimeout(timer);
     spec.signal.removeEventListener('abort', onAbort);
-    await Promise.race([pipesClosed, delay(opts.drainMs)]);
+    await within(pipesClosed, opts.drainMs);
     destroyPipes(child);
     lines?.flush();
     // Whatever the child left behind in its group (daemonized helpers, pipe-holding grandchildren) dies with the run.
@@ -192,6 +194,25 @@ async function waitGone(pgid: number, ms: number): Promise<boolean> {
     if (performance.now() >= deadline) return false;
     await delay(POLL_MS);
   }
+}
+
+/** Wait for `p`, at most `ms`; the timer is cleared either way so no handle outlives the run. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** setTimeout fires at once for delays above 2^31-1 ms; a nonsense timeout must not mean "now". */
+function clampTimer(ms: number): number {
+  if (!Number.isFinite(ms)) return MAX_TIMER_MS;
+  return Math.min(Math.max(1, Math.floor(ms)), MAX_TIMER_MS);
 }
 
 function closeOf(stream: NodeJS.ReadableStream): Promise<void> {

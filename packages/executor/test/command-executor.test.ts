@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, ExecutorError } from '@alter0/core';
 import type { Executor } from '@alter0/core';
@@ -104,6 +104,13 @@ describe('command executor', () => {
     setTimeout(() => ac.abort(), 200);
     const c = await failure(ex.run(request({ cwd: dir.path, signal: ac.signal })));
     expect(c.errorClass).toBe('canceled');
+  });
+
+  it('a relative program path is anchored where alter0 started, not in the task workspace', async () => {
+    const rel = relative(process.cwd(), program('fake-cli.mjs'));
+    const ex = createExecutor({ kind: 'command', argv: [rel.includes('/') ? rel : `./${rel}`, '--version'] }, DEPS);
+    const res = await ex.run(request({ cwd: dir.path }));
+    expect(res.text).toBe('9.9.9 (fake)');
   });
 
   it('probe finds the program without running it', async () => {

@@ -150,6 +150,11 @@ describe('runProcess', () => {
     expect(out.stdout).toBe('done');
   });
 
+  it('a timeout too large for a timer does not fire at once', async () => {
+    const out = await runProcess(spec([NODE, '-e', 'setTimeout(() => console.log("late"), 100)'], { timeoutMs: 2 ** 40 }), OPTS);
+    expect(out.stdout).toBe('late\n');
+  });
+
   it('ENOENT: a missing program is not_found', async () => {
     const err = await rejection(runProcess(spec(['alter0-no-such-program-xyz', '--flag']), OPTS));
     expect(err.errorClass).toBe('not_found');
