@@ -28,12 +28,12 @@ export function Timings({ timings }: { timings: Job['timings'] }) {
 
 export interface JobCardProps {
   job: Job;
-  /** Hide the message text (the task view already shows the conversation). */
-  hideContent?: boolean;
+  /** Inside a task view: the task link and the message text (already in the conversation) are left out. */
+  inTaskView?: boolean;
   onRetried?: (newJobId: string) => void;
 }
 
-export function JobCard({ job, hideContent, onRetried }: JobCardProps) {
+export function JobCard({ job, inTaskView, onRetried }: JobCardProps) {
   const { api } = useApp();
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -67,7 +67,7 @@ export function JobCard({ job, hideContent, onRetried }: JobCardProps) {
         <span className="meta">
           {job.lane} · attempt {job.attempt}/{job.max_attempts}
         </span>
-        {job.task_id && (
+        {job.task_id && !inTaskView && (
           <a className="meta" href={`#/tasks/${encodeURIComponent(job.task_id)}`}>
             task {job.task_id}
           </a>
@@ -76,7 +76,7 @@ export function JobCard({ job, hideContent, onRetried }: JobCardProps) {
           {formatTime(job.created_at)}
         </span>
       </header>
-      {!hideContent && job.content && <p className="job-content">{truncate(job.content, 400)}</p>}
+      {!inTaskView && job.content && <p className="job-content">{truncate(job.content, 400)}</p>}
       {job.reply !== null && job.reply !== '' && <pre className="reply">{job.reply}</pre>}
       {job.error && (
         <div className="job-error">

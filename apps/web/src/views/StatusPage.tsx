@@ -33,7 +33,7 @@ function StatusView({ doc }: { doc: StatusDocument }) {
   return (
     <>
       <p className="status-summary" data-state={doc.state}>
-        <StateBadge state={doc.state} /> alter0 {doc.version} · up {formatMs(doc.uptime_s * 1000)} · started {formatTime(doc.started_at)}
+        <StateBadge state={doc.state} /> alter0 {doc.version} · {doc.uptime_s < 1 ? 'just started' : `up ${formatMs(doc.uptime_s * 1000)}`} · started {formatTime(doc.started_at)}
       </p>
       <div className="components">
         {names.map((name) => {

@@ -119,7 +119,7 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
       )}
 
       <h3>Jobs</h3>
-      {jobs.length === 0 ? <Empty>No jobs.</Empty> : <div className="cards">{jobs.map((j) => <JobCard key={j.id} job={j} hideContent />)}</div>}
+      {jobs.length === 0 ? <Empty>No jobs.</Empty> : <div className="cards">{jobs.map((j) => <JobCard key={j.id} job={j} inTaskView />)}</div>}
 
       <h3>Route decisions</h3>
       {task.decisions.route.length === 0 ? (

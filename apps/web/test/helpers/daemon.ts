@@ -23,11 +23,13 @@ export interface DaemonOptions {
   signal?: AbortSignal;
 }
 
-/** Finds the daemon's `{"msg":"listening","url":...}` log line. */
+/** Finds the daemon's `{"message":"listening","url":...}` log line (`msg` is accepted too). */
 export function parseListening(line: string): string | null {
   try {
     const v: unknown = JSON.parse(line);
-    if (typeof v === 'object' && v !== null && (v as { msg?: unknown }).msg === 'listening') {
+    if (typeof v !== 'object' || v === null) return null;
+    const { msg, message } = v as { msg?: unknown; message?: unknown };
+    if (msg === 'listening' || message === 'listening') {
       const url = (v as { url?: unknown }).url;
       if (typeof url === 'string') return url.replace(/\/$/, '');
     }
