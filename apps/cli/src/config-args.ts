@@ -53,5 +53,5 @@ export function loadLocalConfig(args: LocalArgs): LoadedConfig {
     ...(args['log-level'] !== undefined ? { log_level: args['log-level'] } : {}),
     ...(args.set !== undefined ? { set: args.set } : {}),
   };
-  return loadConfig({ file: args.config ?? null, env: process.env, flags, cwd: process.cwd() });
+  return loadConfig({ file: args.config, env: process.env, flags, cwd: process.cwd() });
 }

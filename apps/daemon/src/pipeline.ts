@@ -50,7 +50,10 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
 
     // --- route
     let taskId = job.taskId;
-    if (taskId === null || store.decisions.routeForJob(job.id) === undefined) {
+    // Route unless the task is known: an explicit task still gets its (model-free) decision recorded once; a
+    // retry of a routed job keeps the task it had.
+    const needsRoute = taskId === null || (job.requestedTaskId !== null && store.decisions.routeForJob(job.id) === undefined);
+    if (needsRoute) {
       const started = performance.now();
       store.jobs.setStage(fence, 'route', deps.now());
       bus.job(job.id);
@@ -69,6 +72,7 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
     }
 
     // --- execute
+    if (taskId === null) return fail('internal', `job ${job.id} has no task after routing`);
     const task = store.tasks.get(taskId);
     if (!task) return fail('internal', `task ${taskId} disappeared`);
     const xlog = log.child({ stage: 'execute' });

@@ -15,7 +15,7 @@ interface ClientArgs {
 
 function withClientFlags<T>(y: Argv<T>): Argv<T & ClientArgs> {
   return y
-    .option('addr', { type: 'string', describe: 'URL of the running service (default: from the config, http://127.0.0.1:7070)' })
+    .option('addr', { type: 'string', describe: 'URL of the running service (default: $ALTER0_URL, else from the config, http://127.0.0.1:7070)' })
     .option('json', { type: 'boolean', describe: 'print the API answer as JSON' })
     .option('config', { type: 'string', describe: 'config file to read the address and token from' })
     .option('data', { type: 'string', describe: 'data directory whose config to read' }) as Argv<T & ClientArgs>;
@@ -25,7 +25,7 @@ export function clientFor(args: ClientArgs): ApiClient {
   const loaded = loadLocalConfig({ config: args.config, data: args.data });
   const { host, port } = splitListen(loaded.config.listen);
   const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
-  const addr = args.addr ?? process.env.ALTER0_ADDR ?? `http://${connectHost}:${port}`;
+  const addr = args.addr ?? process.env.ALTER0_URL ?? `http://${connectHost}:${port}`;
   const token = loaded.config.token_file ? readTokenFile(loaded.config.token_file) : null;
   return new ApiClient({ addr, token });
 }

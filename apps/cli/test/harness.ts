@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The real `alter0` command, as the owner runs it. */
+export const BIN = fileURLToPath(new URL('../bin/alter0.js', import.meta.url));
+export const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
+
+export function tempDir(prefix = 'alter0-it-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface Served {
+  url: string;
+  proc: ChildProcessWithoutNullStreams;
+  stderr: () => string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  api<T = unknown>(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+}
+
+export interface ServeOptions {
+  data: string;
+  env?: Record<string, string>;
+  args?: string[];
+  agentArgs?: string[];
+}
+
+/** Starts `alter0 serve` as a child process on an ephemeral loopback port with the fixture agent. */
+export async function serve(opts: ServeOptions): Promise<Served> {
+  const args = [
+    BIN,
+    'serve',
+    '--data',
+    opts.data,
+    '--listen',
+    '127.0.0.1:0',
+    '--command',
+    [process.execPath, AGENT, ...(opts.agentArgs ?? [])].map((a) => JSON.stringify(a)).join(' '),
+    ...(opts.args ?? []),
+  ];
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, ALTER0_CONFIG: '', ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  proc.stdout.on('data', () => undefined);
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`alter0 serve did not start in 20s:\n${err}`)), 20_000);
+    const check = (): void => {
+      const m = /"message":"listening","url":"([^"]+)"/.exec(err);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    proc.stderr.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`alter0 serve exited with ${code} before listening:\n${err}`));
+    });
+  });
+  const api = async <T>(method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(url + p, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  };
+  return {
+    url,
+    proc,
+    stderr: () => err,
+    exited,
+    api,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs the alter0 CLI to completion. */
+export function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ALTER0_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export async function until<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = 15_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms}ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readAgentLog(file: string): Record<string, unknown>[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export interface JobJson {
+  id: string;
+  state: string;
+  stage: string | null;
+  task_id: string | null;
+  attempt: number;
+  max_attempts: number;
+  reply: string | null;
+  error: { class: string; message: string; stderr_tail: string } | null;
+  route: { decision: string; fallback: string | null; reason: string; task_id: string } | null;
+  timings: Record<string, number | null>;
+  retry_of: string | null;
+}
+
+/** A GET with a chosen Host header (fetch does not let a caller set Host). */
+export function rawGet(base: string, p: string, host: string): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: p, method: 'GET', headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => (body += b.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A JSON POST that reads the answer even when the server answers (and closes) before the body is all sent. */
+export function rawPost(base: string, p: string, body: string): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: p, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (b: Buffer) => (text += b.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+    });
+    req.end(body);
+  });
+}

@@ -1,0 +1,313 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { JobJson, Served } from './harness.js';
+import { alive, cli, rawGet, rawPost, readAgentLog, serve, tempDir, until } from './harness.js';
+
+const running: Served[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop('SIGKILL');
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function start(env: Record<string, string> = {}, args: string[] = [], data = tempDir()): Promise<{ s: Served; data: string; log: string }> {
+  dirs.push(data);
+  const log = path.join(data, 'agent.log');
+  const s = await serve({ data, env: { AGENT_LOG: log, ...env }, args });
+  running.push(s);
+  return { s, data, log };
+}
+
+const job = async (s: Served, id: string) => (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body;
+const terminal = (j: JobJson) => ['succeeded', 'failed', 'canceled'].includes(j.state);
+
+describe('alter0 serve (real daemon, command executor)', () => {
+  it('answers a sync message, and a follow-up to the same task resumes its agent session', async () => {
+    const { s } = await start();
+    const r1 = await s.api<{ job_id: string; task_id: string; reply: string; route: { fallback: string } }>('POST', '/api/message', { content: 'hello there' });
+    expect(r1.status).toBe(200);
+    expect(r1.body.reply).toBe('echo(1): hello there');
+    expect(r1.body.route.fallback).toBe('no_candidates');
+    const r2 = await s.api<{ task_id: string; reply: string }>('POST', '/api/message', { content: 'second turn', task_id: r1.body.task_id });
+    expect(r2.body.task_id).toBe(r1.body.task_id);
+    expect(r2.body.reply).toBe('echo(2): second turn');
+    const t = await s.api<{ session_id: string; messages: { role: string }[]; decisions: { route: { fallback: string }[] } }>('GET', `/api/tasks/${r1.body.task_id}`);
+    expect(t.body.session_id).toMatch(/:2$/);
+    expect(t.body.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(t.body.decisions.route.map((d) => d.fallback)).toEqual(['no_candidates', 'explicit']);
+  });
+
+  it('answers 202 when the reply takes longer than wait_ms, and the job carries on to success (async submit/poll too)', async () => {
+    const { s } = await start();
+    const r = await s.api<{ job_id: string; state: string }>('POST', '/api/message', { content: 'sleep 1500', wait_ms: 100 });
+    expect(r.status).toBe(202);
+    const done = await until(async () => {
+      const j = await job(s, r.body.job_id);
+      return terminal(j) && j;
+    });
+    expect(done.state).toBe('succeeded');
+    expect(done.reply).toBe('echo(1): sleep 1500');
+    expect(done.timings.execute_ms).toBeGreaterThanOrEqual(1400);
+
+    const a = await s.api<{ job_id: string; state: string }>('POST', '/api/jobs', { content: 'background work', lane: 'background' });
+    expect(a).toMatchObject({ status: 202, body: { state: 'queued' } });
+    const j = await until(async () => {
+      const x = await job(s, a.body.job_id);
+      return terminal(x) && x;
+    });
+    expect(j).toMatchObject({ state: 'succeeded', reply: 'echo(1): background work' });
+    expect(j.timings.queue_wait_ms).not.toBeNull();
+  });
+
+  it('cancel of a running job kills its whole process group; cancel again is a 409', async () => {
+    const { s, log } = await start();
+    const r = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'spawn-tree' });
+    const entries = await until(() => {
+      const e = readAgentLog(log);
+      const exec = e.find((x) => x.stage === 'execute');
+      const gc = e.find((x) => typeof x.grandchild === 'number');
+      return exec && gc ? { agent: exec.pid as number, grandchild: gc.grandchild as number } : null;
+    });
+    expect(alive(entries.agent) && alive(entries.grandchild)).toBe(true);
+    const c = await s.api<JobJson>('POST', `/api/jobs/${r.body.job_id}/cancel`, {});
+    expect(c.status).toBe(200);
+    const j = await until(async () => {
+      const x = await job(s, r.body.job_id);
+      return terminal(x) && x;
+    });
+    expect(j.state).toBe('canceled');
+    await until(() => !alive(entries.agent) && !alive(entries.grandchild), 10_000, 'the agent and its grandchild to be gone');
+    const again = await s.api<{ error: { code: string } }>('POST', `/api/jobs/${r.body.job_id}/cancel`, {});
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('conflict');
+  });
+
+  it('a failed job leaves the task open with a system note; retry runs it again', async () => {
+    const data = tempDir();
+    const state = path.join(data, 'fail-once.state');
+    const { s } = await start({ AGENT_STATE: state }, [], data);
+    const r = await s.api<{ job_id: string; state: string; error: { class: string } }>('POST', '/api/message', { content: 'fail-once please' });
+    expect(r.status).toBe(200);
+    expect(r.body.state).toBe('failed');
+    expect(r.body.error.class).toBe('exit');
+    const failed = await job(s, r.body.job_id);
+    expect(failed.error?.stderr_tail).toContain('simulated failure');
+    const task = await s.api<{ state: string; messages: { role: string; content: string }[] }>('GET', `/api/tasks/${failed.task_id}`);
+    expect(task.body.state).toBe('open');
+    expect(task.body.messages.at(-1)).toMatchObject({ role: 'system' });
+    expect(task.body.messages.at(-1)?.content).toContain(`alter0 retry ${r.body.job_id}`);
+    const retry = await s.api<{ job_id: string; retry_of: string }>('POST', `/api/jobs/${r.body.job_id}/retry`, {});
+    expect(retry.status).toBe(202);
+    expect(retry.body.retry_of).toBe(r.body.job_id);
+    const j = await until(async () => {
+      const x = await job(s, retry.body.job_id);
+      return terminal(x) && x;
+    });
+    expect(j, JSON.stringify(j)).toMatchObject({ state: 'succeeded', task_id: failed.task_id, reply: 'echo(1): fail-once please' });
+  });
+
+  it('runs the jobs of one task one at a time in arrival order under concurrent submits', async () => {
+    const { s, log } = await start();
+    const first = await s.api<{ task_id: string }>('POST', '/api/message', { content: 'start' });
+    const taskId = first.body.task_id;
+    const ids = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => s.api<{ job_id: string }>('POST', '/api/jobs', { content: `step ${i} sleep 150`, task_id: taskId })),
+    );
+    const jobIds = ids.map((r) => r.body.job_id);
+    await until(async () => (await Promise.all(jobIds.map((id) => job(s, id)))).every(terminal), 30_000);
+    const execs = readAgentLog(log).filter((e) => e.stage === 'execute' && e.task === taskId && e.job !== undefined);
+    const order = execs.map((e) => e.job as string).filter((id) => jobIds.includes(id));
+    // Arrival order = job id order (ids are time-sortable); the agent saw them in that order, one at a time.
+    expect(order).toEqual([...jobIds].sort());
+    const t = await s.api<{ session_id: string }>('GET', `/api/tasks/${taskId}`);
+    expect(t.body.session_id).toMatch(/:7$/);
+  });
+
+  it('after kill -9, restarts with every accepted job recovered: none left running, integrity ok', async () => {
+    const data = tempDir();
+    const { s } = await start({}, [], data);
+    const accepted = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => s.api<{ job_id: string }>('POST', '/api/jobs', { content: `long ${i} sleep 20000`, lane: i % 2 ? 'background' : 'interactive' })),
+    );
+    await until(async () => (await job(s, accepted[0]!.body.job_id)).state === 'running');
+    await s.stop('SIGKILL');
+    running.splice(running.indexOf(s), 1);
+    const db = new Database(path.join(data, 'alter0.db'), { readonly: true });
+    const orphans = (db.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'running'`).get() as { n: number }).n;
+    expect(orphans).toBeGreaterThanOrEqual(1);
+    db.close();
+    const { s: s2 } = await start({}, [], data);
+    // Orphans are re-queued at start (attempt counted), before any worker runs.
+    const after = await Promise.all(accepted.map((r) => job(s2, r.body.job_id)));
+    expect(after.map((j) => j.state).every((st) => st === 'queued' || st === 'running')).toBe(true);
+    const recovered = after.find((j) => j.id === accepted[0]!.body.job_id)!;
+    expect(recovered.attempt).toBeGreaterThanOrEqual(1);
+    expect(s2.stderr()).toContain('recovered jobs left running by the previous process');
+    await s2.stop('SIGTERM');
+    running.splice(running.indexOf(s2), 1);
+    const db2 = new Database(path.join(data, 'alter0.db'), { readonly: true });
+    expect(db2.pragma('integrity_check', { simple: true })).toBe('ok');
+    db2.close();
+  });
+
+  it('refuses a second instance on the same data directory, naming the holder pid', async () => {
+    const { s, data } = await start();
+    const r = await cli(['serve', '--data', data, '--listen', '127.0.0.1:0', '--command', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`pid ${s.proc.pid}`);
+    expect(r.stderr).toContain('in use by another alter0 process');
+  });
+
+  it('refuses a database whose schema is newer than the code, with exit status 78', async () => {
+    const { s, data } = await start();
+    await s.stop();
+    running.splice(0);
+    const db = new Database(path.join(data, 'alter0.db'));
+    db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('from-the-future', Date.now() + 1e9);
+    db.close();
+    const r = await cli(['serve', '--data', data, '--listen', '127.0.0.1:0', '--command', 'true']);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/schema is version 2, newer than this alter0 knows \(version 1\)/);
+    expect(r.stderr).toContain('alter0 db restore');
+  });
+
+  it('stops gracefully on SIGTERM with exit 0, re-queueing what it could not finish', async () => {
+    const { s, data } = await start({}, ['--set', 'shutdown.drain_timeout_s=1']);
+    const r = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 30000' });
+    await until(async () => (await job(s, r.body.job_id)).state === 'running');
+    const t0 = Date.now();
+    expect(await s.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    running.splice(0);
+    const db = new Database(path.join(data, 'alter0.db'), { readonly: true });
+    expect(db.prepare('SELECT state, attempt FROM jobs WHERE id = ?').get(r.body.job_id)).toEqual({ state: 'queued', attempt: 0 });
+    db.close();
+  });
+});
+
+describe('router and closer degrade safely', () => {
+  const cases: [string, string, string][] = [
+    ['not JSON at all', 'I think it belongs to the first one', 'invalid_output'],
+    ['an unknown decision', '{"decision":"maybe","task_id":null,"confidence":0.9,"reason":"x"}', 'invalid_output'],
+    ['a task that is not a candidate', '{"decision":"existing","task_id":"t_00000000000000000000000000","confidence":0.9,"reason":"x"}', 'invalid_output'],
+    ['confidence out of range', '{"decision":"existing","task_id":"TASK","confidence":7,"reason":"x"}', 'invalid_output'],
+    ['low confidence', '{"decision":"existing","task_id":"TASK","confidence":0.2,"reason":"unsure"}', 'low_confidence'],
+    ['an empty reason', '{"decision":"existing","task_id":"TASK","confidence":0.9,"reason":""}', 'invalid_output'],
+    ['a failing router', 'FAIL', 'executor_error'],
+  ];
+
+  it.each(cases)('a router answering %s sends the message to a new task', async (_name, output, fallback) => {
+    const { s } = await start();
+    const first = await s.api<{ task_id: string }>('POST', '/api/message', { content: 'first task' });
+    // The second start uses the router output under test.
+    await s.stop();
+    running.splice(0);
+    const data = dirs.at(-1)!;
+    const { s: s2 } = await start({ AGENT_ROUTE_OUTPUT: output.replace('TASK', first.body.task_id) }, [], data);
+    const r = await s2.api<{ task_id: string; reply: string; route: { decision: string; fallback: string } }>('POST', '/api/message', { content: 'something else' });
+    expect(r.status).toBe(200);
+    expect(r.body.reply).toBe('echo(1): something else');
+    expect(r.body.task_id).not.toBe(first.body.task_id);
+    expect(r.body.route).toMatchObject({ decision: 'new', fallback });
+  });
+
+  it('a router that hangs past its timeout also falls back to a new task', async () => {
+    const { s } = await start({ AGENT_ROUTE_OUTPUT: 'HANG' }, ['--set', 'router.timeout_s=1']);
+    await s.api('POST', '/api/message', { content: 'first' });
+    const r = await s.api<{ route: { fallback: string } }>('POST', '/api/message', { content: 'second' });
+    expect(r.body.route.fallback).toBe('timeout');
+  });
+
+  it.each([
+    ['malformed output', 'nope'],
+    ['low confidence', '{"close":true,"confidence":0.3,"reason":"maybe"}'],
+    ['close:false', '{"close":false,"confidence":0.9,"reason":"more to do"}'],
+  ])('a closer answering %s keeps the task open', async (_n, output) => {
+    const { s } = await start({ AGENT_CLOSE_OUTPUT: output });
+    const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'work' });
+    await until(async () => (await job(s, r.body.job_id)).state === 'succeeded');
+    const t = await s.api<{ state: string; decisions: { close: { action: string; source: string }[] } }>('GET', `/api/tasks/${r.body.task_id}`);
+    expect(t.body.state).toBe('open');
+    expect(t.body.decisions.close).toMatchObject([{ action: 'keep_open', source: 'auto' }]);
+  });
+
+  it('a confident closer closes the task; manual close and reopen record the same kind of decision', async () => {
+    const { s } = await start();
+    const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'all good CLOSE-ME' });
+    await until(async () => (await job(s, r.body.job_id)).state === 'succeeded');
+    let t = await s.api<{ state: string; closed_by: string }>('GET', `/api/tasks/${r.body.task_id}`);
+    expect(t.body).toMatchObject({ state: 'closed', closed_by: 'auto' });
+    expect((await s.api('POST', `/api/tasks/${r.body.task_id}/reopen`, {})).status).toBe(200);
+    expect((await s.api('POST', `/api/tasks/${r.body.task_id}/close`, { reason: 'finished by hand' })).status).toBe(200);
+    t = await s.api('GET', `/api/tasks/${r.body.task_id}`);
+    expect(t.body).toMatchObject({ state: 'closed', closed_by: 'manual' });
+    const d = await s.api<{ decisions: { close: { source: string; action: string; reason: string; confidence: number }[] } }>('GET', `/api/tasks/${r.body.task_id}`);
+    expect(d.body.decisions.close.map((x) => `${x.source}:${x.action}`)).toEqual(['auto:close', 'manual:reopen', 'manual:close']);
+    expect(d.body.decisions.close[2]).toMatchObject({ reason: 'finished by hand', confidence: 1 });
+    expect((await s.api('POST', `/api/tasks/${r.body.task_id}/close`, {})).status).toBe(409);
+  });
+});
+
+describe('HTTP safety', () => {
+  it('refuses foreign Host headers, cross-origin and non-JSON posts, bad input, and never changes state on GET', async () => {
+    const { s } = await start();
+    const port = new URL(s.url).port;
+    const rebinding = await rawGet(s.url, '/api/tasks', `evil.example:${port}`);
+    expect(rebinding.status).toBe(403);
+    expect(rebinding.body).toContain('is not allowed');
+    expect((await rawGet(s.url, '/api/tasks', `localhost:${port}`)).status).toBe(200);
+    const cross = await s.api<{ error: { code: string } }>('POST', '/api/jobs', { content: 'x' }, { origin: 'http://127.0.0.1:1' });
+    expect(cross.status).toBe(403);
+    const site = await s.api('POST', '/api/jobs', { content: 'x' }, { 'sec-fetch-site': 'cross-site' });
+    expect(site.status).toBe(403);
+    const form = await fetch(`${s.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"content":"x"}' });
+    expect(form.status).toBe(415);
+    const bad = await s.api<{ error: { code: string; message: string } }>('POST', '/api/message', { content: '' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('content');
+    const unknown = await s.api<{ error: { message: string } }>('POST', '/api/jobs', { content: 'x', lane: 'fast' });
+    expect(unknown.status).toBe(400);
+    const missing = await s.api('POST', '/api/message', { content: 'x', task_id: 't_00000000000000000000000000' });
+    expect(missing.status).toBe(404);
+    const big = await rawPost(s.url, '/api/jobs', JSON.stringify({ content: 'x'.repeat(1_100_000) }));
+    expect(big.status).toBe(413);
+    expect(big.body).toContain('api.body_limit_bytes');
+    const get = await fetch(`${s.url}/api/jobs/x/cancel`);
+    expect(get.status).toBe(404);
+    const jobs = await s.api<{ jobs: unknown[] }>('GET', '/api/jobs');
+    expect(jobs.body.jobs).toEqual([]);
+    expect((await fetch(`${s.url}/api/jobs`)).headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('CLI client', () => {
+  it('send, submit, job --wait, jobs, tasks, task, close, reopen, status and version work against the service', async () => {
+    const { s } = await start();
+    const addr = ['--addr', s.url];
+    const sent = await cli(['send', ...addr, 'hello', 'from', 'cli']);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout.trim()).toBe('echo(1): hello from cli');
+    const taskId = /\[task (t_[0-9a-z]+)/.exec(sent.stderr)?.[1];
+    expect(taskId).toBeDefined();
+    const sub = await cli(['submit', ...addr, '--task', taskId!, 'more']);
+    const jobId = sub.stdout.trim();
+    expect(jobId).toMatch(/^j_/);
+    const waited = await cli(['job', ...addr, jobId, '--wait']);
+    expect(waited.stdout).toContain('succeeded');
+    expect(waited.stdout).toContain('echo(2): more');
+    expect((await cli(['jobs', ...addr])).stdout).toContain(jobId);
+    expect((await cli(['tasks', ...addr])).stdout).toContain(taskId);
+    expect((await cli(['task', ...addr, taskId!])).stdout).toContain('echo(2): more');
+    expect((await cli(['close', ...addr, taskId!, '--reason', 'enough'])).stdout).toContain('closed');
+    expect((await cli(['reopen', ...addr, taskId!])).stdout).toContain('open');
+    const st = await cli(['status', ...addr, '--json']);
+    expect(JSON.parse(st.stdout)).toMatchObject({ components: { gateway: { state: 'ok' }, queue: {}, executor: {}, scheduler: {}, storage: {} } });
+    const v = await cli(['version']);
+    expect(v.stdout).toMatch(/^alter0 \d+\.\d+\.\d+ .*node v\d+/);
+    const unreachable = await cli(['jobs', '--addr', 'http://127.0.0.1:9']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('cannot reach alter0 at http://127.0.0.1:9');
+  });
+});
