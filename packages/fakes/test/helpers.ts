@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { CliName } from '../src/cli.js';
 import { cliPath, missingCliMessage } from '../src/cli.js';
 
@@ -23,6 +24,23 @@ export function groupAlive(pgid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Pids of live (non-zombie) processes whose working directory is `dir`: the agent CLIs of a test. */
+export function liveProcessesIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/cwd`) !== dir) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      if (state !== 'Z' && state !== 'X') pids.push(Number(name));
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return pids;
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
