@@ -20,7 +20,8 @@ const NO_SESSION = /No conversation found with session ID/i;
  */
 export function claudeArgv(config: ClaudeExecutorConfig, req: Pick<ExecRequest, 'stage' | 'sessionId'>): string[] {
   const argv = [config.bin ?? 'claude', '-p', '--output-format', 'json'];
-  if (config.model !== undefined) argv.push('--model', config.model);
+  // An empty model means "the CLI's default" (that is how the config file spells unset).
+  if (config.model !== undefined && config.model !== '') argv.push('--model', config.model);
   if (req.stage === 'execute') {
     if (req.sessionId !== null) argv.push('--resume', req.sessionId);
   } else {

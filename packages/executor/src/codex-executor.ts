@@ -27,7 +27,8 @@ export function codexArgv(config: CodexExecutorConfig, req: Pick<ExecRequest, 's
   const argv = [config.bin ?? 'codex', 'exec', '--json', '--skip-git-repo-check'];
   argv.push('--sandbox', execute ? 'workspace-write' : 'read-only');
   if (!execute) argv.push('--ephemeral');
-  if (config.model !== undefined) argv.push('--model', config.model);
+  // An empty model means "the CLI's default" (that is how the config file spells unset).
+  if (config.model !== undefined && config.model !== '') argv.push('--model', config.model);
   argv.push(...(config.args ?? []));
   if (execute && req.sessionId !== null) argv.push('resume', req.sessionId);
   argv.push('-');

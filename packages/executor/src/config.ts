@@ -16,6 +16,7 @@ export interface ClaudeExecutorConfig extends ExecutorCommonOptions {
   bin?: string;
   /** Appended to every call, e.g. ["--permission-mode", "acceptEdits"]. */
   args?: string[];
+  /** Passed as --model; empty or absent leaves the CLI's default. */
   model?: string;
 }
 
@@ -25,6 +26,7 @@ export interface CodexExecutorConfig extends ExecutorCommonOptions {
   bin?: string;
   /** Inserted after alter0's own `codex exec` options (before `resume`), e.g. ["-c", "model_provider=\"x\""]. */
   args?: string[];
+  /** Passed as --model; empty or absent leaves the CLI's default. */
   model?: string;
 }
 

@@ -26,7 +26,7 @@ describe('claude argv', () => {
       'claude', '-p', '--output-format', 'json', '--model', 'sonnet', '--resume', 'sess-1',
       '--permission-mode', 'acceptEdits',
     ]);
-    expect(claudeArgv({ kind: 'claude' }, req('execute', null))).toEqual(['claude', '-p', '--output-format', 'json']);
+    expect(claudeArgv({ kind: 'claude', model: '' }, req('execute', null))).toEqual(['claude', '-p', '--output-format', 'json']);
   });
 
   it('route/close: never resume, never persist, no tools', () => {
@@ -39,7 +39,7 @@ describe('claude argv', () => {
 
 describe('codex argv', () => {
   it('execute: new thread, or resume with exec options before the subcommand; prompt from stdin', () => {
-    expect(codexArgv({ kind: 'codex' }, { stage: 'execute', sessionId: null })).toEqual([
+    expect(codexArgv({ kind: 'codex', model: '' }, { stage: 'execute', sessionId: null })).toEqual([
       'codex', 'exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', '-',
     ]);
     expect(codexArgv({ kind: 'codex', model: 'gpt-5', args: ['-c', 'x=1'] }, { stage: 'execute', sessionId: 'th-1' })).toEqual([
