@@ -45,6 +45,8 @@ interface Scenario {
   claudeMaxRetries?: number;
   claudeExtraEnv?: Record<string, string>;
   codex?: Partial<CodexConfigOptions>;
+  /** Variables removed from the environment (e.g. the API key, to see the not-logged-in failure). */
+  dropEnv?: string[];
   /** Keep full request bodies (system prompt and tools); otherwise they are abbreviated. */
   fullBodies?: boolean;
 }
@@ -86,6 +88,14 @@ export const SCENARIOS: Scenario[] = [
     note: 'prompt as the last argv element instead of stdin',
     script: [reply('OK', { chunks: 1 })],
     steps: [{ args: [...CLAUDE_ARGS, '--', PROMPT1], stdin: null, timeoutMs: 30_000 }],
+  },
+  {
+    name: 'claude-no-key',
+    cli: 'claude',
+    note: 'no ANTHROPIC_API_KEY and no login in the private HOME',
+    script: [],
+    steps: [claudeStep()],
+    dropEnv: ['ANTHROPIC_API_KEY'],
   },
   { name: 'claude-401', cli: 'claude', note: 'HTTP 401 authentication_error', script: [unauthorized()], steps: [claudeStep()] },
   {
@@ -186,6 +196,14 @@ export const SCENARIOS: Scenario[] = [
     script: [reply('OK', { chunks: 1 })],
     steps: [codexStep()],
     codex: { model: 'gpt-fake' },
+  },
+  {
+    name: 'codex-no-key',
+    cli: 'codex',
+    note: "the provider's env_key variable is not set",
+    script: [],
+    steps: [codexStep()],
+    dropEnv: ['ALTER0_FAKE_OPENAI_KEY'],
   },
   { name: 'codex-401', cli: 'codex', note: 'HTTP 401 invalid_api_key', script: [unauthorized()], steps: [codexStep()] },
   {
@@ -344,6 +362,7 @@ async function runScenario(sc: Scenario, signal: AbortSignal | undefined): Promi
       await writeCodexConfig(codexHome, cfg);
       toml = codexConfigToml(cfg);
     }
+    for (const name of sc.dropEnv ?? []) delete env[name];
     const version = (await promisify(execFile)(program, ['--version'], { env, cwd: tmp.workdir })).stdout.trim();
     const steps: CaptureStep[] = [];
     let session: string | null = null;
