@@ -222,6 +222,8 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     const jobId = await answer.locator('[data-job-id]').first().getAttribute('data-job-id');
     expect((await api<JobJson>(`/api/jobs/${jobId}`)).body.task_id).toBe(taskId);
     await view.locator('.conversation', { hasText: 'fixture reply-zeta' }).waitFor(WAIT);
+    await view.locator('table', { hasText: 'reopen' }).waitFor(WAIT);
+    await shot('console');
     await chip.getByRole('button').click();
     await chip.waitFor({ state: 'detached', ...WAIT });
   });

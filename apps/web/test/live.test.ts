@@ -4,7 +4,7 @@ import type { Job, Task } from '../src/api/types.js';
 import { applyJobEvent, applyTaskEvent } from '../src/live/apply.js';
 import { connectLive, type EventSourceLike, type LiveState } from '../src/live/connect.js';
 import { mergeList, newer } from '../src/live/freshest.js';
-import { formatMs } from '../src/ui/format.js';
+import { formatMs, shortId } from '../src/ui/format.js';
 import { parseHash } from '../src/ui/use-hash-route.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -77,6 +77,10 @@ describe('parseHash', () => {
 describe('formatMs', () => {
   it('scales the unit to the size', () => {
     expect([null, 12, 1_500, 42_000, 125_000, 3_725_000].map(formatMs)).toEqual(['—', '12 ms', '1.5 s', '42 s', '2 m 5 s', '1 h 2 m']);
+  });
+  it('shortens long ids to prefix and tail', () => {
+    expect(shortId('j_01m89sw1tm6t5p3k6wjkf44zcg')).toBe('j_…jkf44zcg');
+    expect(shortId('t_abc')).toBe('t_abc');
   });
 });
 

@@ -36,3 +36,9 @@ export function formatBytes(n: number): string {
 export function truncate(s: string, max: number): string {
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
+
+/** ULIDs are long; their tail is what tells neighbours apart. The full id goes in a title. */
+export function shortId(id: string): string {
+  const cut = id.indexOf('_') + 1;
+  return id.length - cut > 10 ? `${id.slice(0, cut)}…${id.slice(-8)}` : id;
+}

@@ -5,7 +5,7 @@ import { useApp } from '../app-context.js';
 import { useTaskEvents } from '../live/use-live.js';
 import { JobCard } from '../ui/JobCard.js';
 import { Empty, ErrorBox, Loading, StateBadge } from '../ui/feedback.js';
-import { formatConfidence, formatMs, formatTime } from '../ui/format.js';
+import { formatConfidence, formatMs, formatTime, shortId } from '../ui/format.js';
 import { useLoad } from '../ui/use-load.js';
 
 export function TaskView({ id }: { id: string }) {
@@ -134,7 +134,7 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
               {task.decisions.route.map((d) => (
                 <tr key={d.id}>
                   <td>{formatTime(d.created_at)}</td>
-                  <td><code>{d.job_id ?? '—'}</code></td>
+                  <td>{d.job_id ? <code title={d.job_id}>{shortId(d.job_id)}</code> : '—'}</td>
                   <td>{d.decision}</td>
                   <td>{formatConfidence(d.confidence)}</td>
                   <td>{d.fallback ?? '—'}</td>

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 /** The alter0 entry point under test; ALTER0_BIN points the tests at another build (e.g. an installed one). */
@@ -53,6 +54,10 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 
 /** Starts `alter0 serve` as a child process and resolves once it logs that it listens. */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const built = fileURLToPath(new URL('../dist/bin.js', pathToFileURL(ALTER0_BIN)));
+  if (!process.env.ALTER0_BIN && !existsSync(built)) {
+    throw new Error(`${built} is missing: build the daemon first (cd ${REPO} && pnpm exec tsc -b)`);
+  }
   const args = [
     ALTER0_BIN,
     'serve',
