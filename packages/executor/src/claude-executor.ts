@@ -83,6 +83,13 @@ export function claudeResult(req: Pick<ExecRequest, 'stage' | 'sessionId'>, out:
 }
 
 function resultFailure(r: ClaudeResult, out: RunOutcome): ExecutorError {
+  if (!r.is_error) {
+    const detail = `result subtype "${r.subtype}" without reply text`;
+    return new ExecutorError('bad_output', failureMessage('claude', LABEL, 'bad_output', detail, out.exitCode), {
+      stderrTail: out.stderrTail,
+      exitCode: out.exitCode,
+    });
+  }
   const message = r.result ?? `result subtype ${r.subtype}`;
   const cls = classifyFailure({
     exitCode: out.exitCode,

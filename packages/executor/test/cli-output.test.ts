@@ -82,6 +82,17 @@ describe('claude result parsing (own captures)', () => {
     expect(plain.message).toMatch(/exit code 2 \(error: unknown option --frobnicate\)/);
   });
 
+  it('a result that is neither an error nor a reply is bad_output; error subtypes are classified', () => {
+    const noText = failureOf(() => claudeResult(EXECUTE, outcome('{"type":"result","subtype":"success","is_error":false}', 0)));
+    expect(noText.errorClass).toBe('bad_output');
+    expect(noText.message).toMatch(/without reply text/);
+    const maxTurns = failureOf(() =>
+      claudeResult(EXECUTE, outcome('{"type":"result","subtype":"error_max_turns","is_error":true}', 1)),
+    );
+    expect(maxTurns.errorClass).toBe('exit');
+    expect(maxTurns.message).toMatch(/result subtype error_max_turns/);
+  });
+
   it('finds the result on the last line when something precedes it', () => {
     const parsed = parseClaudeOutput(`some banner\n${readFixture('claude', 'ok.stdout.json')}`);
     expect(parsed.ok).toBe(true);
