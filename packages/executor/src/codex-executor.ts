@@ -2,7 +2,7 @@ import type { ExecRequest, ExecResult, Executor, ExecutorProbe } from '@alter0/c
 import { ExecutorError } from '@alter0/core';
 import { childEnv } from './child-env.js';
 import { classifyFailure, failureMessage, stderrDetail } from './classify.js';
-import { parseCodexEvents } from './codex-output.js';
+import { codexLineNeeded, parseCodexEvents } from './codex-output.js';
 import type { CodexExecutorConfig } from './config.js';
 import { runProcess } from './run-process.js';
 import type { RunOutcome } from './run-process.js';
@@ -48,6 +48,7 @@ export function createCodexExecutor(config: CodexExecutorConfig, rt: AdapterRunt
           timeoutMs: req.timeoutMs,
           signal: req.signal,
           label: LABEL,
+          keepStdoutLine: codexLineNeeded,
         },
         rt.runner,
       );

@@ -32,6 +32,28 @@ const TurnFailed = v.looseObject({
 const ErrorEvent = v.looseObject({ type: v.literal('error'), message: v.optional(v.string()) });
 const AnyEvent = v.looseObject({ type: v.string() });
 
+/** Event types the parser reads; everything else is progress alter0 does not keep. */
+const NEEDED_TYPES = new Set(['thread.started', 'turn.completed', 'turn.failed', 'error']);
+
+/**
+ * Whether a stdout line is worth keeping: the events above, agent messages, and anything that is
+ * not a JSON event (kept so garbage is still reported). Command and file-change items can be large
+ * and are dropped, so a long run's tool output does not use up the stdout cap.
+ */
+export function codexLineNeeded(line: string): boolean {
+  const text = line.trim();
+  if (text === '') return false;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return true;
+  }
+  if (!v.is(AnyEvent, json)) return true;
+  if (NEEDED_TYPES.has(json.type)) return true;
+  return v.is(ItemCompleted, json) && json.item.type === 'agent_message';
+}
+
 export interface CodexRun {
   /** Lines that parsed as JSON events. */
   events: number;

@@ -19,6 +19,11 @@ export interface RunSpec {
   label: string;
   /** Sees every complete stderr line, even those that fall out of the kept tail. */
   onStderrLine?: (line: string) => void;
+  /**
+   * Keep only the stdout lines this accepts; dropped lines do not count against the cap (so a
+   * long codex run's command output does not crowd out its reply). Unset keeps all of stdout.
+   */
+  keepStdoutLine?: (line: string) => boolean;
 }
 
 export interface RunnerOptions {
@@ -126,8 +131,9 @@ async function supervise(
 
   const out = new CappedBuffer(opts.maxStdoutBytes);
   const err = new TailBuffer(opts.stderrTailBytes);
+  const filter = spec.keepStdoutLine === undefined ? null : new StdoutFilter(spec.keepStdoutLine, out);
   stdout.on('data', (chunk: Buffer) => {
-    if (!out.push(chunk)) requestStop('overflow');
+    if (!(filter === null ? out.push(chunk) : filter.push(chunk))) requestStop('overflow');
   });
   const lines = spec.onStderrLine === undefined ? null : new LineSplitter(spec.onStderrLine);
   stderr.on('data', (chunk: Buffer) => {
@@ -160,6 +166,7 @@ async function supervise(
     await within(pipesClosed, opts.drainMs);
     destroyPipes(child);
     lines?.flush();
+    if (filter !== null && !filter.flush()) requestStop('overflow');
     // Whatever the child left behind in its group (daemonized helpers, pipe-holding grandchildren) dies with the run.
     if (groupAlive(pid)) await terminateGroup(pid, opts.killGraceMs);
     const reason: StopReason | null = stopReason;
@@ -286,7 +293,7 @@ class CappedBuffer {
   readonly #chunks: Buffer[] = [];
   #bytes = 0;
   #over = false;
-  constructor(private readonly cap: number) {}
+  constructor(readonly cap: number) {}
 
   push(chunk: Buffer): boolean {
     if (this.#over) return false;
@@ -301,6 +308,45 @@ class CappedBuffer {
 
   text(): string {
     return Buffer.concat(this.#chunks).toString('utf8');
+  }
+}
+
+/**
+ * Splits stdout into lines at byte level ('\n' never occurs inside a UTF-8 sequence) and passes
+ * the accepted ones to `out`. A single unfinished line longer than the cap is an overflow too.
+ */
+class StdoutFilter {
+  #partial: Buffer[] = [];
+  #partialBytes = 0;
+  constructor(
+    private readonly keep: (line: string) => boolean,
+    private readonly out: CappedBuffer,
+  ) {}
+
+  push(chunk: Buffer): boolean {
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      if (!this.#line(chunk.subarray(start, nl + 1))) return false;
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      this.#partial.push(chunk.subarray(start));
+      this.#partialBytes += chunk.length - start;
+      if (this.#partialBytes > this.out.cap) return false;
+    }
+    return true;
+  }
+
+  /** The last line, when the output did not end with a newline. */
+  flush(): boolean {
+    return this.#partialBytes === 0 ? true : this.#line(Buffer.alloc(0));
+  }
+
+  #line(tail: Buffer): boolean {
+    const line = this.#partial.length === 0 ? tail : Buffer.concat([...this.#partial, tail]);
+    this.#partial = [];
+    this.#partialBytes = 0;
+    return this.keep(line.toString('utf8')) ? this.out.push(line) : true;
   }
 }
 

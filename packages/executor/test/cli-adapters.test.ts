@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecRequest } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
@@ -90,6 +90,28 @@ describe.each([
   it('probe resolves the binary and reports its --version', async () => {
     const p = await executor({}).probe(AbortSignal.timeout(5000));
     expect(p).toEqual({ kind, ok: true, path: program('fake-cli.mjs'), version: '9.9.9 (fake)', error: null });
+  });
+});
+
+describe('codex adapter and a long run', () => {
+  it('tool output beyond the stdout cap does not crowd out the reply', async () => {
+    const big = 'z'.repeat(100 * 1024);
+    const lines = [JSON.stringify({ type: 'thread.started', thread_id: 'th-long' }), JSON.stringify({ type: 'turn.started' })];
+    for (let i = 0; i < 40; i += 1) {
+      lines.push(JSON.stringify({ type: 'item.started', item: { id: `c${i}`, type: 'command_execution', command: 'ls' } }));
+      lines.push(JSON.stringify({ type: 'item.completed', item: { id: `c${i}`, type: 'command_execution', aggregated_output: big } }));
+    }
+    lines.push(JSON.stringify({ type: 'item.completed', item: { id: 'm', type: 'agent_message', text: 'all done' } }));
+    lines.push(JSON.stringify({ type: 'turn.completed', usage: { input_tokens: 1, output_tokens: 2 } }));
+    const sample = join(dir.path, 'long.jsonl');
+    writeFileSync(sample, `${lines.join('\n')}\n`);
+    const ex = createExecutor(
+      { kind: 'codex', bin: program('fake-cli.mjs'), env: { FAKE_CLI_STDOUT: sample }, maxStdoutBytes: 1024 * 1024 },
+      { baseEnv: { PATH: process.env.PATH }, drainMs: 100 },
+    );
+    const res = await ex.run(request({ cwd: dir.path }));
+    expect(res.text).toBe('all done');
+    expect(res.sessionId).toBe('th-long');
   });
 });
 

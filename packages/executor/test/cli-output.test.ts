@@ -5,7 +5,7 @@ import type { ErrorClass, ExecRequest } from '@alter0/core';
 import { claudeResult } from '../src/claude-executor.js';
 import { parseClaudeOutput } from '../src/claude-output.js';
 import { codexResult } from '../src/codex-executor.js';
-import { parseCodexEvents } from '../src/codex-output.js';
+import { codexLineNeeded, parseCodexEvents } from '../src/codex-output.js';
 import type { RunOutcome } from '../src/run-process.js';
 import { SessionNotFoundError } from '../src/session-lost.js';
 import { fixture, readFixture } from './helpers.js';
@@ -160,6 +160,19 @@ describe('codex event parsing (own captures)', () => {
     const err = failureOf(() => codexResult(EXECUTE, outcome(noReply, 0)));
     expect(err.errorClass).toBe('bad_output');
     expect(err.message).toMatch(/without an agent message/);
+  });
+
+  it('keeps the lines the parser needs and drops tool output', () => {
+    expect(codexLineNeeded('{"type":"thread.started","thread_id":"t"}')).toBe(true);
+    expect(codexLineNeeded('{"type":"item.completed","item":{"type":"agent_message","text":"hi"}}')).toBe(true);
+    expect(codexLineNeeded('{"type":"turn.completed","usage":{}}\n')).toBe(true);
+    expect(codexLineNeeded('{"type":"turn.failed","error":{"message":"x"}}')).toBe(true);
+    expect(codexLineNeeded('{"type":"error","message":"x"}')).toBe(true);
+    expect(codexLineNeeded('not json')).toBe(true);
+    expect(codexLineNeeded('{"type":"item.completed","item":{"type":"command_execution","aggregated_output":"…"}}')).toBe(false);
+    expect(codexLineNeeded('{"type":"item.started","item":{"type":"command_execution"}}')).toBe(false);
+    expect(codexLineNeeded('{"type":"turn.started"}')).toBe(false);
+    expect(codexLineNeeded('  ')).toBe(false);
   });
 
   it('turn.failed is a failure even on exit 0; a Reconnecting notice alone is not', () => {

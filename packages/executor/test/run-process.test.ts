@@ -68,6 +68,27 @@ describe('runProcess', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('with a line filter, dropped lines do not count against the cap', async () => {
+    const script =
+      'for (let i = 0; i < 2048; i++) process.stdout.write("drop " + "x".repeat(1000) + "\\n");' +
+      'process.stdout.write("keep 1\\nkeep 2")';
+    const out = await runProcess(
+      spec([NODE, '-e', script], { keepStdoutLine: (l) => l.startsWith('keep') }),
+      { ...OPTS, maxStdoutBytes: 64 * 1024 },
+    );
+    expect(out.stdout).toBe('keep 1\nkeep 2');
+  });
+
+  it('with a line filter, one unfinished line over the cap is still an overflow', async () => {
+    const err = await rejection(
+      runProcess(spec([NODE, '-e', 'process.stdout.write("y".repeat(300000))'], { keepStdoutLine: () => true }), {
+        ...OPTS,
+        maxStdoutBytes: 64 * 1024,
+      }),
+    );
+    expect(err.errorClass).toBe('bad_output');
+  });
+
   it('keeps only the tail of a large stderr', async () => {
     const out = await runProcess(spec([NODE, program('flood.mjs'), '1', 'stderr']), {
       ...OPTS,
