@@ -250,6 +250,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   });
 
   it('is usable on a phone-sized screen', async () => {
+    expect((await api('/api/message', { content: 'from a phone [[tag:phone]]' })).status).toBe(200);
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       const p = await phone.newPage();
@@ -267,6 +268,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   });
 
   it('refuses cross-origin state changes and foreign Host headers', async () => {
+    expect((await api('/api/message', { content: 'a task to attack [[tag:victim]]' })).status).toBe(200);
     const jobsBefore = (await api<{ jobs: JobJson[] }>('/api/jobs?limit=1000')).body.jobs.length;
     const tasksBefore = (await api<{ tasks: TaskJson[] }>('/api/tasks?state=all&limit=1000')).body.tasks;
     const victim = tasksBefore.find((t) => t.state === 'open');
