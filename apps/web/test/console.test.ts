@@ -281,6 +281,8 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
       const outcome = await page.evaluate(() => (window as unknown as { attack: Record<string, string> }).attack);
       // The CORS fetch must not be readable by the foreign page.
       expect(outcome.cors).toBe('blocked');
+      // Nor may it listen to the live event stream.
+      expect(outcome.sse).toBe('blocked');
     } finally {
       await new Promise<void>((resolve) => evil.server.close(() => resolve()));
     }
@@ -313,15 +315,19 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await page.locator('[data-live="reconnecting"]').waitFor(WAIT);
     await shot('reconnecting');
     daemon = await startDaemon({ dataDir: join(tmp, 'data'), listen, command: ['node', AGENT, join(tmp, 'agent-state')], signal: ac.signal });
+    // Submitted before the stream is back, so its events may be missed: the refetch after reconnect shows it.
+    const early = await api<{ job_id: string }>('/api/message', { content: 'while reconnecting [[tag:eta]]' });
+    expect(early.status).toBe(200);
     await page.locator('[data-live="live"]').waitFor({ timeout: 40_000 });
+    await page.locator(`.content [data-job-id="${early.body.job_id}"][data-state="succeeded"]`).waitFor(WAIT);
     // Subscribed again: a job submitted now shows up without a manual refresh.
-    const sent = await api<{ job_id: string }>('/api/jobs', { content: 'after restart [[tag:eta]]' });
+    const sent = await api<{ job_id: string }>('/api/jobs', { content: 'after restart [[tag:theta]]' });
     expect(sent.status).toBe(202);
     await page.locator(`.content [data-job-id="${sent.body.job_id}"][data-state="succeeded"]`).waitFor(WAIT);
   });
 });
 
-/** A page on a second 127.0.0.1 origin that tries to drive the daemon: CORS fetch, no-cors fetch, form POSTs. */
+/** A page on a second 127.0.0.1 origin that tries to drive the daemon (CORS and no-cors fetch, form POSTs) and to read its events. */
 async function serveEvilPage(daemonUrl: string, taskId: string): Promise<{ server: Server; url: string }> {
   const html = `<!doctype html><meta charset="utf-8"><title>evil</title>
 <form id="msg" method="POST" action="${daemonUrl}/api/message" enctype="text/plain" target="sink1">
@@ -343,6 +349,12 @@ const submit = (form, frame) => new Promise((resolve) => { frame.onload = resolv
       await fetch(daemon + path, { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ content: 'evil no-cors', reason: 'evil' }) });
     } catch {}
   }
+  attack.sse = await new Promise((resolve) => {
+    const es = new EventSource(daemon + '/api/events');
+    es.addEventListener('hello', () => { es.close(); resolve('read'); });
+    es.addEventListener('job', () => { es.close(); resolve('read'); });
+    es.onerror = () => { es.close(); resolve('blocked'); };
+  });
   await submit(document.getElementById('msg'), document.getElementsByName('sink1')[0]);
   await submit(document.getElementById('close'), document.getElementsByName('sink2')[0]);
   attack.done = true;
