@@ -106,6 +106,43 @@ const anthropicDialect: Dialect = {
         ctx.res.end();
         return;
       }
+      case 'tool_call': {
+        const messageId = fakeId('msg_01');
+        const block = { type: 'tool_use', id: fakeId('toolu_01'), name: behaviour.name, input: behaviour.input };
+        if (!stream) {
+          sendJson(
+            ctx,
+            200,
+            {
+              id: messageId,
+              type: 'message',
+              role: 'assistant',
+              model,
+              content: [block],
+              stop_reason: 'tool_use',
+              stop_sequence: null,
+              usage: usage(inputTokens, 20),
+            },
+            headers,
+          );
+          return;
+        }
+        startEventStream(ctx, headers);
+        const events: [string, unknown][] = [
+          ['message_start', messageStart(messageId, model, inputTokens)],
+          ['content_block_start', { type: 'content_block_start', index: 0, content_block: { ...block, input: {} } }],
+          [
+            'content_block_delta',
+            { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(behaviour.input) } },
+          ],
+          ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+          ['message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 20 } }],
+          ['message_stop', { type: 'message_stop' }],
+        ];
+        for (const [event, data] of events) if (!sendEvent(ctx, event, data)) return;
+        ctx.res.end();
+        return;
+      }
       case 'malformed':
         if (!stream) {
           ctx.res.writeHead(200, { 'content-type': 'application/json', ...headers });

@@ -21,6 +21,11 @@ export type Behaviour =
       message: string | null;
       delayMs: number;
     }
+  /**
+   * The model calls one of the CLI's tools (Anthropic `tool_use` block; OpenAI `function_call`
+   * item); the CLI runs it and sends the result in its next request.
+   */
+  | { kind: 'tool_call'; name: string; input: Record<string, unknown> }
   /** 200 and a stream whose event data is not JSON. */
   | { kind: 'malformed' }
   /** 200 and a stream cut (socket destroyed) after the first text delta. */
@@ -58,6 +63,7 @@ export function httpError(
   };
 }
 
+export const toolCall = (name: string, input: Record<string, unknown>): Behaviour => ({ kind: 'tool_call', name, input });
 export const rateLimited = (retryAfterS = 1): Behaviour => httpError(429, { retryAfterS });
 export const serverError = (): Behaviour => httpError(500);
 /** Anthropic answers 529 when overloaded; the OpenAI fake renders this status as 503. */

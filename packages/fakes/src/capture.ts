@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Behaviour } from './behaviour.js';
 import {
+  toolCall,
   hang,
   malformed,
   overloaded,
@@ -96,6 +97,20 @@ export const SCENARIOS: Scenario[] = [
     script: [],
     steps: [claudeStep()],
     dropEnv: ['ANTHROPIC_API_KEY'],
+  },
+  {
+    name: 'claude-tool-denied',
+    cli: 'claude',
+    note: 'the model asks for Write; plain -p denies it (permission_denials) and still exits 0',
+    script: [toolCall('Write', { file_path: '/tmp/alter0-capture-denied.txt', content: 'hi\n' }), reply('done')],
+    steps: [claudeStep()],
+  },
+  {
+    name: 'claude-tool-accept-edits',
+    cli: 'claude',
+    note: 'the model runs Bash writing a file in the workspace; --permission-mode acceptEdits allows it',
+    script: [toolCall('Bash', { command: "printf 'hi\\n' > hello.txt" }), reply('done')],
+    steps: [claudeStep(['--permission-mode', 'acceptEdits'])],
   },
   { name: 'claude-401', cli: 'claude', note: 'HTTP 401 authentication_error', script: [unauthorized()], steps: [claudeStep()] },
   {
@@ -204,6 +219,13 @@ export const SCENARIOS: Scenario[] = [
     script: [],
     steps: [codexStep()],
     dropEnv: ['ALTER0_FAKE_OPENAI_KEY'],
+  },
+  {
+    name: 'codex-tool-exec',
+    cli: 'codex',
+    note: 'the model calls exec_command; codex runs it under --sandbox workspace-write and sends the output back',
+    script: [toolCall('exec_command', { cmd: "printf 'hi\\n' > hello.txt && echo wrote-it" }), reply('done')],
+    steps: [codexStep(['--sandbox', 'workspace-write'])],
   },
   { name: 'codex-401', cli: 'codex', note: 'HTTP 401 invalid_api_key', script: [unauthorized()], steps: [codexStep()] },
   {

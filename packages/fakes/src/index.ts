@@ -11,6 +11,7 @@ export {
   truncated,
   streamError,
   hang,
+  toolCall,
 } from './behaviour.js';
 export type { ModelFake, RecordedRequest } from './server.js';
 export { startAnthropicFake } from './anthropic.js';

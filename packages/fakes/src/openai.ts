@@ -124,6 +124,33 @@ const openaiDialect: Dialect = {
         ctx.res.end();
         return;
       }
+      case 'tool_call': {
+        const item = {
+          id: fakeId('fc_'),
+          type: 'function_call',
+          status: 'completed',
+          name: behaviour.name,
+          arguments: JSON.stringify(behaviour.input),
+          call_id: fakeId('call_'),
+        };
+        const completed = response(responseId, model, 'completed', [item], usage(inputTokens, 20));
+        if (!stream) {
+          sendJson(ctx, 200, completed, headers);
+          return;
+        }
+        startEventStream(ctx, headers);
+        const events: Record<string, unknown>[] = [
+          { type: 'response.created', response: response(responseId, model, 'in_progress', [], null) },
+          { type: 'response.output_item.added', output_index: 0, item: { ...item, status: 'in_progress', arguments: '' } },
+          { type: 'response.function_call_arguments.delta', item_id: item.id, output_index: 0, delta: item.arguments },
+          { type: 'response.function_call_arguments.done', item_id: item.id, output_index: 0, arguments: item.arguments },
+          { type: 'response.output_item.done', output_index: 0, item },
+          { type: 'response.completed', response: completed },
+        ];
+        for (const data of events) if (!emit(data)) return;
+        ctx.res.end();
+        return;
+      }
       case 'malformed':
         if (!stream) {
           ctx.res.writeHead(200, { 'content-type': 'application/json', ...headers });

@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAnthropicFake } from '../src/anthropic.js';
-import { hang, rateLimited, reply, serverError, unauthorized } from '../src/behaviour.js';
+import { hang, rateLimited, reply, serverError, toolCall, unauthorized } from '../src/behaviour.js';
 import type { ClaudeEnvOptions, TempHome } from '../src/env.js';
 import { claudeEnv, makeTempHome } from '../src/env.js';
 import type { RunResult } from '../src/run.js';
 import { runCli } from '../src/run.js';
 import type { ModelFake } from '../src/server.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { bodyText, claudeResult, cliOrSkip, groupAlive } from './helpers.js';
 
 // The real claude CLI (pinned in package.json) against the Anthropic fake; see captures/claude-*.json.
@@ -133,5 +135,22 @@ describe.skipIf(claude === null)('real claude CLI against the Anthropic fake', (
     expect(r.exitCode).toBe(1);
     expect(claudeResult(r.stdout)).toMatchObject({ is_error: true, api_error_status: null });
     expect(String(claudeResult(r.stdout)['result'])).toMatch(/timed out/i);
+  });
+
+  it('tool use: plain -p denies a Write (reported in permission_denials, exit 0); acceptEdits allows it', async () => {
+    const file = join(tmp.workdir, 'hello.txt');
+    fake.script([toolCall('Write', { file_path: file, content: 'hi\n' }), reply('done')]);
+    const denied = await run([], 'write hello.txt');
+    expect(denied.exitCode, denied.stderr).toBe(0);
+    const out = claudeResult(denied.stdout);
+    expect(out).toMatchObject({ is_error: false, result: 'done', permission_denials: [{ tool_name: 'Write' }] });
+    expect(existsSync(file)).toBe(false);
+    expect(bodyText(fake.modelCalls()[1]?.body)).toContain('but you haven');
+
+    fake.script([toolCall('Write', { file_path: file, content: 'hi\n' }), reply('done')]);
+    const allowed = await run(['--permission-mode', 'acceptEdits'], 'write hello.txt');
+    expect(allowed.exitCode, allowed.stderr).toBe(0);
+    expect(claudeResult(allowed.stdout)).toMatchObject({ is_error: false, permission_denials: [] });
+    expect(existsSync(file)).toBe(true);
   });
 });

@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hang, rateLimited, reply, serverError, unauthorized } from '../src/behaviour.js';
+import { hang, rateLimited, reply, serverError, toolCall, unauthorized } from '../src/behaviour.js';
 import type { CodexConfigOptions, TempHome } from '../src/env.js';
 import { codexEnv, makeTempHome, writeCodexConfig } from '../src/env.js';
 import { startOpenAIFake } from '../src/openai.js';
 import type { RunResult } from '../src/run.js';
 import { runCli } from '../src/run.js';
 import type { ModelFake } from '../src/server.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { bodyText, cliOrSkip, groupAlive, jsonl } from './helpers.js';
 
 // The real codex CLI (pinned in package.json) against the Responses fake; see captures/codex-*.json.
@@ -151,5 +153,16 @@ describe.skipIf(codex === null)('real codex CLI against the OpenAI Responses fak
     expect(r.timedOut).toBe(false);
     expect(r.exitCode).toBe(1);
     expect(failure(r)).toMatch(/idle timeout waiting for SSE/);
+  });
+
+  it('tool use: exec_command runs in the workspace under --sandbox workspace-write and its output goes back', async () => {
+    fake.script([toolCall('exec_command', { cmd: "printf 'hi\\n' > hello.txt && echo wrote-it" }), reply('done')]);
+    const r = await run(['--sandbox', 'workspace-write'], 'write hello.txt');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(agentText(r)).toEqual(['done']);
+    expect(existsSync(join(tmp.workdir, 'hello.txt'))).toBe(true);
+    const followUp = bodyText(fake.modelCalls()[1]?.body);
+    expect(followUp).toContain('function_call_output');
+    expect(followUp).toContain('wrote-it');
   });
 });

@@ -1,10 +1,12 @@
 import type { ErrorClass, ExecRequest, ExecResult, Executor, Stage } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
 import { SessionNotFoundError, createExecutor } from '@alter0/executor';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAnthropicFake } from '../src/anthropic.js';
 import type { Behaviour } from '../src/behaviour.js';
-import { hang, malformed, overloaded, rateLimited, reply, serverError, streamError, truncated, unauthorized } from '../src/behaviour.js';
+import { hang, malformed, overloaded, rateLimited, reply, serverError, streamError, toolCall, truncated, unauthorized } from '../src/behaviour.js';
 import type { TempHome } from '../src/env.js';
 import { CODEX_ENV_KEY, claudeEnv, codexEnv, makeTempHome, writeCodexConfig } from '../src/env.js';
 import { startOpenAIFake } from '../src/openai.js';
@@ -240,6 +242,43 @@ describe('adapters: a CLI without credentials', () => {
     } finally {
       await fake.close();
       await tmp.remove();
+    }
+  });
+});
+
+describe('adapters: the execute stage lets the agent change files in the workspace', () => {
+  it.skipIf(codex === null)('codex: an exec_command writing a file in the workspace runs', async () => {
+    const k = kinds[1];
+    if (k === undefined) throw new Error('codex harness missing');
+    const h = await k.setup();
+    try {
+      h.fake.script([toolCall('exec_command', { cmd: "printf 'hi\\n' > hello.txt" }), reply('done')]);
+      const r = await h.executor.run(request(h.tmp, { prompt: 'write hello.txt' }));
+      expect(r.text).toBe('done');
+      expect(existsSync(join(h.tmp.workdir, 'hello.txt'))).toBe(true);
+    } finally {
+      await h.fake.close();
+      await h.tmp.remove();
+    }
+  });
+
+  // MISMATCH (reported): claudeArgv passes no --permission-mode, and `claude -p` then denies every
+  // edit ("Claude requested permissions to write to …, but you haven't granted it yet"), exits 0
+  // and lists the refusal only in `permission_denials`: the job "succeeds" without doing the work.
+  // `--permission-mode acceptEdits` fixes it (claude-cli.test.ts). `fails` turns red once fixed.
+  (claude === null ? it.skip : it.fails)('claude: a Write to a file in the workspace happens', async () => {
+    const k = kinds[0];
+    if (k === undefined) throw new Error('claude harness missing');
+    const h = await k.setup();
+    try {
+      const file = join(h.tmp.workdir, 'hello.txt');
+      h.fake.script([toolCall('Write', { file_path: file, content: 'hi\n' }), reply('done')]);
+      const r = await h.executor.run(request(h.tmp, { prompt: 'write hello.txt' }));
+      expect(r.text).toBe('done');
+      expect(existsSync(file)).toBe(true);
+    } finally {
+      await h.fake.close();
+      await h.tmp.remove();
     }
   });
 });
