@@ -3,6 +3,7 @@ import { Alter0Error, errorMessage } from '@alter0/core';
 import { buildInfo } from '@alter0/daemon';
 import { serveCommand } from './commands/serve.js';
 import { clientCommands } from './commands/client.js';
+import { qualityCommands } from './commands/quality.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -12,6 +13,7 @@ export async function main(argv: string[]): Promise<void> {
       .scriptName('alter0')
       .command(serveCommand as never)
       .command(clientCommands)
+      .command(qualityCommands)
       .command({
         command: 'version',
         describe: 'print the version, commit, build date and Node version',

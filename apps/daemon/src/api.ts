@@ -9,7 +9,7 @@ import type { Store } from '@alter0/store';
 import type { Logger, Metrics } from '@alter0/obs';
 import type { Bus } from './bus.js';
 import { sendError, statusFor } from './errors.js';
-import { CloseInput, EmptyInput, JobInput, JobsQuery, MessageInput, TasksQuery, parseInput } from './inputs.js';
+import { CloseInput, DecisionsQuery, EmptyInput, JobInput, JobsQuery, MessageInput, TasksQuery, parseInput } from './inputs.js';
 import { bearerToken, crossOriginProtection, hostAllowlist, requireJson } from './security.js';
 import { closeDecisionView, jobView, messageView, routeDecisionView, taskView } from './views.js';
 
@@ -167,6 +167,15 @@ export function createApi(deps: ApiDeps): Hono {
     const id = c.req.param('id');
     deps.reopenTask(id);
     return c.json(taskView(store.tasks.mustGet(id)));
+  });
+
+  app.get('/api/decisions', (c) => {
+    const q = parseInput(DecisionsQuery, c.req.query(), 'query');
+    const kinds = q.kind ? [q.kind] : (['route', 'close'] as const);
+    return c.json({
+      route: kinds.includes('route') ? store.decisions.list({ kind: 'route', taskId: q.task_id, limit: q.limit }).map(routeDecisionView) : [],
+      close: kinds.includes('close') ? store.decisions.list({ kind: 'close', taskId: q.task_id, limit: q.limit }).map(closeDecisionView) : [],
+    });
   });
 
   app.get('/api/status', async (c) => c.json(await deps.status()));

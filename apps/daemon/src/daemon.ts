@@ -235,6 +235,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           } catch (err) {
             logger.error('checkpoint at shutdown failed', { err: errorMessage(err) });
           }
+          // Backstop: no agent process group outlives the service (each job's abort already killed its own).
+          const killed = executors.groups.killAll();
+          if (killed > 0) logger.warn('killed agent process groups left at exit', { groups: killed });
           for (const f of cleanup) f();
           logger.info('stopped');
         })();

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { Alter0Error, ConflictError, NotFoundError, UnavailableError, ValidationError } from '@alter0/core';
+import type { Alter0Error} from '@alter0/core';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '@alter0/core';
 
 /** The API's one error shape: `{"error":{"code","message"}}`. */
 export function errorBody(code: string, message: string): { error: { code: string; message: string } } {

@@ -1,5 +1,5 @@
 import type { ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
-import { createExecutor } from '@alter0/executor';
+import { ProcessGroups, createExecutor } from '@alter0/executor';
 import type { ExecutorConfig } from '@alter0/executor';
 import type { Config } from '@alter0/config';
 
@@ -9,11 +9,13 @@ export class ExecutorRegistry {
   readonly probes = new Map<ExecutorKind, ExecutorProbe>();
   readonly consecutiveFailures = new Map<ExecutorKind, number>();
   readonly lastErrorClass = new Map<ExecutorKind, string | null>();
+  /** Every agent process group alive, across executors: the backstop kill at exit. */
+  readonly groups = new ProcessGroups();
 
   constructor(config: Config, overrides: Partial<Record<ExecutorKind, Executor>> = {}) {
     const kinds = new Set<ExecutorKind>([config.executor.default, config.router.executor, config.closer.executor]);
     for (const kind of kinds) {
-      this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfig(config, kind)));
+      this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfig(config, kind), { groups: this.groups }));
     }
   }
 

@@ -49,3 +49,9 @@ export function parseInput<S extends v.GenericSchema>(schema: S, value: unknown,
   });
   throw new ValidationError(`invalid ${what}: ${problems.join('; ')}`);
 }
+
+export const DecisionsQuery = v.object({
+  kind: v.optional(v.picklist(['route', 'close'], 'kind must be route or close')),
+  task_id: v.optional(v.string()),
+  limit: v.optional(v.pipe(v.string(), v.transform(Number), v.integer('limit must be a whole number'), v.minValue(1), v.maxValue(1000))),
+});

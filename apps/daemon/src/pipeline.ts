@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type { ErrorClass } from '@alter0/core';
 import { ExecutorError, errorMessage, ConflictError } from '@alter0/core';
+import { SessionNotFoundError } from '@alter0/executor';
 import type { JobRow, MessageRow, Store, TaskRow } from '@alter0/store';
 import type { JobHandler, RunOutcome } from '@alter0/queue';
 import type { CandidateTask, Router } from '@alter0/routing';
@@ -82,17 +83,29 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
     const executor = deps.executors.get(task.executor);
     const started = performance.now();
     let reply;
-    try {
-      reply = await executor.run({
+    const runOnce = (sessionId: string | null) =>
+      executor.run({
         stage: 'execute',
         prompt: message.content,
-        sessionId: task.sessionId,
+        sessionId,
         taskId: task.id,
         jobId: job.id,
         cwd: task.workspace,
         timeoutMs: job.timeoutS * 1000,
         signal,
       });
+    try {
+      try {
+        reply = await runOnce(task.sessionId);
+      } catch (err) {
+        // The agent no longer knows the task's session (its store was wiped or it expired): start a fresh
+        // session rather than failing every retry the same way. The task's transcript stays in alter0.
+        if (!(err instanceof SessionNotFoundError)) throw err;
+        xlog.warn('the agent session of this task is gone; continuing in a new session', { lost_session: err.sessionId });
+        store.events.add({ component: 'executor', level: 'warn', kind: 'session_lost', message: `task ${task.id}: agent session ${err.sessionId} not found; started a new one`, now: deps.now() });
+        store.tasks.touch(task.id, deps.now(), { sessionId: null });
+        reply = await runOnce(null);
+      }
       deps.executors.recordSuccess(task.executor);
     } catch (err) {
       const executeMs = performance.now() - started;

@@ -1,0 +1,161 @@
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { ValidationError } from '@alter0/core';
+import type { Executor, ExecutorKind } from '@alter0/core';
+import { createExecutor } from '@alter0/executor';
+import { executorConfig } from '@alter0/daemon';
+import * as routing from '@alter0/routing';
+import * as closing from '@alter0/closing';
+import { loadLocalConfig, withLocalFlags } from '../config-args.js';
+import type { LocalArgs } from '../config-args.js';
+import { clientFor } from './client.js';
+import { table } from '../format.js';
+
+const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
+
+/** `ID@VERSION` → the template, from whichever package owns that id. */
+function loadAnyTemplate(ref: string): routing.PromptTemplate {
+  const m = /^([a-z0-9_-]+)@([a-z0-9_.-]+)$/i.exec(ref);
+  if (!m) throw new ValidationError(`name a template as ID@VERSION, e.g. router@v1 (see alter0 prompts list), not "${ref}"`);
+  const [, id, version] = m as unknown as [string, string, string];
+  return id === 'closer' ? closing.loadTemplate(id, version) : routing.loadTemplate(id, version);
+}
+
+const prompts: CommandModule = {
+  command: 'prompts <action> [ref]',
+  describe: 'list the router/closer prompt templates, or show one (prompts show router@v1)',
+  builder: (y) =>
+    y
+      .positional('action', { choices: ['list', 'show'] as const, demandOption: true })
+      .positional('ref', { type: 'string', describe: 'ID@VERSION' })
+      .option('json', { type: 'boolean' }),
+  handler: (a) => {
+    const args = a as unknown as { action: 'list' | 'show'; ref?: string; json?: boolean };
+    if (args.action === 'list') {
+      const all = [...routing.listTemplates(), ...closing.listTemplates()];
+      if (args.json) return void process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+      process.stdout.write(`${table(all.map((t) => ({ template: `${t.id}@${t.version}`, hash: t.hash })), ['template', 'hash'])}\n`);
+      return;
+    }
+    if (!args.ref) throw new ValidationError('prompts show needs ID@VERSION, e.g. alter0 prompts show router@v1');
+    const t = loadAnyTemplate(args.ref);
+    if (args.json) return void process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
+    process.stdout.write(`# ${t.id}@${t.version} (sha256 ${t.hash})\n\n${t.text}`);
+  },
+};
+
+interface DecisionsArgs {
+  task?: string;
+  kind?: 'route' | 'close';
+  limit?: number;
+  json?: boolean;
+  addr?: string;
+}
+
+const decisions: CommandModule<object, DecisionsArgs> = {
+  command: 'decisions',
+  describe: 'list routing and close decisions (newest first)',
+  builder: (y) =>
+    y
+      .option('task', { type: 'string' })
+      .option('kind', { choices: ['route', 'close'] as const })
+      .option('limit', { type: 'number', default: 30 })
+      .option('addr', { type: 'string' })
+      .option('json', { type: 'boolean' }) as Argv<DecisionsArgs>,
+  handler: async (a) => {
+    const q = new URLSearchParams({ limit: String(a.limit ?? 30) });
+    if (a.task) q.set('task_id', a.task);
+    if (a.kind) q.set('kind', a.kind);
+    type Row = Record<string, unknown> & { created_at: string };
+    const r = await clientFor(a).get<{ route: Row[]; close: Row[] }>(`/api/decisions?${q}`);
+    if (a.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    if (!a.kind || a.kind === 'route') {
+      process.stdout.write(
+        `ROUTE\n${table(r.route.map((d) => ({ ...d, template: `${String(d.template_id)}@${String(d.template_version)}` })), ['created_at', 'job_id', 'task_id', 'decision', 'confidence', 'fallback', 'model_called', 'latency_ms', 'template', 'reason'])}\n`,
+      );
+    }
+    if (!a.kind || a.kind === 'close') {
+      process.stdout.write(`CLOSE\n${table(r.close, ['created_at', 'task_id', 'source', 'action', 'confidence', 'fallback', 'latency_ms', 'reason'])}\n`);
+    }
+  },
+};
+
+type EvalArgs = LocalArgs & { kind: 'routing' | 'closing'; cases: string; 'eval-executor'?: string; 'min-pass'?: number; json?: boolean; template?: string };
+
+function evalExecutor(args: EvalArgs, replayOutput: string | undefined): Executor {
+  const kind = args['eval-executor'] ?? 'replay';
+  if (kind === 'replay') return routing.replayExecutor(replayOutput);
+  const { config } = loadLocalConfig(args);
+  return createExecutor(executorConfig(config, kind as ExecutorKind));
+}
+
+const evalCommand: CommandModule<object, EvalArgs> = {
+  command: 'eval <kind>',
+  describe: 'score the router or closer on a regression set (replay: recorded model outputs; or a real executor)',
+  builder: (y) =>
+    withLocalFlags(y)
+      .positional('kind', { choices: ['routing', 'closing'] as const, demandOption: true })
+      .option('cases', { type: 'string', demandOption: true, describe: 'a .jsonl file or a directory of them' })
+      .option('eval-executor', {
+        type: 'string',
+        alias: 'with',
+        choices: ['replay', 'claude', 'codex', 'command'],
+        default: 'replay',
+        describe: "who answers: the case's recorded model_output (replay) or a real executor from the config",
+      })
+      .option('template', { type: 'string', describe: 'template version (default: the configured one)' })
+      .option('min-pass', { type: 'number', describe: 'exit non-zero when the overall pass rate is below this (0..1)' })
+      .option('json', { type: 'boolean' }) as Argv<EvalArgs>,
+  handler: async (a) => {
+    const { config } = loadLocalConfig(a);
+    const ac = new AbortController();
+    process.once('SIGINT', () => ac.abort());
+    const cwd = path.join(config.data_dir, 'workspaces', '.eval');
+    await import('node:fs').then((fs) => fs.mkdirSync(cwd, { recursive: true }));
+    let passRate: number;
+    if (a.kind === 'routing') {
+      const cases = routing.loadCases(a.cases);
+      const r = await routing.evaluateRouting(cases, {
+        executorFor: (c) => evalExecutor(a, c.model_output),
+        threshold: config.router.threshold,
+        maxCandidates: config.router.max_candidates,
+        template: routing.loadTemplate('router', a.template ?? config.router.template),
+        timeoutMs: config.router.timeout_s * 1000,
+        cwd,
+        signal: ac.signal,
+      });
+      passRate = r.passRate;
+      if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else {
+        process.stdout.write(`${table(Object.entries(r.byCategory).map(([category, c]) => ({ category, passed: `${c.passed}/${c.total}`, rate: pct(c.passRate) })), ['category', 'passed', 'rate'])}\n`);
+        process.stdout.write(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   wrong-attach ${pct(r.wrongAttachRate)}   recall@${r.k} ${pct(r.recallAtK)}\n`);
+        for (const f of r.results.filter((x) => !x.passed)) {
+          process.stdout.write(`FAIL ${f.id} (${f.category}): expected ${f.expected.decision} ${f.expected.taskId ?? ''}, got ${f.got.decision} ${f.got.taskId ?? ''} [${f.got.fallback ?? 'no fallback'}] ${f.got.reason}\n`);
+        }
+      }
+    } else {
+      const cases = closing.loadCloseCases(a.cases);
+      const r = await closing.evaluateClosing(cases, {
+        executorFor: (c) => evalExecutor(a, c.model_output),
+        threshold: config.closer.threshold,
+        template: closing.loadTemplate('closer', a.template ?? config.closer.template),
+        timeoutMs: config.closer.timeout_s * 1000,
+        cwd,
+        signal: ac.signal,
+      });
+      passRate = r.passRate;
+      if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else {
+        process.stdout.write(`${table(Object.entries(r.byCategory).map(([category, c]) => ({ category, passed: `${c.passed}/${c.total}`, rate: pct(c.passRate) })), ['category', 'passed', 'rate'])}\n`);
+        process.stdout.write(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   false-close ${pct(r.falseCloseRate)}   missed-close ${pct(r.missedCloseRate)}\n`);
+        for (const f of r.results.filter((x) => !x.passed)) process.stdout.write(`FAIL ${f.id} (${f.category})\n`);
+      }
+    }
+    if (a['min-pass'] !== undefined && passRate < a['min-pass']) {
+      process.stderr.write(`pass rate ${pct(passRate)} is below --min-pass ${pct(a['min-pass'])}\n`);
+      process.exitCode = 1;
+    }
+  },
+};
+
+export const qualityCommands = [prompts, decisions as unknown as CommandModule, evalCommand as unknown as CommandModule];

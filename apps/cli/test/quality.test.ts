@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { JobJson, Served } from './harness.js';
+import { cli, readAgentLog, serve, tempDir, until } from './harness.js';
+
+const REGRESS = fileURLToPath(new URL('../../../testdata/regress', import.meta.url));
+const running: Served[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop('SIGKILL');
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function start(env: Record<string, string> = {}): Promise<{ s: Served; log: string }> {
+  const data = tempDir();
+  dirs.push(data);
+  const log = path.join(data, 'agent.log');
+  const s = await serve({ data, env: { AGENT_LOG: log, ...env } });
+  running.push(s);
+  return { s, log };
+}
+
+describe('routing and closing in the running service', () => {
+  it('the closer runs after the reply is delivered: a slow closer does not delay the sync answer', async () => {
+    const { s } = await start({ AGENT_CLOSE_DELAY_MS: '4000' });
+    const t0 = Date.now();
+    const r = await s.api<{ job_id: string; reply: string; state: string; stage: string }>('POST', '/api/message', { content: 'quick question' });
+    const replyMs = Date.now() - t0;
+    expect(r.status).toBe(200);
+    expect(r.body.reply).toBe('echo(1): quick question');
+    expect(replyMs).toBeLessThan(3000);
+    expect(r.body).toMatchObject({ state: 'running', stage: 'close' });
+    const j = await until(async () => {
+      const x = (await s.api<JobJson>('GET', `/api/jobs/${r.body.job_id}`)).body;
+      return x.state === 'succeeded' && x;
+    });
+    expect(j.timings.close_ms).toBeGreaterThanOrEqual(3900);
+  });
+
+  it('a #t_ mention in the text routes to that task without a model call', async () => {
+    const { s, log } = await start();
+    const a = await s.api<{ task_id: string }>('POST', '/api/message', { content: 'first topic' });
+    await s.api('POST', '/api/message', { content: 'second topic' });
+    const routeCallsBefore = readAgentLog(log).filter((e) => e.stage === 'route').length;
+    const r = await s.api<{ task_id: string; route: { fallback: string; decision: string } }>('POST', '/api/message', { content: `back to #${a.body.task_id} please` });
+    expect(r.body.task_id).toBe(a.body.task_id);
+    expect(r.body.route).toMatchObject({ fallback: 'explicit' });
+    expect(readAgentLog(log).filter((e) => e.stage === 'route').length).toBe(routeCallsBefore);
+  });
+
+  it('alter0 decisions lists route and close decisions with template versions', async () => {
+    const { s } = await start();
+    const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'hello' });
+    await until(async () => (await s.api<JobJson>('GET', `/api/jobs/${r.body.job_id}`)).body.state === 'succeeded');
+    const out = await cli(['decisions', '--addr', s.url, '--task', r.body.task_id, '--json']);
+    const d = JSON.parse(out.stdout) as { route: { decision: string; fallback: string; template_id: string }[]; close: { source: string; action: string; template_version: string; model_called: boolean }[] };
+    expect(d.route).toMatchObject([{ decision: 'new', fallback: 'no_candidates', template_id: 'router' }]);
+    expect(d.close).toMatchObject([{ source: 'auto', action: 'keep_open', template_version: 'v1', model_called: true }]);
+    const text = await cli(['decisions', '--addr', s.url, '--kind', 'close']);
+    expect(text.stdout).toContain('keep_open');
+  });
+});
+
+describe('alter0 eval and prompts', () => {
+  it('replays the committed regression sets at 100%', async () => {
+    const data = tempDir();
+    dirs.push(data);
+    const r = await cli(['eval', 'routing', '--cases', path.join(REGRESS, 'routing'), '--data', data, '--min-pass', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/overall (\d+)\/\1 = 100\.0%/);
+    expect(r.stdout).toContain('wrong-attach 0.0%');
+    const c = await cli(['eval', 'closing', '--cases', path.join(REGRESS, 'closing'), '--data', data, '--min-pass', '1', '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ passRate: 1, falseCloseRate: 0 });
+  });
+
+  it('exits non-zero below --min-pass and names the failing case', async () => {
+    const data = tempDir();
+    dirs.push(data);
+    const file = path.join(data, 'bad.jsonl');
+    fs.writeFileSync(
+      file,
+      `${JSON.stringify({
+        id: 'wrong-expectation',
+        category: 'follow_up',
+        open_tasks: [{ id: 't_01aaaaaaaaaaaaaaaaaaaaaaaa', title: 'Fix the build', recent: [], updated_at: '2026-11-01T10:00:00Z' }],
+        message: { content: 'the build is still red' },
+        expect: { decision: 'existing', task_id: 't_01aaaaaaaaaaaaaaaaaaaaaaaa' },
+        model_output: '{"decision":"new","task_id":null,"confidence":0.9,"reason":"looks new"}',
+      })}\n`,
+    );
+    const r = await cli(['eval', 'routing', '--cases', file, '--data', data, '--min-pass', '0.9']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAIL wrong-expectation');
+    expect(r.stderr).toContain('below --min-pass');
+  });
+
+  it('lists and shows the versioned prompt templates', async () => {
+    const list = await cli(['prompts', 'list']);
+    expect(list.stdout).toMatch(/router@v1\s+[0-9a-f]{16}/);
+    expect(list.stdout).toMatch(/closer@v1\s+[0-9a-f]{16}/);
+    const show = await cli(['prompts', 'show', 'router@v1']);
+    expect(show.stdout).toMatch(/^# router@v1 \(sha256 [0-9a-f]{16}\)/);
+    const bad = await cli(['prompts', 'show', 'router']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('ID@VERSION');
+  });
+});

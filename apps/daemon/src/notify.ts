@@ -1,0 +1,175 @@
+import { spawn as nodeSpawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { errorMessage } from '@alter0/core';
+import type { Logger } from '@alter0/obs';
+
+/**
+ * systemd readiness and watchdog notifications (sd_notify protocol) for `Type=notify` units.
+ *
+ * Node has no unix datagram sockets, so each message is sent by running `systemd-notify`, which ships with
+ * systemd itself (wherever NOTIFY_SOCKET is set, it is there) and needs no native addon. Since systemd 246
+ * `systemd-notify` waits until PID 1 has processed the message (sd_notify_barrier), which closes the old race
+ * where a short-lived sender exited before PID 1 could attribute its message to the unit. The sender is a
+ * child of the main process, so the unit needs `NotifyAccess=all`; `--pid=` names the main process.
+ */
+
+export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+
+export interface NotifierOptions {
+  /** The environment systemd gave this process: NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID (and PATH to find the program). */
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** Replaces child_process.spawn (tests). */
+  spawn?: SpawnFn;
+  /** The sender program; default `systemd-notify`, looked up on env.PATH. */
+  program?: string;
+  /** The main process id reported with READY=1; default process.pid. */
+  pid?: number;
+  /** Kills a sender that has not finished after this long (PID 1 stalled); default 10 s. */
+  sendTimeoutMs?: number;
+  /** Aborting stops the watchdog and kills senders still running. */
+  signal?: AbortSignal;
+}
+
+export interface Notifier {
+  /** False when NOTIFY_SOCKET is absent (not started by systemd as Type=notify): every method is then a no-op. */
+  readonly enabled: boolean;
+  /** Ping interval (half of WATCHDOG_USEC) when systemd asked this process for watchdog pings, else null. */
+  readonly watchdogIntervalMs: number | null;
+  /** READY=1: call once the database is open and the listener bound. Never rejects: a failure is logged. */
+  ready(): Promise<void>;
+  /** STOPPING=1: call when a graceful stop begins, so systemd shows "deactivating" rather than a hang. */
+  stopping(): void;
+  /**
+   * Sends WATCHDOG=1 every `watchdogIntervalMs`, but only while `healthy()` returns true: a stuck worker loop or
+   * an unwritable database stops the pings and systemd restarts the service after WatchdogSec. Returns `stop`.
+   */
+  startWatchdog(healthy: () => boolean): () => void;
+  /** STATUS=<text>: the one-line state `systemctl status alter0` shows. */
+  status(text: string): void;
+}
+
+const DEFAULT_SEND_TIMEOUT_MS = 10_000;
+const STDERR_TAIL_CHARS = 500;
+
+/** WATCHDOG_USEC halved, in ms; null when absent, malformed, or meant for another process (WATCHDOG_PID). */
+export function watchdogInterval(env: NodeJS.ProcessEnv, pid: number): number | null {
+  const usec = env.WATCHDOG_USEC;
+  if (!usec || !/^\d+$/.test(usec)) return null;
+  const forPid = env.WATCHDOG_PID;
+  if (forPid && forPid !== String(pid)) return null;
+  const ms = Math.floor(Number(usec) / 2000);
+  return ms > 0 ? ms : null;
+}
+
+export function createNotifier(opts: NotifierOptions): Notifier {
+  const { env, logger } = opts;
+  const pid = opts.pid ?? process.pid;
+  const enabled = Boolean(env.NOTIFY_SOCKET);
+  const intervalMs = enabled ? watchdogInterval(env, pid) : null;
+  const spawn = opts.spawn ?? nodeSpawn;
+  const program = opts.program ?? 'systemd-notify';
+  const sendTimeoutMs = opts.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+  const running = new Set<ChildProcess>();
+  const log = logger.child({ component: 'notify' });
+
+  opts.signal?.addEventListener(
+    'abort',
+    () => {
+      for (const child of running) child.kill('SIGKILL');
+    },
+    { once: true },
+  );
+
+  /** Runs the sender once; resolves true when it exited 0. Never rejects. */
+  const send = (args: string[]): Promise<boolean> => {
+    if (!enabled || opts.signal?.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(program, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (err) {
+        log.error('could not run systemd-notify', { args, error: errorMessage(err), fix: 'install systemd (it ships systemd-notify) or put it on PATH' });
+        resolve(false);
+        return;
+      }
+      running.add(child);
+      let stderr = '';
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (d: string) => {
+        stderr = (stderr + d).slice(-STDERR_TAIL_CHARS);
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), sendTimeoutMs);
+      timer.unref();
+      let settled = false;
+      const finish = (ok: boolean, fields: Record<string, unknown>): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        running.delete(child);
+        if (!ok) log.error('systemd notification failed', { args, ...fields, stderr: stderr.trim() || undefined });
+        resolve(ok);
+      };
+      child.once('error', (err) => {
+        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+        finish(false, {
+          error: errorMessage(err),
+          fix: missing ? `${program} is not on PATH; install systemd (it ships systemd-notify)` : undefined,
+        });
+      });
+      child.once('close', (code, sig) => {
+        if (code === 0) finish(true, {});
+        else finish(false, { exit_code: code, signal: sig ?? undefined, error: sig === 'SIGKILL' ? `no answer from systemd within ${sendTimeoutMs} ms` : undefined });
+      });
+    });
+  };
+
+  return {
+    enabled,
+    watchdogIntervalMs: intervalMs,
+    async ready() {
+      if (await send(['--ready', `--pid=${pid}`])) log.info('told systemd the service is ready');
+    },
+    stopping() {
+      void send(['STOPPING=1']);
+    },
+    status(text) {
+      // The status is one line; systemd would cut at the first newline anyway.
+      void send([`--status=${text.replace(/\s+/g, ' ').trim()}`]);
+    },
+    startWatchdog(healthy) {
+      if (intervalMs === null || opts.signal?.aborted) return () => {};
+      let inFlight = false;
+      let wasHealthy = true;
+      const tick = (): void => {
+        // A sender still waiting on PID 1 is enough; piling more up would not help.
+        if (inFlight) return;
+        let ok: boolean;
+        try {
+          ok = healthy();
+        } catch (err) {
+          log.error('live check threw; treated as unhealthy', { error: errorMessage(err) });
+          ok = false;
+        }
+        if (!ok) {
+          if (wasHealthy) log.warn('live check failed: watchdog pings paused; systemd restarts the service if it stays unhealthy', { interval_ms: intervalMs });
+          wasHealthy = false;
+          return;
+        }
+        if (!wasHealthy) log.info('live check passes again: watchdog pings resumed');
+        wasHealthy = true;
+        inFlight = true;
+        void send(['WATCHDOG=1']).finally(() => {
+          inFlight = false;
+        });
+      };
+      const timer = setInterval(tick, intervalMs);
+      // The watchdog must never be what keeps the process alive at shutdown.
+      timer.unref();
+      tick();
+      const stop = (): void => clearInterval(timer);
+      opts.signal?.addEventListener('abort', stop, { once: true });
+      return stop;
+    },
+  };
+}
