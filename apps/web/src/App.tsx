@@ -1,8 +1,10 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { ApiClient } from './api/client.js';
+import { authHeaders, createApiClient } from './api/client.js';
+import type { TokenStore } from './api/token.js';
 import { AppContext, type AppServices } from './app-context.js';
 import { LiveBus } from './live/bus.js';
-import { connectLive, type LiveState } from './live/connect.js';
+import { connectLive, type EventSourceLike, type LiveState } from './live/connect.js';
+import { openFetchEventSource } from './live/fetch-source.js';
 import { Empty } from './ui/feedback.js';
 import { useHashRoute, type Route } from './ui/use-hash-route.js';
 import { Announcer } from './views/Announcer.js';
@@ -11,21 +13,36 @@ import { JobsPage } from './views/JobsPage.js';
 import { StatusPage } from './views/StatusPage.js';
 import { TaskList } from './views/TaskList.js';
 import { TaskView } from './views/TaskView.js';
+import { TokenPrompt } from './views/TokenPrompt.js';
 
 const LIVE_LABEL: Record<LiveState, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
 
-export function App({ api, eventsUrl }: { api: ApiClient; eventsUrl: string }) {
+export interface AppProps {
+  token: TokenStore;
+  /** Prefix of API paths; '' = same origin (the daemon serves the console). */
+  base?: string;
+}
+
+export function App({ token, base = '' }: AppProps) {
   const bus = useMemo(() => new LiveBus(), []);
   const [live, setLive] = useState<LiveState>('connecting');
   const [reloadToken, setReloadToken] = useState(0);
   const [replyTo, setReplyToState] = useState<ReplyTo | null>(null);
   const [focusToken, setFocusToken] = useState(0);
+  const [needToken, setNeedToken] = useState(false);
+  const [tokenVersion, setTokenVersion] = useState(0);
   const route = useHashRoute();
+  const api = useMemo(() => createApiClient({ base, token, onUnauthorized: () => setNeedToken(true) }), [base, token]);
 
   useEffect(() => {
     const ac = new AbortController();
+    const open = (url: string): EventSourceLike =>
+      // The browser's EventSource cannot send Authorization; with a token, read the stream over fetch.
+      token.get()
+        ? openFetchEventSource(url, authHeaders(token), undefined, (status) => status === 401 && setNeedToken(true))
+        : new EventSource(url);
     connectLive(
-      eventsUrl,
+      `${base}/api/events`,
       {
         onJob: (j) => bus.emitJob(j),
         onTask: (t) => bus.emitTask(t),
@@ -33,9 +50,17 @@ export function App({ api, eventsUrl }: { api: ApiClient; eventsUrl: string }) {
         onReconnected: () => setReloadToken((n) => n + 1),
       },
       ac.signal,
+      open,
     );
     return () => ac.abort();
-  }, [bus, eventsUrl]);
+  }, [bus, base, token, tokenVersion]);
+
+  const saveToken = (t: string): void => {
+    token.set(t);
+    setNeedToken(false);
+    setTokenVersion((n) => n + 1);
+    setReloadToken((n) => n + 1);
+  };
 
   const services = useMemo<AppServices>(
     () => ({
@@ -76,6 +101,7 @@ export function App({ api, eventsUrl }: { api: ApiClient; eventsUrl: string }) {
           <Composer replyTo={replyTo} focusToken={focusToken} />
         </aside>
         <div className="content" id="content" tabIndex={-1}>
+          {needToken && <TokenPrompt onSave={saveToken} />}
           <Page route={route} />
         </div>
       </main>

@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { createApiClient } from './api/client.js';
+import { sessionTokenStore } from './api/token.js';
 import { App } from './App.js';
 import './styles.css';
 
@@ -8,6 +8,6 @@ const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element; the console cannot start');
 createRoot(root).render(
   <StrictMode>
-    <App api={createApiClient()} eventsUrl="/api/events" />
+    <App token={sessionTokenStore()} />
   </StrictMode>,
 );

@@ -1,6 +1,7 @@
 // Browser tests of the web console: Debian's Chromium (through playwright-core) against the real
 // daemon (`alter0 serve`) running the fixture agent through the `command` executor.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -264,6 +265,42 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
       await p.screenshot({ path: join(shots, 'phone.png'), fullPage: true });
     } finally {
       await phone.close();
+    }
+  });
+
+  it('asks for the access token when the daemon requires one, then works live with it', async () => {
+    const tokenFile = join(tmp, 'token');
+    const secret = randomBytes(24).toString('hex');
+    writeFileSync(tokenFile, secret + '\n', { mode: 0o600 });
+    const guarded = await startDaemon({
+      dataDir: join(tmp, 'data-token'),
+      command: ['node', AGENT, join(tmp, 'agent-state')],
+      extraArgs: ['--set', `token_file=${tokenFile}`],
+      signal: ac.signal,
+    });
+    try {
+      await page.goto('about:blank');
+      await page.goto(`${guarded.url}/#/jobs`);
+      const prompt = page.getByRole('alert').filter({ hasText: 'Access token needed' });
+      await prompt.waitFor(WAIT);
+      await shot('token-prompt');
+      await prompt.getByLabel('Access token').fill(secret);
+      await prompt.getByRole('button', { name: 'Use token' }).click();
+      await prompt.waitFor({ state: 'detached', ...WAIT });
+      await page.locator('[data-live="live"]').waitFor(WAIT);
+      // Live events arrive over the authenticated stream: a background job goes to succeeded on its own.
+      await page.getByLabel('Run in background').check();
+      await messageBox().fill('with a token [[slow]] [[tag:iota]]');
+      await messageBox().press('Control+Enter');
+      const card = latestSubmission().locator('.job');
+      await card.and(page.locator('[data-state="running"]')).waitFor(WAIT);
+      await card.and(page.locator('[data-state="succeeded"]')).waitFor(WAIT);
+      await card.locator('.reply', { hasText: 'fixture reply-iota' }).waitFor(WAIT);
+      // The token is kept for this tab only, and never in the URL.
+      expect(page.url()).not.toContain(secret);
+    } finally {
+      await guarded.stop();
+      rmSync(join(tmp, 'data-token'), { recursive: true, force: true });
     }
   });
 

@@ -8,6 +8,7 @@ import type {
   TaskDetail,
   TaskFilter,
 } from './types.js';
+import type { TokenStore } from './token.js';
 
 /** A failed API call: `code` is the daemon's error code (or a client-side one), `message` is shown as is. */
 export class ApiError extends Error {
@@ -79,15 +80,36 @@ function field<T>(body: unknown, key: string, what: string): T {
   return body[key] as T;
 }
 
+export interface ApiClientOptions {
+  /** Prefix of every path; '' = same origin. */
+  base?: string;
+  fetchFn?: typeof fetch;
+  /** Bearer token for a daemon that listens beyond loopback. */
+  token?: TokenStore;
+  /** Called on 401: the console asks for the token. */
+  onUnauthorized?: () => void;
+}
+
+/** Headers that authenticate a request, when a token is set. */
+export function authHeaders(token: TokenStore | undefined): Record<string, string> {
+  const t = token?.get();
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
 /** Same-origin client for the daemon's HTTP API. `fetchFn` is injectable so tests can stub it. */
-export function createApiClient(base = '', fetchFn: typeof fetch = (...a) => fetch(...a)): ApiClient {
+export function createApiClient(opts: ApiClientOptions = {}): ApiClient {
+  const { base = '', fetchFn = (...a: Parameters<typeof fetch>) => fetch(...a), token, onUnauthorized } = opts;
   async function call(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined): Promise<{ status: number; body: unknown }> {
     let res: Response;
     try {
       res = await fetchFn(base + path, {
         method,
         signal,
-        headers: method === 'POST' ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' },
+        headers: {
+          Accept: 'application/json',
+          ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}),
+          ...authHeaders(token),
+        },
         body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
         credentials: 'same-origin',
       });
@@ -95,6 +117,7 @@ export function createApiClient(base = '', fetchFn: typeof fetch = (...a) => fet
       if (signal?.aborted) throw e;
       throw new ApiError('network', 0, `Could not reach the alter0 daemon (${method} ${path}): ${e instanceof Error ? e.message : String(e)}. Is it running?`);
     }
+    if (res.status === 401) onUnauthorized?.();
     if (!res.ok) throw await toApiError(res);
     const text = await res.text();
     try {

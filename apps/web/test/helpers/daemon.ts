@@ -20,6 +20,8 @@ export interface DaemonOptions {
   command: readonly string[];
   /** host:port; port 0 picks a free one. */
   listen?: string;
+  /** More `alter0 serve` arguments, e.g. ['--set', 'token_file=/path']. */
+  extraArgs?: readonly string[];
   startTimeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -69,6 +71,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     'command',
     '--command',
     opts.command.join(' '),
+    ...(opts.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let stderr = '';
