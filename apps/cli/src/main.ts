@@ -2,6 +2,8 @@ import yargs from 'yargs';
 import { Alter0Error, errorMessage } from '@alter0/core';
 import { buildInfo } from '@alter0/daemon';
 import { serveCommand } from './commands/serve.js';
+import { serviceCommand } from './commands/service.js';
+import { healthcheckCommand } from './commands/healthcheck.js';
 import { clientCommands } from './commands/client.js';
 import { qualityCommands } from './commands/quality.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
@@ -12,6 +14,8 @@ export async function main(argv: string[]): Promise<void> {
     await yargs(argv)
       .scriptName('alter0')
       .command(serveCommand as never)
+      .command(serviceCommand)
+      .command(healthcheckCommand as never)
       .command(clientCommands)
       .command(qualityCommands)
       .command({
