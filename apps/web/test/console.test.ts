@@ -76,7 +76,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     if (ctx.task.result?.state === 'fail' && page) {
       const name = `FAILED-${ctx.task.name.replace(/\W+/g, '-').slice(0, 60)}`;
       await shot(name).catch(() => undefined);
-      console.error(`[@alter0/web] failure screenshot: ${join(shots, name)}.png\n--- daemon log (tail) ---\n${daemon.log().slice(-4000)}`);
+      console.error(`[@alter0/web] failure screenshot: ${join(shots, name)}.png\n--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
     }
     expect(pageErrors, 'uncaught errors in the page').toEqual([]);
   });
@@ -137,6 +137,8 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await card.and(page.locator('[data-state="succeeded"]')).waitFor(WAIT);
     await card.locator('.reply', { hasText: 'fixture reply-beta' }).waitFor(WAIT);
     await page.locator(`.content [data-job-id="${jobId}"][data-state="succeeded"]`).waitFor(WAIT);
+    // Screen readers hear the change through the polite live region.
+    await page.locator('[aria-live="polite"]', { hasText: `Job ${jobId} is succeeded` }).waitFor({ state: 'attached', ...WAIT });
     const job = await api<JobJson & { lane: string }>(`/api/jobs/${jobId}`);
     expect(job.body).toMatchObject({ state: 'succeeded', lane: 'background' });
     const marker = await page.evaluate(() => (window as unknown as { alter0Marker?: number }).alter0Marker);
