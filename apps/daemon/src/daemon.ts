@@ -197,7 +197,22 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         ),
       accepting: () => accepting,
       now,
-      metricsText: () => metrics.render(),
+      metricsText: () => {
+        // Gauges that describe the database are read at scrape time, so they are never stale.
+        const t = now();
+        const stats = store.jobs.stats(t);
+        for (const lane of ['interactive', 'background'] as const) {
+          metrics.queueDepth(lane, stats.depth[lane]);
+          const age = stats.oldestQueuedAgeMs[lane];
+          metrics.oldestQueuedAge(lane, age === null ? null : age / 1000);
+        }
+        metrics.running(stats.running);
+        metrics.tasksOpen(store.tasks.countByState().open);
+        for (const m of store.events.maintenance()) {
+          metrics.maintenance(m.job, { lastSuccessTs: m.lastSuccessAt, consecutiveFailures: m.consecutiveFailures });
+        }
+        return metrics.render();
+      },
       staticHandler: opts.webRoot === null ? undefined : (a) => mountConsole(a, opts.webRoot ?? DEFAULT_WEB_ROOT),
     });
 

@@ -21,7 +21,7 @@ const RATE_TYPES = new Set(['rate_limit_error', 'rate_limit_exceeded']);
 const UNAVAILABLE_TYPES = new Set(['overloaded_error', 'api_error', 'server_error', 'timeout_error']);
 
 const AUTH_TEXT =
-  /(?:status|error|http)[: ]+40[13]\b|\(40[13]\)|unauthori[sz]ed|authentication[_ ](?:error|failed)|invalid[ _-](?:x-)?api[ _-]?key|api key (?:is )?(?:invalid|missing|not set|refused)|not logged in|please run \/login|\blogin required|missing environment variable: `?\w*(?:API_KEY|TOKEN)\b|forbidden/i;
+  /(?:status|error|http)[: ]+40[13]\b|\(40[13]\)|unauthori[sz]ed|authentication[_ ](?:error|failed)|invalid[ _-](?:x-)?api[ _-]?key|api key (?:is )?(?:invalid|missing|not set|refused)|not logged in|please run \/login|\blogin required|missing environment variable: `?\w+|forbidden/i;
 const RATE_TEXT = /(?:status|error|http)[: ]+429\b|\(429\)|rate[ _-]?limit|too many requests/i;
 const UNAVAILABLE_TEXT =
   /overloaded|(?:status|error|http|api error)[: ]+5\d\d\b|\(5\d\d\)|\b5\d\d (?:internal|bad gateway|service unavailable|gateway timeout)|internal server error|service unavailable|bad gateway|gateway timeout|high demand|at capacity|\btimed out\b|idle timeout|econnrefused|econnreset|etimedout|enotfound|eai_again|socket hang up|fetch failed|connection (?:error|refused|reset|failed|closed)|stream disconnected|network (?:error|is unreachable)|waiting for network|empty or malformed response/i;

@@ -26,7 +26,9 @@ describe('claude argv', () => {
       'claude', '-p', '--output-format', 'json', '--model', 'sonnet', '--resume', 'sess-1',
       '--permission-mode', 'acceptEdits',
     ]);
-    expect(claudeArgv({ kind: 'claude', model: '' }, req('execute', null))).toEqual(['claude', '-p', '--output-format', 'json']);
+    // Without a mode of the owner's, execute may edit its workspace (print mode would deny every edit).
+    expect(claudeArgv({ kind: 'claude', model: '' }, req('execute', null))).toEqual(['claude', '-p', '--output-format', 'json', '--permission-mode', 'acceptEdits']);
+    expect(claudeArgv({ kind: 'claude', args: ['--permission-mode=plan'] }, req('execute', null))).toEqual(['claude', '-p', '--output-format', 'json', '--permission-mode=plan']);
   });
 
   it('route/close: never resume, never persist, no tools', () => {
