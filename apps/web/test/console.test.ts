@@ -39,6 +39,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
+  const externalRequests: string[] = [];
   const cleanups: (() => Promise<void>)[] = [];
 
   async function api<T>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -70,6 +71,11 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // Everything is bundled: the console must never reach beyond 127.0.0.1 (no CDN, fonts, telemetry).
+    context.on('request', (r) => {
+      const u = new URL(r.url());
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '127.0.0.1') externalRequests.push(r.url());
+    });
   });
 
   afterEach(async (ctx) => {
@@ -79,6 +85,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
       console.error(`[@alter0/web] failure screenshot: ${join(shots, name)}.png\n--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
     }
     expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+    expect(externalRequests, 'requests beyond 127.0.0.1').toEqual([]);
   });
 
   afterAll(async () => {
