@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../app-context.js';
 
+const MAX_REMEMBERED = 500;
+
 /** Screen-reader announcements of job state changes (the cards themselves update silently). */
 export function Announcer() {
   const { bus } = useApp();
@@ -10,7 +12,13 @@ export function Announcer() {
     () =>
       bus.onJob((j) => {
         const before = seen.current.get(j.id);
+        seen.current.delete(j.id);
         seen.current.set(j.id, j.state);
+        // A console left open for weeks sees many jobs: remember only the recent ones (Map keeps insertion order).
+        if (seen.current.size > MAX_REMEMBERED) {
+          const oldest = seen.current.keys().next();
+          if (!oldest.done) seen.current.delete(oldest.value);
+        }
         if (before !== j.state) setText(`Job ${j.id} is ${j.state}${j.error ? `: ${j.error.message}` : ''}`);
       }),
     [bus],
