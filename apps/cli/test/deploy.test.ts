@@ -1,0 +1,434 @@
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Logger } from '@alter0/obs';
+import { execArg, renderUnit, servicePath, hiddenFromSystemUnit, CLI_ENTRY } from '../src/commands/service.js';
+import type { UnitInputs } from '../src/commands/service.js';
+// The notifier lives in the daemon, which wires it into startup; its behaviour as a deployable piece is tested here.
+import { createNotifier, watchdogInterval } from '../../daemon/src/notify.js';
+import { BIN, cli, serve, tempDir, until } from './harness.js';
+import type { Served } from './harness.js';
+
+const REQUIRE_TOOLS = process.env.ALTER0_REQUIRE_TOOLS === '1';
+const SYSTEMD_ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => fs.existsSync(p)) ?? null;
+const SYSTEMD_INSTALL_HINT = 'apt-get install systemd';
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+const dirs: string[] = [];
+function tmp(prefix: string): string {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** Lines systemd-analyze prints about the unit file itself (unknown keys, unparsable values, missing binaries). */
+function verifyUnit(file: string, user: boolean): { status: number | null; problems: string[]; stderr: string } {
+  if (!SYSTEMD_ANALYZE) throw new Error('systemd-analyze is not installed');
+  const runtime = tmp('alter0-xdg-');
+  fs.chmodSync(runtime, 0o700);
+  const r = spawnSync(SYSTEMD_ANALYZE, ['verify', ...(user ? ['--user'] : []), file], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    // The user manager's lookup paths need a runtime directory.
+    env: { ...process.env, XDG_RUNTIME_DIR: runtime, SYSTEMD_LOG_COLOR: '0' },
+  });
+  const base = path.basename(file);
+  const problems = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.includes(base));
+  return { status: r.status, problems, stderr: r.stderr };
+}
+
+const describeSystemd = SYSTEMD_ANALYZE || REQUIRE_TOOLS ? describe : describe.skip;
+if (!SYSTEMD_ANALYZE) {
+  console.warn(`deploy.test: systemd-analyze not found, unit verification skipped; install it with: ${SYSTEMD_INSTALL_HINT}`);
+}
+
+describeSystemd('systemd units written by alter0 service install --dry-run', () => {
+  it('has systemd-analyze (required with ALTER0_REQUIRE_TOOLS=1)', () => {
+    if (!SYSTEMD_ANALYZE) throw new Error(`systemd-analyze is missing and ALTER0_REQUIRE_TOOLS=1; install it with: ${SYSTEMD_INSTALL_HINT}`);
+  });
+
+  it('the verifier used here does catch a broken unit', () => {
+    const d = tmp('alter0-unit-');
+    const f = path.join(d, 'broken.service');
+    fs.writeFileSync(f, `[Service]\nType=notify\nProtectSystem=sometimes\nFrobnicate=yes\nExecStart=${path.join(d, 'missing-node')} x\n`);
+    const v = verifyUnit(f, false);
+    expect(v.problems.join('\n')).toMatch(/Frobnicate/);
+    expect(v.problems.join('\n')).toMatch(/protect system/i);
+  });
+
+  it('the system unit verifies and runs this Node and this checkout', async () => {
+    const r = await cli(['service', 'install', '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = tmp('alter0-unit-');
+    const f = path.join(d, 'alter0.service');
+    fs.writeFileSync(f, r.stdout);
+    const v = verifyUnit(f, false);
+    expect(v.problems, v.stderr).toEqual([]);
+    expect(v.status, v.stderr).toBe(0);
+    expect(r.stdout).toContain(`ExecStart=${process.execPath} ${BIN} serve --data-dir /var/lib/alter0\n`);
+    expect(r.stdout).toMatch(/^Type=notify$/m);
+    expect(r.stdout).toMatch(/^NotifyAccess=all$/m);
+    expect(r.stdout).toMatch(/^WatchdogSec=\d+s$/m);
+    expect(r.stdout).toMatch(/^RestartPreventExitStatus=78$/m);
+    expect(r.stdout).toMatch(/^KillMode=mixed$/m);
+    expect(r.stdout).toMatch(/^User=alter0$/m);
+    expect(r.stdout).toMatch(/^StateDirectory=alter0$/m);
+    expect(r.stdout).toMatch(/^ReadWritePaths=\/var\/lib\/alter0$/m);
+    expect(r.stdout).toContain(`Environment="PATH=${path.dirname(process.execPath)}:`);
+    // Default drain 30 s + kill grace 3 s + 15 s margin.
+    expect(r.stdout).toMatch(/^TimeoutStopSec=48s$/m);
+    expect(r.stdout).not.toMatch(/@[A-Z_]+@/);
+  });
+
+  it('the user unit verifies, keeps the installing PATH and names the config and data given', async () => {
+    const d = tmp('alter0-unit-');
+    const config = path.join(d, 'alter0.toml');
+    fs.writeFileSync(config, '[shutdown]\ndrain_timeout_s = 100\n');
+    const r = await cli(['service', 'install', '--user', '--dry-run', '--config', config, '--data', path.join(d, 'data')], { PATH: `/opt/agents/bin:${process.env.PATH ?? ''}` });
+    expect(r.code, r.stderr).toBe(0);
+    const f = path.join(d, 'alter0-user.service');
+    fs.writeFileSync(f, r.stdout);
+    const v = verifyUnit(f, true);
+    expect(v.problems, v.stderr).toEqual([]);
+    expect(v.status, v.stderr).toBe(0);
+    expect(r.stdout).toContain(`ExecStart=${process.execPath} ${BIN} serve --data-dir ${path.join(d, 'data')} --config ${config}\n`);
+    expect(r.stdout).toMatch(/^Environment="PATH=[^"]*:\/opt\/agents\/bin:/m);
+    expect(r.stdout).toMatch(/^TimeoutStopSec=118s$/m);
+    expect(r.stdout).toMatch(/^WantedBy=default.target$/m);
+    expect(r.stdout).not.toMatch(/^User=/m);
+  });
+});
+
+describe('alter0 service install', () => {
+  it('writes the user unit under $XDG_CONFIG_HOME and prints the next commands', async () => {
+    const home = tmp('alter0-home-');
+    const data = path.join(home, 'data');
+    const r = await cli(['service', 'install', '--user', '--data', data], { HOME: home, XDG_CONFIG_HOME: path.join(home, 'cfg') });
+    expect(r.code, r.stderr).toBe(0);
+    const unit = path.join(home, 'cfg', 'systemd', 'user', 'alter0.service');
+    expect(fs.readFileSync(unit, 'utf8')).toContain(`--data-dir ${data}`);
+    expect(fs.statSync(data).isDirectory()).toBe(true);
+    expect(r.stdout).toContain(`wrote ${unit}`);
+    expect(r.stdout).toContain('systemctl --user daemon-reload && systemctl --user enable --now alter0');
+  });
+
+  it('refuses a system data directory a unit cannot name, and an invalid config', async () => {
+    const d = tmp('alter0-unit-');
+    const spaced = await cli(['service', 'install', '--dry-run', '--data', path.join(d, 'my data')]);
+    expect(spaced.code).toBe(1);
+    expect(spaced.stderr).toMatch(/contains whitespace.*choose a simpler path/);
+    const config = path.join(d, 'bad.toml');
+    fs.writeFileSync(config, '[shutdown]\ndrain_timeout = 5\n');
+    const bad = await cli(['service', 'install', '--user', '--dry-run', '--config', config]);
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toMatch(/drain_timeout: unknown key/);
+  });
+
+  it('warns that the system unit cannot see a checkout under /home (ProtectHome=yes)', () => {
+    expect(hiddenFromSystemUnit('/home/me/alter0/apps/cli/bin/alter0.js')).toBe(true);
+    expect(hiddenFromSystemUnit('/root/.tools/node/bin/node')).toBe(true);
+    expect(hiddenFromSystemUnit('/homework/node')).toBe(false);
+    expect(hiddenFromSystemUnit('/opt/alter0/apps/cli/bin/alter0.js')).toBe(false);
+  });
+
+  it('resolves the CLI entry of this checkout', () => {
+    expect(CLI_ENTRY).toBe(BIN);
+    expect(fs.existsSync(path.join(REPO, 'deploy', 'systemd', 'alter0.service'))).toBe(true);
+  });
+});
+
+describe('unit rendering', () => {
+  const base: UnitInputs = {
+    mode: 'system',
+    node: '/opt/node/bin/node',
+    cli: '/opt/alter0/apps/cli/bin/alter0.js',
+    dataDir: '/var/lib/alter0',
+    configFile: null,
+    pathDirs: ['/opt/node/bin', '/usr/bin'],
+    timeoutStopS: 48,
+  };
+
+  it('escapes specifiers, variables and quotes in ExecStart arguments', () => {
+    expect(execArg('/opt/a/node')).toBe('/opt/a/node');
+    expect(execArg('/opt/my dir/node')).toBe('"/opt/my dir/node"');
+    expect(execArg('/opt/100%/x')).toBe('/opt/100%%/x');
+    expect(execArg('/opt/$HOME/x')).toBe('"/opt/$$HOME/x"');
+    expect(execArg('/opt/a"b\\c')).toBe('"/opt/a\\"b\\\\c"');
+  });
+
+  it('fills every field and refuses unknown ones', () => {
+    const out = renderUnit('ExecStart=@EXEC_START@\nReadWritePaths=@DATA_DIR@\nTimeoutStopSec=@TIMEOUT_STOP_S@s\nEnvironment="PATH=@PATH@"\n', {
+      ...base,
+      configFile: '/etc/alter0/alter0.toml',
+    });
+    expect(out).toBe(
+      'ExecStart=/opt/node/bin/node /opt/alter0/apps/cli/bin/alter0.js serve --data-dir /var/lib/alter0 --config /etc/alter0/alter0.toml\n' +
+        'ReadWritePaths=/var/lib/alter0\nTimeoutStopSec=48s\nEnvironment="PATH=/opt/node/bin:/usr/bin"\n',
+    );
+    expect(() => renderUnit('X=@NOPE@\nReadWritePaths=@DATA_DIR@\n', base)).toThrow(/unknown field @NOPE@/);
+    expect(() => renderUnit('ExecStart=@EXEC_START@\n', base)).toThrow(/does not use @DATA_DIR@/);
+    expect(() => renderUnit('ReadWritePaths=@DATA_DIR@\n', { ...base, node: 'node' })).toThrow(/absolute path/);
+  });
+
+  it('puts the running Node first on PATH, once, and drops relative entries', () => {
+    expect(servicePath('/opt/node/bin/node', ['/usr/bin', '/opt/node/bin', 'bin', '', '/usr/bin'])).toEqual(['/opt/node/bin', '/usr/bin']);
+  });
+});
+
+/** A fake `systemd-notify` that appends {argv, socket, readyz} as a JSON line to $FAKE_NOTIFY_LOG. */
+function fakeSystemdNotify(opts: { exitCode?: number } = {}): { bin: string; log: string; calls: () => { argv: string[]; socket: string; readyz?: number | string }[] } {
+  const d = tmp('alter0-notify-');
+  const bin = path.join(d, 'bin');
+  fs.mkdirSync(bin);
+  const log = path.join(d, 'calls.jsonl');
+  const script = `#!${process.execPath}
+import fs from 'node:fs';
+const rec = { argv: process.argv.slice(2), socket: process.env.NOTIFY_SOCKET ?? '' };
+// With FAKE_NOTIFY_PROBE set, record whether the service answered /readyz at the moment it said READY.
+if (process.env.FAKE_NOTIFY_PROBE) {
+  try { rec.readyz = (await fetch(process.env.FAKE_NOTIFY_PROBE, { signal: AbortSignal.timeout(3000) })).status; }
+  catch (e) { rec.readyz = String(e.cause?.code ?? e.message); }
+}
+fs.appendFileSync(process.env.FAKE_NOTIFY_LOG, JSON.stringify(rec) + '\\n');
+process.exit(${opts.exitCode ?? 0});
+`;
+  fs.writeFileSync(path.join(bin, 'systemd-notify'), script, { mode: 0o755 });
+  return {
+    bin,
+    log,
+    calls: () =>
+      fs.existsSync(log)
+        ? fs
+            .readFileSync(log, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { argv: string[]; socket: string; readyz?: number | string })
+        : [],
+  };
+}
+
+interface Logged {
+  level: string;
+  msg: string;
+  fields: Record<string, unknown>;
+}
+function recordingLogger(): { logger: Logger; records: Logged[] } {
+  const records: Logged[] = [];
+  const at =
+    (level: string) =>
+    (msg: string, fields: Record<string, unknown> = {}): void => {
+      records.push({ level, msg, fields });
+    };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+    isLevelEnabled: () => true,
+    close: () => Promise.resolve(),
+  };
+  return { logger, records };
+}
+
+describe('systemd notifier', () => {
+  const stops: (() => void)[] = [];
+  afterEach(() => {
+    for (const s of stops.splice(0)) s();
+  });
+
+  it('is a no-op without NOTIFY_SOCKET', async () => {
+    const fake = fakeSystemdNotify();
+    const n = createNotifier({ env: { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, WATCHDOG_USEC: '100000' }, logger: recordingLogger().logger });
+    expect(n.enabled).toBe(false);
+    expect(n.watchdogIntervalMs).toBeNull();
+    await n.ready();
+    n.status('x');
+    n.stopping();
+    stops.push(n.startWatchdog(() => true));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(fake.calls()).toEqual([]);
+  });
+
+  it('sends READY=1 with the main pid, STATUS and STOPPING=1 through systemd-notify', async () => {
+    const fake = fakeSystemdNotify();
+    const { logger, records } = recordingLogger();
+    const n = createNotifier({ env: { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, NOTIFY_SOCKET: '/run/fake/notify' }, logger, pid: 4242 });
+    expect(n.enabled).toBe(true);
+    await n.ready();
+    expect(fake.calls()).toEqual([{ argv: ['--ready', '--pid=4242'], socket: '/run/fake/notify' }]);
+    n.status('listening on\nhttp://127.0.0.1:7070');
+    n.stopping();
+    await until(() => fake.calls().length === 3, 10_000, 'status and stopping notifications');
+    expect(fake.calls().slice(1).map((c) => c.argv)).toEqual(expect.arrayContaining([['--status=listening on http://127.0.0.1:7070'], ['STOPPING=1']]));
+    expect(records.filter((r) => r.level === 'error')).toEqual([]);
+  });
+
+  it('pings WATCHDOG=1 every WATCHDOG_USEC/2 only while the live check passes', async () => {
+    const fake = fakeSystemdNotify();
+    const { logger, records } = recordingLogger();
+    const n = createNotifier({ env: { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '400000' }, logger });
+    expect(n.watchdogIntervalMs).toBe(200);
+    let healthy = true;
+    stops.push(n.startWatchdog(() => healthy));
+    const pings = (): number => fake.calls().filter((c) => c.argv.join(' ') === 'WATCHDOG=1').length;
+    await until(() => pings() >= 2, 10_000, 'two watchdog pings');
+    healthy = false;
+    // Let a ping already on its way land, then expect silence.
+    await new Promise((r) => setTimeout(r, 400));
+    const paused = pings();
+    await new Promise((r) => setTimeout(r, 700));
+    expect(pings()).toBe(paused);
+    expect(records.some((r) => r.level === 'warn' && /watchdog pings paused/.test(r.msg))).toBe(true);
+    healthy = true;
+    await until(() => pings() > paused, 10_000, 'pings to resume');
+    stops.pop()?.();
+    await new Promise((r) => setTimeout(r, 400));
+    const stopped = pings();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(pings()).toBe(stopped);
+  });
+
+  it('reads WATCHDOG_USEC only when it is meant for this process', () => {
+    expect(watchdogInterval({ WATCHDOG_USEC: '30000000' }, 10)).toBe(15_000);
+    expect(watchdogInterval({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '10' }, 10)).toBe(15_000);
+    expect(watchdogInterval({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '11' }, 10)).toBeNull();
+    expect(watchdogInterval({ WATCHDOG_USEC: 'soon' }, 10)).toBeNull();
+    expect(watchdogInterval({}, 10)).toBeNull();
+  });
+
+  it('logs, and never throws, when systemd-notify fails or is missing', async () => {
+    const failing = fakeSystemdNotify({ exitCode: 1 });
+    const a = recordingLogger();
+    await createNotifier({ env: { PATH: failing.bin, FAKE_NOTIFY_LOG: failing.log, NOTIFY_SOCKET: '/run/x' }, logger: a.logger }).ready();
+    expect(a.records.find((r) => r.level === 'error')?.fields).toMatchObject({ exit_code: 1, args: ['--ready', `--pid=${process.pid}`] });
+
+    const empty = tmp('alter0-nopath-');
+    const b = recordingLogger();
+    await createNotifier({ env: { PATH: empty, NOTIFY_SOCKET: '/run/x' }, logger: b.logger }).ready();
+    expect(String(b.records.find((r) => r.level === 'error')?.fields.fix)).toMatch(/not on PATH; install systemd/);
+  });
+});
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('alter0 healthcheck', () => {
+  let served: Served | null = null;
+  let fakeServer: http.Server | null = null;
+  afterEach(async () => {
+    await served?.stop();
+    served = null;
+    if (fakeServer) {
+      fakeServer.closeAllConnections();
+      await new Promise<void>((r) => fakeServer?.close(() => r()));
+      fakeServer = null;
+    }
+  });
+
+  it('exits 0 against a running alter0 serve', async () => {
+    served = await serve({ data: tmp('alter0-hc-') });
+    const r = await cli(['healthcheck', '--addr', served.url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`ready: ${served.url}`);
+  });
+
+  it('exits 1 against a closed port, saying why', async () => {
+    const port = await closedPort();
+    const r = await cli(['healthcheck', '--addr', `http://127.0.0.1:${port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not alive: GET http:\/\/127\.0\.0\.1:\d+\/healthz failed: ECONNREFUSED/);
+  });
+
+  it('exits 1 when alive but not ready, and when the answer does not come in time', async () => {
+    let hang = false;
+    fakeServer = http.createServer((req, res) => {
+      if (hang) return; // never answers
+      if (req.url === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      else res.writeHead(503, { 'content-type': 'application/json' }).end('{"ready":false,"error":{"code":"unavailable","message":"shutting down"}}');
+    });
+    await new Promise<void>((r) => fakeServer?.listen(0, '127.0.0.1', r));
+    const addr = `http://127.0.0.1:${(fakeServer.address() as AddressInfo).port}`;
+    const notReady = await cli(['healthcheck', '--addr', addr]);
+    expect(notReady.code).toBe(1);
+    expect(notReady.stderr).toContain('alive but not ready: GET');
+    expect(notReady.stderr).toContain('/readyz answered 503: shutting down');
+    hang = true;
+    const slow = await cli(['healthcheck', '--addr', addr, '--timeout', '0.3']);
+    expect(slow.code).toBe(1);
+    expect(slow.stderr).toContain('no answer within 300 ms');
+  });
+
+  it('finds the address in the configuration when no --addr is given', async () => {
+    const port = await closedPort();
+    const d = tmp('alter0-hc-');
+    // A wildcard listen address needs a token file; the healthcheck itself sends none (/healthz and /readyz are open).
+    const token = path.join(d, 'token');
+    fs.writeFileSync(token, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    const r = await cli(['healthcheck', '--data', d], { ALTER0_LISTEN: `0.0.0.0:${port}`, ALTER0_TOKEN_FILE: token, ALTER0_URL: '' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`GET http://127.0.0.1:${port}/healthz failed`);
+  });
+});
+
+/** True once the daemon (or serve) calls createNotifier: then `alter0 serve` itself must honour NOTIFY_SOCKET. */
+function notifierWired(): boolean {
+  const srcDirs = [path.join(REPO, 'apps', 'daemon', 'src'), path.join(REPO, 'apps', 'cli', 'src', 'commands'), path.join(REPO, 'apps', 'cli', 'src')];
+  return srcDirs.some((d) =>
+    fs
+      .readdirSync(d)
+      .filter((f) => f.endsWith('.ts') && f !== 'notify.ts')
+      .some((f) => fs.readFileSync(path.join(d, f), 'utf8').includes('createNotifier(')),
+  );
+}
+
+describe.skipIf(!notifierWired())('alter0 serve under Type=notify', () => {
+  let proc: ChildProcess | null = null;
+  afterEach(async () => {
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc?.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+    proc = null;
+  });
+
+  it('sends READY=1 only once it answers /readyz', async () => {
+    const fake = fakeSystemdNotify();
+    const port = await closedPort();
+    const child = spawn(process.execPath, [BIN, 'serve', '--data', tmp('alter0-notify-serve-'), '--listen', `127.0.0.1:${port}`, '--command', 'true'], {
+      env: {
+        ...process.env,
+        ALTER0_CONFIG: '',
+        PATH: `${fake.bin}:${process.env.PATH ?? ''}`,
+        NOTIFY_SOCKET: path.join(path.dirname(fake.log), 'notify.sock'),
+        FAKE_NOTIFY_LOG: fake.log,
+        FAKE_NOTIFY_PROBE: `http://127.0.0.1:${port}/readyz`,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    proc = child;
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    const ready = await until(() => fake.calls().find((c) => c.argv.includes('--ready')), 20_000, 'READY=1 from alter0 serve').catch((err: unknown) => {
+      throw new Error(`${String(err)}; the service's log:\n${stderr}`);
+    });
+    expect(ready.readyz).toBe(200);
+    expect(ready.argv).toContain(`--pid=${child.pid}`);
+    expect(stderr).toContain('"message":"listening"');
+  });
+});
