@@ -1,0 +1,30 @@
+import type { ExecutorKind } from '@alter0/core';
+import type { Config } from '@alter0/config';
+import type { ExecutorConfig } from '@alter0/executor';
+
+/*
+ * The same mapping as apps/daemon/src/executors.ts `executorConfig` (not exported there, and importing the daemon
+ * from here would make a cycle once the daemon uses this package). Keep the two in step.
+ */
+export function executorConfigFor(config: Config, kind: ExecutorKind): ExecutorConfig {
+  const shared = {
+    killGraceMs: config.executor.kill_grace_ms,
+    maxStdoutBytes: config.executor.max_output_bytes,
+    env: config.executor.env,
+  };
+  switch (kind) {
+    case 'claude':
+      return { kind, bin: config.executor.claude.bin, args: config.executor.claude.args, model: config.executor.claude.model, ...shared };
+    case 'codex':
+      return { kind, bin: config.executor.codex.bin, args: config.executor.codex.args, model: config.executor.codex.model, ...shared };
+    case 'command':
+      return { kind, argv: config.executor.command.argv, ...shared };
+  }
+}
+
+/** The executors a configuration uses: the default one, the router's and (when enabled) the closer's. */
+export function configuredExecutors(config: Config): ExecutorKind[] {
+  const kinds = new Set<ExecutorKind>([config.executor.default, config.router.executor]);
+  if (config.closer.enabled) kinds.add(config.closer.executor);
+  return [...kinds];
+}

@@ -1,0 +1,123 @@
+import type { JobState, TaskState } from '@alter0/core';
+import type { SchemaState } from '@alter0/store';
+
+/*
+ * The messages between the main thread and the maintenance worker. Everything crossing the boundary is
+ * plain data (structured clone), so expected failures come back as fields, not as thrown error classes.
+ */
+
+export interface CopyTask {
+  op: 'copy';
+  dbFile: string;
+  /** Where `VACUUM INTO` writes; must not exist. */
+  dest: string;
+  busyTimeoutMs: number;
+}
+export interface CopyResult {
+  bytes: number;
+}
+
+export interface CheckTask {
+  op: 'check';
+  file: string;
+  /** integrity_check reads every page; quick_check skips index/content cross-checks and is much faster. */
+  level: 'integrity' | 'quick';
+  migrationsFolder?: string;
+}
+export interface FileCheck {
+  ok: boolean;
+  /** What integrity_check/quick_check (or opening the file) reported, when not ok. */
+  problems: string[];
+  /** Null when the schema could not be read (see schemaError). */
+  schema: SchemaState | null;
+  schemaError: string | null;
+  /** The file was written by a newer alter0 (SchemaTooNewError in the store). */
+  schemaTooNew: boolean;
+}
+
+export interface VerifyTask {
+  op: 'verify';
+  dbFile: string;
+  /** Whether some process holds the data directory's lock (a running job is only legitimate then). */
+  lockHeld: boolean;
+  busyTimeoutMs: number;
+  migrationsFolder?: string;
+}
+
+export interface InvariantResult {
+  name: string;
+  ok: boolean;
+  /** Offending rows. */
+  count: number;
+  detail: string;
+  /** Up to 10 offending ids. */
+  examples: string[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  file: string;
+  lockHeld: boolean;
+  integrity: { ok: boolean; messages: string[] };
+  foreignKeys: { ok: boolean; count: number; examples: { table: string; rowid: number | null; parent: string }[] };
+  schema: { ok: boolean; state: SchemaState | null; error: string | null };
+  invariants: InvariantResult[];
+  counts: { jobs: Record<JobState, number>; tasks: Record<TaskState, number>; messages: number; events: number };
+  ms: number;
+}
+
+/** Ages in milliseconds, named like the `retention` config table. */
+export interface Retention {
+  closed_tasks: number;
+  decisions: number;
+  events: number;
+  finished_jobs: number;
+}
+
+export interface CleanupTask {
+  op: 'cleanup';
+  dbFile: string;
+  now: number;
+  retention: Retention;
+  dryRun: boolean;
+  batchSize: number;
+  /** Sleep between write transactions so the daemon's own writers get the lock. */
+  pauseMs: number;
+  busyTimeoutMs: number;
+}
+
+export const CLEANUP_TABLES = ['route_decisions', 'close_decisions', 'memory', 'jobs', 'messages', 'tasks', 'events'] as const;
+export type CleanupTable = (typeof CLEANUP_TABLES)[number];
+
+export interface CleanupReport {
+  dryRun: boolean;
+  /** Rows deleted (or, in a dry run, that would be) per table. */
+  counts: Record<CleanupTable, number>;
+  /** Rows planned but kept because they changed meanwhile (a task reopened, a job retried). */
+  skipped: number;
+  transactions: number;
+  cutoffs: { closed_tasks: number; decisions: number; events: number; finished_jobs: number };
+  ms: number;
+}
+
+export interface CheckpointTask {
+  op: 'checkpoint';
+  dbFile: string;
+  busyTimeoutMs: number;
+}
+export interface CheckpointResult {
+  /** 1 when readers kept the checkpoint from finishing (it is retried next time). */
+  busy: number;
+  logFrames: number;
+  checkpointedFrames: number;
+}
+
+export type WorkerTask = CopyTask | CheckTask | VerifyTask | CleanupTask | CheckpointTask;
+
+export interface WorkerResults {
+  copy: CopyResult;
+  check: FileCheck;
+  verify: VerifyReport;
+  cleanup: CleanupReport;
+  checkpoint: CheckpointResult;
+}

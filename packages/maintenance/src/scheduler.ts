@@ -1,0 +1,242 @@
+import { Cron } from 'croner';
+import { Alter0Error, errorMessage } from '@alter0/core';
+import type { Logger, Metrics } from '@alter0/obs';
+import type { EventsRepo } from '@alter0/store';
+
+export interface ScheduledJob {
+  /** Stable name: the key of its `maintenance_runs` row and of its metrics. */
+  name: string;
+  /** Milliseconds between runs (counted from the end of the previous run), or a cron pattern such as "0 3 * * *". */
+  every: number | string;
+  run(signal: AbortSignal): Promise<unknown>;
+  /** Abort a run that takes longer than this. */
+  timeoutMs?: number;
+}
+
+export interface SchedulerOptions {
+  jobs: ScheduledJob[];
+  /** Where runs are recorded (`store.events` of the daemon's Store). */
+  store: { events: Pick<EventsRepo, 'maintenanceStarted' | 'maintenanceFinished' | 'maintenance' | 'add'> };
+  logger: Logger;
+  now?: () => number;
+  metrics?: Pick<Metrics, 'maintenance'>;
+  /**
+   * An interval job that never succeeded, or whose last success is older than its interval, first runs this long
+   * after start (default 60 s: start-up is not slowed down, and a crash loop does not back up on every start).
+   */
+  startDelayMs?: number;
+  /** First retry after a failure; doubles per failure in a row, never later than the regular next run (default 60 s). */
+  retryMs?: number;
+}
+
+export interface ScheduledJobStatus {
+  name: string;
+  every: number | string;
+  running: boolean;
+  nextRunAt: number | null;
+  lastStartAt: number | null;
+  lastSuccessAt: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  consecutiveFailures: number;
+}
+
+export interface Scheduler {
+  /** Per job: running now, next run, last success and error (for the status document). */
+  status(): ScheduledJobStatus[];
+  /**
+   * Stops scheduling and waits for the runs in progress. With `abort` (default true) they are signalled to stop;
+   * otherwise they finish first.
+   */
+  stop(opts?: { abort?: boolean }): Promise<void>;
+}
+
+/** setTimeout cannot wait longer than 2^31-1 ms; longer waits are re-armed. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+interface Slot {
+  job: ScheduledJob;
+  cron: Cron | null;
+  status: ScheduledJobStatus;
+  timer: NodeJS.Timeout | null;
+  running: Promise<void> | null;
+  abort: AbortController | null;
+}
+
+/**
+ * Runs maintenance jobs on intervals or cron patterns, one run per job at a time, recording every run in the
+ * store's `maintenance_runs` (start, success, error, failures in a row, next run) and an `events` row for each
+ * failure and each recovery. A failing job is retried with backoff. Timers are unref'd: they never keep a process alive.
+ */
+export function startScheduler(opts: SchedulerOptions): Scheduler {
+  const now = opts.now ?? Date.now;
+  const log = opts.logger.child({ component: 'scheduler' });
+  const startDelayMs = opts.startDelayMs ?? 60_000;
+  const retryMs = opts.retryMs ?? 60_000;
+  const names = new Set<string>();
+  let stopped = false;
+
+  const recorded = new Map(safely(() => opts.store.events.maintenance(), []).map((r) => [r.job, r]));
+  const slots: Slot[] = opts.jobs.map((job) => {
+    if (names.has(job.name)) throw new Alter0Error('invalid_request', `maintenance job "${job.name}" is listed twice; names must be unique`);
+    names.add(job.name);
+    const cron = typeof job.every === 'string' ? parseCron(job) : null;
+    if (cron === null && !(typeof job.every === 'number' && Number.isFinite(job.every) && job.every > 0)) {
+      throw new Alter0Error('invalid_request', `maintenance job "${job.name}": every must be a positive number of milliseconds or a cron pattern`);
+    }
+    const row = recorded.get(job.name);
+    return {
+      job,
+      cron,
+      timer: null,
+      running: null,
+      abort: null,
+      status: {
+        name: job.name,
+        every: job.every,
+        running: false,
+        nextRunAt: null,
+        lastStartAt: row?.lastStartAt ?? null,
+        lastSuccessAt: row?.lastSuccessAt ?? null,
+        lastError: row?.lastError ?? null,
+        lastErrorAt: row?.lastErrorAt ?? null,
+        consecutiveFailures: row?.consecutiveFailures ?? 0,
+      },
+    };
+  });
+
+  function safely<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (err) {
+      // The store may be failing (disk full); maintenance keeps its schedule and says so in the log.
+      log.error('recording a maintenance run in the database failed', { err });
+      return fallback;
+    }
+  }
+
+  function regularNext(slot: Slot, from: number): number {
+    if (slot.cron) return slot.cron.nextRun(new Date(from))?.getTime() ?? Number.POSITIVE_INFINITY;
+    return from + (slot.job.every as number);
+  }
+
+  function firstRun(slot: Slot): number {
+    const t = now();
+    if (slot.cron) return regularNext(slot, t);
+    const last = slot.status.lastSuccessAt;
+    const due = last === null ? t : last + (slot.job.every as number);
+    return Math.max(due, t + startDelayMs);
+  }
+
+  function arm(slot: Slot, at: number): void {
+    if (stopped) return;
+    slot.status.nextRunAt = Number.isFinite(at) ? at : null;
+    if (!Number.isFinite(at)) return;
+    const wait = Math.min(Math.max(0, at - now()), MAX_TIMER_MS);
+    slot.timer = setTimeout(() => {
+      slot.timer = null;
+      if (now() < at) arm(slot, at);
+      else slot.running = runOnce(slot);
+    }, wait);
+    slot.timer.unref();
+  }
+
+  async function runOnce(slot: Slot): Promise<void> {
+    const { job, status } = slot;
+    const abort = new AbortController();
+    slot.abort = abort;
+    const signal = job.timeoutMs === undefined ? abort.signal : AbortSignal.any([abort.signal, AbortSignal.timeout(job.timeoutMs)]);
+    const started = now();
+    status.running = true;
+    status.lastStartAt = started;
+    safely(() => opts.store.events.maintenanceStarted(job.name, started), undefined);
+    log.info('maintenance started', { job: job.name });
+    let ok = true;
+    let error = '';
+    let result: unknown;
+    try {
+      result = await job.run(signal);
+    } catch (err) {
+      ok = false;
+      error = errorMessage(err);
+    }
+    const finished = now();
+    status.running = false;
+    slot.abort = null;
+    const previousFailures = status.consecutiveFailures;
+    let next: number;
+    if (ok) {
+      status.consecutiveFailures = 0;
+      status.lastSuccessAt = finished;
+      next = regularNext(slot, finished);
+    } else {
+      status.consecutiveFailures = previousFailures + 1;
+      status.lastError = error;
+      status.lastErrorAt = finished;
+      const backoff = Math.min(retryMs * 2 ** Math.min(previousFailures, 20), MAX_TIMER_MS);
+      next = Math.min(regularNext(slot, finished), finished + backoff);
+    }
+    const nextRunAt = stopped || !Number.isFinite(next) ? null : next;
+    safely(() => opts.store.events.maintenanceFinished(job.name, { ok, error, now: finished, nextRunAt }), undefined);
+    opts.metrics?.maintenance(job.name, { lastSuccessTs: status.lastSuccessAt, consecutiveFailures: status.consecutiveFailures });
+    const nextIso = nextRunAt === null ? 'none (stopping)' : new Date(nextRunAt).toISOString();
+    if (ok) {
+      log.info('maintenance finished', { job: job.name, ms: finished - started, result, next_run_at: nextIso });
+      if (previousFailures > 0) {
+        safely(
+          () =>
+            opts.store.events.add({
+              component: 'scheduler',
+              level: 'info',
+              kind: 'maintenance_recovered',
+              message: `maintenance job ${job.name} succeeded again after ${previousFailures} failure(s) in a row`,
+              details: { job: job.name, previous_failures: previousFailures },
+              now: finished,
+            }),
+          undefined,
+        );
+      }
+    } else {
+      log.error('maintenance failed', { job: job.name, ms: finished - started, error, consecutive_failures: status.consecutiveFailures, next_run_at: nextIso });
+      safely(
+        () =>
+          opts.store.events.add({
+            component: 'scheduler',
+            level: 'error',
+            kind: 'maintenance_failed',
+            message: `maintenance job ${job.name} failed (${status.consecutiveFailures} in a row): ${error}; next try at ${nextIso}`,
+            details: { job: job.name, consecutive_failures: status.consecutiveFailures, next_run_at: nextRunAt },
+            now: finished,
+          }),
+        undefined,
+      );
+    }
+    slot.running = null;
+    arm(slot, next);
+  }
+
+  for (const slot of slots) arm(slot, firstRun(slot));
+
+  return {
+    status: () => slots.map((s) => ({ ...s.status })),
+    async stop(stopOpts = {}) {
+      stopped = true;
+      for (const s of slots) {
+        if (s.timer) clearTimeout(s.timer);
+        s.timer = null;
+        s.status.nextRunAt = null;
+        if (stopOpts.abort ?? true) s.abort?.abort(new Alter0Error('unavailable', 'alter0 is stopping'));
+      }
+      await Promise.all(slots.map((s) => s.running));
+    },
+  };
+}
+
+function parseCron(job: ScheduledJob): Cron {
+  try {
+    // No callback: croner only computes times here; the scheduler owns its timers.
+    return new Cron(job.every as string);
+  } catch (err) {
+    throw new Alter0Error('invalid_request', `maintenance job "${job.name}": "${String(job.every)}" is not a cron pattern: ${errorMessage(err)}`);
+  }
+}
