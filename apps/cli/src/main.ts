@@ -6,6 +6,8 @@ import { serviceCommand } from './commands/service.js';
 import { healthcheckCommand } from './commands/healthcheck.js';
 import { clientCommands } from './commands/client.js';
 import { qualityCommands } from './commands/quality.js';
+import { logsCommand } from './commands/logs.js';
+import { diagnoseCommand } from './commands/diagnose.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -18,6 +20,8 @@ export async function main(argv: string[]): Promise<void> {
       .command(healthcheckCommand as never)
       .command(clientCommands)
       .command(qualityCommands)
+      .command(logsCommand as never)
+      .command(diagnoseCommand as never)
       .command({
         command: 'version',
         describe: 'print the version, commit, build date and Node version',

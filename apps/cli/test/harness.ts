@@ -29,6 +29,8 @@ export interface ServeOptions {
   env?: Record<string, string>;
   args?: string[];
   agentArgs?: string[];
+  /** The whole --command value instead of the fixture agent. */
+  command?: string;
 }
 
 /** Starts `alter0 serve` as a child process on an ephemeral loopback port with the fixture agent. */
@@ -41,7 +43,7 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     '--listen',
     '127.0.0.1:0',
     '--command',
-    [process.execPath, AGENT, ...(opts.agentArgs ?? [])].map((a) => JSON.stringify(a)).join(' '),
+    opts.command ?? [process.execPath, AGENT, ...(opts.agentArgs ?? [])].map((a) => JSON.stringify(a)).join(' '),
     ...(opts.args ?? []),
   ];
   const proc = spawn(process.execPath, args, {

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import type { Executor, ExecutorKind } from '@alter0/core';
-import { errorMessage } from '@alter0/core';
+import { Alter0Error, errorMessage } from '@alter0/core';
 import type { Config } from '@alter0/config';
-import { allowedHosts, readTokenFile, splitListen, isLoopbackHost } from '@alter0/config';
+import { allowedHosts, parseDuration, readTokenFile, splitListen, isLoopbackHost } from '@alter0/config';
 import { Store, acquireDataDirLock } from '@alter0/store';
 import type { DataDirLock } from '@alter0/store';
 import { WorkerPool } from '@alter0/queue';
@@ -188,8 +188,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
             pool,
             workers,
             executors,
-            degradeAfterFailures: 3,
-            queueDegradedAgeMs: 10 * 60_000,
+            degradeAfterFailures: config.status.executor_degraded_after_failures,
+            queueDegradedAgeMs: parseDuration(config.status.queue_degraded_after),
             url: () => url,
             accepting: () => accepting,
             dataDir,
@@ -216,14 +216,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       staticHandler: opts.webRoot === null ? undefined : (a) => mountConsole(a, opts.webRoot ?? DEFAULT_WEB_ROOT),
     });
 
-    pool.start();
     const server = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: listen.host.replace(/^\[|\]$/g, ''), port: listen.port }, () => resolve(s));
-      s.once('error', reject);
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') {
+          reject(new Alter0Error('port_in_use', `cannot listen on ${config.listen}: the address is in use by another program (another alter0 on a different data directory?). Stop it, or choose another address with --listen or \`listen\` in the config.`));
+        } else if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+          reject(new Alter0Error('listen_failed', `cannot listen on ${config.listen}: ${err.code} (${err.message}); choose an address this machine has and a port above 1023`));
+        } else reject(err);
+      });
     });
     const addr = server.address() as AddressInfo;
     const hostForUrl = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     url = `http://${hostForUrl}:${addr.port}`;
+    // Workers start once the listener is bound: a start that fails (port in use) leaves the queue untouched.
+    pool.start();
     logger.info('listening', { url, pid: process.pid, version: info.version });
     void probes;
 

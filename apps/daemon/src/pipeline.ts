@@ -4,6 +4,7 @@ import { ExecutorError, errorMessage, ConflictError } from '@alter0/core';
 import { SessionNotFoundError } from '@alter0/executor';
 import type { JobRow, MessageRow, Store, TaskRow } from '@alter0/store';
 import type { JobHandler, RunOutcome } from '@alter0/queue';
+import { abortCauseOf } from '@alter0/queue';
 import type { CandidateTask, Router } from '@alter0/routing';
 import type { Closer } from '@alter0/closing';
 import { summarize, titleFrom } from '@alter0/closing';
@@ -91,7 +92,9 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
         taskId: task.id,
         jobId: job.id,
         cwd: task.workspace,
-        timeoutMs: job.timeoutS * 1000,
+        // The executor's own timeout fires first (class timeout, process group killed); the queue's abort at
+        // the same deadline is the backstop.
+        timeoutMs: Math.max(1, (job.startedAt ?? deps.now()) + job.timeoutS * 1000 - deps.now()),
         signal,
       });
     try {
@@ -111,10 +114,12 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
       const executeMs = performance.now() - started;
       store.jobs.recordTiming(fence, 'executeMs', executeMs, deps.now());
       if (err instanceof ExecutorError) {
-        if (err.errorClass !== 'canceled') deps.executors.recordFailure(task.executor, err.errorClass);
-        metrics.executorError(task.executor, err.errorClass);
-        xlog.warn('executor failed', { error_class: err.errorClass, err, exit_code: err.exitCode });
-        return fail(err.errorClass, err.message, err.stderrTail);
+        // An abort by the queue's deadline is a timeout, whatever the executor saw.
+        const cls = err.errorClass === 'canceled' && abortCauseOf(signal) === 'timeout' ? 'timeout' : err.errorClass;
+        if (cls !== 'canceled') deps.executors.recordFailure(task.executor, cls);
+        metrics.executorError(task.executor, cls);
+        xlog.warn('executor failed', { error_class: cls, err, exit_code: err.exitCode });
+        return fail(cls, err.message, err.stderrTail);
       }
       xlog.error('executor threw an unexpected error', { err });
       return fail('internal', `executor ${task.executor} failed unexpectedly: ${errorMessage(err)}`);

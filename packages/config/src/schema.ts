@@ -138,6 +138,10 @@ export const RawConfigSchema = v.strictObject(
       max_files: v.optional(maxFiles, '14d'),
       file: v.optional(bool, true),
     }), {}),
+    status: v.optional(table({
+      queue_degraded_after: v.optional(duration, '10m'),
+      executor_degraded_after_failures: v.optional(int(1), 3),
+    }), {}),
     backup: v.optional(table({
       interval: v.optional(duration, '24h'),
       keep: v.optional(int(1), 7),

@@ -567,4 +567,16 @@ export class JobsRepo {
   countMessages(): number {
     return (this.db.select({ n: sql<number>`count(*)` }).from(messages).get()?.n ?? 0);
   }
+
+  /** Failed jobs since `since`, grouped by error class: count, latest time, latest message and job. */
+  failureSummary(since: number): { errorClass: ErrorClass; count: number; lastAt: number; lastMessage: string; lastJobId: string }[] {
+    return this.sqlite
+      .prepare(
+        `SELECT error_class AS errorClass, count(*) AS count, max(finished_at) AS lastAt,
+                (SELECT error_message FROM jobs j2 WHERE j2.state = 'failed' AND j2.error_class = j.error_class ORDER BY finished_at DESC LIMIT 1) AS lastMessage,
+                (SELECT id FROM jobs j3 WHERE j3.state = 'failed' AND j3.error_class = j.error_class ORDER BY finished_at DESC LIMIT 1) AS lastJobId
+         FROM jobs j WHERE state = 'failed' AND finished_at >= ? GROUP BY error_class ORDER BY count DESC`,
+      )
+      .all(since) as { errorClass: ErrorClass; count: number; lastAt: number; lastMessage: string; lastJobId: string }[];
+  }
 }

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import type { ErrorClass } from '@alter0/core';
+import { errorMessage } from '@alter0/core';
+import { parseDuration } from '@alter0/config';
+import { Store, isDataDirLocked } from '@alter0/store';
+import { loadLocalConfig, withLocalFlags } from '../config-args.js';
+import type { LocalArgs } from '../config-args.js';
+import { clientFor } from './client.js';
+
+/** What to do about each class of executor failure (docs/operations.md has the full runbook). */
+export const HINTS: Record<ErrorClass, string> = {
+  auth: 'the agent CLI is not logged in or its key was refused: log in as the user the service runs as (`claude`, `codex login`) and retry the jobs',
+  rate_limited: 'the model provider is rate limiting: alter0 retries with backoff; lower queue.*_workers or wait for the quota to reset',
+  unavailable: 'the provider or the network is down or overloaded: alter0 retries; check connectivity from this machine',
+  timeout: 'jobs ran past queue.job_timeout_s (or the router/closer timeout): raise it for long work, or look for an agent that hangs',
+  not_found: 'the agent CLI is not on the service PATH: install it or set executor.<kind>.bin to its absolute path',
+  exit: 'the agent CLI exited with an error: read the stderr tail with `alter0 job <id>`',
+  bad_output: 'the agent CLI printed output alter0 cannot parse: compare its version with docs/executors.md',
+  canceled: 'canceled by the owner or by a shutdown: retry them if they are still wanted',
+  internal: 'interrupted by a crash or an alter0 bug: see `alter0 logs --level error` and retry the jobs',
+};
+
+type DiagnoseArgs = LocalArgs & { since?: string; json?: boolean };
+
+export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
+  command: 'diagnose',
+  describe: 'recent failures grouped by component and class, with what to do about each',
+  builder: (y) => withLocalFlags(y).option('since', { type: 'string', default: '24h' }).option('json', { type: 'boolean' }) as Argv<DiagnoseArgs>,
+  handler: async (a) => {
+    const { config } = loadLocalConfig(a);
+    const since = Date.now() - parseDuration(a.since ?? '24h');
+    const dbFile = path.join(config.data_dir, 'alter0.db');
+    const report: {
+      service: { running: boolean; pid: number | null; status: unknown };
+      failures: { component: string; class: string; count: number; last_at: string; last_message: string; last_job: string; hint: string }[];
+      events: { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }[];
+    } = { service: { running: false, pid: null, status: null }, failures: [], events: [] };
+    const lock = isDataDirLocked(config.data_dir);
+    report.service = { running: lock.locked, pid: lock.pid, status: null };
+    if (lock.locked) {
+      try {
+        report.service.status = await clientFor({ config: a.config, data: a.data }).get('/api/status');
+      } catch (err) {
+        report.service.status = { error: errorMessage(err) };
+      }
+    }
+    if (fs.existsSync(dbFile)) {
+      const store = Store.open({ file: dbFile, readonly: true, migrate: false });
+      try {
+        for (const f of store.jobs.failureSummary(since)) {
+          report.failures.push({
+            component: 'executor',
+            class: f.errorClass,
+            count: f.count,
+            last_at: new Date(f.lastAt).toISOString(),
+            last_message: f.lastMessage,
+            last_job: f.lastJobId,
+            hint: HINTS[f.errorClass] ?? '',
+          });
+        }
+        const groups = new Map<string, { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }>();
+        for (const e of store.events.recent({ since, limit: 5000 })) {
+          if (e.level !== 'warn' && e.level !== 'error') continue;
+          const k = `${e.component}/${e.kind}`;
+          const g = groups.get(k);
+          if (g) g.count++;
+          else groups.set(k, { component: e.component, kind: e.kind, level: e.level, count: 1, last_at: new Date(e.createdAt).toISOString(), last_message: e.message });
+        }
+        report.events = [...groups.values()];
+      } finally {
+        store.close();
+      }
+    }
+    if (a.json) return void process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const out = (s: string): boolean => process.stdout.write(`${s}\n`);
+    out(report.service.running ? `service: running (pid ${report.service.pid})` : 'service: NOT running (start it with `alter0 serve` or your service manager)');
+    const st = report.service.status as { state?: string; components?: Record<string, { state: string; last_error: { message: string } | null }> } | null;
+    if (st?.components) {
+      for (const [name, c] of Object.entries(st.components)) {
+        if (c.state !== 'ok') out(`  ${name}: ${c.state}${c.last_error ? ` — ${c.last_error.message}` : ''}`);
+      }
+    }
+    if (report.failures.length === 0 && report.events.length === 0) {
+      out(`no failures since ${new Date(since).toISOString()}`);
+      return;
+    }
+    for (const f of report.failures) {
+      out(`\n[${f.component}] ${f.class}: ${f.count} failed job(s), last ${f.last_at} (job ${f.last_job})\n  ${f.last_message}\n  → ${f.hint}`);
+    }
+    for (const e of report.events) out(`\n[${e.component}] ${e.kind} (${e.level}): ${e.count}×, last ${e.last_at}\n  ${e.last_message}`);
+  },
+};
