@@ -7,20 +7,26 @@ export interface BuildInfo {
   node: string;
 }
 
-/** The daemon package's version, plus the commit and date stamped at build when present (build-info.json). */
+/**
+ * The release version, commit and build date stamped by `pnpm build` (tooling/stamp-build.mjs writes
+ * dist/build-info.json); without a stamp, the package's own version.
+ */
 export function buildInfo(): BuildInfo {
   const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  let version = pkg.version;
   let commit: string | null = null;
   let builtAt: string | null = null;
   try {
     const b = JSON.parse(fs.readFileSync(new URL('../dist/build-info.json', import.meta.url), 'utf8')) as {
-      commit?: string;
+      version?: string;
+      commit?: string | null;
       built_at?: string;
     };
+    version = b.version ?? version;
     commit = b.commit ?? null;
     builtAt = b.built_at ?? null;
   } catch {
     // Not stamped (a development build): version only.
   }
-  return { version: pkg.version, commit, builtAt, node: process.version };
+  return { version, commit, builtAt, node: process.version };
 }
