@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Store } from '@alter0/store';
+import { cleanup, formatCleanupReport, retentionFromConfig } from '../src/cleanup.js';
+import { MaintenancePool } from '../src/pool.js';
+import { verify } from '../src/verify.js';
+import { DAY, accept, closeTask, count, newTask, tempDir, turn } from './fixtures.js';
+
+const NOW = Date.UTC(2025, 5, 1);
+const ago = (days: number): number => NOW - days * DAY;
+const retention = { closed_tasks: 90 * DAY, decisions: 60 * DAY, events: 30 * DAY, finished_jobs: 30 * DAY };
+
+let pool: MaintenancePool;
+let dir: string;
+let dbFile: string;
+let ids: Record<'old' | 'recentClosed' | 'open' | 'closedBusy' | 'unroutedOld' | 'unroutedNew' | 'queued', string>;
+
+beforeAll(() => {
+  pool = new MaintenancePool();
+});
+afterAll(async () => {
+  await pool.close();
+});
+beforeEach(() => {
+  dir = tempDir();
+  dbFile = path.join(dir, 'alter0.db');
+  const store = Store.open({ file: dbFile });
+  try {
+    const old = newTask(store, 'closed 100 days ago', ago(121));
+    turn(store, old, 'a', ago(120));
+    turn(store, old, 'b', ago(119));
+    store.opened.sqlite.prepare('INSERT INTO memory (id, task_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run('mem-old', old.id, 'note', ago(119), ago(119));
+    closeTask(store, old.id, ago(100));
+
+    const recentClosed = newTask(store, 'closed 10 days ago', ago(51));
+    turn(store, recentClosed, 'c', ago(50));
+    turn(store, recentClosed, 'd', ago(49));
+    closeTask(store, recentClosed.id, ago(10));
+
+    const open = newTask(store, 'open', ago(41));
+    for (const [i, d] of [40, 39, 38].entries()) turn(store, open, `open ${i}`, ago(d));
+
+    const closedBusy = newTask(store, 'closed long ago but has a queued job', ago(121));
+    turn(store, closedBusy, 'e', ago(120));
+    closeTask(store, closedBusy.id, ago(100));
+
+    // Created after every turn (turn() claims the oldest queued job).
+    const u1 = accept(store, 'canceled before routing, long ago', ago(40));
+    store.jobs.requestCancel(u1.job.id, ago(40));
+    const u2 = accept(store, 'canceled before routing, recently', ago(5));
+    store.jobs.requestCancel(u2.job.id, ago(5));
+    const queued = accept(store, 'still waiting', ago(100), closedBusy.id);
+
+    for (const d of [40, 40, 40, 1, 1]) store.events.add({ component: 'test', level: 'info', kind: 'x', message: 'e', now: ago(d) });
+    ids = { old: old.id, recentClosed: recentClosed.id, open: open.id, closedBusy: closedBusy.id, unroutedOld: u1.messageId, unroutedNew: u2.messageId, queued: queued.job.id };
+  } finally {
+    store.close();
+  }
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const expected = { tasks: 1, memory: 1, close_decisions: 2, route_decisions: 3, jobs: 7, messages: 5, events: 3 };
+
+describe('cleanup', () => {
+  it('a dry run counts exactly what the real run then deletes, and changes nothing', async () => {
+    const before = count(dbFile, 'jobs');
+    const dry = await cleanup({ dbFile, now: NOW, retention, dryRun: true, pool });
+    expect(dry.dryRun).toBe(true);
+    expect(dry.counts).toEqual(expected);
+    expect(dry.transactions).toBe(0);
+    expect(count(dbFile, 'jobs')).toBe(before);
+    expect(formatCleanupReport(dry)).toMatch(/^would delete: route_decisions 3, close_decisions 2, memory 1, jobs 7, messages 5, tasks 1, events 3/);
+
+    // Small batches: many short write transactions instead of one long one.
+    const real = await cleanup({ dbFile, now: NOW, retention, dryRun: false, batchSize: 2, pauseMs: 0, pool });
+    expect(real.counts).toEqual(dry.counts);
+    expect(real.skipped).toBe(0);
+    expect(real.transactions).toBe(2 + 1 + 1 + 4 + 3 + 1 + 2);
+    expect(count(dbFile, 'jobs')).toBe(before - expected.jobs);
+
+    const again = await cleanup({ dbFile, now: NOW, retention, dryRun: false, pool });
+    expect(Object.values(again.counts).every((n) => n === 0)).toBe(true);
+  });
+
+  it('keeps open tasks messages, queued jobs, the latest job of a task, and recent rows; the result verifies', async () => {
+    await cleanup({ dbFile, now: NOW, retention, dryRun: false, pool });
+    const store = Store.open({ file: dbFile });
+    try {
+      expect(store.tasks.get(ids.old)).toBeUndefined();
+      expect(store.tasks.get(ids.recentClosed)?.state).toBe('closed');
+      expect(store.tasks.get(ids.closedBusy)?.state).toBe('closed');
+      expect(store.tasks.messages(ids.open).length).toBe(6);
+      expect(store.tasks.messages(ids.recentClosed).length).toBe(4);
+      expect(store.tasks.messages(ids.closedBusy).length).toBe(3);
+      expect(store.jobs.list({ taskId: ids.open }).map((j) => j.state)).toEqual(['succeeded']);
+      expect(store.jobs.list({ taskId: ids.recentClosed }).length).toBe(1);
+      expect(store.jobs.get(ids.queued)?.state).toBe('queued');
+      expect(store.jobs.message(ids.unroutedOld)).toBeUndefined();
+      expect(store.jobs.message(ids.unroutedNew)).toBeDefined();
+      expect(store.tasks.get(ids.open)?.sessionId).toBe('sess-1');
+      expect(store.events.recent().length).toBe(2);
+      expect(store.decisions.list({ kind: 'close', taskId: ids.recentClosed }).length).toBe(1);
+    } finally {
+      store.close();
+    }
+    const report = await verify({ dbFile, lockHeld: false, pool });
+    expect(report.foreignKeys.ok).toBe(true);
+    expect(report.ok).toBe(true);
+  });
+
+  it('reads its ages from the config table and refuses a non-positive age', async () => {
+    expect(retentionFromConfig({ retention: { closed_tasks: '90d', decisions: '60d', events: '30d', finished_jobs: '4w' } })).toEqual({
+      ...retention,
+      finished_jobs: 28 * DAY,
+    });
+    await expect(cleanup({ dbFile, now: NOW, retention: { ...retention, events: 0 }, dryRun: true, pool })).rejects.toThrow(
+      'retention.events must be a positive age',
+    );
+  });
+});
