@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '@alter0/obs';
+import { loadConfig, parseDuration } from '@alter0/config';
 import { execArg, renderUnit, servicePath, hiddenFromSystemUnit, CLI_ENTRY } from '../src/commands/service.js';
 import type { UnitInputs } from '../src/commands/service.js';
 // The notifier lives in the daemon, which wires it into startup; its behaviour as a deployable piece is tested here.
@@ -432,3 +433,58 @@ describe.skipIf(!notifierWired())('alter0 serve under Type=notify', () => {
     expect(stderr).toContain('"message":"listening"');
   });
 });
+
+const DOCKER_DIR = path.join(REPO, 'deploy', 'docker');
+const COMPOSE = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((p) => fs.existsSync(p)) ?? null;
+const COMPOSE_INSTALL_HINT = 'apt-get install docker-compose';
+
+describe('docker files', () => {
+  const dockerfile = fs.readFileSync(path.join(DOCKER_DIR, 'Dockerfile'), 'utf8');
+  const compose = fs.readFileSync(path.join(DOCKER_DIR, 'docker-compose.yml'), 'utf8');
+  const versions = Object.fromEntries(
+    fs
+      .readFileSync(path.join(REPO, 'tooling', 'versions.env'), 'utf8')
+      .split('\n')
+      .map((l) => /^([A-Z0-9_]+)=(\S+)$/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]]),
+  ) as Record<string, string>;
+
+  it('build with the toolchain the repository pins', () => {
+    expect(dockerfile).toContain(`ARG PNPM_VERSION=${versions.ALTER0_PNPM_VERSION}\n`);
+    const nodeMajor = versions.ALTER0_NODE_VERSION?.split('.')[0];
+    expect(dockerfile).toMatch(new RegExp(`^ARG NODE_IMAGE=node:${nodeMajor}-`, 'm'));
+  });
+
+  it('give a stop more time than the default drain and kill grace', () => {
+    const { config } = loadConfig({ env: { HOME: tmp('alter0-home-') }, flags: {}, cwd: REPO });
+    const needMs = config.shutdown.drain_timeout_s * 1000 + config.executor.kill_grace_ms;
+    const grace = /^\s*stop_grace_period:\s*(\S+)\s*$/m.exec(compose)?.[1];
+    expect(grace).toBeDefined();
+    expect(parseDuration(grace ?? '0s')).toBeGreaterThan(needMs);
+    expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
+  });
+
+  it('run alter0 under tini, as a non-root user, with the healthcheck command', () => {
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "\/app\/apps\/cli\/bin\/alter0\.js"\]$/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*CMD \["alter0", "healthcheck"/m);
+    expect(dockerfile).toMatch(/ALTER0_DATA_DIR=\/data/);
+  });
+
+  (COMPOSE || REQUIRE_TOOLS ? it : it.skip)('docker-compose.yml is a valid compose file', () => {
+    if (!COMPOSE) throw new Error(`docker-compose is missing and ALTER0_REQUIRE_TOOLS=1; install it with: ${COMPOSE_INSTALL_HINT}`);
+    const r = spawnSync(COMPOSE, ['-f', path.join(DOCKER_DIR, 'docker-compose.yml'), 'config'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, HOME: tmp('alter0-home-'), ALTER0_TOKEN_HOST_FILE: '/run/secrets-example/token' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/stop_grace_period: 50s/);
+    expect(r.stdout).toMatch(/file: \/run\/secrets-example\/token/);
+    expect(r.stdout).toMatch(/- 127\.0\.0\.1:7070:7070/);
+  });
+});
+if (!COMPOSE) {
+  console.warn(`deploy.test: docker-compose not found, compose file validation skipped; install it with: ${COMPOSE_INSTALL_HINT}`);
+}
