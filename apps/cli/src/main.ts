@@ -2,6 +2,8 @@ import yargs from 'yargs';
 import { Alter0Error, errorMessage } from '@alter0/core';
 import { buildInfo } from '@alter0/daemon';
 import { serveCommand } from './commands/serve.js';
+import { dbCommand } from './commands/db.js';
+import { doctorCommand } from './commands/doctor.js';
 import { serviceCommand } from './commands/service.js';
 import { healthcheckCommand } from './commands/healthcheck.js';
 import { clientCommands } from './commands/client.js';
@@ -16,6 +18,8 @@ export async function main(argv: string[]): Promise<void> {
     await yargs(argv)
       .scriptName('alter0')
       .command(serveCommand as never)
+      .command(doctorCommand as never)
+      .command(dbCommand)
       .command(serviceCommand)
       .command(healthcheckCommand as never)
       .command(clientCommands)
