@@ -106,6 +106,16 @@ describeSystemd('systemd units written by alter0 service install --dry-run', () 
     expect(r.stdout).toMatch(/^WantedBy=default.target$/m);
     expect(r.stdout).not.toMatch(/^User=/m);
   });
+  it('the sysusers file declares the alter0 system user with its home in /var/lib/alter0', () => {
+    const sysusers = path.join(path.dirname(SYSTEMD_ANALYZE ?? '/usr/bin/x'), 'systemd-sysusers');
+    const root = tmp('alter0-sysroot-');
+    fs.mkdirSync(path.join(root, 'etc'));
+    for (const f of ['passwd', 'group']) fs.writeFileSync(path.join(root, 'etc', f), f === 'passwd' ? 'root:x:0:0:root:/root:/bin/sh\n' : 'root:x:0:\n');
+    const r = spawnSync(sysusers, ['--root', root, '--dry-run', path.join(REPO, 'deploy', 'systemd', 'alter0.sysusers')], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/Creating user 'alter0' \(alter0 agent gateway\)/);
+    expect(fs.readFileSync(path.join(REPO, 'deploy', 'systemd', 'alter0.sysusers'), 'utf8')).toMatch(/^u alter0 - "alter0 agent gateway" \/var\/lib\/alter0 \/usr\/sbin\/nologin$/m);
+  });
 });
 
 describe('alter0 service install', () => {
@@ -477,7 +487,7 @@ describe('docker files', () => {
     const r = spawnSync(COMPOSE, ['-f', path.join(DOCKER_DIR, 'docker-compose.yml'), 'config'], {
       encoding: 'utf8',
       timeout: 30_000,
-      env: { ...process.env, HOME: tmp('alter0-home-'), ALTER0_TOKEN_HOST_FILE: '/run/secrets-example/token' },
+      env: { ...process.env, HOME: tmp('alter0-home-'), DOCKER_ALTER0_TOKEN: '/run/secrets-example/token' },
     });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/stop_grace_period: 50s/);
