@@ -272,8 +272,11 @@ describe('systemd notifier', () => {
   it('sends READY=1 with the main pid, STATUS and STOPPING=1 through systemd-notify', async () => {
     const fake = fakeSystemdNotify();
     const { logger, records } = recordingLogger();
-    const n = createNotifier({ env: { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, NOTIFY_SOCKET: '/run/fake/notify' }, logger, pid: 4242 });
+    const env: NodeJS.ProcessEnv = { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '30000000' };
+    const n = createNotifier({ env, logger, pid: 4242 });
     expect(n.enabled).toBe(true);
+    // Read, then removed, so the agent CLIs spawned later cannot notify systemd; the sender still gets it.
+    expect(env).toEqual({ PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log });
     await n.ready();
     expect(fake.calls()).toEqual([{ argv: ['--ready', '--pid=4242'], socket: '/run/fake/notify' }]);
     n.status('listening on\nhttp://127.0.0.1:7070');

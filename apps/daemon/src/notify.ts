@@ -29,6 +29,12 @@ export interface NotifierOptions {
   sendTimeoutMs?: number;
   /** Aborting stops the watchdog and kills senders still running. */
   signal?: AbortSignal;
+  /**
+   * Remove NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID from `env` once read (default true), like
+   * sd_notify's unset_environment: with NotifyAccess=all any process of the unit may notify systemd, so the
+   * agent CLIs and their tools must not inherit the socket. Create the notifier before spawning anything.
+   */
+  unsetEnvironment?: boolean;
 }
 
 export interface Notifier {
@@ -65,8 +71,15 @@ export function watchdogInterval(env: NodeJS.ProcessEnv, pid: number): number | 
 export function createNotifier(opts: NotifierOptions): Notifier {
   const { env, logger } = opts;
   const pid = opts.pid ?? process.pid;
-  const enabled = Boolean(env.NOTIFY_SOCKET);
+  const socket = env.NOTIFY_SOCKET ?? '';
+  const enabled = socket !== '';
   const intervalMs = enabled ? watchdogInterval(env, pid) : null;
+  if (opts.unsetEnvironment !== false) {
+    delete env.NOTIFY_SOCKET;
+    delete env.WATCHDOG_USEC;
+    delete env.WATCHDOG_PID;
+  }
+  const senderEnv: NodeJS.ProcessEnv = { ...env, NOTIFY_SOCKET: socket };
   const spawn = opts.spawn ?? nodeSpawn;
   const program = opts.program ?? 'systemd-notify';
   const sendTimeoutMs = opts.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
@@ -87,7 +100,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     return new Promise<boolean>((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn(program, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+        child = spawn(program, args, { env: senderEnv, stdio: ['ignore', 'ignore', 'pipe'] });
       } catch (err) {
         log.error('could not run systemd-notify', { args, error: errorMessage(err), fix: 'install systemd (it ships systemd-notify) or put it on PATH' });
         resolve(false);
