@@ -256,9 +256,13 @@ export function formatChecks(results: CheckResult[]): string {
   const w1 = Math.max('CHECK'.length, ...results.map((r) => r.check.length));
   const w2 = Math.max('RESULT'.length, ...results.map((r) => label(r).length));
   const lines = [`${'CHECK'.padEnd(w1)}  ${'RESULT'.padEnd(w2)}  DETAIL / WHAT TO DO`];
+  const indent = `${''.padEnd(w1)}  ${''.padEnd(w2)}  `;
   for (const r of results) {
-    lines.push(`${r.check.padEnd(w1)}  ${label(r).padEnd(w2)}  ${r.detail}`);
-    if (!r.ok && r.fix) lines.push(`${''.padEnd(w1)}  ${''.padEnd(w2)}  -> ${r.fix}`);
+    // Multi-line details (a config error lists every problem) stay in their column.
+    const [first, ...rest] = r.detail.split('\n');
+    lines.push(`${r.check.padEnd(w1)}  ${label(r).padEnd(w2)}  ${first ?? ''}`);
+    for (const l of rest) lines.push(`${indent}${l.trim()}`);
+    if (!r.ok && r.fix) lines.push(`${indent}-> ${r.fix}`);
   }
   const fatal = results.filter((r) => r.fatal).length;
   const warn = results.filter((r) => !r.ok && !r.fatal).length;
