@@ -1,0 +1,267 @@
+// Shared pieces of the benchmark scripts: the real `alter0 serve` as a child process, its HTTP API with
+// timeouts, bounded polling, percentiles, and a report that names the machine it was measured on.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const ALTER0_BIN = path.join(ROOT, 'apps/cli/bin/alter0.js');
+const CLI_DIST = path.join(ROOT, 'apps/cli/dist/index.js');
+
+export const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+
+export interface ServeOptions {
+  /** The data directory (created when missing). */
+  data: string;
+  /** Everything after `serve --data <data> --listen 127.0.0.1:0`. */
+  args: readonly string[];
+  /** The daemon's whole environment (its agent children inherit it). Default: this process's, without ALTER0_CONFIG. */
+  env?: Record<string, string>;
+  /** Flags for the daemon's Node (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[];
+  cwd?: string;
+  signal: AbortSignal;
+  /** How long to wait for the "listening" log line (default 60 s: the machine is shared). */
+  startTimeoutMs?: number;
+}
+
+export interface ApiAnswer<T> {
+  status: number;
+  body: T;
+}
+
+export interface Daemon {
+  url: string;
+  pid: number;
+  /** performance.now() when the process was spawned. */
+  spawnedAt: number;
+  /** Milliseconds from spawn to the daemon's "listening" log line. */
+  listeningMs: number;
+  api<T>(method: string, p: string, body?: unknown, timeoutMs?: number): Promise<ApiAnswer<T>>;
+  /** The last 64 KiB of the daemon's stderr (its JSON log). */
+  stderrTail(): string;
+  /** Resolves once the process is gone. */
+  exited: Promise<void>;
+  /** SIGTERM (graceful: drain, checkpoint), SIGKILL after `graceMs`; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL now (a crash); resolves once the process is gone. */
+  kill9(): Promise<void>;
+}
+
+/** Starts the real `alter0 serve` on an ephemeral loopback port; resolves once it logs that it listens. */
+export async function startServe(o: ServeOptions): Promise<Daemon> {
+  if (!fs.existsSync(CLI_DIST)) {
+    throw new Error(`${CLI_DIST} is missing: build first with \`pnpm exec tsc -b\` at the repository root`);
+  }
+  fs.mkdirSync(o.data, { recursive: true });
+  const args = [...(o.nodeArgs ?? []), ALTER0_BIN, 'serve', '--data', o.data, '--listen', '127.0.0.1:0', ...o.args];
+  const env = o.env ?? { ...stringEnv(process.env), ALTER0_CONFIG: '' };
+  const spawnedAt = performance.now();
+  const proc = spawn(process.execPath, args, { cwd: o.cwd ?? ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  let listenedAt = 0;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let head = '';
+    const timer = setTimeout(
+      () => reject(new Error(`alter0 serve did not listen within ${o.startTimeoutMs ?? 60_000} ms:\n${tail}`)),
+      o.startTimeoutMs ?? 60_000,
+    );
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      proc.kill('SIGKILL');
+      reject(new Error('aborted while alter0 serve was starting'));
+    };
+    o.signal.addEventListener('abort', onAbort, { once: true });
+    proc.stderr.setEncoding('utf8').on('data', (s: string) => {
+      // Keep draining the pipe for the whole run (a full pipe would block the daemon); keep only a tail.
+      tail = (tail + s).slice(-64 * 1024);
+      if (listenedAt !== 0) return;
+      head += s;
+      const m = /"message":"listening","url":"([^"]+)"/.exec(head);
+      if (m?.[1] !== undefined) {
+        listenedAt = performance.now();
+        head = '';
+        clearTimeout(timer);
+        o.signal.removeEventListener('abort', onAbort);
+        resolve(m[1]);
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      o.signal.removeEventListener('abort', onAbort);
+      reject(new Error(`alter0 serve exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${tail}`));
+    });
+  });
+  const pid = proc.pid;
+  if (pid === undefined) throw new Error('alter0 serve has no pid');
+  const gone = (): boolean => proc.exitCode !== null || proc.signalCode !== null;
+  return {
+    url,
+    pid,
+    spawnedAt,
+    listeningMs: listenedAt - spawnedAt,
+    stderrTail: () => tail,
+    exited,
+    api: (method, p, body, timeoutMs) => callApi(url, method, p, body, AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs ?? 60_000)])),
+    async stop(graceMs = 30_000) {
+      if (gone()) return;
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(killer);
+    },
+    async kill9() {
+      if (gone()) return;
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function callApi<T>(base: string, method: string, p: string, body: unknown, signal: AbortSignal): Promise<ApiAnswer<T>> {
+  const res = await fetch(base + p, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
+}
+
+/** Calls `fn` every `everyMs` until it returns a value other than null/undefined; throws after `ms`. */
+export async function until<T>(fn: () => Promise<T | null | undefined> | T | null | undefined, ms: number, what: string, signal: AbortSignal, everyMs = 20): Promise<T> {
+  const end = performance.now() + ms;
+  for (;;) {
+    signal.throwIfAborted();
+    const v = await fn();
+    if (v !== null && v !== undefined) return v;
+    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await delay(everyMs, undefined, { signal });
+  }
+}
+
+export interface JobView {
+  id: string;
+  state: string;
+  task_id: string | null;
+  lane: string;
+  reply: string | null;
+  error: { class: string; message: string } | null;
+  timings: { queue_wait_ms: number | null; route_ms: number | null; execute_ms: number | null; close_ms: number | null; total_ms: number | null };
+}
+
+/** Polls a job until it is terminal (succeeded, failed, canceled). */
+export function finished(d: Daemon, jobId: string, ms: number, signal: AbortSignal): Promise<JobView> {
+  return until(
+    async () => {
+      const j = (await d.api<JobView>('GET', `/api/jobs/${jobId}`)).body;
+      return TERMINAL.has(j.state) ? j : null;
+    },
+    ms,
+    `job ${jobId} to finish`,
+    signal,
+  );
+}
+
+/** Milliseconds until GET /readyz answers 200 (counted from `from`, a performance.now() value). */
+export async function readyAfter(d: Daemon, from: number, signal: AbortSignal): Promise<number> {
+  await until(
+    async () => ((await d.api('GET', '/readyz', undefined, 5_000)).status === 200 ? true : null),
+    60_000,
+    'GET /readyz to answer 200',
+    signal,
+    5,
+  );
+  return performance.now() - from;
+}
+
+/** Nearest-rank percentile (p in 0..1) of the values; NaN for an empty list. */
+export function quantile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? Number.NaN;
+}
+
+export const median = (xs: readonly number[]): number => quantile(xs, 0.5);
+
+export const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
+
+/** Resident set size and its peak, in MiB, from /proc (Linux). */
+export function rssMiB(pid: number): { rss: number; peak: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rss: round(kib('VmRSS') / 1024), peak: round(kib('VmHWM') / 1024) };
+}
+
+/** Bytes of the database and its WAL in a data directory. */
+export function dbBytes(data: string): { db: number; wal: number } {
+  const size = (f: string): number => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+  return { db: size(path.join(data, 'alter0.db')), wal: size(path.join(data, 'alter0.db-wal')) };
+}
+
+/** What the figures were measured on: the machine is shared, so its load is part of every result. */
+export function machine(): Record<string, string | number> {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', timeout: 5_000 }).trim();
+  } catch {
+    // Not a git checkout: the figure still stands, without the commit.
+  }
+  const [l1, l5] = os.loadavg();
+  return {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    mem_gib: round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    commit,
+    loadavg_1m: round(l1 ?? Number.NaN, 2),
+    loadavg_5m: round(l5 ?? Number.NaN, 2),
+  };
+}
+
+/** Prints `report` as aligned `key value` lines, or as one JSON line with --json. */
+export function printReport(title: string, report: Record<string, unknown>, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify({ bench: title, ...report }));
+    return;
+  }
+  console.log(`# ${title}`);
+  for (const [k, v] of Object.entries(report)) {
+    console.log(`${k.padEnd(46)} ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`);
+  }
+}
+
+/** A signal that aborts after `minutes` or on Ctrl-C, so every benchmark has a hard time bound. */
+export function runDeadline(minutes: number): AbortSignal {
+  const ctl = new AbortController();
+  process.once('SIGINT', () => ctl.abort(new Error('interrupted (SIGINT)')));
+  return AbortSignal.any([ctl.signal, AbortSignal.timeout(minutes * 60_000)]);
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** A positive integer option, or a clear error naming the flag. */
+export function intOption(name: string, value: string | undefined, fallback: number): number {
+  const n = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * An executor for the command adapter that costs almost nothing but can also be slow on request: a prompt whose
+ * first line is `sleep <seconds>` sleeps that long; every prompt is echoed back as the reply. POSIX sh, no Node
+ * start-up in the measured path.
+ */
+export const SH_AGENT = `sh -c 'IFS= read -r first; case "$first" in "sleep "*) sleep "\${first#sleep }";; esac; printf "%s\\n" "$first"; cat'`;
