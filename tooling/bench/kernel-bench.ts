@@ -1,143 +1,137 @@
 // Kernel overhead benchmark: the real `alter0 serve` with an instant executor (`cat`: the reply is the
 // prompt), so what is measured is alter0's own cost — HTTP accept + commit, queueing, pipeline, storage.
 //
-//   node tooling/bench/kernel-bench.ts [--jobs 2000] [--concurrency 32]
+//   node tooling/bench/kernel-bench.ts [--jobs 2000] [--concurrency 32] [--workers 4] [--json]
+//                                      [--cpu-prof <dir>] [--max-minutes 15]
 //
 // Prints accepted/s and accept latency (p50/p99) for POST /api/jobs, jobs completed/s, and the pipeline's own
-// overhead per job (total time minus the executor's time), as medians over the run.
-import { spawn } from 'node:child_process';
+// overhead per job (total time minus queue wait and the executor's time), as percentiles over the run.
+// --cpu-prof <dir> runs the daemon under Node's CPU profiler and writes its .cpuprofile there (summarize it with
+// `node tooling/bench/cpuprofile-top.ts <dir>/*.cpuprofile`).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import type { JobView } from './lib.ts';
+import { intOption, machine, printReport, quantile, round, runDeadline, startServe, tempDir, until } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '32' },
+    workers: { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    'max-minutes': { type: 'string', default: '15' },
   },
 });
-const N = Number(values.jobs);
-const C = Number(values.concurrency);
-const root = path.resolve(import.meta.dirname, '../..');
-const data = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-bench-'));
-
-const q = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
-};
+const N = intOption('jobs', values.jobs, 2000);
+const C = intOption('concurrency', values.concurrency, 32);
+const WORKERS = intOption('workers', values.workers, 4);
+const TASKS = 64;
+const signal = runDeadline(intOption('max-minutes', values['max-minutes'], 15));
+const profDir = values['cpu-prof'] === undefined ? null : path.resolve(values['cpu-prof']);
 
 async function main(): Promise<void> {
-  const proc = spawn(
-    process.execPath,
-    [
-      path.join(root, 'apps/cli/bin/alter0.js'),
-      'serve',
-      '--data',
-      data,
-      '--listen',
-      '127.0.0.1:0',
-      '--command',
-      'cat',
-      '--set',
-      'closer.enabled=false',
-      '--set',
-      'queue.interactive_workers=4',
-      '--set',
-      'log.file=false',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ALTER0_CONFIG: '' } },
-  );
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stderr.on('data', (b: Buffer) => {
-      if (err.length > 100_000) return; // keep draining the pipe, stop keeping the text
-      err += b.toString();
-      const m = /"url":"([^"]+)"/.exec(err);
-      if (m?.[1]) resolve(m[1]);
-    });
-    proc.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-    setTimeout(() => reject(new Error('serve did not start')), 20_000).unref();
+  const data = tempDir('alter0-bench-');
+  if (profDir !== null) fs.mkdirSync(profDir, { recursive: true });
+  const d = await startServe({
+    data,
+    args: ['--command', 'cat', '--set', 'closer.enabled=false', '--set', `queue.interactive_workers=${WORKERS}`, '--set', 'log.file=false'],
+    nodeArgs: profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+    signal,
   });
-  const post = async (body: unknown): Promise<{ ms: number; id: string }> => {
-    const t = performance.now();
-    const r = await fetch(`${url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const j = (await r.json()) as { job_id: string };
-    if (r.status !== 202) throw new Error(`accept failed: ${r.status} ${JSON.stringify(j)}`);
-    return { ms: performance.now() - t, id: j.job_id };
-  };
-  // One task to route into once; the rest reference it explicitly so the router's fallback path is not the
-  // thing measured (an explicit reference needs no model call).
-  const first = await post({ content: 'warm up' });
-  let taskId: string | null = null;
-  while (!taskId) {
-    const j = (await (await fetch(`${url}/api/jobs/${first.id}`)).json()) as { task_id: string | null; state: string };
-    taskId = j.state === 'succeeded' ? j.task_id : null;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  // Many tasks, so that per-task ordering does not serialize the whole run: 64 tasks, explicit references.
-  const tasks: string[] = [taskId];
-  for (let i = 1; i < 64; i++) {
-    const p = await post({ content: `task ${i}` });
-    let t: string | null = null;
-    while (!t) {
-      const j = (await (await fetch(`${url}/api/jobs/${p.id}`)).json()) as { task_id: string | null; state: string };
-      t = j.state === 'succeeded' ? j.task_id : null;
-      if (!t) await new Promise((r) => setTimeout(r, 10));
-    }
-    tasks.push(t);
-  }
+  try {
+    const post = async (body: unknown): Promise<{ ms: number; id: string }> => {
+      const t = performance.now();
+      const r = await d.api<{ job_id: string }>('POST', '/api/jobs', body);
+      if (r.status !== 202) throw new Error(`accept failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return { ms: performance.now() - t, id: r.body.job_id };
+    };
+    const taskOf = (id: string): Promise<string> =>
+      until(
+        async () => {
+          const j = (await d.api<JobView>('GET', `/api/jobs/${id}`)).body;
+          if (j.state === 'failed' || j.state === 'canceled') throw new Error(`set-up job ${id} ended ${j.state}: ${JSON.stringify(j.error)}`);
+          return j.state === 'succeeded' ? j.task_id : null;
+        },
+        30_000,
+        `set-up job ${id}`,
+        signal,
+        10,
+      );
+    // Many tasks, so that per-task ordering does not serialize the whole run; each made by one routed message
+    // (`cat` is no router: the fallback makes a new task), then referenced explicitly so that the router's
+    // fallback path is not the thing measured (an explicit reference needs no model call).
+    const tasks: string[] = [];
+    for (let i = 0; i < TASKS; i++) tasks.push(await taskOf((await post({ content: `task ${i}` })).id));
 
-  const latencies: number[] = [];
-  const ids: string[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: C }, async () => {
-      while (next < N) {
-        const i = next++;
-        const r = await post({ content: `message ${i}`, task_id: tasks[i % tasks.length] });
-        latencies.push(r.ms);
-        ids.push(r.id);
-      }
-    }),
-  );
-  const acceptS = (performance.now() - t0) / 1000;
-  // Wait for completion.
-  for (;;) {
-    const s = (await (await fetch(`${url}/api/status`)).json()) as { components: { queue: { details: { jobs_by_state: Record<string, number> } } } };
-    const by = s.components.queue.details.jobs_by_state;
-    if ((by.queued ?? 0) + (by.running ?? 0) === 0) break;
-    await new Promise((r) => setTimeout(r, 100));
+    const latencies: number[] = [];
+    const ids: string[] = [];
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: C }, async () => {
+        while (next < N) {
+          const i = next++;
+          const r = await post({ content: `message ${i}`, task_id: tasks[i % tasks.length] });
+          latencies.push(r.ms);
+          ids.push(r.id);
+        }
+      }),
+    );
+    const acceptS = (performance.now() - t0) / 1000;
+    await until(
+      async () => {
+        const s = (await d.api<{ components: { queue: { details: { jobs_by_state: Record<string, number> } } } }>('GET', '/api/status')).body;
+        const by = s.components.queue.details.jobs_by_state;
+        return (by['queued'] ?? 0) + (by['running'] ?? 0) === 0 ? true : null;
+      },
+      15 * 60_000,
+      'the queue to drain',
+      signal,
+      100,
+    );
+    const doneS = (performance.now() - t0) / 1000;
+    const overhead: number[] = [];
+    const execute: number[] = [];
+    const queueWait: number[] = [];
+    for (let i = 0; i < ids.length; i += Math.max(1, Math.floor(ids.length / 500))) {
+      const j = (await d.api<JobView>('GET', `/api/jobs/${ids[i]}`)).body;
+      if (j.state !== 'succeeded') throw new Error(`job ${ids[i]} ended ${j.state}`);
+      const t = j.timings;
+      execute.push(t.execute_ms ?? Number.NaN);
+      queueWait.push(t.queue_wait_ms ?? Number.NaN);
+      overhead.push((t.total_ms ?? Number.NaN) - (t.queue_wait_ms ?? 0) - (t.execute_ms ?? 0));
+    }
+    printReport(
+      'kernel',
+      {
+        jobs: N,
+        concurrency: C,
+        interactive_workers: WORKERS,
+        accepted_per_s: Math.round(N / acceptS),
+        accept_p50_ms: round(quantile(latencies, 0.5), 2),
+        accept_p99_ms: round(quantile(latencies, 0.99), 2),
+        completed_per_s: Math.round(N / doneS),
+        queue_wait_ms_p50: quantile(queueWait, 0.5),
+        executor_ms_p50: quantile(execute, 0.5),
+        pipeline_overhead_ms_p50: quantile(overhead, 0.5),
+        pipeline_overhead_ms_p99: quantile(overhead, 0.99),
+        ...machine(),
+      },
+      values.json,
+    );
+  } finally {
+    // A graceful stop, so that the CPU profile (written at exit) is complete.
+    await d.stop(30_000);
+    fs.rmSync(data, { recursive: true, force: true });
   }
-  const doneS = (performance.now() - t0) / 1000;
-  const overhead: number[] = [];
-  const execute: number[] = [];
-  for (let i = 0; i < ids.length; i += Math.max(1, Math.floor(ids.length / 500))) {
-    const j = (await (await fetch(`${url}/api/jobs/${ids[i]}`)).json()) as { state: string; timings: { total_ms: number; execute_ms: number; queue_wait_ms: number } };
-    if (j.state !== 'succeeded') throw new Error(`job ${ids[i]} ended ${j.state}`);
-    execute.push(j.timings.execute_ms);
-    overhead.push(j.timings.total_ms - j.timings.queue_wait_ms - j.timings.execute_ms);
+  if (profDir !== null) {
+    await delay(100);
+    const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+    console.error(`cpu profile(s) in ${profDir}: ${files.join(', ') || 'none written'}`);
   }
-  proc.kill('SIGTERM');
-  await new Promise((r) => proc.on('exit', r));
-  fs.rmSync(data, { recursive: true, force: true });
-  const report = {
-    jobs: N,
-    concurrency: C,
-    accepted_per_s: Math.round(N / acceptS),
-    accept_p50_ms: +q(latencies, 0.5).toFixed(2),
-    accept_p99_ms: +q(latencies, 0.99).toFixed(2),
-    completed_per_s: Math.round(N / doneS),
-    executor_ms_p50: q(execute, 0.5),
-    pipeline_overhead_ms_p50: q(overhead, 0.5),
-    pipeline_overhead_ms_p99: q(overhead, 0.99),
-    node: process.version,
-    cpus: os.cpus().length,
-  };
-  if (values.json) console.log(JSON.stringify(report));
-  else for (const [k, v] of Object.entries(report)) console.log(`${k.padEnd(26)} ${v}`);
 }
 
 await main();
