@@ -20,8 +20,10 @@ export function migrationStatus(opts: { dataDir: string; migrationsFolder?: stri
     // A new database is created at the current version; nothing is pending for it.
     return { dbFile, exists: false, dbVersion: 0, codeVersion: codeSchemaVersion(opts.migrationsFolder), pending: 0 };
   }
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  // Read-write with query_only rather than read-only: a read-only connection leaves -wal/-shm files behind.
+  const db = new Database(dbFile, { fileMustExist: true, timeout: 10_000 });
   try {
+    db.pragma('query_only = ON');
     return { dbFile, exists: true, ...schemaState(db, opts.migrationsFolder) };
   } finally {
     db.close();

@@ -126,7 +126,7 @@ async function checkDatabase(dataDir: string, opts: PreflightOptions): Promise<C
   let check;
   try {
     check = await withPool(opts.pool, (pool) =>
-      pool.run({ op: 'check', file, level: 'quick', ...(opts.migrationsFolder ? { migrationsFolder: opts.migrationsFolder } : {}) }, opts.signal),
+      pool.run({ op: 'check', file, level: 'quick', live: true, ...(opts.migrationsFolder ? { migrationsFolder: opts.migrationsFolder } : {}) }, opts.signal),
     );
   } catch (err) {
     return [

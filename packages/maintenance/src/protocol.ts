@@ -22,6 +22,12 @@ export interface CheckTask {
   file: string;
   /** integrity_check reads every page; quick_check skips index/content cross-checks and is much faster. */
   level: 'integrity' | 'quick';
+  /**
+   * The file is a live database (possibly in WAL mode, possibly in use): open it read-write with query_only, so
+   * no -wal/-shm files are left behind (a read-only connection cannot remove them, and files left by root would
+   * lock the service out). False for backup files, which are opened read-only.
+   */
+  live?: boolean;
   migrationsFolder?: string;
 }
 export interface FileCheck {

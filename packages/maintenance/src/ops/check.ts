@@ -4,11 +4,16 @@ import { schemaState } from '@alter0/store';
 import type { CheckTask, FileCheck } from '../protocol.js';
 import { errorText } from './connection.js';
 
-/** Opens a database file read-only and reports its integrity and schema version; never changes it. */
+/** Reports a database file's integrity and schema version; never changes its content. */
 export function checkFile(task: CheckTask): FileCheck {
   let db: Database.Database;
   try {
-    db = new Database(task.file, { readonly: true, fileMustExist: true });
+    if (task.live) {
+      db = new Database(task.file, { fileMustExist: true, timeout: 10_000 });
+      db.pragma('query_only = ON');
+    } else {
+      db = new Database(task.file, { readonly: true, fileMustExist: true });
+    }
   } catch (err) {
     return { ok: false, problems: [`cannot open ${task.file}: ${errorText(err)}`], schema: null, schemaError: null, schemaTooNew: false };
   }
