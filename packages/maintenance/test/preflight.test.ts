@@ -93,6 +93,15 @@ describe('preflight', () => {
     expect(preflightExitCode(rs)).toBe(78);
   });
 
+  it('checks an existing database without leaving files behind in the data directory', async () => {
+    Store.open({ file: path.join(dataDir, 'alter0.db') }).close();
+    const before = fs.readdirSync(dataDir).sort();
+    const rs = await preflight({ config: configFor(dataDir), checkExecutors: false, pool });
+    expect(rs.every((r) => r.ok)).toBe(true);
+    expect(byName(rs, 'database').detail).toContain('passes quick_check');
+    expect(fs.readdirSync(dataDir).sort()).toEqual(before);
+  });
+
   it('a damaged database is fatal and points at restore', async () => {
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(path.join(dataDir, 'alter0.db'), Buffer.alloc(8192, 7));
