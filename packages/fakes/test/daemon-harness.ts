@@ -1,0 +1,359 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startAnthropicFake } from '../src/anthropic.js';
+import type { CliName } from '../src/cli.js';
+import type { TempHome } from '../src/env.js';
+import { childPath, claudeEnv, codexEnv, writeCodexConfig } from '../src/env.js';
+import { startOpenAIFake } from '../src/openai.js';
+import type { ModelFake, RecordedRequest } from '../src/server.js';
+import { isRecord } from './helpers.js';
+
+/*
+ * The real `alter0 serve` (apps/cli, built with `pnpm exec tsc -b`) as a child process, its agent
+ * executors pointed at the real claude/codex CLIs and their fakes through `[executor.env]`.
+ */
+
+/** The owner's `alter0` command. */
+export const ALTER0_BIN = fileURLToPath(new URL('../../../apps/cli/bin/alter0.js', import.meta.url));
+const CLI_DIST = fileURLToPath(new URL('../../../apps/cli/dist/index.js', import.meta.url));
+
+/** Text that only the router and closer prompt templates contain (packages/{routing,closing}/prompts). */
+export const ROUTER_MARK = 'You are the message router of alter0';
+export const CLOSER_MARK = 'You are the task closer of alter0';
+
+/** One agent CLI wired to its own fake: what goes into `[executor.env]`. */
+export interface AgentSide {
+  kind: CliName;
+  program: string;
+  fake: ModelFake;
+  env: Record<string, string>;
+}
+
+export async function agentSide(kind: CliName, program: string, tmp: TempHome): Promise<AgentSide> {
+  if (kind === 'claude') {
+    const fake = await startAnthropicFake();
+    return { kind, program, fake, env: claudeEnv({ baseUrl: fake.url, home: tmp.home }) };
+  }
+  const fake = await startOpenAIFake();
+  const env = codexEnv({ home: tmp.home });
+  // Only alter0's own timeout should end a hang in these tests; the CLI's idle timeout is kept out of reach.
+  await writeCodexConfig(env['CODEX_HOME'] ?? join(tmp.home, '.codex'), { baseUrl: fake.url, streamIdleTimeoutMs: 120_000 });
+  return { kind, program, fake, env };
+}
+
+/** `[executor.env]` as TOML: JSON string literals are valid TOML basic strings. */
+export function executorEnvToml(env: Record<string, string>): string {
+  const lines = ['[executor.env]'];
+  for (const [k, v] of Object.entries(env)) lines.push(`${k} = ${JSON.stringify(v)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export interface JobJson {
+  id: string;
+  task_id: string | null;
+  state: string;
+  attempt: number;
+  max_attempts: number;
+  reply: string | null;
+  usage: unknown;
+  error: { class: string; message: string; stderr_tail: string | null } | null;
+  route: { decision: string; task_id: string; confidence: number | null; reason: string; fallback: string | null } | null;
+}
+
+export interface RouteDecisionJson {
+  job_id: string;
+  decision: string;
+  task_id: string | null;
+  confidence: number | null;
+  reason: string;
+  fallback: string | null;
+  model_called: boolean;
+  raw_output: string | null;
+}
+
+export interface CloseDecisionJson {
+  job_id: string;
+  source: string;
+  action: string;
+  confidence: number | null;
+  reason: string;
+  fallback: string | null;
+  model_called: boolean;
+  raw_output: string | null;
+}
+
+export interface TaskJson {
+  id: string;
+  state: string;
+  executor: string;
+  session_id: string | null;
+  workspace: string;
+  closed_by: string | null;
+  close_reason: string | null;
+  messages: { role: string; content: string; job_id: string | null }[];
+  jobs: JobJson[];
+  decisions: { route: RouteDecisionJson[]; close: CloseDecisionJson[] };
+}
+
+export interface ExecutorStatusJson {
+  kind: string;
+  state: string;
+  path: string | null;
+  version: string | null;
+  probe_error: string | null;
+  consecutive_failures: number;
+  last_error_class: string | null;
+}
+
+export interface StatusJson {
+  state: string;
+  components: { executor: { state: string; last_error: { message: string } | null; details: { executors: ExecutorStatusJson[] } } };
+}
+
+export interface Daemon {
+  url: string;
+  pid: number;
+  /** The data directory (database, workspaces, the router/closer cwd). */
+  data: string;
+  stderr(): string;
+  api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** Polls the job until it is succeeded, failed or canceled. */
+  finished(jobId: string, timeoutMs?: number): Promise<JobJson>;
+  task(taskId: string): Promise<TaskJson>;
+  /** SIGTERM, then SIGKILL when it has not exited after the grace; resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+export interface DaemonOptions {
+  /** Owns everything: config file, data dir, the daemon's cwd. */
+  tmp: TempHome;
+  agents: AgentSide[];
+  /** `--set key=value` pairs. */
+  sets: Record<string, string | number>;
+  executor: CliName;
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+
+/** Starts `alter0 serve` on 127.0.0.1:0 and resolves once it listens (20 s at most). */
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  if (!existsSync(CLI_DIST)) {
+    throw new Error(`${CLI_DIST} is missing: build the daemon first with \`pnpm exec tsc -b\` at the repository root`);
+  }
+  const root = join(o.tmp.home, '..');
+  const data = join(root, 'data');
+  mkdirSync(data, { recursive: true });
+  const configFile = join(root, 'alter0.toml');
+  const env: Record<string, string> = {};
+  for (const a of o.agents) Object.assign(env, a.env);
+  writeFileSync(configFile, executorEnvToml(env), 'utf8');
+  const args = [ALTER0_BIN, 'serve', '--config', configFile, '--data', data, '--listen', '127.0.0.1:0', '--executor', o.executor];
+  for (const [k, v] of Object.entries(o.sets)) args.push('--set', `${k}=${v}`);
+  // The daemon's own environment is inherited by every agent child: nothing of the test runner's (no real
+  // credentials, no ALTER0_* settings), only a private HOME and a PATH with this Node.
+  const proc = spawn(process.execPath, args, {
+    cwd: o.tmp.workdir,
+    env: { PATH: childPath(), HOME: o.tmp.home, TMPDIR: join(o.tmp.home, 'tmp'), LANG: 'C.UTF-8' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  proc.stderr.setEncoding('utf8').on('data', (s: string) => {
+    // The start-up lines are all that is needed to find the URL; keep a bounded tail for diagnosis.
+    err = (err + s).slice(-256 * 1024);
+  });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`alter0 serve did not listen within 20 s:\n${err}`)), 20_000);
+    const check = (): void => {
+      const m = /"message":"listening","url":"([^"]+)"/.exec(err);
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer);
+        proc.stderr.off('data', check);
+        resolve(m[1]);
+      }
+    };
+    proc.stderr.on('data', check);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`alter0 serve exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${err}`));
+    });
+  });
+  const pid = proc.pid;
+  if (pid === undefined) throw new Error('alter0 serve has no pid');
+
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const res = await fetch(url + path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
+  };
+
+  return {
+    url,
+    pid,
+    data,
+    stderr: () => err,
+    api,
+    async finished(jobId, timeoutMs = 30_000) {
+      return until(
+        async () => {
+          const j = (await api<JobJson>('GET', `/api/jobs/${jobId}`)).body;
+          return TERMINAL.has(j.state) ? j : null;
+        },
+        timeoutMs,
+        `job ${jobId} to finish`,
+      );
+    },
+    async task(taskId) {
+      const r = await api<TaskJson>('GET', `/api/tasks/${taskId}`);
+      if (r.status !== 200) throw new Error(`GET /api/tasks/${taskId} answered ${r.status}: ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** Polls `fn` every 50 ms until it returns a truthy value; throws after `ms`. */
+export async function until<T>(fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface AgentProcess {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  cwd: string;
+  cmdline: string;
+}
+
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+}
+
+/** Every live (non-zombie) process, from /proc. */
+function liveProcesses(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' || fields[0] === 'X') continue;
+      out.push({ pid: Number(name), ppid: Number(fields[1]), pgid: Number(fields[2]) });
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return out;
+}
+
+/**
+ * Live (non-zombie) processes whose working directory is `dir` or below it. Every agent CLI the daemon
+ * starts runs in a task workspace or in the router/closer directory, all under the data dir, and the
+ * daemon itself runs elsewhere: this finds exactly the CLIs (and anything they started there).
+ */
+export function processesUnder(dir: string): AgentProcess[] {
+  const root = realpathSync(dir);
+  const out: AgentProcess[] = [];
+  for (const p of liveProcesses()) {
+    try {
+      const cwd = readlinkSync(`/proc/${p.pid}/cwd`);
+      if (cwd !== root && !cwd.startsWith(root + sep)) continue;
+      const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      out.push({ ...p, cwd, cmdline });
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return out;
+}
+
+/**
+ * Live members of these process groups. Zombies do not count: orphans are reaped by PID 1, which in
+ * some containers and microVMs reaps late, so `kill(-pgid, 0)` alone can succeed after all are dead.
+ */
+export function liveInGroups(pgids: readonly number[]): number[] {
+  const groups = new Set(pgids);
+  return liveProcesses()
+    .filter((p) => groups.has(p.pgid))
+    .map((p) => p.pid);
+}
+
+/** Backstop for a failed test: SIGKILL what is left of these groups so nothing outlives the test. */
+export function killGroups(pgids: readonly number[]): void {
+  for (const g of pgids) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+export type CallKind = 'route' | 'close' | 'execute';
+
+function turns(r: RecordedRequest): unknown[] {
+  const body = isRecord(r.body) ? r.body : {};
+  return Array.isArray(body['messages']) ? body['messages'] : Array.isArray(body['input']) ? body['input'] : [];
+}
+
+/** The roles of a model request's turns, in order (tool calls and results, which have none, are left out). */
+export function turnRoles(r: RecordedRequest): string[] {
+  return turns(r).flatMap((t) => (isRecord(t) && typeof t['role'] === 'string' ? [t['role']] : []));
+}
+
+/** The text of the newest user turn of a model request (Anthropic `messages`, OpenAI `input`). */
+export function lastUserText(r: RecordedRequest): string {
+  const all = turns(r);
+  for (let i = all.length - 1; i >= 0; i--) {
+    const t = all[i];
+    if (isRecord(t) && t['role'] === 'user') return JSON.stringify(t['content'] ?? null);
+  }
+  return '';
+}
+
+/**
+ * Which alter0 stage sent a model request, told apart by the prompt templates' own text in its newest
+ * user turn (not anywhere in the body: an execute call polluted by a router prompt is still an execute call).
+ */
+export function callKind(r: RecordedRequest): CallKind {
+  const last = lastUserText(r);
+  return last.includes(ROUTER_MARK) ? 'route' : last.includes(CLOSER_MARK) ? 'close' : 'execute';
+}
+
+/** The agent session a request belongs to, as the CLI announces it in its headers. */
+export function requestSession(r: RecordedRequest): string | null {
+  return r.headers['x-claude-code-session-id'] ?? r.headers['session-id'] ?? null;
+}
+
+/** A counter's value from the Prometheus text exposition (0 when the series is absent). */
+export function metricValue(text: string, name: string, labels: Record<string, string>): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.indexOf('}');
+    const set = new Map<string, string>();
+    for (const m of line.slice(name.length + 1, close).matchAll(/(\w+)="([^"]*)"/g)) set.set(m[1] ?? '', m[2] ?? '');
+    if (Object.entries(labels).every(([k, v]) => set.get(k) === v)) return Number(line.slice(close + 1).trim());
+  }
+  return 0;
+}
