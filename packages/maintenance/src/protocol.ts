@@ -65,7 +65,7 @@ export interface VerifyReport {
   file: string;
   lockHeld: boolean;
   integrity: { ok: boolean; messages: string[] };
-  foreignKeys: { ok: boolean; count: number; examples: { table: string; rowid: number | null; parent: string }[] };
+  foreignKeys: { ok: boolean; count: number; examples: { table: string; rowid: number | null; parent: string }[]; error: string | null };
   schema: { ok: boolean; state: SchemaState | null; error: string | null };
   invariants: InvariantResult[];
   counts: { jobs: Record<JobState, number>; tasks: Record<TaskState, number>; messages: number; events: number };

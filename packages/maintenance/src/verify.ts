@@ -32,7 +32,9 @@ export function formatVerifyReport(r: VerifyReport): string {
     `${mark(r.foreignKeys.ok)}  foreign_key_check` +
       (r.foreignKeys.ok
         ? ''
-        : `: ${r.foreignKeys.count} row(s) point at missing parents, e.g. ${r.foreignKeys.examples
+        : r.foreignKeys.error !== null
+          ? `: ${r.foreignKeys.error}`
+          : `: ${r.foreignKeys.count} row(s) point at missing parents, e.g. ${r.foreignKeys.examples
             .map((e) => `${e.table} rowid ${e.rowid ?? '?'} -> ${e.parent}`)
             .join(', ')}`),
   );

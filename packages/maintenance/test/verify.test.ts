@@ -112,6 +112,16 @@ describe('verify', () => {
     expect(r.integrity.messages.length).toBeGreaterThan(0);
   });
 
+  it('reports a file that is not a database at all instead of crashing', async () => {
+    fs.rmSync(`${dbFile}-wal`, { force: true });
+    fs.rmSync(`${dbFile}-shm`, { force: true });
+    fs.writeFileSync(dbFile, Buffer.alloc(8192, 0x41));
+    const r = await verify({ dbFile, lockHeld: false, pool });
+    expect(r.ok).toBe(false);
+    expect(r.integrity.messages[0]).toMatch(/^cannot open the database: .*not a database/);
+    expect(formatVerifyReport(r)).toMatch(/FAIL {2}integrity_check: cannot open the database/);
+  });
+
   it('reports a schema newer than the code with the store message', async () => {
     raw((db) => db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('future', Date.now() + 1e12));
     const r = await verify({ dbFile, lockHeld: false, pool });

@@ -61,7 +61,20 @@ const EXAMPLES = 10;
 /** integrity_check, foreign_key_check, schema version and alter0's invariants, in one read snapshot. */
 export function verifyDatabase(task: VerifyTask): VerifyReport {
   const started = performance.now();
-  const db = openLive(task.dbFile, task.busyTimeoutMs);
+  let db: BetterSqlite3.Database;
+  try {
+    db = openLive(task.dbFile, task.busyTimeoutMs);
+    try {
+      // Opening is lazy: reading the schema is what fails on a file that is not a database.
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  } catch (err) {
+    // Not a database at all (garbage header, truncated file): report it like any integrity failure.
+    return unreadable(task, errorText(err), started);
+  }
   try {
     const integrity = integrityOf(db);
     const foreignKeys = foreignKeysOf(db);
@@ -71,8 +84,16 @@ export function verifyDatabase(task: VerifyTask): VerifyReport {
     } catch (err) {
       schema = { ok: false, state: null, error: errorText(err) };
     }
-    // One read transaction: the invariants and counts describe the same moment even while the daemon writes.
-    const { invariants, counts } = db.transaction(() => ({ invariants: invariantsOf(db, task), counts: countsOf(db) }))();
+    let invariants: InvariantResult[];
+    let counts: VerifyReport['counts'];
+    try {
+      // One read transaction: the invariants and counts describe the same moment even while the daemon writes.
+      ({ invariants, counts } = db.transaction(() => ({ invariants: invariantsOf(db, task), counts: countsOf(db) }))());
+    } catch (err) {
+      // A damaged table can make these queries fail: that is a finding, not a crash.
+      invariants = [{ name: 'invariants readable', ok: false, count: 0, detail: `the checks could not read the tables: ${errorText(err)}`, examples: [] }];
+      counts = emptyCounts();
+    }
     const ok = integrity.ok && foreignKeys.ok && schema.ok && invariants.every((i) => i.ok);
     return {
       ok,
@@ -90,6 +111,20 @@ export function verifyDatabase(task: VerifyTask): VerifyReport {
   }
 }
 
+function unreadable(task: VerifyTask, message: string, started: number): VerifyReport {
+  return {
+    ok: false,
+    file: task.dbFile,
+    lockHeld: task.lockHeld,
+    integrity: { ok: false, messages: [`cannot open the database: ${message}`] },
+    foreignKeys: { ok: false, count: 0, examples: [], error: 'not checked: the database cannot be opened' },
+    schema: { ok: false, state: null, error: 'not read: the database cannot be opened' },
+    invariants: [],
+    counts: emptyCounts(),
+    ms: Math.round(performance.now() - started),
+  };
+}
+
 function integrityOf(db: BetterSqlite3.Database): VerifyReport['integrity'] {
   try {
     const rows = db.pragma('integrity_check(100)') as Record<string, unknown>[];
@@ -101,12 +136,23 @@ function integrityOf(db: BetterSqlite3.Database): VerifyReport['integrity'] {
 }
 
 function foreignKeysOf(db: BetterSqlite3.Database): VerifyReport['foreignKeys'] {
-  const rows = db.pragma('foreign_key_check') as { table: string; rowid: number | null; parent: string }[];
+  let rows: { table: string; rowid: number | null; parent: string }[];
+  try {
+    rows = db.pragma('foreign_key_check') as typeof rows;
+  } catch (err) {
+    return { ok: false, count: 0, examples: [], error: errorText(err) };
+  }
   return {
     ok: rows.length === 0,
     count: rows.length,
     examples: rows.slice(0, EXAMPLES).map((r) => ({ table: r.table, rowid: r.rowid, parent: r.parent })),
+    error: null,
   };
+}
+
+function emptyCounts(): VerifyReport['counts'] {
+  const zero = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+  return { jobs: zero(JOB_STATES), tasks: zero(TASK_STATES), messages: 0, events: 0 };
 }
 
 function invariantsOf(db: BetterSqlite3.Database, task: VerifyTask): InvariantResult[] {
