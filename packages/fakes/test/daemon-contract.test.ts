@@ -59,6 +59,15 @@ async function expectAllGone(d: Daemon, seen: readonly AgentProcess[]): Promise<
   expect(liveInGroups(seen.map((p) => p.pgid))).toEqual([]);
 }
 
+/**
+ * The model has the agent start a command that never ends on its own (claude refuses a long standalone
+ * `sleep`); the CLI waits for it, or (codex, after its yield time) asks the model again, which hangs.
+ */
+function longCommand(kind: CliName): Behaviour {
+  const forever = 'printf x > started.txt && tail -f started.txt';
+  return kind === 'claude' ? toolCall('Bash', { command: forever, description: 'follow a file' }) : toolCall('exec_command', { cmd: forever });
+}
+
 /** Settings every scenario shares: short, bounded, deterministic. */
 function baseSets(kind: CliName, program: string): Record<string, string | number> {
   return {
@@ -293,11 +302,7 @@ for (const kind of ['claude', 'codex'] as const) {
     });
 
     it('cancel during a run kills the CLI and every process it started', async () => {
-      // The model has the agent start a command that never ends on its own (claude refuses a long
-      // standalone `sleep`); the CLI waits for it, or (codex, after its yield time) asks the model again, which hangs.
-      const forever = 'printf x > started.txt && tail -f started.txt';
-      const longCommand = kind === 'claude' ? toolCall('Bash', { command: forever, description: 'follow a file' }) : toolCall('exec_command', { cmd: forever });
-      agent.fake.script([longCommand, hang()]);
+      agent.fake.script([longCommand(kind), hang()]);
       const d = await start();
       const r = await d.api<{ job_id: string }>('POST', '/api/jobs', { content: 'run the long command' });
       expect(r.status).toBe(202);
@@ -320,6 +325,33 @@ for (const kind of ['claude', 'codex'] as const) {
       await expectAllGone(d, procs);
       const again = await d.api<{ error: { code: string } }>('POST', `/api/jobs/${r.body.job_id}/cancel`, {});
       expect(again.status).toBe(409);
+    });
+
+    // Known gap (claude): the restart's reaper SIGKILLs the recorded process group only, and claude runs its Bash
+    // tools in a session of their own, cleaning them up on SIGTERM but not on SIGKILL: they outlive the reaping.
+    // Codex's sandboxed tools die with their parent. Turn `it.fails` into `it` once the reaper kills the whole
+    // process tree (apps/daemon/src/orphans.ts).
+    const itReaps = kind === 'claude' ? it.fails : it;
+    itReaps('kill -9 of the daemon mid-run: the next start kills the CLI it left and every process that CLI started', async () => {
+      agent.fake.script([longCommand(kind), hang()]);
+      const first = await start();
+      const r = await first.api<{ job_id: string }>('POST', '/api/jobs', { content: 'run the long command' });
+      const procs = await until(() => {
+        const ps = processesUnder(first.data);
+        return ps.some((p) => p.cmdline.startsWith('tail -f started.txt')) ? ps : null;
+      }, 20_000, 'the command the agent started');
+      await first.kill9();
+      // The agent was detached from the daemon: it outlives it.
+      expect(liveInGroups(procs.map((p) => p.pgid)).length).toBeGreaterThan(0);
+      const cli = procs.filter((p) => p.ppid === first.pid);
+      expect(cli).toHaveLength(1);
+      const second = await start();
+      expect(second.stderr()).toContain('killed agent processes left by the previous process');
+      expect(liveInGroups(cli.map((p) => p.pgid))).toEqual([]);
+      await until(() => processesUnder(second.data).length === 0, 3_000, 'every process of the previous run to be gone');
+      expect(liveInGroups(procs.map((p) => p.pgid))).toEqual([]);
+      const job = await second.finished(r.body.job_id);
+      expect(job.state).toBe('failed');
     });
 
     it('CLI not found → not_found, and /api/status shows the executor degraded', async () => {

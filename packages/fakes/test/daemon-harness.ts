@@ -124,6 +124,8 @@ export interface Daemon {
   task(taskId: string): Promise<TaskJson>;
   /** SIGTERM, then SIGKILL when it has not exited after the grace; resolves once it is gone. */
   stop(): Promise<void>;
+  /** `kill -9`: the daemon dies at once, its detached agent children do not. */
+  kill9(): Promise<void>;
 }
 
 export interface DaemonOptions {
@@ -221,6 +223,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(killer);
+    },
+    async kill9() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGKILL');
+      await exited;
     },
   };
 }
