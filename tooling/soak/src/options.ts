@@ -1,0 +1,203 @@
+import { parseArgs } from 'node:util';
+import { randomInt } from 'node:crypto';
+import { FAULT_KINDS } from './plan.js';
+import type { FaultKind } from './plan.js';
+
+/** Where a limit on resource growth applies; each is stated in the report next to what was measured. */
+export interface Bounds {
+  /** Daemon RSS growth within a lifetime, after warm-up. */
+  rssSlopeMbPerH: number;
+  /** Open file descriptors growth within a lifetime, after warm-up. */
+  fdSlopePerH: number;
+  /** Queue depth growth over the whole run (the queue survives restarts). */
+  queueSlopePerH: number;
+  /** WAL growth over the whole run. */
+  walSlopeMbPerH: number;
+  maxRssMb: number;
+  maxFds: number;
+  maxWalMb: number;
+  /** Database bytes per accepted job at the end (everything is kept: retention is 30 days). */
+  maxDbKbPerJob: number;
+  /** Slopes are only judged over at least this much post-warm-up observation (shorter runs are too noisy). */
+  minSlopeWindowMs: number;
+  /** Each lifetime's first part is left out of slopes (start-up allocation, JIT, caches). */
+  warmupMs: number;
+}
+
+export interface SoakOptions {
+  durationMs: number;
+  out: string;
+  seed: number;
+  /** Mean arrivals per second (Poisson). */
+  rate: number;
+  /** Mean interval between kill -9s; 0 disables them. Actual intervals are uniform in [0.5, 1.5] × this. */
+  killEveryMs: number;
+  /** Existing data directory to use (kept); null = a temp dir removed at the end. */
+  data: string | null;
+  keepData: boolean;
+  jobTimeoutS: number;
+  /** Mean execute time of the async long jobs. */
+  longMs: number;
+  maxAttempts: number;
+  faults: Record<FaultKind, number>;
+  sampleEveryMs: number;
+  drainTimeoutMs: number;
+  interactiveWorkers: number;
+  backgroundWorkers: number;
+  /** The alter0 entry point to run (`alter0 serve`). */
+  bin: string;
+  bounds: Bounds;
+}
+
+export const DEFAULT_FAULTS: Record<FaultKind, number> = {
+  slow: 0.1,
+  hang: 0.02,
+  rate_limited: 0.04,
+  unavailable: 0.04,
+  auth: 0.02,
+  malformed_route: 0.04,
+  malformed_close: 0.04,
+};
+
+export const USAGE = `alter0 soak: run the real \`alter0 serve\` under a mixed, fault-injecting workload with kill -9s, check
+the invariants continuously, and write a report.
+
+  --duration D        how long to generate load (e.g. 90s, 2h, 24h)                    required
+  --out FILE          the report (Markdown, with a JSON summary block)                 required
+  --seed N            workload and fault plan seed                                    random (reported)
+  --rate R            mean messages per second                                        0.5
+  --kill-every D      mean time between kill -9s of the daemon (0: never)             10m
+  --data DIR          data directory to use and keep                                  a temp dir, removed
+  --keep-data         keep the temp data directory
+  --job-timeout D     job timeout (hangs last this long)                              30s
+  --long D            mean execute time of the async long jobs                        5s
+  --max-attempts N    queue.max_attempts                                              3
+  --faults LIST       fault rates per message, e.g. slow=0.1,hang=0.02,rate_limited=0.04,
+                      unavailable=0.04,auth=0.02,malformed_route=0.04,malformed_close=0.04
+  --sample-every D    resource and invariant sampling interval                        5s
+  --drain-timeout D   bound on the final wait for the queue to drain        (attempts × (timeout + backoff)) + 60s
+  --workers I,B       interactive,background workers                                  2,2
+  --warmup D          left out of each daemon lifetime's slopes                       5m
+  --min-slope-window D  slopes are judged only over this much observation            15m
+  --max-rss-slope MB/h, --max-fd-slope N/h, --max-queue-slope N/h, --max-wal-slope MB/h,
+  --max-rss MB, --max-fds N, --max-wal MB, --max-db-kb-per-job KB   resource bounds (defaults in the report)
+  --bin FILE          the alter0 entry point                                          apps/cli/bin/alter0.js
+`;
+
+/** A usage problem: the message names the flag and what it expects. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "90s", "1h30m", "250ms" → milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+    if (/^\d+$/.test(text) && Number(text) === 0) return 0;
+    throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected a duration such as 90s, 10m, 24h or 1h30m`);
+  }
+  return parts.reduce((ms, p) => ms + Number(p[1]) * (UNITS[p[2] ?? 'ms'] ?? 1), 0);
+}
+
+function positive(text: string, flag: string, integer = false): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected a positive ${integer ? 'whole ' : ''}number`);
+  }
+  return n;
+}
+
+export function parseFaults(text: string): Record<FaultKind, number> {
+  const out = { ...DEFAULT_FAULTS };
+  for (const item of text.split(',').filter(Boolean)) {
+    const [k, v] = item.split('=');
+    const kind = FAULT_KINDS.find((f) => f === k);
+    const p = Number(v);
+    if (kind === undefined) throw new UsageError(`--faults: unknown fault ${JSON.stringify(k)}; known: ${FAULT_KINDS.join(', ')}`);
+    if (!Number.isFinite(p) || p < 0 || p > 1) throw new UsageError(`--faults ${k}=${v}: expected a rate between 0 and 1`);
+    out[kind] = p;
+  }
+  const execShare = out.slow + out.hang + out.rate_limited + out.unavailable + out.auth;
+  if (execShare > 1) throw new UsageError(`--faults: the execute-stage rates (slow, hang, rate_limited, unavailable, auth) add up to ${execShare}, more than 1`);
+  return out;
+}
+
+export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      duration: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      rate: { type: 'string', default: '0.5' },
+      'kill-every': { type: 'string', default: '10m' },
+      data: { type: 'string' },
+      'keep-data': { type: 'boolean', default: false },
+      'job-timeout': { type: 'string', default: '30s' },
+      long: { type: 'string', default: '5s' },
+      'max-attempts': { type: 'string', default: '3' },
+      faults: { type: 'string', default: '' },
+      'sample-every': { type: 'string', default: '5s' },
+      'drain-timeout': { type: 'string' },
+      workers: { type: 'string', default: '2,2' },
+      warmup: { type: 'string', default: '5m' },
+      'min-slope-window': { type: 'string', default: '15m' },
+      'max-rss-slope': { type: 'string', default: '10' },
+      'max-fd-slope': { type: 'string', default: '5' },
+      'max-queue-slope': { type: 'string', default: '10' },
+      'max-wal-slope': { type: 'string', default: '8' },
+      'max-rss': { type: 'string', default: '512' },
+      'max-fds': { type: 'string', default: '256' },
+      'max-wal': { type: 'string', default: '64' },
+      'max-db-kb-per-job': { type: 'string', default: '32' },
+      bin: { type: 'string' },
+    },
+  });
+  if (values.duration === undefined) throw new UsageError('--duration is required (e.g. --duration 24h)');
+  if (values.out === undefined) throw new UsageError('--out FILE is required: where to write the report');
+  const durationMs = parseDuration(values.duration, 'duration');
+  if (durationMs <= 0) throw new UsageError('--duration must be more than 0');
+  const jobTimeoutMs = parseDuration(values['job-timeout'], 'job-timeout');
+  if (jobTimeoutMs < 2000) throw new UsageError('--job-timeout must be at least 2s (the daemon counts it in whole seconds)');
+  const maxAttempts = positive(values['max-attempts'], 'max-attempts', true);
+  const [iw, bw] = values.workers.split(',').map((w) => positive(w, 'workers', true));
+  if (iw === undefined || bw === undefined) throw new UsageError('--workers: expected two numbers: interactive,background (e.g. 2,2)');
+  const jobTimeoutS = Math.round(jobTimeoutMs / 1000);
+  // Backoff is shortened for the soak (see daemonArgs); each attempt can take the whole timeout.
+  const drainDefault = maxAttempts * (jobTimeoutS * 1000 + 5000) + 60_000;
+  const seed = values.seed === undefined ? randomInt(1, 2 ** 31 - 1) : Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: expected a whole number`);
+  return {
+    durationMs,
+    out: values.out,
+    seed,
+    rate: positive(values.rate, 'rate'),
+    killEveryMs: parseDuration(values['kill-every'], 'kill-every'),
+    data: values.data ?? null,
+    keepData: values['keep-data'],
+    jobTimeoutS,
+    longMs: parseDuration(values.long, 'long'),
+    maxAttempts,
+    faults: parseFaults(values.faults),
+    sampleEveryMs: Math.max(500, parseDuration(values['sample-every'], 'sample-every')),
+    drainTimeoutMs: values['drain-timeout'] === undefined ? drainDefault : parseDuration(values['drain-timeout'], 'drain-timeout'),
+    interactiveWorkers: iw,
+    backgroundWorkers: bw,
+    bin: values.bin ?? defaultBin,
+    bounds: {
+      rssSlopeMbPerH: positive(values['max-rss-slope'], 'max-rss-slope'),
+      fdSlopePerH: positive(values['max-fd-slope'], 'max-fd-slope'),
+      queueSlopePerH: positive(values['max-queue-slope'], 'max-queue-slope'),
+      walSlopeMbPerH: positive(values['max-wal-slope'], 'max-wal-slope'),
+      maxRssMb: positive(values['max-rss'], 'max-rss'),
+      maxFds: positive(values['max-fds'], 'max-fds'),
+      maxWalMb: positive(values['max-wal'], 'max-wal'),
+      maxDbKbPerJob: positive(values['max-db-kb-per-job'], 'max-db-kb-per-job'),
+      minSlopeWindowMs: parseDuration(values['min-slope-window'], 'min-slope-window'),
+      warmupMs: parseDuration(values.warmup, 'warmup'),
+    },
+  };
+}

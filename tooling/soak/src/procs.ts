@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+
+/** Resident set size of a process in bytes, from /proc/<pid>/status; null when it is gone. */
+export function rssBytes(pid: number): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] === undefined ? null : Number(m[1]) * 1024;
+  } catch {
+    return null;
+  }
+}
+
+/** Number of open file descriptors of a process; null when it is gone. */
+export function openFds(pid: number): number | null {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}
+
+export interface AgentProcess {
+  pid: number;
+  /** The daemon lifetime that spawned it (SOAK_GEN in its environment); 0 when unreadable. */
+  gen: number;
+  /** The job it works for (ALTER0_JOB_ID), '' when unreadable. */
+  job: string;
+  stage: string;
+}
+
+/**
+ * Every live (non-zombie) process whose argv carries `--soak-run <runId>`: the fake agents of this run, found
+ * without relying on the daemon (which may have been killed) or on process groups (which it owns).
+ */
+export function findAgents(runId: string): AgentProcess[] {
+  const marker = `\0--soak-run\0${runId}\0`;
+  const out: AgentProcess[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    try {
+      const cmdline = `\0${fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1')}`;
+      if (!cmdline.includes(marker)) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      if (state === 'Z' || state === 'X') continue;
+      const env = readEnviron(pid);
+      out.push({ pid, gen: Number(env.get('SOAK_GEN') ?? 0), job: env.get('ALTER0_JOB_ID') ?? '', stage: env.get('ALTER0_STAGE') ?? '' });
+    } catch {
+      // It exited while we looked: not an agent that remains.
+    }
+  }
+  return out;
+}
+
+function readEnviron(pid: number): Map<string, string> {
+  const env = new Map<string, string>();
+  try {
+    for (const kv of fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0) env.set(kv.slice(0, i), kv.slice(i + 1));
+    }
+  } catch {
+    // Unreadable environment: the caller sees gen 0.
+  }
+  return env;
+}
+
+/** SIGKILL each process; returns how many were signalled. */
+export function killAll(pids: readonly number[]): number {
+  let n = 0;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      n++;
+    } catch {
+      // Already gone.
+    }
+  }
+  return n;
+}
+
+export function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}

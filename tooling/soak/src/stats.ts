@@ -1,0 +1,84 @@
+/** A sample of one resource: time (ms since the epoch), value, and the daemon lifetime it belongs to. */
+export interface Point {
+  t: number;
+  v: number;
+  /** Daemon generation (1 = first start); a kill -9 starts a new one. */
+  gen: number;
+}
+
+export interface Summary {
+  n: number;
+  min: number | null;
+  median: number | null;
+  max: number | null;
+}
+
+export function summarize(values: readonly number[]): Summary {
+  if (values.length === 0) return { n: 0, min: null, median: null, max: null };
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+  return { n: s.length, min: s[0] ?? null, median, max: s[s.length - 1] ?? null };
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Least-squares slope per hour of one series; null with fewer than 3 points or no time spread.
+ */
+export function slopePerHour(points: readonly Point[]): number | null {
+  return pooledSlopePerHour(points.map((p) => ({ ...p, gen: 0 })));
+}
+
+/**
+ * Least-squares slope per hour with a separate intercept per daemon lifetime (fixed effects): each lifetime's
+ * points are centred on their own means, then one slope is fitted. A process's memory restarts from zero at
+ * each kill -9, so a slope across lifetimes would read the sawtooth as growth (or hide growth); this one only
+ * sees growth within lifetimes. Lifetimes with fewer than 2 points add nothing. Null when nothing is left.
+ */
+export function pooledSlopePerHour(points: readonly Point[]): number | null {
+  const byGen = new Map<number, Point[]>();
+  for (const p of points) {
+    const list = byGen.get(p.gen) ?? [];
+    list.push(p);
+    byGen.set(p.gen, list);
+  }
+  let sxy = 0;
+  let sxx = 0;
+  let used = 0;
+  for (const list of byGen.values()) {
+    if (list.length < 2) continue;
+    const mt = list.reduce((a, p) => a + p.t, 0) / list.length;
+    const mv = list.reduce((a, p) => a + p.v, 0) / list.length;
+    for (const p of list) {
+      sxy += (p.t - mt) * (p.v - mv);
+      sxx += (p.t - mt) ** 2;
+    }
+    used += list.length;
+  }
+  if (used < 3 || sxx === 0) return null;
+  return (sxy / sxx) * HOUR_MS;
+}
+
+/** Drops each lifetime's first `warmupMs` (start-up allocation is not growth). */
+export function afterWarmup(points: readonly Point[], warmupMs: number): Point[] {
+  const firstOf = new Map<number, number>();
+  for (const p of points) if (!firstOf.has(p.gen)) firstOf.set(p.gen, p.t);
+  return points.filter((p) => p.t - (firstOf.get(p.gen) ?? p.t) >= warmupMs);
+}
+
+/** Total observed time covered by the points, summed per lifetime (what a slope is fitted over). */
+export function coveredMs(points: readonly Point[]): number {
+  const span = new Map<number, { lo: number; hi: number }>();
+  for (const p of points) {
+    const s = span.get(p.gen);
+    if (!s) span.set(p.gen, { lo: p.t, hi: p.t });
+    else {
+      s.lo = Math.min(s.lo, p.t);
+      s.hi = Math.max(s.hi, p.t);
+    }
+  }
+  let total = 0;
+  for (const s of span.values()) total += s.hi - s.lo;
+  return total;
+}
