@@ -10,6 +10,7 @@ import { clientCommands } from './commands/client.js';
 import { qualityCommands } from './commands/quality.js';
 import { logsCommand } from './commands/logs.js';
 import { diagnoseCommand } from './commands/diagnose.js';
+import { soakCommand } from './commands/soak.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(qualityCommands)
       .command(logsCommand as never)
       .command(diagnoseCommand as never)
+      .command(soakCommand as never)
       .command({
         command: 'version',
         describe: 'print the version, commit, build date and Node version',
