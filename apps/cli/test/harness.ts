@@ -66,7 +66,7 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     proc.stderr.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`alter0 serve exited with ${code} before listening:\n${err}`));
+      reject(new Error(`alter0 serve exited with ${code} before listening:\n${err.slice(-3000)}`));
     });
   });
   const api = async <T>(method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {

@@ -17,6 +17,7 @@ import { createMetrics } from '@alter0/obs';
 import { Bus } from './bus.js';
 import { createApi } from './api.js';
 import { ExecutorRegistry } from './executors.js';
+import { RecordedProcessGroups, reapOrphanGroups } from './orphans.js';
 import { createPipeline } from './pipeline.js';
 import { Health, buildStatus } from './status.js';
 import { DEFAULT_WEB_ROOT, mountConsole } from './static.js';
@@ -84,7 +85,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const workspaceRoot = path.join(dataDir, 'workspaces');
     const systemCwd = path.join(workspaceRoot, '.system');
     fs.mkdirSync(systemCwd, { recursive: true });
-    const executors = new ExecutorRegistry(config, opts.executors);
+    const groupsDir = path.join(dataDir, 'run', 'groups');
+    const reaped = reapOrphanGroups(groupsDir);
+    if (reaped > 0) {
+      logger.warn('killed agent processes left by the previous process', { groups: reaped });
+      store.events.add({ component: 'executor', level: 'warn', kind: 'orphans_killed', message: `killed ${reaped} agent process group(s) left by the previous process`, now: now() });
+    }
+    const executors = new ExecutorRegistry(config, new RecordedProcessGroups(groupsDir), opts.executors);
     const probeAbort = new AbortController();
     const probes = executors.probeAll(probeAbort.signal).then(
       (ps) => {
@@ -138,6 +145,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
       handler,
       now,
+      // The executor's own timeout ends a hung agent at the deadline (and kills its group within the grace);
+      // the pool's abort comes after that, as a backstop.
+      timeoutGraceMs: config.executor.kill_grace_ms + 2000,
       hooks: {
         onChange: (id) => bus.job(id),
         onFinished: (job, outcome) => metrics.jobFinished(job.lane, outcome),

@@ -1,5 +1,6 @@
 import type { ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
-import { ProcessGroups, createExecutor } from '@alter0/executor';
+import { createExecutor } from '@alter0/executor';
+import type { ProcessGroups } from '@alter0/executor';
 import type { ExecutorConfig } from '@alter0/executor';
 import type { Config } from '@alter0/config';
 
@@ -9,10 +10,13 @@ export class ExecutorRegistry {
   readonly probes = new Map<ExecutorKind, ExecutorProbe>();
   readonly consecutiveFailures = new Map<ExecutorKind, number>();
   readonly lastErrorClass = new Map<ExecutorKind, string | null>();
-  /** Every agent process group alive, across executors: the backstop kill at exit. */
-  readonly groups = new ProcessGroups();
 
-  constructor(config: Config, overrides: Partial<Record<ExecutorKind, Executor>> = {}) {
+  /** `groups`: every agent process group alive, across executors (the backstop kill at exit). */
+  constructor(
+    config: Config,
+    readonly groups: ProcessGroups,
+    overrides: Partial<Record<ExecutorKind, Executor>> = {},
+  ) {
     const kinds = new Set<ExecutorKind>([config.executor.default, config.router.executor, config.closer.executor]);
     for (const kind of kinds) {
       this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfig(config, kind), { groups: this.groups }));

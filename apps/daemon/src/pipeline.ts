@@ -39,6 +39,8 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
   const { store, bus, metrics } = deps;
 
   return async (job, { fence, signal }) => {
+    // This attempt's deadline (the queue's timer, started at the claim, is the same).
+    const deadline = deps.now() + job.timeoutS * 1000;
     let log = deps.logger.child({
       job_id: job.id,
       task_id: job.taskId ?? undefined,
@@ -94,7 +96,7 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
         cwd: task.workspace,
         // The executor's own timeout fires first (class timeout, process group killed); the queue's abort at
         // the same deadline is the backstop.
-        timeoutMs: Math.max(1, (job.startedAt ?? deps.now()) + job.timeoutS * 1000 - deps.now()),
+        timeoutMs: Math.max(1, deadline - deps.now()),
         signal,
       });
     try {

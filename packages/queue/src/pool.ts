@@ -45,6 +45,8 @@ export interface PoolOptions {
   random?: () => number;
   /** Longest sleep between claim attempts when nothing wakes the lane (backoff timers are found this way). */
   idlePollMs?: number;
+  /** Added to a job's timeout before the pool itself aborts it (default 0). */
+  timeoutGraceMs?: number;
 }
 
 interface Running {
@@ -165,7 +167,9 @@ export class WorkerPool {
   private async run(job: JobRow): Promise<void> {
     const fence: Fence = { jobId: job.id, attempt: job.attempt };
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new JobAbort('timeout')), job.timeoutS * 1000);
+    // A backstop: the stages bound themselves (executor and router/closer timeouts end at the same deadline and
+    // kill their process groups); this abort only catches a stage that failed to.
+    const timer = setTimeout(() => controller.abort(new JobAbort('timeout')), job.timeoutS * 1000 + (this.opts.timeoutGraceMs ?? 0));
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     this.running.set(job.id, { job, controller, done });

@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, cli, tempDir, until } from './harness.js';
+import { currentMessage, decodePlan, encodePlan } from '../../../tooling/soak/src/plan.js';
+import type { MessagePlan } from '../../../tooling/soak/src/plan.js';
+import { afterWarmup, coveredMs, pooledSlopePerHour, slopePerHour, summarize } from '../../../tooling/soak/src/stats.js';
+import type { Point } from '../../../tooling/soak/src/stats.js';
+import { UsageError, parseDuration, parseFaults } from '../../../tooling/soak/src/options.js';
+import { fillTemplate } from '../../../tooling/soak/src/report.js';
+import { expectationOf } from '../../../tooling/soak/src/workload.js';
+import { findAgents } from '../../../tooling/soak/src/procs.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** The JSON summary block at the end of a report. */
+function summaryOf(report: string): Record<string, unknown> {
+  const m = /```json\n([\s\S]*?)\n```/.exec(report);
+  if (!m?.[1]) throw new Error(`the report has no JSON summary block:\n${report.slice(0, 2000)}`);
+  return JSON.parse(m[1]) as Record<string, unknown>;
+}
+
+const HOUR = 3_600_000;
+
+describe('soak harness pieces', () => {
+  it('carries a fault plan in the message and finds the current message in router and closer prompts', () => {
+    const plan: MessagePlan = { key: 'm1-7', exec: 'rate_limited', n: 2, route: 'malformed', close: 'yes' };
+    const text = `${encodePlan(plan)} deploy report`;
+    expect(decodePlan(text)).toEqual(plan);
+    expect(decodePlan('no marker here')).toBeNull();
+    const other = encodePlan({ key: 'other', exec: 'auth', n: 1, route: 'ok', close: 'no' });
+    // The router quotes other tasks (with their markers) before the new message: only the new one counts.
+    const routePrompt = `OPEN TASKS:\n- t_x ${other}\n\nNEW MESSAGE:\n<<<\n${text}\n>>>\n\nReply with JSON`;
+    expect(decodePlan(currentMessage('route', routePrompt))?.key).toBe('m1-7');
+    const closePrompt = `TASK:\n${other}\n\nLAST USER MESSAGE:\n<<<\n${text}\n>>>\n\nLAST ASSISTANT REPLY:\n<<<\nok\n>>>`;
+    expect(decodePlan(currentMessage('close', closePrompt))?.key).toBe('m1-7');
+    expect(currentMessage('execute', text)).toBe(text);
+  });
+
+  it('predicts the outcome of a plan: retryable faults within the attempts succeed, beyond them fail; auth fails once', () => {
+    const p = (exec: MessagePlan['exec'], n: number): MessagePlan => ({ key: 'k', exec, n, route: 'ok', close: 'no' });
+    expect(expectationOf(p('rate_limited', 2), 3).first).toEqual({ state: 'succeeded', errorClass: null });
+    expect(expectationOf(p('unavailable', 3), 3).first).toEqual({ state: 'failed', errorClass: 'unavailable' });
+    expect(expectationOf(p('hang', 3), 3).first).toEqual({ state: 'failed', errorClass: 'timeout' });
+    expect(expectationOf(p('hang', 1), 3).first).toEqual({ state: 'succeeded', errorClass: null });
+    expect(expectationOf(p('auth', 1), 3)).toEqual({ first: { state: 'failed', errorClass: 'auth' }, retry: 'succeeded' });
+    expect(expectationOf(p('long', 1500), 3).first.state).toBe('succeeded');
+  });
+
+  it('fits growth within daemon lifetimes, so a restart sawtooth is not growth and growth between restarts is seen', () => {
+    // Three lifetimes, each flat at a different level: no growth, whatever the restarts did.
+    const flat: Point[] = [];
+    for (let gen = 1; gen <= 3; gen++) for (let i = 0; i < 10; i++) flat.push({ t: gen * HOUR + i * 60_000, v: 100 * gen, gen });
+    expect(pooledSlopePerHour(flat)).toBeCloseTo(0, 6);
+    // Across lifetimes the same points look like steep growth: that is what the per-lifetime fit avoids.
+    expect(slopePerHour(flat)).toBeGreaterThan(50);
+    // Each lifetime grows 6 MB/h from a low start (the sawtooth of a leak cut short by kills).
+    const saw: Point[] = [];
+    for (let gen = 1; gen <= 3; gen++) for (let i = 0; i < 10; i++) saw.push({ t: gen * HOUR + i * 60_000, v: 50 + (6 * i) / 60, gen });
+    expect(pooledSlopePerHour(saw)).toBeCloseTo(6, 6);
+    expect(slopePerHour(saw)).toBeLessThan(6);
+    expect(coveredMs(saw)).toBe(3 * 9 * 60_000);
+    expect(afterWarmup(saw, 5 * 60_000)).toHaveLength(3 * 5);
+    expect(pooledSlopePerHour(saw.slice(0, 2))).toBeNull();
+    expect(summarize([3, 1, 2, 10])).toEqual({ n: 4, min: 1, median: 2.5, max: 10 });
+  });
+
+  it('parses durations and fault rates, and says what is wrong', () => {
+    expect(parseDuration('90s', 'duration')).toBe(90_000);
+    expect(parseDuration('1h30m', 'duration')).toBe(5_400_000);
+    expect(parseDuration('0', 'kill-every')).toBe(0);
+    expect(() => parseDuration('soon', 'duration')).toThrow(/--duration "soon": expected a duration/);
+    expect(parseFaults('hang=0.5').hang).toBe(0.5);
+    expect(() => parseFaults('gremlins=0.1')).toThrow(UsageError);
+    expect(() => parseFaults('slow=0.6,hang=0.6')).toThrow(/add up to 1\.\d*, more than 1/);
+  });
+
+  it('fills the report template strictly: no unknown placeholder, no value left out', () => {
+    expect(fillTemplate('a {{x}} b', { x: '1' })).toBe('a 1 b');
+    expect(() => fillTemplate('a {{y}}', { y: '1', x: '2' })).toThrow(/lacks the placeholders \{\{x\}\}/);
+    expect(() => fillTemplate('a {{z}}', {})).toThrow(/unknown placeholder \{\{z\}\}/);
+    const template = fs.readFileSync(new URL('../../../docs/soak-template.md', import.meta.url), 'utf8');
+    expect(template).toContain('{{violations_list}}');
+    expect(template).toContain('{{summary_json}}');
+  });
+});
+
+describe('alter0 soak (the real daemon, kill -9 every ~8 s)', () => {
+  it('runs a short soak with faults and kills, and reports 0 violations, ≥ 3 restarts and every outcome', async () => {
+    const dir = tempDir('alter0-soak-test-');
+    dirs.push(dir);
+    const out = path.join(dir, 'report.md');
+    const r = await cli([
+      'soak',
+      '--duration', '60s',
+      '--kill-every', '8s',
+      '--job-timeout', '5s',
+      '--long', '2s',
+      '--rate', '1.5',
+      '--sample-every', '2s',
+      '--seed', '42',
+      '--faults', 'slow=0.08,hang=0.06,rate_limited=0.08,unavailable=0.08,auth=0.06,malformed_route=0.08,malformed_close=0.08',
+      '--out', out,
+    ]);
+    const report = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+    const context = `exit ${r.code}\n${r.stderr.slice(-4000)}\n${report.slice(report.indexOf('## Violations'), report.indexOf('## Resources'))}`;
+    expect(r.code, context).toBe(0);
+    expect(report).toMatch(/^# alter0 soak report: PASS/);
+    const s = summaryOf(report) as {
+      violations: { total: number };
+      restarts: { count: number; median_ms: number; max_ms: number };
+      outcomes: Record<string, number>;
+      faults_injected: Record<string, number>;
+      checks: Record<string, number>;
+      accepted: number;
+      drained: boolean;
+    };
+    expect(s.violations.total, context).toBe(0);
+    expect(s.drained).toBe(true);
+    expect(s.restarts.count).toBeGreaterThanOrEqual(3);
+    expect(s.restarts.max_ms).toBeGreaterThan(0);
+    expect(s.accepted).toBeGreaterThan(40);
+    for (const kind of ['succeeded', 'succeeded_after_retry', 'failed', 'canceled']) {
+      expect(s.outcomes[kind], `outcome ${kind}`).toBeGreaterThan(0);
+    }
+    for (const fault of ['rate_limited', 'unavailable', 'auth', 'malformed_route', 'malformed_close', 'slow']) {
+      expect(s.faults_injected[fault], `fault ${fault}`).toBeGreaterThan(0);
+    }
+    // The checks really ran: after every restart and at the end.
+    expect(s.checks.integrity).toBe(s.restarts.count + 1);
+    expect(s.checks.orphan_process).toBe(s.restarts.count + 1);
+    expect(s.checks.lost_message).toBeGreaterThanOrEqual(s.accepted);
+    expect(s.checks.unexpected_outcome).toBeGreaterThan(0);
+    expect(report).toMatch(/\| daemon RSS \(MB\) \| \d/);
+  }, 180_000);
+
+  it('on SIGINT stops the load and the daemon, leaves no agent or daemon behind, and still writes the report', async () => {
+    const dir = tempDir('alter0-soak-int-');
+    dirs.push(dir);
+    const out = path.join(dir, 'report.md');
+    const data = path.join(dir, 'data');
+    const p = spawn(process.execPath, [BIN, 'soak', '--duration', '10m', '--kill-every', '0', '--job-timeout', '30s', '--rate', '3', '--faults', 'hang=0.5', '--data', data, '--out', out], {
+      env: { ...process.env, ALTER0_CONFIG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.stdout.on('data', () => undefined);
+    const exited = new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
+    const runId = await until(() => /run (soak-[a-z0-9-]+)/.exec(stderr)?.[1], 30_000, 'the soak to start its daemon');
+    const daemonPid = Number(/\(pid (\d+)\)/.exec(stderr)?.[1]);
+    // Some hanging agents are running when the signal comes.
+    await until(() => findAgents(runId).length >= 2, 20_000, 'agents to be running');
+    p.kill('SIGINT');
+    expect(await exited, stderr.slice(-3000)).toBe(130);
+    expect(findAgents(runId)).toEqual([]);
+    expect(() => process.kill(daemonPid, 0)).toThrow();
+    const report = fs.readFileSync(out, 'utf8');
+    expect(report).toMatch(/^# alter0 soak report: FAIL/);
+    expect(report).toContain('the run was interrupted');
+    expect((summaryOf(report) as { interrupted: boolean }).interrupted).toBe(true);
+    // --data is kept for inspection.
+    expect(fs.existsSync(path.join(data, 'alter0.db'))).toBe(true);
+  }, 90_000);
+
+  it('refuses bad flags with a message that names the flag (exit 2)', async () => {
+    const r = await cli(['soak', '--duration', 'forever', '--out', path.join(tempDir(), 'r.md')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--duration "forever": expected a duration');
+  });
+});
