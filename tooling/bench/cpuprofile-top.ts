@@ -1,5 +1,6 @@
 // Where a daemon's CPU time went: self time from a V8 .cpuprofile (node --cpu-prof), grouped by the code that
-// spent it (an alter0 package, a dependency, Node's internals, GC, idle) and by function.
+// spent it (an alter0 package, a dependency, Node's internals, GC, idle), by function, and by the nearest alter0
+// function on the stack (which of alter0's own calls the library and native time was spent for).
 //
 //   node tooling/bench/cpuprofile-top.ts <file.cpuprofile> [--top 25] [--json]
 import fs from 'node:fs';
@@ -20,6 +21,7 @@ if (file === undefined) {
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -40,6 +42,22 @@ function ownerOf(url: string, fn: string): string {
 
 const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parentOf = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+const isOwn = (url: string): boolean => /\/(packages|apps)\/[^/]+\//.test(url) && !url.includes('node_modules');
+/** `@alter0/store/jobs-repo.js` for an alter0 script URL (line numbers are those of the built dist/ file). */
+const ownFile = (url: string): string => {
+  const m = /\/(?:packages|apps)\/([^/]+)\/(?:dist\/|src\/)?(.+)$/.exec(url);
+  return m === null ? url : `@alter0/${m[1]}/${m[2]}`;
+};
+/** The nearest alter0 function on the stack of a sample: who asked for the time spent in libraries below it. */
+function ownCaller(id: number): string {
+  for (let cur: number | undefined = id, hops = 0; cur !== undefined && hops < 200; cur = parentOf.get(cur), hops++) {
+    const f = byId.get(cur)?.callFrame;
+    if (f !== undefined && isOwn(f.url)) return `${f.functionName || '(anonymous)'} ${ownFile(f.url)}:${f.lineNumber + 1}`;
+  }
+  return '(no alter0 frame)';
+}
 const selfUs = new Map<number, number>();
 for (let i = 0; i < profile.samples.length; i++) {
   const id = profile.samples[i] ?? -1;
@@ -48,6 +66,7 @@ for (let i = 0; i < profile.samples.length; i++) {
 let total = 0;
 const owners = new Map<string, number>();
 const functions = new Map<string, number>();
+const callers = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const n = byId.get(id);
   if (n === undefined) continue;
@@ -57,6 +76,10 @@ for (const [id, us] of selfUs) {
   owners.set(owner, (owners.get(owner) ?? 0) + us);
   const name = `${functionName || '(anonymous)'} ${owner}${url === '' ? '' : `:${lineNumber + 1}`}`;
   functions.set(name, (functions.get(name) ?? 0) + us);
+  if (functionName !== '(idle)') {
+    const caller = ownCaller(id);
+    callers.set(caller, (callers.get(caller) ?? 0) + us);
+  }
 }
 const busy = total - (owners.get('(idle)') ?? 0);
 const rank = (m: Map<string, number>): Record<string, string> =>
@@ -76,6 +99,7 @@ printReport(
     idle_pct: round((100 * (total - busy)) / total),
     ...Object.fromEntries(Object.entries(rank(owners)).map(([k, v]) => [`by_owner ${k}`, v])),
     ...Object.fromEntries(Object.entries(rank(functions)).map(([k, v]) => [`fn ${k}`, v])),
+    ...Object.fromEntries(Object.entries(rank(callers)).map(([k, v]) => [`alter0 caller ${k}`, v])),
   },
   values.json,
 );

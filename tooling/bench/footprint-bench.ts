@@ -2,14 +2,15 @@
 // before and after retention (`alter0 db cleanup`), and the time from `kill -9` to serving again.
 //
 //   node tooling/bench/footprint-bench.ts [--jobs 20000] [--sample-every 2000] [--starts 5] [--queued 100]
-//                                         [--json] [--max-minutes 30]
+//                                         [--json] [--submit-minutes 15] [--max-minutes 30]
 //
 // The executor is the sh one-liner of lib.ts (SH_AGENT: echoes the prompt; `sleep <s>` on its first line sleeps).
 // Phases, on one data directory:
 //   start      spawn → "listening" log line and spawn → GET /readyz 200 on a fresh data directory (`--starts` times);
 //   idle       RSS of the daemon after start-up and 10 s without traffic;
 //   jobs       `--jobs` jobs of ~200-character messages (explicit references to 64 tasks, closer off) through
-//              POST /api/jobs with at most 2000 outstanding; RSS and db+wal bytes every `--sample-every` jobs;
+//              POST /api/jobs with at most 2000 outstanding (submission stops early after --submit-minutes);
+//              RSS, db+wal bytes and the accept rate every `--sample-every` jobs;
 //   retention  half the tasks closed, the daemon stopped, then `alter0 db cleanup` with every retention age set
 //              to 1s (as if the default ages had passed) and `alter0 db backup` (VACUUM INTO) before and after it
 //              for the compacted size;
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     starts: { type: 'string', default: '5' },
     queued: { type: 'string', default: '100' },
     json: { type: 'boolean', default: false },
+    'submit-minutes': { type: 'string', default: '15' },
     'max-minutes': { type: 'string', default: '30' },
   },
 });
@@ -39,6 +41,7 @@ const STARTS = intOption('starts', values.starts, 5);
 const QUEUED = intOption('queued', values.queued, 100);
 const TASKS = 64;
 const MAX_OUTSTANDING = 2000;
+const SUBMIT_MS = intOption('submit-minutes', values['submit-minutes'], 15) * 60_000;
 const signal = runDeadline(intOption('max-minutes', values['max-minutes'], 30));
 const SETS = ['closer.enabled=false', 'queue.max_attempts=1', 'log.file=false', 'executor.kill_grace_ms=1000', 'shutdown.drain_timeout_s=1'];
 const serveArgs = ['--command', SH_AGENT, ...SETS.flatMap((s) => ['--set', s])];
@@ -140,16 +143,21 @@ async function main(): Promise<void> {
       tasks.push(r.body.task_id);
     }
     const filler = ' lorem ipsum dolor sit amet'.repeat(8);
-    const samples: { jobs: number; rss_mib: number; db_mib: number; s: number }[] = [];
+    const samples: { jobs: number; rss_mib: number; db_mib: number; s: number; accepted_per_s: number }[] = [];
     let submitted = 0;
     let done = 0;
     const t0 = performance.now();
     const sample = (): void => {
       const b = dbBytes(data);
-      samples.push({ jobs: submitted, rss_mib: rssMiB(d.pid).rss, db_mib: round((b.db + b.wal) / 2 ** 20), s: round((performance.now() - t0) / 1000) });
+      const s = (performance.now() - t0) / 1000;
+      const prev = samples.at(-1);
+      // Accepts are throttled by completions (bounded outstanding), so this rate follows the kernel's throughput.
+      const rate = (submitted - (prev?.jobs ?? 0)) / (s - (prev?.s ?? 0));
+      samples.push({ jobs: submitted, rss_mib: rssMiB(d.pid).rss, db_mib: round((b.db + b.wal) / 2 ** 20), s: round(s), accepted_per_s: round(rate) });
     };
     let nextSample = SAMPLE_EVERY;
-    while (submitted < JOBS && !signal.aborted) {
+    // Submission also stops after --submit-minutes, leaving the rest of the run's time to drain and to the later phases.
+    while (submitted < JOBS && performance.now() - t0 < SUBMIT_MS) {
       // Bounded outstanding work: the figure is the daemon's footprint after N jobs, not that of a deep queue.
       if (submitted - done >= MAX_OUTSTANDING) {
         const by = await jobCounts(d);
