@@ -101,7 +101,7 @@ export const RawConfigSchema = v.strictObject(
       codex: cliExecutor('codex'),
       command: v.optional(table({ argv: v.optional(stringList, []) }), {}),
       env: v.optional(v.record(envName, str, 'expected a table of strings'), {}),
-      kill_grace_ms: v.optional(int(0), 3_000),
+      kill_grace_ms: v.optional(int(1), 3_000),
       max_output_bytes: v.optional(int(1), 4_194_304),
     }), {}),
     router: v.optional(table({
