@@ -33,7 +33,7 @@ export interface OpenDbOptions {
 }
 
 export function configureConnection(sqlite: BetterSqlite3.Database, busyTimeoutMs: number): OpenedDb['pragmas'] {
-  if (!sqlite.readonly) sqlite.pragma('journal_mode = WAL');
+  if (!sqlite.readonly && !sqlite.pragma('query_only', { simple: true })) sqlite.pragma('journal_mode = WAL');
   // FULL: a transaction that returned is on disk even if the machine loses power (invariant 1).
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
@@ -51,15 +51,19 @@ export function configureConnection(sqlite: BetterSqlite3.Database, busyTimeoutM
  * and (unless told not to) backs up a non-empty database and applies pending migrations.
  */
 export function openDb(opts: OpenDbOptions): OpenedDb {
-  fs.mkdirSync(path.dirname(opts.file), { recursive: true });
-  const sqlite = new Database(opts.file, { readonly: opts.readonly ?? false });
+  const readonly = opts.readonly ?? false;
+  if (!readonly) fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+  // A read-only look (diagnose, verify) uses a read-write connection that refuses writes: a true read-only
+  // connection to a WAL database leaves -wal/-shm files behind, owned by whoever ran the command.
+  const sqlite = new Database(opts.file, { fileMustExist: readonly });
+  if (readonly) sqlite.pragma('query_only = ON');
   try {
     const pragmas = configureConnection(sqlite, opts.busyTimeoutMs ?? 5000);
     const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
     const state = schemaState(sqlite, folder);
     let migrated = 0;
     let backupPath: string | null = null;
-    if (state.pending > 0 && (opts.migrate ?? true)) {
+    if (state.pending > 0 && (opts.migrate ?? true) && !readonly) {
       if (state.dbVersion > 0) {
         backupPath = preMigrationBackup(sqlite, opts, state);
       }
@@ -67,7 +71,7 @@ export function openDb(opts: OpenDbOptions): OpenedDb {
       migrated = state.pending;
     }
     const after = schemaState(sqlite, folder);
-    if (!sqlite.readonly) sqlite.pragma(`user_version = ${after.dbVersion}`);
+    if (!readonly) sqlite.pragma(`user_version = ${after.dbVersion}`);
     return {
       sqlite,
       db: drizzle(sqlite, { schema }),
@@ -92,6 +96,16 @@ function preMigrationBackup(sqlite: BetterSqlite3.Database, opts: OpenDbOptions,
   const fd = fs.openSync(tmp, 'r');
   fs.fsyncSync(fd);
   fs.closeSync(fd);
+  const check = new Database(tmp, { readonly: true });
+  try {
+    const result = String(check.pragma('integrity_check', { simple: true }));
+    if (result !== 'ok') throw new Error(`the pre-migration backup ${tmp} failed integrity_check (${result}); nothing was migrated`);
+  } finally {
+    check.close();
+  }
   fs.renameSync(tmp, final);
+  const dirFd = fs.openSync(dir, 'r');
+  fs.fsyncSync(dirFd);
+  fs.closeSync(dirFd);
   return final;
 }

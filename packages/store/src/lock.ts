@@ -81,10 +81,18 @@ export function lockHolderPid(file: string): number | null {
   return null;
 }
 
-/** True when some live process holds the data directory's lock (used by offline commands such as restore). */
+/**
+ * True when some live process holds the data directory's lock (used by offline commands such as restore).
+ * On Linux this only reads /proc/locks: probing by taking the lock, even for a moment, could make a daemon
+ * that starts at that instant fail with the prober's pid.
+ */
 export function isDataDirLocked(dataDir: string): { locked: boolean; pid: number | null } {
   const file = lockPath(dataDir);
   if (!fs.existsSync(file)) return { locked: false, pid: null };
+  if (fs.existsSync('/proc/locks')) {
+    const pid = lockHolderPid(file);
+    return { locked: pid !== null, pid };
+  }
   try {
     const lock = acquireDataDirLock(dataDir);
     lock.release();
