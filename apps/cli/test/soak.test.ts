@@ -168,7 +168,9 @@ describe('alter0 soak (the real daemon, kill -9 every ~8 s)', () => {
   }, 90_000);
 
   it('refuses bad flags with a message that names the flag (exit 2)', async () => {
-    const r = await cli(['soak', '--duration', 'forever', '--out', path.join(tempDir(), 'r.md')]);
+    const dir = tempDir('alter0-soak-usage-');
+    dirs.push(dir);
+    const r = await cli(['soak', '--duration', 'forever', '--out', path.join(dir, 'r.md')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--duration "forever": expected a duration');
   });

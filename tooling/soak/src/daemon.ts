@@ -129,13 +129,19 @@ export class DaemonProcess {
     }
   }
 
-  /** Graceful stop (SIGTERM, the daemon drains), SIGKILL after `graceMs`. Resolves when it has exited. */
-  async stop(graceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }> {
+  /**
+   * Graceful stop (SIGTERM: the daemon drains running jobs), SIGKILL after `graceMs`. `hurry` sends a second
+   * SIGTERM soon after the first (the daemon's "stop now": running jobs are aborted and re-queued), for an
+   * interrupted run that should not wait for hanging agents. Resolves when it has exited.
+   */
+  async stop(graceMs: number, hurry = false): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }> {
     if (!this.alive) return { ...(await this.exited), forced: false };
     this.proc.kill('SIGTERM');
+    const again = hurry ? setTimeout(() => this.alive && this.proc.kill('SIGTERM'), 500) : undefined;
     const timer = setTimeout(() => this.kill9(), graceMs);
     const r = await this.exited;
     clearTimeout(timer);
+    clearTimeout(again);
     return { ...r, forced: r.signal === 'SIGKILL' };
   }
 

@@ -133,7 +133,11 @@ const MAX_VIOLATIONS_KEPT = 500;
 
 /** Runs one soak: the caller owns the options and the signal (SIGINT → abort), and writes the report. */
 export async function runSoak(opts: SoakOptions, paths: { agent: string }, signal: AbortSignal, log: (line: string) => void): Promise<SoakResult> {
+  // Separate streams, so the plan of the n-th message and the kill times do not depend on how many retries or
+  // cancels timing happened to interleave: the same seed gives the same messages and the same kill schedule.
   const rng = createRng(opts.seed);
+  const killRng = createRng(opts.seed ^ 0x5bd1e995);
+  const reactRng = createRng(opts.seed ^ 0x27d4eb2f);
   const runId = `soak-${opts.seed}-${process.pid}-${Date.now().toString(36)}`;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-soak-'));
   const dataDir = opts.data ?? path.join(work, 'data');
@@ -285,7 +289,7 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
 
   const cancelOne = (): Promise<void> | null => {
     const candidates = [...nonTerminal].slice(-50);
-    const id = rng.pick(candidates);
+    const id = reactRng.pick(candidates);
     const t = id === undefined ? undefined : jobs.get(id);
     if (t === undefined) return null;
     t.chain.canceled = true;
@@ -341,7 +345,7 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
       result.outcomes.failed_by_class[cls] = (result.outcomes.failed_by_class[cls] ?? 0) + 1;
       // The owner's move after a failure: retry it (chains are kept short so a run converges).
       const depth = t.chain.jobs.indexOf(t.id);
-      if (retriesOn && loadOn && depth < 2 && !t.retried && rng.chance(0.8)) launch(retryOf(t));
+      if (retriesOn && loadOn && depth < 2 && !t.retried && reactRng.chance(0.8)) launch(retryOf(t));
     }
     checkExpectation(t);
   };
@@ -550,7 +554,7 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
       loops.push(
         (async () => {
           while (!signal.aborted) {
-            const wait = opts.killEveryMs * (0.5 + rng.next());
+            const wait = opts.killEveryMs * (0.5 + killRng.next());
             if (Date.now() + wait >= loadEnd) break;
             await sleep(wait, undefined, { signal });
             await restart();
@@ -633,7 +637,7 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
     const d = daemon as DaemonProcess | null;
     if (d !== null) {
       up = false;
-      const stopped = await d.stop(40_000);
+      const stopped = await d.stop(40_000, signal.aborted);
       result.daemonErrorLines += d.errorLines;
       result.daemonLastErrors.push(...d.lastErrors);
       if (stopped.forced) harnessError('stop', new Error('alter0 serve did not stop within 40s of SIGTERM and was killed'));
