@@ -130,6 +130,8 @@ const STUCK_MARGIN_MS = 3000 + 2 * POLL_MS + 5000;
 /** After a restart, how long the previous lifetime's agents get to disappear (the executor's kill grace + slack). */
 const ORPHAN_GRACE_MS = 3000 + 2000;
 const MAX_VIOLATIONS_KEPT = 500;
+/** A line on stderr this often, so a long run shows it is alive. */
+const PROGRESS_MS = 300_000;
 
 /** Runs one soak: the caller owns the options and the signal (SIGINT → abort), and writes the report. */
 export async function runSoak(opts: SoakOptions, paths: { agent: string }, signal: AbortSignal, log: (line: string) => void): Promise<SoakResult> {
@@ -564,6 +566,7 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
     }
     // Poll job states and the agent log; sample resources.
     let lastSample = 0;
+    let lastProgress = Date.now();
     observer = (async () => {
       while (!signal.aborted && loadOn) {
         await sleep(POLL_MS, undefined, { signal });
@@ -574,6 +577,11 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
           if (Date.now() - lastSample >= opts.sampleEveryMs) {
             lastSample = Date.now();
             await sample();
+          }
+          if (Date.now() - lastProgress >= PROGRESS_MS) {
+            lastProgress = Date.now();
+            const rss = result.samples.rssMb.at(-1)?.v;
+            log(`progress: ${Math.round((Date.now() - result.startedAt) / 1000)}s, ${result.accepted} accepted, ${nonTerminal.size} in flight, ${result.restarts.length} restarts, ${result.violations.length} violations, RSS ${rss === undefined ? '?' : rss.toFixed(0)} MB`);
           }
         } catch (err) {
           // A kill may land mid-poll; anything else is worth seeing in the report.
