@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DaemonProcess } from './daemon.js';
 import type { DaemonSpec } from './daemon.js';
 import { checkDb } from './db-check.js';
+import type { DbCheck } from './db-check.js';
 import { Api, TERMINAL, asJob, asJobs, field, num, str } from './http.js';
 import type { JobView } from './http.js';
 import type { SoakOptions } from './options.js';
@@ -462,10 +463,21 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
     result.daemonErrorLines += d.errorLines;
     result.daemonLastErrors.push(...d.lastErrors);
     const agentsAtKill = findAgents(runId).filter((a) => a.gen === d.gen).length;
-    const snap = await checkDb(dbFile, false, signal);
-    for (const r of snap.running) {
-      const t = jobs.get(r.id);
-      if (t) t.chain.killed = true;
+    let snap: DbCheck = { integrity: null, running: [], by_state: {} };
+    try {
+      snap = await checkDb(dbFile, false, signal);
+      for (const r of snap.running) {
+        const t = jobs.get(r.id);
+        if (t) t.chain.killed = true;
+      }
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // Without the snapshot, any unfinished chain may have been hit: none of them is judged by its plan.
+      harnessError(`database snapshot after the kill of generation ${d.gen}`, err);
+      for (const id of nonTerminal) {
+        const t = jobs.get(id);
+        if (t) t.chain.killed = true;
+      }
     }
     gen++;
     const t2 = Date.now();
