@@ -38,7 +38,7 @@ function integrity(file: string): string {
 }
 
 describe('crash loop', () => {
-  it(`survives ${KILLS} kill -9 under load: every accepted job ends terminal, none running, no orphans, integrity ok`, { timeout: 240_000 }, async () => {
+  it(`survives ${KILLS} kill -9 under load: every accepted job ends terminal, none running, no orphans, integrity ok`, { timeout: 420_000 }, async () => {
     const data = tempDir('alter0-crash-');
     dirs.push(data);
     const log = path.join(data, 'agent.log');
@@ -50,7 +50,7 @@ describe('crash loop', () => {
     let up = true;
     let stop = false;
     let seq = 0;
-    const contents = ['quick', 'sleep 200', 'quick', 'sleep 800', 'quick', 'spawn-tree'];
+    const contents = ['quick', 'sleep 200', 'quick', 'sleep 800', 'quick', 'quick', 'sleep 200', 'quick', 'quick', 'spawn-tree'];
     const submitter = async (): Promise<void> => {
       while (!stop) {
         if (!up) {
@@ -64,13 +64,17 @@ describe('crash loop', () => {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             // spawn-tree jobs hang until their 2 s timeout: the daemon must kill their whole tree.
-            body: JSON.stringify({ content, lane: n % 3 === 0 ? 'background' : 'interactive', timeout_s: 2, max_attempts: 3 }),
+            body: JSON.stringify({
+              content,
+              lane: n % 3 === 0 ? 'background' : 'interactive',
+              ...(content.startsWith('spawn-tree') ? { timeout_s: 1, max_attempts: 1 } : { timeout_s: 5, max_attempts: 3 }),
+            }),
           });
           if (r.status === 202) accepted.add(((await r.json()) as { job_id: string }).job_id);
         } catch {
           // The daemon died mid-request: this message was not acknowledged, so it may or may not exist.
         }
-        await new Promise((r) => setTimeout(r, 150));
+        await new Promise((r) => setTimeout(r, 250));
       }
     };
     const submitters = [submitter(), submitter(), submitter()];
@@ -99,7 +103,7 @@ describe('crash loop', () => {
         last = await Promise.all([...accepted].map(async (id) => (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body));
         return last.every((j) => ['succeeded', 'failed', 'canceled'].includes(j.state)) && last;
       },
-      90_000,
+      150_000,
       'every accepted job to be terminal',
     ).catch((err: unknown) => {
       const open = last.filter((j) => !['succeeded', 'failed', 'canceled'].includes(j.state));

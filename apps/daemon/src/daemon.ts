@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import type { Executor, ExecutorKind } from '@alter0/core';
-import { Alter0Error, errorMessage } from '@alter0/core';
+import { Alter0Error, ConfigError, errorMessage } from '@alter0/core';
 import type { Config } from '@alter0/config';
 import { allowedHosts, parseDuration, readTokenFile, splitListen, isLoopbackHost } from '@alter0/config';
 import { Store, acquireDataDirLock } from '@alter0/store';
@@ -22,6 +22,10 @@ import { createPipeline } from './pipeline.js';
 import { Health, buildStatus } from './status.js';
 import { DEFAULT_WEB_ROOT, mountConsole } from './static.js';
 import { buildInfo } from './version.js';
+import { createNotifier } from './notify.js';
+import { sweepStale } from './stale-sweep.js';
+import { MaintenancePool, maintenanceJobs, preflight, startScheduler, HOUR_MS } from '@alter0/maintenance';
+import type { Scheduler } from '@alter0/maintenance';
 
 export interface DaemonOptions {
   config: Config;
@@ -49,10 +53,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const now = opts.now ?? Date.now;
   const dataDir = config.data_dir;
   const info = buildInfo();
+  // First, before anything spawns a child: it takes NOTIFY_SOCKET out of the environment agents inherit.
+  const notifier = createNotifier({ env: process.env, logger });
   fs.mkdirSync(dataDir, { recursive: true });
   const lock: DataDirLock = acquireDataDirLock(dataDir);
-  const cleanup: (() => void)[] = [() => lock.release()];
+  const cleanup: (() => void | Promise<void>)[] = [() => lock.release()];
   try {
+    const maintenancePool = new MaintenancePool();
+    cleanup.unshift(() => maintenancePool.close());
+    // The same checks as `alter0 doctor`: fatal ones refuse to start (config and schema with status 78, so a
+    // supervisor does not restart-loop); the others start the service degraded and are logged.
+    const checks = await preflight({ config, checkExecutors: false, pool: maintenancePool });
+    for (const c of checks.filter((x) => !x.ok)) {
+      (c.fatal ? logger.error : logger.warn).call(logger, `preflight: ${c.check}: ${c.detail}`, { fix: c.fix });
+    }
+    const fatal = checks.find((c) => !c.ok && c.fatal);
+    if (fatal) {
+      const msg = `${fatal.check}: ${fatal.detail}. ${fatal.fix}`;
+      throw fatal.check === 'schema' || fatal.check === 'config' ? new ConfigError(msg) : new Alter0Error('preflight', msg);
+    }
     const store = Store.open({ file: path.join(dataDir, 'alter0.db'), backupDir: config.backup.dir });
     cleanup.unshift(() => store.close());
     const { pragmas, schema } = store.opened;
@@ -120,6 +139,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       : null;
 
     const bus = new Bus();
+    const scheduler: Scheduler = startScheduler({
+      jobs: [
+        ...maintenanceJobs(config, maintenancePool, { now }),
+        {
+          name: 'stale_sweep',
+          every: HOUR_MS,
+          run: (signal) => Promise.resolve(sweepStale({ store, metrics, logger, bus, now }, parseDuration(config.closer.stale_after), signal)),
+        },
+      ],
+      store,
+      logger,
+      metrics,
+      now,
+    });
+    cleanup.unshift(() => scheduler.stop());
     const handler = createPipeline({
       store,
       executors,
@@ -203,6 +237,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
             url: () => url,
             accepting: () => accepting,
             dataDir,
+            scheduler: () => scheduler.status(),
           }),
         ),
       accepting: () => accepting,
@@ -241,6 +276,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     url = `http://${hostForUrl}:${addr.port}`;
     // Workers start once the listener is bound: a start that fails (port in use) leaves the queue untouched.
     pool.start();
+    // Ready for systemd only now: the database is open, migrated and recovered, and the listener is bound.
+    await notifier.ready();
+    notifier.status(`listening on ${url}`);
+    const stopWatchdog = notifier.startWatchdog(() => pool.alive() && store.writable());
     logger.info('listening', { url, pid: process.pid, version: info.version });
     void probes;
 
@@ -252,10 +291,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       stop(stopOpts = {}) {
         stopping ??= (async () => {
           accepting = false;
+          notifier.stopping();
           logger.info('shutting down: no new work accepted; draining running jobs');
           probeAbort.abort();
           const drained = await pool.drain(stopOpts.drainMs ?? config.shutdown.drain_timeout_s * 1000);
           logger.info('drained', drained);
+          stopWatchdog();
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             // SSE streams and keep-alive sockets would hold close() open.
@@ -270,7 +311,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           // Backstop: no agent process group outlives the service (each job's abort already killed its own).
           const killed = executors.groups.killAll();
           if (killed > 0) logger.warn('killed agent process groups left at exit', { groups: killed });
-          for (const f of cleanup) f();
+          for (const f of cleanup) await f();
           logger.info('stopped');
         })();
         return stopping;
@@ -279,7 +320,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   } catch (err) {
     for (const f of cleanup) {
       try {
-        f();
+        await f();
       } catch {
         // Already failing: the original error is the one to report.
       }

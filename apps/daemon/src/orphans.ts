@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ProcessGroups } from '@alter0/executor';
+import { ProcessGroups, RunGroups, killJobProcesses, startTime } from '@alter0/executor';
 
 /**
- * Agent process groups, recorded on disk while they run (`<data>/run/groups/<pgid>`, holding the leader's
- * start time). A `kill -9` of the daemon cannot kill its detached children, so the next start reaps every
- * recorded group still alive (invariant 8: no agent process outlives its job). Under systemd (KillMode=mixed)
- * or Docker (tini) the supervisor does this too; this covers a plain `alter0 serve`.
+ * Agent process groups, recorded on disk while they run (`<data>/run/groups/<pgid>`: the leader's start time,
+ * then on a second line the run's job id). A `kill -9` of the daemon cannot kill its detached children, so the
+ * next start reaps every recorded run still alive (invariant 8: no agent process outlives its job). Under systemd
+ * (KillMode=mixed) or Docker (tini) the supervisor does this too; this covers a plain `alter0 serve`.
  */
 export class RecordedProcessGroups extends ProcessGroups {
   constructor(private readonly dir: string) {
@@ -14,10 +14,10 @@ export class RecordedProcessGroups extends ProcessGroups {
     fs.mkdirSync(dir, { recursive: true });
   }
 
-  override add(pgid: number): void {
-    super.add(pgid);
+  override add(pgid: number, jobId: string | null = null): void {
+    super.add(pgid, jobId);
     try {
-      fs.writeFileSync(path.join(this.dir, String(pgid)), String(startTime(pgid) ?? ''));
+      fs.writeFileSync(path.join(this.dir, String(pgid)), `${startTime(pgid) ?? ''}\n${jobId ?? ''}\n`);
     } catch {
       // Recording is a backstop; a full disk must not fail the run itself.
     }
@@ -29,10 +29,24 @@ export class RecordedProcessGroups extends ProcessGroups {
   }
 }
 
-/** Kills the recorded groups of a previous process that are still alive; returns how many were killed. */
+/**
+ * Kills what is left of the recorded runs of a previous process; returns how many runs had something to kill.
+ *
+ * A run's processes are found two ways, because agent CLIs start tools in sessions of their own (claude's Bash
+ * tool does) and those survive a SIGKILL of the CLI:
+ * - the process tree: the recorded group, and the group of every descendant of its members (`RunGroups`). It
+ *   reaches the tools only while the CLI is alive; once it died, they were reparented to PID 1 (or a subreaper).
+ *   The pid-reuse guard below applies: a live leader with another start time is a new process that reused the pid.
+ * - the job id: every run's environment carries ALTER0_JOB_ID, which its tools inherit, so processes whose
+ *   environment holds the recorded job id are that job's wherever they were reparented. A job id is a ULID, unique
+ *   across restarts and data directories, so this cannot match a process that is not alter0's run of that job;
+ *   the scan spares this process and its ancestors. A process that cleared its environment escapes it (the tree
+ *   walk still finds it while the CLI lives).
+ * The session id would not do: a tool in a session of its own has left the CLI's session.
+ */
 export function reapOrphanGroups(dir: string): number {
   if (!fs.existsSync(dir)) return 0;
-  let killed = 0;
+  let reaped = 0;
   for (const name of fs.readdirSync(dir)) {
     const pgid = Number(name);
     const file = path.join(dir, name);
@@ -40,32 +54,16 @@ export function reapOrphanGroups(dir: string): number {
       fs.rmSync(file, { force: true });
       continue;
     }
-    const recorded = fs.readFileSync(file, 'utf8').trim();
+    const [recorded = '', jobId = ''] = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim());
     const leaderStart = startTime(pgid);
-    // A live leader with another start time is a new process that reused the pid: not ours. With the leader
-    // gone, the group id cannot have been reused while members of our group still hold it.
+    // With the leader gone, the group id cannot have been reused while members of our group still hold it.
     const ours = leaderStart === null || recorded === '' || String(leaderStart) === recorded;
-    if (ours) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-        killed++;
-      } catch {
-        // ESRCH: the group is already gone.
-      }
-    }
+    let killed = 0;
+    // A single snapshot of the tree, then SIGKILL each of its groups (never the daemon's own).
+    if (ours) killed += new RunGroups(pgid).signal('SIGKILL');
+    if (jobId !== '') killed += killJobProcesses(jobId);
+    if (killed > 0) reaped++;
     fs.rmSync(file, { force: true });
   }
-  return killed;
-}
-
-/** Field 22 of /proc/<pid>/stat: the process start time in clock ticks since boot (null if not running). */
-function startTime(pid: number): number | null {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const v = Number(fields[19]);
-    return Number.isFinite(v) ? v : null;
-  } catch {
-    return null;
-  }
+  return reaped;
 }

@@ -3,6 +3,7 @@ import type { ComponentState } from '@alter0/core';
 import type { Store } from '@alter0/store';
 import type { WorkerPool } from '@alter0/queue';
 import type { ExecutorRegistry } from './executors.js';
+import type { ScheduledJobStatus } from '@alter0/maintenance';
 
 export type ComponentName = 'gateway' | 'queue' | 'executor' | 'scheduler' | 'storage';
 
@@ -47,6 +48,9 @@ export interface StatusDeps {
   url: () => string | null;
   accepting: () => boolean;
   dataDir: string;
+  scheduler: () => ScheduledJobStatus[];
+  /** Free space below this turns storage degraded (and below a tenth of it, down). */
+  diskWarnBytes?: number;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -116,7 +120,26 @@ export function buildStatus(d: StatusDeps) {
       : undefined,
   );
 
-  put('scheduler', 'ok', { jobs: d.store.events.maintenance() });
+  const jobs = d.scheduler();
+  const failing = jobs.filter((j) => j.consecutiveFailures > 0);
+  put(
+    'scheduler',
+    failing.length > 0 ? 'degraded' : 'ok',
+    {
+      jobs: jobs.map((j) => ({
+        name: j.name,
+        every: j.every,
+        running: j.running,
+        last_run: j.lastStartAt === null ? null : iso(j.lastStartAt),
+        last_success: j.lastSuccessAt === null ? null : iso(j.lastSuccessAt),
+        last_error: j.lastError,
+        last_error_at: j.lastErrorAt === null ? null : iso(j.lastErrorAt),
+        consecutive_failures: j.consecutiveFailures,
+        next_run: j.nextRunAt === null ? null : iso(j.nextRunAt),
+      })),
+    },
+    failing[0] ? `${failing[0].name}: ${failing[0].lastError ?? 'failed'} (${failing[0].consecutiveFailures} in a row)` : undefined,
+  );
 
   const sizes = d.store.sizes();
   let freeBytes: number | null = null;
@@ -126,13 +149,20 @@ export function buildStatus(d: StatusDeps) {
   } catch {
     freeBytes = null;
   }
-  put('storage', 'ok', {
+  const warn = d.diskWarnBytes ?? 500 * 1024 * 1024;
+  const storageState: ComponentState = freeBytes === null ? 'ok' : freeBytes < warn / 10 ? 'down' : freeBytes < warn ? 'degraded' : 'ok';
+  put(
+    'storage',
+    storageState,
+    {
     db_bytes: sizes.dbBytes,
     wal_bytes: sizes.walBytes,
     schema_version: d.store.opened.schema.dbVersion,
     free_bytes: freeBytes,
     data_dir: d.dataDir,
-  });
+    },
+    storageState === 'ok' ? undefined : `free disk space is low: ${Math.round((freeBytes ?? 0) / 1048576)} MiB left in ${d.dataDir}`,
+  );
 
   return {
     version: d.version,

@@ -65,6 +65,9 @@ export class WorkerPool {
   private readonly waiters: Record<Lane, Set<() => void>> = { interactive: new Set(), background: new Set() };
   private readonly loops: Promise<void>[] = [];
   private stopping = false;
+  private started = false;
+  /** When a worker loop last went round (or a job started or ended): the watchdog's sign of life. */
+  private lastTick = 0;
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -74,6 +77,8 @@ export class WorkerPool {
   }
 
   start(): void {
+    this.started = true;
+    this.lastTick = this.now();
     for (const lane of LANES) {
       for (let i = 0; i < this.opts.workers[lane]; i++) this.loops.push(this.loop(lane));
     }
@@ -85,6 +90,12 @@ export class WorkerPool {
       for (const w of this.waiters[l]) w();
       this.waiters[l].clear();
     }
+  }
+
+  /** True while the workers are started and going round (a busy worker counts as alive: its job has its own timeout). */
+  alive(): boolean {
+    if (!this.started || this.stopping) return false;
+    return this.running.size > 0 || this.now() - this.lastTick < 3 * (this.opts.idlePollMs ?? 1000) + 10_000;
   }
 
   busy(): Record<Lane, number> {
@@ -135,6 +146,7 @@ export class WorkerPool {
   private async loop(lane: Lane): Promise<void> {
     const idle = this.opts.idlePollMs ?? 1000;
     while (!this.stopping) {
+      this.lastTick = this.now();
       let job: JobRow | null = null;
       try {
         job = this.opts.jobs.claimNext(lane, this.now());

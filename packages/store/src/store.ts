@@ -44,6 +44,16 @@ export class Store {
     return { dbBytes: size(this.file), walBytes: size(`${this.file}-wal`) };
   }
 
+  /** True when the write lock can be taken now (the watchdog's check that the database still works). */
+  writable(): boolean {
+    try {
+      this.opened.sqlite.exec('BEGIN IMMEDIATE; ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   quickCheck(): string {
     return String(this.opened.sqlite.pragma('quick_check', { simple: true }));
   }

@@ -252,4 +252,21 @@ export class TasksRepo {
     for (const r of rows) out[r.state] = r.n;
     return out;
   }
+
+  /** Open tasks idle since before `before` with no queued or running job: the stale sweep's work. */
+  staleOpen(before: number, limit: number): TaskRow[] {
+    return this.db
+      .select()
+      .from(tasks)
+      .where(
+        and(
+          eq(tasks.state, 'open'),
+          sql`${tasks.updatedAt} < ${before}`,
+          sql`NOT EXISTS (SELECT 1 FROM jobs j WHERE j.task_id = ${tasks.id} AND j.state IN ('queued', 'running'))`,
+        ),
+      )
+      .orderBy(tasks.updatedAt)
+      .limit(limit)
+      .all();
+  }
 }
