@@ -7,7 +7,8 @@ export type {
   CommandExecutorConfig,
   ExecutorDeps,
 } from './config.js';
-export { ProcessGroups } from './process-group.js';
+export { ProcessGroups, RunGroups, jobProcesses, killJobProcesses, startTime, treeGroups } from './process-group.js';
+export { JOB_ID_ENV } from './child-env.js';
 export { SessionNotFoundError } from './session-lost.js';
 export { classifyFailure, classifyStatus, failureMessage } from './classify.js';
 export type { ErrorPayload, FailureEvidence } from './classify.js';

@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { looksLikeId } from '@alter0/core';
+import { JOB_ID_ENV } from './child-env.js';
 
 /** Send `sig` to every process in group `pgid`; false when the group no longer exists. */
 export function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
@@ -18,19 +20,23 @@ export function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
  */
 export function groupAlive(pgid: number): boolean {
   if (!signalGroup(pgid, 0)) return false;
-  const members = groupMembers(pgid);
+  const procs = procSnapshot();
   // Without /proc we cannot tell zombies apart: trust kill(0).
-  if (members === null) return true;
-  return members.some((m) => m.state !== 'Z' && m.state !== 'X');
+  if (procs === null) return true;
+  return procs.some((p) => p.pgrp === pgid && running(p));
 }
 
-interface ProcStat {
+export interface ProcStat {
   pid: number;
   state: string;
+  ppid: number;
   pgrp: number;
+  /** Clock ticks since boot when the process started: with the pid, it names one process (pids are reused). */
+  start: number;
 }
 
-function groupMembers(pgid: number): ProcStat[] | null {
+/** Every process in /proc, or null without /proc. */
+function procSnapshot(): ProcStat[] | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -41,9 +47,13 @@ function groupMembers(pgid: number): ProcStat[] | null {
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
     const st = readStat(Number(name));
-    if (st !== null && st.pgrp === pgid) out.push(st);
+    if (st !== null) out.push(st);
   }
   return out;
+}
+
+function running(p: ProcStat): boolean {
+  return p.state !== 'Z' && p.state !== 'X';
 }
 
 /** Parse /proc/<pid>/stat; the command name is in parentheses and may itself contain spaces or ')'. */
@@ -58,9 +68,154 @@ export function readStat(pid: number): ProcStat | null {
   if (close < 0) return null;
   const fields = text.slice(close + 2).split(' ');
   const state = fields[0];
+  const ppid = Number(fields[1]);
   const pgrp = Number(fields[2]);
-  if (state === undefined || !Number.isInteger(pgrp)) return null;
-  return { pid, state, pgrp };
+  const start = Number(fields[19]);
+  if (state === undefined || !Number.isInteger(ppid) || !Number.isInteger(pgrp) || !Number.isInteger(start)) return null;
+  return { pid, state, ppid, pgrp, start };
+}
+
+/** The start time of process `pid` (see ProcStat.start), or null when no such process exists. */
+export function startTime(pid: number): number | null {
+  return readStat(pid)?.start ?? null;
+}
+
+/**
+ * The process groups of the tree rooted at group `pgid`: `pgid` itself, then the group of every
+ * descendant of its members (ppid links over one /proc snapshot). Agent CLIs start tools in
+ * sessions of their own (claude's Bash tool does): signalling only `pgid` misses those, and a
+ * SIGKILLed CLI cannot clean them up. Only the live tree is found: a process whose parent already
+ * died was reparented to PID 1 (or a subreaper), so take the snapshot while the CLI still runs.
+ */
+export function treeGroups(pgid: number): number[] {
+  const procs = procSnapshot();
+  const groups = new Set([pgid]);
+  if (procs === null) return [...groups];
+  const children = new Map<number, ProcStat[]>();
+  for (const p of procs) {
+    const siblings = children.get(p.ppid);
+    if (siblings === undefined) children.set(p.ppid, [p]);
+    else siblings.push(p);
+  }
+  const seen = new Set<number>();
+  const stack = procs.filter((p) => p.pgrp === pgid);
+  for (let p = stack.pop(); p !== undefined; p = stack.pop()) {
+    if (seen.has(p.pid)) continue;
+    seen.add(p.pid);
+    groups.add(p.pgrp);
+    stack.push(...(children.get(p.pid) ?? []));
+  }
+  return [...groups];
+}
+
+/**
+ * The process groups of one run's tree, gathered over several snapshots: a process that outlives
+ * its parent's death (e.g. a tool that ignores SIGTERM after the CLI died of it) is no longer
+ * reachable by ppid links, so groups seen once stay in. Each group's leader start time is kept:
+ * a group id can be reused once all its members are gone, and a group whose leader pid now names
+ * a different process is no longer this run's and is never signalled.
+ */
+export class RunGroups {
+  /** pgid → its leader's start time when first seen (null: the leader had already exited). */
+  readonly #groups = new Map<number, number | null>();
+  readonly #ownGroup = readStat(process.pid)?.pgrp ?? null;
+
+  constructor(readonly root: number) {
+    this.snapshot();
+  }
+
+  /** Adds the groups of the tree as it is now. */
+  snapshot(): void {
+    for (const g of treeGroups(this.root)) {
+      if (!this.#groups.has(g)) this.#groups.set(g, startTime(g));
+    }
+  }
+
+  /** The groups that are still this run's (see the class comment). */
+  ours(): number[] {
+    const out: number[] = [];
+    for (const [g, leaderStart] of this.#groups) {
+      // Never our own group or init's: a tree walk cannot reach them, but a bug must not kill the daemon.
+      if (g <= 1 || g === this.#ownGroup) continue;
+      const now = startTime(g);
+      if (now === null || now === leaderStart) out.push(g);
+    }
+    return out;
+  }
+
+  /** Signals every group; returns how many existed. */
+  signal(sig: NodeJS.Signals): number {
+    let n = 0;
+    for (const g of this.ours()) if (signalGroup(g, sig)) n += 1;
+    return n;
+  }
+
+  /** True while any group has a running (non-zombie) member. */
+  alive(): boolean {
+    const groups = this.ours().filter((g) => signalGroup(g, 0));
+    if (groups.length === 0) return false;
+    const procs = procSnapshot();
+    if (procs === null) return true;
+    const set = new Set(groups);
+    return procs.some((p) => set.has(p.pgrp) && running(p));
+  }
+}
+
+/**
+ * The running processes whose environment carries `ALTER0_JOB_ID=<jobId>` (every agent run gets
+ * it, and its tools inherit it), other than this process and its ancestors. This finds a job's
+ * tools after the CLI that started them died and they were reparented away from its tree. Only a
+ * real job id (`j_` + ULID, unique across data directories and restarts) is looked for, so no
+ * process that is not this job's can match; processes of other users are unreadable and skipped.
+ * `self` and its ancestors are spared: a daemon started from inside an agent run carries that job id.
+ */
+export function jobProcesses(jobId: string, self: number = process.pid): number[] {
+  if (!looksLikeId(jobId, 'j')) return [];
+  const procs = procSnapshot();
+  if (procs === null) return [];
+  const entry = `${JOB_ID_ENV}=${jobId}`;
+  const spared = ancestry(self, procs);
+  const out: number[] = [];
+  for (const p of procs) {
+    if (!running(p) || spared.has(p.pid)) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${p.pid}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    if (environ.split('\0').includes(entry)) out.push(p.pid);
+  }
+  return out;
+}
+
+/** SIGKILLs every process of `jobProcesses(jobId)`; returns how many. */
+export function killJobProcesses(jobId: string): number {
+  const killed = new Set<number>();
+  // A process may fork between the scan and the kill: look again until a scan finds nothing new.
+  for (let round = 0; round < 5; round += 1) {
+    const fresh = jobProcesses(jobId).filter((pid) => !killed.has(pid));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed.add(pid);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return killed.size;
+}
+
+/** `pid` and its ancestors. */
+function ancestry(pid0: number, procs: readonly ProcStat[]): Set<number> {
+  const byPid = new Map(procs.map((p) => [p.pid, p]));
+  const out = new Set<number>();
+  for (let pid: number | undefined = pid0; pid !== undefined && pid > 0 && !out.has(pid); pid = byPid.get(pid)?.ppid) {
+    out.add(pid);
+  }
+  return out;
 }
 
 export function isErrno(err: unknown, code: string): boolean {
@@ -72,10 +227,12 @@ export function isErrno(err: unknown, code: string): boolean {
  * a run's own AbortSignal is not reachable (e.g. from a synchronous 'exit' handler).
  */
 export class ProcessGroups {
-  readonly #live = new Set<number>();
+  /** pgid → the run's job id (null when it has none). */
+  readonly #live = new Map<number, string | null>();
 
-  add(pgid: number): void {
-    this.#live.add(pgid);
+  /** Tracks the run whose CLI leads group `pgid`; `jobId` is the ALTER0_JOB_ID its processes carry. */
+  add(pgid: number, jobId: string | null = null): void {
+    this.#live.set(pgid, jobId);
   }
 
   delete(pgid: number): void {
@@ -88,14 +245,20 @@ export class ProcessGroups {
 
   /** The process group ids of the runs in flight (each is its leader's pid). */
   list(): number[] {
-    return [...this.#live];
+    return [...this.#live.keys()];
   }
 
-  /** SIGKILL every tracked group at once; synchronous so it can run in a process 'exit' handler. */
+  /**
+   * SIGKILL every tracked run at once: the groups of its process tree, and the processes that carry
+   * its job id (tools whose CLI already died). Synchronous so it can run in a process 'exit'
+   * handler. Returns how many runs had something to kill.
+   */
   killAll(): number {
     let killed = 0;
-    for (const pgid of this.#live) {
-      if (signalGroup(pgid, 'SIGKILL')) killed += 1;
+    for (const [pgid, jobId] of this.#live) {
+      const groups = new RunGroups(pgid).signal('SIGKILL');
+      const marked = jobId === null ? 0 : killJobProcesses(jobId);
+      if (groups + marked > 0) killed += 1;
     }
     this.#live.clear();
     return killed;

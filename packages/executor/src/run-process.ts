@@ -3,7 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExecutorError, errorMessage } from '@alter0/core';
-import { groupAlive, isErrno, signalGroup } from './process-group.js';
+import { JOB_ID_ENV } from './child-env.js';
+import { RunGroups, groupAlive, isErrno, signalGroup } from './process-group.js';
 import type { ProcessGroups } from './process-group.js';
 
 /** One program run: no shell, own process group, prompt on stdin. */
@@ -112,7 +113,7 @@ async function supervise(
     signalGroup(pid, 'SIGKILL');
     throw new ExecutorError('internal', `${spec.label}: child stdio pipes are missing (pid ${pid})`);
   }
-  opts.groups?.add(pid);
+  opts.groups?.add(pid, spec.env[JOB_ID_ENV] || null);
 
   let stopReason: StopReason | null = null;
   let requestStop: (r: StopReason) => void = () => undefined;
@@ -186,18 +187,25 @@ async function supervise(
   }
 }
 
-/** SIGTERM the group, give it `graceMs`, then SIGKILL; returns once nothing in it is running. */
+/**
+ * SIGTERM the group and every process group its members' descendants run in (agent CLIs start
+ * tools in sessions of their own), give them `graceMs`, then SIGKILL them all; returns once none
+ * of them has a running process. The tree is looked at again before the SIGKILL: tools started
+ * during the grace are in it, and those whose parent already died stay in from the first look.
+ */
 export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!signalGroup(pgid, 'SIGTERM')) return;
-  if (await waitGone(pgid, graceMs)) return;
-  signalGroup(pgid, 'SIGKILL');
-  await waitGone(pgid, KILL_WAIT_MS);
+  const tree = new RunGroups(pgid);
+  if (tree.signal('SIGTERM') === 0) return;
+  if (await waitGone(tree, graceMs)) return;
+  tree.snapshot();
+  tree.signal('SIGKILL');
+  await waitGone(tree, KILL_WAIT_MS);
 }
 
-async function waitGone(pgid: number, ms: number): Promise<boolean> {
+async function waitGone(tree: RunGroups, ms: number): Promise<boolean> {
   const deadline = performance.now() + ms;
   for (;;) {
-    if (!groupAlive(pgid)) return true;
+    if (!tree.alive()) return true;
     if (performance.now() >= deadline) return false;
     await delay(POLL_MS);
   }
