@@ -168,6 +168,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       systemCwd,
       now,
     });
+    const health = new Health(now);
+    let queueFailure: string | null = null;
     const workers = { interactive: config.queue.interactive_workers, background: config.queue.background_workers };
     const pool = new WorkerPool({
       jobs: store.jobs,
@@ -185,7 +187,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       hooks: {
         onChange: (id) => bus.job(id),
         onFinished: (job, outcome) => metrics.jobFinished(job.lane, outcome),
-        onLoopError: (lane, err) => logger.error('queue worker error', { lane, err }),
+        onLoopError: (lane, err, consecutive, retryInMs) => {
+          logger.error('queue worker error; retrying', { lane, err, consecutive, retry_in_ms: retryInMs });
+          queueFailure = `${lane} workers: ${errorMessage(err)} (${consecutive} in a row; retrying in ${Math.round(retryInMs / 1000)}s)`;
+          // The event itself may fail to write when the database is the problem; the log line has it then.
+          try {
+            if (consecutive === 1) store.events.add({ component: 'queue', level: 'error', kind: 'worker_failed', message: `${lane} workers: ${errorMessage(err)}; retrying with backoff`, now: now() });
+          } catch {
+            // see above
+          }
+        },
+        onLoopRecovered: (lane, failures) => {
+          logger.info('queue workers recovered', { lane, failures });
+          queueFailure = null;
+          store.events.add({ component: 'queue', level: 'info', kind: 'worker_recovered', message: `${lane} workers recovered after ${failures} error(s)`, now: now() });
+        },
         failureNote: (job, errorClass, message) =>
           `The agent could not answer (${errorClass}): ${message}\nRetry with \`alter0 retry ${job.id}\` or POST /api/jobs/${job.id}/retry.`,
       },
@@ -193,7 +209,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     let accepting = true;
     let url: string | null = null;
-    const health = new Health(now);
     const startedAt = now();
     const closeRule = (taskId: string, action: 'close' | 'reopen', reason: string): void => {
       store.tasks.applyCloseDecision({ taskId, jobId: null, source: 'manual', action, confidence: 1, reason, modelCalled: false, latencyMs: 0, now: now() });
@@ -238,6 +253,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
             accepting: () => accepting,
             dataDir,
             scheduler: () => scheduler.status(),
+            queueFailure: () => queueFailure,
           }),
         ),
       accepting: () => accepting,
@@ -270,6 +286,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           reject(new Alter0Error('listen_failed', `cannot listen on ${config.listen}: ${err.code} (${err.message}); choose an address this machine has and a port above 1023`));
         } else reject(err);
       });
+    });
+    // After the bind, a listener error (e.g. out of file descriptors) is logged and recorded, not fatal:
+    // the server keeps accepting once the cause passes.
+    server.on('error', (err: Error) => {
+      logger.error('HTTP listener error', { err });
+      try {
+        store.events.add({ component: 'gateway', level: 'error', kind: 'listener_error', message: errorMessage(err), now: now() });
+      } catch {
+        // the log line above has it
+      }
     });
     const addr = server.address() as AddressInfo;
     const hostForUrl = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

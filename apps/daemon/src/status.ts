@@ -49,6 +49,8 @@ export interface StatusDeps {
   accepting: () => boolean;
   dataDir: string;
   scheduler: () => ScheduledJobStatus[];
+  /** Set while the queue's workers fail to reach the database (they retry with backoff). */
+  queueFailure: () => string | null;
   /** Free space below this turns storage degraded (and below a tenth of it, down). */
   diskWarnBytes?: number;
 }
@@ -80,7 +82,8 @@ export function buildStatus(d: StatusDeps) {
 
   const stats = d.store.jobs.stats(now);
   const oldest = Math.max(stats.oldestQueuedAgeMs.interactive ?? 0, stats.oldestQueuedAgeMs.background ?? 0);
-  const queueState: ComponentState = oldest > d.queueDegradedAgeMs ? 'degraded' : 'ok';
+  const failure = d.queueFailure();
+  const queueState: ComponentState = failure !== null || oldest > d.queueDegradedAgeMs ? 'degraded' : 'ok';
   put(
     'queue',
     queueState,
@@ -91,7 +94,7 @@ export function buildStatus(d: StatusDeps) {
       workers: { total: d.workers, busy: d.pool.busy() },
       jobs_by_state: stats.byState,
     },
-    queueState === 'degraded' ? `a job has waited ${Math.round(oldest / 1000)}s in the queue` : undefined,
+    failure ?? (queueState === 'degraded' ? `a job has waited ${Math.round(oldest / 1000)}s in the queue` : undefined),
   );
 
   const execs = d.executors.kinds().map((kind) => {

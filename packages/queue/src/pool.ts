@@ -30,7 +30,9 @@ export interface PoolHooks {
   /** A job reached a terminal state (for metrics). */
   onFinished?(job: JobRow, outcome: 'succeeded' | 'failed' | 'canceled', errorClass: ErrorClass | null): void;
   /** The pool itself hit an unexpected error (logged by the caller; the loop goes on). */
-  onLoopError?(lane: Lane, err: unknown): void;
+  onLoopError?(lane: Lane, err: unknown, consecutive: number, retryInMs: number): void;
+  /** The lane's workers work again after `failures` errors in a row. */
+  onLoopRecovered?(lane: Lane, failures: number): void;
   /** A failed job's note for the task transcript (what failed and how to retry). */
   failureNote?(job: JobRow, errorClass: ErrorClass, message: string): string;
 }
@@ -143,15 +145,29 @@ export class WorkerPool {
     return { finished: inFlight.length - interrupted, interrupted };
   }
 
+  /**
+   * One worker slot. It is its own supervisor: an error from the queue (say the database is locked or the disk
+   * is full) is reported and the slot backs off exponentially (up to 30 s) and tries again; the first success
+   * after errors is reported as a recovery. It never dies while the pool runs.
+   */
   private async loop(lane: Lane): Promise<void> {
     const idle = this.opts.idlePollMs ?? 1000;
+    let failures = 0;
     while (!this.stopping) {
       this.lastTick = this.now();
       let job: JobRow | null = null;
       try {
         job = this.opts.jobs.claimNext(lane, this.now());
+        if (failures > 0) {
+          this.opts.hooks?.onLoopRecovered?.(lane, failures);
+          failures = 0;
+        }
       } catch (err) {
-        this.opts.hooks?.onLoopError?.(lane, err);
+        failures++;
+        const retryInMs = Math.min(30_000, idle * 2 ** Math.min(failures - 1, 10));
+        this.opts.hooks?.onLoopError?.(lane, err, failures, retryInMs);
+        await this.sleep(lane, retryInMs);
+        continue;
       }
       if (!job) {
         const next = safe(() => this.opts.jobs.nextWake(lane));
@@ -196,7 +212,9 @@ export class WorkerPool {
       }
       this.record(job, fence, outcome, abortCauseOf(controller.signal));
     } catch (err) {
-      this.opts.hooks?.onLoopError?.(job.lane, err);
+      // Recording the outcome failed (the database refused the write): the job stays `running` in the database
+      // and is recovered at the next start, or by its fence on the next claim.
+      this.opts.hooks?.onLoopError?.(job.lane, err, 1, 0);
     } finally {
       clearTimeout(timer);
       this.running.delete(job.id);

@@ -153,6 +153,42 @@ describe('WorkerPool', () => {
   });
 });
 
+describe('worker supervision', () => {
+  it('a worker that cannot reach the queue backs off, reports each failure, and reports the recovery', async () => {
+    let calls = 0;
+    const errors: { consecutive: number; retryInMs: number }[] = [];
+    const recovered: number[] = [];
+    const jobs = {
+      claimNext: () => {
+        calls++;
+        if (calls <= 3) throw new Error('SQLITE_BUSY: database is locked');
+        return null;
+      },
+      nextWake: () => null,
+    } as unknown as Store['jobs'];
+    pool = new WorkerPool({
+      jobs,
+      workers: { interactive: 1, background: 0 },
+      backoff: { initialMs: 1, maxMs: 1, jitter: 0 },
+      handler: async () => ({ kind: 'succeeded' }),
+      idlePollMs: 10,
+      hooks: {
+        onLoopError: (_lane, _err, consecutive, retryInMs) => errors.push({ consecutive, retryInMs }),
+        onLoopRecovered: (_lane, failures) => recovered.push(failures),
+      },
+    });
+    pool.start();
+    await until(() => recovered.length === 1);
+    expect(errors).toEqual([
+      { consecutive: 1, retryInMs: 10 },
+      { consecutive: 2, retryInMs: 20 },
+      { consecutive: 3, retryInMs: 40 },
+    ]);
+    expect(recovered).toEqual([3]);
+    expect(pool.alive()).toBe(true);
+  });
+});
+
 describe('backoff', () => {
   it('grows exponentially, caps, and jitters within bounds', () => {
     const p = { initialMs: 100, maxMs: 1000, jitter: 0.5 };
