@@ -327,12 +327,10 @@ for (const kind of ['claude', 'codex'] as const) {
       expect(again.status).toBe(409);
     });
 
-    // Known gap (claude): the restart's reaper SIGKILLs the recorded process group only, and claude runs its Bash
-    // tools in a session of their own, cleaning them up on SIGTERM but not on SIGKILL: they outlive the reaping.
-    // Codex's sandboxed tools die with their parent. Turn `it.fails` into `it` once the reaper kills the whole
-    // process tree (apps/daemon/src/orphans.ts).
-    const itReaps = kind === 'claude' ? it.fails : it;
-    itReaps('kill -9 of the daemon mid-run: the next start kills the CLI it left and every process that CLI started', async () => {
+    // claude runs its Bash tools in a session of their own, cleaning them up on SIGTERM but not on SIGKILL: the
+    // reaper kills the recorded group's whole process tree, and the processes carrying the job id
+    // (apps/daemon/src/orphans.ts). Codex's sandboxed tools die with their parent.
+    it('kill -9 of the daemon mid-run: the next start kills the CLI it left and every process that CLI started', async () => {
       agent.fake.script([longCommand(kind), hang()]);
       const first = await start();
       const r = await first.api<{ job_id: string }>('POST', '/api/jobs', { content: 'run the long command' });
