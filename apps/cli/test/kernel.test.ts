@@ -283,6 +283,37 @@ describe('HTTP safety', () => {
 });
 
 describe('CLI client', () => {
+  it('chat keeps its task across lines; /new starts another', async () => {
+    const { s } = await start();
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('./harness.js');
+    const p = spawn(process.execPath, [BIN, 'chat', '--addr', s.url], { env: { ...process.env, ALTER0_CONFIG: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise((r) => p.on('exit', r));
+    p.stdin.write('first line\n');
+    await until(() => out.includes('echo(1): first line'));
+    p.stdin.write('second line\n');
+    await until(() => out.includes('echo(2): second line'));
+    p.stdin.write('/new\nthird line\n');
+    await until(() => out.includes('echo(1): third line'));
+    p.stdin.end('/quit\n');
+    await exited;
+    const tasks = (await s.api<{ tasks: unknown[] }>('GET', '/api/tasks?state=all')).body.tasks;
+    expect(tasks).toHaveLength(2);
+  });
+
+  it('serve --print-config shows each setting with where it came from', async () => {
+    const data = tempDir();
+    dirs.push(data);
+    const r = await cli(['serve', '--print-config', '--data', data, '--listen', '127.0.0.1:7999', '--set', 'queue.max_attempts=5'], { ALTER0_ROUTER__THRESHOLD: '0.6' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/listen\s+"?127\.0\.0\.1:7999"?\s+flag/);
+    expect(r.stdout).toMatch(/queue\.max_attempts\s+5\s+flag/);
+    expect(r.stdout).toMatch(/router\.threshold\s+0\.6\s+env/);
+    expect(r.stdout).toMatch(/queue\.interactive_workers\s+2\s+default/);
+  });
+
   it('send, submit, job --wait, jobs, tasks, task, close, reopen, status and version work against the service', async () => {
     const { s } = await start();
     const addr = ['--addr', s.url];

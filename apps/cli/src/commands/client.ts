@@ -285,21 +285,26 @@ const chat: Cmd<{ task?: string }> = {
     const sessionId = randomUUID();
     let taskId: string | undefined = a.task;
     const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+    const prompt = (): void => {
+      rl.setPrompt(taskId ? `[${taskId.slice(0, 10)}…]> ` : '> ');
+      rl.prompt();
+    };
     process.stdout.write('alter0 chat: type a message; /new for a new task, /quit to leave.\n');
+    prompt();
     try {
-      for (;;) {
-        let line: string;
-        try {
-          line = (await rl.question(taskId ? `[${taskId.slice(0, 10)}…]> ` : '> ')).trim();
-        } catch {
-          break; // input closed
-        }
+      // The async iterator buffers lines, so piped input typed ahead of the prompt is not lost.
+      for await (const raw of rl) {
+        const line = raw.trim();
         if (line === '/quit' || line === '/exit') break;
         if (line === '/new') {
           taskId = undefined;
+          prompt();
           continue;
         }
-        if (!line) continue;
+        if (!line) {
+          prompt();
+          continue;
+        }
         const r = await c.post<{ job_id: string; state: string; reply?: string | null; task_id?: string; error?: JobJson['error'] }>('/api/message', {
           content: line,
           task_id: taskId,
@@ -315,6 +320,7 @@ const chat: Cmd<{ task?: string }> = {
         if (body.task_id) taskId = body.task_id;
         if (body.reply != null) process.stdout.write(`${body.reply}\n`);
         else if (body.error) process.stdout.write(`failed (${body.error.class}): ${body.error.message}\n`);
+        prompt();
       }
     } finally {
       rl.close();
