@@ -18,6 +18,7 @@ import { Bus } from './bus.js';
 import { createApi } from './api.js';
 import { ExecutorRegistry } from './executors.js';
 import { RecordedProcessGroups, reapOrphanGroups } from './orphans.js';
+import { killJobProcesses } from '@alter0/executor';
 import { createPipeline } from './pipeline.js';
 import { Health, buildStatus } from './status.js';
 import { DEFAULT_WEB_ROOT, mountConsole } from './static.js';
@@ -187,6 +188,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       hooks: {
         onChange: (id) => bus.job(id),
         onFinished: (job, outcome) => metrics.jobFinished(job.lane, outcome),
+        // Invariant 8: a tool the agent started in a session of its own can outlive the agent's process group;
+        // everything still carrying this job's id is killed once the attempt is over (off the hot path).
+        onAttemptEnd: (job) =>
+          void setImmediate(() => {
+            const n = killJobProcesses(job.id);
+            if (n > 0) logger.child({ job_id: job.id }).warn('killed processes the agent left behind', { processes: n });
+          }),
         onLoopError: (lane, err, consecutive, retryInMs) => {
           logger.error('queue worker error; retrying', { lane, err, consecutive, retry_in_ms: retryInMs });
           queueFailure = `${lane} workers: ${errorMessage(err)} (${consecutive} in a row; retrying in ${Math.round(retryInMs / 1000)}s)`;

@@ -31,6 +31,8 @@ export interface PoolHooks {
   onFinished?(job: JobRow, outcome: 'succeeded' | 'failed' | 'canceled', errorClass: ErrorClass | null): void;
   /** The pool itself hit an unexpected error (logged by the caller; the loop goes on). */
   onLoopError?(lane: Lane, err: unknown, consecutive: number, retryInMs: number): void;
+  /** An attempt of a job ended, whatever its outcome (the place to sweep up what the attempt left behind). */
+  onAttemptEnd?(job: JobRow): void;
   /** The lane's workers work again after `failures` errors in a row. */
   onLoopRecovered?(lane: Lane, failures: number): void;
   /** A failed job's note for the task transcript (what failed and how to retry). */
@@ -218,6 +220,7 @@ export class WorkerPool {
     } finally {
       clearTimeout(timer);
       this.running.delete(job.id);
+      this.opts.hooks?.onAttemptEnd?.(job);
       resolveDone();
       this.opts.hooks?.onChange?.(job.id);
       // Finishing may unblock the next job of the same task, possibly in the other lane.
