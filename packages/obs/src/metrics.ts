@@ -51,7 +51,14 @@ export interface MetricsOptions {
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   // Unprefixed, so stock Node.js dashboards (process_*, nodejs_*) work as they are.
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // These three are gauges named like counters, which `promtool check metrics` rejects; the same figures
+    // are in nodejs_active_handles / _requests / _resources (per type).
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
   const registers = [registry];
 
   const accepted = new Counter({
