@@ -108,3 +108,34 @@ describe('alter0 eval and prompts', () => {
     expect(bad.stderr).toContain('ID@VERSION');
   });
 });
+
+describe('many open tasks', () => {
+  it('ranks 250 open tasks off the event loop and offers the router the best few', async () => {
+    const data = tempDir();
+    dirs.push(data);
+    const { Store } = await import('@alter0/store');
+    const store = Store.open({ file: path.join(data, 'alter0.db') });
+    const now = Date.now();
+    let zebra = '';
+    for (let i = 0; i < 250; i++) {
+      const t = store.tasks.create({
+        title: i === 137 ? 'zebra migration plan for the warehouse' : `routine chore number ${i} about invoices`,
+        executor: 'command',
+        workspaceRoot: path.join(data, 'workspaces'),
+        userId: 'owner',
+        now: now - i * 1000,
+      });
+      if (i === 137) zebra = t.id;
+    }
+    store.close();
+    const s = await serve({ data });
+    running.push(s);
+    const r = await s.api<{ task_id: string; route: { decision: string } }>('POST', '/api/message', { content: 'same task: how is the zebra migration plan going?' });
+    expect(r.status).toBe(200);
+    expect(r.body.task_id).toBe(zebra);
+    const d = await s.api<{ decisions: { route: { candidates: { taskId: string }[]; model_called: boolean }[] } }>('GET', `/api/tasks/${zebra}`);
+    expect(d.body.decisions.route[0]!.model_called).toBe(true);
+    expect(d.body.decisions.route[0]!.candidates).toHaveLength(8);
+    expect(d.body.decisions.route[0]!.candidates[0]!.taskId).toBe(zebra);
+  });
+});

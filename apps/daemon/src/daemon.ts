@@ -20,6 +20,7 @@ import { ExecutorRegistry } from './executors.js';
 import { RecordedProcessGroups, reapOrphanGroups } from './orphans.js';
 import { killJobProcesses } from '@alter0/executor';
 import { createPipeline } from './pipeline.js';
+import { CandidateSource } from './candidates.js';
 import { Health, buildStatus } from './status.js';
 import { DEFAULT_WEB_ROOT, mountConsole } from './static.js';
 import { buildInfo } from './version.js';
@@ -155,11 +156,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       now,
     });
     cleanup.unshift(() => scheduler.stop());
+    const candidates = new CandidateSource(store, { limit: config.router.max_candidates, perTask: 3, inlineMax: 200, now });
+    cleanup.unshift(() => candidates.close());
     const handler = createPipeline({
       store,
       executors,
       defaultExecutor: config.executor.default,
       router,
+      candidates,
       routerExecutor: config.router.executor,
       closer,
       bus,

@@ -5,7 +5,8 @@ import { SessionNotFoundError } from '@alter0/executor';
 import type { JobRow, MessageRow, Store, TaskRow } from '@alter0/store';
 import type { JobHandler, RunOutcome } from '@alter0/queue';
 import { abortCauseOf } from '@alter0/queue';
-import type { CandidateTask, Router } from '@alter0/routing';
+import type { Router } from '@alter0/routing';
+import type { CandidateSource } from './candidates.js';
 import type { Closer } from '@alter0/closing';
 import { summarize, titleFrom } from '@alter0/closing';
 import type { Logger, Metrics } from '@alter0/obs';
@@ -17,6 +18,7 @@ export interface PipelineDeps {
   executors: ExecutorRegistry;
   defaultExecutor: TaskRow['executor'];
   router: Router;
+  candidates: CandidateSource;
   routerExecutor: TaskRow['executor'];
   closer: Closer | null;
   bus: Bus;
@@ -224,18 +226,7 @@ async function routeJob(
 ): Promise<string | null> {
   const { store } = deps;
   const fence = { jobId: job.id, attempt: job.attempt };
-  const open = store.tasks.open();
-  const recent = store.tasks.recentMessages(
-    open.map((t) => t.id),
-    RECENT_PER_CANDIDATE,
-  );
-  const candidates: CandidateTask[] = open.map((t) => ({
-    id: t.id,
-    title: t.title,
-    summary: t.summary,
-    updatedAt: new Date(t.updatedAt),
-    recent: (recent.get(t.id) ?? []).map((m) => ({ role: m.role, content: m.content })),
-  }));
+  const candidates = await deps.candidates.load(content, signal);
   const outcome = await deps.router.route({
     message: content,
     explicitTaskId: job.requestedTaskId,
