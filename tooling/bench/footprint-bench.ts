@@ -2,7 +2,7 @@
 // before and after retention (`alter0 db cleanup`), and the time from `kill -9` to serving again.
 //
 //   node tooling/bench/footprint-bench.ts [--jobs 20000] [--sample-every 2000] [--starts 5] [--queued 100]
-//                                         [--json] [--submit-minutes 15] [--max-minutes 30]
+//                                         [--json] [--submit-minutes 15] [--max-minutes 30] [--cpu-prof <dir>]
 //
 // The executor is the sh one-liner of lib.ts (SH_AGENT: echoes the prompt; `sleep <s>` on its first line sleeps).
 // Phases, on one data directory:
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     queued: { type: 'string', default: '100' },
     json: { type: 'boolean', default: false },
     'submit-minutes': { type: 'string', default: '15' },
+    'cpu-prof': { type: 'string' },
     'max-minutes': { type: 'string', default: '30' },
   },
 });
@@ -127,7 +128,9 @@ async function main(): Promise<void> {
 
   const root = tempDir('alter0-bench-footprint-');
   const data = path.join(root, 'data');
-  let d = await startServe({ data, args: serveArgs, signal });
+  // --cpu-prof: profile the daemon of the idle, jobs and retention phases (written when it stops, before retention).
+  const profDir = values['cpu-prof'] === undefined ? null : path.resolve(values['cpu-prof']);
+  let d = await startServe({ data, args: serveArgs, signal, nodeArgs: profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
   try {
     await readyAfter(d, d.spawnedAt, signal);
     report['idle_rss_after_start_mib'] = rssMiB(d.pid).rss;
