@@ -1,7 +1,7 @@
 import type { ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
 import { createExecutor } from '@alter0/executor';
+import { configuredExecutors, executorConfigFor } from '@alter0/maintenance';
 import type { ProcessGroups } from '@alter0/executor';
-import type { ExecutorConfig } from '@alter0/executor';
 import type { Config } from '@alter0/config';
 
 /** The executors this configuration uses (the default one, and the router's and closer's), by kind. */
@@ -17,9 +17,8 @@ export class ExecutorRegistry {
     readonly groups: ProcessGroups,
     overrides: Partial<Record<ExecutorKind, Executor>> = {},
   ) {
-    const kinds = new Set<ExecutorKind>([config.executor.default, config.router.executor, config.closer.executor]);
-    for (const kind of kinds) {
-      this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfig(config, kind), { groups: this.groups }));
+    for (const kind of configuredExecutors(config)) {
+      this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfigFor(config, kind), { groups: this.groups }));
     }
   }
 
@@ -53,21 +52,5 @@ export class ExecutorRegistry {
   recordFailure(kind: ExecutorKind, errorClass: string): void {
     this.consecutiveFailures.set(kind, (this.consecutiveFailures.get(kind) ?? 0) + 1);
     this.lastErrorClass.set(kind, errorClass);
-  }
-}
-
-export function executorConfig(config: Config, kind: ExecutorKind): ExecutorConfig {
-  const shared = {
-    killGraceMs: config.executor.kill_grace_ms,
-    maxStdoutBytes: config.executor.max_output_bytes,
-    env: config.executor.env,
-  };
-  switch (kind) {
-    case 'claude':
-      return { kind, bin: config.executor.claude.bin, args: config.executor.claude.args, model: config.executor.claude.model, ...shared };
-    case 'codex':
-      return { kind, bin: config.executor.codex.bin, args: config.executor.codex.args, model: config.executor.codex.model, ...shared };
-    case 'command':
-      return { kind, argv: config.executor.command.argv, ...shared };
   }
 }

@@ -4,4 +4,4 @@ export { buildInfo } from './version.js';
 export type { BuildInfo } from './version.js';
 export { createApi } from './api.js';
 export type { ApiDeps } from './api.js';
-export { ExecutorRegistry, executorConfig } from './executors.js';
+export { ExecutorRegistry } from './executors.js';

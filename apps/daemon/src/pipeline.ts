@@ -5,9 +5,9 @@ import { SessionNotFoundError } from '@alter0/executor';
 import type { JobRow, MessageRow, Store, TaskRow } from '@alter0/store';
 import type { JobHandler, RunOutcome } from '@alter0/queue';
 import { abortCauseOf } from '@alter0/queue';
-import type { Router } from '@alter0/routing';
+import type { RouteOutcome, Router } from '@alter0/routing';
 import type { CandidateSource } from './candidates.js';
-import type { Closer } from '@alter0/closing';
+import type { CloseOutcome, Closer } from '@alter0/closing';
 import { summarize, titleFrom } from '@alter0/closing';
 import type { Logger, Metrics } from '@alter0/obs';
 import type { Bus } from './bus.js';
@@ -167,18 +167,7 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
             jobId: job.id,
             source: 'auto',
             action: outcome.close ? 'close' : 'keep_open',
-            confidence: outcome.confidence,
-            reason: outcome.reason,
-            fallback: outcome.fallback,
-            rejectCode: outcome.rejectCode,
-            templateId: outcome.templateId,
-            templateVersion: outcome.templateVersion,
-            templateHash: outcome.templateHash,
-            promptChars: outcome.promptChars,
-            modelCalled: outcome.modelCalled,
-            latencyMs: outcome.latencyMs,
-            rawOutput: outcome.rawOutput,
-            errorClass: outcome.errorClass,
+            ...modelCallRecord(outcome),
             now: deps.now(),
           });
           metrics.closeDecision('auto', outcome.close ? 'close' : 'keep_open');
@@ -199,6 +188,24 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
     }
     log.info('job succeeded');
     return { kind: 'succeeded' };
+  };
+}
+
+/** What every decision record (route or close) keeps of the model call behind it. */
+function modelCallRecord<O extends RouteOutcome | CloseOutcome>(o: O) {
+  return {
+    confidence: o.confidence,
+    reason: o.reason,
+    fallback: o.fallback,
+    rejectCode: o.rejectCode,
+    templateId: o.templateId,
+    templateVersion: o.templateVersion,
+    templateHash: o.templateHash,
+    promptChars: o.promptChars,
+    modelCalled: o.modelCalled,
+    latencyMs: o.latencyMs,
+    rawOutput: o.rawOutput,
+    errorClass: o.errorClass,
   };
 }
 
@@ -277,20 +284,10 @@ async function routeJob(
       messageId: job.messageId,
       taskId: existing.id,
       decision: outcome.taskId && !note ? outcome.decision : 'new',
-      confidence: outcome.confidence,
+      ...modelCallRecord(outcome),
       reason: outcome.reason + note,
-      fallback: outcome.fallback,
-      rejectCode: outcome.rejectCode,
       candidates: outcome.candidates,
       inputSummary: content.slice(0, 200),
-      templateId: outcome.templateId,
-      templateVersion: outcome.templateVersion,
-      templateHash: outcome.templateHash,
-      promptChars: outcome.promptChars,
-      modelCalled: outcome.modelCalled,
-      latencyMs: outcome.latencyMs,
-      rawOutput: outcome.rawOutput,
-      errorClass: outcome.errorClass,
       now,
     });
     store.tasks.touch(existing.id, now);

@@ -2,10 +2,7 @@ import type { ExecutorKind } from '@alter0/core';
 import type { Config } from '@alter0/config';
 import type { ExecutorConfig } from '@alter0/executor';
 
-/*
- * The same mapping as apps/daemon/src/executors.ts `executorConfig` (not exported there, and importing the daemon
- * from here would make a cycle once the daemon uses this package). Keep the two in step.
- */
+/** The configuration's settings for one executor kind, in the shape `createExecutor` takes (daemon, doctor, eval). */
 export function executorConfigFor(config: Config, kind: ExecutorKind): ExecutorConfig {
   const shared = {
     killGraceMs: config.executor.kill_grace_ms,

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { ValidationError } from '@alter0/core';
 import type { Executor, ExecutorKind } from '@alter0/core';
 import { createExecutor } from '@alter0/executor';
-import { executorConfig } from '@alter0/daemon';
+import { executorConfigFor } from '@alter0/maintenance';
 import * as routing from '@alter0/routing';
 import * as closing from '@alter0/closing';
 import { loadLocalConfig, withLocalFlags } from '../config-args.js';
@@ -12,6 +12,13 @@ import { clientFor } from './client.js';
 import { table } from '../format.js';
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
+
+function categoryTable(byCategory: Record<string, routing.RateCount>): string {
+  return table(
+    Object.entries(byCategory).map(([category, c]) => ({ category, passed: `${c.passed}/${c.total}`, rate: pct(c.passRate) })),
+    ['category', 'passed', 'rate'],
+  );
+}
 
 /** `ID@VERSION` → the template, from whichever package owns that id. */
 function loadAnyTemplate(ref: string): routing.PromptTemplate {
@@ -86,7 +93,7 @@ function evalExecutor(args: EvalArgs, replayOutput: string | undefined): Executo
   const kind = args['eval-executor'] ?? 'replay';
   if (kind === 'replay') return routing.replayExecutor(replayOutput);
   const { config } = loadLocalConfig(args);
-  return createExecutor(executorConfig(config, kind as ExecutorKind));
+  return createExecutor(executorConfigFor(config, kind as ExecutorKind));
 }
 
 const evalCommand: CommandModule<object, EvalArgs> = {
@@ -127,7 +134,7 @@ const evalCommand: CommandModule<object, EvalArgs> = {
       passRate = r.passRate;
       if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else {
-        process.stdout.write(`${table(Object.entries(r.byCategory).map(([category, c]) => ({ category, passed: `${c.passed}/${c.total}`, rate: pct(c.passRate) })), ['category', 'passed', 'rate'])}\n`);
+        process.stdout.write(`${categoryTable(r.byCategory)}\n`);
         process.stdout.write(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   wrong-attach ${pct(r.wrongAttachRate)}   recall@${r.k} ${pct(r.recallAtK)}\n`);
         for (const f of r.results.filter((x) => !x.passed)) {
           process.stdout.write(`FAIL ${f.id} (${f.category}): expected ${f.expected.decision} ${f.expected.taskId ?? ''}, got ${f.got.decision} ${f.got.taskId ?? ''} [${f.got.fallback ?? 'no fallback'}] ${f.got.reason}\n`);
@@ -146,7 +153,7 @@ const evalCommand: CommandModule<object, EvalArgs> = {
       passRate = r.passRate;
       if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else {
-        process.stdout.write(`${table(Object.entries(r.byCategory).map(([category, c]) => ({ category, passed: `${c.passed}/${c.total}`, rate: pct(c.passRate) })), ['category', 'passed', 'rate'])}\n`);
+        process.stdout.write(`${categoryTable(r.byCategory)}\n`);
         process.stdout.write(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   false-close ${pct(r.falseCloseRate)}   missed-close ${pct(r.missedCloseRate)}\n`);
         for (const f of r.results.filter((x) => !x.passed)) process.stdout.write(`FAIL ${f.id} (${f.category})\n`);
       }
