@@ -2,18 +2,19 @@
 // prompt), so what is measured is alter0's own cost — HTTP accept + commit, queueing, pipeline, storage.
 //
 //   node tooling/bench/kernel-bench.ts [--jobs 2000] [--concurrency 32] [--workers 4] [--json]
-//                                      [--cpu-prof <dir>] [--max-minutes 15]
+//                                      [--cpu-prof <dir>] [--node-arg=--max-semi-space-size=8 ...] [--max-minutes 15]
 //
 // Prints accepted/s and accept latency (p50/p99) for POST /api/jobs, jobs completed/s, and the pipeline's own
 // overhead per job (total time minus queue wait and the executor's time), as percentiles over the run.
 // --cpu-prof <dir> runs the daemon under Node's CPU profiler and writes its .cpuprofile there (summarize it with
-// `node tooling/bench/cpuprofile-top.ts <dir>/*.cpuprofile`).
+// `node tooling/bench/cpuprofile-top.ts <dir>/*.cpuprofile`). --node-arg passes a flag to the daemon's Node (repeatable),
+// e.g. to compare V8 heap settings; the daemon's RSS at the end is reported either way.
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { JobView } from './lib.ts';
-import { intOption, machine, printReport, quantile, round, runDeadline, startServe, tempDir, until } from './lib.ts';
+import { intOption, machine, printReport, quantile, round, rssMiB, runDeadline, startServe, tempDir, until } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'node-arg': { type: 'string', multiple: true, default: [] },
     'max-minutes': { type: 'string', default: '15' },
   },
 });
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   const d = await startServe({
     data,
     args: ['--command', 'cat', '--set', 'closer.enabled=false', '--set', `queue.interactive_workers=${WORKERS}`, '--set', 'log.file=false'],
-    nodeArgs: profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+    nodeArgs: [...(values['node-arg'] ?? []), ...(profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`])],
     signal,
   });
   try {
@@ -118,6 +120,9 @@ async function main(): Promise<void> {
         executor_ms_p50: quantile(execute, 0.5),
         pipeline_overhead_ms_p50: quantile(overhead, 0.5),
         pipeline_overhead_ms_p99: quantile(overhead, 0.99),
+        daemon_rss_mib: rssMiB(d.pid).rss,
+        daemon_rss_peak_mib: rssMiB(d.pid).peak,
+        daemon_node_args: (values['node-arg'] ?? []).join(' ') || 'none',
         ...machine(),
       },
       values.json,
