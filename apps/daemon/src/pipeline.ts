@@ -233,7 +233,8 @@ async function routeJob(
 ): Promise<string | null> {
   const { store } = deps;
   const fence = { jobId: job.id, attempt: job.attempt };
-  const candidates = await deps.candidates.load(content, signal);
+  // A task the client named wins without looking at the others: no candidate list to load.
+  const candidates = job.requestedTaskId === null ? await deps.candidates.load(content, signal) : [];
   const outcome = await deps.router.route({
     message: content,
     explicitTaskId: job.requestedTaskId,

@@ -43,10 +43,22 @@ export interface RecoveryReport {
 
 /** The jobs table: intake, claim, fenced transitions, cancel, retry and boot recovery. */
 export class JobsRepo {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
   constructor(
     private readonly sqlite: BetterSqlite3.Database,
     private readonly db: Drizzle,
   ) {}
+
+  /** The hot queries are prepared once per connection, not on every call. */
+  private cached(sqlText: string): BetterSqlite3.Statement {
+    let st = this.statements.get(sqlText);
+    if (!st) {
+      st = this.sqlite.prepare(sqlText);
+      this.statements.set(sqlText, st);
+    }
+    return st;
+  }
 
   /** Persists the user's message and its job in one transaction (invariant 1: answer only after this commit). */
   accept(input: AcceptInput): { message: MessageRow; job: JobRow } {
@@ -170,8 +182,7 @@ export class JobsRepo {
    */
   claimNext(lane: Lane, now: number): JobRow | null {
     return immediate(this.sqlite, () => {
-      const row = this.sqlite
-        .prepare(
+      const row = this.cached(
           `SELECT j.id FROM jobs j
            WHERE j.state = 'queued' AND j.lane = ? AND j.next_run_at <= ?
              AND CASE WHEN j.task_id IS NOT NULL THEN NOT EXISTS (
@@ -182,8 +193,7 @@ export class JobsRepo {
                      AND (o.state = 'running' OR (o.state = 'queued' AND o.id < j.id)))
                  END
            ORDER BY j.id LIMIT 1`,
-        )
-        .get(lane, now) as { id: string } | undefined;
+        ).get(lane, now) as { id: string } | undefined;
       if (!row) return null;
       const job = this.mustGet(row.id);
       const first = job.startedAt === null;
@@ -205,9 +215,7 @@ export class JobsRepo {
 
   /** Earliest time a queued job of this lane becomes runnable (for the worker's sleep), or null if none. */
   nextWake(lane: Lane): number | null {
-    const r = this.sqlite
-      .prepare(`SELECT min(next_run_at) AS t FROM jobs WHERE state = 'queued' AND lane = ?`)
-      .get(lane) as { t: number | null };
+    const r = this.cached(`SELECT min(next_run_at) AS t FROM jobs WHERE state = 'queued' AND lane = ?`).get(lane) as { t: number | null };
     return r.t;
   }
 
@@ -259,12 +267,10 @@ export class JobsRepo {
    * A freshly routed job in that case goes back to the queue and keeps its place.
    */
   taskBusyFor(jobId: string, taskId: string): boolean {
-    const r = this.sqlite
-      .prepare(
-        `SELECT 1 FROM jobs o WHERE o.task_id = ? AND o.id <> ?
-           AND (o.state = 'running' OR (o.state = 'queued' AND o.id < ?)) LIMIT 1`,
-      )
-      .get(taskId, jobId, jobId);
+    const r = this.cached(
+      `SELECT 1 FROM jobs o WHERE o.task_id = ? AND o.id <> ?
+         AND (o.state = 'running' OR (o.state = 'queued' AND o.id < ?)) LIMIT 1`,
+    ).get(taskId, jobId, jobId);
     return r !== undefined;
   }
 

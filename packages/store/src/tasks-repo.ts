@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, like, or, sql } from 'drizzle-orm';
+import { and, desc, eq, like, or, sql } from 'drizzle-orm';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { ClosedBy, CloseSource, ExecutorKind, MessageRole, TaskState } from '@alter0/core';
 import { ConflictError, NotFoundError, newId } from '@alter0/core';
@@ -43,10 +43,20 @@ export interface TaskFilter {
 }
 
 export class TasksRepo {
+  private readonly recentStmt;
+
   constructor(
     private readonly sqlite: BetterSqlite3.Database,
     private readonly db: Drizzle,
-  ) {}
+  ) {
+    this.recentStmt = db
+      .select()
+      .from(messages)
+      .where(eq(messages.taskId, sql.placeholder('taskId')))
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(sql.placeholder('limit'))
+      .prepare();
+  }
 
   create(input: NewTask): TaskRow {
     const id = newId('t');
@@ -107,25 +117,15 @@ export class TasksRepo {
       .all();
   }
 
+  /**
+   * The last `perTask` messages of each task, oldest first. One indexed `LIMIT` lookup per task
+   * (messages_task_created), so the cost follows the number of tasks, not the length of their histories.
+   */
   recentMessages(taskIds: string[], perTask: number): Map<string, MessageRow[]> {
     const out = new Map<string, MessageRow[]>();
-    if (taskIds.length === 0) return out;
-    const rows = this.db
-      .select()
-      .from(messages)
-      .where(
-        and(
-          inArray(messages.taskId, taskIds),
-          sql`${messages.id} IN (SELECT m2.id FROM messages m2 WHERE m2.task_id = ${messages.taskId} ORDER BY m2.created_at DESC, m2.id DESC LIMIT ${perTask})`,
-        ),
-      )
-      .orderBy(messages.createdAt, messages.id)
-      .all();
-    for (const r of rows) {
-      const k = r.taskId ?? '';
-      const list = out.get(k) ?? [];
-      list.push(r);
-      out.set(k, list);
+    for (const id of taskIds) {
+      const rows = this.recentStmt.all({ taskId: id, limit: perTask });
+      if (rows.length > 0) out.set(id, rows.reverse());
     }
     return out;
   }
