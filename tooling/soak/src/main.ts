@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { USAGE, UsageError, parseOptions } from './options.js';
-import { renderReport } from './report.js';
+import { renderReport, samplesCsv } from './report.js';
 import { runSoak } from './soak.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
   const result = await runSoak(opts, { agent: path.join(here, 'agent.js') }, controller.signal, log);
   const report = renderReport(result, template);
   fs.writeFileSync(opts.out, report.markdown);
+  if (opts.samples !== null) fs.writeFileSync(opts.samples, samplesCsv(result));
   log(`${report.passed ? 'PASS' : 'FAIL'}: ${result.accepted} jobs, ${result.restarts.length} restarts, ${report.violations.length} violation(s); report written to ${opts.out}`);
   if (result.interrupted) return 130;
   if (result.harnessErrors.length > 0 && result.accepted === 0) return 3;

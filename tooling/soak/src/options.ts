@@ -27,6 +27,8 @@ export interface Bounds {
 export interface SoakOptions {
   durationMs: number;
   out: string;
+  /** Raw samples as CSV, or null. */
+  samples: string | null;
   seed: number;
   /** Mean arrivals per second (Poisson). */
   rate: number;
@@ -64,6 +66,7 @@ the invariants continuously, and write a report.
 
   --duration D        how long to generate load (e.g. 90s, 2h, 24h)                    required
   --out FILE          the report (Markdown, with a JSON summary block)                 required
+  --samples FILE      also write every resource sample as CSV
   --seed N            workload and fault plan seed                                    random (reported)
   --rate R            mean messages per second                                        0.5
   --kill-every D      mean time between kill -9s of the daemon (0: never)             10m
@@ -131,6 +134,7 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
     options: {
       duration: { type: 'string' },
       out: { type: 'string' },
+      samples: { type: 'string' },
       seed: { type: 'string' },
       rate: { type: 'string', default: '0.5' },
       'kill-every': { type: 'string', default: '10m' },
@@ -173,6 +177,7 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
   return {
     durationMs,
     out: values.out,
+    samples: values.samples ?? null,
     seed,
     rate: positive(values.rate, 'rate'),
     killEveryMs: parseDuration(values['kill-every'], 'kill-every'),

@@ -87,6 +87,7 @@ export function evaluate(r: SoakResult): Evaluation {
 
   const s = r.samples;
   row('daemon RSS', 'MB', s.rssMb, afterWarmup(s.rssMb, b.warmupMs), true, b.rssSlopeMbPerH, b.maxRssMb);
+  row('daemon V8 heap used', 'MB', s.heapMb, afterWarmup(s.heapMb, b.warmupMs), true, null, null);
   row('daemon open fds', 'fds', s.fds, afterWarmup(s.fds, b.warmupMs), true, b.fdSlopePerH, b.maxFds);
   row('WAL size', 'MB', s.walMb, runWarm(loadPhase(s.walMb)), false, b.walSlopeMbPerH, b.maxWalMb);
   row('queue depth', 'jobs', s.queueDepth, runWarm(loadPhase(s.queueDepth)), false, b.queueSlopePerH, null);
@@ -307,4 +308,13 @@ function boundsText(b: Bounds): string {
     `- **Database**: growth ≤ ${b.maxDbKbPerJob} KB per accepted job. Everything is kept (retention is 30 days), so the file grows with the load; per job it is a message, a reply, a job row, decisions and events — a few KB.`,
     `- Slopes are judged only over at least ${mins(b.minSlopeWindowMs)} of post-warm-up observation: a slope fitted over seconds and extrapolated to an hour is noise. Maxima are always judged.`,
   ].join('\n');
+}
+
+/** The raw samples as CSV (one row per sample and resource), for plotting a long run. */
+export function samplesCsv(r: SoakResult): string {
+  const rows = ['resource,time_iso,t_s,generation,value'];
+  for (const [name, points] of Object.entries(r.samples)) {
+    for (const p of points as Point[]) rows.push(`${name},${new Date(p.t).toISOString()},${((p.t - r.startedAt) / 1000).toFixed(1)},${p.gen},${p.v}`);
+  }
+  return `${rows.join('\n')}\n`;
 }

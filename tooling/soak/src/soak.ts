@@ -81,6 +81,8 @@ export interface RestartRecord {
 
 export interface Samples {
   rssMb: Point[];
+  /** V8 heap in use (prom-client's nodejs_heap_size_used_bytes): tells a JS leak from native or allocator growth. */
+  heapMb: Point[];
   fds: Point[];
   dbMb: Point[];
   walMb: Point[];
@@ -192,7 +194,7 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
     restarts: [],
     checks: { lost_message: 0, unrecovered_job: 0, not_terminal: 0, integrity: 0, orphan_process: 0, unexpected_outcome: 0 },
     violations: [],
-    samples: { rssMb: [], fds: [], dbMb: [], walMb: [], queueDepth: [], openTasks: [], agents: [] },
+    samples: { rssMb: [], heapMb: [], fds: [], dbMb: [], walMb: [], queueDepth: [], openTasks: [], agents: [] },
     daemonErrorLines: 0,
     daemonLastErrors: [],
     finalDb: null,
@@ -433,6 +435,8 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
     result.samples.dbMb.push({ t, v: fileSize(dbFile) / 2 ** 20, gen: d.gen });
     result.samples.walMb.push({ t, v: fileSize(`${dbFile}-wal`) / 2 ** 20, gen: d.gen });
     result.samples.agents.push({ t, v: findAgents(runId).length, gen: d.gen });
+    const heap = metricValue(await api.call('GET', '/metrics'), 'nodejs_heap_size_used_bytes');
+    if (heap !== null) result.samples.heapMb.push({ t, v: heap / 2 ** 20, gen: d.gen });
     const s = await api.call('GET', '/api/status');
     const depth = field(field(field(field(s.body, 'components'), 'queue'), 'details'), 'depth');
     const q = (num(field(depth, 'interactive')) ?? 0) + (num(field(depth, 'background')) ?? 0);
@@ -686,4 +690,11 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
     if (!(opts.keepData && opts.data === null)) fs.rmSync(work, { recursive: true, force: true });
   }
   return result;
+}
+
+/** One unlabelled sample from a Prometheus text exposition; null when absent. */
+export function metricValue(a: { status: number; body: unknown }, name: string): number | null {
+  if (a.status !== 200 || typeof a.body !== 'string') return null;
+  const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(a.body);
+  return m?.[1] === undefined ? null : Number(m[1]);
 }

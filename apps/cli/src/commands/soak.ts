@@ -11,6 +11,7 @@ const HARNESS = fileURLToPath(new URL('../../../../tooling/soak/dist/main.js', i
 const FLAGS: Record<string, string> = {
   duration: 'how long to generate load, e.g. 90s, 2h, 24h (required)',
   out: 'where to write the report (Markdown with a JSON summary block) (required)',
+  samples: 'also write every resource sample to this CSV file',
   seed: 'workload and fault plan seed (default: random, written in the report)',
   rate: 'mean messages per second (default 0.5)',
   'kill-every': 'mean time between kill -9s of the daemon; 0 = never (default 10m)',
