@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, cli, tempDir, until } from './harness.js';
 import { currentMessage, decodePlan, encodePlan } from '../../../tooling/soak/src/plan.js';
 import type { MessagePlan } from '../../../tooling/soak/src/plan.js';
-import { afterWarmup, coveredMs, pooledSlopePerHour, slopePerHour, summarize } from '../../../tooling/soak/src/stats.js';
+import { afterWarmup, coveredMs, floorPerWindow, pooledSlopePerHour, slopePerHour, summarize } from '../../../tooling/soak/src/stats.js';
 import type { Point } from '../../../tooling/soak/src/stats.js';
 import { UsageError, parseDuration, parseFaults } from '../../../tooling/soak/src/options.js';
 import { fillTemplate } from '../../../tooling/soak/src/report.js';
@@ -67,6 +67,17 @@ describe('soak harness pieces', () => {
     expect(afterWarmup(saw, 5 * 60_000)).toHaveLength(3 * 5);
     expect(pooledSlopePerHour(saw.slice(0, 2))).toBeNull();
     expect(summarize([3, 1, 2, 10])).toEqual({ n: 4, min: 1, median: 2.5, max: 10 });
+  });
+
+  it('judges growth on the floor: spikes that fall back are not growth, a rising floor is', () => {
+    // Flat at 200 MB with a 150 MB spike every 5 minutes lasting 30 s (sampled every 5 s, one lifetime).
+    const spiky: Point[] = [];
+    for (let i = 0; i < 360; i++) spiky.push({ t: i * 5000, v: 200 + (i % 60 < 6 ? 150 : 0) + (i % 7) * 0.5, gen: 1 });
+    expect(Math.abs(pooledSlopePerHour(floorPerWindow(spiky, 60_000)) ?? Infinity)).toBeLessThan(1);
+    // The same spikes on a floor that rises 20 MB/h.
+    const leaky = spiky.map((p) => ({ ...p, v: p.v + (20 * p.t) / HOUR }));
+    expect(pooledSlopePerHour(floorPerWindow(leaky, 60_000))).toBeCloseTo(20, 0);
+    expect(floorPerWindow(spiky, 60_000)).toHaveLength(30);
   });
 
   it('parses durations and fault rates, and says what is wrong', () => {

@@ -3,7 +3,7 @@ import { FAULT_KINDS } from './plan.js';
 import type { FaultKind } from './plan.js';
 import type { SoakResult, Violation, ViolationKind } from './soak.js';
 import { VIOLATION_KINDS } from './soak.js';
-import { afterWarmup, coveredMs, pooledSlopePerHour, slopePerHour, summarize } from './stats.js';
+import { afterWarmup, coveredMs, floorPerWindow, pooledSlopePerHour, slopePerHour, summarize } from './stats.js';
 import type { Point, Summary } from './stats.js';
 
 export interface ResourceRow {
@@ -25,6 +25,9 @@ export interface Evaluation {
   /** Violations of the resource bounds (added to the run's). */
   violations: Violation[];
 }
+
+/** Floors are taken over windows of 12 samples, at least 1 minute. */
+export const floorWindowMs = (sampleEveryMs: number): number => Math.max(60_000, 12 * sampleEveryMs);
 
 const fmt = (x: number | null, digits = 1): string => (x === null ? 'n/a' : x.toFixed(digits));
 const mins = (ms: number): string => `${(ms / 60_000).toFixed(1)} min`;
@@ -77,7 +80,7 @@ export function evaluate(r: SoakResult): Evaluation {
       unit,
       summary,
       slope,
-      slopeHow: perLifetime ? 'within daemon lifetimes, after warm-up' : 'load phase, after warm-up',
+      slopeHow: perLifetime ? 'floor, within daemon lifetimes, after warm-up' : 'load phase, after warm-up',
       windowMs,
       bound: parts.length > 0 ? parts.join(', ') : 'reported only',
       verdict: parts.length > 0 ? verdict : 'ok',
@@ -86,9 +89,10 @@ export function evaluate(r: SoakResult): Evaluation {
   };
 
   const s = r.samples;
-  row('daemon RSS', 'MB', s.rssMb, afterWarmup(s.rssMb, b.warmupMs), true, b.rssSlopeMbPerH, b.maxRssMb);
-  row('daemon V8 heap used', 'MB', s.heapMb, afterWarmup(s.heapMb, b.warmupMs), true, null, null);
-  row('daemon open fds', 'fds', s.fds, afterWarmup(s.fds, b.warmupMs), true, b.fdSlopePerH, b.maxFds);
+  const floors = (ps: Point[]): Point[] => floorPerWindow(afterWarmup(ps, b.warmupMs), floorWindowMs(r.options.sampleEveryMs));
+  row('daemon RSS', 'MB', s.rssMb, floors(s.rssMb), true, b.rssSlopeMbPerH, b.maxRssMb);
+  row('daemon V8 heap used', 'MB', s.heapMb, floors(s.heapMb), true, null, null);
+  row('daemon open fds', 'fds', s.fds, floors(s.fds), true, b.fdSlopePerH, b.maxFds);
   row('WAL size', 'MB', s.walMb, runWarm(loadPhase(s.walMb)), false, b.walSlopeMbPerH, b.maxWalMb);
   row('queue depth', 'jobs', s.queueDepth, runWarm(loadPhase(s.queueDepth)), false, b.queueSlopePerH, null);
   row('database size', 'MB', s.dbMb, runWarm(loadPhase(s.dbMb)), false, null, null);
@@ -301,8 +305,9 @@ function boundsText(b: Bounds): string {
     `- **RSS**: slope ≤ ${b.rssSlopeMbPerH} MB/h within a daemon lifetime after ${mins(b.warmupMs)} of warm-up, max ≤ ${b.maxRssMb} MB. ` +
       `${b.rssSlopeMbPerH} MB/h is ${b.rssSlopeMbPerH * 24} MB a day: at 0.5 jobs/s it catches a leak of about ${((b.rssSlopeMbPerH * 1024) / 1800).toFixed(0)} KB per job, ` +
       `which would exhaust a small host in the weeks the service is meant to run, while leaving room for V8's heap sizing (smaller leaks need a longer run to tell apart). ` +
-      `Slopes are fitted with one intercept per lifetime, so the sawtooth of kill -9 restarts neither reads as growth nor hides it.`,
-    `- **Open file descriptors**: slope ≤ ${b.fdSlopePerH}/h, max ≤ ${b.maxFds}. A job holds ~6 fds (three pipes) while it runs; a leak of one fd per job reaches the bound within minutes at any rate, while the working set (db, WAL, shm, lock, log, listener, a few sockets) stays far below the max.`,
+      `Slopes are fitted to the floor (the minimum of each window of 12 samples, at least 1 min) with one intercept per lifetime: a leak raises the floor, while transient spikes ` +
+      `(RSS was seen jumping by ~150 MB for tens of seconds and falling back) and garbage not yet collected do not; the sawtooth of kill -9 restarts neither reads as growth nor hides it.`,
+    `- **Open file descriptors**: slope of the floor ≤ ${b.fdSlopePerH}/h, max ≤ ${b.maxFds}. A job holds ~6 fds (three pipes) while it runs; a leak of one fd per job reaches the bound within minutes at any rate, while the working set (db, WAL, shm, lock, log, listener, a few sockets) stays far below the max.`,
     `- **WAL**: max ≤ ${b.maxWalMb} MB, slope ≤ ${b.walSlopeMbPerH} MB/h. SQLite checkpoints at ~4 MB; a WAL that keeps growing means checkpoints are starved (a reader held open) and reads slow down.`,
     `- **Queue depth**: slope ≤ ${b.queueSlopePerH} jobs/h over the load phase. Below capacity the depth wanders around a constant; a steady climb means work is accepted faster than it finishes (or is never claimed).`,
     `- **Database**: growth ≤ ${b.maxDbKbPerJob} KB per accepted job. Everything is kept (retention is 30 days), so the file grows with the load; per job it is a message, a reply, a job row, decisions and events — a few KB.`,

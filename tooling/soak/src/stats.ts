@@ -82,3 +82,22 @@ export function coveredMs(points: readonly Point[]): number {
   for (const s of span.values()) total += s.hi - s.lo;
   return total;
 }
+
+/**
+ * The floor of a series: the minimum of each lifetime's consecutive `windowMs` windows (at the window's
+ * minimum point). A leak raises the floor; a transient spike (a maintenance worker thread, a burst of
+ * requests, a GC that has not run yet) does not, so slopes of floors are what growth is judged on.
+ */
+export function floorPerWindow(points: readonly Point[], windowMs: number): Point[] {
+  const out: Point[] = [];
+  const start = new Map<number, number>();
+  const buckets = new Map<string, Point>();
+  for (const p of points) {
+    if (!start.has(p.gen)) start.set(p.gen, p.t);
+    const key = `${p.gen}:${Math.floor((p.t - (start.get(p.gen) ?? p.t)) / windowMs)}`;
+    const cur = buckets.get(key);
+    if (cur === undefined || p.v < cur.v) buckets.set(key, p);
+  }
+  for (const p of buckets.values()) out.push(p);
+  return out.sort((a, b) => a.t - b.t);
+}
