@@ -139,3 +139,32 @@ describe('many open tasks', () => {
     expect(d.body.decisions.route[0]!.candidates[0]!.taskId).toBe(zebra);
   });
 });
+
+describe('stale sweep', () => {
+  it('closes tasks idle longer than closer.stale_after with closed_by stale, never one with work queued', async () => {
+    const data = tempDir();
+    dirs.push(data);
+    const { Store } = await import('@alter0/store');
+    const { Bus, sweepStale } = await import('@alter0/daemon');
+    const { createMetrics, nullLogger } = await import('@alter0/obs');
+    const store = Store.open({ file: path.join(data, 'alter0.db') });
+    try {
+      const day = 86_400_000;
+      const now = Date.now();
+      const mk = (title: string, idleDays: number) =>
+        store.tasks.create({ title, executor: 'command', workspaceRoot: data, userId: 'owner', now: now - idleDays * day }).id;
+      const old = mk('forgotten', 20);
+      const fresh = mk('recent', 2);
+      const busy = mk('old but queued', 30);
+      store.jobs.accept({ content: 'still to do', channelId: 't', userId: 'owner', sessionId: null, taskId: busy, lane: 'background', maxAttempts: 1, timeoutS: 60, now: now - 30 * day });
+      const closed = sweepStale({ store, metrics: createMetrics({ processMetrics: false }), logger: nullLogger(), bus: new Bus(), now: () => now }, 14 * day, new AbortController().signal);
+      expect(closed).toBe(1);
+      expect(store.tasks.get(old)).toMatchObject({ state: 'closed', closedBy: 'stale' });
+      expect(store.tasks.closeDecisions(old)).toMatchObject([{ source: 'stale', action: 'close', modelCalled: false }]);
+      expect(store.tasks.get(fresh)?.state).toBe('open');
+      expect(store.tasks.get(busy)?.state).toBe('open');
+    } finally {
+      store.close();
+    }
+  });
+});

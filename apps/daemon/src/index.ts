@@ -5,3 +5,5 @@ export type { BuildInfo } from './version.js';
 export { createApi } from './api.js';
 export type { ApiDeps } from './api.js';
 export { ExecutorRegistry } from './executors.js';
+export { sweepStale } from './stale-sweep.js';
+export { Bus } from './bus.js';
