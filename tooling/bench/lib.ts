@@ -79,7 +79,7 @@ export async function startServe(o: ServeOptions): Promise<Daemon> {
       // Keep draining the pipe for the whole run (a full pipe would block the daemon); keep only a tail.
       tail = (tail + s).slice(-64 * 1024);
       if (listenedAt !== 0) return;
-      head += s;
+      head = (head + s).slice(-1024 * 1024);
       const m = /"message":"listening","url":"([^"]+)"/.exec(head);
       if (m?.[1] !== undefined) {
         listenedAt = performance.now();
@@ -129,7 +129,11 @@ export async function callApi<T>(base: string, method: string, p: string, body: 
     signal,
   });
   const text = await res.text();
-  return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
+  try {
+    return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
+  } catch {
+    throw new Error(`${method} ${p} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
 }
 
 /** Calls `fn` every `everyMs` until it returns a value other than null/undefined; throws after `ms`. */

@@ -62,33 +62,61 @@ interface ClaudeRun {
 const closeKeepOpen = JSON.stringify({ close: false, confidence: 0.2, reason: 'the owner may ask more' });
 const routeTo = (taskId: string): string => JSON.stringify({ decision: 'existing', task_id: taskId, confidence: 0.9, reason: 'same subject' });
 
+interface ClaudeResultJson {
+  session_id?: string;
+  result?: string;
+  is_error?: boolean;
+}
+
+/** claude's one JSON object on stdout, or null when stdout is not one (the caller reports the output). */
+function parseResult(out: string): ClaudeResultJson | null {
+  try {
+    const v = JSON.parse(out.trim()) as unknown;
+    return typeof v === 'object' && v !== null ? (v as ClaudeResultJson) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** SIGKILL a process group; false when it is already gone. */
+function killGroup(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One claude call as a child process, the way @alter0/executor runs it (own group, prompt on stdin); timed spawn → close. */
 async function runClaude(argv: readonly string[], cwd: string, env: Record<string, string>, prompt: string): Promise<ClaudeRun> {
   const started = performance.now();
   const child = spawn(program ?? 'claude', argv, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
-  let err = '';
+  let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-4096)));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4096)));
   child.stdin.on('error', () => undefined);
   child.stdin.end(prompt);
-  const killer = (): void => {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  };
+  const killer = (): void => void killGroup(child.pid);
   signal.addEventListener('abort', killer, { once: true });
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
-  const ms = performance.now() - started;
-  signal.removeEventListener('abort', killer);
-  signal.throwIfAborted();
+  let code: number | null;
   try {
-    // Nothing of the call may outlive it (the executor kills the group the same way).
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // The group is already gone: the usual case.
+    code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', (e) => reject(new Error(`cannot run ${program}: ${e.message}`)));
+      child.once('close', (c) => resolve(c));
+    });
+  } finally {
+    signal.removeEventListener('abort', killer);
   }
-  const parsed = JSON.parse(out.trim() || 'null') as { session_id?: string; result?: string; is_error?: boolean } | null;
+  const ms = performance.now() - started;
+  signal.throwIfAborted();
+  // Nothing of the call may outlive it (the executor kills the group the same way); usually it is gone already.
+  killGroup(child.pid);
+  const parsed = parseResult(out);
   if (code !== 0 || parsed === null || parsed.is_error === true || typeof parsed.session_id !== 'string') {
-    throw new Error(`direct claude call failed (exit ${code}): ${out.slice(0, 500)} ${err}`);
+    throw new Error(`direct claude call failed (exit ${code}): ${out.slice(0, 500)} ${stderr}`);
   }
   return { ms, sessionId: parsed.session_id, reply: parsed.result ?? '' };
 }
