@@ -5,8 +5,10 @@ import type { FaultKind } from './plan.js';
 
 /** Where a limit on resource growth applies; each is stated in the report next to what was measured. */
 export interface Bounds {
-  /** Daemon RSS growth within a lifetime, after warm-up. */
+  /** Daemon RSS growth (its floor) within a lifetime, after warm-up. */
   rssSlopeMbPerH: number;
+  /** V8 heap in use (its floor) within a lifetime, after warm-up: where a JavaScript leak shows. */
+  heapSlopeMbPerH: number;
   /** Open file descriptors growth within a lifetime, after warm-up. */
   fdSlopePerH: number;
   /** Queue depth growth over the whole run (the queue survives restarts). */
@@ -69,7 +71,7 @@ the invariants continuously, and write a report.
   --samples FILE      also write every resource sample as CSV
   --seed N            workload and fault plan seed                                    random (reported)
   --rate R            mean messages per second                                        0.5
-  --kill-every D      mean time between kill -9s of the daemon (0: never)             10m
+  --kill-every D      mean time between kill -9s of the daemon (0: never)             1h
   --data DIR          data directory to use and keep                                  a temp dir, removed
   --keep-data         keep the temp data directory
   --job-timeout D     job timeout (hangs last this long)                              30s
@@ -80,9 +82,9 @@ the invariants continuously, and write a report.
   --sample-every D    resource and invariant sampling interval                        5s
   --drain-timeout D   bound on the final wait for the queue to drain        (attempts × (timeout + backoff)) + 60s
   --workers I,B       interactive,background workers                                  2,2
-  --warmup D          left out of each daemon lifetime's slopes                       5m
-  --min-slope-window D  slopes are judged only over this much observation            15m
-  --max-rss-slope MB/h, --max-fd-slope N/h, --max-queue-slope N/h, --max-wal-slope MB/h,
+  --warmup D          left out of each daemon lifetime's slopes                       15m
+  --min-slope-window D  slopes are judged only over this much observation            2h
+  --max-rss-slope MB/h, --max-heap-slope MB/h, --max-fd-slope N/h, --max-queue-slope N/h, --max-wal-slope MB/h,
   --max-rss MB, --max-fds N, --max-wal MB, --max-db-kb-per-job KB   resource bounds (defaults in the report)
   --bin FILE          the alter0 entry point                                          apps/cli/bin/alter0.js
 `;
@@ -137,7 +139,7 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
       samples: { type: 'string' },
       seed: { type: 'string' },
       rate: { type: 'string', default: '0.5' },
-      'kill-every': { type: 'string', default: '10m' },
+      'kill-every': { type: 'string', default: '1h' },
       data: { type: 'string' },
       'keep-data': { type: 'boolean', default: false },
       'job-timeout': { type: 'string', default: '30s' },
@@ -147,9 +149,10 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
       'sample-every': { type: 'string', default: '5s' },
       'drain-timeout': { type: 'string' },
       workers: { type: 'string', default: '2,2' },
-      warmup: { type: 'string', default: '5m' },
-      'min-slope-window': { type: 'string', default: '15m' },
+      warmup: { type: 'string', default: '15m' },
+      'min-slope-window': { type: 'string', default: '2h' },
       'max-rss-slope': { type: 'string', default: '10' },
+      'max-heap-slope': { type: 'string', default: '5' },
       'max-fd-slope': { type: 'string', default: '5' },
       'max-queue-slope': { type: 'string', default: '10' },
       'max-wal-slope': { type: 'string', default: '8' },
@@ -194,6 +197,7 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
     bin: values.bin ?? defaultBin,
     bounds: {
       rssSlopeMbPerH: positive(values['max-rss-slope'], 'max-rss-slope'),
+      heapSlopeMbPerH: positive(values['max-heap-slope'], 'max-heap-slope'),
       fdSlopePerH: positive(values['max-fd-slope'], 'max-fd-slope'),
       queueSlopePerH: positive(values['max-queue-slope'], 'max-queue-slope'),
       walSlopeMbPerH: positive(values['max-wal-slope'], 'max-wal-slope'),

@@ -30,7 +30,8 @@ export interface Evaluation {
 export const floorWindowMs = (sampleEveryMs: number): number => Math.max(60_000, 12 * sampleEveryMs);
 
 const fmt = (x: number | null, digits = 1): string => (x === null ? 'n/a' : x.toFixed(digits));
-const mins = (ms: number): string => `${(ms / 60_000).toFixed(1)} min`;
+// Rounded down, so a window just short of the minimum never prints as equal to it.
+const mins = (ms: number): string => `${(Math.floor(ms / 6_000) / 10).toFixed(1)} min`;
 
 /**
  * Judges the resource curves against the bounds. Maxima are always judged; slopes only over at least
@@ -91,7 +92,7 @@ export function evaluate(r: SoakResult): Evaluation {
   const s = r.samples;
   const floors = (ps: Point[]): Point[] => floorPerWindow(afterWarmup(ps, b.warmupMs), floorWindowMs(r.options.sampleEveryMs));
   row('daemon RSS', 'MB', s.rssMb, floors(s.rssMb), true, b.rssSlopeMbPerH, b.maxRssMb);
-  row('daemon V8 heap used', 'MB', s.heapMb, floors(s.heapMb), true, null, null);
+  row('daemon V8 heap used', 'MB', s.heapMb, floors(s.heapMb), true, b.heapSlopeMbPerH, null);
   row('daemon open fds', 'fds', s.fds, floors(s.fds), true, b.fdSlopePerH, b.maxFds);
   row('WAL size', 'MB', s.walMb, runWarm(loadPhase(s.walMb)), false, b.walSlopeMbPerH, b.maxWalMb);
   row('queue depth', 'jobs', s.queueDepth, runWarm(loadPhase(s.queueDepth)), false, b.queueSlopePerH, null);
@@ -307,6 +308,8 @@ function boundsText(b: Bounds): string {
       `which would exhaust a small host in the weeks the service is meant to run, while leaving room for V8's heap sizing (smaller leaks need a longer run to tell apart). ` +
       `Slopes are fitted to the floor (the minimum of each window of 12 samples, at least 1 min) with one intercept per lifetime: a leak raises the floor, while transient spikes ` +
       `(RSS was seen jumping by ~150 MB for tens of seconds and falling back) and garbage not yet collected do not; the sawtooth of kill -9 restarts neither reads as growth nor hides it.`,
+    `- **V8 heap in use** (floor): slope ≤ ${b.heapSlopeMbPerH} MB/h. Where a JavaScript leak (a map that is never pruned, listeners that pile up) shows first; ` +
+      `RSS also moves with V8's heap reservations and the allocator (in a 20-minute single-lifetime run the RSS floor rose from 136 to 233 MB and fell back to 133 MB while the heap floor stayed at 21–27 MB).`,
     `- **Open file descriptors**: slope of the floor ≤ ${b.fdSlopePerH}/h, max ≤ ${b.maxFds}. A job holds ~6 fds (three pipes) while it runs; a leak of one fd per job reaches the bound within minutes at any rate, while the working set (db, WAL, shm, lock, log, listener, a few sockets) stays far below the max.`,
     `- **WAL**: max ≤ ${b.maxWalMb} MB, slope ≤ ${b.walSlopeMbPerH} MB/h. SQLite checkpoints at ~4 MB; a WAL that keeps growing means checkpoints are starved (a reader held open) and reads slow down.`,
     `- **Queue depth**: slope ≤ ${b.queueSlopePerH} jobs/h over the load phase. Below capacity the depth wanders around a constant; a steady climb means work is accepted faster than it finishes (or is never claimed).`,
