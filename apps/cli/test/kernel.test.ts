@@ -20,6 +20,17 @@ async function start(env: Record<string, string> = {}, args: string[] = [], data
   return { s, data, log };
 }
 
+/** Running and not a zombie. */
+function liveProc(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
 const job = async (s: Served, id: string) => (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body;
 const terminal = (j: JobJson) => ['succeeded', 'failed', 'canceled'].includes(j.state);
 
@@ -184,6 +195,27 @@ describe('alter0 serve (real daemon, command executor)', () => {
     const db = new Database(path.join(data, 'alter0.db'), { readonly: true });
     expect(db.prepare('SELECT state, attempt FROM jobs WHERE id = ?').get(r.body.job_id)).toEqual({ state: 'queued', attempt: 0 });
     db.close();
+  });
+});
+
+describe('forced stop', () => {
+  it('a second signal stops at once and kills every agent process tree before exiting', async () => {
+    const { s, log } = await start();
+    await s.api('POST', '/api/jobs', { content: 'spawn-tree' });
+    const pids = await until(() => {
+      const e = readAgentLog(log);
+      const exec = e.find((x) => x.stage === 'execute');
+      const gc = e.find((x) => typeof x.grandchild === 'number');
+      return exec && gc ? [exec.pid as number, gc.grandchild as number] : null;
+    });
+    s.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    s.proc.kill('SIGTERM');
+    const t0 = Date.now();
+    expect(await s.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    running.splice(running.indexOf(s), 1);
+    await until(() => pids.every((p) => !liveProc(p)), 5000, 'the agent and its grandchild to be gone');
   });
 });
 

@@ -44,6 +44,11 @@ export interface Daemon {
   readonly metrics: Metrics;
   /** Graceful stop (design §4): refuse new work, drain, re-queue the rest, checkpoint, close, release the lock. */
   stop(opts?: { drainMs?: number }): Promise<void>;
+  /**
+   * Immediate: SIGKILL every agent process tree now (synchronous, for a forced exit). Jobs left `running` are
+   * recovered at the next start; nothing committed is lost.
+   */
+  killAgents(): number;
 }
 
 /**
@@ -326,6 +331,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       url,
       store,
       metrics,
+      killAgents() {
+        return executors.groups.killAll();
+      },
       stop(stopOpts = {}) {
         stopping ??= (async () => {
           accepting = false;

@@ -52,11 +52,12 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
           },
         );
       } else {
-        // Fast path: abort what runs (their process groups are killed) and go. Everything committed is safe;
-        // jobs left running are recovered at the next start.
-        logger.warn('second signal: stopping now', { signal: sig });
-        void daemon.stop({ drainMs: 0 }).finally(() => process.exit(0));
-        setTimeout(() => process.exit(0), 2000).unref();
+        // Fast path: kill every agent process tree now and go. Everything committed is safe; jobs left running
+        // are recovered (re-queued) at the next start.
+        const killed = daemon.killAgents();
+        logger.warn('second signal: stopping now', { signal: sig, agent_groups_killed: killed });
+        void logger.close().finally(() => process.exit(0));
+        setTimeout(() => process.exit(0), 1000).unref();
       }
     };
     process.on('SIGTERM', onSignal);
