@@ -1,13 +1,11 @@
 import type { ExecRequest, ExecResult, Executor, ExecutorProbe } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
-import { childEnv } from './child-env.js';
 import { classifyFailure, failureMessage, stderrDetail } from './classify.js';
 import { claudeReply, claudeUsage, parseClaudeOutput } from './claude-output.js';
 import type { ClaudeResult } from './claude-output.js';
 import type { ClaudeExecutorConfig } from './config.js';
-import { runProcess } from './run-process.js';
 import type { RunOutcome } from './run-process.js';
-import { probeBinary } from './runtime.js';
+import { probeBinary, runRequest } from './runtime.js';
 import type { AdapterRuntime } from './runtime.js';
 import { SessionNotFoundError } from './session-lost.js';
 
@@ -41,18 +39,7 @@ export function createClaudeExecutor(config: ClaudeExecutorConfig, rt: AdapterRu
   return {
     kind: 'claude',
     async run(req: ExecRequest): Promise<ExecResult> {
-      const out = await runProcess(
-        {
-          argv: claudeArgv(config, req),
-          cwd: req.cwd,
-          env: childEnv(rt.baseEnv, rt.extraEnv, req),
-          stdin: req.prompt,
-          timeoutMs: req.timeoutMs,
-          signal: req.signal,
-          label: LABEL,
-        },
-        rt.runner,
-      );
+      const out = await runRequest(rt, req, { argv: claudeArgv(config, req), label: LABEL });
       return claudeResult(req, out);
     },
     probe(signal: AbortSignal): Promise<ExecutorProbe> {

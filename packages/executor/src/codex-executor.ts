@@ -1,12 +1,10 @@
 import type { ExecRequest, ExecResult, Executor, ExecutorProbe } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
-import { childEnv } from './child-env.js';
 import { classifyFailure, failureMessage, stderrDetail } from './classify.js';
 import { codexLineNeeded, parseCodexEvents } from './codex-output.js';
 import type { CodexExecutorConfig } from './config.js';
-import { runProcess } from './run-process.js';
 import type { RunOutcome } from './run-process.js';
-import { probeBinary } from './runtime.js';
+import { probeBinary, runRequest } from './runtime.js';
 import type { AdapterRuntime } from './runtime.js';
 import { SessionNotFoundError } from './session-lost.js';
 
@@ -39,19 +37,7 @@ export function createCodexExecutor(config: CodexExecutorConfig, rt: AdapterRunt
   return {
     kind: 'codex',
     async run(req: ExecRequest): Promise<ExecResult> {
-      const out = await runProcess(
-        {
-          argv: codexArgv(config, req),
-          cwd: req.cwd,
-          env: childEnv(rt.baseEnv, rt.extraEnv, req),
-          stdin: req.prompt,
-          timeoutMs: req.timeoutMs,
-          signal: req.signal,
-          label: LABEL,
-          keepStdoutLine: codexLineNeeded,
-        },
-        rt.runner,
-      );
+      const out = await runRequest(rt, req, { argv: codexArgv(config, req), label: LABEL, keepStdoutLine: codexLineNeeded });
       return codexResult(req, out);
     },
     probe(signal: AbortSignal): Promise<ExecutorProbe> {

@@ -1,12 +1,10 @@
 import { basename } from 'node:path';
 import type { ExecRequest, ExecResult, Executor, ExecutorProbe } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
-import { childEnv } from './child-env.js';
 import { classifyFailure, failureMessage, stderrDetail } from './classify.js';
 import type { CommandExecutorConfig } from './config.js';
-import { runProcess } from './run-process.js';
 import type { RunOutcome } from './run-process.js';
-import { probeBinary } from './runtime.js';
+import { probeBinary, runRequest } from './runtime.js';
 import type { AdapterRuntime } from './runtime.js';
 
 /** A program may hand back a session id for the next turn by printing this on stderr. */
@@ -23,22 +21,14 @@ export function createCommandExecutor(config: CommandExecutorConfig, rt: Adapter
     kind: 'command',
     async run(req: ExecRequest): Promise<ExecResult> {
       let announced: string | null = null;
-      const out = await runProcess(
-        {
-          argv: config.argv,
-          cwd: req.cwd,
-          env: childEnv(rt.baseEnv, rt.extraEnv, req),
-          stdin: req.prompt,
-          timeoutMs: req.timeoutMs,
-          signal: req.signal,
-          label,
-          onStderrLine: (line) => {
-            const m = SESSION_MARKER.exec(line);
-            if (m?.[1] !== undefined) announced = m[1];
-          },
+      const out = await runRequest(rt, req, {
+        argv: config.argv,
+        label,
+        onStderrLine: (line) => {
+          const m = SESSION_MARKER.exec(line);
+          if (m?.[1] !== undefined) announced = m[1];
         },
-        rt.runner,
-      );
+      });
       if (out.exitCode !== 0) throw commandFailure(label, out);
       const text = stripOneNewline(out.stdout);
       if (text.trim() === '') {

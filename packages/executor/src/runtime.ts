@@ -5,7 +5,9 @@ import { classifyFailure, failureMessage, oneLine, stderrDetail } from './classi
 import type { ExecutorCommonOptions, ExecutorDeps } from './config.js';
 import { resolveBin } from './resolve-bin.js';
 import { DEFAULT_RUNNER_OPTIONS, runProcess } from './run-process.js';
-import type { RunnerOptions } from './run-process.js';
+import type { RunOutcome, RunSpec, RunnerOptions } from './run-process.js';
+import type { ExecRequest } from '@alter0/core';
+import { childEnv } from './child-env.js';
 
 /** What an adapter needs besides its own config: resolved once by the factory. */
 export interface AdapterRuntime {
@@ -86,4 +88,26 @@ export async function probeBinary(
     const msg = err instanceof ExecutorError ? err.message : `${kind}: probe failed: ${errorMessage(err)}`;
     return { kind, ok: false, path, version: null, error: msg };
   }
+}
+
+/**
+ * Runs one request's process: the request's prompt on stdin, its cwd, timeout, signal and environment
+ * (base + configured + the per-run ALTER0_* variables). Every adapter runs through here.
+ */
+export function runRequest(
+  rt: AdapterRuntime,
+  req: ExecRequest,
+  spec: Pick<RunSpec, 'argv' | 'label'> & Partial<Pick<RunSpec, 'onStderrLine' | 'keepStdoutLine'>>,
+): Promise<RunOutcome> {
+  return runProcess(
+    {
+      ...spec,
+      cwd: req.cwd,
+      env: childEnv(rt.baseEnv, rt.extraEnv, req),
+      stdin: req.prompt,
+      timeoutMs: req.timeoutMs,
+      signal: req.signal,
+    },
+    rt.runner,
+  );
 }
