@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { JobJson, Served } from './harness.js';
-import { readAgentLog, serve, tempDir, until } from './harness.js';
+import { liveProcess, readAgentLog, serve, tempDir, until } from './harness.js';
 
 // Crash loop (design §10): under load from concurrent submitters, `kill -9` the real daemon at random moments
 // many times, restarting it each time. Nothing accepted may be lost, nothing may stay `running`, no agent
@@ -16,17 +16,6 @@ afterEach(async () => {
   for (const s of running.splice(0)) await s.stop('SIGKILL');
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
-
-/** Running and not a zombie (an orphan waits for PID 1 to reap it). */
-function live(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 function integrity(file: string): string {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -91,7 +80,7 @@ describe('crash loop', () => {
       up = true;
       expect(integrity(dbFile), `integrity after restart ${restarts}`).toBe('ok');
       // Every agent process of the killed daemon was reaped at start.
-      await until(() => before.every((p) => !live(p)), 5000, `agent processes of the killed daemon to be gone (restart ${restarts})`);
+      await until(() => before.every((p) => !liveProcess(p)), 5000, `agent processes of the killed daemon to be gone (restart ${restarts})`);
     }
     stop = true;
     await Promise.all(submitters);
@@ -121,7 +110,7 @@ describe('crash loop', () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
     const pids = readAgentLog(log).flatMap((e) => [e.pid, e.grandchild]).filter((p): p is number => typeof p === 'number');
-    await until(() => pids.every((p) => !live(p)), 5000, 'no agent process left at the end');
+    await until(() => pids.every((p) => !liveProcess(p)), 5000, 'no agent process left at the end');
     console.log(`crash loop: ${restarts} restarts, ${accepted.size} accepted, outcomes ${JSON.stringify(byState)}`);
   });
 });

@@ -122,6 +122,17 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Running and not a zombie (an orphan can wait a while for PID 1 to reap it). */
+export function liveProcess(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
 export function readAgentLog(file: string): Record<string, unknown>[] {
   if (!fs.existsSync(file)) return [];
   return fs

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { JobJson, Served } from './harness.js';
-import { alive, cli, rawGet, rawPost, readAgentLog, serve, tempDir, until } from './harness.js';
+import { alive, cli, liveProcess, rawGet, rawPost, readAgentLog, serve, tempDir, until } from './harness.js';
 
 const running: Served[] = [];
 const dirs: string[] = [];
@@ -18,17 +18,6 @@ async function start(env: Record<string, string> = {}, args: string[] = [], data
   const s = await serve({ data, env: { AGENT_LOG: log, ...env }, args });
   running.push(s);
   return { s, data, log };
-}
-
-/** Running and not a zombie. */
-function liveProc(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 const job = async (s: Served, id: string) => (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body;
@@ -215,7 +204,7 @@ describe('forced stop', () => {
     expect(await s.exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(3000);
     running.splice(running.indexOf(s), 1);
-    await until(() => pids.every((p) => !liveProc(p)), 5000, 'the agent and its grandchild to be gone');
+    await until(() => pids.every((p) => !liveProcess(p)), 5000, 'the agent and its grandchild to be gone');
   });
 });
 

@@ -484,57 +484,37 @@ export class JobsRepo {
     return immediate(this.sqlite, () => {
       const report: RecoveryReport = { requeued: [], failed: [], completed: [] };
       const orphans = this.db.select().from(jobs).where(eq(jobs.state, 'running')).all();
+      const update = (id: string, patch: Partial<JobRow>): void => {
+        this.db.update(jobs).set({ stage: null, updatedAt: now, ...patch }).where(eq(jobs.id, id)).run();
+      };
+      const ended = (j: JobRow) => ({ finishedAt: now, totalMs: now - j.createdAt });
       for (const j of orphans) {
         if (j.replyMessageId !== null) {
-          this.db
-            .update(jobs)
-            .set({ state: 'succeeded', stage: null, finishedAt: now, totalMs: now - j.createdAt, updatedAt: now })
-            .where(eq(jobs.id, j.id))
-            .run();
+          update(j.id, { state: 'succeeded', ...ended(j) });
           report.completed.push(j.id);
         } else if (j.cancelRequested) {
-          this.db
-            .update(jobs)
-            .set({
-              state: 'canceled',
-              stage: null,
-              errorClass: 'canceled',
-              errorMessage: 'canceled by the owner (the service restarted while canceling)',
-              finishedAt: now,
-              totalMs: now - j.createdAt,
-              updatedAt: now,
-            })
-            .where(eq(jobs.id, j.id))
-            .run();
+          update(j.id, {
+            state: 'canceled',
+            errorClass: 'canceled',
+            errorMessage: 'canceled by the owner (the service restarted while canceling)',
+            ...ended(j),
+          });
           report.failed.push(j.id);
         } else if (j.attempt < j.maxAttempts) {
-          this.db
-            .update(jobs)
-            .set({
-              state: 'queued',
-              stage: null,
-              nextRunAt: now,
-              errorClass: 'internal',
-              errorMessage: `interrupted: the service stopped during attempt ${j.attempt} of ${j.maxAttempts}; re-queued at start`,
-              updatedAt: now,
-            })
-            .where(eq(jobs.id, j.id))
-            .run();
+          update(j.id, {
+            state: 'queued',
+            nextRunAt: now,
+            errorClass: 'internal',
+            errorMessage: `interrupted: the service stopped during attempt ${j.attempt} of ${j.maxAttempts}; re-queued at start`,
+          });
           report.requeued.push(j.id);
         } else {
-          this.db
-            .update(jobs)
-            .set({
-              state: 'failed',
-              stage: null,
-              errorClass: 'internal',
-              errorMessage: `interrupted: the service stopped during the last attempt (${j.attempt} of ${j.maxAttempts}); retry it with \`alter0 retry ${j.id}\``,
-              finishedAt: now,
-              totalMs: now - j.createdAt,
-              updatedAt: now,
-            })
-            .where(eq(jobs.id, j.id))
-            .run();
+          update(j.id, {
+            state: 'failed',
+            errorClass: 'internal',
+            errorMessage: `interrupted: the service stopped during the last attempt (${j.attempt} of ${j.maxAttempts}); retry it with \`alter0 retry ${j.id}\``,
+            ...ended(j),
+          });
           report.failed.push(j.id);
         }
       }
