@@ -12,6 +12,7 @@ import { execArg, renderUnit, servicePath, hiddenFromSystemUnit, CLI_ENTRY } fro
 import type { UnitInputs } from '../src/commands/service.js';
 // The notifier lives in the daemon, which wires it into startup; its behaviour as a deployable piece is tested here.
 import { createNotifier, watchdogInterval } from '../../daemon/src/notify.js';
+import type { SpawnFn } from '../../daemon/src/notify.js';
 import { BIN, cli, serve, tempDir, until } from './harness.js';
 import type { Served } from './harness.js';
 
@@ -205,7 +206,8 @@ import fs from 'node:fs';
 const rec = { argv: process.argv.slice(2), socket: process.env.NOTIFY_SOCKET ?? '' };
 // With FAKE_NOTIFY_PROBE set, record whether the service answered /readyz at the moment it said READY.
 if (process.env.FAKE_NOTIFY_PROBE) {
-  try { rec.readyz = (await fetch(process.env.FAKE_NOTIFY_PROBE, { signal: AbortSignal.timeout(3000) })).status; }
+  // Under the notifier's 10 s send timeout, with room for this script's own start on a loaded machine.
+  try { rec.readyz = (await fetch(process.env.FAKE_NOTIFY_PROBE, { signal: AbortSignal.timeout(7000) })).status; }
   catch (e) { rec.readyz = String(e.cause?.code ?? e.message); }
 }
 fs.appendFileSync(process.env.FAKE_NOTIFY_LOG, JSON.stringify(rec) + '\\n');
@@ -220,6 +222,7 @@ process.exit(${opts.exitCode ?? 0});
         ? fs
             .readFileSync(log, 'utf8')
             .split('\n')
+            .slice(0, -1) // a line still being written (no newline yet) is not a call yet
             .filter(Boolean)
             .map((l) => JSON.parse(l) as { argv: string[]; socket: string; readyz?: number | string })
         : [],
@@ -268,14 +271,22 @@ describe('systemd notifier', () => {
 
   it('is a no-op without NOTIFY_SOCKET', async () => {
     const fake = fakeSystemdNotify();
-    const n = createNotifier({ env: { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, WATCHDOG_USEC: '100000' }, logger: recordingLogger().logger });
+    let spawned = 0;
+    const counting: SpawnFn = (cmd, args, o) => {
+      spawned++;
+      return spawn(cmd, args, o);
+    };
+    const n = createNotifier({ env: { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, WATCHDOG_USEC: '100000' }, logger: recordingLogger().logger, spawn: counting });
     expect(n.enabled).toBe(false);
     expect(n.watchdogIntervalMs).toBeNull();
     await n.ready();
     n.status('x');
     n.stopping();
     stops.push(n.startWatchdog(() => true));
-    await new Promise((r) => setTimeout(r, 150));
+    // Nothing is ever started (checked at the spawn itself, whatever the machine's speed); the wait covers
+    // several would-be watchdog intervals of 50 ms.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(spawned).toBe(0);
     expect(fake.calls()).toEqual([]);
   });
 
@@ -299,27 +310,43 @@ describe('systemd notifier', () => {
   it('pings WATCHDOG=1 every WATCHDOG_USEC/2 only while the live check passes', async () => {
     const fake = fakeShellNotify();
     const { logger, records } = recordingLogger();
-    const n = createNotifier({ env: { PATH: `${fake.bin}:/usr/bin:/bin`, NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '400000' }, logger });
+    // Every sender the notifier starts, so the test can wait for the ones in flight to finish instead of guessing.
+    const senders: ChildProcess[] = [];
+    const settled = new WeakSet<ChildProcess>();
+    const tracked: SpawnFn = (cmd, args, o) => {
+      const c = spawn(cmd, args, o);
+      senders.push(c);
+      c.once('close', () => settled.add(c));
+      c.once('error', () => settled.add(c));
+      return c;
+    };
+    const idle = (what: string): Promise<true> => until(() => senders.every((c) => settled.has(c)), 15_000, `the watchdog senders in flight ${what} to finish`);
+    const n = createNotifier({ env: { PATH: `${fake.bin}:/usr/bin:/bin`, NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '400000' }, logger, spawn: tracked });
     expect(n.watchdogIntervalMs).toBe(200);
     let healthy = true;
     const stop = n.startWatchdog(() => healthy);
     stops.push(stop);
     const pings = (): number => fake.lines().filter((l) => l === 'WATCHDOG=1').length;
-    await until(() => pings() >= 2, 10_000, 'two watchdog pings');
+    await until(() => pings() >= 2, 15_000, 'two watchdog pings');
     healthy = false;
-    // Let a ping already on its way land, then expect silence for several intervals.
-    await new Promise((r) => setTimeout(r, 1000));
+    // The "paused" warning is logged by the first tick that finds no sender in flight; after it none is started.
+    await until(() => records.some((r) => r.level === 'warn' && /watchdog pings paused/.test(r.msg)), 15_000, 'the "watchdog pings paused" warning');
+    await idle('when paused');
     const paused = pings();
-    await new Promise((r) => setTimeout(r, 800));
-    expect(pings()).toBe(paused);
-    expect(records.some((r) => r.level === 'warn' && /watchdog pings paused/.test(r.msg))).toBe(true);
-    healthy = true;
-    await until(() => pings() > paused, 10_000, 'pings to resume');
-    stop();
+    const spawnedWhilePaused = senders.length;
+    // Several intervals of silence.
     await new Promise((r) => setTimeout(r, 1000));
+    expect(pings()).toBe(paused);
+    expect(senders.length).toBe(spawnedWhilePaused);
+    healthy = true;
+    await until(() => pings() > paused, 15_000, 'pings to resume');
+    stop();
+    await idle('at stop');
     const stopped = pings();
-    await new Promise((r) => setTimeout(r, 800));
+    const spawnedAtStop = senders.length;
+    await new Promise((r) => setTimeout(r, 1000));
     expect(pings()).toBe(stopped);
+    expect(senders.length).toBe(spawnedAtStop);
   });
 
   it('reads WATCHDOG_USEC only when it is meant for this process', () => {
@@ -449,12 +476,19 @@ describe.skipIf(!notifierWired())('alter0 serve under Type=notify', () => {
     proc = child;
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-    const ready = await until(() => fake.calls().find((c) => c.argv.includes('--ready')), 20_000, 'READY=1 from alter0 serve').catch((err: unknown) => {
+    const ready = await until(() => fake.calls().find((c) => c.argv.includes('--ready')), 40_000, 'READY=1 from alter0 serve').catch((err: unknown) => {
       throw new Error(`${String(err)}; the service's log:\n${stderr}`);
     });
-    expect(ready.readyz).toBe(200);
+    expect(ready.readyz, `the fake sender's GET /readyz at the moment of READY=1; the service's log:\n${stderr}`).toBe(200);
     expect(ready.argv).toContain(`--pid=${child.pid}`);
-    expect(stderr).toContain('"message":"listening"');
+    // The fake records the call before it exits; serve logs "told systemd…" only after the sender has exited 0,
+    // and "listening" after that. Wait for those lines rather than reading the log the moment the call lands.
+    const told = '"message":"told systemd the service is ready"';
+    const listening = '"message":"listening"';
+    await until(() => stderr.includes(told) && stderr.includes(listening), 15_000, 'the "told systemd" and "listening" log lines').catch((err: unknown) => {
+      throw new Error(`${String(err)}; the service's log:\n${stderr}`);
+    });
+    expect(fake.calls().filter((c) => c.argv.includes('--ready')), 'READY=1 is sent once').toHaveLength(1);
   });
 });
 
