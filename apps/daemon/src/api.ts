@@ -11,6 +11,7 @@ import type { Bus } from './bus.js';
 import { sendError, statusFor } from './errors.js';
 import { CloseInput, DecisionsQuery, EmptyInput, JobInput, JobsQuery, MessageInput, TasksQuery, parseInput } from './inputs.js';
 import { bearerToken, crossOriginProtection, hostAllowlist, requireJson } from './security.js';
+import { noStore, securityHeaders } from './response-headers.js';
 import { closeDecisionView, jobView, messageView, routeDecisionView, taskView } from './views.js';
 
 export interface ApiDeps {
@@ -47,6 +48,9 @@ export function createApi(deps: ApiDeps): Hono {
   });
   app.notFound((c) => sendError(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${c.req.path} (see docs/api.md)`));
 
+  // First, so every answer carries them, including the refusals of the middleware below.
+  app.use('*', securityHeaders());
+  app.use('/api/*', noStore());
   app.use('*', hostAllowlist(deps.allowedHosts));
   app.use('*', crossOriginProtection());
   app.get('/healthz', (c) => c.json({ ok: true }));

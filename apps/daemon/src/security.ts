@@ -17,12 +17,17 @@ export function hostOnly(authority: string): string {
 export function hostAllowlist(allowed: ReadonlySet<string>): MiddlewareHandler {
   return async (c, next) => {
     const host = c.req.header('host');
-    if (!host || !allowed.has(hostOnly(host))) {
+    if (!host) {
+      return sendError(c, 403, 'host_not_allowed', 'the request has no Host header; send the name you reach alter0 by (HTTP/1.1 clients do)');
+    }
+    if (!allowed.has(hostOnly(host))) {
+      // The allowed names are not listed: a probe learns nothing about the owner's other names for this machine.
+      const name = hostOnly(host).slice(0, 100);
       return sendError(
         c,
         403,
         'host_not_allowed',
-        `Host "${host ?? ''}" is not allowed. Use one of: ${[...allowed].join(', ')}; or add the name to allowed_hosts in the config.`,
+        `Host "${name}" is not allowed (DNS-rebinding defence). If you reach alter0 by this name, add "${name}" to allowed_hosts in the config (or set public_url to the URL you use) and restart alter0.`,
       );
     }
     await next();

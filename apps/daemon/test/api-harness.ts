@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Hono } from 'hono';
+import { Store } from '@alter0/store';
+import { createMetrics, nullLogger } from '@alter0/obs';
+import type { ApiDeps } from '../src/api.js';
+import { createApi } from '../src/api.js';
+import { Bus } from '../src/bus.js';
+
+/** The hono app in-process over a real store in a temp directory; nothing runs the queued jobs. */
+export interface ApiUnderTest {
+  app: Hono;
+  store: Store;
+  bus: Bus;
+  /** `app.request` with `Host: localhost` (an allowed name) unless the headers name another. */
+  request(p: string, init?: RequestInit): Promise<Response>;
+  /** POST a JSON body. */
+  post(p: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  close(): void;
+}
+
+export function apiUnderTest(overrides: Partial<ApiDeps> = {}): ApiUnderTest {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-api-'));
+  const store = Store.open({ file: path.join(dir, 'alter0.db') });
+  const bus = new Bus();
+  const app = createApi({
+    store,
+    bus,
+    logger: nullLogger(),
+    metrics: createMetrics(),
+    allowedHosts: new Set(['localhost', '127.0.0.1']),
+    token: null,
+    defaults: { waitMs: 0, maxWaitMs: 1000, bodyLimitBytes: 1_048_576, timeoutS: 60, maxAttempts: 1 },
+    wake: () => undefined,
+    cancelRunning: () => undefined,
+    closeTask: () => undefined,
+    reopenTask: () => undefined,
+    status: () => Promise.resolve({ state: 'ok' }),
+    accepting: () => true,
+    now: Date.now,
+    ...overrides,
+  });
+  const request = async (p: string, init: RequestInit = {}): Promise<Response> => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('host')) headers.set('host', 'localhost');
+    return app.request(p, { ...init, headers });
+  };
+  return {
+    app,
+    store,
+    bus,
+    request,
+    post: (p, body, headers = {}) =>
+      request(p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
+    close() {
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  return body.error;
+}
