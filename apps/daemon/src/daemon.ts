@@ -180,6 +180,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     });
     const health = new Health(now);
     let queueFailure: string | null = null;
+    let recordFailure: string | null = null;
     const workers = { interactive: config.queue.interactive_workers, background: config.queue.background_workers };
     const pool = new WorkerPool({
       jobs: store.jobs,
@@ -219,6 +220,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           queueFailure = null;
           store.events.add({ component: 'queue', level: 'info', kind: 'worker_recovered', message: `${lane} workers recovered after ${failures} error(s)`, now: now() });
         },
+        // Invariant 1 while serving: an outcome the database refused is written again with backoff; until then
+        // the queue is degraded, naming the job and the cause.
+        onRecordError: (job, err, attempt, retryInMs) => {
+          logger.child({ job_id: job.id }).error('could not record the job outcome; retrying', { err, attempt, retry_in_ms: retryInMs });
+          recordFailure = `the outcome of job ${job.id} could not be written (${errorMessage(err)}; ${attempt} tries, next in ${Math.round(retryInMs / 1000)}s); it shows running until the database takes writes again`;
+        },
+        onRecordRecovered: (job, attempts) => {
+          logger.child({ job_id: job.id }).info('job outcome recorded after earlier failures', { attempts });
+          if (pool.unrecordedOutcomes().length === 0) recordFailure = null;
+          store.events.add({ component: 'queue', level: 'info', kind: 'outcome_recorded', message: `the outcome of job ${job.id} was written after ${attempts} failed tries`, now: now() });
+        },
+        onOrphansRecovered: (report) => {
+          logger.warn('handed back running jobs no worker held', { ...report });
+          store.events.add({ component: 'queue', level: 'warn', kind: 'recovered', message: 'the watchdog handed back running jobs no worker held', details: report, now: now() });
+        },
         failureNote: (job, errorClass, message) =>
           `The agent could not answer (${errorClass}): ${message}\nRetry with \`alter0 retry ${job.id}\` or POST /api/jobs/${job.id}/retry.`,
       },
@@ -249,6 +265,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         timeoutS: config.queue.job_timeout_s,
         maxAttempts: config.queue.max_attempts,
       },
+      limits: { eventStreams: config.api.max_event_streams, queueDepth: config.queue.max_depth },
       wake: (lane) => pool.wake(lane),
       cancelRunning: (id) => pool.cancel(id),
       closeTask: (id, reason) => closeRule(id, 'close', reason),
@@ -270,7 +287,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
             accepting: () => accepting,
             dataDir,
             scheduler: () => scheduler.status(),
-            queueFailure: () => queueFailure,
+            queueFailure: () => [queueFailure, recordFailure].filter((x) => x !== null).join('; ') || null,
           }),
         ),
       accepting: () => accepting,

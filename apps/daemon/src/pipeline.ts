@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import type { ErrorClass } from '@alter0/core';
 import { ExecutorError, errorMessage, ConflictError } from '@alter0/core';
 import { SessionNotFoundError } from '@alter0/executor';
-import type { JobRow, MessageRow, Store, TaskRow } from '@alter0/store';
+import type { Fence, JobRow, MessageRow, Store, TaskRow } from '@alter0/store';
 import type { JobHandler, RunOutcome } from '@alter0/queue';
 import { abortCauseOf } from '@alter0/queue';
 import type { RouteOutcome, Router } from '@alter0/routing';
@@ -79,8 +79,15 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
 
     // --- execute
     if (taskId === null) return fail('internal', `job ${job.id} has no task after routing`);
-    const task = store.tasks.get(taskId);
-    if (!task) return fail('internal', `task ${taskId} disappeared`);
+    if (!store.tasks.get(taskId)) return fail('internal', `task ${taskId} disappeared`);
+    // A message never executes in a closed task without a recorded reopen (the task was closed while this job
+    // waited, or a retry went back to a task closed since).
+    if (store.tasks.reopenForJob(taskId, { id: job.id, messageId: job.messageId }, deps.now())) {
+      log.info('reopened the closed task this job belongs to');
+      metrics.closeDecision('manual', 'reopen');
+      bus.task(taskId);
+    }
+    const task = store.tasks.mustGet(taskId);
     const xlog = log.child({ stage: 'execute' });
     store.jobs.setStage(fence, 'execute', deps.now());
     bus.job(job.id);
@@ -146,46 +153,10 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
     bus.job(job.id);
     bus.task(task.id);
 
-    // --- close (after the reply is delivered: it never adds to the user's wait)
-    if (deps.closer) {
-      const clog = log.child({ stage: 'close' });
-      store.jobs.setStage(fence, 'close', deps.now());
-      const cStarted = performance.now();
-      try {
-        const fresh = store.tasks.mustGet(task.id);
-        const outcome = await deps.closer.judge({
-          task: { id: fresh.id, title: fresh.title, summary: fresh.summary, recent: recentOf(store, fresh.id) },
-          lastUser: message.content,
-          lastAssistant: reply.text,
-          cwd: deps.systemCwd,
-          jobId: job.id,
-          signal,
-        });
-        if (fresh.state === 'open') {
-          store.tasks.applyCloseDecision({
-            taskId: fresh.id,
-            jobId: job.id,
-            source: 'auto',
-            action: outcome.close ? 'close' : 'keep_open',
-            ...modelCallRecord(outcome),
-            now: deps.now(),
-          });
-          metrics.closeDecision('auto', outcome.close ? 'close' : 'keep_open');
-          clog.info(outcome.close ? 'task closed by the closer' : 'task stays open', {
-            confidence: outcome.confidence,
-            fallback: outcome.fallback ?? undefined,
-          });
-          bus.task(fresh.id);
-        }
-      } catch (err) {
-        if (signal.aborted) throw err;
-        // A closer problem never fails the job: the reply is already delivered and the task stays open.
-        if (!(err instanceof ConflictError)) clog.warn('closer failed; task stays open', { err });
-      }
-      const closeMs = performance.now() - cStarted;
-      metrics.stageDuration('close', closeMs / 1000);
-      store.jobs.recordTiming(fence, 'closeMs', closeMs, deps.now());
-    }
+    // --- close (after the reply is delivered: it never adds to the user's wait). From here on the job has
+    // answered: nothing below may fail, retry or cancel it. A closer that fails, runs out of the job's time, or is
+    // aborted (cancel = "don't close", timeout, shutdown) only keeps the task open.
+    if (deps.closer) await closeStage(deps, deps.closer, { job, fence, signal, deadline, taskId: task.id, lastUser: message.content, lastAssistant: reply.text, log });
     log.info('job succeeded');
     return { kind: 'succeeded' };
   };
@@ -207,6 +178,71 @@ function modelCallRecord<O extends RouteOutcome | CloseOutcome>(o: O) {
     rawOutput: o.rawOutput,
     errorClass: o.errorClass,
   };
+}
+
+interface CloseContext {
+  job: JobRow;
+  fence: Fence;
+  signal: AbortSignal;
+  deadline: number;
+  taskId: string;
+  lastUser: string;
+  lastAssistant: string;
+  log: Logger;
+}
+
+/** The close stage of an answered job: judges and applies the close rule; never throws. */
+async function closeStage(deps: PipelineDeps, closer: Closer, c: CloseContext): Promise<void> {
+  const { store, metrics } = deps;
+  const clog = c.log.child({ stage: 'close' });
+  const cStarted = performance.now();
+  try {
+    const remainingMs = c.deadline - deps.now();
+    if (remainingMs <= 0) {
+      clog.warn('no time left before the job deadline to judge the task; it stays open');
+      return;
+    }
+    store.jobs.setStage(c.fence, 'close', deps.now());
+    const fresh = store.tasks.mustGet(c.taskId);
+    const outcome = await closer.judge({
+      task: { id: fresh.id, title: fresh.title, summary: fresh.summary, recent: recentOf(store, fresh.id) },
+      lastUser: c.lastUser,
+      lastAssistant: c.lastAssistant,
+      cwd: deps.systemCwd,
+      jobId: c.job.id,
+      signal: c.signal,
+      timeoutMs: remainingMs,
+    });
+    if (store.tasks.mustGet(c.taskId).state !== 'open') return;
+    const { decision } = store.tasks.applyCloseDecision({
+      taskId: c.taskId,
+      jobId: c.job.id,
+      source: 'auto',
+      action: outcome.close ? 'close' : 'keep_open',
+      ...modelCallRecord(outcome),
+      now: deps.now(),
+    });
+    const closed = decision.action === 'close';
+    metrics.closeDecision('auto', closed ? 'close' : 'keep_open');
+    clog.info(closed ? 'task closed by the closer' : 'task stays open', {
+      confidence: outcome.confidence,
+      fallback: outcome.fallback ?? undefined,
+      reason: closed === outcome.close ? undefined : decision.reason,
+    });
+    deps.bus.task(c.taskId);
+  } catch (err) {
+    const cause = abortCauseOf(c.signal);
+    if (cause !== null) clog.info(`close stage stopped (${cause}); the task stays open`);
+    else if (!(err instanceof ConflictError)) clog.warn('closer failed; task stays open', { err });
+  } finally {
+    const closeMs = performance.now() - cStarted;
+    metrics.stageDuration('close', closeMs / 1000);
+    try {
+      store.jobs.recordTiming(c.fence, 'closeMs', closeMs, deps.now());
+    } catch (err) {
+      clog.warn('could not record the close stage timing', { err });
+    }
+  }
 }
 
 function fail(errorClass: ErrorClass, message: string, stderrTail: string | null = null): RunOutcome {
@@ -250,6 +286,8 @@ async function routeJob(
   const now = deps.now();
   let note = '';
   const assigned = store.transaction(() => {
+    // Canceled (or superseded) while routing: write nothing, not even a new task.
+    if (!store.jobs.isCurrent(fence)) return null;
     let taskId = outcome.taskId;
     let existing = taskId ? store.tasks.get(taskId) : undefined;
     if (taskId && !existing) {

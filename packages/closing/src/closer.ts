@@ -22,6 +22,8 @@ export interface CloseInput {
   cwd: string;
   jobId: string | null;
   signal: AbortSignal;
+  /** A tighter limit than the closer's own for this call (the job's remaining time); the smaller one wins. */
+  timeoutMs?: number;
 }
 
 export type CloseFallback = 'low_confidence' | 'invalid_output' | 'executor_error' | 'timeout';
@@ -73,7 +75,7 @@ export class Closer {
     const call = await callModel(
       this.#opts.executor,
       { stage: 'close', prompt: prompt.text, sessionId: null, taskId: input.task.id, jobId: input.jobId, cwd: input.cwd },
-      this.#opts.timeoutMs,
+      Math.max(1, Math.min(this.#opts.timeoutMs, input.timeoutMs ?? Infinity)),
       input.signal,
     );
     if (!call.ok) {

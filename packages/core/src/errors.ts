@@ -84,6 +84,13 @@ export class UnavailableError extends Alter0Error {
   }
 }
 
+/** A bounded resource is at its limit (queued jobs, open event streams): refused now, fine to retry later. */
+export class LimitError extends Alter0Error {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

@@ -2,3 +2,4 @@ export * from './domain.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './executor.js';
+export * from './timers.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ExecutorError, errorMessage } from '@alter0/core';
+import { ExecutorError, clampTimerMs, errorMessage } from '@alter0/core';
 import { JOB_ID_ENV } from './child-env.js';
 import { RunGroups, groupAlive, isErrno, signalGroup } from './process-group.js';
 import type { ProcessGroups } from './process-group.js';
@@ -60,7 +60,6 @@ export interface RunOutcome {
 /** How long to wait for a SIGKILLed group to disappear before giving up (only D-state can delay it). */
 const KILL_WAIT_MS = 2000;
 const POLL_MS = 25;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type StopReason = 'timeout' | 'canceled' | 'overflow';
 
@@ -76,7 +75,9 @@ export async function runProcess(spec: RunSpec, opts: RunnerOptions): Promise<Ru
     throw new ExecutorError('internal', `${spec.label}: the executor's argv is empty; configure a program to run`);
   }
   if (spec.signal.aborted) {
-    throw new ExecutorError('canceled', `${spec.label} run was canceled before it started`);
+    // Say why: a job past its deadline or a shutdown is not a cancel by the owner.
+    const why = spec.signal.reason instanceof Error ? spec.signal.reason.message : 'canceled';
+    throw new ExecutorError('canceled', `${spec.label} run was not started: ${why}`);
   }
   await assertDirectory(spec.cwd, spec.label);
 
@@ -147,7 +148,7 @@ async function supervise(
   stdin.on('error', () => undefined);
   stdin.end(spec.stdin);
 
-  const timer = setTimeout(() => requestStop('timeout'), clampTimer(spec.timeoutMs));
+  const timer = setTimeout(() => requestStop('timeout'), Math.max(1, clampTimerMs(spec.timeoutMs)));
   const onAbort = (): void => requestStop('canceled');
   spec.signal.addEventListener('abort', onAbort, { once: true });
   // An abort that landed while we were spawning fired no event for this listener.
@@ -222,12 +223,6 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** setTimeout fires at once for delays above 2^31-1 ms; a nonsense timeout must not mean "now". */
-function clampTimer(ms: number): number {
-  if (!Number.isFinite(ms)) return MAX_TIMER_MS;
-  return Math.min(Math.max(1, Math.floor(ms)), MAX_TIMER_MS);
 }
 
 function closeOf(stream: NodeJS.ReadableStream): Promise<void> {

@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { Alter0Error, errorMessage } from '@alter0/core';
+import { Alter0Error, MAX_TIMER_MS, clampTimerMs, errorMessage } from '@alter0/core';
 import type { Logger, Metrics } from '@alter0/obs';
 import type { EventsRepo } from '@alter0/store';
 
@@ -50,9 +50,6 @@ export interface Scheduler {
    */
   stop(opts?: { abort?: boolean }): Promise<void>;
 }
-
-/** setTimeout cannot wait longer than 2^31-1 ms; longer waits are re-armed. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 interface Slot {
   job: ScheduledJob;
@@ -132,7 +129,8 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     if (stopped) return;
     slot.status.nextRunAt = Number.isFinite(at) ? at : null;
     if (!Number.isFinite(at)) return;
-    const wait = Math.min(Math.max(0, at - now()), MAX_TIMER_MS);
+    // setTimeout cannot wait longer than 2^31-1 ms; a longer wait is re-armed when the timer fires.
+    const wait = clampTimerMs(at - now());
     slot.timer = setTimeout(() => {
       slot.timer = null;
       if (now() < at) arm(slot, at);

@@ -1,7 +1,8 @@
 import type { ErrorClass, Lane } from '@alter0/core';
-import { LANES, errorMessage, isRetryable } from '@alter0/core';
-import type { Fence, JobRow, JobsRepo } from '@alter0/store';
+import { LANES, clampTimerMs, errorMessage, isRetryable } from '@alter0/core';
+import type { Fence, JobRow, JobsRepo, RecoveryReport, Transition } from '@alter0/store';
 import { JobAbort, abortCauseOf } from './abort.js';
+import type { AbortCause } from './abort.js';
 import { backoffDelayMs } from './backoff.js';
 import type { BackoffPolicy } from './backoff.js';
 
@@ -37,6 +38,12 @@ export interface PoolHooks {
   onLoopRecovered?(lane: Lane, failures: number): void;
   /** A failed job's note for the task transcript (what failed and how to retry). */
   failureNote?(job: JobRow, errorClass: ErrorClass, message: string): string;
+  /** Writing a job's outcome failed (`attempt` in a row); it is tried again in `retryInMs`. */
+  onRecordError?(job: JobRow, err: unknown, attempt: number, retryInMs: number): void;
+  /** An outcome that failed to write before is written now. */
+  onRecordRecovered?(job: JobRow, attempts: number): void;
+  /** The watchdog handed back `running` jobs no worker of this pool holds. */
+  onOrphansRecovered?(report: RecoveryReport): void;
 }
 
 export interface PoolOptions {
@@ -51,6 +58,22 @@ export interface PoolOptions {
   idlePollMs?: number;
   /** Added to a job's timeout before the pool itself aborts it (default 0). */
   timeoutGraceMs?: number;
+  /** How often the watchdog looks for `running` jobs no worker holds (default 30 s). */
+  watchdogMs?: number;
+  /** First wait before writing a failed outcome write again; doubles up to 30 s (default 500 ms). */
+  recordRetryMs?: number;
+}
+
+/** An outcome the database refused to take; written again with backoff until it lands. */
+interface Unrecorded {
+  job: JobRow;
+  fence: Fence;
+  outcome: RunOutcome;
+  cause: AbortCause | null;
+  failures: number;
+  since: number;
+  lastError: string;
+  timer: NodeJS.Timeout | null;
 }
 
 interface Running {
@@ -66,6 +89,8 @@ interface Running {
  */
 export class WorkerPool {
   private readonly running = new Map<string, Running>();
+  private readonly unrecorded = new Map<string, Unrecorded>();
+  private watchdog: NodeJS.Timeout | null = null;
   private readonly waiters: Record<Lane, Set<() => void>> = { interactive: new Set(), background: new Set() };
   private readonly loops: Promise<void>[] = [];
   private stopping = false;
@@ -85,6 +110,37 @@ export class WorkerPool {
     this.lastTick = this.now();
     for (const lane of LANES) {
       for (let i = 0; i < this.opts.workers[lane]; i++) this.loops.push(this.loop(lane));
+    }
+    this.watchdog = setInterval(() => this.sweepOrphans(), clampTimerMs(this.opts.watchdogMs ?? 30_000));
+    this.watchdog.unref();
+  }
+
+  /**
+   * Jobs whose outcome the database has not taken yet (it is retried with backoff): the cause of a `degraded`
+   * queue, and why such a job still shows `running`.
+   */
+  unrecordedOutcomes(): { jobId: string; since: number; failures: number; lastError: string }[] {
+    return [...this.unrecorded.values()].map((u) => ({ jobId: u.job.id, since: u.since, failures: u.failures, lastError: u.lastError }));
+  }
+
+  /**
+   * The watchdog: a `running` job that no worker of this pool holds and whose outcome is not waiting to be
+   * written is an orphan (nothing else runs jobs: the data directory's lock makes this process the only one).
+   * It is handed back by the same rule as at boot. Errors are left for the next round.
+   */
+  sweepOrphans(): RecoveryReport | null {
+    if (!this.started) return null;
+    try {
+      const held = new Set([...this.running.keys(), ...this.unrecorded.keys()]);
+      const report = this.opts.jobs.recoverOrphans(this.now(), { held, why: 'no worker held the job' });
+      if (report.requeued.length + report.failed.length + report.completed.length > 0) {
+        this.opts.hooks?.onOrphansRecovered?.(report);
+        for (const id of [...report.requeued, ...report.failed, ...report.completed]) this.opts.hooks?.onChange?.(id);
+        this.wake();
+      }
+      return report;
+    } catch {
+      return null;
     }
   }
 
@@ -109,15 +165,27 @@ export class WorkerPool {
   }
 
   isRunning(jobId: string): boolean {
-    return this.running.has(jobId);
+    return this.running.has(jobId) || this.unrecorded.has(jobId);
   }
 
-  /** Aborts a running job of this process; false if it is not running here. */
+  /**
+   * Cancels a job the database shows `running`: aborts it when a worker holds it; when its outcome waits to be
+   * written, makes that outcome a cancel (unless it answered) and writes it now; when nobody holds it, hands it
+   * back at once (the watchdog's rule, which cancels it as its cancel was requested). False if none applied.
+   */
   cancel(jobId: string): boolean {
     const r = this.running.get(jobId);
-    if (!r) return false;
-    r.controller.abort(new JobAbort('canceled'));
-    return true;
+    if (r) {
+      r.controller.abort(new JobAbort('canceled'));
+      return true;
+    }
+    const u = this.unrecorded.get(jobId);
+    if (u) {
+      u.cause = 'canceled';
+      this.retryRecord(u);
+      return true;
+    }
+    return (this.sweepOrphans()?.failed.includes(jobId) ?? false);
   }
 
   /**
@@ -144,6 +212,15 @@ export class WorkerPool {
       }
     }
     await Promise.all(this.loops);
+    if (this.watchdog) clearInterval(this.watchdog);
+    // Last try for outcomes still unwritten; what stays unwritten is recovered at the next start.
+    for (const u of [...this.unrecorded.values()]) {
+      if (u.timer) clearTimeout(u.timer);
+      u.timer = null;
+      this.tryRecord(u);
+    }
+    for (const u of this.unrecorded.values()) if (u.timer) clearTimeout(u.timer);
+    this.unrecorded.clear();
     return { finished: inFlight.length - interrupted, interrupted };
   }
 
@@ -159,7 +236,7 @@ export class WorkerPool {
       this.lastTick = this.now();
       let job: JobRow | null = null;
       try {
-        job = this.opts.jobs.claimNext(lane, this.now());
+        job = this.opts.jobs.claimNext(lane, this.now(), this.horizonMs());
         if (failures > 0) {
           this.opts.hooks?.onLoopRecovered?.(lane, failures);
           failures = 0;
@@ -194,12 +271,20 @@ export class WorkerPool {
     });
   }
 
+  /** The furthest ahead the pool ever schedules a job (a backoff with full jitter), plus a minute of slack. */
+  private horizonMs(): number {
+    return 2 * this.opts.backoff.maxMs + 60_000;
+  }
+
   private async run(job: JobRow): Promise<void> {
     const fence: Fence = { jobId: job.id, attempt: job.attempt };
     const controller = new AbortController();
     // A backstop: the stages bound themselves (executor and router/closer timeouts end at the same deadline and
     // kill their process groups); this abort only catches a stage that failed to.
-    const timer = setTimeout(() => controller.abort(new JobAbort('timeout')), job.timeoutS * 1000 + (this.opts.timeoutGraceMs ?? 0));
+    const timer = setTimeout(
+      () => controller.abort(new JobAbort('timeout')),
+      clampTimerMs(job.timeoutS * 1000 + (this.opts.timeoutGraceMs ?? 0)),
+    );
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     this.running.set(job.id, { job, controller, done });
@@ -212,11 +297,9 @@ export class WorkerPool {
       } catch (err) {
         outcome = { kind: 'failed', errorClass: 'internal', message: `internal error: ${errorMessage(err)}`, stderrTail: null };
       }
-      this.record(job, fence, outcome, abortCauseOf(controller.signal));
-    } catch (err) {
-      // Recording the outcome failed (the database refused the write): the job stays `running` in the database
-      // and is recovered at the next start, or by its fence on the next claim.
-      this.opts.hooks?.onLoopError?.(job.lane, err, 1, 0);
+      const u: Unrecorded = { job, fence, outcome, cause: abortCauseOf(controller.signal), failures: 0, since: this.now(), lastError: '', timer: null };
+      // Held as unrecorded before the worker lets go of the job, so the watchdog never sees it unheld.
+      if (!this.tryRecord(u)) this.unrecorded.set(job.id, u);
     } finally {
       clearTimeout(timer);
       this.running.delete(job.id);
@@ -228,25 +311,63 @@ export class WorkerPool {
     }
   }
 
-  private record(job: JobRow, fence: Fence, outcome: RunOutcome, cause: ReturnType<typeof abortCauseOf>): void {
+  /**
+   * Writes an outcome; on a database error (locked by another process, disk full) schedules another try with
+   * backoff and returns false. The job stays `running` meanwhile — correctly: its task's next job must not start
+   * before this outcome is known — and is reported (status degraded) until the write lands.
+   */
+  private tryRecord(u: Unrecorded): boolean {
+    try {
+      this.record(u.job, u.fence, u.outcome, u.cause);
+    } catch (err) {
+      u.failures++;
+      u.lastError = errorMessage(err);
+      const retryInMs = Math.min(30_000, (this.opts.recordRetryMs ?? 500) * 2 ** Math.min(u.failures - 1, 10));
+      this.opts.hooks?.onRecordError?.(u.job, err, u.failures, retryInMs);
+      if (!this.stopping) {
+        u.timer = setTimeout(() => this.retryRecord(u), retryInMs);
+        u.timer.unref();
+      }
+      return false;
+    }
+    if (u.failures > 0) {
+      this.unrecorded.delete(u.job.id);
+      this.opts.hooks?.onRecordRecovered?.(u.job, u.failures);
+      this.opts.hooks?.onChange?.(u.job.id);
+      this.wake();
+    }
+    return true;
+  }
+
+  private retryRecord(u: Unrecorded): void {
+    if (u.timer) clearTimeout(u.timer);
+    u.timer = null;
+    if (this.unrecorded.get(u.job.id) === u) this.tryRecord(u);
+  }
+
+  private record(job: JobRow, fence: Fence, outcome: RunOutcome, cause: AbortCause | null): void {
     const jobs = this.opts.jobs;
     const now = this.now();
+    const finished = (t: Transition, errorClass: ErrorClass | null): void => {
+      // An answered job ends succeeded whatever was asked (the store's one rule); report what was written.
+      if (t === 'succeeded') this.opts.hooks?.onFinished?.(job, 'succeeded', null);
+      else if (t === 'failed' || t === 'canceled') this.opts.hooks?.onFinished?.(job, t, errorClass);
+    };
     if (cause === 'shutdown') {
-      jobs.yieldBack(fence, now, 'interrupted by shutdown; re-queued');
+      finished(jobs.yieldBack(fence, now, 'interrupted by shutdown; re-queued'), null);
       return;
     }
     if (cause === 'canceled' || (cause === null && outcome.kind === 'failed' && outcome.errorClass === 'canceled')) {
-      if (jobs.finish(fence, { state: 'canceled', now, errorClass: 'canceled', errorMessage: 'canceled by the owner', stderrTail: outcome.kind === 'failed' ? outcome.stderrTail : null })) {
-        this.opts.hooks?.onFinished?.(job, 'canceled', 'canceled');
-      }
+      const stderrTail = outcome.kind === 'failed' ? outcome.stderrTail : null;
+      finished(jobs.finish(fence, { state: 'canceled', now, errorClass: 'canceled', errorMessage: 'canceled by the owner', stderrTail }), 'canceled');
       return;
     }
     if (outcome.kind === 'yield') {
-      jobs.yieldBack(fence, now, null);
+      finished(jobs.yieldBack(fence, now, null), null);
       return;
     }
     if (outcome.kind === 'succeeded') {
-      if (jobs.finish(fence, { state: 'succeeded', now })) this.opts.hooks?.onFinished?.(job, 'succeeded', null);
+      finished(jobs.finish(fence, { state: 'succeeded', now }), null);
       return;
     }
     const errorClass: ErrorClass = cause === 'timeout' ? 'timeout' : outcome.errorClass;
@@ -256,15 +377,11 @@ export class WorkerPool {
         : outcome.message;
     if (isRetryable(errorClass) && fence.attempt < job.maxAttempts) {
       const delay = backoffDelayMs(fence.attempt, this.opts.backoff, this.random);
-      jobs.scheduleRetry(fence, { nextRunAt: now + delay, now, errorClass, errorMessage: message, stderrTail: outcome.stderrTail });
+      finished(jobs.scheduleRetry(fence, { nextRunAt: now + delay, now, errorClass, errorMessage: message, stderrTail: outcome.stderrTail }), errorClass);
       return;
     }
     const note = this.opts.hooks?.failureNote?.(job, errorClass, message) ?? null;
-    if (
-      jobs.finish(fence, { state: 'failed', now, errorClass, errorMessage: message, stderrTail: outcome.stderrTail, systemNote: note })
-    ) {
-      this.opts.hooks?.onFinished?.(job, 'failed', errorClass);
-    }
+    finished(jobs.finish(fence, { state: 'failed', now, errorClass, errorMessage: message, stderrTail: outcome.stderrTail, systemNote: note }), errorClass);
   }
 }
 

@@ -153,6 +153,106 @@ describe('WorkerPool', () => {
   });
 });
 
+describe('nothing stuck', () => {
+  // Review defect 6 (P0): a failed outcome write left the job `running` forever, uncancelable.
+  it('an outcome the database refuses is written again with backoff once the lock is gone, and reported meanwhile', async () => {
+    store.close();
+    store = Store.open({ file: path.join(dir, 'db.sqlite'), busyTimeoutMs: 20 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const errors: number[] = [];
+    const recovered: number[] = [];
+    pool = new WorkerPool({
+      jobs: store.jobs,
+      workers: { interactive: 1, background: 0 },
+      backoff: { initialMs: 20, maxMs: 50, jitter: 0 },
+      handler: async () => {
+        await gate;
+        return { kind: 'succeeded' };
+      },
+      idlePollMs: 20,
+      recordRetryMs: 20,
+      hooks: { onRecordError: (_j, _e, attempt) => errors.push(attempt), onRecordRecovered: (_j, n) => recovered.push(n) },
+    });
+    pool.start();
+    const j = submit('x');
+    await until(() => pool!.isRunning(j.id) && stateOf(j.id) === 'running');
+    // Another process holds the write lock (a long `db verify`, a `sqlite3` shell) when the outcome is written.
+    const other = Store.open({ file: path.join(dir, 'db.sqlite') }).opened.sqlite;
+    other.exec('BEGIN IMMEDIATE');
+    release();
+    await until(() => errors.length >= 2);
+    expect(pool.unrecordedOutcomes()).toEqual([expect.objectContaining({ jobId: j.id, lastError: expect.stringMatching(/locked|busy/i) })]);
+    expect(stateOf(j.id)).toBe('running');
+    other.exec('ROLLBACK');
+    other.close();
+    await until(() => stateOf(j.id) === 'succeeded');
+    expect(recovered).toEqual([errors.length]);
+    expect(pool.unrecordedOutcomes()).toEqual([]);
+  });
+
+  it('a job whose outcome waits to be written can still be canceled', async () => {
+    store.close();
+    store = Store.open({ file: path.join(dir, 'db.sqlite'), busyTimeoutMs: 20 });
+    const other = Store.open({ file: path.join(dir, 'db.sqlite') }).opened.sqlite;
+    pool = new WorkerPool({
+      jobs: store.jobs,
+      workers: { interactive: 1, background: 0 },
+      backoff: { initialMs: 20, maxMs: 50, jitter: 0 },
+      handler: async () => {
+        other.exec('BEGIN IMMEDIATE');
+        return { kind: 'failed', errorClass: 'unavailable', message: '503', stderrTail: null };
+      },
+      idlePollMs: 20,
+      // The pool would not try again for a minute on its own: only the cancel can settle it in this test.
+      recordRetryMs: 60_000,
+    });
+    pool.start();
+    const j = submit('x');
+    await until(() => pool!.unrecordedOutcomes().length === 1);
+    other.exec('ROLLBACK');
+    other.close();
+    expect(store.jobs.requestCancel(j.id, Date.now()).immediate).toBe(false);
+    expect(pool.cancel(j.id)).toBe(true);
+    expect(store.jobs.get(j.id)).toMatchObject({ state: 'canceled', errorClass: 'canceled' });
+  });
+
+  it('the watchdog hands back a running job no worker holds, and the pool then runs it', async () => {
+    const ran: string[] = [];
+    const j = submit('orphan');
+    // Claimed behind the pool's back (as if its worker had lost it): running, no holder.
+    store.jobs.claimNext('interactive', Date.now() + 1);
+    pool = new WorkerPool({
+      jobs: store.jobs,
+      workers: { interactive: 1, background: 0 },
+      backoff: { initialMs: 20, maxMs: 50, jitter: 0 },
+      handler: async (job) => {
+        ran.push(job.id);
+        return { kind: 'succeeded' };
+      },
+      idlePollMs: 20,
+      watchdogMs: 30,
+    });
+    pool.start();
+    await until(() => stateOf(j.id) === 'succeeded');
+    expect(ran).toEqual([j.id]);
+    expect(store.jobs.get(j.id)).toMatchObject({ attempt: 2 });
+  });
+
+  // Review defect 7: a timeout above ~24.8 days overflowed Node's timer and failed the job at once.
+  it('a very long job timeout does not fire at once', async () => {
+    let aborted: boolean | null = null;
+    startPool(async (_job, ctx) => {
+      await new Promise((r) => setTimeout(r, 50));
+      aborted = ctx.signal.aborted;
+      return { kind: 'succeeded' };
+    });
+    const j = submit('long', { timeoutS: 30 * 24 * 3600 });
+    await until(() => stateOf(j.id) === 'succeeded');
+    expect(aborted).toBe(false);
+  });
+});
+
 describe('worker supervision', () => {
   it('a worker that cannot reach the queue backs off, reports each failure, and reports the recovery', async () => {
     let calls = 0;

@@ -1,5 +1,5 @@
 import type { ErrorClass, ExecRequest, Executor } from '@alter0/core';
-import { ExecutorError, errorMessage } from '@alter0/core';
+import { ExecutorError, clampTimerMs, errorMessage } from '@alter0/core';
 
 export type ModelCallResult =
   | { ok: true; text: string }
@@ -20,7 +20,7 @@ export async function callModel(
 ): Promise<ModelCallResult> {
   signal.throwIfAborted();
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new DeadlineExceeded(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(() => deadline.abort(new DeadlineExceeded(`no answer within ${timeoutMs} ms`)), clampTimerMs(timeoutMs));
   const combined = AbortSignal.any([signal, deadline.signal]);
   let onAbort: (() => void) | undefined;
   try {

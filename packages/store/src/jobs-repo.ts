@@ -2,7 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { ErrorClass, JobState, Lane, Stage } from '@alter0/core';
-import { ConflictError, NotFoundError, newId } from '@alter0/core';
+import { ConflictError, LimitError, NotFoundError, newId } from '@alter0/core';
 import type { Drizzle } from './db.js';
 import { jobs, messages, tasks } from './schema.js';
 import type { JobRow, MessageRow } from './schema.js';
@@ -19,6 +19,8 @@ export interface AcceptInput {
   maxAttempts: number;
   timeoutS: number;
   now: number;
+  /** Queue depth limit: refused (nothing written) when this many jobs are already queued. */
+  maxQueued?: number;
 }
 
 export interface JobFilter {
@@ -34,6 +36,15 @@ export interface Fence {
 }
 
 export type TimingField = 'routeMs' | 'executeMs' | 'closeMs';
+
+/** What a fenced transition wrote: the job's new state, or null when the fence no longer held (nothing written). */
+export type Transition = JobState | null;
+
+/** A retry request's answer: the retry job, and whether this request created it (false: an earlier one did). */
+export interface RetryResult {
+  job: JobRow;
+  created: boolean;
+}
 
 export interface RecoveryReport {
   requeued: string[];
@@ -63,6 +74,12 @@ export class JobsRepo {
   /** Persists the user's message and its job in one transaction (invariant 1: answer only after this commit). */
   accept(input: AcceptInput): { message: MessageRow; job: JobRow } {
     return immediate(this.sqlite, () => {
+      if (input.maxQueued !== undefined) {
+        const { n } = this.cached(`SELECT count(*) AS n FROM jobs WHERE state = 'queued'`).get() as { n: number };
+        if (n >= input.maxQueued) {
+          throw new LimitError('queue_full', `the queue is full: ${n} jobs are waiting (queue.max_depth = ${input.maxQueued}); retry once some have run, cancel queued jobs, or raise queue.max_depth`);
+        }
+      }
       if (input.taskId !== null) {
         const t = this.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, input.taskId)).get();
         if (!t) throw new NotFoundError('task', input.taskId);
@@ -179,12 +196,15 @@ export class JobsRepo {
    * Claims the oldest runnable job of a lane. A job with a task waits for every earlier job of that task
    * (invariant 2: one at a time, arrival order); a job still to be routed waits for every earlier unrouted job of
    * the same user (so two messages cannot both start the same new task).
+   *
+   * `horizonMs` is the longest delay alter0 ever schedules (the backoff's maximum): a job due further ahead than
+   * that was scheduled by a clock that has since stepped back, and runs now instead of stalling the queue.
    */
-  claimNext(lane: Lane, now: number): JobRow | null {
+  claimNext(lane: Lane, now: number, horizonMs = Number.MAX_SAFE_INTEGER): JobRow | null {
     return immediate(this.sqlite, () => {
       const row = this.cached(
           `SELECT j.id FROM jobs j
-           WHERE j.state = 'queued' AND j.lane = ? AND j.next_run_at <= ?
+           WHERE j.state = 'queued' AND j.lane = ? AND (j.next_run_at <= ? OR j.next_run_at > ?)
              AND CASE WHEN j.task_id IS NOT NULL THEN NOT EXISTS (
                    SELECT 1 FROM jobs o WHERE o.task_id = j.task_id AND o.id <> j.id
                      AND (o.state = 'running' OR (o.state = 'queued' AND o.id < j.id)))
@@ -193,7 +213,7 @@ export class JobsRepo {
                      AND (o.state = 'running' OR (o.state = 'queued' AND o.id < j.id)))
                  END
            ORDER BY j.id LIMIT 1`,
-        ).get(lane, now) as { id: string } | undefined;
+        ).get(lane, now, Math.min(Number.MAX_SAFE_INTEGER, now + horizonMs)) as { id: string } | undefined;
       if (!row) return null;
       const job = this.mustGet(row.id);
       const first = job.startedAt === null;
@@ -274,9 +294,12 @@ export class JobsRepo {
     return r !== undefined;
   }
 
-  /** Puts a running job back in the queue without counting the attempt (routed but its task is busy; or shutdown). */
-  yieldBack(f: Fence, now: number, reason: string | null): boolean {
-    return this.whileFenced(f, () => {
+  /**
+   * Puts a running job back in the queue without counting the attempt (routed but its task is busy; or shutdown).
+   * An answered job is not re-queued: it is complete (the one rule, see `settleAnswered`).
+   */
+  yieldBack(f: Fence, now: number, reason: string | null): Transition {
+    return this.transition(f, now, () => {
       this.db
         .update(jobs)
         .set({
@@ -289,12 +312,42 @@ export class JobsRepo {
         })
         .where(eq(jobs.id, f.jobId))
         .run();
+      return 'queued';
     });
   }
 
   /**
+   * The one rule of exactly-once (design invariant 1, docs/architecture.md): a job whose reply is stored has
+   * answered. Every fenced transition of a running job goes through here; for an answered job it writes
+   * `succeeded` instead of what was asked (a retry, a re-queue, a failure or a cancel), so nothing can execute
+   * the job again. Returns the state written, or null when the fence no longer held.
+   */
+  private transition(f: Fence, now: number, write: () => JobState): Transition {
+    return immediate(this.sqlite, () => {
+      const job = this.cached(`SELECT reply_message_id AS reply, created_at AS createdAt FROM jobs WHERE id = ? AND attempt = ? AND state = 'running'`).get(f.jobId, f.attempt) as
+        | { reply: string | null; createdAt: number }
+        | undefined;
+      if (!job) return null;
+      if (job.reply !== null) {
+        this.settleAnswered(f.jobId, job.createdAt, now);
+        return 'succeeded';
+      }
+      return write();
+    });
+  }
+
+  private settleAnswered(jobId: string, createdAt: number, now: number): void {
+    this.db
+      .update(jobs)
+      .set({ state: 'succeeded', stage: null, errorClass: null, errorMessage: null, finishedAt: now, totalMs: now - createdAt, updatedAt: now })
+      .where(eq(jobs.id, jobId))
+      .run();
+  }
+
+  /**
    * Stores the agent's reply: the assistant message, the task's session id and summary, and the job's reply
-   * pointer, in one transaction. Fenced: a late reply from an older attempt is dropped.
+   * pointer, in one transaction. Fenced: a late reply from an older attempt is dropped. A job whose cancel was
+   * requested before this commit stores nothing (null): it ends canceled, never canceled *and* answered.
    */
   storeReply(
     f: Fence,
@@ -312,6 +365,7 @@ export class JobsRepo {
   ): MessageRow | null {
     let stored: MessageRow | null = null;
     this.whileFenced(f, () => {
+      if (this.cancelRequested(f.jobId)) return;
       const msg: MessageRow = {
         id: newId('m'),
         taskId: p.taskId,
@@ -347,7 +401,10 @@ export class JobsRepo {
     return stored;
   }
 
-  /** Terminal transition of a running job. Fenced. */
+  /**
+   * Terminal transition of a running job. Fenced. An answered job asked to fail or cancel ends `succeeded`
+   * (its reply stands; a cancel after the reply only means "don't close").
+   */
   finish(
     f: Fence,
     p: {
@@ -359,8 +416,8 @@ export class JobsRepo {
       /** A system message stored in the task saying what failed and how to retry. */
       systemNote?: string | null;
     },
-  ): boolean {
-    return this.whileFenced(f, () => {
+  ): Transition {
+    return this.transition(f, p.now, () => {
       const job = this.mustGet(f.jobId);
       this.db
         .update(jobs)
@@ -392,15 +449,16 @@ export class JobsRepo {
           })
           .run();
       }
+      return p.state;
     });
   }
 
-  /** A retryable failure with attempts left: back to the queue after the backoff. Fenced. */
+  /** A retryable failure with attempts left: back to the queue after the backoff. Fenced; an answered job ends `succeeded`. */
   scheduleRetry(
     f: Fence,
     p: { nextRunAt: number; now: number; errorClass: ErrorClass; errorMessage: string; stderrTail: string | null },
-  ): boolean {
-    return this.whileFenced(f, () => {
+  ): Transition {
+    return this.transition(f, p.now, () => {
       this.db
         .update(jobs)
         .set({
@@ -414,6 +472,7 @@ export class JobsRepo {
         })
         .where(eq(jobs.id, f.jobId))
         .run();
+      return 'queued';
     });
   }
 
@@ -448,15 +507,23 @@ export class JobsRepo {
     });
   }
 
-  /** Retry of a failed or canceled job: a new job for the same message, in the same task. */
-  retry(id: string, now: number, opts: { maxAttempts?: number } = {}): JobRow {
+  /**
+   * Retry of a failed or canceled job: a new job for the same message, in the same task. Idempotent: a job is
+   * retried once; asking again answers with that first retry. A job that answered is never retried.
+   */
+  retry(id: string, now: number, opts: { maxAttempts?: number } = {}): RetryResult {
     return immediate(this.sqlite, () => {
       const job = this.mustGet(id);
-      if (job.state !== 'failed' && job.state !== 'canceled') {
+      if (job.replyMessageId !== null) {
         throw new ConflictError(
-          `job ${id} is ${job.state}; only failed or canceled jobs can be retried`,
+          `job ${id} already answered (reply ${job.replyMessageId}); a retry would run the agent's turn again. Send a new message to continue its task`,
         );
       }
+      if (job.state !== 'failed' && job.state !== 'canceled') {
+        throw new ConflictError(`job ${id} is ${job.state}; only failed or canceled jobs can be retried`);
+      }
+      const earlier = this.db.select().from(jobs).where(eq(jobs.retryOf, id)).orderBy(jobs.id).limit(1).get();
+      if (earlier) return { job: earlier, created: false };
       const row = this.newJobRow({
         id: newId('j'),
         messageId: job.messageId,
@@ -472,31 +539,40 @@ export class JobsRepo {
         now,
       });
       this.db.insert(jobs).values(row).run();
-      return row;
+      return { job: row, created: true };
     });
   }
 
   /**
-   * Invariant 1, at boot: every `running` job is an orphan of the previous process. One that already stored its
-   * reply is complete; others are re-queued with the attempt counted, or failed as interrupted when out of attempts.
+   * Invariant 1: a `running` job that no worker holds is an orphan — at boot, every running job (the previous
+   * process died with them); while serving, the pool's watchdog passes the jobs its workers hold, and the rest
+   * (say an outcome write failed and the pool gave up on it) are handed back here. One that already stored its
+   * reply is complete; one whose cancel was requested is canceled; others are re-queued with the attempt counted,
+   * or failed as interrupted when out of attempts.
    */
-  recoverOrphans(now: number): RecoveryReport {
+  recoverOrphans(now: number, opts: { held?: ReadonlySet<string>; why?: string } = {}): RecoveryReport {
+    const why = opts.why ?? 'the service stopped';
     return immediate(this.sqlite, () => {
       const report: RecoveryReport = { requeued: [], failed: [], completed: [] };
-      const orphans = this.db.select().from(jobs).where(eq(jobs.state, 'running')).all();
+      const orphans = this.db
+        .select()
+        .from(jobs)
+        .where(eq(jobs.state, 'running'))
+        .all()
+        .filter((j) => !opts.held?.has(j.id));
       const update = (id: string, patch: Partial<JobRow>): void => {
         this.db.update(jobs).set({ stage: null, updatedAt: now, ...patch }).where(eq(jobs.id, id)).run();
       };
       const ended = (j: JobRow) => ({ finishedAt: now, totalMs: now - j.createdAt });
       for (const j of orphans) {
         if (j.replyMessageId !== null) {
-          update(j.id, { state: 'succeeded', ...ended(j) });
+          update(j.id, { state: 'succeeded', errorClass: null, errorMessage: null, ...ended(j) });
           report.completed.push(j.id);
         } else if (j.cancelRequested) {
           update(j.id, {
             state: 'canceled',
             errorClass: 'canceled',
-            errorMessage: 'canceled by the owner (the service restarted while canceling)',
+            errorMessage: `canceled by the owner (${why} while canceling)`,
             ...ended(j),
           });
           report.failed.push(j.id);
@@ -505,14 +581,14 @@ export class JobsRepo {
             state: 'queued',
             nextRunAt: now,
             errorClass: 'internal',
-            errorMessage: `interrupted: the service stopped during attempt ${j.attempt} of ${j.maxAttempts}; re-queued at start`,
+            errorMessage: `interrupted: ${why} during attempt ${j.attempt} of ${j.maxAttempts}; re-queued`,
           });
           report.requeued.push(j.id);
         } else {
           update(j.id, {
             state: 'failed',
             errorClass: 'internal',
-            errorMessage: `interrupted: the service stopped during the last attempt (${j.attempt} of ${j.maxAttempts}); retry it with \`alter0 retry ${j.id}\``,
+            errorMessage: `interrupted: ${why} during the last attempt (${j.attempt} of ${j.maxAttempts}); retry it with \`alter0 retry ${j.id}\``,
             ...ended(j),
           });
           report.failed.push(j.id);

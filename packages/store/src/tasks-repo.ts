@@ -177,12 +177,23 @@ export class TasksRepo {
   /**
    * The one close rule (invariant 5): auto, manual and stale closes make the same state change and the same
    * decision record. A keep_open decision only records. Reopen records too.
+   *
+   * A task never closes under work: while another job of it is queued or running (the owner asked for more), a
+   * manual close is refused and an automatic one is recorded as keep_open with the reason. So is an automatic
+   * close judged for a job whose cancel was requested after its reply (cancel then means "don't close").
    */
   applyCloseDecision(input: CloseDecisionInput): { task: TaskRow; decision: CloseDecisionRow } {
     return immediate(this.sqlite, () => {
       const task = this.mustGet(input.taskId);
       if (input.action === 'close' && task.state === 'closed') {
         throw new ConflictError(`task ${task.id} is already closed; reopen it first if you want to continue it`);
+      }
+      if (input.action === 'close') {
+        const blocker = this.closeBlocker(input.taskId, input.jobId);
+        if (blocker !== null && input.source === 'manual') {
+          throw new ConflictError(`task ${task.id} cannot close: ${blocker}. Cancel that work or wait for it, then close the task`);
+        }
+        if (blocker !== null) input = { ...input, action: 'keep_open', reason: `not closed: ${blocker} (the model said: ${input.reason})` };
       }
       if (input.action === 'reopen' && task.state === 'open') {
         throw new ConflictError(`task ${task.id} is already open`);
@@ -230,6 +241,41 @@ export class TasksRepo {
           .run();
       }
       return { task: this.mustGet(input.taskId), decision };
+    });
+  }
+
+  /** Why the task may not close now (work waiting, or the judged job canceled), or null. */
+  private closeBlocker(taskId: string, jobId: string | null): string | null {
+    const pending = this.sqlite
+      .prepare(`SELECT id, state FROM jobs WHERE task_id = ? AND state IN ('queued', 'running') AND id IS NOT ? ORDER BY id LIMIT 1`)
+      .get(taskId, jobId) as { id: string; state: string } | undefined;
+    if (pending) return `job ${pending.id} of this task is ${pending.state}`;
+    if (jobId !== null) {
+      const r = this.sqlite.prepare(`SELECT cancel_requested AS c FROM jobs WHERE id = ?`).get(jobId) as { c: number } | undefined;
+      if (r?.c) return `the owner canceled job ${jobId} after its reply`;
+    }
+    return null;
+  }
+
+  /**
+   * A job is about to execute in this task: if the task is closed, reopen it with a recorded decision (a message
+   * never executes in a closed task without one). Returns true when it reopened the task.
+   */
+  reopenForJob(taskId: string, job: { id: string; messageId: string }, now: number): boolean {
+    return immediate(this.sqlite, () => {
+      if (this.mustGet(taskId).state !== 'closed') return false;
+      this.applyCloseDecision({
+        taskId,
+        jobId: job.id,
+        source: 'manual',
+        action: 'reopen',
+        confidence: 1,
+        reason: `reopened: message ${job.messageId} (job ${job.id}) was waiting for this task`,
+        modelCalled: false,
+        latencyMs: 0,
+        now,
+      });
+      return true;
     });
   }
 

@@ -112,12 +112,12 @@ describe('queue claims', () => {
     const c = store.jobs.claimNext('interactive', Date.now() + 1)!;
     expect(c.attempt).toBe(1);
     const old = { jobId: j.id, attempt: 1 };
-    expect(store.jobs.scheduleRetry(old, { nextRunAt: 0, now: 1, errorClass: 'timeout', errorMessage: 'slow', stderrTail: null })).toBe(true);
+    expect(store.jobs.scheduleRetry(old, { nextRunAt: 0, now: 1, errorClass: 'timeout', errorMessage: 'slow', stderrTail: null })).toBe('queued');
     const c2 = store.jobs.claimNext('interactive', Date.now() + 1)!;
     expect(c2.attempt).toBe(2);
-    expect(store.jobs.finish(old, { state: 'failed', now: 2, errorClass: 'exit', errorMessage: 'late' })).toBe(false);
+    expect(store.jobs.finish(old, { state: 'failed', now: 2, errorClass: 'exit', errorMessage: 'late' })).toBeNull();
     expect(store.jobs.get(j.id)?.state).toBe('running');
-    expect(store.jobs.finish({ jobId: j.id, attempt: 2 }, { state: 'succeeded', now: 3 })).toBe(true);
+    expect(store.jobs.finish({ jobId: j.id, attempt: 2 }, { state: 'succeeded', now: 3 })).toBe('succeeded');
   });
 
   it('recovers orphans at boot: re-queued with the attempt counted, failed when out of attempts, completed when replied', () => {
@@ -142,8 +142,88 @@ describe('queue claims', () => {
     expect(store.jobs.requestCancel(q.id, 5).job.state).toBe('canceled');
     expect(() => store.jobs.requestCancel(q.id, 6)).toThrow(/already canceled/);
     const again = store.jobs.retry(q.id, 7);
-    expect(again).toMatchObject({ state: 'queued', retryOf: q.id, messageId: q.messageId });
-    expect(() => store.jobs.retry(again.id, 8)).toThrow(/only failed or canceled/);
+    expect(again).toMatchObject({ created: true, job: { state: 'queued', retryOf: q.id, messageId: q.messageId } });
+    expect(() => store.jobs.retry(again.job.id, 8)).toThrow(/only failed or canceled/);
+  });
+
+  // Review defect 4: two retries of one job made two jobs, both executed.
+  it('retry is idempotent: a second retry of the same job answers with the first retry', () => {
+    const q = accept('q').job;
+    store.jobs.requestCancel(q.id, 5);
+    const first = store.jobs.retry(q.id, 6);
+    const second = store.jobs.retry(q.id, 7);
+    expect(second).toEqual({ created: false, job: expect.objectContaining({ id: first.job.id }) });
+    expect(store.jobs.list({ limit: 10 }).filter((j) => j.retryOf === q.id)).toHaveLength(1);
+  });
+
+  // The one rule: a job whose reply is stored has answered; nothing may execute it again.
+  describe('an answered job', () => {
+    const answered = () => {
+      const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
+      const j = accept('x', t.id).job;
+      const c = store.jobs.claimNext('interactive', Date.now() + 1)!;
+      const f = { jobId: j.id, attempt: c.attempt };
+      const reply = store.jobs.storeReply(f, { taskId: t.id, content: 'done', sessionId: 's', summary: '', usageJson: null, executeMs: 1, channelId: 'c', userId: 'owner', now: 2 });
+      expect(reply).not.toBeNull();
+      return { j, f, t };
+    };
+    // Review defect 1: a close-stage timeout re-queued a job that had answered.
+    it('is never re-queued by a retryable failure: it ends succeeded', () => {
+      const { j, f } = answered();
+      expect(store.jobs.scheduleRetry(f, { nextRunAt: 0, now: 3, errorClass: 'timeout', errorMessage: 'slow close', stderrTail: null })).toBe('succeeded');
+      expect(store.jobs.get(j.id)).toMatchObject({ state: 'succeeded', errorClass: null, errorMessage: null });
+      expect(store.jobs.claimNext('interactive', Date.now() + 10)).toBeNull();
+    });
+    // Review defect 2: a graceful stop during the close stage re-ran the job after restart.
+    it('is not yielded back to the queue by a drain', () => {
+      const { j, f } = answered();
+      expect(store.jobs.yieldBack(f, 3, 'interrupted by shutdown; re-queued')).toBe('succeeded');
+      expect(store.jobs.get(j.id)?.state).toBe('succeeded');
+    });
+    // Review defect 3: a cancel after the reply left the job canceled with a reply; a retry answered again.
+    it('is not canceled by a late cancel, and cannot be retried', () => {
+      const { j, f } = answered();
+      expect(store.jobs.requestCancel(j.id, 3).immediate).toBe(false);
+      expect(store.jobs.finish(f, { state: 'canceled', now: 4, errorClass: 'canceled', errorMessage: 'canceled by the owner' })).toBe('succeeded');
+      expect(store.jobs.get(j.id)).toMatchObject({ state: 'succeeded', cancelRequested: true });
+      expect(() => store.jobs.retry(j.id, 5)).toThrow(/already answered .*Send a new message/);
+    });
+    it('records no failure note when asked to fail', () => {
+      const { j, f, t } = answered();
+      expect(store.jobs.finish(f, { state: 'failed', now: 3, errorClass: 'exit', errorMessage: 'x', systemNote: 'could not answer' })).toBe('succeeded');
+      expect(store.tasks.messages(t.id).map((m) => m.role).sort()).toEqual(['assistant', 'user']);
+      expect(store.jobs.get(j.id)?.state).toBe('succeeded');
+    });
+  });
+
+  it('a cancel requested before the reply is stored wins: nothing is stored, never canceled and answered', () => {
+    const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
+    const j = accept('x', t.id).job;
+    const c = store.jobs.claimNext('interactive', Date.now() + 1)!;
+    store.jobs.requestCancel(j.id, 2);
+    const f = { jobId: j.id, attempt: c.attempt };
+    expect(store.jobs.storeReply(f, { taskId: t.id, content: 'late', sessionId: 's', summary: '', usageJson: null, executeMs: 1, channelId: 'c', userId: 'owner', now: 3 })).toBeNull();
+    expect(store.jobs.finish(f, { state: 'canceled', now: 4, errorClass: 'canceled', errorMessage: 'canceled' })).toBe('canceled');
+    expect(store.jobs.get(j.id)).toMatchObject({ state: 'canceled', replyMessageId: null });
+    expect(store.tasks.messages(t.id).map((m) => m.role)).toEqual(['user']);
+  });
+
+  it('a backward clock step does not stall jobs scheduled by the later clock', () => {
+    const j = accept('x', null, 'owner', 1_000_000_000).job;
+    // The clock stepped back an hour since: the job looks due an hour from now.
+    const now = 1_000_000_000 - 3_600_000;
+    expect(store.jobs.claimNext('interactive', now, 120_000)?.id).toBe(j.id);
+  });
+
+  it('the watchdog hands back only running jobs no worker holds', () => {
+    const a = accept('a', null, 'u1').job;
+    const b = accept('b', null, 'u2').job;
+    store.jobs.claimNext('interactive', Date.now() + 1);
+    store.jobs.claimNext('interactive', Date.now() + 1);
+    const rep = store.jobs.recoverOrphans(Date.now(), { held: new Set([a.id]), why: 'no worker held the job' });
+    expect(rep.requeued).toEqual([b.id]);
+    expect(store.jobs.get(a.id)?.state).toBe('running');
+    expect(store.jobs.get(b.id)?.errorMessage).toMatch(/no worker held the job during attempt 1/);
   });
 
   it('accept refuses an unknown task and stores nothing', () => {
@@ -161,6 +241,29 @@ describe('close rule', () => {
     store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'reopen', confidence: 1, reason: 'more', modelCalled: false, latencyMs: 0, now: 4 });
     expect(store.tasks.get(t.id)?.state).toBe('open');
     expect(store.tasks.closeDecisions(t.id).map((d) => d.action)).toEqual(['close', 'reopen']);
+  });
+
+  // Review defect 5: the closer closed a task while a newer message for it waited.
+  it('a task never closes under queued work: auto close is kept open with the reason, manual close refused', () => {
+    const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
+    const first = accept('one', t.id).job;
+    const waiting = accept('two', t.id).job;
+    const auto = store.tasks.applyCloseDecision({ taskId: t.id, jobId: first.id, source: 'auto', action: 'close', confidence: 0.9, reason: 'done', modelCalled: true, latencyMs: 1, now: 2 });
+    expect(auto.decision).toMatchObject({ action: 'keep_open', reason: expect.stringContaining(`job ${waiting.id} of this task is queued`) });
+    expect(store.tasks.get(t.id)?.state).toBe('open');
+    expect(() => store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'x', modelCalled: false, latencyMs: 0, now: 3 })).toThrow(
+      /cannot close: job .* is queued\. Cancel that work or wait/,
+    );
+  });
+
+  it('a job about to execute in a closed task reopens it with a recorded decision', () => {
+    const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
+    store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'done', modelCalled: false, latencyMs: 0, now: 2 });
+    const j = accept('more', t.id).job;
+    expect(store.tasks.reopenForJob(t.id, { id: j.id, messageId: j.messageId }, 3)).toBe(true);
+    expect(store.tasks.get(t.id)?.state).toBe('open');
+    expect(store.tasks.closeDecisions(t.id).at(-1)).toMatchObject({ action: 'reopen', jobId: j.id, reason: expect.stringContaining(j.messageId) });
+    expect(store.tasks.reopenForJob(t.id, { id: j.id, messageId: j.messageId }, 4)).toBe(false);
   });
 });
 
