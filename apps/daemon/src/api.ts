@@ -9,9 +9,10 @@ import type { Store } from '@alter0/store';
 import type { Logger, Metrics } from '@alter0/obs';
 import type { Bus } from './bus.js';
 import { sendError, statusFor } from './errors.js';
-import { CloseInput, DecisionsQuery, EmptyInput, JobInput, JobsQuery, MessageInput, TasksQuery, parseInput } from './inputs.js';
-import { bearerToken, crossOriginProtection, hostAllowlist, requireJson } from './security.js';
+import { ChannelHeader, CloseInput, DecisionsQuery, EmptyInput, JobInput, JobsQuery, MessageInput, TasksQuery, parseInput } from './inputs.js';
+import { bearerToken, crossOriginProtection, hostAllowlist, requireJson, sameOrigin } from './security.js';
 import { noStore, securityHeaders } from './response-headers.js';
+import { StreamSlots } from './stream-slots.js';
 import { closeDecisionView, jobView, messageView, routeDecisionView, taskView } from './views.js';
 
 export interface ApiDeps {
@@ -22,6 +23,12 @@ export interface ApiDeps {
   allowedHosts: ReadonlySet<string>;
   token: string | null;
   defaults: { waitMs: number; maxWaitMs: number; bodyLimitBytes: number; timeoutS: number; maxAttempts: number };
+  limits: {
+    /** Concurrent `GET /api/events` streams (api.max_event_streams). */
+    eventStreams: number;
+    /** Queued jobs beyond which new messages are refused (queue.max_depth). */
+    queueDepth: number;
+  };
   /** Wakes the workers of a lane after new work was committed. */
   wake(lane: Lane): void;
   /** Aborts a running job in this process (after the cancel was recorded). */
@@ -40,6 +47,7 @@ export interface ApiDeps {
 export function createApi(deps: ApiDeps): Hono {
   const { store, bus } = deps;
   const app = new Hono();
+  const eventStreams = new StreamSlots(deps.limits.eventStreams);
 
   app.onError((err, c) => {
     if (err instanceof Alter0Error) return sendError(c, statusFor(err), err.code, err.message);
@@ -78,9 +86,10 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   const accept = (c: Context, body: v.InferOutput<typeof JobInput>, lane: Lane) => {
+    const channelHeader = parseInput(ChannelHeader, c.req.header('x-alter0-channel'), 'x-alter0-channel header');
     const { job } = store.jobs.accept({
       content: body.content,
-      channelId: body.channel_id ?? (c.req.header('x-alter0-channel') || 'http'),
+      channelId: body.channel_id ?? (channelHeader || 'http'),
       userId: body.user_id ?? 'owner',
       sessionId: body.session_id ?? null,
       taskId: body.task_id ?? null,
@@ -88,6 +97,8 @@ export function createApi(deps: ApiDeps): Hono {
       maxAttempts: body.max_attempts ?? deps.defaults.maxAttempts,
       timeoutS: body.timeout_s ?? deps.defaults.timeoutS,
       now: deps.now(),
+      // Checked in the accept transaction: a refused message leaves nothing behind.
+      maxQueued: deps.limits.queueDepth,
     });
     // Committed above: only now is the client answered and the workers woken.
     deps.metrics.accepted(job.channelId);
@@ -185,16 +196,18 @@ export function createApi(deps: ApiDeps): Hono {
   app.get('/api/status', async (c) => c.json(await deps.status()));
 
   app.get('/api/events', (c) => {
-    // EventSource sends Origin on cross-origin requests only; a foreign page must not read the stream.
-    const origin = c.req.header('origin');
-    if (origin !== undefined) {
-      let ok = false;
-      try {
-        ok = new URL(origin).host.toLowerCase() === (c.req.header('host') ?? '').toLowerCase();
-      } catch {
-        ok = false;
-      }
-      if (!ok) return sendError(c, 403, 'cross_origin', 'the event stream is only available to the console itself');
+    // A foreign page must not read the stream (nor hold its slots): the same rule as for state changes.
+    if (!sameOrigin(c.req.header('sec-fetch-site'), c.req.header('origin'), c.req.header('host'))) {
+      return sendError(c, 403, 'cross_origin', 'cross-origin request refused: the event stream is only available to the console itself and to non-browser clients');
+    }
+    const release = eventStreams.take();
+    if (!release) {
+      return sendError(
+        c,
+        503,
+        'too_many_streams',
+        `${eventStreams.max} event streams are already open (api.max_event_streams); close a console tab or another /api/events client, or raise api.max_event_streams`,
+      );
     }
     return streamSSE(c, async (stream) => {
       const queue: string[] = [];
@@ -236,6 +249,7 @@ export function createApi(deps: ApiDeps): Hono {
         }
       } finally {
         unsubscribe();
+        release();
       }
     });
   });

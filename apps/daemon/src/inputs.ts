@@ -14,6 +14,9 @@ export const MessageInput = v.strictObject({
   wait_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
 
+/** `x-alter0-channel`: stored on the message and the job like the body's channel_id, so the same limit. */
+export const ChannelHeader = v.optional(v.pipe(v.string(), v.maxLength(200, 'must be at most 200 characters')));
+
 export const JobInput = v.strictObject({
   ...MessageInput.entries,
   lane: v.optional(v.picklist(LANES, 'lane must be interactive or background')),

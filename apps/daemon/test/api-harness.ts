@@ -32,6 +32,7 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}): ApiUnderTest {
     allowedHosts: new Set(['localhost', '127.0.0.1']),
     token: null,
     defaults: { waitMs: 0, maxWaitMs: 1000, bodyLimitBytes: 1_048_576, timeoutS: 60, maxAttempts: 1 },
+    limits: { eventStreams: 32, queueDepth: 10_000 },
     wake: () => undefined,
     cancelRunning: () => undefined,
     closeTask: () => undefined,

@@ -94,6 +94,7 @@ export const RawConfigSchema = v.strictObject(
       wait_ms: v.optional(int(0), 30_000),
       max_wait_ms: v.optional(int(1), 600_000),
       body_limit_bytes: v.optional(int(1), 1_048_576),
+      max_event_streams: v.optional(int(1), 32),
     }), {}),
     executor: v.optional(table({
       default: v.optional(executorKind, 'claude'),
@@ -127,6 +128,7 @@ export const RawConfigSchema = v.strictObject(
       backoff_initial_ms: v.optional(int(0), 2_000),
       backoff_max_ms: v.optional(int(0), 120_000),
       backoff_jitter: v.optional(fraction, 0.2),
+      max_depth: v.optional(int(1), 10_000),
     }), {}),
     shutdown: v.optional(table({
       drain_timeout_s: v.optional(int(0), 30),

@@ -45,7 +45,7 @@ describe('defaults', () => {
     expect(file).toBeNull();
     expect(config.data_dir).toBe(path.join(home, '.local/share/alter0'));
     expect(config.listen).toBe('127.0.0.1:7070');
-    expect(config.api).toEqual({ wait_ms: 30000, max_wait_ms: 600000, body_limit_bytes: 1048576 });
+    expect(config.api).toEqual({ wait_ms: 30000, max_wait_ms: 600000, body_limit_bytes: 1048576, max_event_streams: 32 });
     expect(config.executor.default).toBe('claude');
     expect(config.executor.claude).toEqual({ bin: 'claude', args: [], model: '' });
     expect(config.executor.command.argv).toEqual([]);
@@ -59,6 +59,7 @@ describe('defaults', () => {
       backoff_initial_ms: 2000,
       backoff_max_ms: 120000,
       backoff_jitter: 0.2,
+      max_depth: 10000,
     });
     expect(config.log).toEqual({ level: 'info', dir: path.join(config.data_dir, 'logs'), max_size: '20m', max_files: '14d', file: true });
     expect(config.backup).toEqual({ interval: '24h', keep: 7, dir: path.join(config.data_dir, 'backups') });
