@@ -1,5 +1,7 @@
 /** Plain-text rendering for the client commands (`--json` prints the API's JSON instead). */
 
+import { terminalText } from './terminal-text.js';
+
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return '(none)';
   const cells = rows.map((r) => columns.map((c) => cell(r[c])));
@@ -11,7 +13,8 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '-';
   const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v as number | boolean);
-  const one = s.replace(/\s+/g, ' ');
+  // Cleaned before measuring, so escape sequences neither reach the terminal nor skew the column widths.
+  const one = terminalText(s).replace(/\s+/g, ' ');
   return one.length > 60 ? `${one.slice(0, 59)}…` : one;
 }
 

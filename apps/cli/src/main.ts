@@ -12,6 +12,7 @@ import { logsCommand } from './commands/logs.js';
 import { diagnoseCommand } from './commands/diagnose.js';
 import { soakCommand } from './commands/soak.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { output } from './output.js';
 
 export async function main(argv: string[]): Promise<void> {
   const info = buildInfo();
@@ -44,13 +45,14 @@ export async function main(argv: string[]): Promise<void> {
       .help()
       .fail((msg, err) => {
         if (err) throw err;
-        process.stderr.write(`alter0: ${msg}\nRun alter0 --help for usage.\n`);
+        output.note(`alter0: ${msg}\nRun alter0 --help for usage.`);
         process.exit(EXIT.usage);
       })
       .parseAsync();
   } catch (err) {
     const prefix = err instanceof Alter0Error ? '' : 'unexpected error: ';
-    process.stderr.write(`alter0: ${prefix}${errorMessage(err)}\n`);
+    // API errors can quote what an agent or a client sent.
+    output.note(`alter0: ${prefix}${errorMessage(err)}`);
     process.exit(exitCodeFor(err));
   }
 }

@@ -5,6 +5,8 @@ import { readTokenFile, splitListen } from '@alter0/config';
 import { ApiClient } from '../client.js';
 import { loadLocalConfig } from '../config-args.js';
 import { ms, table } from '../format.js';
+import { output } from '../output.js';
+import { terminalText } from '../terminal-text.js';
 
 interface ClientArgs {
   addr?: string;
@@ -30,10 +32,9 @@ export function clientFor(args: ClientArgs): ApiClient {
   return new ApiClient({ addr, token });
 }
 
-const out = (s: string): void => {
-  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
-};
-const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
+// Everything printed below goes through the one sanitizing seam (output.ts): replies and reasons are model text.
+const out = (s: string): void => output.text(s);
+const json = (v: unknown): void => output.json(v);
 
 interface JobJson {
   id: string;
@@ -105,7 +106,7 @@ const send: Cmd<{ text: string[]; task?: string; wait?: number }> = {
       return;
     }
     out(r.body.reply ?? '');
-    process.stderr.write(`[task ${r.body.task_id}, job ${r.body.job_id}]\n`);
+    output.note(`[task ${r.body.task_id}, job ${r.body.job_id}]`);
   },
 };
 
@@ -286,10 +287,11 @@ const chat: Cmd<{ task?: string }> = {
     let taskId: string | undefined = a.task;
     const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
     const prompt = (): void => {
-      rl.setPrompt(taskId ? `[${taskId.slice(0, 10)}…]> ` : '> ');
+      // readline prints the prompt itself: the task id (from the service) is cleaned here.
+      rl.setPrompt(taskId ? `[${terminalText(taskId.slice(0, 10))}…]> ` : '> ');
       rl.prompt();
     };
-    process.stdout.write('alter0 chat: type a message; /new for a new task, /quit to leave.\n');
+    out('alter0 chat: type a message; /new for a new task, /quit to leave.');
     prompt();
     try {
       // The async iterator buffers lines, so piped input typed ahead of the prompt is not lost.
@@ -313,13 +315,13 @@ const chat: Cmd<{ task?: string }> = {
         });
         let body = r.body;
         if (r.status === 202) {
-          process.stdout.write(`(working on it: job ${body.job_id})\n`);
+          out(`(working on it: job ${body.job_id})`);
           const j = await waitForJob(c, body.job_id, 3_600_000);
           body = { job_id: j.id, state: j.state, reply: j.reply, task_id: j.task_id ?? undefined, error: j.error };
         }
         if (body.task_id) taskId = body.task_id;
-        if (body.reply != null) process.stdout.write(`${body.reply}\n`);
-        else if (body.error) process.stdout.write(`failed (${body.error.class}): ${body.error.message}\n`);
+        if (body.reply != null) out(body.reply);
+        else if (body.error) out(`failed (${body.error.class}): ${body.error.message}`);
         prompt();
       }
     } finally {

@@ -8,6 +8,7 @@ import { Store, isDataDirLocked } from '@alter0/store';
 import { loadLocalConfig, withLocalFlags } from '../config-args.js';
 import type { LocalArgs } from '../config-args.js';
 import { clientFor } from './client.js';
+import { output } from '../output.js';
 
 /** What to do about each class of executor failure (docs/operations.md has the full runbook). */
 export const HINTS: Record<ErrorClass, string> = {
@@ -73,8 +74,9 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
         store.close();
       }
     }
-    if (a.json) return void process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    const out = (s: string): boolean => process.stdout.write(`${s}\n`);
+    if (a.json) return output.json(report);
+    // Failure messages and hints quote agents (stderr, errors): printed through the sanitizing seam.
+    const out = (s: string): void => output.text(s);
     out(report.service.running ? `service: running (pid ${report.service.pid})` : 'service: NOT running (start it with `alter0 serve` or your service manager)');
     const st = report.service.status as { state?: string; components?: Record<string, { state: string; last_error: { message: string } | null }> } | null;
     if (st?.components) {

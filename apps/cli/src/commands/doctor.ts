@@ -4,6 +4,7 @@ import type { LoadedConfig } from '@alter0/config';
 import { formatChecks, preflight, preflightExitCode } from '@alter0/maintenance';
 import { loadLocalConfig, withLocalFlags } from '../config-args.js';
 import type { LocalArgs } from '../config-args.js';
+import { output } from '../output.js';
 
 type DoctorArgs = LocalArgs & { json?: boolean; executors?: boolean };
 
@@ -34,7 +35,9 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
       checkExecutors: args.executors !== false,
       signal: AbortSignal.timeout(DOCTOR_TIMEOUT_MS),
     });
-    process.stdout.write(args.json ? `${JSON.stringify({ checks: results }, null, 2)}\n` : `${formatChecks(results)}\n`);
+    // Executor probes quote the agent CLIs' own output.
+    if (args.json) output.json({ checks: results });
+    else output.text(formatChecks(results));
     process.exitCode = preflightExitCode(results);
   },
 };

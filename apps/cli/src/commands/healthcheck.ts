@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { errorMessage } from '@alter0/core';
 import { loadConfig, splitListen } from '@alter0/config';
 import { EXIT } from '../exit-codes.js';
+import { output } from '../output.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -86,8 +87,9 @@ export const healthcheckCommand: CommandModule<object, HealthcheckArgs> = {
       return;
     }
     const result = await healthcheck(addr, Math.round(seconds * 1000));
-    if (result.ok) process.stdout.write(`${result.detail}\n`);
-    else process.stderr.write(`alter0 healthcheck: ${result.detail}\n`);
+    // The detail quotes the service's answer.
+    if (result.ok) output.text(result.detail);
+    else output.note(`alter0 healthcheck: ${result.detail}`);
     process.exitCode = result.ok ? EXIT.ok : EXIT.failure;
   },
 };

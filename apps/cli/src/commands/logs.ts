@@ -7,6 +7,7 @@ import { ValidationError } from '@alter0/core';
 import { parseDuration } from '@alter0/config';
 import { loadLocalConfig, withLocalFlags } from '../config-args.js';
 import type { LocalArgs } from '../config-args.js';
+import { output } from '../output.js';
 
 type LogsArgs = LocalArgs & { task?: string; job?: string; since?: string; level?: string; follow?: boolean; grep?: string; json?: boolean };
 
@@ -88,7 +89,11 @@ export const logsCommand: CommandModule<object, LogsArgs> = {
     }
     const emit = (line: string): void => {
       const rec = matches(line, f);
-      if (rec) process.stdout.write(`${a.json ? line : format(rec)}\n`);
+      // Log records carry agent stderr and model text.
+      if (rec) {
+        if (a.json) output.jsonLine(line);
+        else output.text(format(rec));
+      }
     };
     for (const file of files) await readLines(file, emit);
     if (!a.follow) return;

@@ -10,6 +10,7 @@ import { loadLocalConfig, withLocalFlags } from '../config-args.js';
 import type { LocalArgs } from '../config-args.js';
 import { clientFor } from './client.js';
 import { table } from '../format.js';
+import { output } from '../output.js';
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 
@@ -40,14 +41,14 @@ const prompts: CommandModule = {
     const args = a as unknown as { action: 'list' | 'show'; ref?: string; json?: boolean };
     if (args.action === 'list') {
       const all = [...routing.listTemplates(), ...closing.listTemplates()];
-      if (args.json) return void process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
-      process.stdout.write(`${table(all.map((t) => ({ template: `${t.id}@${t.version}`, hash: t.hash })), ['template', 'hash'])}\n`);
+      if (args.json) return void output.json(all);
+      output.text(table(all.map((t) => ({ template: `${t.id}@${t.version}`, hash: t.hash })), ['template', 'hash']));
       return;
     }
     if (!args.ref) throw new ValidationError('prompts show needs ID@VERSION, e.g. alter0 prompts show router@v1');
     const t = loadAnyTemplate(args.ref);
-    if (args.json) return void process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
-    process.stdout.write(`# ${t.id}@${t.version} (sha256 ${t.hash})\n\n${t.text}`);
+    if (args.json) return void output.json(t);
+    output.text(`# ${t.id}@${t.version} (sha256 ${t.hash})\n\n${t.text}`);
   },
 };
 
@@ -75,14 +76,14 @@ const decisions: CommandModule<object, DecisionsArgs> = {
     if (a.kind) q.set('kind', a.kind);
     type Row = Record<string, unknown> & { created_at: string };
     const r = await clientFor(a).get<{ route: Row[]; close: Row[] }>(`/api/decisions?${q}`);
-    if (a.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    if (a.json) return void output.json(r);
     if (!a.kind || a.kind === 'route') {
-      process.stdout.write(
+      output.text(
         `ROUTE\n${table(r.route.map((d) => ({ ...d, template: `${String(d.template_id)}@${String(d.template_version)}` })), ['created_at', 'job_id', 'task_id', 'decision', 'confidence', 'fallback', 'model_called', 'latency_ms', 'template', 'reason'])}\n`,
       );
     }
     if (!a.kind || a.kind === 'close') {
-      process.stdout.write(`CLOSE\n${table(r.close, ['created_at', 'task_id', 'source', 'action', 'confidence', 'fallback', 'latency_ms', 'reason'])}\n`);
+      output.text(`CLOSE\n${table(r.close, ['created_at', 'task_id', 'source', 'action', 'confidence', 'fallback', 'latency_ms', 'reason'])}`);
     }
   },
 };
@@ -132,12 +133,12 @@ const evalCommand: CommandModule<object, EvalArgs> = {
         signal: ac.signal,
       });
       passRate = r.passRate;
-      if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      if (a.json) output.json(r);
       else {
-        process.stdout.write(`${categoryTable(r.byCategory)}\n`);
-        process.stdout.write(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   wrong-attach ${pct(r.wrongAttachRate)}   recall@${r.k} ${pct(r.recallAtK)}\n`);
+        output.text(categoryTable(r.byCategory));
+        output.text(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   wrong-attach ${pct(r.wrongAttachRate)}   recall@${r.k} ${pct(r.recallAtK)}`);
         for (const f of r.results.filter((x) => !x.passed)) {
-          process.stdout.write(`FAIL ${f.id} (${f.category}): expected ${f.expected.decision} ${f.expected.taskId ?? ''}, got ${f.got.decision} ${f.got.taskId ?? ''} [${f.got.fallback ?? 'no fallback'}] ${f.got.reason}\n`);
+          output.text(`FAIL ${f.id} (${f.category}): expected ${f.expected.decision} ${f.expected.taskId ?? ''}, got ${f.got.decision} ${f.got.taskId ?? ''} [${f.got.fallback ?? 'no fallback'}] ${f.got.reason}`);
         }
       }
     } else {
@@ -151,15 +152,15 @@ const evalCommand: CommandModule<object, EvalArgs> = {
         signal: ac.signal,
       });
       passRate = r.passRate;
-      if (a.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      if (a.json) output.json(r);
       else {
-        process.stdout.write(`${categoryTable(r.byCategory)}\n`);
-        process.stdout.write(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   false-close ${pct(r.falseCloseRate)}   missed-close ${pct(r.missedCloseRate)}\n`);
-        for (const f of r.results.filter((x) => !x.passed)) process.stdout.write(`FAIL ${f.id} (${f.category})\n`);
+        output.text(categoryTable(r.byCategory));
+        output.text(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   false-close ${pct(r.falseCloseRate)}   missed-close ${pct(r.missedCloseRate)}`);
+        for (const f of r.results.filter((x) => !x.passed)) output.text(`FAIL ${f.id} (${f.category})`);
       }
     }
     if (a['min-pass'] !== undefined && passRate < a['min-pass']) {
-      process.stderr.write(`pass rate ${pct(passRate)} is below --min-pass ${pct(a['min-pass'])}\n`);
+      output.note(`pass rate ${pct(passRate)} is below --min-pass ${pct(a['min-pass'])}`);
       process.exitCode = 1;
     }
   },

@@ -1,0 +1,131 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { terminalJson, terminalText } from '../src/terminal-text.js';
+import { cli, tempDir } from './harness.js';
+
+/** What a hostile or broken model could put in a reply, a title, a reason or an agent's stderr. */
+const EVIL =
+  'A\x1b[2J\x1b[H\x1b[31mred\x1b[0m \x1b]8;;http://evil.example/\x07link\x1b]8;;\x07 \x1b]0;pwned\x07title ' +
+  'bell\x07 cr\rX \x9b31mc1 \x1bPdcs\x1b\\ \x08bs del\x7f end\ttab\r\nline2';
+/** Every control character a terminal may act on: all of C0 except \t and \n, DEL, C1. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+
+const ID = (p: string) => `${p}_${'0'.repeat(26)}`;
+const job = {
+  id: ID('j'),
+  task_id: ID('t'),
+  state: 'failed',
+  stage: null,
+  lane: 'interactive',
+  attempt: 1,
+  max_attempts: 1,
+  content: `please ${EVIL}`,
+  reply: EVIL,
+  error: { class: 'exit', message: `agent exited: ${EVIL}`, stderr_tail: EVIL },
+  route: { decision: 'existing', task_id: ID('t'), confidence: 0.9, reason: EVIL, fallback: null },
+  timings: { queue_wait_ms: 1, route_ms: 2, execute_ms: 3, close_ms: 4, total_ms: 10 },
+  created_at: '2026-01-01T00:00:00.000Z',
+};
+const task = {
+  id: ID('t'),
+  title: `title ${EVIL}`,
+  summary: EVIL,
+  state: 'closed',
+  executor: 'command',
+  session_id: null,
+  updated_at: '2026-01-01T00:00:00.000Z',
+  closed_by: 'auto',
+  close_reason: EVIL,
+};
+const decisions = {
+  route: [{ created_at: '2026-01-01T00:00:00.000Z', job_id: ID('j'), task_id: ID('t'), decision: 'existing', confidence: 0.9, fallback: null, reason: EVIL }],
+  close: [{ created_at: '2026-01-01T00:00:00.000Z', task_id: ID('t'), source: 'auto', action: 'close', confidence: 0.9, fallback: null, reason: EVIL }],
+};
+
+/** A stand-in for the service that answers with model text full of escape sequences. */
+function fakeService(): http.Server {
+  return http.createServer((req, res) => {
+    const send = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const p = new URL(req.url ?? '/', 'http://x').pathname;
+    if (req.method === 'POST' && p === '/api/message') return send(200, { job_id: job.id, task_id: task.id, state: 'succeeded', reply: EVIL, error: null });
+    if (req.method === 'POST' && p.endsWith('/cancel')) return send(409, { error: { code: 'conflict', message: `job is over: ${EVIL}` } });
+    if (p === `/api/jobs/${job.id}`) return send(200, job);
+    if (p === '/api/jobs') return send(200, { jobs: [job] });
+    if (p === `/api/tasks/${task.id}`) {
+      return send(200, { ...task, messages: [{ role: 'assistant', content: EVIL, created_at: '2026-01-01T00:00:00.000Z' }], decisions });
+    }
+    if (p === '/api/tasks') return send(200, { tasks: [task] });
+    if (p === '/api/decisions') return send(200, decisions);
+    if (p === '/api/status') {
+      return send(200, { version: '0', uptime_s: 1, state: 'degraded', components: { executor: { state: 'degraded', since: 'now', last_error: { message: EVIL, at: 'now' }, details: {} } } });
+    }
+    return send(404, { error: { code: 'not_found', message: 'no such endpoint' } });
+  });
+}
+
+describe('terminalText', () => {
+  it('removes escape sequences whole and every other control character, keeping \\n and \\t', () => {
+    expect(terminalText(EVIL)).toBe('Ared link title bell crX c1 dcs\\ bs del end\ttab\nline2');
+    expect(terminalText('plain\ttext\nwith unicode: é ✓ 日本')).toBe('plain\ttext\nwith unicode: é ✓ 日本');
+  });
+
+  it('terminalJson keeps JSON valid and equal, with DEL and C1 escaped', () => {
+    const raw = JSON.stringify({ reply: EVIL });
+    const safe = terminalJson(raw);
+    expect(safe).not.toMatch(CONTROL);
+    expect(JSON.parse(safe)).toEqual({ reply: EVIL });
+  });
+});
+
+describe('the CLI prints model and agent text without control sequences', () => {
+  let server: http.Server;
+  let addr: string;
+  let home: string;
+  beforeAll(async () => {
+    server = fakeService();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    addr = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    home = tempDir('alter0-term-');
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  // HOME in a temp directory: no config of the machine's own alter0 is read.
+  const run = (...args: string[]) => cli([...args, '--addr', addr], { HOME: home, XDG_CONFIG_HOME: '', XDG_DATA_HOME: '' });
+
+  it.each([
+    ['send', ['send', 'hi'], 'red'],
+    ['job', ['job', ID('j')], 'stderr tail'],
+    ['jobs', ['jobs'], ID('j')],
+    ['task', ['task', ID('t')], 'line2'],
+    ['tasks', ['tasks'], 'title'],
+    ['status', ['status'], 'executor'],
+    ['decisions', ['decisions'], 'ROUTE'],
+  ])('%s', async (_name, args, expected) => {
+    const r = await run(...args);
+    expect(r.stdout).toContain(expected);
+    expect(r.stdout).not.toMatch(CONTROL);
+    expect(r.stderr).not.toMatch(CONTROL);
+  });
+
+  it('an API error message is cleaned too', async () => {
+    const r = await run('cancel', ID('j'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('job is over: Ared');
+    expect(r.stderr).not.toMatch(CONTROL);
+  });
+
+  it('--json stays JSON with the text intact (escaped, never raw)', async () => {
+    const r = await run('job', ID('j'), '--json');
+    expect(r.stdout).not.toMatch(CONTROL);
+    expect((JSON.parse(r.stdout) as { reply: string }).reply).toBe(EVIL);
+  });
+});
