@@ -1,11 +1,15 @@
-export { type Config, type RawConfig, ConfigSchema, RawConfigSchema, PATH_KEYS } from './schema.js';
+export { type Config, type RawConfig, ConfigSchema, RawConfigSchema, PATH_KEYS, DEFAULT_ENV_DROP } from './schema.js';
 export { type LoadConfigOptions, type LoadedConfig, loadConfig } from './load.js';
 export type { SourceInfo, SourceKind } from './problems.js';
 export type { FlagOverrides } from './flags.js';
 export { RESERVED_ENV_NAMES, envNameFor } from './env.js';
 export { parseDuration } from './duration.js';
 export { type ListenAddress, splitListen, isLoopbackHost } from './listen.js';
-export { readTokenFile, MIN_TOKEN_CHARS } from './token.js';
+export { readTokenFile, writeTokenFile, newToken, MIN_TOKEN_CHARS } from './token.js';
 export { defaultDataDir, DEFAULT_CONFIG_NAME } from './paths.js';
 export { formatConfigReport, redactValue } from './report.js';
 export { allowedHosts } from './hosts.js';
+export { type Redact, configSecrets, createRedactor, redactorFor } from './redact.js';
+export { REDACTED, isSecretName, isSecretFlag, looksLikeToken, redactText, redactUrl } from './secrets.js';
+export { trustProblem, currentUid } from './trust.js';
+export { setTopLevelString } from './config-edit.js';

@@ -22,6 +22,11 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** More ALTER0_ variable names to ignore, besides RESERVED_ENV_NAMES. */
   ignoreEnv?: readonly string[];
+  /**
+   * Apply the rules about token_file (required off loopback and with public_url/allowed_hosts; the file must be
+   * safe). Default true; `alter0 token init` turns them off because it is how the token file comes to exist.
+   */
+  tokenRules?: boolean;
 }
 
 export interface LoadedConfig {
@@ -95,7 +100,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   }
   const config = parsed.output;
   const raw = v.parse(RawConfigSchema, merged);
-  crossCheck(config, raw, labelOf, problems);
+  crossCheck(config, raw, labelOf, problems, opts.tokenRules ?? true);
   problems.throwIfAny();
 
   return { config, sources: collectSources(raw, origins), file: choice?.path ?? null };
@@ -129,7 +134,7 @@ function setPath(obj: Record<string, unknown>, p: readonly string[], value: unkn
 }
 
 /** Rules that span keys; each problem is blamed on the source of the key that made it a problem. */
-function crossCheck(config: Config, raw: RawConfig, labelOf: (key: string) => string, problems: Problems): void {
+function crossCheck(config: Config, raw: RawConfig, labelOf: (key: string) => string, problems: Problems, tokenRules: boolean): void {
   if (config.executor.command.argv.length === 0) {
     const users = [
       ['executor.default', raw.executor.default],
@@ -147,22 +152,7 @@ function crossCheck(config: Config, raw: RawConfig, labelOf: (key: string) => st
       }
     }
   }
-  const { host } = splitListen(config.listen);
-  if (!isLoopbackHost(host) && config.token_file === '') {
-    problems.add(
-      labelOf('listen'),
-      'listen',
-      `${host} is not a loopback address, so clients must present a token; set token_file to a file (mode 0600) holding at least 32 random characters, ` +
-        'e.g. (umask 077; openssl rand -hex 32 > <data_dir>/token)',
-    );
-  }
-  if (config.token_file !== '') {
-    try {
-      readTokenFile(config.token_file);
-    } catch (err) {
-      problems.add(labelOf('token_file'), 'token_file', errorMessage(err));
-    }
-  }
+  if (tokenRules) tokenRuleProblems(config, labelOf, problems);
   if (config.api.wait_ms > config.api.max_wait_ms) {
     problems.add(labelOf('api.wait_ms'), 'api.wait_ms', `${config.api.wait_ms} is above api.max_wait_ms (${config.api.max_wait_ms}); lower it or raise api.max_wait_ms`);
   }
@@ -172,6 +162,44 @@ function crossCheck(config: Config, raw: RawConfig, labelOf: (key: string) => st
       'queue.backoff_initial_ms',
       `${config.queue.backoff_initial_ms} is above queue.backoff_max_ms (${config.queue.backoff_max_ms}); lower it or raise queue.backoff_max_ms`,
     );
+  }
+}
+
+const TOKEN_HOWTO = 'run `alter0 token init` (it creates the token file and sets token_file)';
+
+/**
+ * Who can reach the API decides whether it needs a token. Off loopback anyone on the network can; with public_url
+ * or allowed_hosts the owner is putting it behind a reverse proxy, which connects from loopback, so a loopback
+ * listen protects nothing there either. A token file that is set must be safe to rely on.
+ */
+function tokenRuleProblems(config: Config, labelOf: (key: string) => string, problems: Problems): void {
+  if (config.token_file === '') {
+    const { host } = splitListen(config.listen);
+    if (!isLoopbackHost(host)) {
+      problems.add(
+        labelOf('listen'),
+        'listen',
+        `${host} is not a loopback address, so clients must present a token; ${TOKEN_HOWTO}, or set token_file to a file (mode 0600) holding at least 32 random characters`,
+      );
+    }
+    const proxied = [
+      ['public_url', config.public_url !== ''],
+      ['allowed_hosts', config.allowed_hosts.length > 0],
+    ] as const;
+    for (const [key, set] of proxied) {
+      if (!set) continue;
+      problems.add(
+        labelOf(key),
+        key,
+        `is set, so alter0 is reached through a reverse proxy or another name, and a proxy connects from loopback: without a token anyone who reaches the proxy uses the API; ${TOKEN_HOWTO}, or set token_file`,
+      );
+    }
+    return;
+  }
+  try {
+    readTokenFile(config.token_file);
+  } catch (err) {
+    problems.add(labelOf('token_file'), 'token_file', errorMessage(err));
   }
 }
 

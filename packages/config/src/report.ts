@@ -1,42 +1,21 @@
 import type { LoadedConfig } from './load.js';
-
-const SECRET_NAME = /(token|secret|passw|api[_-]?key|(^|_)key$|auth|credential|cookie|private)/i;
-const SECRET_FLAG = /^--?[\w-]*(token|secret|passw|api[_-]?key|auth|credential|cookie)[\w-]*$/i;
-const REDACTED = '<redacted>';
+import { REDACTED, isSecretName, looksLikeToken, redactArgs, redactText } from './secrets.js';
 
 /**
- * Hides secrets a config value may carry: executor.env variables whose names look secret,
- * passwords in URLs, and the values of secret-looking flags in args/argv lists.
+ * Hides secrets a config value may carry, by name and by shape: `executor.env` variables whose names look secret
+ * (TOKEN, SECRET, PASSWORD, PAT, KEY, CREDENTIAL …) or whose values look like keys; URLs with a password, a secret
+ * query value or a token in their path (webhooks); auth headers and bearer credentials; the value after (or
+ * `=`-joined to) a secret flag such as `--api-key`, `--header`/`-H` or `--token` in args/argv; long random-looking
+ * words anywhere.
  */
 export function redactValue(key: string, value: unknown): unknown {
   if (typeof value === 'string') {
     const name = key.split('.').pop() ?? '';
-    if (key.startsWith('executor.env.') && SECRET_NAME.test(name)) return REDACTED;
-    return redactUrl(value);
+    if (key.startsWith('executor.env.') && (isSecretName(name) || looksLikeToken(value))) return REDACTED;
+    return redactText(value, { deep: true });
   }
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      const prev: unknown = value[i - 1];
-      if (typeof item !== 'string') out.push(item);
-      else if (typeof prev === 'string' && SECRET_FLAG.test(prev)) out.push(REDACTED);
-      else {
-        const eq = item.indexOf('=');
-        out.push(eq > 0 && SECRET_FLAG.test(item.slice(0, eq)) ? `${item.slice(0, eq)}=${REDACTED}` : redactUrl(item));
-      }
-    }
-    return out;
-  }
+  if (Array.isArray(value) && value.every((x) => typeof x === 'string')) return redactArgs(value);
   return value;
-}
-
-function redactUrl(s: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(s) || !URL.canParse(s)) return s;
-  const u = new URL(s);
-  if (u.password !== '') u.password = 'redacted';
-  else if (u.username !== '') u.username = 'redacted';
-  return u.toString();
 }
 
 function valueAt(obj: unknown, key: string): unknown {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as v from 'valibot';
-import { EXECUTOR_KINDS } from '@alter0/core';
-import { isDuration } from './duration.js';
+import { EXECUTOR_KINDS, MAX_DURATION_S } from '@alter0/core';
+import { isDuration, parseDuration } from './duration.js';
 import { splitListen } from './listen.js';
 
 /*
@@ -20,16 +20,33 @@ const int = (min: number) =>
     v.minValue(min, `must be at least ${min}`),
     v.maxValue(Number.MAX_SAFE_INTEGER, 'is too large'),
   );
+/*
+ * Durations that become timers (waits, timeouts, intervals) stop at MAX_DURATION_S (7 days): Node's timers hold at
+ * most ~24.8 days and fire at once beyond it. Ages compared with a clock (retention, stale_after) are not timers and
+ * only need to stay far inside safe integers.
+ */
+const MAX_DURATION_MS = MAX_DURATION_S * 1000;
+const MAX_AGE_DAYS = 3650;
+const ms = (min: number) =>
+  v.pipe(int(min), v.maxValue(MAX_DURATION_MS, `must be at most ${MAX_DURATION_MS} (7 days in milliseconds): longer waits overflow timers`));
+const seconds = (min: number) =>
+  v.pipe(int(min), v.maxValue(MAX_DURATION_S, `must be at most ${MAX_DURATION_S} (7 days in seconds): longer waits overflow timers`));
 const fraction = v.pipe(
   v.number('expected a number'),
   v.minValue(0, 'must be between 0 and 1'),
   v.maxValue(1, 'must be between 0 and 1'),
 );
 const bool = v.boolean('expected true or false');
-const duration = v.pipe(
-  str,
-  v.check(isDuration, 'expected a duration: a number and one unit of ms, s, m, h, d, w (e.g. "30s", "24h", "14d")'),
-);
+const duration = (maxMs: number, limit: string) =>
+  v.pipe(
+    str,
+    v.check(isDuration, 'expected a duration: a number and one unit of ms, s, m, h, d, w (e.g. "30s", "24h", "14d")'),
+    v.check((s) => !isDuration(s) || parseDuration(s) <= maxMs, `must be at most ${limit}`),
+  );
+/** A wait or interval: becomes a timer. */
+const timerDuration = duration(MAX_DURATION_MS, '7d: longer waits overflow timers');
+/** An age compared with the clock. */
+const ageDuration = duration(MAX_AGE_DAYS * 86_400_000, `${MAX_AGE_DAYS}d (10 years)`);
 const stringList = v.array(str, 'expected an array of strings');
 const executorKind = v.picklist(EXECUTOR_KINDS, `expected one of ${EXECUTOR_KINDS.map((k) => `"${k}"`).join(', ')}`);
 const executorOrDefault = v.picklist(
@@ -70,6 +87,38 @@ const httpUrl = v.pipe(
   ),
 );
 const envName = v.pipe(str, v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)'));
+/** A variable name pattern: `*` any run, `?` one character; a leading `!` keeps what earlier patterns dropped. */
+const envPattern = v.pipe(
+  str,
+  v.regex(/^!?[A-Za-z0-9_*?]+$/, 'expected a variable name pattern such as "AWS_*", "*_TOKEN" or "!ANTHROPIC_*" (letters, digits, _, * and ?; a leading ! keeps)'),
+);
+
+/**
+ * Inherited variables agents do not get (executor.env_drop): cloud and forge credentials, the SSH and GPG agents,
+ * and anything named like a token, secret, password or key, except the agent CLIs' own login variables. The last
+ * matching pattern wins. Configured `executor.env` entries are always passed.
+ */
+export const DEFAULT_ENV_DROP: readonly string[] = [
+  'AWS_*',
+  'AZURE_*',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'CLOUDSDK_*',
+  'DIGITALOCEAN_*',
+  'SSH_AUTH_SOCK',
+  'GPG_AGENT_INFO',
+  '*_TOKEN',
+  '*_SECRET',
+  '*_SECRET_*',
+  '*_PASSWORD',
+  '*_API_KEY',
+  '*_ACCESS_KEY*',
+  '*_PRIVATE_KEY',
+  '*_CREDENTIALS',
+  '!ANTHROPIC_*',
+  '!CLAUDE_*',
+  '!OPENAI_*',
+  '!CODEX_*',
+];
 
 const table = <E extends v.ObjectEntries>(entries: E) => v.strictObject(entries, 'expected a table');
 
@@ -91,8 +140,8 @@ export const RawConfigSchema = v.strictObject(
     token_file: v.optional(str, ''),
     public_url: v.optional(httpUrl, ''),
     api: v.optional(table({
-      wait_ms: v.optional(int(0), 30_000),
-      max_wait_ms: v.optional(int(1), 600_000),
+      wait_ms: v.optional(ms(0), 30_000),
+      max_wait_ms: v.optional(ms(1), 600_000),
       body_limit_bytes: v.optional(int(1), 1_048_576),
       max_event_streams: v.optional(int(1), 32),
     }), {}),
@@ -102,7 +151,8 @@ export const RawConfigSchema = v.strictObject(
       codex: cliExecutor('codex'),
       command: v.optional(table({ argv: v.optional(stringList, []) }), {}),
       env: v.optional(v.record(envName, str, 'expected a table of strings'), {}),
-      kill_grace_ms: v.optional(int(1), 3_000),
+      env_drop: v.optional(v.array(envPattern, 'expected an array of variable name patterns'), [...DEFAULT_ENV_DROP]),
+      kill_grace_ms: v.optional(ms(1), 3_000),
       max_output_bytes: v.optional(int(1), 4_194_304),
     }), {}),
     router: v.optional(table({
@@ -110,28 +160,28 @@ export const RawConfigSchema = v.strictObject(
       template: v.optional(nonEmpty, 'v1'),
       threshold: v.optional(fraction, 0.55),
       max_candidates: v.optional(int(1), 8),
-      timeout_s: v.optional(int(1), 120),
+      timeout_s: v.optional(seconds(1), 120),
     }), {}),
     closer: v.optional(table({
       executor: v.optional(executorOrDefault, ''),
       template: v.optional(nonEmpty, 'v1'),
       threshold: v.optional(fraction, 0.7),
-      timeout_s: v.optional(int(1), 120),
+      timeout_s: v.optional(seconds(1), 120),
       enabled: v.optional(bool, true),
-      stale_after: v.optional(duration, '14d'),
+      stale_after: v.optional(ageDuration, '14d'),
     }), {}),
     queue: v.optional(table({
       interactive_workers: v.optional(int(1), 2),
       background_workers: v.optional(int(1), 1),
-      job_timeout_s: v.optional(int(1), 1_800),
+      job_timeout_s: v.optional(seconds(1), 1_800),
       max_attempts: v.optional(int(1), 3),
-      backoff_initial_ms: v.optional(int(0), 2_000),
-      backoff_max_ms: v.optional(int(0), 120_000),
+      backoff_initial_ms: v.optional(ms(0), 2_000),
+      backoff_max_ms: v.optional(ms(0), 120_000),
       backoff_jitter: v.optional(fraction, 0.2),
       max_depth: v.optional(int(1), 10_000),
     }), {}),
     shutdown: v.optional(table({
-      drain_timeout_s: v.optional(int(0), 30),
+      drain_timeout_s: v.optional(seconds(0), 30),
     }), {}),
     log: v.optional(table({
       level: v.optional(v.picklist(['debug', 'info', 'warn', 'error'], 'expected "debug", "info", "warn" or "error"'), 'info'),
@@ -141,19 +191,19 @@ export const RawConfigSchema = v.strictObject(
       file: v.optional(bool, true),
     }), {}),
     status: v.optional(table({
-      queue_degraded_after: v.optional(duration, '10m'),
+      queue_degraded_after: v.optional(timerDuration, '10m'),
       executor_degraded_after_failures: v.optional(int(1), 3),
     }), {}),
     backup: v.optional(table({
-      interval: v.optional(duration, '24h'),
+      interval: v.optional(timerDuration, '24h'),
       keep: v.optional(int(1), 7),
       dir: v.optional(str, ''),
     }), {}),
     retention: v.optional(table({
-      closed_tasks: v.optional(duration, '90d'),
-      decisions: v.optional(duration, '90d'),
-      events: v.optional(duration, '30d'),
-      finished_jobs: v.optional(duration, '30d'),
+      closed_tasks: v.optional(ageDuration, '90d'),
+      decisions: v.optional(ageDuration, '90d'),
+      events: v.optional(ageDuration, '30d'),
+      finished_jobs: v.optional(ageDuration, '30d'),
     }), {}),
   },
   'expected a table',

@@ -1,5 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { ConfigError } from '@alter0/core';
+import { trustProblem } from './trust.js';
 
 /** 32 characters: 128 bits even in hex, the least dense encoding people use for tokens. */
 export const MIN_TOKEN_CHARS = 32;
@@ -22,6 +25,8 @@ export function readTokenFile(file: string): string {
     );
   }
   if (!st.isFile()) throw new ConfigError(`token file ${file} is not a regular file`);
+  const untrusted = trustProblem(file, st, 'token file');
+  if (untrusted !== null) throw new ConfigError(untrusted);
   const perm = st.mode & 0o777;
   if ((perm & 0o077) !== 0) {
     throw new ConfigError(
@@ -41,5 +46,42 @@ export function readTokenFile(file: string): string {
       `token in ${file} has ${token.length} characters, fewer than ${MIN_TOKEN_CHARS}; write a new one with: (umask 077; openssl rand -hex 32 > ${file})`,
     );
   }
+  return token;
+}
+
+/** 32 random bytes as hex: 64 characters, 256 bits. */
+export function newToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/**
+ * Writes a new random token to `file` with mode 0600 (whatever the umask), creating its folder (0700) when missing.
+ * Refuses to replace an existing file unless `replace`; a replacement is written beside it and renamed over it, so
+ * the file always holds a whole token. Returns the token.
+ */
+export function writeTokenFile(file: string, opts: { replace?: boolean } = {}): string {
+  const dir = path.dirname(file);
+  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const token = newToken();
+  const target = opts.replace === true ? `${file}.new-${process.pid}` : file;
+  let fd: number;
+  try {
+    fd = fs.openSync(target, 'wx', 0o600);
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+    throw new ConfigError(
+      code === 'EEXIST'
+        ? `token file ${file} already exists; keep using it, or pass --force to replace it (clients holding the old token then get 401)`
+        : `cannot create token file ${file}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  try {
+    fs.fchmodSync(fd, 0o600);
+    fs.writeSync(fd, `${token}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (target !== file) fs.renameSync(target, file);
   return token;
 }

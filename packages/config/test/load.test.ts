@@ -204,6 +204,8 @@ describe('errors name the source, the key and the problem', () => {
         ALTER0_ROUTER__THRESHOLD: '0.25',
         ALTER0_EXECUTOR__COMMAND__ARGV: '["node","x.js"]',
         ALTER0_ALLOWED_HOSTS: '["alter0.lan"]',
+        // allowed_hosts needs a token (a reverse proxy connects from loopback).
+        ALTER0_TOKEN_FILE: write('token', 'c'.repeat(64), 0o600),
         ALTER0_LOG__MAX_FILES: '10',
       },
     });
