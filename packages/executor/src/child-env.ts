@@ -4,16 +4,61 @@ import type { ExecRequest } from '@alter0/core';
 export const JOB_ID_ENV = 'ALTER0_JOB_ID';
 
 /**
- * The child's environment: inherited, then the executor's configured extras, then what alter0
- * tells every run about itself (these last so a config cannot fake them).
+ * alter0's own secrets and settings, never handed to an agent whatever the config says: the CLI's API token, the
+ * path to the token file, and the variables that carry `executor.env` (each entry reaches the agent under its own
+ * name, once, as configured).
+ */
+export const ALWAYS_DROPPED: readonly string[] = ['ALTER0_TOKEN', 'ALTER0_TOKEN_FILE', 'ALTER0_EXECUTOR__ENV', 'ALTER0_EXECUTOR__ENV__*'];
+
+/** `*` any run, `?` one character, whole name, case-insensitive (a secret is a secret in any case). */
+function globRegex(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+/**
+ * Decides which inherited variables an agent gets. `patterns` is `executor.env_drop`: a variable matching a pattern
+ * is dropped, one matching a later `!pattern` is kept again (the last match wins, as in .gitignore). A variable
+ * whose value is one of `secretValues` (the API token under any name) is dropped too.
+ */
+export class EnvFilter {
+  readonly #rules: { keep: boolean; re: RegExp }[];
+  readonly #always: RegExp[];
+  readonly #values: ReadonlySet<string>;
+
+  constructor(patterns: readonly string[] = [], secretValues: readonly string[] = []) {
+    this.#rules = patterns.map((p) => (p.startsWith('!') ? { keep: true, re: globRegex(p.slice(1)) } : { keep: false, re: globRegex(p) }));
+    this.#always = ALWAYS_DROPPED.map(globRegex);
+    this.#values = new Set(secretValues.filter((s) => s !== ''));
+  }
+
+  keeps(name: string, value: string): boolean {
+    if (this.#always.some((re) => re.test(name)) || this.#values.has(value)) return false;
+    let keep = true;
+    for (const r of this.#rules) if (r.re.test(name)) keep = r.keep;
+    return keep;
+  }
+
+  /** The inherited environment minus what is dropped. */
+  apply(base: Readonly<Record<string, string | undefined>>): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(base)) if (v !== undefined && this.keeps(k, v)) env[k] = v;
+    return env;
+  }
+}
+
+/**
+ * The child's environment: the inherited one minus what the filter drops, then the executor's configured extras
+ * (always passed: the owner named them), then what alter0 tells every run about itself (these last so a config
+ * cannot fake them).
  */
 export function childEnv(
   base: Readonly<Record<string, string | undefined>>,
   extra: Readonly<Record<string, string>> | undefined,
   req: Pick<ExecRequest, 'stage' | 'taskId' | 'jobId' | 'sessionId'>,
+  filter: EnvFilter = new EnvFilter(),
 ): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  const env = filter.apply(base);
   Object.assign(env, extra ?? {});
   env.ALTER0_STAGE = req.stage;
   env.ALTER0_TASK_ID = req.taskId ?? '';

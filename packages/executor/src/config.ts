@@ -8,6 +8,11 @@ export interface ExecutorCommonOptions {
   maxStdoutBytes?: number;
   /** Extra environment for the child, e.g. ANTHROPIC_BASE_URL; wins over the inherited environment. */
   env?: Record<string, string>;
+  /**
+   * Inherited variables the child does not get (`executor.env_drop`): `*`/`?` globs, a leading `!` keeps again,
+   * the last match wins. alter0's own secrets (ALTER0_TOKEN …) are dropped whatever this says. `env` is always passed.
+   */
+  envDrop?: readonly string[];
 }
 
 export interface ClaudeExecutorConfig extends ExecutorCommonOptions {
@@ -50,4 +55,11 @@ export interface ExecutorDeps {
   drainMs?: number;
   /** Stderr bytes kept (default 16 KiB). */
   stderrTailBytes?: number;
+  /**
+   * Hides secrets in what a run hands back (stderr tail, error messages, probe errors) before anyone stores or
+   * prints it: the daemon's one redactor, built from the config. Default: nothing is hidden.
+   */
+  redact?: (text: string) => string;
+  /** Inherited variables holding one of these values are not passed (the API token, under whatever name). */
+  secretValues?: readonly string[];
 }

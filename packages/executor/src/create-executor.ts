@@ -6,9 +6,15 @@ import { createCodexExecutor } from './codex-executor.js';
 import { createCommandExecutor } from './command-executor.js';
 import type { ExecutorConfig, ExecutorDeps } from './config.js';
 import { adapterRuntime } from './runtime.js';
+import { redacting } from './redacting.js';
 
 /** Build the executor a config names. Throws ConfigError for configs no run could succeed with. */
 export function createExecutor(config: ExecutorConfig, deps: ExecutorDeps = {}): Executor {
+  const executor = createAdapter(config, deps);
+  return deps.redact === undefined ? executor : redacting(executor, deps.redact);
+}
+
+function createAdapter(config: ExecutorConfig, deps: ExecutorDeps): Executor {
   checkCommon(config);
   const rt = adapterRuntime(config, deps);
   switch (config.kind) {

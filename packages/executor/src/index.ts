@@ -8,7 +8,8 @@ export type {
   ExecutorDeps,
 } from './config.js';
 export { ProcessGroups, RunGroups, jobProcesses, killJobProcesses, startTime, treeGroups } from './process-group.js';
-export { JOB_ID_ENV } from './child-env.js';
+export { JOB_ID_ENV, ALWAYS_DROPPED, EnvFilter } from './child-env.js';
+export { redacting } from './redacting.js';
 export { SessionNotFoundError } from './session-lost.js';
 export { classifyFailure, classifyStatus, failureMessage } from './classify.js';
 export type { ErrorPayload, FailureEvidence } from './classify.js';

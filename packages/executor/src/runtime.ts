@@ -7,11 +7,13 @@ import { resolveBin } from './resolve-bin.js';
 import { DEFAULT_RUNNER_OPTIONS, runProcess } from './run-process.js';
 import type { RunOutcome, RunSpec, RunnerOptions } from './run-process.js';
 import type { ExecRequest } from '@alter0/core';
-import { childEnv } from './child-env.js';
+import { EnvFilter, childEnv } from './child-env.js';
 
 /** What an adapter needs besides its own config: resolved once by the factory. */
 export interface AdapterRuntime {
   baseEnv: Readonly<Record<string, string | undefined>>;
+  /** What of baseEnv a child gets (executor.env_drop and alter0's own secrets taken out). */
+  envFilter: EnvFilter;
   extraEnv: Readonly<Record<string, string>>;
   runner: RunnerOptions;
   probeTimeoutMs: number;
@@ -22,6 +24,7 @@ export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 export function adapterRuntime(common: ExecutorCommonOptions, deps: ExecutorDeps): AdapterRuntime {
   return {
     baseEnv: deps.baseEnv ?? process.env,
+    envFilter: new EnvFilter(common.envDrop ?? [], deps.secretValues ?? []),
     extraEnv: common.env ?? {},
     runner: {
       killGraceMs: common.killGraceMs ?? DEFAULT_RUNNER_OPTIONS.killGraceMs,
@@ -36,9 +39,7 @@ export function adapterRuntime(common: ExecutorCommonOptions, deps: ExecutorDeps
 
 /** The environment probe and runs see, minus the per-run ALTER0_* variables. */
 function probeEnv(rt: AdapterRuntime): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rt.baseEnv)) if (v !== undefined) env[k] = v;
-  return Object.assign(env, rt.extraEnv);
+  return Object.assign(rt.envFilter.apply(rt.baseEnv), rt.extraEnv);
 }
 
 /**
@@ -103,7 +104,7 @@ export function runRequest(
     {
       ...spec,
       cwd: req.cwd,
-      env: childEnv(rt.baseEnv, rt.extraEnv, req),
+      env: childEnv(rt.baseEnv, rt.extraEnv, req, rt.envFilter),
       stdin: req.prompt,
       timeoutMs: req.timeoutMs,
       signal: req.signal,
