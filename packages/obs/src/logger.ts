@@ -55,6 +55,8 @@ export interface LoggerOptions {
   onError?: (err: Error) => void;
   /** Clock, for tests. */
   now?: () => Date;
+  /** Hides secrets in every string of every record, on every destination (the daemon's one redactor). */
+  redact?: (text: string) => string;
 }
 
 const MESSAGE = Symbol.for('message');
@@ -69,7 +71,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   const onError =
     opts.onError ??
     ((err: Error) => {
-      process.stderr.write(`${toJsonLine({ time: now().toISOString(), level: 'error', message: 'log destination failed', err })}\n`);
+      process.stderr.write(`${toJsonLine({ time: now().toISOString(), level: 'error', message: 'log destination failed', err }, opts.redact)}\n`);
     });
   const transports: winston.transport[] = [];
   if (opts.console) transports.push(new winston.transports.Stream({ stream: process.stderr }));
@@ -97,7 +99,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     const record: Record<string, unknown> = { time: now().toISOString(), level, message: msg };
     for (const [k, v] of Object.entries(context)) if (v !== undefined && v !== null) record[k] = v;
     if (fields !== undefined) for (const [k, v] of Object.entries(fields)) if (v !== undefined) record[k] = v;
-    const line = toJsonLine(record);
+    const line = toJsonLine(record, opts.redact);
     if (closing !== null) {
       fallback?.write(`${line}\n`);
       return;

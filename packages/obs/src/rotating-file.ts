@@ -16,6 +16,28 @@ export interface RotatingFileOptions {
 export const LOG_FILE_PATTERN = 'alter0-%DATE%.log';
 /** Always points at the file being written (`tail -F <dir>/alter0.log`). */
 export const LOG_SYMLINK = 'alter0.log';
+const AUDIT_FILE = '.alter0-log-audit.json';
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/** Creates the log folder 0700 when it is missing (the library would create it with the umask's mode). */
+function preparePrivateDir(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  fs.chmodSync(dir, DIR_MODE);
+}
+
+/**
+ * The rotation library writes its audit file with the default mode; a rewrite keeps the mode, so one chmod after
+ * each time it may have been created is enough.
+ */
+function privateAudit(audit: string): void {
+  try {
+    fs.chmodSync(audit, FILE_MODE);
+  } catch {
+    // Not written yet (or the folder is gone): the next call catches it.
+  }
+}
 
 /**
  * winston-daily-rotate-file with gzip done here instead of by its `zippedArchive` option: that
@@ -34,6 +56,7 @@ export class RotatingFileTransport extends DailyRotateFile {
   private readonly removed = new Set<string>();
 
   constructor(opts: RotatingFileOptions) {
+    preparePrivateDir(opts.dir);
     super({
       dirname: opts.dir,
       filename: LOG_FILE_PATTERN,
@@ -41,11 +64,17 @@ export class RotatingFileTransport extends DailyRotateFile {
       maxSize: opts.maxSize,
       maxFiles: opts.maxFiles,
       zippedArchive: false,
-      auditFile: path.join(opts.dir, '.alter0-log-audit.json'),
+      auditFile: path.join(opts.dir, AUDIT_FILE),
+      // Logs quote prompts, errors and agent stderr: the owner's only, whatever the umask.
+      options: { flags: 'a', mode: FILE_MODE },
       createSymlink: true,
       symlinkName: LOG_SYMLINK,
     });
+    const audit = path.join(opts.dir, AUDIT_FILE);
+    privateAudit(audit);
+    this.on('new', () => privateAudit(audit));
     this.on('rotate', (oldFile: string) => {
+      privateAudit(audit);
       this.rotations++;
       this.toArchive.push(oldFile);
     });
@@ -105,6 +134,6 @@ async function gzipAndRemove(file: string): Promise<void> {
   } catch {
     return; // already removed by retention
   }
-  await pipeline(fs.createReadStream(file), createGzip(), fs.createWriteStream(`${file}.gz`));
+  await pipeline(fs.createReadStream(file), createGzip(), fs.createWriteStream(`${file}.gz`, { mode: FILE_MODE }));
   await fs.promises.unlink(file);
 }

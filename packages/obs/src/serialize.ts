@@ -31,11 +31,13 @@ export function serializeError(err: Error, depth = 0): SerializedError {
 
 /**
  * JSON for a log record that never throws: Errors are serialized, bigints become strings,
- * cycles become "[Circular]".
+ * cycles become "[Circular]". `redact`, when given, cleans every string value (messages, fields, error
+ * messages and stacks) before it is written.
  */
-export function toJsonLine(record: Record<string, unknown>): string {
+export function toJsonLine(record: Record<string, unknown>, redact?: (text: string) => string): string {
   const ancestors: object[] = [];
   return JSON.stringify(record, function (this: unknown, _key, value: unknown) {
+    if (typeof value === 'string') return redact === undefined ? value : redact(value);
     if (typeof value === 'bigint') return value.toString();
     if (value instanceof Error) return serializeError(value);
     if (typeof value !== 'object' || value === null) return value;
