@@ -33,11 +33,12 @@ describe('alter0 doctor', () => {
     const r = await cli(['doctor', '--data', path.join(d, 'data'), '--command', process.execPath, '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const cs = checks(r.stdout);
-    expect(cs.map((c) => c.check)).toEqual(['config', 'data directory', 'database', 'schema', 'disk space', 'lock', 'executor command']);
-    expect(cs.every((c) => c.ok)).toBe(true);
+    expect(cs.map((c) => c.check)).toEqual(['config', 'permissions', 'data directory', 'database', 'schema', 'disk space', 'lock', 'shared machine', 'executor command']);
+    // 'shared machine' warns when this machine has other login users (it may): every other check passes.
+    expect(cs.filter((c) => c.check !== 'shared machine').every((c) => c.ok)).toBe(true);
     const text = await cli(['doctor', '--data', path.join(d, 'data'), '--no-executors']);
     expect(text.stdout).toMatch(/^CHECK\s+RESULT\s+DETAIL \/ WHAT TO DO/);
-    expect(text.stdout).toMatch(/all checks passed\n$/);
+    expect(text.stdout).toMatch(cs.find((c) => c.check === 'shared machine')?.ok === true ? /all checks passed\n$/ : /1 warning\(s\): alter0 can serve, degraded\n$/);
   });
 
   it('exits 78 for a config error and says what to fix', async () => {

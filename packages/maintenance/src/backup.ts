@@ -6,6 +6,7 @@ import { BackupError } from './errors.js';
 import { fsyncDir } from './fsync.js';
 import { fileStamp, parseFileStamp } from './paths.js';
 import { withPool } from './pool.js';
+import { PRIVATE_FILE_MODE, privateDir, privateFile } from './private-files.js';
 import type { MaintenancePool } from './pool.js';
 
 export const BACKUP_REASONS = ['scheduled', 'manual', 'pre-migrate', 'pre-restore'] as const;
@@ -52,12 +53,17 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
   if (!fs.existsSync(opts.dbFile)) {
     throw new BackupError(`there is no database at ${opts.dbFile} to back up; check --data (or data_dir in the config)`);
   }
-  await fs.promises.mkdir(opts.backupDir, { recursive: true });
+  // A backup is the whole database: the owner's only (0700 folder, 0600 file), whatever the umask.
+  if (!fs.existsSync(opts.backupDir)) privateDir(opts.backupDir);
   const final = freshName(opts.backupDir, opts.now?.() ?? new Date(), opts.reason);
   const tmp = `${final}.tmp`;
   return withPool(opts.pool, async (pool) => {
     let bytes: number;
     try {
+      // VACUUM INTO fills an existing empty file and keeps its mode: the copy is never readable by others, not even
+      // while it is written.
+      await fs.promises.writeFile(tmp, '', { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+      privateFile(tmp);
       ({ bytes } = await pool.run({ op: 'copy', dbFile: opts.dbFile, dest: tmp, busyTimeoutMs: opts.busyTimeoutMs ?? 10_000 }, opts.signal));
       await fs.promises.rename(tmp, final);
       await fsyncDir(opts.backupDir);

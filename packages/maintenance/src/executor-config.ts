@@ -8,6 +8,7 @@ export function executorConfigFor(config: Config, kind: ExecutorKind): ExecutorC
     killGraceMs: config.executor.kill_grace_ms,
     maxStdoutBytes: config.executor.max_output_bytes,
     env: config.executor.env,
+    envDrop: config.executor.env_drop,
   };
   switch (kind) {
     case 'claude':

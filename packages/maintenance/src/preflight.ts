@@ -4,11 +4,13 @@ import { randomBytes } from 'node:crypto';
 import type { Executor, ExecutorKind } from '@alter0/core';
 import { ConfigError, errorMessage } from '@alter0/core';
 import type { Config } from '@alter0/config';
+import { currentUid, trustProblem } from '@alter0/config';
 import { createExecutor } from '@alter0/executor';
 import type { ExecutorConfig } from '@alter0/executor';
 import { isDataDirLocked } from '@alter0/store';
 import { configuredExecutors, executorConfigFor } from './executor-config.js';
 import { dbFileFor } from './paths.js';
+import { otherLoginUsers } from './login-users.js';
 import { withPool } from './pool.js';
 import type { MaintenancePool } from './pool.js';
 
@@ -41,10 +43,14 @@ export interface PreflightOptions {
   /** Builds executors for probing (tests); default createExecutor from @alter0/executor. */
   createExecutor?: (config: ExecutorConfig) => Executor;
   migrationsFolder?: string;
+  /** The accounts file read for other login users (default /etc/passwd; tests). */
+  passwdFile?: string;
+  /** The user alter0 runs as (default: this process's uid; tests). */
+  uid?: number | null;
 }
 
 /** Checks whose fatal failure is a configuration problem (doctor exits 78, EX_CONFIG: restarting will not help). */
-export const CONFIG_CHECKS: ReadonlySet<string> = new Set(['config', 'schema']);
+export const CONFIG_CHECKS: ReadonlySet<string> = new Set(['config', 'schema', 'permissions']);
 
 /**
  * What must hold before serving: a valid config, a writable data directory, a readable database with a
@@ -66,10 +72,12 @@ export async function preflight(opts: PreflightOptions): Promise<CheckResult[]> 
   const config = opts.config;
   const results: CheckResult[] = [ok('config', opts.configFile ? `valid (${opts.configFile})` : 'valid (defaults, environment and flags; no config file)')];
   const probes = opts.checkExecutors ? checkExecutors(config, opts) : Promise.resolve([]);
+  results.push(checkPermissions(config, opts.uid === undefined ? currentUid() : opts.uid));
   results.push(await checkDataDir(config.data_dir));
   results.push(...(await checkDatabase(config.data_dir, opts)));
   results.push(await checkDisk(config.data_dir, opts.warnFreeBytes ?? 500 * MIB, opts.minFreeBytes ?? 100 * MIB));
   results.push(checkLock(config.data_dir));
+  results.push(checkSharedMachine(config, opts));
   results.push(...(await probes));
   return results;
 }
@@ -87,6 +95,54 @@ function existingAncestor(dir: string): string {
     d = up;
   }
   return d;
+}
+
+/**
+ * The folders alter0 acts on must be the owner's alone: in a data directory others can write, a planted
+ * alter0.toml would name the program alter0 runs and a planted run/groups record would get a process killed; in a
+ * log folder, a planted symlink would redirect the log. (The config and token files are checked where they are
+ * read, so a bad one fails the `config` check.)
+ */
+export function checkPermissions(config: Pick<Config, 'data_dir' | 'log' | 'backup'>, uid: number | null): CheckResult {
+  const dirs: [string, string][] = [
+    ['data directory', config.data_dir],
+    ['log folder', config.log.dir],
+    ['backup folder', config.backup.dir],
+  ];
+  const problems: string[] = [];
+  for (const [what, dir] of dirs) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch {
+      continue; // created by alter0 with mode 0700
+    }
+    const p = trustProblem(dir, st, what, uid);
+    if (p !== null && !problems.includes(p)) problems.push(p);
+  }
+  if (problems.length === 0) return ok('permissions', 'the data, log and backup folders belong to this user and no one else can write to them');
+  return {
+    check: 'permissions',
+    ok: false,
+    fatal: true,
+    detail: problems.join('\n'),
+    fix: 'make them private as shown (another user may already have changed their contents: look before you fix), then start again; see "Security model" in docs/operations.md',
+  };
+}
+
+/** Off a single-user machine, the loopback address keeps no one out: everyone logged in can connect to it. */
+function checkSharedMachine(config: Config, opts: PreflightOptions): CheckResult {
+  if (config.token_file !== '') return ok('shared machine', `clients must present the API token (${config.token_file})`);
+  const others = otherLoginUsers(opts.passwdFile ?? '/etc/passwd', opts.uid === undefined ? currentUid() : opts.uid);
+  if (others.length === 0) return ok('shared machine', 'no other login users on this machine');
+  const names = others.slice(0, 5).join(', ') + (others.length > 5 ? ', …' : '');
+  return {
+    check: 'shared machine',
+    ok: false,
+    fatal: false,
+    detail: `loopback is not a boundary on a shared machine: ${others.length} other login user(s) (${names}) can use the API at ${config.listen} without a token`,
+    fix: 'run `alter0 token init` and restart alter0, so every client must present the token',
+  };
 }
 
 async function checkDataDir(dataDir: string): Promise<CheckResult> {

@@ -8,6 +8,7 @@ import { RestoreError } from './errors.js';
 import { fsyncDir, fsyncFile } from './fsync.js';
 import { dbFileFor, fileStamp } from './paths.js';
 import { withPool } from './pool.js';
+import { privateFile } from './private-files.js';
 import type { MaintenancePool } from './pool.js';
 
 export interface RestoreOptions {
@@ -75,6 +76,8 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
       // Copy first, next to the target (same file system, so the final rename is atomic).
       const incoming = `${dbFile}.restore-tmp`;
       await fs.promises.copyFile(source, incoming);
+      // copyFile keeps the source's mode; the live database is the owner's only.
+      privateFile(incoming);
       await fsyncFile(incoming);
 
       const warnings: string[] = [];

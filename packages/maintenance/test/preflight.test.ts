@@ -40,8 +40,9 @@ const byName = (rs: CheckResult[], check: string): CheckResult => {
 
 describe('preflight', () => {
   it('passes on a fresh data directory (the database will be created) and finds the executor', async () => {
-    const rs = await preflight({ config: configFor(dataDir), checkExecutors: true, pool });
-    expect(rs.map((r) => r.check)).toEqual(['config', 'data directory', 'database', 'schema', 'disk space', 'lock', 'executor command']);
+    // No other login users (this machine may have some: that is a warning of its own, tested in permissions.test.ts).
+    const rs = await preflight({ config: configFor(dataDir), checkExecutors: true, pool, passwdFile: '/nonexistent' });
+    expect(rs.map((r) => r.check)).toEqual(['config', 'permissions', 'data directory', 'database', 'schema', 'disk space', 'lock', 'shared machine', 'executor command']);
     expect(rs.every((r) => r.ok)).toBe(true);
     expect(byName(rs, 'database').detail).toContain('will be created');
     expect(byName(rs, 'data directory').detail).toContain('will be created');
@@ -96,7 +97,7 @@ describe('preflight', () => {
   it('checks an existing database without leaving files behind in the data directory', async () => {
     Store.open({ file: path.join(dataDir, 'alter0.db') }).close();
     const before = fs.readdirSync(dataDir).sort();
-    const rs = await preflight({ config: configFor(dataDir), checkExecutors: false, pool });
+    const rs = await preflight({ config: configFor(dataDir), checkExecutors: false, pool, passwdFile: '/nonexistent' });
     expect(rs.every((r) => r.ok)).toBe(true);
     expect(byName(rs, 'database').detail).toContain('passes quick_check');
     expect(fs.readdirSync(dataDir).sort()).toEqual(before);
