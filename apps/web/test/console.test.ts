@@ -39,6 +39,8 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
+  // The daemon sends a Content-Security-Policy: anything of the console it blocks shows up here.
+  const cspViolations: string[] = [];
   const externalRequests: string[] = [];
   const cleanups: (() => Promise<void>)[] = [];
 
@@ -71,6 +73,9 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
     // Everything is bundled: the console must never reach beyond 127.0.0.1 (no CDN, fonts, telemetry).
     context.on('request', (r) => {
       const u = new URL(r.url());
@@ -85,6 +90,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
       console.error(`[@alter0/web] failure screenshot: ${join(shots, name)}.png\n--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
     }
     expect(pageErrors, 'uncaught errors in the page').toEqual([]);
+    expect(cspViolations, 'what the Content-Security-Policy blocked').toEqual([]);
     expect(externalRequests, 'requests beyond 127.0.0.1').toEqual([]);
   });
 
@@ -329,6 +335,10 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
       expect(outcome.cors).toBe('blocked');
       // Nor may it listen to the live event stream.
       expect(outcome.sse).toBe('blocked');
+      // Nor frame the console (clickjacking), nor show the daemon's answers to its form posts in its frames.
+      expect(cspViolations.length, 'the evil page framed the console').toBeGreaterThan(0);
+      expect(cspViolations.filter((m) => !m.includes("frame-ancestors 'none'"))).toEqual([]);
+      cspViolations.length = 0;
     } finally {
       await new Promise<void>((resolve) => evil.server.close(() => resolve()));
     }
@@ -380,7 +390,7 @@ async function serveEvilPage(daemonUrl: string, taskId: string): Promise<{ serve
   <input name='{"content":"evil form","pad":"' value='"}'></form>
 <form id="close" method="POST" action="${daemonUrl}/api/tasks/${taskId}/close" enctype="text/plain" target="sink2">
   <input name='{"reason":"evil","pad":"' value='"}'></form>
-<iframe name="sink1"></iframe><iframe name="sink2"></iframe>
+<iframe name="sink1"></iframe><iframe name="sink2"></iframe><iframe src="${daemonUrl}/"></iframe>
 <script>
 const attack = (window.attack = {});
 const daemon = ${JSON.stringify(daemonUrl)};
