@@ -80,7 +80,7 @@ describe('crash loop', () => {
       up = true;
       expect(integrity(dbFile), `integrity after restart ${restarts}`).toBe('ok');
       // Every agent process of the killed daemon was reaped at start.
-      await until(() => before.every((p) => !liveProcess(p)), 5000, `agent processes of the killed daemon to be gone (restart ${restarts})`);
+      await until(() => before.every((p) => !liveProcess(p)), 15_000, `agent processes of the killed daemon to be gone (restart ${restarts})`);
     }
     stop = true;
     await Promise.all(submitters);
@@ -110,7 +110,7 @@ describe('crash loop', () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
     const pids = readAgentLog(log).flatMap((e) => [e.pid, e.grandchild]).filter((p): p is number => typeof p === 'number');
-    await until(() => pids.every((p) => !liveProcess(p)), 5000, 'no agent process left at the end');
+    await until(() => pids.every((p) => !liveProcess(p)), 15_000, 'no agent process left at the end');
     console.log(`crash loop: ${restarts} restarts, ${accepted.size} accepted, outcomes ${JSON.stringify(byState)}`);
   });
 });

@@ -18,6 +18,12 @@ export interface Served {
   url: string;
   proc: ChildProcessWithoutNullStreams;
   stderr: () => string;
+  /**
+   * Waits until the daemon's stderr (its JSON log) matches `pattern` and returns the log so far. The log reaches
+   * this process through a pipe, independently of the HTTP answers: a line logged before a job's state changed
+   * can still arrive after the API reports the new state, so never read `stderr()` once right after an action.
+   */
+  waitForLog(pattern: RegExp | string, what?: string, ms?: number): Promise<string>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -31,7 +37,17 @@ export interface ServeOptions {
   agentArgs?: string[];
   /** The whole --command value instead of the fixture agent. */
   command?: string;
+  /** How long to wait for the "listening" log line (default SERVE_START_MS). */
+  startMs?: number;
 }
+
+/**
+ * A cold `alter0 serve` (Node start, migrations, recovery, bind) takes about a second on an idle machine and
+ * several on a loaded two-core one; the bound is generous and stays under the files' 60 s test timeout.
+ */
+export const SERVE_START_MS = 40_000;
+/** Default bound for `until` and `waitForLog`: a job through the fixture agent spawns Node two or three times. */
+export const WAIT_MS = 30_000;
 
 /** Starts `alter0 serve` as a child process on an ephemeral loopback port with the fixture agent. */
 export async function serve(opts: ServeOptions): Promise<Served> {
@@ -54,8 +70,12 @@ export async function serve(opts: ServeOptions): Promise<Served> {
   proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
   proc.stdout.on('data', () => undefined);
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const startMs = opts.startMs ?? SERVE_START_MS;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`alter0 serve did not start in 20s:\n${err}`)), 20_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`alter0 serve did not log "listening" within ${startMs} ms:\n${err.slice(-3000)}`));
+    }, startMs);
     const check = (): void => {
       const m = /"message":"listening","url":"([^"]+)"/.exec(err);
       if (m?.[1]) {
@@ -82,6 +102,7 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     url,
     proc,
     stderr: () => err,
+    waitForLog: (pattern, what, ms = WAIT_MS) => waitForText(() => err, pattern, what ?? String(pattern), ms),
     exited,
     api,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
@@ -103,13 +124,27 @@ export function cli(args: string[], env: Record<string, string> = {}): Promise<{
   });
 }
 
-export async function until<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = 15_000, what = 'condition'): Promise<T> {
+/** Polls `fn` every 50 ms until it returns a truthy value; throws after `ms`, naming `what`. */
+export async function until<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = WAIT_MS, what = 'condition'): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out after ${ms}ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Polls `text()` until it matches `pattern`; the error carries the tail of the text. */
+export async function waitForText(text: () => string, pattern: RegExp | string, what: string, ms = WAIT_MS): Promise<string> {
+  const matches = (t: string): boolean => (typeof pattern === 'string' ? t.includes(pattern) : pattern.test(t));
+  try {
+    return await until(() => {
+      const t = text();
+      return matches(t) && t;
+    }, ms, what);
+  } catch (err) {
+    throw new Error(`${String(err)}; the text so far ends with:\n${text().slice(-3000)}`);
   }
 }
 
@@ -138,6 +173,8 @@ export function readAgentLog(file: string): Record<string, unknown>[] {
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
+    // A line an agent is appending right now (no newline yet) is read next time.
+    .slice(0, -1)
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

@@ -27,10 +27,14 @@ interface Status {
 }
 
 const finished = async (s: Served, id: string): Promise<JobJson> =>
-  until(async () => {
-    const j = (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body;
-    return ['succeeded', 'failed', 'canceled'].includes(j.state) && j;
-  });
+  until(
+    async () => {
+      const j = (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body;
+      return ['succeeded', 'failed', 'canceled'].includes(j.state) && j;
+    },
+    undefined,
+    `job ${id} to finish`,
+  );
 
 function hasPromtool(): boolean {
   return spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -108,7 +112,7 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
     const d = await cli(['diagnose', '--data', data]);
     expect(d.stdout).toContain('[executor] auth: 2 failed job(s)');
     expect(d.stdout).toContain('not logged in');
-    expect(s.stderr()).toMatch(/"message":"executor failed".*"error_class":"auth"/);
+    await s.waitForLog(/"message":"executor failed".*"error_class":"auth"/, 'the "executor failed" auth log line');
   });
 
   it('rate limited: retried with backoff, then shown as rate_limited', async () => {
@@ -117,7 +121,7 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
     const j = await finished(s, r.body.job_id);
     expect(j).toMatchObject({ state: 'failed', attempt: 2, max_attempts: 2 });
     expect(j.error?.class).toBe('rate_limited');
-    expect(s.stderr()).toMatch(/"error_class":"rate_limited"/);
+    await s.waitForLog(/"error_class":"rate_limited"/, 'a rate_limited log line');
   });
 
   it('executor hangs: the job times out, its class is timeout, and the log names it', async () => {
@@ -125,18 +129,23 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
     const r = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 60000', timeout_s: 1, max_attempts: 1 });
     const j = await finished(s, r.body.job_id);
     expect(j.error?.class).toBe('timeout');
-    expect(s.stderr()).toMatch(/"error_class":"timeout"/);
+    await s.waitForLog(/"error_class":"timeout"/, 'a timeout log line');
   });
 
   it('stuck queue: the queue turns degraded when a job waits longer than status.queue_degraded_after', async () => {
     const { s } = await start({}, ['--set', 'status.queue_degraded_after=1s', '--set', 'queue.background_workers=1']);
-    const first = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 8000', lane: 'background' });
-    await until(async () => (await s.api<JobJson>('GET', `/api/jobs/${first.body.job_id}`)).body.state === 'running');
+    // Holds the only background worker for longer than any wait below, so the second job really waits.
+    const first = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 60000', lane: 'background' });
+    await until(async () => (await s.api<JobJson>('GET', `/api/jobs/${first.body.job_id}`)).body.state === 'running', undefined, 'the first job to run');
     await s.api('POST', '/api/jobs', { content: 'waiting behind', lane: 'background' });
-    const st = await until(async () => {
-      const x = (await s.api<Status>('GET', '/api/status')).body;
-      return x.components.queue!.state === 'degraded' && x;
-    });
+    const st = await until(
+      async () => {
+        const x = (await s.api<Status>('GET', '/api/status')).body;
+        return x.components.queue!.state === 'degraded' && x;
+      },
+      undefined,
+      'the queue to turn degraded',
+    );
     expect(st.components.queue!.last_error?.message).toMatch(/has waited \d+s in the queue/);
   });
 
@@ -161,11 +170,15 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
     dirs.push(data);
     const s = await serve({ data, command: '/nonexistent/agent' });
     running.push(s);
-    const st = await until(async () => {
-      const x = (await s.api<Status>('GET', '/api/status')).body;
-      return x.components.executor!.state === 'degraded' && x;
-    });
+    const st = await until(
+      async () => {
+        const x = (await s.api<Status>('GET', '/api/status')).body;
+        return x.components.executor!.state === 'degraded' && x;
+      },
+      undefined,
+      'the executor to turn degraded',
+    );
     expect(st.components.executor!.last_error?.message).toMatch(/command/);
-    expect(s.stderr()).toMatch(/"message":"executor unavailable; the service runs degraded"/);
+    await s.waitForLog(/"message":"executor unavailable; the service runs degraded"/, 'the "executor unavailable" log line');
   });
 });

@@ -44,13 +44,22 @@ async function agent(env: Record<string, string> = {}): Promise<{ cli: number; t
   const cli = spawn(process.execPath, ['-e', CLI], { cwd: dir, detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
   cli.unref();
   const file = path.join(dir, 'pids.json');
-  const p = await until(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8') !== '' && (JSON.parse(fs.readFileSync(file, 'utf8')) as { cli: number; tool: number }), 5_000, 'the agent to start its tool');
+  const p = await until(() => pidsIn(file), 20_000, 'the agent to start its tool');
   pids.push(p.cli, p.tool);
   return { ...p, dir };
 }
 
+/** The pids the agent wrote, once the whole file is there (it may be read while being written). */
+function pidsIn(file: string): { cli: number; tool: number } | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as { cli: number; tool: number };
+  } catch {
+    return null;
+  }
+}
+
 async function gone(ps: number[]): Promise<true> {
-  return until(() => ps.every((p) => !running(p)), 3_000, `processes ${ps.join(', ')} to be gone`);
+  return until(() => ps.every((p) => !running(p)), 15_000, `processes ${ps.join(', ')} to be gone`);
 }
 
 function groupsDir(): string {
