@@ -95,15 +95,29 @@ export async function expectGroupGone(pgid: number, waitMs = 4000): Promise<void
   }
 }
 
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function readPids(file: string): { child: number; grandchild: number } {
   return JSON.parse(readFileSync(file, 'utf8')) as { child: number; grandchild: number };
 }
 
-export async function waitForFile(file: string, ms = 5000): Promise<void> {
+/**
+ * Waits until a program has written `file` (a JSON file: until it parses, since it may be read mid-write).
+ * The bound allows for cold Node starts on a loaded two-core machine.
+ */
+export async function waitForFile(file: string, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
-      if (readFileSync(file, 'utf8') !== '') return;
+      const text = readFileSync(file, 'utf8');
+      if (text !== '' && (!file.endsWith('.json') || parses(text))) return;
     } catch {
       // not written yet
     }

@@ -48,9 +48,13 @@ async function failure(p: Promise<unknown>): Promise<ExecutorError> {
 
 /** Starts a run that hangs on the fake, waits for its group to appear, and checks it is gone afterwards. */
 async function expectTimeoutKillsGroup(ex: Executor, groups: ProcessGroups, req: ExecRequest): Promise<void> {
-  const run = failure(ex.run(req));
+  let settled = false;
+  const run = failure(ex.run(req)).finally(() => (settled = true));
+  // The group is registered right after the spawn; poll for it until the run ends (a count of tries would
+  // run out on a loaded machine before the CLI even starts).
   let pgid: number | undefined;
-  for (let i = 0; i < 200 && pgid === undefined; i += 1) {
+  const deadline = Date.now() + 30_000;
+  while (pgid === undefined && !settled && Date.now() < deadline) {
     pgid = groups.list()[0];
     if (pgid === undefined) await delay(10);
   }
