@@ -146,10 +146,13 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.post('/api/jobs/:id/retry', async (c) => {
     parseInput(EmptyInput, await readJson(c, {}), 'retry request');
-    const job = store.jobs.retry(c.req.param('id'), deps.now());
-    deps.wake(job.lane);
-    bus.job(job.id);
-    return c.json({ job_id: job.id, state: job.state, retry_of: job.retryOf }, 202);
+    // Idempotent: a second request for the same job answers with the first retry (200) instead of a new one.
+    const { job, created } = store.jobs.retry(c.req.param('id'), deps.now());
+    if (created) {
+      deps.wake(job.lane);
+      bus.job(job.id);
+    }
+    return c.json({ job_id: job.id, state: job.state, retry_of: job.retryOf, created }, created ? 202 : 200);
   });
 
   app.get('/api/tasks', (c) => {
