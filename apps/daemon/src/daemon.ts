@@ -6,7 +6,8 @@ import type { ServerType } from '@hono/node-server';
 import type { Executor, ExecutorKind } from '@alter0/core';
 import { Alter0Error, ConfigError, errorMessage } from '@alter0/core';
 import type { Config } from '@alter0/config';
-import { allowedHosts, parseDuration, readTokenFile, splitListen, isLoopbackHost } from '@alter0/config';
+import { allowedHosts, parseDuration, readTokenFile, redactorFor, splitListen, isLoopbackHost } from '@alter0/config';
+import type { Redact } from '@alter0/config';
 import { Store, acquireDataDirLock } from '@alter0/store';
 import type { DataDirLock } from '@alter0/store';
 import { WorkerPool } from '@alter0/queue';
@@ -26,7 +27,7 @@ import { DEFAULT_WEB_ROOT, mountConsole } from './static.js';
 import { buildInfo } from './version.js';
 import { createNotifier } from './notify.js';
 import { sweepStale } from './stale-sweep.js';
-import { MaintenancePool, maintenanceJobs, preflight, startScheduler, HOUR_MS } from '@alter0/maintenance';
+import { CONFIG_CHECKS, MaintenancePool, maintenanceJobs, preflight, privateDir, privateFile, startScheduler, tightenDataDir, HOUR_MS } from '@alter0/maintenance';
 import type { Scheduler } from '@alter0/maintenance';
 
 export interface DaemonOptions {
@@ -36,6 +37,12 @@ export interface DaemonOptions {
   executors?: Partial<Record<ExecutorKind, Executor>>;
   webRoot?: string | null;
   now?: () => number;
+  /**
+   * The one redactor (built from the config and the API token): agent stderr, error messages and probe errors pass
+   * through it before they are stored. `alter0 serve` builds it before the logger, which uses it too. Default: built
+   * here from the config.
+   */
+  redact?: Redact;
 }
 
 export interface Daemon {
@@ -51,6 +58,11 @@ export interface Daemon {
   killAgents(): number;
 }
 
+/** The API token clients must present, or null when the API is open (loopback without token_file). */
+export function apiToken(config: Pick<Config, 'listen' | 'token_file'>): string | null {
+  return isLoopbackHost(splitListen(config.listen).host) && !config.token_file ? null : readTokenFile(config.token_file);
+}
+
 /**
  * Starts alter0 in this process: takes the data directory's lock, opens and migrates the database, recovers the
  * previous process's orphans before any worker starts, then starts the workers and the HTTP listener.
@@ -62,7 +74,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const info = buildInfo();
   // First, before anything spawns a child: it takes NOTIFY_SOCKET out of the environment agents inherit.
   const notifier = createNotifier({ env: process.env, logger });
-  fs.mkdirSync(dataDir, { recursive: true });
+  // The owner's only, whatever the umask: the database holds every prompt and reply.
+  if (!fs.existsSync(dataDir)) privateDir(dataDir);
   const lock: DataDirLock = acquireDataDirLock(dataDir);
   const cleanup: (() => void | Promise<void>)[] = [() => lock.release()];
   try {
@@ -77,10 +90,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const fatal = checks.find((c) => !c.ok && c.fatal);
     if (fatal) {
       const msg = `${fatal.check}: ${fatal.detail}. ${fatal.fix}`;
-      throw fatal.check === 'schema' || fatal.check === 'config' ? new ConfigError(msg) : new Alter0Error('preflight', msg);
+      throw CONFIG_CHECKS.has(fatal.check) ? new ConfigError(msg) : new Alter0Error('preflight', msg);
     }
     const store = Store.open({ file: path.join(dataDir, 'alter0.db'), backupDir: config.backup.dir });
     cleanup.unshift(() => store.close());
+    // SQLite gives the -wal and -shm files the database's own mode: 0600 on all three, then fix what an older
+    // install (or another umask) left readable, and say what changed.
+    for (const suffix of ['', '-wal', '-shm']) privateFile(`${store.file}${suffix}`);
+    const tightened = tightenDataDir(dataDir, [config.log.dir, config.backup.dir]);
+    if (tightened.fixed.length > 0) {
+      logger.warn('made files private that other users could read', { count: tightened.fixed.length, fixed: tightened.fixed.slice(0, 50) });
+    }
+    if (tightened.failed.length > 0) logger.warn('could not make some files private; fix them by hand (chmod go-rwx)', { failed: tightened.failed.slice(0, 50) });
     const { pragmas, schema } = store.opened;
     logger.info('database open', {
       file: store.file,
@@ -110,14 +131,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     const workspaceRoot = path.join(dataDir, 'workspaces');
     const systemCwd = path.join(workspaceRoot, '.system');
-    fs.mkdirSync(systemCwd, { recursive: true });
+    privateDir(workspaceRoot);
+    privateDir(systemCwd);
     const groupsDir = path.join(dataDir, 'run', 'groups');
-    const reaped = reapOrphanGroups(groupsDir);
+    privateDir(path.dirname(groupsDir));
+    const reaped = reapOrphanGroups(groupsDir, { onUntrusted: (problem) => logger.warn(`agent reaper: ${problem}`) });
     if (reaped > 0) {
       logger.warn('killed agent processes left by the previous process', { groups: reaped });
       store.events.add({ component: 'executor', level: 'warn', kind: 'orphans_killed', message: `killed ${reaped} agent process group(s) left by the previous process`, now: now() });
     }
-    const executors = new ExecutorRegistry(config, new RecordedProcessGroups(groupsDir), opts.executors);
+    const token = apiToken(config);
+    const redact = opts.redact ?? redactorFor(config, token);
+    const executors = new ExecutorRegistry(config, new RecordedProcessGroups(groupsDir), opts.executors, { redact, secretValues: token === null ? [] : [token] });
     const probeAbort = new AbortController();
     const probes = executors.probeAll(probeAbort.signal).then(
       (ps) => {
@@ -250,7 +275,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     };
 
     const listen = splitListen(config.listen);
-    const token = isLoopbackHost(listen.host) && !config.token_file ? null : readTokenFile(config.token_file);
     const app = createApi({
       store,
       bus,

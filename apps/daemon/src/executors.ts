@@ -1,7 +1,7 @@
 import type { ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
 import { createExecutor } from '@alter0/executor';
 import { configuredExecutors, executorConfigFor } from '@alter0/maintenance';
-import type { ProcessGroups } from '@alter0/executor';
+import type { ExecutorDeps, ProcessGroups } from '@alter0/executor';
 import type { Config } from '@alter0/config';
 
 /** The executors this configuration uses (the default one, and the router's and closer's), by kind. */
@@ -11,14 +11,18 @@ export class ExecutorRegistry {
   readonly consecutiveFailures = new Map<ExecutorKind, number>();
   readonly lastErrorClass = new Map<ExecutorKind, string | null>();
 
-  /** `groups`: every agent process group alive, across executors (the backstop kill at exit). */
+  /**
+   * `groups`: every agent process group alive, across executors (the backstop kill at exit). `secrets`: the
+   * redactor for what runs hand back, and values no agent inherits (the API token).
+   */
   constructor(
     config: Config,
     readonly groups: ProcessGroups,
     overrides: Partial<Record<ExecutorKind, Executor>> = {},
+    secrets: Pick<ExecutorDeps, 'redact' | 'secretValues'> = {},
   ) {
     for (const kind of configuredExecutors(config)) {
-      this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfigFor(config, kind), { groups: this.groups }));
+      this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfigFor(config, kind), { groups: this.groups, ...secrets }));
     }
   }
 

@@ -1,4 +1,4 @@
-export { startDaemon } from './daemon.js';
+export { startDaemon, apiToken } from './daemon.js';
 export type { Daemon, DaemonOptions } from './daemon.js';
 export { buildInfo } from './version.js';
 export type { BuildInfo } from './version.js';

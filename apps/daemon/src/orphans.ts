@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { currentUid, trustProblem } from '@alter0/config';
 import { ProcessGroups, RunGroups, killJobProcesses, startTime } from '@alter0/executor';
 
 /**
@@ -11,13 +12,15 @@ import { ProcessGroups, RunGroups, killJobProcesses, startTime } from '@alter0/e
 export class RecordedProcessGroups extends ProcessGroups {
   constructor(private readonly dir: string) {
     super();
-    fs.mkdirSync(dir, { recursive: true });
+    // The owner's only: the reaper kills what these files name.
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
   }
 
   override add(pgid: number, jobId: string | null = null): void {
     super.add(pgid, jobId);
     try {
-      fs.writeFileSync(path.join(this.dir, String(pgid)), `${startTime(pgid) ?? ''}\n${jobId ?? ''}\n`);
+      fs.writeFileSync(path.join(this.dir, String(pgid)), `${startTime(pgid) ?? ''}\n${jobId ?? ''}\n`, { mode: 0o600 });
     } catch {
       // Recording is a backstop; a full disk must not fail the run itself.
     }
@@ -43,15 +46,32 @@ export class RecordedProcessGroups extends ProcessGroups {
  *   the scan spares this process and its ancestors. A process that cleared its environment escapes it (the tree
  *   walk still finds it while the CLI lives).
  * The session id would not do: a tool in a session of its own has left the CLI's session.
+ *
+ * Only records this user wrote are acted on: a record is a kill order, so one in a folder another user can write,
+ * or a file another user owns (or a symlink), is skipped and reported through `onUntrusted` (the start-up preflight
+ * refuses such a data directory anyway; this holds on its own).
  */
-export function reapOrphanGroups(dir: string): number {
+export function reapOrphanGroups(dir: string, opts: { uid?: number | null; onUntrusted?: (problem: string) => void } = {}): number {
   if (!fs.existsSync(dir)) return 0;
+  const uid = opts.uid === undefined ? currentUid() : opts.uid;
+  const untrusted = (problem: string): void => opts.onUntrusted?.(problem);
+  const dirProblem = trustProblem(dir, fs.statSync(dir), 'process-group folder', uid);
+  if (dirProblem !== null) {
+    untrusted(`${dirProblem}; no recorded agent process was killed`);
+    return 0;
+  }
   let reaped = 0;
   for (const name of fs.readdirSync(dir)) {
     const pgid = Number(name);
     const file = path.join(dir, name);
     if (!Number.isInteger(pgid) || pgid <= 1) {
       fs.rmSync(file, { force: true });
+      continue;
+    }
+    const st = fs.lstatSync(file);
+    const fileProblem = st.isSymbolicLink() ? `process-group record ${file} is a symlink` : trustProblem(file, st, 'process-group record', uid);
+    if (fileProblem !== null) {
+      untrusted(`${fileProblem}; it was ignored`);
       continue;
     }
     const [recorded = '', jobId = ''] = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim());
