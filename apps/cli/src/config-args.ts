@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { FlagOverrides, LoadedConfig } from '@alter0/config';
 import { loadConfig } from '@alter0/config';
+import { usePrivateUmask } from './private-umask.js';
 
 /** Flags shared by every command that reads the local configuration (serve, doctor, db ...). */
 export interface LocalArgs {
@@ -13,8 +14,10 @@ export interface LocalArgs {
   'log-level'?: string;
 }
 
+/** The flags, and umask 077 for the command (local commands write into the data directory). */
 export function withLocalFlags<T>(y: Argv<T>): Argv<T & LocalArgs> {
   return y
+    .middleware(usePrivateUmask)
     .option('config', { type: 'string', describe: 'config file (TOML, or JSON when it ends in .json)' })
     .option('data', { type: 'string', alias: 'data-dir', describe: 'data directory (database, logs, backups, workspaces)' })
     .option('listen', { type: 'string', describe: 'address to listen on, host:port' })
@@ -44,7 +47,7 @@ export function splitCommand(s: string): string[] {
   return out;
 }
 
-export function loadLocalConfig(args: LocalArgs): LoadedConfig {
+export function loadLocalConfig(args: LocalArgs, opts: { tokenRules?: boolean } = {}): LoadedConfig {
   const flags: FlagOverrides = {
     ...(args.data !== undefined ? { data_dir: args.data } : {}),
     ...(args.listen !== undefined ? { listen: args.listen } : {}),
@@ -53,5 +56,5 @@ export function loadLocalConfig(args: LocalArgs): LoadedConfig {
     ...(args['log-level'] !== undefined ? { log_level: args['log-level'] } : {}),
     ...(args.set !== undefined ? { set: args.set } : {}),
   };
-  return loadConfig({ file: args.config, env: process.env, flags, cwd: process.cwd() });
+  return loadConfig({ file: args.config, env: process.env, flags, cwd: process.cwd(), ...opts });
 }

@@ -11,6 +11,7 @@ import { qualityCommands } from './commands/quality.js';
 import { logsCommand } from './commands/logs.js';
 import { diagnoseCommand } from './commands/diagnose.js';
 import { soakCommand } from './commands/soak.js';
+import { tokenCommand } from './commands/token.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { output } from './output.js';
 
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(logsCommand as never)
       .command(diagnoseCommand as never)
       .command(soakCommand as never)
+      .command(tokenCommand)
       .command({
         command: 'version',
         describe: 'print the version, commit, build date and Node version',

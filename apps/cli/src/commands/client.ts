@@ -1,8 +1,9 @@
 import readline from 'node:readline/promises';
 import { randomUUID } from 'node:crypto';
 import type { Argv, CommandModule } from 'yargs';
-import { readTokenFile, splitListen } from '@alter0/config';
+import { splitListen } from '@alter0/config';
 import { ApiClient } from '../client.js';
+import { clientToken } from '../client-token.js';
 import { loadLocalConfig } from '../config-args.js';
 import { ms, table } from '../format.js';
 import { output } from '../output.js';
@@ -28,8 +29,7 @@ export function clientFor(args: ClientArgs): ApiClient {
   const { host, port } = splitListen(loaded.config.listen);
   const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
   const addr = args.addr ?? process.env.ALTER0_URL ?? `http://${connectHost}:${port}`;
-  const token = loaded.config.token_file ? readTokenFile(loaded.config.token_file) : null;
-  return new ApiClient({ addr, token });
+  return new ApiClient({ addr, token: clientToken(process.env, loaded.config) });
 }
 
 // Everything printed below goes through the one sanitizing seam (output.ts): replies and reasons are model text.

@@ -1,7 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { formatConfigReport } from '@alter0/config';
+import { ConfigError } from '@alter0/core';
+import { formatConfigReport, redactorFor } from '@alter0/config';
 import { createLogger } from '@alter0/obs';
-import { startDaemon } from '@alter0/daemon';
+import { apiToken, startDaemon } from '@alter0/daemon';
+import { checkPermissions } from '@alter0/maintenance';
 import { withLocalFlags, loadLocalConfig } from '../config-args.js';
 import type { LocalArgs } from '../config-args.js';
 
@@ -19,17 +21,23 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       return;
     }
     const { config } = loaded;
+    // Before anything writes into the data directory (the logger is first): one that others can change is refused.
+    const permissions = checkPermissions(config, process.getuid?.() ?? null);
+    if (!permissions.ok) throw new ConfigError(`${permissions.detail}\n${permissions.fix ?? ''}`);
+    // The one redactor, from the config and the token: the log, stored agent stderr and error messages use it.
+    const redact = redactorFor(config, apiToken(config));
     const logger = createLogger({
       level: config.log.level,
       dir: config.log.file ? config.log.dir : null,
       maxSize: config.log.max_size,
       maxFiles: config.log.max_files,
       console: true,
+      redact,
     });
     logger.info('starting', { config_file: loaded.file ?? undefined, data_dir: config.data_dir, listen: config.listen, pid: process.pid });
     let daemon;
     try {
-      daemon = await startDaemon({ config, logger });
+      daemon = await startDaemon({ config, logger, redact });
     } catch (err) {
       logger.error('start failed', { err });
       await logger.close();
