@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '@alter0/store';
 import { cleanup, formatCleanupReport, retentionFromConfig } from '../src/cleanup.js';
+import { cleanupDatabase } from '../src/ops/cleanup.js';
 import { MaintenancePool } from '../src/pool.js';
 import { verify } from '../src/verify.js';
 import { DAY, accept, closeTask, count, newTask, tempDir, turn } from './fixtures.js';
@@ -109,6 +110,33 @@ describe('cleanup', () => {
     const report = await verify({ dbFile, lockHeld: false, pool });
     expect(report.foreignKeys.ok).toBe(true);
     expect(report.ok).toBe(true);
+  });
+
+  // Suspected in review: a task reopened between the plan and the deletes lost its jobs.
+  it('a task reopened while the cleanup runs keeps its messages, its latest job and its memory', () => {
+    const report = cleanupDatabase(
+      { op: 'cleanup', dbFile, now: NOW, retention, dryRun: false, batchSize: 1000, pauseMs: 0, busyTimeoutMs: 1000 },
+      {
+        afterPlan: () => {
+          const store = Store.open({ file: dbFile });
+          try {
+            store.tasks.applyCloseDecision({ taskId: ids.old, jobId: null, source: 'manual', action: 'reopen', confidence: 1, reason: 'more', modelCalled: false, latencyMs: 0, now: NOW });
+          } finally {
+            store.close();
+          }
+        },
+      },
+    );
+    expect(report.skipped).toBeGreaterThan(0);
+    const store = Store.open({ file: dbFile });
+    try {
+      expect(store.tasks.get(ids.old)?.state).toBe('open');
+      expect(store.tasks.messages(ids.old).length).toBe(4);
+      expect(store.jobs.list({ taskId: ids.old }).length).toBe(1);
+      expect(count(dbFile, 'memory')).toBe(1);
+    } finally {
+      store.close();
+    }
   });
 
   it('reads its ages from the config table and refuses a non-positive age', async () => {

@@ -11,6 +11,20 @@ import type { SchemaState } from './migrations.js';
 
 export type Drizzle = BetterSQLite3Database<typeof schema>;
 
+/**
+ * How long the daemon's connection waits for another connection's write lock before a write fails. Whatever
+ * holds the write lock while it waits for something else (a TRUNCATE checkpoint waiting for readers) must give
+ * up well before this: see LOCK_HOLDING_WAIT_MS.
+ */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * The longest any maintenance step may wait while it holds the write lock (a fifth of BUSY_TIMEOUT_MS): a
+ * `wal_checkpoint(TRUNCATE)` blocks writers while it waits for readers, so it waits at most this long and
+ * otherwise reports busy and is tried again at its next run. The daemon's writes then never time out behind it.
+ */
+export const LOCK_HOLDING_WAIT_MS = BUSY_TIMEOUT_MS / 5;
+
 export interface OpenedDb {
   sqlite: BetterSqlite3.Database;
   db: Drizzle;
@@ -58,7 +72,7 @@ export function openDb(opts: OpenDbOptions): OpenedDb {
   const sqlite = new Database(opts.file, { fileMustExist: readonly });
   if (readonly) sqlite.pragma('query_only = ON');
   try {
-    const pragmas = configureConnection(sqlite, opts.busyTimeoutMs ?? 5000);
+    const pragmas = configureConnection(sqlite, opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
     const state = schemaState(sqlite, folder);
     let migrated = 0;

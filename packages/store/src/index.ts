@@ -1,5 +1,5 @@
 export * from './schema.js';
-export { openDb, configureConnection } from './db.js';
+export { BUSY_TIMEOUT_MS, LOCK_HOLDING_WAIT_MS, openDb, configureConnection } from './db.js';
 export type { Drizzle, OpenedDb, OpenDbOptions } from './db.js';
 export { MIGRATIONS_FOLDER, codeSchemaVersion, schemaState } from './migrations.js';
 export type { SchemaState } from './migrations.js';

@@ -41,10 +41,13 @@ const PLAN: Record<CleanupTable, string> = {
  * reopened a task or retried a job since. A row that no longer qualifies stays (counted as skipped).
  */
 const GUARD: Record<CleanupTable, string> = {
-  route_decisions: '1',
+  route_decisions: `(created_at < :decisions OR task_id IS NULL OR task_id NOT IN (SELECT id FROM tasks WHERE state = 'open'))`,
   close_decisions: `(created_at < :decisions OR task_id IN (SELECT id FROM tasks WHERE state = 'closed'))`,
   memory: `task_id IN (SELECT id FROM tasks WHERE state = 'closed')`,
-  jobs: `state IN ${TERMINAL}`,
+  // A job of a task that is open now (reopened since the plan) goes only by its own age rule.
+  jobs: `state IN ${TERMINAL}
+         AND (task_id IS NULL OR task_id NOT IN (SELECT id FROM tasks WHERE state = 'open')
+              OR (finished_at < :jobs AND id <> (SELECT max(o.id) FROM jobs o WHERE o.task_id = jobs.task_id)))`,
   messages: `NOT EXISTS (SELECT 1 FROM jobs j WHERE j.message_id = messages.id)
              AND (task_id IS NULL OR task_id IN (SELECT id FROM tasks WHERE state = 'closed'))`,
   tasks: `state = 'closed'
@@ -60,7 +63,7 @@ const GUARD: Record<CleanupTable, string> = {
  * deletes in FK-safe order (children before parents), `batchSize` ids per IMMEDIATE transaction with a pause
  * between transactions, so the database's write lock is never held for long.
  */
-export function cleanupDatabase(task: CleanupTask): CleanupReport {
+export function cleanupDatabase(task: CleanupTask, hooks: { afterPlan?: () => void } = {}): CleanupReport {
   const started = performance.now();
   const cutoffs = {
     closed_tasks: task.now - task.retention.closed_tasks,
@@ -72,6 +75,7 @@ export function cleanupDatabase(task: CleanupTask): CleanupReport {
   const db = openLive(task.dbFile, task.busyTimeoutMs);
   try {
     const plan = planOf(db, params);
+    hooks.afterPlan?.();
     const counts = Object.fromEntries(CLEANUP_TABLES.map((t) => [t, task.dryRun ? plan[t].length : 0])) as Record<CleanupTable, number>;
     let skipped = 0;
     let transactions = 0;
