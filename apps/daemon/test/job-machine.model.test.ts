@@ -59,11 +59,10 @@ class World {
     const store = Store.open({ file: this.file, busyTimeoutMs: 5 });
     // As at every start: the previous process's running jobs are orphans.
     store.jobs.recoverOrphans(Date.now());
-    const world = this;
     const agent: Executor = {
       kind: 'command',
       probe: () => Promise.reject(new Error('not used')),
-      run: (req: ExecRequest) => world.execute(store, req),
+      run: (req: ExecRequest) => this.execute(store, req),
     } as unknown as Executor;
     const executors = {
       get: () => agent,
@@ -71,9 +70,9 @@ class World {
       recordFailure: () => undefined,
     } as unknown as ExecutorRegistry;
     const router = {
-      route: (input: RouteInput) => Promise.resolve(world.route(store, input)),
+      route: (input: RouteInput) => Promise.resolve(this.route(store, input)),
     } as unknown as Router;
-    const closer = { judge: (input: CloseInput) => world.judge(input) } as unknown as Closer;
+    const closer = { judge: (input: CloseInput) => this.judge(input) } as unknown as Closer;
     const candidates = { load: () => Promise.resolve([]) } as unknown as CandidateSource;
     const handler = createPipeline({
       store,
