@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ErrorClass } from '@alter0/core';
 import { ExecutorError, errorMessage, ConflictError } from '@alter0/core';
 import { SessionNotFoundError } from '@alter0/executor';
@@ -28,6 +29,8 @@ export interface PipelineDeps {
   /** Where router and closer calls run: outside every task's workspace. */
   systemCwd: string;
   now: () => number;
+  /** Waits before each further try of a reply write the database refused (default 1 s, 3 s, 10 s). */
+  writeRetryDelaysMs?: readonly number[];
 }
 
 const RECENT_PER_CANDIDATE = 3;
@@ -137,17 +140,21 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
     }
     const executeMs = performance.now() - started;
     metrics.stageDuration('execute', executeMs / 1000);
-    const stored = store.jobs.storeReply(fence, {
-      taskId: task.id,
-      content: reply.text,
-      sessionId: reply.sessionId ?? task.sessionId,
-      summary: summarize(task.summary, message.content, reply.text),
-      usageJson: reply.usage ? JSON.stringify(reply.usage) : null,
-      executeMs,
-      channelId: job.channelId,
-      userId: job.userId,
-      now: deps.now(),
-    });
+    // The agent's turn is done and cannot be undone: a database that refuses the reply for a moment (another
+    // process's write lock, a full disk) gets a few more chances before the job fails and the turn is lost.
+    const stored = await withWriteRetries(deps.writeRetryDelaysMs ?? WRITE_RETRY_DELAYS_MS, signal, xlog, () =>
+      store.jobs.storeReply(fence, {
+        taskId: task.id,
+        content: reply.text,
+        sessionId: reply.sessionId ?? task.sessionId,
+        summary: summarize(task.summary, message.content, reply.text),
+        usageJson: reply.usage ? JSON.stringify(reply.usage) : null,
+        executeMs,
+        channelId: job.channelId,
+        userId: job.userId,
+        now: deps.now(),
+      }),
+    );
     if (!stored) return fail('canceled', 'the job was superseded before its reply could be stored');
     xlog.child({ session_id: reply.sessionId ?? undefined }).info('reply stored', { execute_ms: Math.round(executeMs), reply_chars: reply.text.length });
     bus.job(job.id);
@@ -241,6 +248,21 @@ async function closeStage(deps: PipelineDeps, closer: Closer, c: CloseContext): 
       store.jobs.recordTiming(c.fence, 'closeMs', closeMs, deps.now());
     } catch (err) {
       clog.warn('could not record the close stage timing', { err });
+    }
+  }
+}
+
+const WRITE_RETRY_DELAYS_MS = [1000, 3000, 10_000];
+
+async function withWriteRetries<T>(delays: readonly number[], signal: AbortSignal, log: Logger, write: () => T): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return write();
+    } catch (err) {
+      const wait = delays[i];
+      if (wait === undefined || signal.aborted) throw err;
+      log.warn('the database refused a write; trying again', { err, retry_in_ms: wait });
+      await sleep(wait, undefined, { signal }).catch(() => undefined);
     }
   }
 }
