@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import type { JobJson, Served } from './harness.js';
-import { cli, liveProcess, rawGet, rawPost, readAgentLog, serve, tempDir, until } from './harness.js';
+import { AGENT, BIN, cli, liveProcess, rawGet, rawPost, readAgentLog, serve, tempDir, until, waitForText } from './harness.js';
 
 const running: Served[] = [];
 const dirs: string[] = [];
@@ -187,6 +188,28 @@ describe('alter0 serve (real daemon, command executor)', () => {
     const db = new Database(path.join(data, 'alter0.db'), { readonly: true });
     expect(db.prepare('SELECT state, attempt FROM jobs WHERE id = ?').get(r.body.job_id)).toEqual({ state: 'queued', attempt: 0 });
     db.close();
+  });
+});
+
+describe('a signal during start-up', () => {
+  // Review: a SIGTERM before the handlers were installed killed the process with the default action, skipping the
+  // graceful stop (and the reaping of any agent the just-started workers had spawned).
+  it('a SIGTERM that arrives while the service starts stops it gracefully once it is up (exit 0)', async () => {
+    const data = tempDir();
+    dirs.push(data);
+    const proc = spawn(process.execPath, [BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--command', JSON.stringify(process.execPath) + ' ' + JSON.stringify(AGENT)], {
+      env: { ...process.env, ALTER0_CONFIG: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    // "starting" is logged before the database is opened and the workers start: the signal lands mid-start.
+    await waitForText(() => err, '"message":"starting"', 'the starting line');
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(err).toMatch(/"message":"signal received: stopping gracefully[^"]*"[^\n]*"signal":"SIGTERM"/);
+    expect(err).toContain('"message":"stopped"');
   });
 });
 
