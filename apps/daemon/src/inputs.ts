@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { JOB_STATES, LANES, ValidationError } from '@alter0/core';
+import { JOB_STATES, LANES, MAX_DURATION_S, ValidationError } from '@alter0/core';
 
 const id = (prefix: string) =>
   v.pipe(v.string(), v.regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `must be a ${prefix}_ id such as ${prefix}_01j…`));
@@ -11,7 +11,7 @@ export const MessageInput = v.strictObject({
   channel_id: v.optional(shortText),
   user_id: v.optional(shortText),
   session_id: v.optional(v.nullable(shortText)),
-  wait_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  wait_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_DURATION_S * 1000, `wait_ms must be at most ${MAX_DURATION_S * 1000} (7 days); the wait is also capped by api.max_wait_ms`))),
 });
 
 /** `x-alter0-channel`: stored on the message and the job like the body's channel_id, so the same limit. */
@@ -20,7 +20,7 @@ export const ChannelHeader = v.optional(v.pipe(v.string(), v.maxLength(200, 'mus
 export const JobInput = v.strictObject({
   ...MessageInput.entries,
   lane: v.optional(v.picklist(LANES, 'lane must be interactive or background')),
-  timeout_s: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(7 * 24 * 3600))),
+  timeout_s: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_DURATION_S, `timeout_s must be at most ${MAX_DURATION_S} (7 days)`))),
   max_attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(20))),
 });
 

@@ -108,3 +108,32 @@ describe('stored identifiers', () => {
     expect(api.store.jobs.countMessages()).toBe(0);
   });
 });
+
+describe('duration fields', () => {
+  // Review defect 7: durations beyond Node's timer range made jobs fail at once; the API bounds them with a 400.
+  it('refuses wait_ms and timeout_s above 7 days with a 400 naming the field and the limit, storing nothing', async () => {
+    api = apiUnderTest();
+    for (const body of [{ content: 'x', wait_ms: 30 * 24 * 3600 * 1000 }, { content: 'x', timeout_s: 30 * 24 * 3600 }]) {
+      const res = await api.post('/api/jobs', body);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).message).toMatch(/(wait_ms|timeout_s) must be at most \d+ \(7 days\)/);
+    }
+    expect(api.store.jobs.countMessages()).toBe(0);
+  });
+});
+
+describe('POST /api/jobs/{id}/retry', () => {
+  // Review defect 4: two retries of one job created two jobs, both executed.
+  it('is idempotent: the second request answers 200 with the first retry', async () => {
+    api = apiUnderTest();
+    const created = (await (await api.post('/api/jobs', { content: 'x' })).json()) as { job_id: string };
+    expect((await api.post(`/api/jobs/${created.job_id}/cancel`, {})).status).toBe(200);
+    const first = await api.post(`/api/jobs/${created.job_id}/retry`, {});
+    expect(first.status).toBe(202);
+    const a = (await first.json()) as { job_id: string; created: boolean };
+    const second = await api.post(`/api/jobs/${created.job_id}/retry`, {});
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ job_id: a.job_id, created: false, retry_of: created.job_id });
+    expect(api.store.jobs.list({ limit: 10 })).toHaveLength(2);
+  });
+});
