@@ -8,7 +8,7 @@ import { runCli } from '../src/run.js';
 import type { ModelFake } from '../src/server.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bodyText, claudeResult, cliOrSkip, groupAlive } from './helpers.js';
+import { bodyText, claudeResult, cliOrSkip, groupGone } from './helpers.js';
 
 // The real claude CLI (pinned in package.json) against the Anthropic fake; see captures/claude-*.json.
 const claude = cliOrSkip('claude');
@@ -125,7 +125,7 @@ describe.skipIf(claude === null)('real claude CLI against the Anthropic fake', (
     // claude traps SIGTERM and exits 143
     expect(r.exitCode === 143 || r.exitSignal !== null).toBe(true);
     expect(r.pid).not.toBeNull();
-    expect(groupAlive(r.pid ?? 0)).toBe(false);
+    expect(await groupGone(r.pid ?? 0), 'members of the CLI group still running').toEqual([]);
   });
 
   it('hang before headers: API_TIMEOUT_MS makes the CLI give up by itself', async () => {

@@ -8,7 +8,7 @@ import { runCli } from '../src/run.js';
 import type { ModelFake } from '../src/server.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bodyText, cliOrSkip, groupAlive, jsonl } from './helpers.js';
+import { bodyText, cliOrSkip, groupGone, jsonl } from './helpers.js';
 
 // The real codex CLI (pinned in package.json) against the Responses fake; see captures/codex-*.json.
 const codex = cliOrSkip('codex');
@@ -143,7 +143,7 @@ describe.skipIf(codex === null)('real codex CLI against the OpenAI Responses fak
     expect(r.timedOut).toBe(true);
     expect(r.durationMs).toBeLessThan(10_000);
     expect(r.exitSignal === 'SIGTERM' || r.exitSignal === 'SIGKILL').toBe(true);
-    expect(groupAlive(r.pid ?? 0)).toBe(false);
+    expect(await groupGone(r.pid ?? 0), 'members of the CLI group still running').toEqual([]);
   });
 
   it('hang after headers: stream_idle_timeout_ms makes codex give up by itself', async () => {

@@ -118,6 +118,11 @@ export interface Daemon {
   /** The data directory (database, workspaces, the router/closer cwd). */
   data: string;
   stderr(): string;
+  /**
+   * Waits until the daemon's log (stderr) contains `text`. The log comes through a pipe, independently of the
+   * HTTP answers: do not read `stderr()` once right after an action and expect the line to be there.
+   */
+  waitForLog(text: string, what: string, timeoutMs?: number): Promise<void>;
   api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Polls the job until it is succeeded, failed or canceled. */
   finished(jobId: string, timeoutMs?: number): Promise<JobJson>;
@@ -139,7 +144,13 @@ export interface DaemonOptions {
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
-/** Starts `alter0 serve` on 127.0.0.1:0 and resolves once it listens (20 s at most). */
+/**
+ * How long `alter0 serve` may take to log "listening": about a second on an idle machine, several on a loaded
+ * two-core one (and the agent CLIs' version probes run meanwhile).
+ */
+export const START_TIMEOUT_MS = 40_000;
+
+/** Starts `alter0 serve` on 127.0.0.1:0 and resolves once it listens (START_TIMEOUT_MS at most). */
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   if (!existsSync(CLI_DIST)) {
     throw new Error(`${CLI_DIST} is missing: build the daemon first with \`pnpm exec tsc -b\` at the repository root`);
@@ -167,7 +178,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`alter0 serve did not listen within 20 s:\n${err}`)), 20_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`alter0 serve did not listen within ${START_TIMEOUT_MS} ms:\n${err.slice(-8000)}`));
+    }, START_TIMEOUT_MS);
     const check = (): void => {
       const m = /"message":"listening","url":"([^"]+)"/.exec(err);
       if (m?.[1] !== undefined) {
@@ -201,6 +215,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     pid,
     data,
     stderr: () => err,
+    async waitForLog(text, what, timeoutMs = 30_000) {
+      await until(() => err.includes(text), timeoutMs, what).catch((e: unknown) => {
+        throw new Error(`${String(e)}; the log ends with:\n${err.slice(-4000)}`);
+      });
+    },
     api,
     async finished(jobId, timeoutMs = 30_000) {
       return until(

@@ -16,13 +16,33 @@ export function cliOrSkip(name: CliName): string | null {
   return null;
 }
 
-/** Whether any process of the group still exists. */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
+/** Live (non-zombie) members of a process group, from /proc. */
+export function liveGroupMembers(pgid: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') pids.push(Number(name));
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return pids;
+}
+
+/**
+ * Waits until no process of the group runs, and returns those still running after `ms` (none: []). runCli
+ * SIGKILLs the group when its leader exits and resolves at once: the members die a moment later (later still on
+ * a loaded machine), and an orphan stays a zombie until PID 1 reaps it, which some inits do late.
+ */
+export async function groupGone(pgid: number, ms = 15_000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const live = liveGroupMembers(pgid);
+    if (live.length === 0 || Date.now() >= deadline) return live;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
