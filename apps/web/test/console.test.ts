@@ -14,7 +14,8 @@ import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './
 import { startDaemon, type Daemon } from './helpers/daemon.js';
 
 const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
-const WAIT = { timeout: 20_000 };
+// Chromium and the daemon share two cores with the rest of the suite: generous, still well inside the 90 s test timeout.
+const WAIT = { timeout: 30_000 };
 const tools = chromiumAvailability();
 if (!tools.run && !tools.required) {
   console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
@@ -108,6 +109,11 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await page.locator('[data-live="live"]').waitFor(WAIT);
   }
 
+  /** Lets a job started with [[hold:NAME]] finish (the fixture agent waits for this file). */
+  function release(name: string): void {
+    writeFileSync(join(tmp, 'agent-state', `release-${name}`), '');
+  }
+
   const messageBox = (): ReturnType<Page['getByLabel']> => page.getByLabel('Message', { exact: true });
   const latestSubmission = (): ReturnType<Page['locator']> => page.locator('.submission').first();
 
@@ -139,14 +145,16 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
       (window as unknown as { alter0Marker: number }).alter0Marker = 1;
     });
     await page.getByLabel('Run in background').check();
-    await messageBox().fill('take your time [[slow]] [[tag:beta]]');
+    await messageBox().fill('take your time [[hold:beta]] [[tag:beta]]');
     await page.getByRole('button', { name: 'Send' }).click();
     const card = latestSubmission().locator('.job');
+    // The agent holds the job running until released below, however slow the machine (no fixed sleep to race).
     await card.and(page.locator('[data-state="running"]')).waitFor(WAIT);
     const jobId = await card.getAttribute('data-job-id');
     // The jobs list shows the same job, also live.
     await page.locator(`.content [data-job-id="${jobId}"]`).waitFor(WAIT);
     await shot('job-running');
+    release('beta');
     await card.and(page.locator('[data-state="succeeded"]')).waitFor(WAIT);
     await card.locator('.reply', { hasText: 'fixture reply-beta' }).waitFor(WAIT);
     await page.locator(`.content [data-job-id="${jobId}"][data-state="succeeded"]`).waitFor(WAIT);
@@ -305,10 +313,11 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
       await page.locator('[data-live="live"]').waitFor(WAIT);
       // Live events arrive over the authenticated stream: a background job goes to succeeded on its own.
       await page.getByLabel('Run in background').check();
-      await messageBox().fill('with a token [[slow]] [[tag:iota]]');
+      await messageBox().fill('with a token [[hold:iota]] [[tag:iota]]');
       await messageBox().press('Control+Enter');
       const card = latestSubmission().locator('.job');
       await card.and(page.locator('[data-state="running"]')).waitFor(WAIT);
+      release('iota');
       await card.and(page.locator('[data-state="succeeded"]')).waitFor(WAIT);
       await card.locator('.reply', { hasText: 'fixture reply-iota' }).waitFor(WAIT);
       // The token is kept for this tab only, and never in the URL.

@@ -78,7 +78,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   const log = (): string => `${stderr}${stdout ? `\n[stdout]\n${stdout}` : ''}`;
-  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  // A cold start is about a second on an idle machine, several on a loaded two-core one.
+  const timeoutMs = opts.startTimeoutMs ?? 45_000;
 
   const url = await new Promise<string>((resolve, reject) => {
     let pending = '';
