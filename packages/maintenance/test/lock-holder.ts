@@ -12,7 +12,8 @@ export async function holdLock(dataDir: string): Promise<{ pid: number; release:
   );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the lock holder did not start in 10 s')), 10_000);
+    // A cold Node start loading the native SQLite driver: seconds on a loaded two-core machine.
+    const timer = setTimeout(() => reject(new Error('the lock holder did not start in 20 s')), 20_000);
     child.stdout?.on('data', (b: Buffer) => {
       if (b.toString().includes('locked')) {
         clearTimeout(timer);
