@@ -22,6 +22,15 @@ export const RESERVED_ENV_NAMES: readonly string[] = [
   'ALTER0_NODE_VERSION', // tooling/versions.env
   'ALTER0_NODE_MIN_MAJOR',
   'ALTER0_PNPM_VERSION',
+  'ALTER0_CI_REPEAT', // .ci/run: how many times to run the test command
+  'ALTER0_RELEASE_SKIP_TESTS', // tooling/release.sh
+  'ALTER0_BUILD_COMMIT', // tooling/stamp-build.mjs
+  'ALTER0_BIN', // web console tests: another build to test
+  'ALTER0_MODEL_RUNS', // the model-based test of the job state machine: runs, and replaying a failure
+  'ALTER0_MODEL_SEED',
+  'ALTER0_MODEL_PATH',
+  'ALTER0_MODEL_DEBUG',
+  'ALTER0_FAKE_OPENAI_KEY', // packages/fakes: the API key variable the codex CLI is given in tests
 ];
 
 /** Short names kept for convenience; everything else is ALTER0_<SECTION>__<KEY>. */
