@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { JobJson, Served } from './harness.js';
 import { liveProcess, readAgentLog, serve, tempDir, until } from './harness.js';
 
-// Crash loop (design §10): under load from concurrent submitters, `kill -9` the real daemon at random moments
+// Crash loop (invariants 1 and 8, docs/architecture.md): under load from concurrent submitters, `kill -9` the real daemon at random moments
 // many times, restarting it each time. Nothing accepted may be lost, nothing may stay `running`, no agent
 // process may survive, and the database must pass integrity_check after every restart.
 const KILLS = Number(process.env.CRASH_LOOP_KILLS ?? 30);

@@ -129,3 +129,25 @@ describe('the CLI prints model and agent text without control sequences', () => 
     expect((JSON.parse(r.stdout) as { reply: string }).reply).toBe(EVIL);
   });
 });
+
+describe('a closed pipe', () => {
+  // Review: `alter0 … | head` ended with EPIPE noise and a failure status.
+  it('ends quietly with status 0 when the reader goes away', async () => {
+    const { spawn } = await import('node:child_process');
+    const path = await import('node:path');
+    const { BIN } = await import('./harness.js');
+    const data = tempDir();
+    fs.mkdirSync(path.join(data, 'logs'), { recursive: true, mode: 0o700 });
+    const record = (i: number) => JSON.stringify({ time: new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString(), level: 'info', message: `line ${i}` });
+    fs.writeFileSync(path.join(data, 'logs', 'alter0-2026-01-01.log'), Array.from({ length: 50_000 }, (_, i) => record(i)).join('\n') + '\n', { mode: 0o600 });
+    const child = spawn(process.execPath, [BIN, 'logs', '--data', data, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ALTER0_CONFIG: '' } });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    // Like `head -1`: read the first chunk, then go away while the CLI is still writing.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    fs.rmSync(data, { recursive: true, force: true });
+    expect(err).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
+  });
+});

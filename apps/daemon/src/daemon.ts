@@ -49,7 +49,7 @@ export interface Daemon {
   readonly url: string;
   readonly store: Store;
   readonly metrics: Metrics;
-  /** Graceful stop (design §4): refuse new work, drain, re-queue the rest, checkpoint, close, release the lock. */
+  /** Graceful stop (invariant 1, docs/architecture.md): refuse new work, drain, re-queue the rest, checkpoint, close, release the lock. */
   stop(opts?: { drainMs?: number }): Promise<void>;
   /**
    * Immediate: SIGKILL every agent process tree now (synchronous, for a forced exit). Jobs left `running` are

@@ -57,6 +57,19 @@ describe('parseCloseOutput properties', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => valid(parseCloseOutput(s))), { numRuns: 500 });
   });
 
+  // Review: the closer logged a RangeError for a reply nested thousands of levels deep.
+  it('never throws on deeply nested or prototype-keyed JSON, and never closes on it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 33, max: 20_000 }), fc.constantFrom('close', 'confidence', 'reason', '__proto__'), prose, (depth, key, around) => {
+        const r = parseCloseOutput(`${around}{"close":true,"confidence":1,"reason":"r","${key}":${'['.repeat(depth)}${']'.repeat(depth)}}${around}`);
+        return valid(r) && !r.ok;
+      }),
+      { numRuns: 60 },
+    );
+    const proto = parseCloseOutput('{"__proto__":{"close":true},"close":false,"confidence":0.9,"reason":"more to do"}');
+    expect(proto).toMatchObject({ ok: true, value: { close: false } });
+  });
+
   it('never throws and never yields an invalid answer on arbitrary JSON', () => {
     const mutated = fc.record(
       { close: fc.oneof(fc.boolean(), fc.jsonValue()), confidence: fc.oneof(fc.double(), fc.jsonValue()), reason: fc.oneof(fc.string(), fc.jsonValue()) },

@@ -25,7 +25,7 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
 export const EXECUTOR_KINDS = ['claude', 'codex', 'command'] as const;
 export type ExecutorKind = (typeof EXECUTOR_KINDS)[number];
 
-/** design.md §5: every executor failure falls in exactly one of these. */
+/** Every executor failure falls in exactly one of these (docs/architecture.md, "Executors"). */
 export const ERROR_CLASSES = [
   'not_found',
   'auth',

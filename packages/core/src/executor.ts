@@ -43,7 +43,7 @@ export interface ExecutorProbe {
 }
 
 /**
- * The one adapter interface every executor implements (design.md §5).
+ * The one adapter interface every executor implements (docs/architecture.md, "Executors").
  * `run` rejects with `ExecutorError` (typed class) and never leaves a child process behind.
  */
 export interface Executor {

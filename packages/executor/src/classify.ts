@@ -30,7 +30,7 @@ const UNAVAILABLE_TEXT =
 const SHELL_NOT_FOUND = new Set([126, 127]);
 
 /**
- * Map the evidence of a failed run to its error class (design.md §5). Structured payloads win
+ * Map the evidence of a failed run to its error class (docs/architecture.md, "Executors"). Structured payloads win
  * over text; within text, auth beats rate limits beats unavailability, because a refused key
  * can surface alongside retry noise and retrying it never helps.
  */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { Store } from '@alter0/store';
 import { cleanup, formatCleanupReport, retentionFromConfig } from '../src/cleanup.js';
 import { cleanupDatabase } from '../src/ops/cleanup.js';
@@ -107,6 +108,10 @@ describe('cleanup', () => {
     } finally {
       store.close();
     }
+    // Review: kept replies pointed at the jobs retention deleted.
+    const dangling = new Database(dbFile, { readonly: true });
+    expect(dangling.prepare('SELECT count(*) AS n FROM messages m WHERE m.job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = m.job_id)').get()).toEqual({ n: 0 });
+    dangling.close();
     const report = await verify({ dbFile, lockHeld: false, pool });
     expect(report.foreignKeys.ok).toBe(true);
     expect(report.ok).toBe(true);

@@ -7,11 +7,29 @@
 export const MAX_SCAN_CHARS = 65_536;
 /** Upper bound on brace-matching steps, so adversarial input like "{{{{..." stays linear-ish. */
 const MAX_SCAN_STEPS = 4_000_000;
+/**
+ * Objects and arrays nested deeper than this are never an answer (a router or closer answer is two levels deep).
+ * They are dropped as soon as they are parsed, so nothing downstream (canonical JSON, validation, logging)
+ * recurses into a value a model printed thousands of levels deep.
+ */
+export const MAX_ANSWER_DEPTH = 32;
 
 export type JsonObject = Record<string, unknown>;
 
 function isPlainObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** True when `v` nests no deeper than `max` levels; iterative, so it cannot overflow the stack itself. */
+export function nestsWithin(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (depth > max) return false;
+    for (const child of Array.isArray(x) ? x : Object.values(x)) stack.push([child, depth + 1]);
+  }
+  return true;
 }
 
 /** Index of the `}` closing the `{` at `start` (string-aware), or -1; `steps` counts work done. */
@@ -52,7 +70,8 @@ export function extractJsonObjects(raw: string): JsonObject[] {
       try {
         const parsed: unknown = JSON.parse(text.slice(i, end + 1));
         if (isPlainObject(parsed)) {
-          found.push(parsed);
+          // Too deep to be an answer: skipped whole (not scanned inside: its inner objects are just as deep).
+          if (nestsWithin(parsed, MAX_ANSWER_DEPTH)) found.push(parsed);
           next = end + 1;
         }
       } catch {
@@ -64,7 +83,7 @@ export function extractJsonObjects(raw: string): JsonObject[] {
   return found;
 }
 
-/** JSON text with object keys sorted, so that key order does not make two answers "different". */
+/** JSON text with object keys sorted, so that key order does not make two answers "different" (depth-bounded input). */
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (isPlainObject(v)) {

@@ -114,6 +114,34 @@ describe('parseRouteOutput properties', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => isValidDecision(parseRouteOutput(s, candidates))), { numRuns: 500 });
   });
 
+  // Review: a reply nested a few thousand levels deep failed the message with "Maximum call stack size exceeded".
+  it('never throws on deeply nested, huge or prototype-keyed JSON, and rejects it with a code', () => {
+    const nest = fc.record({
+      depth: fc.integer({ min: 33, max: 20_000 }),
+      key: fc.constantFrom('decision', 'task_id', 'confidence', 'reason', 'x', '__proto__'),
+      open: fc.constantFrom('[', '{"a":'),
+    });
+    fc.assert(
+      fc.property(nest, prose, ({ depth, key, open }, around) => {
+        const close = open === '[' ? ']' : '}';
+        const deep = `${open.repeat(depth)}1${close.repeat(depth)}`;
+        // The deep key comes last, so it wins over a valid value of the same name.
+        const reply = `${around}{"decision":"new","confidence":1,"reason":"r","${key}":${deep}}${around}`;
+        const r = parseRouteOutput(reply, candidates);
+        return isValidDecision(r) && !r.ok;
+      }),
+      { numRuns: 60 },
+    );
+    // Two deep answers side by side, a huge flat one, and prototype keys next to a valid answer.
+    const deep = `{"decision":${'['.repeat(5000)}${']'.repeat(5000)},"confidence":1,"reason":"x"}`;
+    expect(parseRouteOutput(deep + deep, candidates)).toMatchObject({ ok: false, code: 'no_json' });
+    const huge = `{"decision":"new","confidence":1,"reason":"${'r'.repeat(1_000_000)}"}`;
+    expect(isValidDecision(parseRouteOutput(huge, candidates))).toBe(true);
+    const proto = `{"__proto__":{"decision":"existing"},"constructor":{"prototype":1},"decision":"new","confidence":0.9,"reason":"fresh"}`;
+    expect(parseRouteOutput(proto, candidates)).toMatchObject({ ok: true, value: { decision: 'new', taskId: null } });
+    expect(({} as Record<string, unknown>).decision).toBeUndefined();
+  });
+
   it('never throws and never yields an invalid decision on arbitrary JSON', () => {
     const mutated = fc.record(
       {

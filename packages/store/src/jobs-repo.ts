@@ -317,7 +317,7 @@ export class JobsRepo {
   }
 
   /**
-   * The one rule of exactly-once (design invariant 1, docs/architecture.md): a job whose reply is stored has
+   * The one rule of exactly-once (invariant 9, docs/architecture.md): a job whose reply is stored has
    * answered. Every fenced transition of a running job goes through here; for an answered job it writes
    * `succeeded` instead of what was asked (a retry, a re-queue, a failure or a cancel), so nothing can execute
    * the job again. Returns the state written, or null when the fence no longer held.

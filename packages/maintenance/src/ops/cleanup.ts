@@ -81,6 +81,10 @@ export function cleanupDatabase(task: CleanupTask, hooks: { afterPlan?: () => vo
     let transactions = 0;
     if (!task.dryRun) {
       const size = Math.max(1, Math.floor(task.batchSize));
+      const unlinkMessages = db.prepare(
+        `UPDATE messages SET job_id = NULL WHERE job_id IN (SELECT value FROM json_each(:ids))
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = messages.job_id)`,
+      );
       for (const table of CLEANUP_TABLES) {
         const del = db.prepare(
           `DELETE FROM ${table} WHERE id IN (SELECT value FROM json_each(:ids)) AND ${GUARD[table]}`,
@@ -89,7 +93,14 @@ export function cleanupDatabase(task: CleanupTask, hooks: { afterPlan?: () => vo
         for (let i = 0; i < ids.length; i += size) {
           if (transactions > 0) pause(task.pauseMs);
           const chunk = ids.slice(i, i + size);
-          const changes = db.transaction(() => del.run({ ids: JSON.stringify(chunk), ...paramsFor(del, params) }).changes).immediate();
+          const changes = db
+            .transaction(() => {
+              const n = del.run({ ids: JSON.stringify(chunk), ...paramsFor(del, params) }).changes;
+              // A kept message (a reply, a note) no longer points at a job that is gone.
+              if (table === 'jobs') unlinkMessages.run({ ids: JSON.stringify(chunk) });
+              return n;
+            })
+            .immediate();
           counts[table] += changes;
           skipped += chunk.length - changes;
           transactions++;

@@ -15,7 +15,7 @@ interface InvariantSpec {
   applies?: (task: VerifyTask) => boolean;
 }
 
-/** alter0's own rules (design.md §4) that SQLite's constraints cannot express. */
+/** alter0's own rules (docs/architecture.md, "Invariants") that SQLite's constraints cannot express. */
 const INVARIANTS: InvariantSpec[] = [
   {
     name: 'no running job without a lock holder',
@@ -43,6 +43,18 @@ const INVARIANTS: InvariantSpec[] = [
     name: 'one running job per task',
     sql: `SELECT task_id FROM jobs WHERE state = 'running' AND task_id IS NOT NULL GROUP BY task_id HAVING count(*) > 1 ORDER BY task_id`,
     detail: 'tasks with more than one running job (jobs of a task must run one at a time, invariant 2).',
+  },
+  {
+    name: 'no job both answered and failed or canceled',
+    sql: `SELECT id FROM jobs WHERE reply_message_id IS NOT NULL AND state IN ('failed','canceled') ORDER BY id`,
+    detail:
+      'jobs that stored a reply but ended failed or canceled (invariant 9: a job whose reply is stored has answered). ' +
+      'Versions before this rule could leave them; their replies are in their tasks; do not retry them.',
+  },
+  {
+    name: 'messages point at jobs that exist',
+    sql: `SELECT id FROM messages m WHERE m.job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = m.job_id) ORDER BY id`,
+    detail: 'messages whose job_id names a deleted job (retention before this version left them); harmless, cleared by the next retention run.',
   },
   {
     name: 'finished jobs have a finish time',
