@@ -1,49 +1,16 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '@alter0/core';
-import { loadConfig, type LoadConfigOptions } from '../src/load.js';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/load.js';
+import { configSandbox } from './sandbox.js';
 
-let dir: string;
-let home: string;
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-config-'));
-  home = path.join(dir, 'home');
-  fs.mkdirSync(home);
-});
-afterEach(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function write(name: string, text: string, mode = 0o644): string {
-  const p = path.join(dir, name);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, text, { mode });
-  fs.chmodSync(p, mode);
-  return p;
-}
-
-/** Loads with an isolated environment (HOME in the temp dir) and returns the ConfigError message. */
-function errorOf(opts: LoadConfigOptions): string {
-  try {
-    load(opts);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message;
-  }
-  throw new Error('expected loadConfig to throw');
-}
-
-function load(opts: LoadConfigOptions) {
-  return loadConfig({ cwd: dir, file: null, ...opts, env: { HOME: home, ...opts.env } });
-}
+const sb = configSandbox('alter0-config-', 0o644);
+const { write, load, errorOf } = sb;
 
 describe('defaults', () => {
   it('fills every key and says each came from the defaults', () => {
     const { config, sources, file } = load({});
     expect(file).toBeNull();
-    expect(config.data_dir).toBe(path.join(home, '.local/share/alter0'));
+    expect(config.data_dir).toBe(path.join(sb.home, '.local/share/alter0'));
     expect(config.listen).toBe('127.0.0.1:7070');
     expect(config.api).toEqual({ wait_ms: 30000, max_wait_ms: 600000, body_limit_bytes: 1048576, max_event_streams: 32 });
     expect(config.executor.default).toBe('claude');
@@ -73,7 +40,7 @@ describe('defaults', () => {
 
   it('puts the data dir under an absolute XDG_DATA_HOME and ignores a relative one', () => {
     expect(load({ env: { XDG_DATA_HOME: '/srv/xdg' } }).config.data_dir).toBe('/srv/xdg/alter0');
-    expect(load({ env: { XDG_DATA_HOME: 'rel' } }).config.data_dir).toBe(path.join(home, '.local/share/alter0'));
+    expect(load({ env: { XDG_DATA_HOME: 'rel' } }).config.data_dir).toBe(path.join(sb.home, '.local/share/alter0'));
   });
 });
 
@@ -132,19 +99,19 @@ describe('choosing the config file', () => {
   it('uses $ALTER0_CONFIG, then <data_dir>/alter0.toml, and none when neither exists', () => {
     const named = write('named.toml', '[queue]\nmax_attempts = 4\n');
     write('data/alter0.toml', '[queue]\nmax_attempts = 5\n');
-    const dataDir = path.join(dir, 'data');
-    const base = { HOME: home };
-    expect(loadConfig({ cwd: dir, env: { ...base, ALTER0_CONFIG: named, ALTER0_DATA_DIR: dataDir } }).file).toBe(named);
-    const implicit = loadConfig({ cwd: dir, env: { ...base, ALTER0_DATA_DIR: dataDir } });
+    const dataDir = path.join(sb.dir, 'data');
+    const base = { HOME: sb.home };
+    expect(loadConfig({ cwd: sb.dir, env: { ...base, ALTER0_CONFIG: named, ALTER0_DATA_DIR: dataDir } }).file).toBe(named);
+    const implicit = loadConfig({ cwd: sb.dir, env: { ...base, ALTER0_DATA_DIR: dataDir } });
     expect(implicit.file).toBe(path.join(dataDir, 'alter0.toml'));
     expect(implicit.config.queue.max_attempts).toBe(5);
-    expect(loadConfig({ cwd: dir, flags: { data_dir: 'data' }, env: base }).config.queue.max_attempts).toBe(5);
-    expect(loadConfig({ cwd: dir, env: base }).file).toBeNull();
-    expect(loadConfig({ cwd: dir, file: null, env: { ...base, ALTER0_DATA_DIR: dataDir } }).file).toBeNull();
+    expect(loadConfig({ cwd: sb.dir, flags: { data_dir: 'data' }, env: base }).config.queue.max_attempts).toBe(5);
+    expect(loadConfig({ cwd: sb.dir, env: base }).file).toBeNull();
+    expect(loadConfig({ cwd: sb.dir, file: null, env: { ...base, ALTER0_DATA_DIR: dataDir } }).file).toBeNull();
   });
 
   it('refuses a named file that does not exist, saying who named it', () => {
-    const missing = path.join(dir, 'nope.toml');
+    const missing = path.join(sb.dir, 'nope.toml');
     expect(errorOf({ file: missing })).toContain(`${missing}: config file does not exist (named by --config)`);
     expect(errorOf({ file: undefined, env: { ALTER0_CONFIG: missing } })).toContain('(named by ALTER0_CONFIG)');
   });
@@ -159,10 +126,10 @@ describe('choosing the config file', () => {
   it('resolves relative paths against the file folder for the file and the cwd for env and flags', () => {
     const file = write('etc/c.toml', 'data_dir = "../d"\n[log]\ndir = "logs"\n[backup]\ndir = "~/b"\n');
     const fromFile = load({ file });
-    expect(fromFile.config.data_dir).toBe(path.join(dir, 'd'));
-    expect(fromFile.config.log.dir).toBe(path.join(dir, 'etc', 'logs'));
-    expect(fromFile.config.backup.dir).toBe(path.join(home, 'b'));
-    expect(load({ file, env: { ALTER0_DATA_DIR: 'e' } }).config.data_dir).toBe(path.join(dir, 'e'));
+    expect(fromFile.config.data_dir).toBe(path.join(sb.dir, 'd'));
+    expect(fromFile.config.log.dir).toBe(path.join(sb.dir, 'etc', 'logs'));
+    expect(fromFile.config.backup.dir).toBe(path.join(sb.home, 'b'));
+    expect(load({ file, env: { ALTER0_DATA_DIR: 'e' } }).config.data_dir).toBe(path.join(sb.dir, 'e'));
   });
 });
 
@@ -277,7 +244,7 @@ describe('token rules', () => {
     write('secret/token', `${goodToken}\n`, 0o600);
     const file = write('secret/c.toml', 'listen = "0.0.0.0:7070"\ntoken_file = "token"\n');
     const { config } = load({ file });
-    expect(config.token_file).toBe(path.join(dir, 'secret', 'token'));
+    expect(config.token_file).toBe(path.join(sb.dir, 'secret', 'token'));
   });
 
   it('refuses a token file others can read, a short token, and a missing file', () => {
@@ -285,6 +252,6 @@ describe('token rules', () => {
     expect(errorOf({ flags: { token_file: open } })).toContain(`--token-file: token_file: token file ${open} has mode 0644, so other users can read or change it; run: chmod 600 ${open}`);
     const short = write('short', 'abc', 0o600);
     expect(errorOf({ env: { ALTER0_TOKEN_FILE: short } })).toContain(`ALTER0_TOKEN_FILE: token_file: token in ${short} has 3 characters, fewer than 32`);
-    expect(errorOf({ flags: { listen: '10.0.0.1:1', token_file: 'missing' } })).toContain(`token file ${path.join(dir, 'missing')} does not exist`);
+    expect(errorOf({ flags: { listen: '10.0.0.1:1', token_file: 'missing' } })).toContain(`token file ${path.join(sb.dir, 'missing')} does not exist`);
   });
 });

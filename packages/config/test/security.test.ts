@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, MAX_DURATION_S } from '@alter0/core';
-import { loadConfig, type LoadConfigOptions } from '../src/load.js';
+import { describe, expect, it } from 'vitest';
+import { MAX_DURATION_S } from '@alter0/core';
+import { configSandbox } from './sandbox.js';
 import { formatConfigReport, redactValue } from '../src/report.js';
 import { configSecrets, createRedactor, redactorFor } from '../src/redact.js';
 import { isSecretName, looksLikeToken, redactText } from '../src/secrets.js';
@@ -11,36 +10,8 @@ import { readTokenFile, writeTokenFile } from '../src/token.js';
 import { setTopLevelString } from '../src/config-edit.js';
 import { trustProblem } from '../src/trust.js';
 
-let dir: string;
-let home: string;
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-config-sec-'));
-  home = path.join(dir, 'home');
-  fs.mkdirSync(home);
-});
-afterEach(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function write(name: string, text: string, mode = 0o600): string {
-  const p = path.join(dir, name);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, text);
-  fs.chmodSync(p, mode);
-  return p;
-}
-function load(opts: LoadConfigOptions) {
-  return loadConfig({ cwd: dir, file: null, ...opts, env: { HOME: home, ...opts.env } });
-}
-function errorOf(opts: LoadConfigOptions): string {
-  try {
-    load(opts);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message;
-  }
-  throw new Error('expected loadConfig to throw');
-}
+const sb = configSandbox('alter0-config-sec-', 0o600);
+const { write, load, errorOf } = sb;
 const isRoot = process.getuid?.() === 0;
 const goodToken = 'b'.repeat(64);
 
@@ -197,7 +168,7 @@ describe('token init helpers', () => {
   it('writeTokenFile makes a 0600 file of 64 hex characters, refuses to replace unless asked', () => {
     const old = process.umask(0o022);
     try {
-      const file = path.join(dir, 'new', 'token');
+      const file = path.join(sb.dir, 'new', 'token');
       const t = writeTokenFile(file);
       expect(t).toMatch(/^[0-9a-f]{64}$/);
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -222,7 +193,7 @@ describe('token init helpers', () => {
     const json = write('b.json', '{"listen":"0.0.0.0:1"}');
     expect(setTopLevelString(json, 'token_file', 'token')).toBe('added');
     expect(JSON.parse(fs.readFileSync(json, 'utf8'))).toEqual({ listen: '0.0.0.0:1', token_file: 'token' });
-    const fresh = path.join(dir, 'fresh', 'alter0.toml');
+    const fresh = path.join(sb.dir, 'fresh', 'alter0.toml');
     expect(setTopLevelString(fresh, 'token_file', 'token')).toBe('created');
     expect(fs.statSync(fresh).mode & 0o777).toBe(0o600);
   });
