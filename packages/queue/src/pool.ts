@@ -76,6 +76,9 @@ interface Unrecorded {
   timer: NodeJS.Timeout | null;
 }
 
+/** The longest a worker slot or an unwritten outcome waits before trying the database again. */
+const MAX_SUPERVISOR_BACKOFF_MS = 30_000;
+
 interface Running {
   job: JobRow;
   controller: AbortController;
@@ -213,13 +216,9 @@ export class WorkerPool {
     }
     await Promise.all(this.loops);
     if (this.watchdog) clearInterval(this.watchdog);
-    // Last try for outcomes still unwritten; what stays unwritten is recovered at the next start.
-    for (const u of [...this.unrecorded.values()]) {
-      if (u.timer) clearTimeout(u.timer);
-      u.timer = null;
-      this.tryRecord(u);
-    }
-    for (const u of this.unrecorded.values()) if (u.timer) clearTimeout(u.timer);
+    // Last try for outcomes still unwritten (no new timer is set while stopping); what stays unwritten is
+    // recovered at the next start.
+    for (const u of [...this.unrecorded.values()]) this.retryRecord(u);
     this.unrecorded.clear();
     return { finished: inFlight.length - interrupted, interrupted };
   }
@@ -243,7 +242,7 @@ export class WorkerPool {
         }
       } catch (err) {
         failures++;
-        const retryInMs = Math.min(30_000, idle * 2 ** Math.min(failures - 1, 10));
+        const retryInMs = backoffDelayMs(failures, { initialMs: idle, maxMs: MAX_SUPERVISOR_BACKOFF_MS, jitter: 0 });
         this.opts.hooks?.onLoopError?.(lane, err, failures, retryInMs);
         await this.sleep(lane, retryInMs);
         continue;
@@ -322,7 +321,7 @@ export class WorkerPool {
     } catch (err) {
       u.failures++;
       u.lastError = errorMessage(err);
-      const retryInMs = Math.min(30_000, (this.opts.recordRetryMs ?? 500) * 2 ** Math.min(u.failures - 1, 10));
+      const retryInMs = backoffDelayMs(u.failures, { initialMs: this.opts.recordRetryMs ?? 500, maxMs: MAX_SUPERVISOR_BACKOFF_MS, jitter: 0 });
       this.opts.hooks?.onRecordError?.(u.job, err, u.failures, retryInMs);
       if (!this.stopping) {
         u.timer = setTimeout(() => this.retryRecord(u), retryInMs);

@@ -324,9 +324,7 @@ export class JobsRepo {
    */
   private transition(f: Fence, now: number, write: () => JobState): Transition {
     return immediate(this.sqlite, () => {
-      const job = this.cached(`SELECT reply_message_id AS reply, created_at AS createdAt FROM jobs WHERE id = ? AND attempt = ? AND state = 'running'`).get(f.jobId, f.attempt) as
-        | { reply: string | null; createdAt: number }
-        | undefined;
+      const job = this.db.select({ reply: jobs.replyMessageId, createdAt: jobs.createdAt }).from(jobs).where(this.fenced(f)).get();
       if (!job) return null;
       if (job.reply !== null) {
         this.settleAnswered(f.jobId, job.createdAt, now);
@@ -566,7 +564,7 @@ export class JobsRepo {
       const ended = (j: JobRow) => ({ finishedAt: now, totalMs: now - j.createdAt });
       for (const j of orphans) {
         if (j.replyMessageId !== null) {
-          update(j.id, { state: 'succeeded', errorClass: null, errorMessage: null, ...ended(j) });
+          this.settleAnswered(j.id, j.createdAt, now);
           report.completed.push(j.id);
         } else if (j.cancelRequested) {
           update(j.id, {
