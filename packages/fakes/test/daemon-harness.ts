@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAnthropicFake } from '../src/anthropic.js';
@@ -8,7 +8,8 @@ import type { TempHome } from '../src/env.js';
 import { childPath, claudeEnv, codexEnv, writeCodexConfig } from '../src/env.js';
 import { startOpenAIFake } from '../src/openai.js';
 import type { ModelFake, RecordedRequest } from '../src/server.js';
-import { isRecord } from './helpers.js';
+import { isRecord, liveProcesses } from './helpers.js';
+import type { ProcInfo } from './helpers.js';
 
 /*
  * The real `alter0 serve` (apps/cli, built with `pnpm exec tsc -b`) as a child process, its agent
@@ -262,35 +263,9 @@ export async function until<T>(fn: () => Promise<T | null | undefined | false> |
   }
 }
 
-export interface AgentProcess {
-  pid: number;
-  ppid: number;
-  pgid: number;
+export interface AgentProcess extends ProcInfo {
   cwd: string;
   cmdline: string;
-}
-
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  pgid: number;
-}
-
-/** Every live (non-zombie) process, from /proc. */
-function liveProcesses(): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z' || fields[0] === 'X') continue;
-      out.push({ pid: Number(name), ppid: Number(fields[1]), pgid: Number(fields[2]) });
-    } catch {
-      // The process exited while we looked.
-    }
-  }
-  return out;
 }
 
 /**

@@ -16,20 +16,34 @@ export function cliOrSkip(name: CliName): string | null {
   return null;
 }
 
-/** Live (non-zombie) members of a process group, from /proc. */
-export function liveGroupMembers(pgid: number): number[] {
-  const pids: number[] = [];
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+}
+
+/** Every live (non-zombie) process, from /proc. */
+export function liveProcesses(): ProcInfo[] {
+  const out: ProcInfo[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') pids.push(Number(name));
+      if (fields[0] === 'Z' || fields[0] === 'X') continue;
+      out.push({ pid: Number(name), ppid: Number(fields[1]), pgid: Number(fields[2]) });
     } catch {
       // The process exited while we looked.
     }
   }
-  return pids;
+  return out;
+}
+
+/** Live (non-zombie) members of a process group. */
+export function liveGroupMembers(pgid: number): number[] {
+  return liveProcesses()
+    .filter((p) => p.pgid === pgid)
+    .map((p) => p.pid);
 }
 
 /**
