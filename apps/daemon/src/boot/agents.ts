@@ -1,0 +1,59 @@
+import type { Executor, ExecutorKind } from '@alter0/core';
+import type { Config, Redact } from '@alter0/config';
+import { Router, loadTemplate as loadRouterTemplate } from '@alter0/routing';
+import { Closer, loadTemplate as loadCloserTemplate } from '@alter0/closing';
+import type { Logger } from '@alter0/obs';
+import { ExecutorRegistry } from '../executors.js';
+import { RecordedProcessGroups } from '../orphans.js';
+
+export interface Agents {
+  executors: ExecutorRegistry;
+  router: Router;
+  closer: Closer | null;
+  /** Ends the executor probes still running (at stop). */
+  probeAbort: AbortController;
+}
+
+export interface AgentOptions {
+  groupsDir: string;
+  overrides: Partial<Record<ExecutorKind, Executor>> | undefined;
+  redact: Redact;
+  token: string | null;
+}
+
+/**
+ * The executors (agents get the redactor and never the API token), probed in the background — a missing one
+ * only degrades the service — and the router and closer that call them.
+ */
+export function buildAgents(config: Config, logger: Logger, o: AgentOptions): Agents {
+  const executors = new ExecutorRegistry(config, new RecordedProcessGroups(o.groupsDir), o.overrides, {
+    redact: o.redact,
+    secretValues: o.token === null ? [] : [o.token],
+  });
+  const probeAbort = new AbortController();
+  void executors.probeAll(probeAbort.signal).then(
+    (ps) => {
+      for (const p of ps) {
+        if (p.ok) logger.info('executor found', { executor: p.kind, path: p.path, version: p.version });
+        else logger.warn('executor unavailable; the service runs degraded', { executor: p.kind, error: p.error });
+      }
+    },
+    (err: unknown) => logger.error('executor probe failed', { err }),
+  );
+  const router = new Router({
+    executor: executors.get(config.router.executor),
+    template: loadRouterTemplate('router', config.router.template),
+    threshold: config.router.threshold,
+    maxCandidates: config.router.max_candidates,
+    timeoutMs: config.router.timeout_s * 1000,
+  });
+  const closer = config.closer.enabled
+    ? new Closer({
+        executor: executors.get(config.closer.executor),
+        template: loadCloserTemplate('closer', config.closer.template),
+        threshold: config.closer.threshold,
+        timeoutMs: config.closer.timeout_s * 1000,
+      })
+    : null;
+  return { executors, router, closer, probeAbort };
+}

@@ -1,0 +1,36 @@
+import type { Config } from '@alter0/config';
+import { parseDuration } from '@alter0/config';
+import type { Store } from '@alter0/store';
+import type { Logger, Metrics } from '@alter0/obs';
+import { HOUR_MS, maintenanceJobs, startScheduler } from '@alter0/maintenance';
+import type { MaintenancePool, Scheduler } from '@alter0/maintenance';
+import type { Bus } from '../bus.js';
+import { sweepStale } from '../stale-sweep.js';
+
+export interface MaintenanceDeps {
+  pool: MaintenancePool;
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+  bus: Bus;
+  now: () => number;
+}
+
+/** Starts the scheduler: the configured maintenance jobs plus the hourly sweep that closes stale tasks. */
+export function scheduleMaintenance(config: Config, d: MaintenanceDeps): Scheduler {
+  const { store, logger, metrics, bus, now } = d;
+  return startScheduler({
+    jobs: [
+      ...maintenanceJobs(config, d.pool, { now }),
+      {
+        name: 'stale_sweep',
+        every: HOUR_MS,
+        run: (signal) => Promise.resolve(sweepStale({ store, metrics, logger, bus, now }, parseDuration(config.closer.stale_after), signal)),
+      },
+    ],
+    store,
+    logger,
+    metrics,
+    now,
+  });
+}

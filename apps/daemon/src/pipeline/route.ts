@@ -1,0 +1,134 @@
+import { titleFrom } from '@alter0/closing';
+import type { RouteOutcome } from '@alter0/routing';
+import type { Fence, JobRow, TaskRow } from '@alter0/store';
+import type { Logger } from '@alter0/obs';
+import type { JobRun, PipelineDeps, Step } from './run.js';
+import { failed, modelCallRecord } from './run.js';
+
+/** The task a run goes on with, and its logger (naming that task once routed). */
+export interface Routed {
+  taskId: string | null;
+  log: Logger;
+}
+
+/**
+ * The route stage: routes the job unless its task is known — an explicit task still gets its (model-free)
+ * decision recorded once; a retry of a routed job keeps the task it had. Ends the run when the job was canceled
+ * while routing, or yields it when it was routed to a task whose earlier jobs are still running.
+ */
+export async function routeStage(deps: PipelineDeps, run: JobRun, log: Logger): Promise<Step<Routed>> {
+  const { store, bus, metrics } = deps;
+  const { job, fence } = run;
+  const needsRoute = job.taskId === null || (job.requestedTaskId !== null && store.decisions.routeForJob(job.id) === undefined);
+  if (!needsRoute) return { next: { taskId: job.taskId, log } };
+  const started = performance.now();
+  store.jobs.setStage(fence, 'route', deps.now());
+  bus.job(job.id);
+  const taskId = await routeJob(deps, job, run.message.content, run.signal, log.child({ stage: 'route' }));
+  const routeMs = performance.now() - started;
+  metrics.stageDuration('route', routeMs / 1000);
+  if (taskId === null) return failed('canceled', 'the job was canceled while routing');
+  store.jobs.recordTiming(fence, 'routeMs', routeMs, deps.now());
+  bus.task(taskId);
+  const tlog = log.child({ task_id: taskId });
+  if (store.jobs.taskBusyFor(job.id, taskId)) {
+    tlog.info('routed to a busy task; waiting for its earlier jobs');
+    return { done: { kind: 'yield' } };
+  }
+  return { next: { taskId, log: tlog } };
+}
+
+/**
+ * Decides the job's task, creating or reopening it as needed, and records the decision — all in one
+ * transaction with the job's assignment. Returns the task id, or null when the job's fence was lost (canceled).
+ */
+async function routeJob(deps: PipelineDeps, job: JobRow, content: string, signal: AbortSignal, log: Logger): Promise<string | null> {
+  const outcome = await askRouter(deps, job, content, signal);
+  const assigned = assignRoute(deps, job, content, outcome);
+  deps.metrics.routeDecision(outcome.decision, outcome.fallback);
+  log.child({ task_id: assigned ?? undefined }).info('routed', {
+    decision: outcome.decision,
+    fallback: outcome.fallback ?? undefined,
+    confidence: outcome.confidence,
+    model_called: outcome.modelCalled,
+  });
+  return assigned;
+}
+
+/** The router's decision over the candidates; a failed router call counts against the router's executor. */
+async function askRouter(deps: PipelineDeps, job: JobRow, content: string, signal: AbortSignal): Promise<RouteOutcome> {
+  // A task the client named wins without looking at the others: no candidate list to load.
+  const candidates = job.requestedTaskId === null ? await deps.candidates.load(content, signal) : [];
+  const outcome = await deps.router.route({
+    message: content,
+    explicitTaskId: job.requestedTaskId,
+    openTasks: candidates,
+    cwd: deps.systemCwd,
+    jobId: job.id,
+    signal,
+  });
+  if (outcome.modelCalled && outcome.errorClass && outcome.errorClass !== 'canceled') {
+    deps.executors.recordFailure(deps.routerExecutor, outcome.errorClass);
+    deps.metrics.executorError(deps.routerExecutor, outcome.errorClass);
+  }
+  return outcome;
+}
+
+/** In one transaction: the task (found, reopened or new), the job's assignment and the route decision. */
+function assignRoute(deps: PipelineDeps, job: JobRow, content: string, outcome: RouteOutcome): string | null {
+  const { store } = deps;
+  const fence: Fence = { jobId: job.id, attempt: job.attempt };
+  const now = deps.now();
+  return store.transaction(() => {
+    // Canceled (or superseded) while routing: write nothing, not even a new task.
+    if (!store.jobs.isCurrent(fence)) return null;
+    const { task, note } = routedTask(deps, job, content, outcome.taskId, now);
+    if (!store.jobs.assignTask(fence, task.id, now)) return null;
+    store.decisions.addRoute({
+      jobId: job.id,
+      messageId: job.messageId,
+      taskId: task.id,
+      decision: outcome.taskId && !note ? outcome.decision : 'new',
+      ...modelCallRecord(outcome),
+      reason: outcome.reason + note,
+      candidates: outcome.candidates,
+      inputSummary: content.slice(0, 200),
+      now,
+    });
+    store.tasks.touch(task.id, now);
+    return task.id;
+  });
+}
+
+/**
+ * The task the router chose, reopened when closed, or a new one when it chose none or one that does not exist
+ * (then `note` says so for the decision's reason). Runs inside assignRoute's transaction.
+ */
+function routedTask(deps: PipelineDeps, job: JobRow, content: string, chosen: string | null, now: number): { task: TaskRow; note: string } {
+  const { store } = deps;
+  let note = '';
+  let existing = chosen ? store.tasks.get(chosen) : undefined;
+  if (chosen && !existing) note = ` (task ${chosen} does not exist; started a new one)`;
+  if (existing && existing.state === 'closed') {
+    store.tasks.applyCloseDecision({
+      taskId: existing.id,
+      jobId: job.id,
+      source: 'manual',
+      action: 'reopen',
+      confidence: 1,
+      reason: `reopened by message ${job.messageId} that refers to it`,
+      modelCalled: false,
+      latencyMs: 0,
+      now,
+    });
+    existing = store.tasks.mustGet(existing.id);
+  }
+  existing ??= store.tasks.create({
+    title: titleFrom(content),
+    executor: deps.defaultExecutor,
+    workspaceRoot: deps.workspaceRoot,
+    userId: job.userId,
+    now,
+  });
+  return { task: existing, note };
+}
