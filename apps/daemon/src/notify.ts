@@ -79,63 +79,26 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     delete env.WATCHDOG_USEC;
     delete env.WATCHDOG_PID;
   }
-  const senderEnv: NodeJS.ProcessEnv = { ...env, NOTIFY_SOCKET: socket };
-  const spawn = opts.spawn ?? nodeSpawn;
-  const program = opts.program ?? 'systemd-notify';
-  const sendTimeoutMs = opts.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
-  const running = new Set<ChildProcess>();
-  const log = logger.child({ component: 'notify' });
+  const sender: Sender = {
+    enabled,
+    env: { ...env, NOTIFY_SOCKET: socket },
+    spawn: opts.spawn ?? nodeSpawn,
+    program: opts.program ?? 'systemd-notify',
+    timeoutMs: opts.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
+    running: new Set<ChildProcess>(),
+    log: logger.child({ component: 'notify' }),
+    signal: opts.signal,
+  };
+  const { log } = sender;
 
   opts.signal?.addEventListener(
     'abort',
     () => {
-      for (const child of running) child.kill('SIGKILL');
+      for (const child of sender.running) child.kill('SIGKILL');
     },
     { once: true },
   );
-
-  /** Runs the sender once; resolves true when it exited 0. Never rejects. */
-  const send = (args: string[]): Promise<boolean> => {
-    if (!enabled || opts.signal?.aborted) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      let child: ChildProcess;
-      try {
-        child = spawn(program, args, { env: senderEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-      } catch (err) {
-        log.error('could not run systemd-notify', { args, error: errorMessage(err), fix: 'install systemd (it ships systemd-notify) or put it on PATH' });
-        resolve(false);
-        return;
-      }
-      running.add(child);
-      let stderr = '';
-      child.stderr?.setEncoding('utf8');
-      child.stderr?.on('data', (d: string) => {
-        stderr = (stderr + d).slice(-STDERR_TAIL_CHARS);
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), sendTimeoutMs);
-      timer.unref();
-      let settled = false;
-      const finish = (ok: boolean, fields: Record<string, unknown>): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        running.delete(child);
-        if (!ok) log.error('systemd notification failed', { args, ...fields, stderr: stderr.trim() || undefined });
-        resolve(ok);
-      };
-      child.once('error', (err) => {
-        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-        finish(false, {
-          error: errorMessage(err),
-          fix: missing ? `${program} is not on PATH; install systemd (it ships systemd-notify)` : undefined,
-        });
-      });
-      child.once('close', (code, sig) => {
-        if (code === 0) finish(true, {});
-        else finish(false, { exit_code: code, signal: sig ?? undefined, error: sig === 'SIGKILL' ? `no answer from systemd within ${sendTimeoutMs} ms` : undefined });
-      });
-    });
-  };
+  const send = (args: string[]): Promise<boolean> => sendOnce(sender, args);
 
   return {
     enabled,
@@ -152,37 +115,104 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     },
     startWatchdog(healthy) {
       if (intervalMs === null || opts.signal?.aborted) return () => {};
-      let inFlight = false;
-      let wasHealthy = true;
-      const tick = (): void => {
-        // A sender still waiting on PID 1 is enough; piling more up would not help.
-        if (inFlight) return;
-        let ok: boolean;
-        try {
-          ok = healthy();
-        } catch (err) {
-          log.error('live check threw; treated as unhealthy', { error: errorMessage(err) });
-          ok = false;
-        }
-        if (!ok) {
-          if (wasHealthy) log.warn('live check failed: watchdog pings paused; systemd restarts the service if it stays unhealthy', { interval_ms: intervalMs });
-          wasHealthy = false;
-          return;
-        }
-        if (!wasHealthy) log.info('live check passes again: watchdog pings resumed');
-        wasHealthy = true;
-        inFlight = true;
-        void send(['WATCHDOG=1']).finally(() => {
-          inFlight = false;
-        });
-      };
-      const timer = setInterval(tick, intervalMs);
-      // The watchdog must never be what keeps the process alive at shutdown.
-      timer.unref();
-      tick();
-      const stop = (): void => clearInterval(timer);
-      opts.signal?.addEventListener('abort', stop, { once: true });
-      return stop;
+      return startWatchdog(sender, intervalMs, healthy);
     },
   };
+}
+
+/** How messages reach systemd: one run of the sender program per message. */
+interface Sender {
+  enabled: boolean;
+  env: NodeJS.ProcessEnv;
+  spawn: SpawnFn;
+  program: string;
+  timeoutMs: number;
+  /** Senders still running (killed when the notifier's signal aborts). */
+  running: Set<ChildProcess>;
+  log: Logger;
+  signal: AbortSignal | undefined;
+}
+
+/** Runs the sender once; resolves true when it exited 0. Never rejects. */
+function sendOnce(s: Sender, args: string[]): Promise<boolean> {
+  if (!s.enabled || s.signal?.aborted) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = s.spawn(s.program, args, { env: s.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      s.log.error('could not run systemd-notify', { args, error: errorMessage(err), fix: 'install systemd (it ships systemd-notify) or put it on PATH' });
+      resolve(false);
+      return;
+    }
+    s.running.add(child);
+    awaitSender(s, child, args, resolve);
+  });
+}
+
+/** Settles one send once its sender exits, fails to run, or is killed for taking longer than the send timeout. */
+function awaitSender(s: Sender, child: ChildProcess, args: string[], resolve: (ok: boolean) => void): void {
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-STDERR_TAIL_CHARS);
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), s.timeoutMs);
+  timer.unref();
+  let settled = false;
+  const finish = (ok: boolean, fields: Record<string, unknown>): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    s.running.delete(child);
+    if (!ok) s.log.error('systemd notification failed', { args, ...fields, stderr: stderr.trim() || undefined });
+    resolve(ok);
+  };
+  child.once('error', (err) => {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    finish(false, {
+      error: errorMessage(err),
+      fix: missing ? `${s.program} is not on PATH; install systemd (it ships systemd-notify)` : undefined,
+    });
+  });
+  child.once('close', (code, sig) => {
+    if (code === 0) finish(true, {});
+    else finish(false, { exit_code: code, signal: sig ?? undefined, error: sig === 'SIGKILL' ? `no answer from systemd within ${s.timeoutMs} ms` : undefined });
+  });
+}
+
+/** Pings the watchdog every interval while `healthy()` holds; returns the function that stops the pings. */
+function startWatchdog(s: Sender, intervalMs: number, healthy: () => boolean): () => void {
+  const { log } = s;
+  let inFlight = false;
+  let wasHealthy = true;
+  const tick = (): void => {
+    // A sender still waiting on PID 1 is enough; piling more up would not help.
+    if (inFlight) return;
+    let ok: boolean;
+    try {
+      ok = healthy();
+    } catch (err) {
+      log.error('live check threw; treated as unhealthy', { error: errorMessage(err) });
+      ok = false;
+    }
+    if (!ok) {
+      if (wasHealthy) log.warn('live check failed: watchdog pings paused; systemd restarts the service if it stays unhealthy', { interval_ms: intervalMs });
+      wasHealthy = false;
+      return;
+    }
+    if (!wasHealthy) log.info('live check passes again: watchdog pings resumed');
+    wasHealthy = true;
+    inFlight = true;
+    void sendOnce(s, ['WATCHDOG=1']).finally(() => {
+      inFlight = false;
+    });
+  };
+  const timer = setInterval(tick, intervalMs);
+  // The watchdog must never be what keeps the process alive at shutdown.
+  timer.unref();
+  tick();
+  const stop = (): void => clearInterval(timer);
+  s.signal?.addEventListener('abort', stop, { once: true });
+  return stop;
 }

@@ -59,44 +59,73 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const worst = (states: ComponentState[]): ComponentState =>
   states.includes('down') ? 'down' : states.includes('degraded') ? 'degraded' : 'ok';
 
+/** What one component's check found: its state, the details shown, and the error that explains a bad state. */
+interface Reading {
+  state: ComponentState;
+  details: Record<string, unknown>;
+  error?: string;
+}
+
 /** Builds the status document (docs/api.md) from live figures; cheap enough to serve per request. */
 export function buildStatus(d: StatusDeps) {
   const now = d.now();
   const components: Record<ComponentName, ComponentStatus> = {} as Record<ComponentName, ComponentStatus>;
-  const put = (name: ComponentName, state: ComponentState, details: Record<string, unknown>, error?: string): void => {
-    d.health.set(name, state, error);
+  const put = (name: ComponentName, r: Reading): void => {
+    d.health.set(name, r.state, r.error);
     const h = d.health.get(name);
     components[name] = {
       state: h.state,
       since: iso(h.since),
       last_error: h.lastError ? { message: h.lastError.message, at: iso(h.lastError.at) } : null,
-      details,
+      details: r.details,
     };
   };
+  put('gateway', gatewayReading(d));
+  put('queue', queueReading(d, now));
+  put('executor', executorReading(d));
+  put('scheduler', schedulerReading(d));
+  put('storage', storageReading(d));
+  return {
+    version: d.version,
+    started_at: iso(d.startedAt),
+    uptime_s: Math.round((now - d.startedAt) / 1000),
+    state: worst(Object.values(components).map((c) => c.state)),
+    components,
+  };
+}
 
-  put('gateway', d.accepting() ? 'ok' : 'down', {
-    url: d.url(),
-    accepting: d.accepting(),
-    channels: [{ name: 'http', state: d.accepting() ? 'ok' : 'down' }],
-  });
+function gatewayReading(d: StatusDeps): Reading {
+  return {
+    state: d.accepting() ? 'ok' : 'down',
+    details: {
+      url: d.url(),
+      accepting: d.accepting(),
+      channels: [{ name: 'http', state: d.accepting() ? 'ok' : 'down' }],
+    },
+  };
+}
 
+/** Degraded while the workers fail to reach the database or a job has waited too long. */
+function queueReading(d: StatusDeps, now: number): Reading {
   const stats = d.store.jobs.stats(now);
   const oldest = Math.max(stats.oldestQueuedAgeMs.interactive ?? 0, stats.oldestQueuedAgeMs.background ?? 0);
   const failure = d.queueFailure();
-  const queueState: ComponentState = failure !== null || oldest > d.queueDegradedAgeMs ? 'degraded' : 'ok';
-  put(
-    'queue',
-    queueState,
-    {
+  const state: ComponentState = failure !== null || oldest > d.queueDegradedAgeMs ? 'degraded' : 'ok';
+  return {
+    state,
+    details: {
       depth: stats.depth,
       oldest_queued_age_ms: stats.oldestQueuedAgeMs,
       running: stats.running,
       workers: { total: d.workers, busy: d.pool.busy() },
       jobs_by_state: stats.byState,
     },
-    failure ?? (queueState === 'degraded' ? `a job has waited ${Math.round(oldest / 1000)}s in the queue` : undefined),
-  );
+    error: failure ?? (state === 'degraded' ? `a job has waited ${Math.round(oldest / 1000)}s in the queue` : undefined),
+  };
+}
 
+/** Degraded when an executor's probe failed or it failed too many times in a row. */
+function executorReading(d: StatusDeps): Reading {
   const execs = d.executors.kinds().map((kind) => {
     const probe = d.executors.probes.get(kind);
     const failures = d.executors.consecutiveFailures.get(kind) ?? 0;
@@ -112,23 +141,24 @@ export function buildStatus(d: StatusDeps) {
     };
   });
   const badExec = execs.find((e) => e.state !== 'ok');
-  put(
-    'executor',
-    worst(execs.map((e) => e.state)),
-    { executors: execs },
-    badExec
+  return {
+    state: worst(execs.map((e) => e.state)),
+    details: { executors: execs },
+    error: badExec
       ? badExec.probe_error
         ? `${badExec.kind}: ${badExec.probe_error}`
         : `${badExec.kind}: ${badExec.consecutive_failures} consecutive failures (last: ${badExec.last_error_class})`
       : undefined,
-  );
+  };
+}
 
+/** Degraded while a maintenance job keeps failing. */
+function schedulerReading(d: StatusDeps): Reading {
   const jobs = d.scheduler();
   const failing = jobs.filter((j) => j.consecutiveFailures > 0);
-  put(
-    'scheduler',
-    failing.length > 0 ? 'degraded' : 'ok',
-    {
+  return {
+    state: failing.length > 0 ? 'degraded' : 'ok',
+    details: {
       jobs: jobs.map((j) => ({
         name: j.name,
         every: j.every,
@@ -141,9 +171,12 @@ export function buildStatus(d: StatusDeps) {
         next_run: j.nextRunAt === null ? null : iso(j.nextRunAt),
       })),
     },
-    failing[0] ? `${failing[0].name}: ${failing[0].lastError ?? 'failed'} (${failing[0].consecutiveFailures} in a row)` : undefined,
-  );
+    error: failing[0] ? `${failing[0].name}: ${failing[0].lastError ?? 'failed'} (${failing[0].consecutiveFailures} in a row)` : undefined,
+  };
+}
 
+/** Degraded when free disk space is low, down below a tenth of the warning level. */
+function storageReading(d: StatusDeps): Reading {
   const sizes = d.store.sizes();
   let freeBytes: number | null = null;
   try {
@@ -153,25 +186,16 @@ export function buildStatus(d: StatusDeps) {
     freeBytes = null;
   }
   const warn = d.diskWarnBytes ?? 500 * 1024 * 1024;
-  const storageState: ComponentState = freeBytes === null ? 'ok' : freeBytes < warn / 10 ? 'down' : freeBytes < warn ? 'degraded' : 'ok';
-  put(
-    'storage',
-    storageState,
-    {
-    db_bytes: sizes.dbBytes,
-    wal_bytes: sizes.walBytes,
-    schema_version: d.store.opened.schema.dbVersion,
-    free_bytes: freeBytes,
-    data_dir: d.dataDir,
-    },
-    storageState === 'ok' ? undefined : `free disk space is low: ${Math.round((freeBytes ?? 0) / 1048576)} MiB left in ${d.dataDir}`,
-  );
-
+  const state: ComponentState = freeBytes === null ? 'ok' : freeBytes < warn / 10 ? 'down' : freeBytes < warn ? 'degraded' : 'ok';
   return {
-    version: d.version,
-    started_at: iso(d.startedAt),
-    uptime_s: Math.round((now - d.startedAt) / 1000),
-    state: worst(Object.values(components).map((c) => c.state)),
-    components,
+    state,
+    details: {
+      db_bytes: sizes.dbBytes,
+      wal_bytes: sizes.walBytes,
+      schema_version: d.store.opened.schema.dbVersion,
+      free_bytes: freeBytes,
+      data_dir: d.dataDir,
+    },
+    error: state === 'ok' ? undefined : `free disk space is low: ${Math.round((freeBytes ?? 0) / 1048576)} MiB left in ${d.dataDir}`,
   };
 }
