@@ -1,7 +1,7 @@
 import type { ErrorClass, Executor } from '@alter0/core';
 import { ConfigError } from '@alter0/core';
-import type { PromptTemplate } from '@alter0/routing';
-import { callModel, clip, RAW_OUTPUT_MAX_BYTES, truncateUtf8 } from '@alter0/routing';
+import type { PromptTemplate } from '@alter0/model-call';
+import { RAW_OUTPUT_MAX_BYTES, callModel, clip, truncateUtf8 } from '@alter0/model-call';
 import type { CloseRejectCode } from './parse-close.js';
 import { parseCloseOutput } from './parse-close.js';
 import type { CloseTask } from './render-close.js';

@@ -1,8 +1,8 @@
 import * as v from 'valibot';
 import type { Executor } from '@alter0/core';
 import { MESSAGE_ROLES } from '@alter0/core';
-import type { PromptTemplate, RateCount } from '@alter0/routing';
-import { loadJsonLines } from '@alter0/routing';
+import type { PromptTemplate, RateCount } from '@alter0/model-call';
+import { loadJsonLines, rate, rateByCategory } from '@alter0/model-call';
 import type { CloseOutcome } from './closer.js';
 import { Closer } from './closer.js';
 import { CLOSE_REJECT_CODES } from './parse-close.js';
@@ -60,8 +60,6 @@ export interface EvaluateClosingOptions {
   signal?: AbortSignal;
 }
 
-const rate = (n: number, d: number): number => (d === 0 ? 0 : n / d);
-
 /** Runs every case through a real Closer (replay or live executor) and scores the outcomes. */
 export async function evaluateClosing(cases: readonly CloseCase[], opts: EvaluateClosingOptions): Promise<CloseEvalReport> {
   const signal = opts.signal ?? new AbortController().signal;
@@ -86,13 +84,7 @@ export async function evaluateClosing(cases: readonly CloseCase[], opts: Evaluat
       got: { close: out.close, confidence: out.confidence, fallback: out.fallback, rejectCode: out.rejectCode, reason: out.reason },
     });
   }
-  const byCategory: Record<string, RateCount> = {};
-  for (const r of results) {
-    const cat = (byCategory[r.category] ??= { total: 0, passed: 0, passRate: 0 });
-    cat.total++;
-    if (r.passed) cat.passed++;
-  }
-  for (const cat of Object.values(byCategory)) cat.passRate = rate(cat.passed, cat.total);
+  const byCategory = rateByCategory(results);
   const passed = results.filter((r) => r.passed).length;
   const shouldStayOpen = results.filter((r) => !r.expected.close);
   const shouldClose = results.filter((r) => r.expected.close);

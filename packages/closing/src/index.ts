@@ -8,6 +8,6 @@ export { Closer } from './closer.js';
 export type { CloseCase, CloseCaseResult, CloseEvalReport, EvaluateClosingOptions } from './eval.js';
 export { evaluateClosing, loadCloseCases } from './eval.js';
 export { summarize, titleFrom } from './summarize.js';
-// The replay executor is shared with routing; re-exported so eval callers need one import.
-export { replayExecutor, CaseFileError } from '@alter0/routing';
-export type { PromptTemplate, PromptTemplateInfo } from '@alter0/routing';
+// Re-exported from @alter0/model-call so eval callers need one import.
+export { replayExecutor, CaseFileError } from '@alter0/model-call';
+export type { PromptTemplate, PromptTemplateInfo } from '@alter0/model-call';

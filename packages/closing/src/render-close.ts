@@ -1,6 +1,6 @@
 import type { MessageRole } from '@alter0/core';
-import type { PromptTemplate, RenderedPrompt } from '@alter0/routing';
-import { clip, clipMiddle, collapseWhitespace, fillTemplate } from '@alter0/routing';
+import type { PromptTemplate, RenderedPrompt } from '@alter0/model-call';
+import { clip, clipMiddle, collapseWhitespace, fillTemplate } from '@alter0/model-call';
 
 export interface CloseTask {
   id: string;

@@ -1,4 +1,4 @@
-import { clip, collapseWhitespace } from '@alter0/routing';
+import { clip, collapseWhitespace } from '@alter0/model-call';
 
 /** Characters kept of each side of a turn in the rolling summary. */
 const GIST_CHARS = 140;

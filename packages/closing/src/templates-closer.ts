@@ -1,5 +1,5 @@
-import type { PromptTemplate, PromptTemplateInfo } from '@alter0/routing';
-import { createTemplateStore } from '@alter0/routing';
+import type { PromptTemplate, PromptTemplateInfo } from '@alter0/model-call';
+import { createTemplateStore } from '@alter0/model-call';
 
 /** Resolved relative to this module, so it works from `src/` (tests) and from `dist/` (runtime). */
 const store = createTemplateStore(new URL('../prompts/', import.meta.url), { closer: ['task', 'last_user', 'last_assistant'] });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CaseFileError, replayExecutor } from '@alter0/routing';
+import { CaseFileError, replayExecutor } from '@alter0/model-call';
 import { evaluateClosing, loadCloseCases } from '../src/eval.js';
 import { loadTemplate } from '../src/templates-closer.js';
 

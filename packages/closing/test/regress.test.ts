@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { replayExecutor } from '@alter0/routing';
+import { replayExecutor } from '@alter0/model-call';
 import { evaluateClosing, loadCloseCases } from '../src/eval.js';
 import { loadTemplate } from '../src/templates-closer.js';
 

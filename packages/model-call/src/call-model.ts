@@ -5,6 +5,9 @@ export type ModelCallResult =
   | { ok: true; text: string }
   | { ok: false; fallback: 'timeout' | 'executor_error'; errorClass: ErrorClass; detail: string };
 
+/** Raw model output is stored for diagnosis, capped so one runaway reply cannot bloat the database. */
+export const RAW_OUTPUT_MAX_BYTES = 4096;
+
 class DeadlineExceeded extends Error {}
 
 /**

@@ -14,6 +14,13 @@ export interface PromptTemplate extends PromptTemplateInfo {
   text: string;
 }
 
+/** A template filled for one call. */
+export interface RenderedPrompt {
+  text: string;
+  /** Length in characters (UTF-16 code units, as stored), reported with each decision. */
+  chars: number;
+}
+
 export interface TemplateStore {
   loadTemplate(id: string, version: string): PromptTemplate;
   listTemplates(): PromptTemplateInfo[];

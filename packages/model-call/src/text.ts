@@ -1,4 +1,4 @@
-/** Small text helpers shared by the router and the closer prompts and records. */
+/** Small text helpers for the router's and the closer's prompts and records. */
 
 /** `s` cut to at most `maxBytes` UTF-8 bytes, never splitting a character. */
 export function truncateUtf8(s: string, maxBytes: number): string {

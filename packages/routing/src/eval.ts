@@ -1,13 +1,13 @@
 import * as v from 'valibot';
 import type { Executor } from '@alter0/core';
 import { MESSAGE_ROLES, ROUTE_DECISIONS, ROUTE_FALLBACKS } from '@alter0/core';
-import { loadJsonLines } from './jsonl.js';
+import type { PromptTemplate, RateCount } from '@alter0/model-call';
+import { loadJsonLines, rate, rateByCategory } from '@alter0/model-call';
 import { ROUTE_REJECT_CODES } from './parse-route.js';
 import type { CandidateTask } from './rank.js';
 import { rankCandidates } from './rank.js';
 import type { RouteOutcome } from './router.js';
 import { Router } from './router.js';
-import type { PromptTemplate } from './templates.js';
 
 const Timestamp = v.pipe(
   v.string(),
@@ -68,12 +68,6 @@ export interface RoutingCaseResult {
   got: Pick<RouteOutcome, 'decision' | 'taskId' | 'confidence' | 'fallback' | 'rejectCode' | 'reason' | 'modelCalled'>;
 }
 
-export interface RateCount {
-  total: number;
-  passed: number;
-  passRate: number;
-}
-
 export interface EvalReport extends RateCount {
   byCategory: Record<string, RateCount>;
   /** wrong attaches / all cases. */
@@ -103,8 +97,6 @@ function caseNow(c: RoutingCase, tasks: readonly CandidateTask[]): Date {
   const newest = Math.max(0, ...tasks.map((t) => t.updatedAt.getTime()));
   return new Date(newest + 60_000);
 }
-
-const rate = (passed: number, total: number): number => (total === 0 ? 0 : passed / total);
 
 /** Runs every case through a real Router (replay or live executor) and scores the outcomes. */
 export async function evaluateRouting(cases: readonly RoutingCase[], opts: EvaluateRoutingOptions): Promise<EvalReport> {
@@ -155,13 +147,7 @@ export async function evaluateRouting(cases: readonly RoutingCase[], opts: Evalu
       },
     });
   }
-  const byCategory: Record<string, RateCount> = {};
-  for (const r of results) {
-    const cat = (byCategory[r.category] ??= { total: 0, passed: 0, passRate: 0 });
-    cat.total++;
-    if (r.passed) cat.passed++;
-  }
-  for (const cat of Object.values(byCategory)) cat.passRate = rate(cat.passed, cat.total);
+  const byCategory = rateByCategory(results);
   const passed = results.filter((r) => r.passed).length;
   const recallable = results.filter((r) => r.recalled !== null);
   return {

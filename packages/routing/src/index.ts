@@ -1,25 +1,12 @@
 export { loadTemplate, listTemplates } from './templates-router.js';
-export type { PromptTemplate, PromptTemplateInfo, TemplateStore } from './templates.js';
-export { createTemplateStore, fillTemplate, templateHash } from './templates.js';
 export { findExplicitTaskRef, findExplicitTaskRefs } from './explicit.js';
 export type { CandidateTask, RankedCandidate } from './rank.js';
 export { rankCandidates, RANKING } from './rank.js';
 export { tokenize } from './tokenize.js';
 export type { RouteAnswer, RouteParse, RouteRejectCode } from './parse-route.js';
 export { parseRouteOutput, ROUTE_REJECT_CODES } from './parse-route.js';
-export type { RenderedPrompt } from './render-route.js';
 export { renderRoutePrompt, ROUTE_PROMPT_LIMITS } from './render-route.js';
 export type { RouteInput, RouteOutcome, RouterOptions } from './router.js';
-export { Router, RAW_OUTPUT_MAX_BYTES } from './router.js';
-export type { EvalReport, EvaluateRoutingOptions, RateCount, RoutingCase, RoutingCaseResult } from './eval.js';
+export { Router } from './router.js';
+export type { EvalReport, EvaluateRoutingOptions, RoutingCase, RoutingCaseResult } from './eval.js';
 export { evaluateRouting, loadCases } from './eval.js';
-export { replayExecutor } from './replay.js';
-export type { CaseProblem } from './jsonl.js';
-export { CaseFileError, caseFiles, loadJsonLines } from './jsonl.js';
-// Shared with @alter0/closing, which mirrors the router.
-export type { JsonObject, PickResult } from './json-extract.js';
-export { canonicalJson, extractJsonObjects, pickAnswerObject } from './json-extract.js';
-export type { ModelCallResult } from './model-call.js';
-export { callModel } from './model-call.js';
-export { summarizeIssues } from './issues.js';
-export { clip, clipMiddle, collapseWhitespace, truncateUtf8 } from './text.js';

@@ -1,9 +1,7 @@
 import * as v from 'valibot';
 import type { RouteDecisionKind } from '@alter0/core';
 import { ROUTE_DECISIONS } from '@alter0/core';
-import { pickAnswerObject } from './json-extract.js';
-import { summarizeIssues } from './issues.js';
-import { clip } from './text.js';
+import { clip, pickAnswerObject, summarizeIssues } from '@alter0/model-call';
 
 const quote = (s: string): string => JSON.stringify(clip(s, 80));
 

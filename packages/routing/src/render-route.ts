@@ -1,7 +1,6 @@
+import type { PromptTemplate, RenderedPrompt } from '@alter0/model-call';
+import { clip, collapseWhitespace, fillTemplate } from '@alter0/model-call';
 import type { CandidateTask } from './rank.js';
-import type { PromptTemplate } from './templates.js';
-import { fillTemplate } from './templates.js';
-import { clip, collapseWhitespace } from './text.js';
 
 /** Per-field caps: the router needs the gist of each task, never whole transcripts. */
 export const ROUTE_PROMPT_LIMITS = {
@@ -23,12 +22,6 @@ function renderCandidate(t: CandidateTask, index: number): string {
     for (const m of recent) lines.push(`   - ${m.role}: ${clip(collapseWhitespace(m.content), L.recentLineChars)}`);
   }
   return lines.join('\n');
-}
-
-export interface RenderedPrompt {
-  text: string;
-  /** Length in characters (UTF-16 code units, as stored), reported with each decision. */
-  chars: number;
 }
 
 export function renderRoutePrompt(

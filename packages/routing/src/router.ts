@@ -1,17 +1,13 @@
 import type { ErrorClass, Executor, RouteDecisionKind, RouteFallback } from '@alter0/core';
 import { ConfigError } from '@alter0/core';
-import { callModel } from './model-call.js';
+import type { ModelCallResult, PromptTemplate } from '@alter0/model-call';
+import { RAW_OUTPUT_MAX_BYTES, callModel, clip, truncateUtf8 } from '@alter0/model-call';
 import { parseRouteOutput } from './parse-route.js';
 import type { RouteRejectCode } from './parse-route.js';
 import type { CandidateTask } from './rank.js';
 import { rankCandidates } from './rank.js';
 import { renderRoutePrompt } from './render-route.js';
-import type { PromptTemplate } from './templates.js';
 import { findExplicitTaskRefs } from './explicit.js';
-import { clip, truncateUtf8 } from './text.js';
-
-/** Raw model output is stored for diagnosis, capped so one runaway reply cannot bloat the database. */
-export const RAW_OUTPUT_MAX_BYTES = 4096;
 
 export interface RouterOptions {
   executor: Executor;
@@ -53,6 +49,23 @@ export interface RouteOutcome {
   errorClass: ErrorClass | null;
 }
 
+/** The outcome fields every decision sets. */
+type Decided = 'decision' | 'taskId' | 'confidence' | 'reason' | 'fallback';
+/** One decision: the fields it must set, and whichever others (raw output, reject code, error class) it knows. */
+type Decision = Pick<RouteOutcome, Decided> & Partial<Pick<RouteOutcome, 'rawOutput' | 'rejectCode' | 'errorClass'>>;
+
+/** A failed or timed-out model call: a new task, with the failure recorded. */
+function modelFailed(call: Extract<ModelCallResult, { ok: false }>): Decision {
+  return {
+    decision: 'new',
+    taskId: null,
+    confidence: null,
+    reason: `router model failed (${call.errorClass}): ${clip(call.detail, 300)}; starting a new task`,
+    fallback: call.fallback,
+    errorClass: call.errorClass,
+  };
+}
+
 export class Router {
   readonly #opts: RouterOptions;
   readonly #now: () => Date;
@@ -71,30 +84,13 @@ export class Router {
   async route(input: RouteInput): Promise<RouteOutcome> {
     input.signal.throwIfAborted();
     const started = performance.now();
-    const { template } = this.#opts;
-    const base = {
-      templateId: template.id,
-      templateVersion: template.version,
-      templateHash: template.hash,
-      promptChars: 0,
-      modelCalled: false,
-      rawOutput: null,
-      rejectCode: null,
-      errorClass: null,
-      candidates: [],
-    } satisfies Partial<RouteOutcome>;
     const elapsed = (): number => Math.round(performance.now() - started);
-
-    const explicit = this.#explicitTarget(input);
-    if (explicit !== null) {
-      return { ...base, decision: 'existing', taskId: explicit.taskId, confidence: null, reason: explicit.reason, fallback: 'explicit', latencyMs: elapsed() };
-    }
-    if (input.openTasks.length === 0) {
-      return { ...base, decision: 'new', taskId: null, confidence: null, reason: 'no open tasks', fallback: 'no_candidates', latencyMs: elapsed() };
-    }
+    const base = this.#baseOutcome();
+    const decided = this.#withoutModel(input);
+    if (decided !== null) return { ...base, ...decided, latencyMs: elapsed() };
 
     const ranked = rankCandidates(input.message, input.openTasks, { now: this.#now(), limit: this.#opts.maxCandidates });
-    const prompt = renderRoutePrompt(template, { message: input.message, candidates: ranked });
+    const prompt = renderRoutePrompt(this.#opts.template, { message: input.message, candidates: ranked });
     const offered = {
       ...base,
       candidates: ranked.map((c) => ({ taskId: c.id, score: c.score })),
@@ -107,24 +103,44 @@ export class Router {
       this.#opts.timeoutMs,
       input.signal,
     );
-    if (!call.ok) {
-      return {
-        ...offered,
-        decision: 'new',
-        taskId: null,
-        confidence: null,
-        reason: `router model failed (${call.errorClass}): ${clip(call.detail, 300)}; starting a new task`,
-        fallback: call.fallback,
-        errorClass: call.errorClass,
-        latencyMs: elapsed(),
-      };
-    }
+    const decision = call.ok ? this.#fromReply(call.text, new Set(ranked.map((c) => c.id))) : modelFailed(call);
+    return { ...offered, ...decision, latencyMs: elapsed() };
+  }
 
-    const rawOutput = truncateUtf8(call.text, RAW_OUTPUT_MAX_BYTES);
-    const parsed = parseRouteOutput(call.text, new Set(ranked.map((c) => c.id)));
+  /** The fields every outcome starts from: the template used, and nothing offered or called yet. */
+  #baseOutcome(): Omit<RouteOutcome, Decided | 'latencyMs'> {
+    const { template } = this.#opts;
+    return {
+      templateId: template.id,
+      templateVersion: template.version,
+      templateHash: template.hash,
+      promptChars: 0,
+      modelCalled: false,
+      rawOutput: null,
+      rejectCode: null,
+      errorClass: null,
+      candidates: [],
+    };
+  }
+
+  /** The decisions taken without asking the model: an explicit task, or nothing open to choose from. */
+  #withoutModel(input: RouteInput): Decision | null {
+    const explicit = this.#explicitTarget(input);
+    if (explicit !== null) {
+      return { decision: 'existing', taskId: explicit.taskId, confidence: null, reason: explicit.reason, fallback: 'explicit' };
+    }
+    if (input.openTasks.length === 0) {
+      return { decision: 'new', taskId: null, confidence: null, reason: 'no open tasks', fallback: 'no_candidates' };
+    }
+    return null;
+  }
+
+  /** The model's reply, validated against the offered candidates and held to the confidence threshold. */
+  #fromReply(text: string, offered: ReadonlySet<string>): Decision {
+    const rawOutput = truncateUtf8(text, RAW_OUTPUT_MAX_BYTES);
+    const parsed = parseRouteOutput(text, offered);
     if (!parsed.ok) {
       return {
-        ...offered,
         rawOutput,
         decision: 'new',
         taskId: null,
@@ -132,32 +148,20 @@ export class Router {
         reason: `router output rejected (${parsed.code}): ${parsed.detail}; starting a new task`,
         fallback: 'invalid_output',
         rejectCode: parsed.code,
-        latencyMs: elapsed(),
       };
     }
     const answer = parsed.value;
     if (answer.decision === 'existing' && answer.confidence < this.#opts.threshold) {
       return {
-        ...offered,
         rawOutput,
         decision: 'new',
         taskId: null,
         confidence: answer.confidence,
         reason: `model chose ${answer.taskId ?? '?'} with confidence ${answer.confidence} < ${this.#opts.threshold}: ${answer.reason}`,
         fallback: 'low_confidence',
-        latencyMs: elapsed(),
       };
     }
-    return {
-      ...offered,
-      rawOutput,
-      decision: answer.decision,
-      taskId: answer.taskId,
-      confidence: answer.confidence,
-      reason: answer.reason,
-      fallback: null,
-      latencyMs: elapsed(),
-    };
+    return { rawOutput, decision: answer.decision, taskId: answer.taskId, confidence: answer.confidence, reason: answer.reason, fallback: null };
   }
 
   /**

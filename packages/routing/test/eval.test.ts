@@ -2,11 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExecutorError } from '@alter0/core';
+import { CaseFileError, replayExecutor } from '@alter0/model-call';
 import type { RoutingCase } from '../src/eval.js';
 import { evaluateRouting, loadCases } from '../src/eval.js';
-import { CaseFileError } from '../src/jsonl.js';
-import { replayExecutor } from '../src/replay.js';
 import { loadTemplate } from '../src/templates-router.js';
 
 const A = 't_01j9zq3k8m4n5p6r7s8t9v0w1x';
@@ -69,17 +67,6 @@ describe('loadCases', () => {
   it('fails clearly on a missing path or an empty directory', () => {
     expect(() => loadCases(join(dir, 'nope'))).toThrow(/cannot read/);
     expect(() => loadCases(dir)).toThrow(/no \*\.jsonl/);
-  });
-});
-
-describe('replayExecutor', () => {
-  it('answers with the recorded output, or fails with ExecutorError exit when there is none', async () => {
-    const signal = new AbortController().signal;
-    const req = { stage: 'route' as const, prompt: 'p', sessionId: null, taskId: null, jobId: null, cwd: '/', timeoutMs: 1000, signal };
-    await expect(replayExecutor('hi').run(req)).resolves.toMatchObject({ text: 'hi' });
-    const err = await replayExecutor(undefined).run(req).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ExecutorError);
-    expect((err as ExecutorError).errorClass).toBe('exit');
   });
 });
 

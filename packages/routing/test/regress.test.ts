@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluateRouting, loadCases } from '../src/eval.js';
-import { replayExecutor } from '../src/replay.js';
+import { replayExecutor } from '@alter0/model-call';
 import { loadTemplate } from '../src/templates-router.js';
 
 const dir = fileURLToPath(new URL('../../../testdata/regress/routing/', import.meta.url));

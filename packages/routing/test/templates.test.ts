@@ -1,12 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@alter0/core';
 import { listTemplates, loadTemplate } from '../src/templates-router.js';
-import { createTemplateStore, fillTemplate } from '../src/templates.js';
 import { renderRoutePrompt } from '../src/render-route.js';
 
 describe('router templates', () => {
@@ -27,28 +23,7 @@ describe('router templates', () => {
   });
 });
 
-describe('createTemplateStore', () => {
-  let dir = '';
-  afterEach(() => {
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('rejects a template missing a required placeholder, naming it', () => {
-    dir = mkdtempSync(join(tmpdir(), 'alter0-tpl-'));
-    mkdirSync(join(dir, 'router'));
-    writeFileSync(join(dir, 'router', 'v2.md'), 'only {{message}} here');
-    writeFileSync(join(dir, 'router', 'notes.txt'), 'ignored');
-    const store = createTemplateStore(pathToFileURL(`${dir}/`), { router: ['message', 'candidates'] });
-    expect(() => store.loadTemplate('router', 'v2')).toThrow(/\{\{candidates\}\}/);
-    expect(store.listTemplates().map((t) => t.version)).toEqual(['v2']);
-  });
-});
-
 describe('rendering', () => {
-  it('fills placeholders once and never expands text that was substituted in', () => {
-    expect(fillTemplate('[{{a}}] [{{b}}] {{c}}', { a: '{{b}}', b: 'B' })).toBe('[{{b}}] [B] {{c}}');
-  });
-
   it('renders short candidate views and reports the size', () => {
     const t = loadTemplate('router', 'v1');
     const long = 'word '.repeat(2000);

@@ -4,6 +4,8 @@ import { ValidationError } from '@alter0/core';
 import type { Executor, ExecutorKind } from '@alter0/core';
 import { createExecutor } from '@alter0/executor';
 import { executorConfigFor } from '@alter0/maintenance';
+import type { PromptTemplate, RateCount } from '@alter0/model-call';
+import { replayExecutor } from '@alter0/model-call';
 import * as routing from '@alter0/routing';
 import * as closing from '@alter0/closing';
 import { loadLocalConfig, withLocalFlags } from '../config-args.js';
@@ -14,7 +16,7 @@ import { output } from '../output.js';
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 
-function categoryTable(byCategory: Record<string, routing.RateCount>): string {
+function categoryTable(byCategory: Record<string, RateCount>): string {
   return table(
     Object.entries(byCategory).map(([category, c]) => ({ category, passed: `${c.passed}/${c.total}`, rate: pct(c.passRate) })),
     ['category', 'passed', 'rate'],
@@ -22,7 +24,7 @@ function categoryTable(byCategory: Record<string, routing.RateCount>): string {
 }
 
 /** `ID@VERSION` → the template, from whichever package owns that id. */
-function loadAnyTemplate(ref: string): routing.PromptTemplate {
+function loadAnyTemplate(ref: string): PromptTemplate {
   const m = /^([a-z0-9_-]+)@([a-z0-9_.-]+)$/i.exec(ref);
   if (!m) throw new ValidationError(`name a template as ID@VERSION, e.g. router@v1 (see alter0 prompts list), not "${ref}"`);
   const [, id, version] = m as unknown as [string, string, string];
@@ -92,7 +94,7 @@ type EvalArgs = LocalArgs & { kind: 'routing' | 'closing'; cases: string; 'eval-
 
 function evalExecutor(args: EvalArgs, replayOutput: string | undefined): Executor {
   const kind = args['eval-executor'] ?? 'replay';
-  if (kind === 'replay') return routing.replayExecutor(replayOutput);
+  if (kind === 'replay') return replayExecutor(replayOutput);
   const { config } = loadLocalConfig(args);
   return createExecutor(executorConfigFor(config, kind as ExecutorKind));
 }

@@ -1,0 +1,13 @@
+export type { PromptTemplate, PromptTemplateInfo, RenderedPrompt, TemplateStore } from './templates.js';
+export { createTemplateStore, fillTemplate, placeholdersOf, templateHash } from './templates.js';
+export type { JsonObject, PickResult } from './json-extract.js';
+export { MAX_ANSWER_DEPTH, canonicalJson, extractJsonObjects, nestsWithin, pickAnswerObject } from './json-extract.js';
+export type { ModelCallResult } from './call-model.js';
+export { RAW_OUTPUT_MAX_BYTES, callModel } from './call-model.js';
+export { replayExecutor } from './replay.js';
+export type { CaseProblem } from './jsonl.js';
+export { CaseFileError, caseFiles, loadJsonLines } from './jsonl.js';
+export type { RateCount } from './rates.js';
+export { rate, rateByCategory } from './rates.js';
+export { summarizeIssues } from './issues.js';
+export { clip, clipMiddle, collapseWhitespace, truncateUtf8 } from './text.js';
