@@ -73,23 +73,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     ((err: Error) => {
       process.stderr.write(`${toJsonLine({ time: now().toISOString(), level: 'error', message: 'log destination failed', err }, opts.redact)}\n`);
     });
-  const transports: winston.transport[] = [];
-  if (opts.console) transports.push(new winston.transports.Stream({ stream: process.stderr }));
-  if (opts.stream !== undefined) transports.push(new winston.transports.Stream({ stream: opts.stream }));
-  const file = opts.dir === null ? null : new RotatingFileTransport({ dir: opts.dir, maxSize: opts.maxSize, maxFiles: opts.maxFiles });
-  if (file !== null) {
-    file.on('warn', (err: Error) => onError(err));
-    transports.push(file);
-  }
-  // The record is serialized before it reaches winston; winston only routes it (identity format).
-  const w = winston.createLogger({
-    level: 'debug',
-    levels: { error: 0, warn: 1, info: 2, debug: 3 },
-    format: winston.format((info) => info)(),
-    transports,
-    exitOnError: false,
-  });
-  w.on('error', (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
+  const { w, file } = openDestinations(opts, onError);
 
   let closing: Promise<void> | null = null;
   const fallback = opts.console ? process.stderr : (opts.stream ?? null);
@@ -129,6 +113,29 @@ export function createLogger(opts: LoggerOptions): Logger {
     close,
   });
   return make({});
+}
+
+/** The destinations every record goes to: stderr, the extra stream, the rotated files; winston only routes. */
+function openDestinations(opts: LoggerOptions, onError: (err: Error) => void): { w: winston.Logger; file: RotatingFileTransport | null } {
+  const transports: winston.transport[] = [];
+  if (opts.console) transports.push(new winston.transports.Stream({ stream: process.stderr }));
+  if (opts.stream !== undefined) transports.push(new winston.transports.Stream({ stream: opts.stream }));
+  const file = opts.dir === null ? null : new RotatingFileTransport({ dir: opts.dir, maxSize: opts.maxSize, maxFiles: opts.maxFiles });
+  if (file !== null) {
+    file.on('warn', (err: Error) => onError(err));
+    transports.push(file);
+  }
+  // The record is serialized before it reaches winston; winston only routes it (identity format).
+  const w = winston.createLogger({
+    level: 'debug',
+    levels: { error: 0, warn: 1, info: 2, debug: 3 },
+    format: winston.format((info) => info)(),
+    transports,
+    exitOnError: false,
+  });
+  w.on('error', (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
+
+  return { w, file };
 }
 
 /** A logger that drops everything, for callers that do not care (and tests of other packages). */

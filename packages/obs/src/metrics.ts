@@ -49,92 +49,13 @@ export interface MetricsOptions {
 }
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
-  const registry = new Registry();
-  // Unprefixed, so stock Node.js dashboards (process_*, nodejs_*) work as they are.
-  if (opts.processMetrics ?? true) {
-    collectDefaultMetrics({ register: registry });
-    // These three are gauges named like counters, which `promtool check metrics` rejects; the same figures
-    // are in nodejs_active_handles / _requests / _resources (per type).
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-      registry.removeSingleMetric(name);
-    }
-  }
+  const registry = newRegistry(opts.processMetrics ?? true);
+  // Defined in this order, which is the order they are rendered in.
   const registers = [registry];
-
-  const accepted = new Counter({
-    name: 'alter0_messages_accepted_total',
-    help: 'Messages accepted (committed) per channel.',
-    labelNames: ['channel'] as const,
-    registers,
-  });
-  const jobs = new Counter({
-    name: 'alter0_jobs_finished_total',
-    help: 'Jobs that reached a terminal state, by lane and outcome.',
-    labelNames: ['lane', 'outcome'] as const,
-    registers,
-  });
-  const stage = new Histogram({
-    name: 'alter0_stage_duration_seconds',
-    help: 'Time spent per job stage (queue_wait, route, execute, close, total).',
-    labelNames: ['stage'] as const,
-    buckets: [...DURATION_BUCKETS],
-    registers,
-  });
-  const depth = new Gauge({ name: 'alter0_queue_depth', help: 'Queued jobs per lane.', labelNames: ['lane'] as const, registers });
-  const oldest = new Gauge({
-    name: 'alter0_queue_oldest_age_seconds',
-    help: 'Age of the oldest queued job per lane (absent when the lane is empty).',
-    labelNames: ['lane'] as const,
-    registers,
-  });
-  const running = new Gauge({ name: 'alter0_jobs_running', help: 'Jobs running now.', registers });
-  const execErrors = new Counter({
-    name: 'alter0_executor_errors_total',
-    help: 'Executor failures by executor kind and error class.',
-    labelNames: ['executor', 'class'] as const,
-    registers,
-  });
-  const routes = new Counter({
-    name: 'alter0_route_decisions_total',
-    help: 'Routing decisions by outcome and fallback reason ("none" when the router was followed).',
-    labelNames: ['outcome', 'fallback'] as const,
-    registers,
-  });
-  const closes = new Counter({
-    name: 'alter0_close_decisions_total',
-    help: 'Close decisions by source and action.',
-    labelNames: ['source', 'action'] as const,
-    registers,
-  });
-  const rescued = new Counter({ name: 'alter0_rescued_jobs_total', help: 'Jobs found running at boot and recovered.', registers });
-  const tasksOpen = new Gauge({ name: 'alter0_tasks_open', help: 'Open tasks.', registers });
-  const maintSuccess = new Gauge({
-    name: 'alter0_maintenance_last_success_timestamp_seconds',
-    help: 'Unix time of the last successful run per maintenance job (absent if it never succeeded).',
-    labelNames: ['job'] as const,
-    registers,
-  });
-  const maintFailures = new Gauge({
-    name: 'alter0_maintenance_consecutive_failures',
-    help: 'Failures in a row per maintenance job.',
-    labelNames: ['job'] as const,
-    registers,
-  });
-  const build = new Gauge({
-    name: 'alter0_build_info',
-    help: 'Always 1; the labels say what is running.',
-    labelNames: ['version', 'commit', 'node'] as const,
-    registers,
-  });
-
-  const maxChannels = opts.maxChannels ?? 32;
-  const channels = new Set<string>();
-  const channelLabel = (c: string): string => {
-    if (channels.has(c)) return c;
-    if (channels.size >= maxChannels) return 'other';
-    channels.add(c);
-    return c;
-  };
+  const { accepted, jobs, stage, depth, oldest, running } = queueMetrics(registers);
+  const { execErrors, routes, closes, rescued, tasksOpen } = decisionMetrics(registers);
+  const { maintSuccess, maintFailures, build } = serviceMetrics(registers);
+  const channelLabel = channelLabeler(opts.maxChannels ?? 32);
 
   return {
     registry,
@@ -166,5 +87,110 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       build.set({ version, commit, node }, 1);
     },
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  };
+}
+
+function newRegistry(processMetrics: boolean): Registry {
+  const registry = new Registry();
+  // Unprefixed, so stock Node.js dashboards (process_*, nodejs_*) work as they are.
+  if (processMetrics) {
+    collectDefaultMetrics({ register: registry });
+    // These three are gauges named like counters, which `promtool check metrics` rejects; the same figures
+    // are in nodejs_active_handles / _requests / _resources (per type).
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
+  return registry;
+}
+
+/** Intake, job outcomes, stage durations and the queue's gauges. */
+function queueMetrics(registers: Registry[]) {
+  const accepted = new Counter({
+    name: 'alter0_messages_accepted_total',
+    help: 'Messages accepted (committed) per channel.',
+    labelNames: ['channel'] as const,
+    registers,
+  });
+  const jobs = new Counter({
+    name: 'alter0_jobs_finished_total',
+    help: 'Jobs that reached a terminal state, by lane and outcome.',
+    labelNames: ['lane', 'outcome'] as const,
+    registers,
+  });
+  const stage = new Histogram({
+    name: 'alter0_stage_duration_seconds',
+    help: 'Time spent per job stage (queue_wait, route, execute, close, total).',
+    labelNames: ['stage'] as const,
+    buckets: [...DURATION_BUCKETS],
+    registers,
+  });
+  const depth = new Gauge({ name: 'alter0_queue_depth', help: 'Queued jobs per lane.', labelNames: ['lane'] as const, registers });
+  const oldest = new Gauge({
+    name: 'alter0_queue_oldest_age_seconds',
+    help: 'Age of the oldest queued job per lane (absent when the lane is empty).',
+    labelNames: ['lane'] as const,
+    registers,
+  });
+  const running = new Gauge({ name: 'alter0_jobs_running', help: 'Jobs running now.', registers });
+  return { accepted, jobs, stage, depth, oldest, running };
+}
+
+/** Executor errors, route and close decisions, recovered jobs and open tasks. */
+function decisionMetrics(registers: Registry[]) {
+  const execErrors = new Counter({
+    name: 'alter0_executor_errors_total',
+    help: 'Executor failures by executor kind and error class.',
+    labelNames: ['executor', 'class'] as const,
+    registers,
+  });
+  const routes = new Counter({
+    name: 'alter0_route_decisions_total',
+    help: 'Routing decisions by outcome and fallback reason ("none" when the router was followed).',
+    labelNames: ['outcome', 'fallback'] as const,
+    registers,
+  });
+  const closes = new Counter({
+    name: 'alter0_close_decisions_total',
+    help: 'Close decisions by source and action.',
+    labelNames: ['source', 'action'] as const,
+    registers,
+  });
+  const rescued = new Counter({ name: 'alter0_rescued_jobs_total', help: 'Jobs found running at boot and recovered.', registers });
+  const tasksOpen = new Gauge({ name: 'alter0_tasks_open', help: 'Open tasks.', registers });
+  return { execErrors, routes, closes, rescued, tasksOpen };
+}
+
+/** Maintenance runs and what build is running. */
+function serviceMetrics(registers: Registry[]) {
+  const maintSuccess = new Gauge({
+    name: 'alter0_maintenance_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful run per maintenance job (absent if it never succeeded).',
+    labelNames: ['job'] as const,
+    registers,
+  });
+  const maintFailures = new Gauge({
+    name: 'alter0_maintenance_consecutive_failures',
+    help: 'Failures in a row per maintenance job.',
+    labelNames: ['job'] as const,
+    registers,
+  });
+  const build = new Gauge({
+    name: 'alter0_build_info',
+    help: 'Always 1; the labels say what is running.',
+    labelNames: ['version', 'commit', 'node'] as const,
+    registers,
+  });
+  return { maintSuccess, maintFailures, build };
+}
+
+/** Channel ids come from clients: the first `max` distinct ones keep their label, the rest count as "other". */
+function channelLabeler(max: number): (channel: string) => string {
+  const channels = new Set<string>();
+  return (c) => {
+    if (channels.has(c)) return c;
+    if (channels.size >= max) return 'other';
+    channels.add(c);
+    return c;
   };
 }
