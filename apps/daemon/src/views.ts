@@ -1,10 +1,16 @@
+import type { RouteDecisionKind } from '@alter0/core';
+import type { CloseDecision, Job, RouteCandidate, RouteDecision, Task, TaskMessage } from '@alter0/api';
 import type { CloseDecisionRow, JobRow, MessageRow, RouteDecisionRow, Store, TaskRow } from '@alter0/store';
 
-/** Row → API JSON (docs/api.md). The API speaks snake_case and RFC 3339 times. */
+/**
+ * Row → API JSON (docs/api.md). The API speaks snake_case and RFC 3339 times. Each view `satisfies` its schema's
+ * type in @alter0/api: a field added, dropped or retyped on one side only is a compile error here.
+ */
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
-export function taskView(t: TaskRow) {
+export function taskView(t: TaskRow): Task {
   return {
     id: t.id,
     title: t.title,
@@ -15,29 +21,29 @@ export function taskView(t: TaskRow) {
     workspace: t.workspace,
     created_at: iso(t.createdAt),
     updated_at: iso(t.updatedAt),
-    closed_at: iso(t.closedAt),
+    closed_at: isoOrNull(t.closedAt),
     closed_by: t.closedBy,
     close_reason: t.closeReason,
     close_confidence: t.closeConfidence,
-  };
+  } satisfies Task;
 }
 
-export function messageView(m: MessageRow) {
-  return { id: m.id, role: m.role, content: m.content, job_id: m.jobId, created_at: iso(m.createdAt) };
+export function messageView(m: MessageRow): TaskMessage {
+  return { id: m.id, role: m.role, content: m.content, job_id: m.jobId, created_at: iso(m.createdAt) } satisfies TaskMessage;
 }
 
-export function routeDecisionView(d: RouteDecisionRow) {
+export function routeDecisionView(d: RouteDecisionRow): RouteDecision {
   return {
     id: d.id,
     job_id: d.jobId,
     message_id: d.messageId,
     task_id: d.taskId,
-    decision: d.decision,
+    decision: routeDecisionKind(d.decision),
     confidence: d.confidence,
     reason: d.reason,
     fallback: d.fallback,
     reject_code: d.rejectCode,
-    candidates: JSON.parse(d.candidatesJson) as unknown,
+    candidates: JSON.parse(d.candidatesJson) as RouteCandidate[],
     input_summary: d.inputSummary,
     template_id: d.templateId,
     template_version: d.templateVersion,
@@ -48,10 +54,10 @@ export function routeDecisionView(d: RouteDecisionRow) {
     raw_output: d.rawOutput,
     error_class: d.errorClass,
     created_at: iso(d.createdAt),
-  };
+  } satisfies RouteDecision;
 }
 
-export function closeDecisionView(d: CloseDecisionRow) {
+export function closeDecisionView(d: CloseDecisionRow): CloseDecision {
   return {
     id: d.id,
     task_id: d.taskId,
@@ -71,10 +77,10 @@ export function closeDecisionView(d: CloseDecisionRow) {
     raw_output: d.rawOutput,
     error_class: d.errorClass,
     created_at: iso(d.createdAt),
-  };
+  } satisfies CloseDecision;
 }
 
-export function jobView(store: Store, j: JobRow) {
+export function jobView(store: Store, j: JobRow): Job {
   const content = store.jobs.message(j.messageId)?.content ?? null;
   const reply = j.replyMessageId ? (store.jobs.message(j.replyMessageId)?.content ?? null) : null;
   const route = store.decisions.routeForJob(j.id);
@@ -93,7 +99,7 @@ export function jobView(store: Store, j: JobRow) {
     error: j.errorClass ? { class: j.errorClass, message: j.errorMessage ?? '', stderr_tail: j.stderrTail ?? '' } : null,
     route: route
       ? {
-          decision: route.fallback === 'explicit' ? 'explicit' : route.decision,
+          decision: route.fallback === 'explicit' ? 'explicit' : routeDecisionKind(route.decision),
           task_id: route.taskId,
           confidence: route.confidence,
           reason: route.reason,
@@ -107,7 +113,7 @@ export function jobView(store: Store, j: JobRow) {
       close_ms: j.closeMs,
       total_ms: j.totalMs,
     },
-    usage: j.usageJson ? (JSON.parse(j.usageJson) as unknown) : null,
+    usage: j.usageJson ? (JSON.parse(j.usageJson) as Job['usage']) : null,
     retry_of: j.retryOf,
     cancel_requested: j.cancelRequested,
     channel_id: j.channelId,
@@ -115,12 +121,14 @@ export function jobView(store: Store, j: JobRow) {
     session_id: j.sessionId,
     created_at: iso(j.createdAt),
     updated_at: iso(j.updatedAt),
-    started_at: iso(j.startedAt),
-    replied_at: iso(j.repliedAt),
-    finished_at: iso(j.finishedAt),
+    started_at: isoOrNull(j.startedAt),
+    replied_at: isoOrNull(j.repliedAt),
+    finished_at: isoOrNull(j.finishedAt),
     next_run_at: j.state === 'queued' ? iso(j.nextRunAt) : null,
-  };
+  } satisfies Job;
 }
 
-export type JobView = ReturnType<typeof jobView>;
-export type TaskView = ReturnType<typeof taskView>;
+/** The column is plain text; the router only ever writes its RouteOutcome's decision (existing | new). */
+function routeDecisionKind(s: string): RouteDecisionKind {
+  return s as RouteDecisionKind;
+}

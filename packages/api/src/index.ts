@@ -1,0 +1,10 @@
+export * from './inputs.js';
+export * from './objects.js';
+export * from './answers.js';
+export * from './status.js';
+export * from './events.js';
+export * from './errors.js';
+export { issuesOf } from './issues.js';
+export { idOf, timestamp } from './fields.js';
+export { createApiClient } from './client.js';
+export type { ApiClient, ApiClientOptions, CallOptions, MessageAnswer, ReadyAnswer } from './client.js';
