@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExecutorError, clampTimerMs, errorMessage } from '@alter0/core';
@@ -116,21 +117,72 @@ async function supervise(
   }
   opts.groups?.add(pid, spec.env[JOB_ID_ENV] || null);
 
+  const stop = stopSwitch();
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  // Errors after a successful spawn (e.g. a failed internal kill) carry no information we act on.
+  child.on('error', () => undefined);
+  const output = captureOutput(stdout, stderr, spec, opts, stop.request);
+
+  // The child may exit without reading its stdin: EPIPE is expected, not a failure.
+  stdin.on('error', () => undefined);
+  stdin.end(spec.stdin);
+
+  const disarm = armStops(spec, stop.request);
+  try {
+    const first = await Promise.race([exited, stop.stopped]);
+    if (typeof first === 'string') {
+      await terminateGroup(pid, opts.killGraceMs);
+      await within(exited, KILL_WAIT_MS);
+      destroyPipes(child);
+      throw stopError(first, spec, opts, output.err.text());
+    }
+    // The run is decided by the child's exit; a timer or abort after it changes nothing.
+    disarm();
+    return await settleExit(child, pid, first, { output, stop, spec, opts, started });
+  } finally {
+    disarm();
+    opts.groups?.delete(pid);
+  }
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** The first reason to stop a run wins; later ones change nothing. */
+interface StopSwitch {
+  stopped: Promise<StopReason>;
+  request(r: StopReason): void;
+  reason(): StopReason | null;
+}
+
+function stopSwitch(): StopSwitch {
   let stopReason: StopReason | null = null;
-  let requestStop: (r: StopReason) => void = () => undefined;
+  let request: (r: StopReason) => void = () => undefined;
   const stopped = new Promise<StopReason>((resolve) => {
-    requestStop = (r) => {
+    request = (r) => {
       if (stopReason !== null) return;
       stopReason = r;
       resolve(r);
     };
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  // Errors after a successful spawn (e.g. a failed internal kill) carry no information we act on.
-  child.on('error', () => undefined);
+  return { stopped, request: (r) => request(r), reason: () => stopReason };
+}
 
+/** What the child wrote: stdout (capped, optionally filtered by line), the stderr tail, and when both pipes closed. */
+interface Output {
+  out: CappedBuffer;
+  err: TailBuffer;
+  filter: StdoutFilter | null;
+  lines: LineSplitter | null;
+  pipesClosed: Promise<unknown>;
+}
+
+/** Reads the child's stdout and stderr as they come; stdout over the cap requests an `overflow` stop. */
+function captureOutput(stdout: Readable, stderr: Readable, spec: RunSpec, opts: RunnerOptions, requestStop: (r: StopReason) => void): Output {
   const out = new CappedBuffer(opts.maxStdoutBytes);
   const err = new TailBuffer(opts.stderrTailBytes);
   const filter = spec.keepStdoutLine === undefined ? null : new StdoutFilter(spec.keepStdoutLine, out);
@@ -143,49 +195,46 @@ async function supervise(
     lines?.push(chunk);
   });
   const pipesClosed = Promise.all([closeOf(stdout), closeOf(stderr)]);
+  return { out, err, filter, lines, pipesClosed };
+}
 
-  // The child may exit without reading its stdin: EPIPE is expected, not a failure.
-  stdin.on('error', () => undefined);
-  stdin.end(spec.stdin);
-
+/** Arms the run's timeout and its abort; returns the function that disarms both (safe to call twice). */
+function armStops(spec: RunSpec, requestStop: (r: StopReason) => void): () => void {
   const timer = setTimeout(() => requestStop('timeout'), Math.max(1, clampTimerMs(spec.timeoutMs)));
   const onAbort = (): void => requestStop('canceled');
   spec.signal.addEventListener('abort', onAbort, { once: true });
   // An abort that landed while we were spawning fired no event for this listener.
   if (spec.signal.aborted) onAbort();
+  return () => {
+    clearTimeout(timer);
+    spec.signal.removeEventListener('abort', onAbort);
+  };
+}
 
-  try {
-    const first = await Promise.race([exited, stopped]);
-    if (typeof first === 'string') {
-      await terminateGroup(pid, opts.killGraceMs);
-      await within(exited, KILL_WAIT_MS);
-      destroyPipes(child);
-      throw stopError(first, spec, opts, err.text());
-    }
-    // The run is decided by the child's exit; a timer or abort after it changes nothing.
-    clearTimeout(timer);
-    spec.signal.removeEventListener('abort', onAbort);
-    await within(pipesClosed, opts.drainMs);
-    destroyPipes(child);
-    lines?.flush();
-    if (filter !== null && !filter.flush()) requestStop('overflow');
-    // Whatever the child left behind in its group (daemonized helpers, pipe-holding grandchildren) dies with the run.
-    if (groupAlive(pid)) await terminateGroup(pid, opts.killGraceMs);
-    const reason: StopReason | null = stopReason;
-    if (reason === 'overflow') throw stopError(reason, spec, opts, err.text());
-    return {
-      exitCode: first.code,
-      exitSignal: first.signal,
-      stdout: out.text(),
-      stderrTail: err.text(),
-      pid,
-      durationMs: Math.round(performance.now() - started),
-    };
-  } finally {
-    clearTimeout(timer);
-    spec.signal.removeEventListener('abort', onAbort);
-    opts.groups?.delete(pid);
-  }
+/** After the child exited on its own: drain its pipes, kill what it left in its group, and build the outcome. */
+async function settleExit(
+  child: ChildProcess,
+  pid: number,
+  exit: Exit,
+  r: { output: Output; stop: StopSwitch; spec: RunSpec; opts: RunnerOptions; started: number },
+): Promise<RunOutcome> {
+  const { output, stop, spec, opts } = r;
+  await within(output.pipesClosed, opts.drainMs);
+  destroyPipes(child);
+  output.lines?.flush();
+  if (output.filter !== null && !output.filter.flush()) stop.request('overflow');
+  // Whatever the child left behind in its group (daemonized helpers, pipe-holding grandchildren) dies with the run.
+  if (groupAlive(pid)) await terminateGroup(pid, opts.killGraceMs);
+  const reason = stop.reason();
+  if (reason === 'overflow') throw stopError(reason, spec, opts, output.err.text());
+  return {
+    exitCode: exit.code,
+    exitSignal: exit.signal,
+    stdout: output.out.text(),
+    stderrTail: output.err.text(),
+    pid,
+    durationMs: Math.round(performance.now() - r.started),
+  };
 }
 
 /**
