@@ -1,4 +1,4 @@
-import type { StreamErrorType } from './behaviour.js';
+import type { Behaviour, StreamErrorType } from './behaviour.js';
 import { httpError, splitText } from './behaviour.js';
 import type { Dialect, ExchangeContext, ModelFake } from './server.js';
 import { fakeId, holdOpen, pause, sendEvent, sendJson, startEventStream, startFake } from './server.js';
@@ -37,158 +37,24 @@ const anthropicDialect: Dialect = {
   isModelCall: (method, path) => method === 'POST' && path === '/v1/messages',
 
   async answerModelCall(ctx, behaviour) {
-    const requestId = fakeId('req_');
-    const body = asRecord(ctx.record.body);
-    const model = typeof body['model'] === 'string' ? body['model'] : 'claude-fake';
-    const stream = body['stream'] === true;
-    const inputTokens = Math.ceil(ctx.record.rawBody.length / 4);
-    const headers = { 'request-id': requestId };
-
+    const call = openCall(ctx);
     switch (behaviour.kind) {
-      case 'http_error': {
-        if (!(await pause(behaviour.delayMs, ctx.signal))) return;
-        const [type, message] = ERROR_TYPES[behaviour.status] ?? ['api_error', `HTTP ${behaviour.status}`];
-        const extra: Record<string, string> = { ...headers };
-        if (behaviour.retryAfterS !== null) extra['retry-after'] = String(behaviour.retryAfterS);
-        sendJson(ctx, behaviour.status, errorBody(type, behaviour.message ?? message, requestId), extra);
-        return;
-      }
+      case 'http_error':
+        return answerHttpError(call, behaviour);
       case 'hang':
-        if (behaviour.headers) startEventStream(ctx, headers);
+        if (behaviour.headers) startEventStream(ctx, call.headers);
         await holdOpen(ctx);
         return;
-      case 'reply': {
-        if (!(await pause(behaviour.delayMs, ctx.signal))) return;
-        const messageId = fakeId('msg_01');
-        const outputTokens = Math.max(1, Math.ceil(behaviour.text.length / 4));
-        if (!stream) {
-          sendJson(
-            ctx,
-            200,
-            {
-              id: messageId,
-              type: 'message',
-              role: 'assistant',
-              model,
-              content: [{ type: 'text', text: behaviour.text }],
-              stop_reason: 'end_turn',
-              stop_sequence: null,
-              usage: usage(inputTokens, outputTokens),
-            },
-            headers,
-          );
-          return;
-        }
-        startEventStream(ctx, headers);
-        const events: [string, unknown][] = [
-          ['message_start', messageStart(messageId, model, inputTokens)],
-          ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
-          ['ping', { type: 'ping' }],
-          ...splitText(behaviour.text, behaviour.chunks).map((piece): [string, unknown] => [
-            'content_block_delta',
-            { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } },
-          ]),
-          ['content_block_stop', { type: 'content_block_stop', index: 0 }],
-          [
-            'message_delta',
-            {
-              type: 'message_delta',
-              delta: { stop_reason: 'end_turn', stop_sequence: null },
-              usage: { output_tokens: outputTokens },
-            },
-          ],
-          ['message_stop', { type: 'message_stop' }],
-        ];
-        for (const [event, data] of events) {
-          if (!sendEvent(ctx, event, data)) return;
-          if (!(await pause(behaviour.chunkDelayMs, ctx.signal))) return;
-        }
-        ctx.res.end();
-        return;
-      }
-      case 'tool_call': {
-        const messageId = fakeId('msg_01');
-        const block = { type: 'tool_use', id: fakeId('toolu_01'), name: behaviour.name, input: behaviour.input };
-        if (!stream) {
-          sendJson(
-            ctx,
-            200,
-            {
-              id: messageId,
-              type: 'message',
-              role: 'assistant',
-              model,
-              content: [block],
-              stop_reason: 'tool_use',
-              stop_sequence: null,
-              usage: usage(inputTokens, 20),
-            },
-            headers,
-          );
-          return;
-        }
-        startEventStream(ctx, headers);
-        const events: [string, unknown][] = [
-          ['message_start', messageStart(messageId, model, inputTokens)],
-          ['content_block_start', { type: 'content_block_start', index: 0, content_block: { ...block, input: {} } }],
-          [
-            'content_block_delta',
-            { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(behaviour.input) } },
-          ],
-          ['content_block_stop', { type: 'content_block_stop', index: 0 }],
-          ['message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 20 } }],
-          ['message_stop', { type: 'message_stop' }],
-        ];
-        for (const [event, data] of events) if (!sendEvent(ctx, event, data)) return;
-        ctx.res.end();
-        return;
-      }
+      case 'reply':
+        return answerReply(call, behaviour);
+      case 'tool_call':
+        return answerToolCall(call, behaviour);
       case 'malformed':
-        if (!stream) {
-          ctx.res.writeHead(200, { 'content-type': 'application/json', ...headers });
-          ctx.res.end('{"id":"msg_01broken","type":"message","content":[{"type":"text","te');
-          return;
-        }
-        startEventStream(ctx, headers);
-        sendEvent(ctx, 'message_start', messageStart(fakeId('msg_01'), model, inputTokens));
-        sendEvent(ctx, 'content_block_delta', '{"type":"content_block_delta","index":0,"delta":{not json');
-        ctx.res.end();
-        return;
+        return answerMalformed(call);
       case 'truncated':
-        if (!stream) {
-          ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096', ...headers });
-          ctx.res.write('{"id":"msg_01cut","type":"message","role":"assistant","content":[{"type":"text","text":"par');
-          ctx.res.destroy();
-          return;
-        }
-        startEventStream(ctx, headers);
-        sendEvent(ctx, 'message_start', messageStart(fakeId('msg_01'), model, inputTokens));
-        sendEvent(ctx, 'content_block_start', {
-          type: 'content_block_start',
-          index: 0,
-          content_block: { type: 'text', text: '' },
-        });
-        sendEvent(ctx, 'content_block_delta', {
-          type: 'content_block_delta',
-          index: 0,
-          delta: { type: 'text_delta', text: 'partial ' },
-        });
-        // Let the bytes leave before the socket is cut, as when a proxy drops the connection.
-        await pause(20, ctx.signal);
-        ctx.res.destroy();
-        return;
-      case 'stream_error': {
-        const [type, message] = STREAM_ERRORS[behaviour.errorType];
-        if (!stream) {
-          sendJson(ctx, behaviour.errorType === 'rate_limited' ? 429 : behaviour.errorType === 'overloaded' ? 529 : 500, errorBody(type, message, requestId), headers);
-          return;
-        }
-        startEventStream(ctx, headers);
-        sendEvent(ctx, 'message_start', messageStart(fakeId('msg_01'), model, inputTokens));
-        sendEvent(ctx, 'error', errorBody(type, message, requestId));
-        ctx.res.end();
-        return;
-      }
+        return answerTruncated(call);
+      case 'stream_error':
+        return answerStreamError(call, behaviour);
     }
   },
 
@@ -209,6 +75,161 @@ const anthropicDialect: Dialect = {
       message: `alter0 fake: no scripted behaviour left for request #${seq}; add one with fake.script([...])`,
     }),
 };
+
+type BehaviourOf<K extends Behaviour['kind']> = Extract<Behaviour, { kind: K }>;
+
+/** One model call being answered: what every answer needs of the request. */
+interface Call {
+  ctx: ExchangeContext;
+  requestId: string;
+  headers: Record<string, string>;
+  model: string;
+  stream: boolean;
+  inputTokens: number;
+}
+
+function openCall(ctx: ExchangeContext): Call {
+  const requestId = fakeId('req_');
+  const body = asRecord(ctx.record.body);
+  return {
+    ctx,
+    requestId,
+    headers: { 'request-id': requestId },
+    model: typeof body['model'] === 'string' ? body['model'] : 'claude-fake',
+    stream: body['stream'] === true,
+    inputTokens: Math.ceil(ctx.record.rawBody.length / 4),
+  };
+}
+
+async function answerHttpError({ ctx, headers, requestId }: Call, behaviour: BehaviourOf<'http_error'>): Promise<void> {
+  if (!(await pause(behaviour.delayMs, ctx.signal))) return;
+  const [type, message] = ERROR_TYPES[behaviour.status] ?? ['api_error', `HTTP ${behaviour.status}`];
+  const extra: Record<string, string> = { ...headers };
+  if (behaviour.retryAfterS !== null) extra['retry-after'] = String(behaviour.retryAfterS);
+  sendJson(ctx, behaviour.status, errorBody(type, behaviour.message ?? message, requestId), extra);
+}
+
+/** A whole (non-streamed) message, as api.anthropic.com answers without `stream`. */
+function wholeMessage(call: Call, id: string, content: unknown[], stopReason: string, outputTokens: number): Record<string, unknown> {
+  return {
+    id,
+    type: 'message',
+    role: 'assistant',
+    model: call.model,
+    content,
+    stop_reason: stopReason,
+    stop_sequence: null,
+    usage: usage(call.inputTokens, outputTokens),
+  };
+}
+
+async function answerReply(call: Call, behaviour: BehaviourOf<'reply'>): Promise<void> {
+  const { ctx, headers, model, inputTokens } = call;
+  if (!(await pause(behaviour.delayMs, ctx.signal))) return;
+  const messageId = fakeId('msg_01');
+  const outputTokens = Math.max(1, Math.ceil(behaviour.text.length / 4));
+  if (!call.stream) {
+    sendJson(ctx, 200, wholeMessage(call, messageId, [{ type: 'text', text: behaviour.text }], 'end_turn', outputTokens), headers);
+    return;
+  }
+  startEventStream(ctx, headers);
+  const events: [string, unknown][] = [
+    ['message_start', messageStart(messageId, model, inputTokens)],
+    ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+    ['ping', { type: 'ping' }],
+    ...splitText(behaviour.text, behaviour.chunks).map((piece): [string, unknown] => [
+      'content_block_delta',
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } },
+    ]),
+    ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+    [
+      'message_delta',
+      {
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: { output_tokens: outputTokens },
+      },
+    ],
+    ['message_stop', { type: 'message_stop' }],
+  ];
+  for (const [event, data] of events) {
+    if (!sendEvent(ctx, event, data)) return;
+    if (!(await pause(behaviour.chunkDelayMs, ctx.signal))) return;
+  }
+  ctx.res.end();
+}
+
+function answerToolCall(call: Call, behaviour: BehaviourOf<'tool_call'>): void {
+  const { ctx, headers, model, inputTokens } = call;
+  const messageId = fakeId('msg_01');
+  const block = { type: 'tool_use', id: fakeId('toolu_01'), name: behaviour.name, input: behaviour.input };
+  if (!call.stream) {
+    sendJson(ctx, 200, wholeMessage(call, messageId, [block], 'tool_use', 20), headers);
+    return;
+  }
+  startEventStream(ctx, headers);
+  const events: [string, unknown][] = [
+    ['message_start', messageStart(messageId, model, inputTokens)],
+    ['content_block_start', { type: 'content_block_start', index: 0, content_block: { ...block, input: {} } }],
+    [
+      'content_block_delta',
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(behaviour.input) } },
+    ],
+    ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+    ['message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 20 } }],
+    ['message_stop', { type: 'message_stop' }],
+  ];
+  for (const [event, data] of events) if (!sendEvent(ctx, event, data)) return;
+  ctx.res.end();
+}
+
+function answerMalformed({ ctx, headers, model, inputTokens, stream }: Call): void {
+  if (!stream) {
+    ctx.res.writeHead(200, { 'content-type': 'application/json', ...headers });
+    ctx.res.end('{"id":"msg_01broken","type":"message","content":[{"type":"text","te');
+    return;
+  }
+  startEventStream(ctx, headers);
+  sendEvent(ctx, 'message_start', messageStart(fakeId('msg_01'), model, inputTokens));
+  sendEvent(ctx, 'content_block_delta', '{"type":"content_block_delta","index":0,"delta":{not json');
+  ctx.res.end();
+}
+
+async function answerTruncated({ ctx, headers, model, inputTokens, stream }: Call): Promise<void> {
+  if (!stream) {
+    ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096', ...headers });
+    ctx.res.write('{"id":"msg_01cut","type":"message","role":"assistant","content":[{"type":"text","text":"par');
+    ctx.res.destroy();
+    return;
+  }
+  startEventStream(ctx, headers);
+  sendEvent(ctx, 'message_start', messageStart(fakeId('msg_01'), model, inputTokens));
+  sendEvent(ctx, 'content_block_start', {
+    type: 'content_block_start',
+    index: 0,
+    content_block: { type: 'text', text: '' },
+  });
+  sendEvent(ctx, 'content_block_delta', {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'text_delta', text: 'partial ' },
+  });
+  // Let the bytes leave before the socket is cut, as when a proxy drops the connection.
+  await pause(20, ctx.signal);
+  ctx.res.destroy();
+}
+
+function answerStreamError({ ctx, headers, model, inputTokens, stream, requestId }: Call, behaviour: BehaviourOf<'stream_error'>): void {
+  const [type, message] = STREAM_ERRORS[behaviour.errorType];
+  if (!stream) {
+    sendJson(ctx, behaviour.errorType === 'rate_limited' ? 429 : behaviour.errorType === 'overloaded' ? 529 : 500, errorBody(type, message, requestId), headers);
+    return;
+  }
+  startEventStream(ctx, headers);
+  sendEvent(ctx, 'message_start', messageStart(fakeId('msg_01'), model, inputTokens));
+  sendEvent(ctx, 'error', errorBody(type, message, requestId));
+  ctx.res.end();
+}
 
 function usage(inputTokens: number, outputTokens: number): Record<string, number> {
   return {
