@@ -18,10 +18,10 @@ import {
 import { startAnthropicFake } from './anthropic.js';
 import type { CliName } from './cli.js';
 import { cliPath } from './cli.js';
-import type { CodexConfigOptions } from './env.js';
+import type { CodexConfigOptions, TempHome } from './env.js';
 import { claudeEnv, codexConfigToml, codexEnv, makeTempHome, writeCodexConfig } from './env.js';
 import { startOpenAIFake } from './openai.js';
-import type { RecordedRequest } from './server.js';
+import type { ModelFake, RecordedRequest } from './server.js';
 import { runCli } from './run.js';
 
 /**
@@ -367,71 +367,102 @@ async function runScenario(sc: Scenario, signal: AbortSignal | undefined): Promi
   const tmp = await makeTempHome('alter0-capture-');
   try {
     fake.script(sc.script);
-    let env: Record<string, string>;
-    let toml: string | null = null;
-    if (sc.cli === 'claude') {
-      env = claudeEnv({
-        baseUrl: fake.url,
-        home: tmp.home,
-        maxRetries: sc.claudeMaxRetries ?? 0,
-        ...(sc.claudeExtraEnv ? { extra: sc.claudeExtraEnv } : {}),
-      });
-    } else {
-      env = codexEnv({ home: tmp.home });
-      const cfg: CodexConfigOptions = { baseUrl: fake.url, ...sc.codex };
-      const codexHome = env['CODEX_HOME'];
-      if (codexHome === undefined) throw new Error('codexEnv did not set CODEX_HOME');
-      await writeCodexConfig(codexHome, cfg);
-      toml = codexConfigToml(cfg);
-    }
-    for (const name of sc.dropEnv ?? []) delete env[name];
+    const { env, toml } = await scenarioEnv(sc, fake, tmp);
     const version = (await promisify(execFile)(program, ['--version'], { env, cwd: tmp.workdir })).stdout.trim();
-    const steps: CaptureStep[] = [];
-    let session: string | null = null;
-    for (const step of sc.steps) {
-      const args = step.args.map((a) => (a === '{session}' ? (session ?? 'no-session-id') : a));
-      const seen = fake.requests.length;
-      const r = await runCli({
-        program,
-        args,
-        env,
-        cwd: tmp.workdir,
-        stdin: step.stdin,
-        timeoutMs: step.timeoutMs,
-        ...(signal ? { signal } : {}),
-      });
-      const parsed = sc.cli === 'claude' ? parseJsonOrNull(r.stdout) : parseJsonl(r.stdout);
-      session ??= sessionIdOf(sc.cli, parsed);
-      steps.push({
-        argv: [sc.cli, ...args],
-        stdin: step.stdin,
-        exit_code: r.exitCode,
-        exit_signal: r.exitSignal,
-        timed_out: r.timedOut,
-        duration_ms: r.durationMs,
-        stdout: r.stdout,
-        stdout_parsed: parsed,
-        stderr: r.stderr,
-        requests: fake.requests.slice(seen).map((q) => summarizeRequest(q, sc.fullBodies === true)),
-      });
-    }
-    const scrub = (s: string): string =>
-      s.replaceAll(tmp.home, '$HOME').replaceAll(tmp.workdir, '$WORKDIR').replaceAll(fake.url, '$FAKE_URL').replaceAll(String(fake.port), '$PORT');
+    const steps = await runSteps(sc, { program, env, fake, tmp, signal });
     const capture: Capture = {
       scenario: sc.name,
       note: sc.note,
       cli: sc.cli,
       version,
-      env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, scrub(v)])),
-      codex_config_toml: toml === null ? null : scrub(toml),
+      env,
+      codex_config_toml: toml,
       script: sc.script,
       steps,
     };
-    return JSON.parse(scrub(JSON.stringify(capture))) as Capture;
+    return scrubbed(capture, fake, tmp);
   } finally {
     await fake.close();
     await tmp.remove();
   }
+}
+
+/** The environment the CLI runs with against the fake (and, for codex, the config.toml written for it). */
+async function scenarioEnv(sc: Scenario, fake: ModelFake, tmp: TempHome): Promise<{ env: Record<string, string>; toml: string | null }> {
+  let env: Record<string, string>;
+  let toml: string | null = null;
+  if (sc.cli === 'claude') {
+    env = claudeEnv({
+      baseUrl: fake.url,
+      home: tmp.home,
+      maxRetries: sc.claudeMaxRetries ?? 0,
+      ...(sc.claudeExtraEnv ? { extra: sc.claudeExtraEnv } : {}),
+    });
+  } else {
+    env = codexEnv({ home: tmp.home });
+    const cfg: CodexConfigOptions = { baseUrl: fake.url, ...sc.codex };
+    const codexHome = env['CODEX_HOME'];
+    if (codexHome === undefined) throw new Error('codexEnv did not set CODEX_HOME');
+    await writeCodexConfig(codexHome, cfg);
+    toml = codexConfigToml(cfg);
+  }
+  for (const name of sc.dropEnv ?? []) delete env[name];
+  return { env, toml };
+}
+
+interface StepRun {
+  program: string;
+  env: Record<string, string>;
+  fake: ModelFake;
+  tmp: TempHome;
+  signal: AbortSignal | undefined;
+}
+
+/** Runs the scenario's steps in order; a later step may name the session the first one started. */
+async function runSteps(sc: Scenario, r: StepRun): Promise<CaptureStep[]> {
+  const { fake, signal } = r;
+  const steps: CaptureStep[] = [];
+  let session: string | null = null;
+  for (const step of sc.steps) {
+    const args = step.args.map((a) => (a === '{session}' ? (session ?? 'no-session-id') : a));
+    const seen = fake.requests.length;
+    const out = await runCli({
+      program: r.program,
+      args,
+      env: r.env,
+      cwd: r.tmp.workdir,
+      stdin: step.stdin,
+      timeoutMs: step.timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+    const parsed = sc.cli === 'claude' ? parseJsonOrNull(out.stdout) : parseJsonl(out.stdout);
+    session ??= sessionIdOf(sc.cli, parsed);
+    steps.push({
+      argv: [sc.cli, ...args],
+      stdin: step.stdin,
+      exit_code: out.exitCode,
+      exit_signal: out.exitSignal,
+      timed_out: out.timedOut,
+      duration_ms: out.durationMs,
+      stdout: out.stdout,
+      stdout_parsed: parsed,
+      stderr: out.stderr,
+      requests: fake.requests.slice(seen).map((q) => summarizeRequest(q, sc.fullBodies === true)),
+    });
+  }
+  return steps;
+}
+
+/** The capture with this run's temp paths, fake URL and port replaced by placeholders, so captures diff cleanly. */
+function scrubbed(capture: Capture, fake: ModelFake, tmp: TempHome): Capture {
+  const scrub = (s: string): string =>
+    s.replaceAll(tmp.home, '$HOME').replaceAll(tmp.workdir, '$WORKDIR').replaceAll(fake.url, '$FAKE_URL').replaceAll(String(fake.port), '$PORT');
+  const withScrubbedEnv: Capture = {
+    ...capture,
+    env: Object.fromEntries(Object.entries(capture.env).map(([k, v]) => [k, scrub(v)])),
+    codex_config_toml: capture.codex_config_toml === null ? null : scrub(capture.codex_config_toml),
+  };
+  return JSON.parse(scrub(JSON.stringify(withScrubbedEnv))) as Capture;
 }
 
 function sessionIdOf(cli: CliName, parsed: unknown): string | null {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 
 export interface RunOptions {
   program: string;
@@ -41,66 +42,87 @@ export function runCli(opts: RunOptions): Promise<RunResult> {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | null = null;
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      if (stdout.length < OUTPUT_CAP) stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      if (stderr.length < OUTPUT_CAP) stderr += s;
-    });
+    const output = collectOutput(child);
     // A CLI that exits before reading stdin makes the write fail with EPIPE: not our failure.
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.stdin ?? undefined);
-
-    const killGroup = (sig: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        // The group is already gone.
-      }
-    };
-    const stop = (): void => {
-      killGroup('SIGTERM');
-      killTimer ??= setTimeout(() => killGroup('SIGKILL'), opts.killGraceMs ?? 2_000);
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, opts.timeoutMs);
-    const onAbort = (): void => {
-      aborted = true;
-      stop();
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted) onAbort();
+    const stops = armStops(child, opts);
 
     child.once('error', (err) => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      stops.disarm();
       reject(new Error(`could not start ${opts.program}: ${err.message}`, { cause: err }));
     });
     child.once('close', (code, sig) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      stops.disarm();
       // The leader is gone; make sure no grandchild of the group outlives it.
-      killGroup('SIGKILL');
-      if (killTimer) clearTimeout(killTimer);
+      killGroup(child, 'SIGKILL');
       resolve({
         exitCode: code,
         exitSignal: sig,
-        stdout,
-        stderr,
-        timedOut,
-        aborted,
+        stdout: output.stdout,
+        stderr: output.stderr,
+        timedOut: stops.timedOut,
+        aborted: stops.aborted,
         durationMs: Date.now() - started,
         pid: child.pid ?? null,
       });
     });
   });
+}
+
+/** The child's stdout and stderr as text, each kept up to the cap. */
+function collectOutput(child: ChildProcessWithoutNullStreams): { stdout: string; stderr: string } {
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    if (output.stdout.length < OUTPUT_CAP) output.stdout += s;
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    if (output.stderr.length < OUTPUT_CAP) output.stderr += s;
+  });
+  return output;
+}
+
+interface Stops {
+  timedOut: boolean;
+  aborted: boolean;
+  /** Clears the timeout, the pending SIGKILL and the abort listener. */
+  disarm(): void;
+}
+
+/** Stops the group (TERM, then KILL after the grace) at the timeout or on abort, and says which it was. */
+function armStops(child: ChildProcessWithoutNullStreams, opts: RunOptions): Stops {
+  let killTimer: NodeJS.Timeout | null = null;
+  const stop = (): void => {
+    killGroup(child, 'SIGTERM');
+    killTimer ??= setTimeout(() => killGroup(child, 'SIGKILL'), opts.killGraceMs ?? 2_000);
+  };
+  const timer = setTimeout(() => {
+    stops.timedOut = true;
+    stop();
+  }, opts.timeoutMs);
+  const onAbort = (): void => {
+    stops.aborted = true;
+    stop();
+  };
+  const stops: Stops = {
+    timedOut: false,
+    aborted: false,
+    disarm: () => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    },
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+  return stops;
+}
+
+function killGroup(child: ChildProcessWithoutNullStreams, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    // The group is already gone.
+  }
 }

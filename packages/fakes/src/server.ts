@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
 import type { Behaviour } from './behaviour.js';
@@ -62,67 +62,23 @@ export interface ModelFake {
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
+/** What one fake keeps while it runs: the requests it saw, the behaviours still scripted, and who waits for calls. */
+interface FakeState {
+  dialect: Dialect;
+  lifetime: AbortController;
+  requests: RecordedRequest[];
+  queue: Behaviour[];
+  waiters: Set<() => void>;
+  seq: number;
+}
+
 export async function startFake(dialect: Dialect, opts: { signal?: AbortSignal } = {}): Promise<ModelFake> {
-  const lifetime = new AbortController();
-  const requests: RecordedRequest[] = [];
-  const queue: Behaviour[] = [];
-  const waiters = new Set<() => void>();
-  let seq = 0;
-
-  const server = createServer((req, res) => {
-    const exchange = new AbortController();
-    const onLifetimeAbort = (): void => exchange.abort();
-    lifetime.signal.addEventListener('abort', onLifetimeAbort, { once: true });
-    res.on('close', () => {
-      exchange.abort();
-      lifetime.signal.removeEventListener('abort', onLifetimeAbort);
-    });
-    void handle(req, res, exchange.signal).catch((err: unknown) => {
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`alter0 fake: internal error: ${err instanceof Error ? err.message : String(err)}`);
-      } else {
-        res.destroy();
-      }
-    });
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const raw = await readBody(req);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const record: RecordedRequest = {
-      seq: ++seq,
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: url.search.replace(/^\?/, ''),
-      headers: flattenHeaders(req),
-      body: parseJson(raw),
-      rawBody: raw,
-      receivedAt: Date.now(),
-      behaviour: null,
-    };
-    requests.push(record);
-    const ctx: ExchangeContext = { req, res, record, signal };
-    if (!dialect.isModelCall(record.method, record.path)) {
-      dialect.answerOther(ctx);
-      return;
-    }
-    const behaviour = queue.shift() ?? dialect.whenExhausted(record.seq);
-    record.behaviour = behaviour;
-    for (const wake of waiters) wake();
-    await dialect.answerModelCall(ctx, behaviour);
-  }
-
+  const state: FakeState = { dialect, lifetime: new AbortController(), requests: [], queue: [], waiters: new Set(), seq: 0 };
+  const { lifetime, requests, queue, waiters } = state;
+  const server = createServer((req, res) => serveExchange(state, req, res));
   // Sockets stay open for keep-alive and hanging answers; close() destroys them all.
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server);
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -139,43 +95,106 @@ export async function startFake(dialect: Dialect, opts: { signal?: AbortSignal }
     else opts.signal.addEventListener('abort', () => void close(), { once: true });
   }
 
-  const modelCalls = (): RecordedRequest[] => requests.filter((r) => r.behaviour !== null);
-
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
-    modelCalls,
+    modelCalls: () => modelCallsOf(state),
     script(behaviours) {
       queue.push(...behaviours);
     },
     pending: () => queue.length,
-    async waitForModelCalls(count, waitOpts = {}) {
-      const timeoutMs = waitOpts.timeoutMs ?? 30_000;
-      if (modelCalls().length >= count) return;
-      await new Promise<void>((resolve, reject) => {
-        const finish = (err: Error | null): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          waitOpts.signal?.removeEventListener('abort', onAbort);
-          if (err) reject(err);
-          else resolve();
-        };
-        const check = (): void => {
-          if (modelCalls().length >= count) finish(null);
-          else if (lifetime.signal.aborted) finish(new Error(`fake closed before ${count} model calls arrived`));
-        };
-        const onAbort = (): void => finish(new Error('waitForModelCalls aborted'));
-        const timer = setTimeout(
-          () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${count} model calls (got ${modelCalls().length})`)),
-          timeoutMs,
-        );
-        waiters.add(check);
-        waitOpts.signal?.addEventListener('abort', onAbort, { once: true });
-      });
-    },
+    waitForModelCalls: (count, waitOpts = {}) => waitForModelCalls(state, count, waitOpts),
     close,
   };
+}
+
+/** One request: answered in its own abort scope, which ends with the response or with the fake. */
+function serveExchange(state: FakeState, req: IncomingMessage, res: ServerResponse): void {
+  const exchange = new AbortController();
+  const onLifetimeAbort = (): void => exchange.abort();
+  state.lifetime.signal.addEventListener('abort', onLifetimeAbort, { once: true });
+  res.on('close', () => {
+    exchange.abort();
+    state.lifetime.signal.removeEventListener('abort', onLifetimeAbort);
+  });
+  void handle(state, req, res, exchange.signal).catch((err: unknown) => {
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`alter0 fake: internal error: ${err instanceof Error ? err.message : String(err)}`);
+    } else {
+      res.destroy();
+    }
+  });
+}
+
+/** Records the request; a model call takes the next scripted behaviour (waking the waiters), anything else is answered as such. */
+async function handle(state: FakeState, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const { dialect } = state;
+  const raw = await readBody(req);
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const record: RecordedRequest = {
+    seq: ++state.seq,
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.search.replace(/^\?/, ''),
+    headers: flattenHeaders(req),
+    body: parseJson(raw),
+    rawBody: raw,
+    receivedAt: Date.now(),
+    behaviour: null,
+  };
+  state.requests.push(record);
+  const ctx: ExchangeContext = { req, res, record, signal };
+  if (!dialect.isModelCall(record.method, record.path)) {
+    dialect.answerOther(ctx);
+    return;
+  }
+  const behaviour = state.queue.shift() ?? dialect.whenExhausted(record.seq);
+  record.behaviour = behaviour;
+  for (const wake of state.waiters) wake();
+  await dialect.answerModelCall(ctx, behaviour);
+}
+
+/** Listens on an ephemeral loopback port; resolves with the port. */
+async function listenOnLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function modelCallsOf(state: FakeState): RecordedRequest[] {
+  return state.requests.filter((r) => r.behaviour !== null);
+}
+
+async function waitForModelCalls(state: FakeState, count: number, waitOpts: { timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
+  const timeoutMs = waitOpts.timeoutMs ?? 30_000;
+  if (modelCallsOf(state).length >= count) return;
+  await new Promise<void>((resolve, reject) => {
+    const finish = (err: Error | null): void => {
+      clearTimeout(timer);
+      state.waiters.delete(check);
+      waitOpts.signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = (): void => {
+      if (modelCallsOf(state).length >= count) finish(null);
+      else if (state.lifetime.signal.aborted) finish(new Error(`fake closed before ${count} model calls arrived`));
+    };
+    const onAbort = (): void => finish(new Error('waitForModelCalls aborted'));
+    const timer = setTimeout(
+      () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${count} model calls (got ${modelCallsOf(state).length})`)),
+      timeoutMs,
+    );
+    state.waiters.add(check);
+    waitOpts.signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
