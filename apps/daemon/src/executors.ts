@@ -1,6 +1,5 @@
 import type { ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
-import { createExecutor } from '@alter0/executor';
-import { configuredExecutors, executorConfigFor } from '@alter0/maintenance';
+import { configuredExecutors, createExecutor, executorConfigFor } from '@alter0/executor';
 import type { ExecutorDeps, ProcessGroups } from '@alter0/executor';
 import type { Config } from '@alter0/config';
 

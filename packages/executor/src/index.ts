@@ -1,4 +1,5 @@
 export { createExecutor } from './create-executor.js';
+export { executorConfigFor, configuredExecutors } from './executor-config.js';
 export type {
   ExecutorConfig,
   ExecutorCommonOptions,

@@ -19,7 +19,6 @@ export { otherLoginUsers } from './login-users.js';
 export { tightenDataDir, privateDir, privateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 export type { TightenResult } from './private-files.js';
 export type { CheckResult, PreflightOptions } from './preflight.js';
-export { executorConfigFor, configuredExecutors } from './executor-config.js';
 export { dbFileFor } from './paths.js';
 export { BackupError, RestoreError } from './errors.js';
 export { CLEANUP_TABLES } from './protocol.js';

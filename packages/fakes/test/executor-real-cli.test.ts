@@ -2,35 +2,24 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecRequest, Executor } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
-import {
-  claudeEnv,
-  cliPath,
-  codexEnv,
-  hang,
-  makeTempHome,
-  missingCliMessage,
-  rateLimited,
-  reply,
-  startAnthropicFake,
-  startOpenAIFake,
-  unauthorized,
-  writeCodexConfig,
-} from '@alter0/fakes';
-import type { CliName, ModelFake, TempHome } from '@alter0/fakes';
-import { createExecutor } from '../src/create-executor.js';
-import { ProcessGroups } from '../src/process-group.js';
-import { expectGroupGone, request } from './helpers.js';
+import { ProcessGroups, createExecutor } from '@alter0/executor';
+import { startAnthropicFake } from '../src/anthropic.js';
+import { hang, rateLimited, reply, unauthorized } from '../src/behaviour.js';
+import type { TempHome } from '../src/env.js';
+import { claudeEnv, codexEnv, makeTempHome, writeCodexConfig } from '../src/env.js';
+import { startOpenAIFake } from '../src/openai.js';
+import type { ModelFake } from '../src/server.js';
+import { groupGone } from '@alter0/testkit';
+import { cliOrSkip } from './helpers.js';
 
-/**
- * The executors driving the real, pinned CLIs (packages/fakes devDependencies) against the fake
- * model servers on 127.0.0.1. Skipped when the CLIs are not installed, failed with ALTER0_REQUIRE_TOOLS=1.
+/*
+ * The executors driving the real, pinned CLIs (this package's devDependencies) against the fake model servers
+ * on 127.0.0.1. Skipped when the CLIs are not installed, failed with ALTER0_REQUIRE_TOOLS=1. It lives here, not in
+ * @alter0/executor, so that the executor does not depend on the fakes (which test it): no workspace cycle.
  */
-function cliOrSkip(name: CliName): string | null {
-  const path = cliPath(name);
-  if (path !== null) return path;
-  if (process.env.ALTER0_REQUIRE_TOOLS === '1') throw new Error(`${missingCliMessage(name)} (ALTER0_REQUIRE_TOOLS=1)`);
-  console.warn(`skipping real ${name} tests: ${missingCliMessage(name)}`);
-  return null;
+
+function request(over: Partial<ExecRequest> & Pick<ExecRequest, 'cwd'>): ExecRequest {
+  return { stage: 'execute', prompt: 'hello', sessionId: null, taskId: 't_1', jobId: 'j_1', timeoutMs: 10_000, signal: new AbortController().signal, ...over };
 }
 
 const claude = cliOrSkip('claude');
@@ -61,7 +50,7 @@ async function expectTimeoutKillsGroup(ex: Executor, groups: ProcessGroups, req:
   const err = await run;
   expect(err.errorClass).toBe('timeout');
   expect(pgid).toBeDefined();
-  if (pgid !== undefined) await expectGroupGone(pgid);
+  if (pgid !== undefined) expect(await groupGone(pgid)).toEqual([]);
 }
 
 describe.skipIf(claude === null)('claude executor with the real CLI', () => {

@@ -1,6 +1,11 @@
 import type { ExecutorKind } from '@alter0/core';
 import type { Config } from '@alter0/config';
-import type { ExecutorConfig } from '@alter0/executor';
+import type { ExecutorConfig } from './config.js';
+
+/*
+ * The mapping from the config file's `executor` table to the adapters' settings lives here, with the settings'
+ * shape (ExecutorConfig): a new adapter option is added to both in one package.
+ */
 
 /** The configuration's settings for one executor kind, in the shape `createExecutor` takes (daemon, doctor, eval). */
 export function executorConfigFor(config: Config, kind: ExecutorKind): ExecutorConfig {
