@@ -187,10 +187,7 @@ async function main(): Promise<void> {
         const by = await jobCounts(d);
         return (by['queued'] ?? 0) + (by['running'] ?? 0) === 0 ? by : null;
       },
-      30 * 60_000,
-      'the queue to drain',
-      signal,
-      250,
+      { timeoutMs: 30 * 60_000, what: 'the queue to drain', signal, intervalMs: 250 },
     );
     const jobsS = (performance.now() - t0) / 1000;
     const by = await jobCounts(d);
@@ -248,9 +245,7 @@ async function main(): Promise<void> {
         for (const id of long.slice(0, 4)) if ((await d.api<JobView>('GET', `/api/jobs/${id}`)).body.state === 'running') return id;
         return null;
       },
-      30_000,
-      'a long job to run',
-      signal,
+      { timeoutMs: 30_000, what: 'a long job to run', signal },
     );
     await d.kill9();
     const killedAt = performance.now();

@@ -112,9 +112,7 @@ async function main(): Promise<void> {
     // Saturated: the one background worker runs a long job (the rest wait behind it).
     await until(
       async () => ((await d.api<JobView>('GET', `/api/jobs/${long[0]}`)).body.state === 'running' ? true : null),
-      30_000,
-      'the first long job to run',
-      signal,
+      { timeoutMs: 30_000, what: 'the first long job to run', signal },
     );
     const loadedStarted = performance.now();
     const loaded = await shortMessages(d, tasks, MESSAGES, 30_000);
@@ -130,9 +128,7 @@ async function main(): Promise<void> {
         const s = await Promise.all(longInteractive.map(async (id) => (await d.api<JobView>('GET', `/api/jobs/${id}`)).body.state));
         return s.every((x) => x === 'running') ? true : null;
       },
-      30_000,
-      'both long interactive jobs to run',
-      signal,
+      { timeoutMs: 30_000, what: 'both long interactive jobs to run', signal },
     );
     const blocked = await shortMessages(d, tasks, 4, (LONG_S / 2) * 1000);
     await cancelAll(d, longInteractive);

@@ -57,10 +57,7 @@ async function main(): Promise<void> {
           if (j.state === 'failed' || j.state === 'canceled') throw new Error(`set-up job ${id} ended ${j.state}: ${JSON.stringify(j.error)}`);
           return j.state === 'succeeded' ? j.task_id : null;
         },
-        30_000,
-        `set-up job ${id}`,
-        signal,
-        10,
+        { timeoutMs: 30_000, what: `set-up job ${id}`, signal, intervalMs: 10 },
       );
     // Many tasks, so that per-task ordering does not serialize the whole run; each made by one routed message
     // (`cat` is no router: the fallback makes a new task), then referenced explicitly so that the router's
@@ -89,10 +86,7 @@ async function main(): Promise<void> {
         const by = s.components.queue.details.jobs_by_state;
         return (by['queued'] ?? 0) + (by['running'] ?? 0) === 0 ? true : null;
       },
-      15 * 60_000,
-      'the queue to drain',
-      signal,
-      100,
+      { timeoutMs: 15 * 60_000, what: 'the queue to drain', signal, intervalMs: 100 },
     );
     const doneS = (performance.now() - t0) / 1000;
     const overhead: number[] = [];

@@ -1,14 +1,15 @@
-// Shared pieces of the benchmark scripts: the real `alter0 serve` as a child process, its HTTP API with
-// timeouts, bounded polling, percentiles, and a report that names the machine it was measured on.
-import { execFileSync, spawn } from 'node:child_process';
+// Shared pieces of the benchmark scripts: the real `alter0 serve` as a child process (@alter0/testkit), its HTTP
+// API with timeouts, percentiles, and a report that names the machine it was measured on.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
+import { ALTER0_BIN as TESTKIT_BIN, inheritedEnv, startDaemon, until } from '@alter0/testkit';
+
+export { until } from '@alter0/testkit';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const ALTER0_BIN = path.join(ROOT, 'apps/cli/bin/alter0.js');
-const CLI_DIST = path.join(ROOT, 'apps/cli/dist/index.js');
+export const ALTER0_BIN = TESTKIT_BIN;
 
 export const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
@@ -17,13 +18,13 @@ export interface ServeOptions {
   data: string;
   /** Everything after `serve --data <data> --listen 127.0.0.1:0`. */
   args: readonly string[];
-  /** The daemon's whole environment (its agent children inherit it). Default: this process's, without ALTER0_CONFIG. */
+  /** The daemon's whole environment (its agent children inherit it). Default: this process's, ALTER0_CONFIG empty. */
   env?: Record<string, string>;
   /** Flags for the daemon's Node (e.g. --cpu-prof). */
   nodeArgs?: readonly string[];
   cwd?: string;
   signal: AbortSignal;
-  /** How long to wait for the "listening" log line (default 60 s: the machine is shared). */
+  /** Bound on start-up: "listening", then GET /readyz 200 (default 60 s: the machine is shared). */
   startTimeoutMs?: number;
 }
 
@@ -50,73 +51,31 @@ export interface Daemon {
   kill9(): Promise<void>;
 }
 
-/** Starts the real `alter0 serve` on an ephemeral loopback port; resolves once it logs that it listens. */
+/** Starts the real `alter0 serve` on an ephemeral loopback port; resolves once it is ready (GET /readyz 200). */
 export async function startServe(o: ServeOptions): Promise<Daemon> {
-  if (!fs.existsSync(CLI_DIST)) {
-    throw new Error(`${CLI_DIST} is missing: build first with \`pnpm exec tsc -b\` at the repository root`);
-  }
-  fs.mkdirSync(o.data, { recursive: true });
-  const args = [...(o.nodeArgs ?? []), ALTER0_BIN, 'serve', '--data', o.data, '--listen', '127.0.0.1:0', ...o.args];
-  const env = o.env ?? { ...stringEnv(process.env), ALTER0_CONFIG: '' };
-  const spawnedAt = performance.now();
-  const proc = spawn(process.execPath, args, { cwd: o.cwd ?? ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let tail = '';
-  let listenedAt = 0;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let head = '';
-    const timer = setTimeout(
-      () => reject(new Error(`alter0 serve did not listen within ${o.startTimeoutMs ?? 60_000} ms:\n${tail}`)),
-      o.startTimeoutMs ?? 60_000,
-    );
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      proc.kill('SIGKILL');
-      reject(new Error('aborted while alter0 serve was starting'));
-    };
-    o.signal.addEventListener('abort', onAbort, { once: true });
-    proc.stderr.setEncoding('utf8').on('data', (s: string) => {
-      // Keep draining the pipe for the whole run (a full pipe would block the daemon); keep only a tail.
-      tail = (tail + s).slice(-64 * 1024);
-      if (listenedAt !== 0) return;
-      head = (head + s).slice(-1024 * 1024);
-      const m = /"message":"listening","url":"([^"]+)"/.exec(head);
-      if (m?.[1] !== undefined) {
-        listenedAt = performance.now();
-        head = '';
-        clearTimeout(timer);
-        o.signal.removeEventListener('abort', onAbort);
-        resolve(m[1]);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      o.signal.removeEventListener('abort', onAbort);
-      reject(new Error(`alter0 serve exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${tail}`));
-    });
+  const d = await startDaemon({
+    data: o.data,
+    args: o.args,
+    env: o.env ?? inheritedEnv(),
+    nodeArgs: o.nodeArgs ?? [],
+    cwd: o.cwd ?? ROOT,
+    signal: o.signal,
+    startTimeoutMs: o.startTimeoutMs ?? 60_000,
+    logTailChars: 64 * 1024,
   });
-  const pid = proc.pid;
-  if (pid === undefined) throw new Error('alter0 serve has no pid');
-  const gone = (): boolean => proc.exitCode !== null || proc.signalCode !== null;
   return {
-    url,
-    pid,
-    spawnedAt,
-    listeningMs: listenedAt - spawnedAt,
-    stderrTail: () => tail,
-    exited,
-    api: (method, p, body, timeoutMs) => callApi(url, method, p, body, AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs ?? 60_000)])),
+    url: d.url,
+    pid: d.pid,
+    spawnedAt: d.spawnedAt,
+    listeningMs: d.listeningMs,
+    stderrTail: d.stderr,
+    exited: d.exited.then(() => undefined),
+    api: (method, p, body, timeoutMs) => callApi(d.url, method, p, body, AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs ?? 60_000)])),
     async stop(graceMs = 30_000) {
-      if (gone()) return;
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(killer);
+      await d.stop('SIGTERM', graceMs);
     },
     async kill9() {
-      if (gone()) return;
-      proc.kill('SIGKILL');
-      await exited;
+      await d.kill9();
     },
   };
 }
@@ -133,18 +92,6 @@ export async function callApi<T>(base: string, method: string, p: string, body: 
     return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
   } catch {
     throw new Error(`${method} ${p} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
-  }
-}
-
-/** Calls `fn` every `everyMs` until it returns a value other than null/undefined; throws after `ms`. */
-export async function until<T>(fn: () => Promise<T | null | undefined> | T | null | undefined, ms: number, what: string, signal: AbortSignal, everyMs = 20): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    signal.throwIfAborted();
-    const v = await fn();
-    if (v !== null && v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await delay(everyMs, undefined, { signal });
   }
 }
 
@@ -165,9 +112,7 @@ export function finished(d: Daemon, jobId: string, ms: number, signal: AbortSign
       const j = (await d.api<JobView>('GET', `/api/jobs/${jobId}`)).body;
       return TERMINAL.has(j.state) ? j : null;
     },
-    ms,
-    `job ${jobId} to finish`,
-    signal,
+    { timeoutMs: ms, what: `job ${jobId} to finish`, signal },
   );
 }
 
@@ -175,10 +120,7 @@ export function finished(d: Daemon, jobId: string, ms: number, signal: AbortSign
 export async function readyAfter(d: Daemon, from: number, signal: AbortSignal): Promise<number> {
   await until(
     async () => ((await d.api('GET', '/readyz', undefined, 5_000)).status === 200 ? true : null),
-    60_000,
-    'GET /readyz to answer 200',
-    signal,
-    5,
+    { timeoutMs: 60_000, what: 'GET /readyz to answer 200', signal, intervalMs: 5 },
   );
   return performance.now() - from;
 }

@@ -3,17 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { JobJson, Served } from './harness.js';
+import { longTests } from '@alter0/testkit';
 import { liveProcess, readAgentLog, serve, tempDir, until } from './harness.js';
 
 // Crash loop (invariants 1 and 8, docs/architecture.md): under load from concurrent submitters, `kill -9` the real daemon at random moments
 // many times, restarting it each time. Nothing accepted may be lost, nothing may stay `running`, no agent
 // process may survive, and the database must pass integrity_check after every restart.
-const KILLS = Number(process.env.CRASH_LOOP_KILLS ?? 30);
+// 8 by default; 30 with ALTER0_LONG_TESTS=1 (CI's long mode); CRASH_LOOP_KILLS overrides both.
+const KILLS = Number(process.env.CRASH_LOOP_KILLS ?? (longTests() ? 30 : 8));
 
 const running: Served[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const s of running.splice(0)) await s.stop('SIGKILL');
+  for (const s of running.splice(0)) await s.cleanup();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -80,7 +82,7 @@ describe('crash loop', () => {
       up = true;
       expect(integrity(dbFile), `integrity after restart ${restarts}`).toBe('ok');
       // Every agent process of the killed daemon was reaped at start.
-      await until(() => before.every((p) => !liveProcess(p)), 15_000, `agent processes of the killed daemon to be gone (restart ${restarts})`);
+      await until(() => before.every((p) => !liveProcess(p)), { timeoutMs: 15_000, what: `agent processes of the killed daemon to be gone (restart ${restarts})` });
     }
     stop = true;
     await Promise.all(submitters);
@@ -92,8 +94,7 @@ describe('crash loop', () => {
         last = await Promise.all([...accepted].map(async (id) => (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body));
         return last.every((j) => ['succeeded', 'failed', 'canceled'].includes(j.state)) && last;
       },
-      150_000,
-      'every accepted job to be terminal',
+      { timeoutMs: 150_000, what: 'every accepted job to be terminal' },
     ).catch((err: unknown) => {
       const open = last.filter((j) => !['succeeded', 'failed', 'canceled'].includes(j.state));
       throw new Error(`${String(err)}; not terminal: ${JSON.stringify(open.slice(0, 5).map((j) => ({ id: j.id, state: j.state, stage: j.stage, task: j.task_id, attempt: j.attempt, error: j.error })))}`);
@@ -110,7 +111,7 @@ describe('crash loop', () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
     const pids = readAgentLog(log).flatMap((e) => [e.pid, e.grandchild]).filter((p): p is number => typeof p === 'number');
-    await until(() => pids.every((p) => !liveProcess(p)), 15_000, 'no agent process left at the end');
+    await until(() => pids.every((p) => !liveProcess(p)), { timeoutMs: 15_000, what: 'no agent process left at the end' });
     console.log(`crash loop: ${restarts} restarts, ${accepted.size} accepted, outcomes ${JSON.stringify(byState)}`);
   });
 });

@@ -302,7 +302,7 @@ describe('systemd notifier', () => {
     expect(fake.calls()).toEqual([{ argv: ['--ready', '--pid=4242'], socket: '/run/fake/notify' }]);
     n.status('listening on\nhttp://127.0.0.1:7070');
     n.stopping();
-    await until(() => fake.calls().length === 3, 10_000, 'status and stopping notifications');
+    await until(() => fake.calls().length === 3, { timeoutMs: 10_000, what: 'status and stopping notifications' });
     expect(fake.calls().slice(1).map((c) => c.argv)).toEqual(expect.arrayContaining([['--status=listening on http://127.0.0.1:7070'], ['STOPPING=1']]));
     expect(records.filter((r) => r.level === 'error')).toEqual([]);
   });
@@ -320,17 +320,17 @@ describe('systemd notifier', () => {
       c.once('error', () => settled.add(c));
       return c;
     };
-    const idle = (what: string): Promise<true> => until(() => senders.every((c) => settled.has(c)), 15_000, `the watchdog senders in flight ${what} to finish`);
+    const idle = (what: string): Promise<true> => until(() => senders.every((c) => settled.has(c)), { timeoutMs: 15_000, what: `the watchdog senders in flight ${what} to finish` });
     const n = createNotifier({ env: { PATH: `${fake.bin}:/usr/bin:/bin`, NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '400000' }, logger, spawn: tracked });
     expect(n.watchdogIntervalMs).toBe(200);
     let healthy = true;
     const stop = n.startWatchdog(() => healthy);
     stops.push(stop);
     const pings = (): number => fake.lines().filter((l) => l === 'WATCHDOG=1').length;
-    await until(() => pings() >= 2, 15_000, 'two watchdog pings');
+    await until(() => pings() >= 2, { timeoutMs: 15_000, what: 'two watchdog pings' });
     healthy = false;
     // The "paused" warning is logged by the first tick that finds no sender in flight; after it none is started.
-    await until(() => records.some((r) => r.level === 'warn' && /watchdog pings paused/.test(r.msg)), 15_000, 'the "watchdog pings paused" warning');
+    await until(() => records.some((r) => r.level === 'warn' && /watchdog pings paused/.test(r.msg)), { timeoutMs: 15_000, what: 'the "watchdog pings paused" warning' });
     await idle('when paused');
     const paused = pings();
     const spawnedWhilePaused = senders.length;
@@ -339,7 +339,7 @@ describe('systemd notifier', () => {
     expect(pings()).toBe(paused);
     expect(senders.length).toBe(spawnedWhilePaused);
     healthy = true;
-    await until(() => pings() > paused, 15_000, 'pings to resume');
+    await until(() => pings() > paused, { timeoutMs: 15_000, what: 'pings to resume' });
     stop();
     await idle('at stop');
     const stopped = pings();
@@ -476,7 +476,7 @@ describe.skipIf(!notifierWired())('alter0 serve under Type=notify', () => {
     proc = child;
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-    const ready = await until(() => fake.calls().find((c) => c.argv.includes('--ready')), 40_000, 'READY=1 from alter0 serve').catch((err: unknown) => {
+    const ready = await until(() => fake.calls().find((c) => c.argv.includes('--ready')), { timeoutMs: 40_000, what: 'READY=1 from alter0 serve' }).catch((err: unknown) => {
       throw new Error(`${String(err)}; the service's log:\n${stderr}`);
     });
     expect(ready.readyz, `the fake sender's GET /readyz at the moment of READY=1; the service's log:\n${stderr}`).toBe(200);
@@ -485,7 +485,7 @@ describe.skipIf(!notifierWired())('alter0 serve under Type=notify', () => {
     // and "listening" after that. Wait for those lines rather than reading the log the moment the call lands.
     const told = '"message":"told systemd the service is ready"';
     const listening = '"message":"listening"';
-    await until(() => stderr.includes(told) && stderr.includes(listening), 15_000, 'the "told systemd" and "listening" log lines').catch((err: unknown) => {
+    await until(() => stderr.includes(told) && stderr.includes(listening), { timeoutMs: 15_000, what: 'the "told systemd" and "listening" log lines' }).catch((err: unknown) => {
       throw new Error(`${String(err)}; the service's log:\n${stderr}`);
     });
     expect(fake.calls().filter((c) => c.argv.includes('--ready')), 'READY=1 is sent once').toHaveLength(1);

@@ -1,22 +1,24 @@
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ALTER0_BIN, inheritedEnv, startDaemon, tempDir as testkitTempDir } from '@alter0/testkit';
+
+export { alive, liveProcess, until, untilText } from '@alter0/testkit';
 
 /** The real `alter0` command, as the owner runs it. */
-export const BIN = fileURLToPath(new URL('../bin/alter0.js', import.meta.url));
+export const BIN = ALTER0_BIN;
 export const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 
 export function tempDir(prefix = 'alter0-it-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return testkitTempDir(prefix);
 }
 
 export interface Served {
   url: string;
-  proc: ChildProcessWithoutNullStreams;
+  proc: ChildProcess;
+  /** The daemon's JSON log so far. */
   stderr: () => string;
   /**
    * Waits until the daemon's stderr (its JSON log) matches `pattern` and returns the log so far. The log reaches
@@ -27,6 +29,8 @@ export interface Served {
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** SIGKILL the daemon's process group (a no-op once it has exited); for afterEach/afterAll. */
+  cleanup(): Promise<void>;
   api<T = unknown>(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
 }
 
@@ -37,60 +41,23 @@ export interface ServeOptions {
   agentArgs?: string[];
   /** The whole --command value instead of the fixture agent. */
   command?: string;
-  /** How long to wait for the "listening" log line (default SERVE_START_MS). */
+  /** Bound on start-up (default: the testkit's START_TIMEOUT_MS). */
   startMs?: number;
 }
 
-/**
- * A cold `alter0 serve` (Node start, migrations, recovery, bind) takes about a second on an idle machine and
- * several on a loaded two-core one; the bound is generous and stays under the files' 60 s test timeout.
- */
-export const SERVE_START_MS = 40_000;
-/** Default bound for `until` and `waitForLog`: a job through the fixture agent spawns Node two or three times. */
+/** Default bound for `waitForLog`: a job through the fixture agent spawns Node two or three times. */
 export const WAIT_MS = 30_000;
 
-/** Starts `alter0 serve` as a child process on an ephemeral loopback port with the fixture agent. */
+/** Starts `alter0 serve` (@alter0/testkit) on an ephemeral loopback port with the fixture agent. */
 export async function serve(opts: ServeOptions): Promise<Served> {
-  const args = [
-    BIN,
-    'serve',
-    '--data',
-    opts.data,
-    '--listen',
-    '127.0.0.1:0',
-    '--command',
-    opts.command ?? [process.execPath, AGENT, ...(opts.agentArgs ?? [])].map((a) => JSON.stringify(a)).join(' '),
-    ...(opts.args ?? []),
-  ];
-  const proc = spawn(process.execPath, args, {
-    env: { ...process.env, ALTER0_CONFIG: '', ...opts.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  proc.stdout.on('data', () => undefined);
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const startMs = opts.startMs ?? SERVE_START_MS;
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`alter0 serve did not log "listening" within ${startMs} ms:\n${err.slice(-3000)}`));
-    }, startMs);
-    const check = (): void => {
-      const m = /"message":"listening","url":"([^"]+)"/.exec(err);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    proc.stderr.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`alter0 serve exited with ${code} before listening:\n${err.slice(-3000)}`));
-    });
+  const d = await startDaemon({
+    data: opts.data,
+    env: inheritedEnv(opts.env),
+    args: ['--command', opts.command ?? [process.execPath, AGENT, ...(opts.agentArgs ?? [])].map((a) => JSON.stringify(a)).join(' '), ...(opts.args ?? [])],
+    ...(opts.startMs === undefined ? {} : { startTimeoutMs: opts.startMs }),
   });
   const api = async <T>(method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(url + p, {
+    const res = await fetch(d.url + p, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -99,73 +66,27 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   };
   return {
-    url,
-    proc,
-    stderr: () => err,
-    waitForLog: (pattern, what, ms = WAIT_MS) => waitForText(() => err, pattern, what ?? String(pattern), ms),
-    exited,
+    url: d.url,
+    proc: d.proc,
+    stderr: d.stderr,
+    waitForLog: (pattern, what, ms = WAIT_MS) => d.waitForLog(pattern, { what: what ?? String(pattern), timeoutMs: ms }),
+    exited: d.exited.then((e) => e.code),
     api,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
-    },
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => (await d.stop(signal, 60_000)).code,
+    cleanup: d.cleanup,
   };
 }
 
 /** Runs the alter0 CLI to completion. */
 export function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ALTER0_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, ...args], { env: inheritedEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     p.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-/** Polls `fn` every 50 ms until it returns a truthy value; throws after `ms`, naming `what`. */
-export async function until<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = WAIT_MS, what = 'condition'): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms}ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Polls `text()` until it matches `pattern`; the error carries the tail of the text. */
-export async function waitForText(text: () => string, pattern: RegExp | string, what: string, ms = WAIT_MS): Promise<string> {
-  const matches = (t: string): boolean => (typeof pattern === 'string' ? t.includes(pattern) : pattern.test(t));
-  try {
-    return await until(() => {
-      const t = text();
-      return matches(t) && t;
-    }, ms, what);
-  } catch (err) {
-    throw new Error(`${String(err)}; the text so far ends with:\n${text().slice(-3000)}`);
-  }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Running and not a zombie (an orphan can wait a while for PID 1 to reap it). */
-export function liveProcess(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 export function readAgentLog(file: string): Record<string, unknown>[] {

@@ -1,32 +1,63 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import type { JobJson, Served } from './harness.js';
-import { AGENT, BIN, cli, liveProcess, rawGet, rawPost, readAgentLog, serve, tempDir, until, waitForText } from './harness.js';
+import { AGENT, BIN, cli, liveProcess, rawGet, rawPost, readAgentLog, serve, tempDir, until, untilText } from './harness.js';
 
 const running: Served[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const s of running.splice(0)) await s.stop('SIGKILL');
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  for (const s of running.splice(0)) await s.cleanup();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true, maxRetries: 5 });
 });
 
-async function start(env: Record<string, string> = {}, args: string[] = [], data = tempDir()): Promise<{ s: Served; data: string; log: string }> {
-  dirs.push(data);
+/** A daemon of the test's own (stopped after the test), or with `own` false one that outlives it. */
+async function start(env: Record<string, string> = {}, args: string[] = [], data = tempDir(), own = true): Promise<{ s: Served; data: string; log: string }> {
   const log = path.join(data, 'agent.log');
+  if (own) dirs.push(data);
   const s = await serve({ data, env: { AGENT_LOG: log, ...env }, args });
-  running.push(s);
+  if (own) running.push(s);
   return { s, data, log };
 }
+
+/**
+ * One daemon for the tests that need no settings or start of their own: each test works on its own tasks and jobs,
+ * and the router's and closer's answers are switched through files (AGENT_ROUTE_FILE, AGENT_CLOSE_FILE) instead
+ * of a restart. A cold start is seconds on a loaded machine; this saves some twenty of them.
+ */
+interface Shared {
+  s: Served;
+  data: string;
+  log: string;
+  /** Sets the router's (or closer's) next answers; '' restores the default. */
+  route(output: string): void;
+  close(output: string): void;
+}
+let sharedDaemon: Promise<Shared> | null = null;
+function shared(): Promise<Shared> {
+  sharedDaemon ??= (async () => {
+    const data = tempDir();
+    const routeFile = path.join(data, 'route-output');
+    const closeFile = path.join(data, 'close-output');
+    const { s, log } = await start({ AGENT_STATE: path.join(data, 'fail-once.state'), AGENT_ROUTE_FILE: routeFile, AGENT_CLOSE_FILE: closeFile }, [], data, false);
+    return { s, data, log, route: (o) => fs.writeFileSync(routeFile, o), close: (o) => fs.writeFileSync(closeFile, o) };
+  })();
+  return sharedDaemon;
+}
+afterAll(async () => {
+  const sh = await sharedDaemon?.catch(() => null);
+  await sh?.s.cleanup();
+  if (sh) fs.rmSync(sh.data, { recursive: true, force: true });
+});
 
 const job = async (s: Served, id: string) => (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body;
 const terminal = (j: JobJson) => ['succeeded', 'failed', 'canceled'].includes(j.state);
 
 describe('alter0 serve (real daemon, command executor)', () => {
   it('answers a sync message, and a follow-up to the same task resumes its agent session', async () => {
-    const { s } = await start();
+    const { s } = await shared();
     const r1 = await s.api<{ job_id: string; task_id: string; reply: string; route: { fallback: string } }>('POST', '/api/message', { content: 'hello there' });
     expect(r1.status).toBe(200);
     expect(r1.body.reply).toBe('echo(1): hello there');
@@ -41,7 +72,7 @@ describe('alter0 serve (real daemon, command executor)', () => {
   });
 
   it('answers 202 when the reply takes longer than wait_ms, and the job carries on to success (async submit/poll too)', async () => {
-    const { s } = await start();
+    const { s } = await shared();
     const r = await s.api<{ job_id: string; state: string }>('POST', '/api/message', { content: 'sleep 1500', wait_ms: 100 });
     expect(r.status).toBe(202);
     const done = await until(async () => {
@@ -63,10 +94,10 @@ describe('alter0 serve (real daemon, command executor)', () => {
   });
 
   it('cancel of a running job kills its whole process group; cancel again is a 409', async () => {
-    const { s, log } = await start();
+    const { s, log } = await shared();
     const r = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'spawn-tree' });
     const entries = await until(() => {
-      const e = readAgentLog(log);
+      const e = readAgentLog(log).filter((x) => x.job === r.body.job_id);
       const exec = e.find((x) => x.stage === 'execute');
       const gc = e.find((x) => typeof x.grandchild === 'number');
       return exec && gc ? { agent: exec.pid as number, grandchild: gc.grandchild as number } : null;
@@ -80,16 +111,14 @@ describe('alter0 serve (real daemon, command executor)', () => {
     });
     expect(j.state).toBe('canceled');
     // Zombie-aware: an orphaned grandchild can wait a while for PID 1 to reap it.
-    await until(() => !liveProcess(entries.agent) && !liveProcess(entries.grandchild), 15_000, 'the agent and its grandchild to be gone');
+    await until(() => !liveProcess(entries.agent) && !liveProcess(entries.grandchild), { timeoutMs: 15_000, what: 'the agent and its grandchild to be gone' });
     const again = await s.api<{ error: { code: string } }>('POST', `/api/jobs/${r.body.job_id}/cancel`, {});
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('conflict');
   });
 
   it('a failed job leaves the task open with a system note; retry runs it again', async () => {
-    const data = tempDir();
-    const state = path.join(data, 'fail-once.state');
-    const { s } = await start({ AGENT_STATE: state }, [], data);
+    const { s } = await shared();
     const r = await s.api<{ job_id: string; state: string; error: { class: string } }>('POST', '/api/message', { content: 'fail-once please' });
     expect(r.status).toBe(200);
     expect(r.body.state).toBe('failed');
@@ -111,14 +140,14 @@ describe('alter0 serve (real daemon, command executor)', () => {
   });
 
   it('runs the jobs of one task one at a time in arrival order under concurrent submits', async () => {
-    const { s, log } = await start();
+    const { s, log } = await shared();
     const first = await s.api<{ task_id: string }>('POST', '/api/message', { content: 'start' });
     const taskId = first.body.task_id;
     const ids = await Promise.all(
       Array.from({ length: 6 }, (_, i) => s.api<{ job_id: string }>('POST', '/api/jobs', { content: `step ${i} sleep 150`, task_id: taskId })),
     );
     const jobIds = ids.map((r) => r.body.job_id);
-    await until(async () => (await Promise.all(jobIds.map((id) => job(s, id)))).every(terminal), 30_000);
+    await until(async () => (await Promise.all(jobIds.map((id) => job(s, id)))).every(terminal), { timeoutMs: 30_000 });
     const execs = readAgentLog(log).filter((e) => e.stage === 'execute' && e.task === taskId && e.job !== undefined);
     const order = execs.map((e) => e.job as string).filter((id) => jobIds.includes(id));
     // Arrival order = job id order (ids are time-sortable); the agent saw them in that order, one at a time.
@@ -140,7 +169,8 @@ describe('alter0 serve (real daemon, command executor)', () => {
     const orphans = (db.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'running'`).get() as { n: number }).n;
     expect(orphans).toBeGreaterThanOrEqual(1);
     db.close();
-    const { s: s2 } = await start({}, [], data);
+    // A short drain: the graceful stop below need not wait for the 20 s jobs.
+    const { s: s2 } = await start({}, ['--set', 'shutdown.drain_timeout_s=1'], data);
     // Orphans are re-queued at start (attempt counted), before any worker runs.
     const after = await Promise.all(accepted.map((r) => job(s2, r.body.job_id)));
     expect(after.map((j) => j.state).every((st) => st === 'queued' || st === 'running')).toBe(true);
@@ -155,7 +185,7 @@ describe('alter0 serve (real daemon, command executor)', () => {
   });
 
   it('refuses a second instance on the same data directory, naming the holder pid', async () => {
-    const { s, data } = await start();
+    const { s, data } = await shared();
     const r = await cli(['serve', '--data', data, '--listen', '127.0.0.1:0', '--command', 'true']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`pid ${s.proc.pid}`);
@@ -178,7 +208,7 @@ describe('alter0 serve (real daemon, command executor)', () => {
   it('stops gracefully on SIGTERM with exit 0, re-queueing what it could not finish', async () => {
     const { s, data } = await start({}, ['--set', 'shutdown.drain_timeout_s=1']);
     const r = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 60000' });
-    await until(async () => (await job(s, r.body.job_id)).state === 'running', undefined, 'the job to run');
+    await until(async () => (await job(s, r.body.job_id)).state === 'running', { what: 'the job to run' });
     const t0 = Date.now();
     expect(await s.stop('SIGTERM')).toBe(0);
     // The 1 s drain, the kill grace and the exit: well under the 30 s default drain and the 60 s job, with room
@@ -205,7 +235,7 @@ describe('a signal during start-up', () => {
     proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     // "starting" is logged before the database is opened and the workers start: the signal lands mid-start.
-    await waitForText(() => err, '"message":"starting"', 'the starting line');
+    await untilText(() => err, '"message":"starting"', { what: 'the starting line' });
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(err).toMatch(/"message":"signal received: stopping gracefully[^"]*"[^\n]*"signal":"SIGTERM"/);
@@ -223,7 +253,7 @@ describe('forced stop', () => {
       const exec = e.find((x) => x.stage === 'execute');
       const gc = e.find((x) => typeof x.grandchild === 'number');
       return exec && gc ? [exec.pid as number, gc.grandchild as number] : null;
-    }, undefined, 'the agent and its grandchild to start');
+    }, { what: 'the agent and its grandchild to start' });
     s.proc.kill('SIGTERM');
     // Two signals sent back to back can merge into one: send the second once the first was handled.
     await s.waitForLog('signal received: stopping gracefully', 'the first signal to be handled');
@@ -234,7 +264,7 @@ describe('forced stop', () => {
     // loaded machine and is still far below the 120 s drain the first signal started.
     expect(Date.now() - t0).toBeLessThan(15_000);
     running.splice(running.indexOf(s), 1);
-    await until(() => pids.every((p) => !liveProcess(p)), 15_000, 'the agent and its grandchild to be gone');
+    await until(() => pids.every((p) => !liveProcess(p)), { timeoutMs: 15_000, what: 'the agent and its grandchild to be gone' });
   });
 });
 
@@ -250,14 +280,11 @@ describe('router and closer degrade safely', () => {
   ];
 
   it.each(cases)('a router answering %s sends the message to a new task', async (_name, output, fallback) => {
-    const { s } = await start();
-    const first = await s.api<{ task_id: string }>('POST', '/api/message', { content: 'first task' });
-    // The second start uses the router output under test.
-    await s.stop();
-    running.splice(0);
-    const data = dirs.at(-1)!;
-    const { s: s2 } = await start({ AGENT_ROUTE_OUTPUT: output.replace('TASK', first.body.task_id) }, [], data);
-    const r = await s2.api<{ task_id: string; reply: string; route: { decision: string; fallback: string } }>('POST', '/api/message', { content: 'something else' });
+    const sh = await shared();
+    const first = await sh.s.api<{ task_id: string }>('POST', '/api/message', { content: 'first task' });
+    // The next message is routed with the router output under test.
+    sh.route(output.replace('TASK', first.body.task_id));
+    const r = await sh.s.api<{ task_id: string; reply: string; route: { decision: string; fallback: string } }>('POST', '/api/message', { content: 'something else' }).finally(() => sh.route(''));
     expect(r.status).toBe(200);
     expect(r.body.reply).toBe('echo(1): something else');
     expect(r.body.task_id).not.toBe(first.body.task_id);
@@ -276,16 +303,21 @@ describe('router and closer degrade safely', () => {
     ['low confidence', '{"close":true,"confidence":0.3,"reason":"maybe"}'],
     ['close:false', '{"close":false,"confidence":0.9,"reason":"more to do"}'],
   ])('a closer answering %s keeps the task open', async (_n, output) => {
-    const { s } = await start({ AGENT_CLOSE_OUTPUT: output });
+    const sh = await shared();
+    const s = sh.s;
+    sh.close(output);
     const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'work' });
-    await until(async () => (await job(s, r.body.job_id)).state === 'succeeded');
+    // The closer runs after the job has succeeded: its decision is on the task once it is recorded.
+    await until(async () => (await s.api<{ decisions: { close: unknown[] } }>('GET', `/api/tasks/${r.body.task_id}`)).body.decisions.close.length > 0, {
+      what: 'the close decision',
+    }).finally(() => sh.close(''));
     const t = await s.api<{ state: string; decisions: { close: { action: string; source: string }[] } }>('GET', `/api/tasks/${r.body.task_id}`);
     expect(t.body.state).toBe('open');
     expect(t.body.decisions.close).toMatchObject([{ action: 'keep_open', source: 'auto' }]);
   });
 
   it('a confident closer closes the task; manual close and reopen record the same kind of decision', async () => {
-    const { s } = await start();
+    const { s } = await shared();
     const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'all good CLOSE-ME' });
     await until(async () => (await job(s, r.body.job_id)).state === 'succeeded');
     let t = await s.api<{ state: string; closed_by: string }>('GET', `/api/tasks/${r.body.task_id}`);
@@ -303,8 +335,9 @@ describe('router and closer degrade safely', () => {
 
 describe('HTTP safety', () => {
   it('refuses foreign Host headers, cross-origin and non-JSON posts, bad input, and never changes state on GET', async () => {
-    const { s } = await start();
+    const { s } = await shared();
     const port = new URL(s.url).port;
+    const before = await s.api<{ jobs: { id: string }[] }>('GET', '/api/jobs');
     const rebinding = await rawGet(s.url, '/api/tasks', `evil.example:${port}`);
     expect(rebinding.status).toBe(403);
     expect(rebinding.body).toContain('is not allowed');
@@ -327,8 +360,9 @@ describe('HTTP safety', () => {
     expect(big.body).toContain('api.body_limit_bytes');
     const get = await fetch(`${s.url}/api/jobs/x/cancel`);
     expect(get.status).toBe(404);
-    const jobs = await s.api<{ jobs: unknown[] }>('GET', '/api/jobs');
-    expect(jobs.body.jobs).toEqual([]);
+    // None of the refused requests made a job (the daemon is shared: compare with the jobs before them).
+    const jobs = await s.api<{ jobs: { id: string }[] }>('GET', '/api/jobs');
+    expect(jobs.body.jobs.map((j) => j.id)).toEqual(before.body.jobs.map((j) => j.id));
     expect((await fetch(`${s.url}/api/jobs`)).headers.get('access-control-allow-origin')).toBeNull();
   });
 });
@@ -367,7 +401,7 @@ describe('CLI client', () => {
 
   // Fifteen CLI runs, each a cold Node start (seconds apiece on a loaded two-core machine).
   it('send, submit, job --wait, jobs, tasks, task, close, reopen, status and version work against the service', { timeout: 180_000 }, async () => {
-    const { s } = await start();
+    const { s } = await shared();
     const addr = ['--addr', s.url];
     const sent = await cli(['send', ...addr, 'hello', 'from', 'cli']);
     expect(sent.code).toBe(0);
@@ -380,16 +414,16 @@ describe('CLI client', () => {
     const waited = await cli(['job', ...addr, jobId, '--wait']);
     expect(waited.stdout).toContain('succeeded');
     expect(waited.stdout).toContain('echo(2): more');
-    expect((await cli(['jobs', ...addr])).stdout).toContain(jobId);
-    expect((await cli(['tasks', ...addr])).stdout).toContain(taskId);
-    expect((await cli(['task', ...addr, taskId!])).stdout).toContain('echo(2): more');
+    // Read-only commands, independent of each other: run side by side.
+    const [jobs, tasks, task] = await Promise.all([cli(['jobs', ...addr]), cli(['tasks', ...addr]), cli(['task', ...addr, taskId!])]);
+    expect(jobs.stdout).toContain(jobId);
+    expect(tasks.stdout).toContain(taskId);
+    expect(task.stdout).toContain('echo(2): more');
     expect((await cli(['close', ...addr, taskId!, '--reason', 'enough'])).stdout).toContain('closed');
     expect((await cli(['reopen', ...addr, taskId!])).stdout).toContain('open');
-    const st = await cli(['status', ...addr, '--json']);
+    const [st, v, unreachable] = await Promise.all([cli(['status', ...addr, '--json']), cli(['version']), cli(['jobs', '--addr', 'http://127.0.0.1:9'])]);
     expect(JSON.parse(st.stdout)).toMatchObject({ components: { gateway: { state: 'ok' }, queue: {}, executor: {}, scheduler: {}, storage: {} } });
-    const v = await cli(['version']);
     expect(v.stdout).toMatch(/^alter0 \d+\.\d+\.\d+ .*node v\d+/);
-    const unreachable = await cli(['jobs', '--addr', 'http://127.0.0.1:9']);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('cannot reach alter0 at http://127.0.0.1:9');
   });

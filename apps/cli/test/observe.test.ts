@@ -9,7 +9,7 @@ import { cli, serve, tempDir, until } from './harness.js';
 const running: Served[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const s of running.splice(0)) await s.stop('SIGKILL');
+  for (const s of running.splice(0)) await s.cleanup();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -32,8 +32,7 @@ const finished = async (s: Served, id: string): Promise<JobJson> =>
       const j = (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body;
       return ['succeeded', 'failed', 'canceled'].includes(j.state) && j;
     },
-    undefined,
-    `job ${id} to finish`,
+    { what: `job ${id} to finish` },
   );
 
 function hasPromtool(): boolean {
@@ -136,15 +135,14 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
     const { s } = await start({}, ['--set', 'status.queue_degraded_after=1s', '--set', 'queue.background_workers=1']);
     // Holds the only background worker for longer than any wait below, so the second job really waits.
     const first = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 60000', lane: 'background' });
-    await until(async () => (await s.api<JobJson>('GET', `/api/jobs/${first.body.job_id}`)).body.state === 'running', undefined, 'the first job to run');
+    await until(async () => (await s.api<JobJson>('GET', `/api/jobs/${first.body.job_id}`)).body.state === 'running', { what: 'the first job to run' });
     await s.api('POST', '/api/jobs', { content: 'waiting behind', lane: 'background' });
     const st = await until(
       async () => {
         const x = (await s.api<Status>('GET', '/api/status')).body;
         return x.components.queue!.state === 'degraded' && x;
       },
-      undefined,
-      'the queue to turn degraded',
+      { what: 'the queue to turn degraded' },
     );
     expect(st.components.queue!.last_error?.message).toMatch(/has waited \d+s in the queue/);
   });
@@ -175,8 +173,7 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
         const x = (await s.api<Status>('GET', '/api/status')).body;
         return x.components.executor!.state === 'degraded' && x;
       },
-      undefined,
-      'the executor to turn degraded',
+      { what: 'the executor to turn degraded' },
     );
     expect(st.components.executor!.last_error?.message).toMatch(/command/);
     await s.waitForLog(/"message":"executor unavailable; the service runs degraded"/, 'the "executor unavailable" log line');

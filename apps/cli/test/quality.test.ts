@@ -9,7 +9,7 @@ const REGRESS = fileURLToPath(new URL('../../../testdata/regress', import.meta.u
 const running: Served[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const s of running.splice(0)) await s.stop('SIGKILL');
+  for (const s of running.splice(0)) await s.cleanup();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -41,8 +41,7 @@ describe('routing and closing in the running service', () => {
         const x = (await s.api<JobJson>('GET', `/api/jobs/${r.body.job_id}`)).body;
         return x.state === 'succeeded' && x;
       },
-      CLOSE_DELAY_MS + 20_000,
-      'the job to succeed once the closer answers',
+      { timeoutMs: CLOSE_DELAY_MS + 20_000, what: 'the job to succeed once the closer answers' },
     );
     expect(j.timings.close_ms).toBeGreaterThanOrEqual(CLOSE_DELAY_MS - 100);
   });
@@ -61,7 +60,7 @@ describe('routing and closing in the running service', () => {
   it('alter0 decisions lists route and close decisions with template versions', async () => {
     const { s } = await start();
     const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'hello' });
-    await until(async () => (await s.api<JobJson>('GET', `/api/jobs/${r.body.job_id}`)).body.state === 'succeeded', undefined, 'the job to succeed');
+    await until(async () => (await s.api<JobJson>('GET', `/api/jobs/${r.body.job_id}`)).body.state === 'succeeded', { what: 'the job to succeed' });
     const out = await cli(['decisions', '--addr', s.url, '--task', r.body.task_id, '--json']);
     const d = JSON.parse(out.stdout) as { route: { decision: string; fallback: string; template_id: string }[]; close: { source: string; action: string; template_version: string; model_called: boolean }[] };
     expect(d.route).toMatchObject([{ decision: 'new', fallback: 'no_candidates', template_id: 'router' }]);

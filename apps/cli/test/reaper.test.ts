@@ -44,7 +44,7 @@ async function agent(env: Record<string, string> = {}): Promise<{ cli: number; t
   const cli = spawn(process.execPath, ['-e', CLI], { cwd: dir, detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
   cli.unref();
   const file = path.join(dir, 'pids.json');
-  const p = await until(() => pidsIn(file), 20_000, 'the agent to start its tool');
+  const p = await until(() => pidsIn(file), { timeoutMs: 20_000, what: 'the agent to start its tool' });
   pids.push(p.cli, p.tool);
   return { ...p, dir };
 }
@@ -59,7 +59,7 @@ function pidsIn(file: string): { cli: number; tool: number } | null {
 }
 
 async function gone(ps: number[]): Promise<true> {
-  return until(() => ps.every((p) => !running(p)), 15_000, `processes ${ps.join(', ')} to be gone`);
+  return until(() => ps.every((p) => !running(p)), { timeoutMs: 15_000, what: `processes ${ps.join(', ')} to be gone` });
 }
 
 function groupsDir(): string {

@@ -19,7 +19,7 @@ afterAll(() => {
   process.umask(umask);
 });
 afterEach(async () => {
-  for (const d of daemons.splice(0)) await d.stop('SIGKILL');
+  for (const d of daemons.splice(0)) await d.cleanup();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 function scratch(): string {

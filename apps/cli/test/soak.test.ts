@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { longTests } from '@alter0/testkit';
 import { BIN, cli, tempDir, until } from './harness.js';
 import { currentMessage, decodePlan, encodePlan } from '../../../tooling/soak/src/plan.js';
 import type { MessagePlan } from '../../../tooling/soak/src/plan.js';
@@ -100,18 +101,22 @@ describe('soak harness pieces', () => {
   });
 });
 
-describe('alter0 soak (the real daemon, kill -9 every ~8 s)', () => {
-  it('runs a short soak with faults and kills, and reports 0 violations, ≥ 3 restarts and every outcome', async () => {
+// 30 s of load with a kill -9 every ~5 s by default; ALTER0_LONG_TESTS=1 (CI's long mode) runs 60 s, every ~8 s.
+const LONG = longTests();
+const SOAK = LONG ? { duration: '60s', killEvery: '8s', rate: '1.5' } : { duration: '30s', killEvery: '5s', rate: '2.5' };
+
+describe(`alter0 soak (the real daemon, kill -9 every ~${SOAK.killEvery})`, () => {
+  it(`runs a ${SOAK.duration} soak with faults and kills, and reports 0 violations, ≥ 3 restarts and every outcome`, async () => {
     const dir = tempDir('alter0-soak-test-');
     dirs.push(dir);
     const out = path.join(dir, 'report.md');
     const r = await cli([
       'soak',
-      '--duration', '60s',
-      '--kill-every', '8s',
+      '--duration', SOAK.duration,
+      '--kill-every', SOAK.killEvery,
       '--job-timeout', '5s',
       '--long', '2s',
-      '--rate', '1.5',
+      '--rate', SOAK.rate,
       '--sample-every', '2s',
       '--seed', '42',
       '--faults', 'slow=0.08,hang=0.06,rate_limited=0.08,unavailable=0.08,auth=0.06,malformed_route=0.08,malformed_close=0.08',
@@ -162,14 +167,14 @@ describe('alter0 soak (the real daemon, kill -9 every ~8 s)', () => {
     p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     p.stdout.on('data', () => undefined);
     const exited = new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
-    const runId = await until(() => /run (soak-[a-z0-9-]+)/.exec(stderr)?.[1], 30_000, 'the soak to start its daemon');
+    const runId = await until(() => /run (soak-[a-z0-9-]+)/.exec(stderr)?.[1], { timeoutMs: 30_000, what: 'the soak to start its daemon' });
     const daemonPid = Number(/\(pid (\d+)\)/.exec(stderr)?.[1]);
     // Some hanging agents are running when the signal comes.
-    await until(() => findAgents(runId).length >= 2, 20_000, 'agents to be running');
+    await until(() => findAgents(runId).length >= 2, { timeoutMs: 20_000, what: 'agents to be running' });
     p.kill('SIGINT');
     expect(await exited, stderr.slice(-3000)).toBe(130);
     // The agents were sent SIGKILL before the soak exited; a killed process takes a moment to die on a busy machine.
-    await until(() => findAgents(runId).length === 0, 15_000, `no agent of run ${runId} left`).catch((err: unknown) => {
+    await until(() => findAgents(runId).length === 0, { timeoutMs: 15_000, what: `no agent of run ${runId} left` }).catch((err: unknown) => {
       throw new Error(`${String(err)}; still running: ${JSON.stringify(findAgents(runId))}`);
     });
     expect(() => process.kill(daemonPid, 0)).toThrow();

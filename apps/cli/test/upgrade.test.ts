@@ -10,7 +10,7 @@ import { cli, serve, tempDir } from './harness.js';
 const running: Served[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const s of running.splice(0)) await s.stop('SIGKILL');
+  for (const s of running.splice(0)) await s.cleanup();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 

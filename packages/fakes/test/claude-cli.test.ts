@@ -8,7 +8,8 @@ import { runCli } from '../src/run.js';
 import type { ModelFake } from '../src/server.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bodyText, claudeResult, cliOrSkip, groupGone } from './helpers.js';
+import { groupGone } from '@alter0/testkit';
+import { bodyText, claudeResult, cliOrSkip } from './helpers.js';
 
 // The real claude CLI (pinned in package.json) against the Anthropic fake; see captures/claude-*.json.
 const claude = cliOrSkip('claude');

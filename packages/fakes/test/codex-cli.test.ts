@@ -8,7 +8,8 @@ import { runCli } from '../src/run.js';
 import type { ModelFake } from '../src/server.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bodyText, cliOrSkip, groupGone, jsonl } from './helpers.js';
+import { groupGone } from '@alter0/testkit';
+import { bodyText, cliOrSkip, jsonl } from './helpers.js';
 
 // The real codex CLI (pinned in package.json) against the Responses fake; see captures/codex-*.json.
 const codex = cliOrSkip('codex');

@@ -5,22 +5,10 @@ import type { CliName } from '../src/cli.js';
 import type { TempHome } from '../src/env.js';
 import { makeTempHome } from '../src/env.js';
 import type { RecordedRequest } from '../src/server.js';
-import type { AgentProcess, AgentSide, Daemon, JobJson, StatusJson } from './daemon-harness.js';
-import {
-  CLOSER_MARK,
-  ROUTER_MARK,
-  agentSide,
-  callKind,
-  killGroups,
-  lastUserText,
-  liveInGroups,
-  metricValue,
-  processesUnder,
-  requestSession,
-  turnRoles,
-  startDaemon,
-  until,
-} from './daemon-harness.js';
+import { killGroups, liveInGroups, processesUnder, until } from '@alter0/testkit';
+import type { ProcessUnder as AgentProcess } from '@alter0/testkit';
+import type { AgentSide, Daemon, JobJson, StatusJson } from './daemon-harness.js';
+import { CLOSER_MARK, ROUTER_MARK, agentSide, callKind, lastUserText, metricValue, requestSession, turnRoles, startDaemon } from './daemon-harness.js';
 import { bodyText, cliOrSkip, isRecord } from './helpers.js';
 
 /*
@@ -55,7 +43,7 @@ async function expectAllGone(d: Daemon, seen: readonly AgentProcess[]): Promise<
   const leader = seen.filter((p) => p.ppid === d.pid);
   expect(leader.length, `no CLI started by the daemon among ${JSON.stringify(seen)}`).toBe(1);
   expect(liveInGroups(leader.map((p) => p.pgid))).toEqual([]);
-  await until(() => processesUnder(d.data).length === 0, 15_000, 'every process the CLI started to exit');
+  await until(() => processesUnder(d.data).length === 0, { timeoutMs: 15_000, what: 'every process the CLI started to exit' });
   expect(liveInGroups(seen.map((p) => p.pgid))).toEqual([]);
 }
 
@@ -316,8 +304,7 @@ for (const kind of ['claude', 'codex'] as const) {
           const ps = processesUnder(d.data);
           return ps.some((p) => p.cmdline.startsWith('tail -f started.txt')) ? ps : null;
         },
-        30_000,
-        'the command the agent started',
+        { timeoutMs: 30_000, what: 'the command the agent started' },
       );
       // The CLI itself is there too, and the command is its descendant, not alter0's direct child.
       expect(procs.length).toBeGreaterThan(1);
@@ -342,7 +329,7 @@ for (const kind of ['claude', 'codex'] as const) {
       const procs = await until(() => {
         const ps = processesUnder(first.data);
         return ps.some((p) => p.cmdline.startsWith('tail -f started.txt')) ? ps : null;
-      }, 30_000, 'the command the agent started');
+      }, { timeoutMs: 30_000, what: 'the command the agent started' });
       await first.kill9();
       // The agent was detached from the daemon: it outlives it.
       expect(liveInGroups(procs.map((p) => p.pgid)).length).toBeGreaterThan(0);
@@ -353,8 +340,8 @@ for (const kind of ['claude', 'codex'] as const) {
       // stdin closed) before the restart, and then there is nothing to reap: only "nothing survives" holds for both.
       if (kind === 'claude') await second.waitForLog('killed agent processes left by the previous process', 'the reaper to report the CLI it killed');
       // SIGKILL was sent during start-up; delivery and the exit itself take a moment on a busy machine.
-      await until(() => liveInGroups(cli.map((p) => p.pgid)).length === 0, 15_000, 'the CLI left by the killed daemon to be gone');
-      await until(() => processesUnder(second.data).length === 0, 15_000, 'every process of the previous run to be gone');
+      await until(() => liveInGroups(cli.map((p) => p.pgid)).length === 0, { timeoutMs: 15_000, what: 'the CLI left by the killed daemon to be gone' });
+      await until(() => processesUnder(second.data).length === 0, { timeoutMs: 15_000, what: 'every process of the previous run to be gone' });
       expect(liveInGroups(procs.map((p) => p.pgid))).toEqual([]);
       const job = await second.finished(r.body.job_id);
       expect(job.state).toBe('failed');
@@ -368,8 +355,7 @@ for (const kind of ['claude', 'codex'] as const) {
           const e = s.components.executor.details.executors.find((x) => x.kind === kind);
           return e?.probe_error !== null && e?.probe_error !== undefined ? s : null;
         },
-        30_000,
-        'the executor probe to report',
+        { timeoutMs: 30_000, what: 'the executor probe to report' },
       );
       expect(status.components.executor.state).toBe('degraded');
       expect(status.components.executor.details.executors.find((x) => x.kind === kind)).toMatchObject({ state: 'degraded', version: null });
@@ -412,8 +398,7 @@ describe.skipIf(!both)('alter0 serve with claude as agent and codex as router', 
         const s = (await d.api<StatusJson>('GET', '/api/status')).body;
         return s.components.executor.details.executors.every((e) => e.version !== null) ? s : null;
       },
-      30_000,
-      'both executor probes',
+      { timeoutMs: 30_000, what: 'both executor probes' },
     );
     const execs = status.components.executor.details.executors;
     expect(execs.map((e) => e.kind).sort()).toEqual(['claude', 'codex']);

@@ -1,15 +1,13 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
-import { join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { ALTER0_BIN as TESTKIT_BIN, startDaemon as startServe, until } from '@alter0/testkit';
 import { startAnthropicFake } from '../src/anthropic.js';
 import type { CliName } from '../src/cli.js';
 import type { TempHome } from '../src/env.js';
 import { childPath, claudeEnv, codexEnv, writeCodexConfig } from '../src/env.js';
 import { startOpenAIFake } from '../src/openai.js';
 import type { ModelFake, RecordedRequest } from '../src/server.js';
-import { isRecord, liveProcesses } from './helpers.js';
-import type { ProcInfo } from './helpers.js';
+import { isRecord } from './helpers.js';
 
 /*
  * The real `alter0 serve` (apps/cli, built with `pnpm exec tsc -b`) as a child process, its agent
@@ -17,8 +15,7 @@ import type { ProcInfo } from './helpers.js';
  */
 
 /** The owner's `alter0` command. */
-export const ALTER0_BIN = fileURLToPath(new URL('../../../apps/cli/bin/alter0.js', import.meta.url));
-const CLI_DIST = fileURLToPath(new URL('../../../apps/cli/dist/index.js', import.meta.url));
+export const ALTER0_BIN = TESTKIT_BIN;
 
 /** Text that only the router and closer prompt templates contain (packages/{routing,closing}/prompts). */
 export const ROUTER_MARK = 'You are the message router of alter0';
@@ -146,62 +143,32 @@ export interface DaemonOptions {
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
 /**
- * How long `alter0 serve` may take to log "listening": about a second on an idle machine, several on a loaded
- * two-core one (and the agent CLIs' version probes run meanwhile).
+ * How long `alter0 serve` may take to be ready: about a second on an idle machine, several on a loaded two-core
+ * one (and the agent CLIs' version probes run meanwhile).
  */
 export const START_TIMEOUT_MS = 40_000;
 
-/** Starts `alter0 serve` on 127.0.0.1:0 and resolves once it listens (START_TIMEOUT_MS at most). */
+/** Starts `alter0 serve` (@alter0/testkit) on 127.0.0.1:0 and resolves once it is ready (START_TIMEOUT_MS at most). */
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
-  if (!existsSync(CLI_DIST)) {
-    throw new Error(`${CLI_DIST} is missing: build the daemon first with \`pnpm exec tsc -b\` at the repository root`);
-  }
-  const root = join(o.tmp.home, '..');
-  const data = join(root, 'data');
+  const data = join(o.tmp.home, '..', 'data');
   mkdirSync(data, { recursive: true });
-  const configFile = join(root, 'alter0.toml');
   const env: Record<string, string> = {};
   for (const a of o.agents) Object.assign(env, a.env);
-  writeFileSync(configFile, executorEnvToml(env), 'utf8');
-  const args = [ALTER0_BIN, 'serve', '--config', configFile, '--data', data, '--listen', '127.0.0.1:0', '--executor', o.executor];
+  const args = ['--executor', o.executor];
   for (const [k, v] of Object.entries(o.sets)) args.push('--set', `${k}=${v}`);
-  // The daemon's own environment is inherited by every agent child: nothing of the test runner's (no real
-  // credentials, no ALTER0_* settings), only a private HOME and a PATH with this Node.
-  const proc = spawn(process.execPath, args, {
+  const d = await startServe({
+    data,
+    config: executorEnvToml(env),
+    args,
     cwd: o.tmp.workdir,
+    // The daemon's own environment is inherited by every agent child: nothing of the test runner's (no real
+    // credentials, no ALTER0_* settings), only a private HOME and a PATH with this Node.
     env: { PATH: childPath(), HOME: o.tmp.home, TMPDIR: join(o.tmp.home, 'tmp'), LANG: 'C.UTF-8' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    startTimeoutMs: START_TIMEOUT_MS,
+    logTailChars: 256 * 1024,
   });
-  let err = '';
-  proc.stderr.setEncoding('utf8').on('data', (s: string) => {
-    // The start-up lines are all that is needed to find the URL; keep a bounded tail for diagnosis.
-    err = (err + s).slice(-256 * 1024);
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`alter0 serve did not listen within ${START_TIMEOUT_MS} ms:\n${err.slice(-8000)}`));
-    }, START_TIMEOUT_MS);
-    const check = (): void => {
-      const m = /"message":"listening","url":"([^"]+)"/.exec(err);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        proc.stderr.off('data', check);
-        resolve(m[1]);
-      }
-    };
-    proc.stderr.on('data', check);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`alter0 serve exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${err}`));
-    });
-  });
-  const pid = proc.pid;
-  if (pid === undefined) throw new Error('alter0 serve has no pid');
-
   const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(url + path, {
+    const res = await fetch(d.url + path, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -212,14 +179,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   };
 
   return {
-    url,
-    pid,
+    url: d.url,
+    pid: d.pid,
     data,
-    stderr: () => err,
+    stderr: d.stderr,
     async waitForLog(text, what, timeoutMs = 30_000) {
-      await until(() => err.includes(text), timeoutMs, what).catch((e: unknown) => {
-        throw new Error(`${String(e)}; the log ends with:\n${err.slice(-4000)}`);
-      });
+      await d.waitForLog(text, { what, timeoutMs });
     },
     api,
     async finished(jobId, timeoutMs = 30_000) {
@@ -228,8 +193,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           const j = (await api<JobJson>('GET', `/api/jobs/${jobId}`)).body;
           return TERMINAL.has(j.state) ? j : null;
         },
-        timeoutMs,
-        `job ${jobId} to finish`,
+        { timeoutMs, what: `job ${jobId} to finish` },
       );
     },
     async task(taskId) {
@@ -238,77 +202,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       return r.body;
     },
     async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
+      await d.stop('SIGTERM', 10_000);
+      await d.cleanup();
     },
     async kill9() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGKILL');
-      await exited;
+      await d.kill9();
+      await d.cleanup();
     },
   };
-}
-
-/** Polls `fn` every 50 ms until it returns a truthy value; throws after `ms`. */
-export async function until<T>(fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-export interface AgentProcess extends ProcInfo {
-  cwd: string;
-  cmdline: string;
-}
-
-/**
- * Live (non-zombie) processes whose working directory is `dir` or below it. Every agent CLI the daemon
- * starts runs in a task workspace or in the router/closer directory, all under the data dir, and the
- * daemon itself runs elsewhere: this finds exactly the CLIs (and anything they started there).
- */
-export function processesUnder(dir: string): AgentProcess[] {
-  const root = realpathSync(dir);
-  const out: AgentProcess[] = [];
-  for (const p of liveProcesses()) {
-    try {
-      const cwd = readlinkSync(`/proc/${p.pid}/cwd`);
-      if (cwd !== root && !cwd.startsWith(root + sep)) continue;
-      const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      out.push({ ...p, cwd, cmdline });
-    } catch {
-      // The process exited while we looked.
-    }
-  }
-  return out;
-}
-
-/**
- * Live members of these process groups. Zombies do not count: orphans are reaped by PID 1, which in
- * some containers and microVMs reaps late, so `kill(-pgid, 0)` alone can succeed after all are dead.
- */
-export function liveInGroups(pgids: readonly number[]): number[] {
-  const groups = new Set(pgids);
-  return liveProcesses()
-    .filter((p) => groups.has(p.pgid))
-    .map((p) => p.pid);
-}
-
-/** Backstop for a failed test: SIGKILL what is left of these groups so nothing outlives the test. */
-export function killGroups(pgids: readonly number[]): void {
-  for (const g of pgids) {
-    try {
-      process.kill(-g, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
 }
 
 export type CallKind = 'route' | 'close' | 'execute';

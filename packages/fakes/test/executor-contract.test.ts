@@ -11,7 +11,8 @@ import type { TempHome } from '../src/env.js';
 import { CODEX_ENV_KEY, claudeEnv, codexEnv, makeTempHome, writeCodexConfig } from '../src/env.js';
 import { startOpenAIFake } from '../src/openai.js';
 import type { ModelFake } from '../src/server.js';
-import { bodyText, cliOrSkip, liveProcessesIn } from './helpers.js';
+import { liveProcessesIn } from '@alter0/testkit';
+import { bodyText, cliOrSkip } from './helpers.js';
 
 /*
  * Contract tests: @alter0/executor's adapters driving the REAL pinned CLIs against the fakes.
