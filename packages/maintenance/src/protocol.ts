@@ -1,5 +1,5 @@
-import type { JobState, TaskState } from '@alter0/core';
-import type { SchemaState } from '@alter0/store';
+import { RETENTION_TABLES } from '@alter0/store';
+import type { InvariantResult, RetentionTable, SchemaState, TableCounts } from '@alter0/store';
 
 /*
  * The messages between the main thread and the maintenance worker. Everything crossing the boundary is
@@ -50,15 +50,7 @@ export interface VerifyTask {
   migrationsFolder?: string;
 }
 
-export interface InvariantResult {
-  name: string;
-  ok: boolean;
-  /** Offending rows. */
-  count: number;
-  detail: string;
-  /** Up to 10 offending ids. */
-  examples: string[];
-}
+export type { InvariantResult };
 
 export interface VerifyReport {
   ok: boolean;
@@ -68,7 +60,7 @@ export interface VerifyReport {
   foreignKeys: { ok: boolean; count: number; examples: { table: string; rowid: number | null; parent: string }[]; error: string | null };
   schema: { ok: boolean; state: SchemaState | null; error: string | null };
   invariants: InvariantResult[];
-  counts: { jobs: Record<JobState, number>; tasks: Record<TaskState, number>; messages: number; events: number };
+  counts: TableCounts;
   ms: number;
 }
 
@@ -92,8 +84,9 @@ export interface CleanupTask {
   busyTimeoutMs: number;
 }
 
-export const CLEANUP_TABLES = ['route_decisions', 'close_decisions', 'memory', 'jobs', 'messages', 'tasks', 'events'] as const;
-export type CleanupTable = (typeof CLEANUP_TABLES)[number];
+/** The tables retention deletes from, in deletion order (the store's RETENTION_TABLES). */
+export const CLEANUP_TABLES = RETENTION_TABLES;
+export type CleanupTable = RetentionTable;
 
 export interface CleanupReport {
   dryRun: boolean;

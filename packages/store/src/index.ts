@@ -13,3 +13,7 @@ export type { CloseDecisionInput, NewTask, TaskFilter } from './tasks-repo.js';
 export { DecisionsRepo } from './decisions-repo.js';
 export type { RouteDecisionInput } from './decisions-repo.js';
 export { EventsRepo } from './events-repo.js';
+export { RETENTION_TABLES, planRetention, retentionDeleter } from './retention.js';
+export type { RetentionCutoffs, RetentionTable } from './retention.js';
+export { emptyTableCounts, verifyTables } from './verify-queries.js';
+export type { InvariantResult, TableCounts } from './verify-queries.js';
