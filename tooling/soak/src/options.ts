@@ -129,40 +129,41 @@ export function parseFaults(text: string): Record<FaultKind, number> {
   return out;
 }
 
+/** The flags `soak` takes, with their defaults. */
+const FLAGS = {
+  duration: { type: 'string' },
+  out: { type: 'string' },
+  samples: { type: 'string' },
+  seed: { type: 'string' },
+  rate: { type: 'string', default: '0.5' },
+  'kill-every': { type: 'string', default: '1h' },
+  data: { type: 'string' },
+  'keep-data': { type: 'boolean', default: false },
+  'job-timeout': { type: 'string', default: '30s' },
+  long: { type: 'string', default: '5s' },
+  'max-attempts': { type: 'string', default: '3' },
+  faults: { type: 'string', default: '' },
+  'sample-every': { type: 'string', default: '5s' },
+  'drain-timeout': { type: 'string' },
+  workers: { type: 'string', default: '2,2' },
+  warmup: { type: 'string', default: '15m' },
+  'min-slope-window': { type: 'string', default: '2h' },
+  'max-rss-slope': { type: 'string', default: '10' },
+  'max-heap-slope': { type: 'string', default: '5' },
+  'max-fd-slope': { type: 'string', default: '5' },
+  'max-queue-slope': { type: 'string', default: '10' },
+  'max-wal-slope': { type: 'string', default: '8' },
+  'max-rss': { type: 'string', default: '512' },
+  'max-fds': { type: 'string', default: '256' },
+  'max-wal': { type: 'string', default: '64' },
+  'max-db-kb-per-job': { type: 'string', default: '32' },
+  bin: { type: 'string' },
+} as const;
+
+type FlagValues = ReturnType<typeof parseArgs<{ args: string[]; strict: true; options: typeof FLAGS }>>['values'];
+
 export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      duration: { type: 'string' },
-      out: { type: 'string' },
-      samples: { type: 'string' },
-      seed: { type: 'string' },
-      rate: { type: 'string', default: '0.5' },
-      'kill-every': { type: 'string', default: '1h' },
-      data: { type: 'string' },
-      'keep-data': { type: 'boolean', default: false },
-      'job-timeout': { type: 'string', default: '30s' },
-      long: { type: 'string', default: '5s' },
-      'max-attempts': { type: 'string', default: '3' },
-      faults: { type: 'string', default: '' },
-      'sample-every': { type: 'string', default: '5s' },
-      'drain-timeout': { type: 'string' },
-      workers: { type: 'string', default: '2,2' },
-      warmup: { type: 'string', default: '15m' },
-      'min-slope-window': { type: 'string', default: '2h' },
-      'max-rss-slope': { type: 'string', default: '10' },
-      'max-heap-slope': { type: 'string', default: '5' },
-      'max-fd-slope': { type: 'string', default: '5' },
-      'max-queue-slope': { type: 'string', default: '10' },
-      'max-wal-slope': { type: 'string', default: '8' },
-      'max-rss': { type: 'string', default: '512' },
-      'max-fds': { type: 'string', default: '256' },
-      'max-wal': { type: 'string', default: '64' },
-      'max-db-kb-per-job': { type: 'string', default: '32' },
-      bin: { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, strict: true, options: FLAGS });
   if (values.duration === undefined) throw new UsageError('--duration is required (e.g. --duration 24h)');
   if (values.out === undefined) throw new UsageError('--out FILE is required: where to write the report');
   const durationMs = parseDuration(values.duration, 'duration');
@@ -195,18 +196,22 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
     interactiveWorkers: iw,
     backgroundWorkers: bw,
     bin: values.bin ?? defaultBin,
-    bounds: {
-      rssSlopeMbPerH: positive(values['max-rss-slope'], 'max-rss-slope'),
-      heapSlopeMbPerH: positive(values['max-heap-slope'], 'max-heap-slope'),
-      fdSlopePerH: positive(values['max-fd-slope'], 'max-fd-slope'),
-      queueSlopePerH: positive(values['max-queue-slope'], 'max-queue-slope'),
-      walSlopeMbPerH: positive(values['max-wal-slope'], 'max-wal-slope'),
-      maxRssMb: positive(values['max-rss'], 'max-rss'),
-      maxFds: positive(values['max-fds'], 'max-fds'),
-      maxWalMb: positive(values['max-wal'], 'max-wal'),
-      maxDbKbPerJob: positive(values['max-db-kb-per-job'], 'max-db-kb-per-job'),
-      minSlopeWindowMs: parseDuration(values['min-slope-window'], 'min-slope-window'),
-      warmupMs: parseDuration(values.warmup, 'warmup'),
-    },
+    bounds: boundsOf(values),
+  };
+}
+
+function boundsOf(values: FlagValues): Bounds {
+  return {
+    rssSlopeMbPerH: positive(values['max-rss-slope'], 'max-rss-slope'),
+    heapSlopeMbPerH: positive(values['max-heap-slope'], 'max-heap-slope'),
+    fdSlopePerH: positive(values['max-fd-slope'], 'max-fd-slope'),
+    queueSlopePerH: positive(values['max-queue-slope'], 'max-queue-slope'),
+    walSlopeMbPerH: positive(values['max-wal-slope'], 'max-wal-slope'),
+    maxRssMb: positive(values['max-rss'], 'max-rss'),
+    maxFds: positive(values['max-fds'], 'max-fds'),
+    maxWalMb: positive(values['max-wal'], 'max-wal'),
+    maxDbKbPerJob: positive(values['max-db-kb-per-job'], 'max-db-kb-per-job'),
+    minSlopeWindowMs: parseDuration(values['min-slope-window'], 'min-slope-window'),
+    warmupMs: parseDuration(values.warmup, 'warmup'),
   };
 }

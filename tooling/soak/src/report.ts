@@ -1,8 +1,8 @@
 import type { Bounds } from './options.js';
 import { FAULT_KINDS } from './plan.js';
 import type { FaultKind } from './plan.js';
-import type { SoakResult, Violation, ViolationKind } from './soak.js';
-import { VIOLATION_KINDS } from './soak.js';
+import type { SoakResult, Violation, ViolationKind } from './result.js';
+import { VIOLATION_KINDS } from './result.js';
 import { afterWarmup, coveredMs, floorPerWindow, pooledSlopePerHour, slopePerHour, summarize } from './stats.js';
 import type { Point, Summary } from './stats.js';
 
@@ -43,51 +43,8 @@ export function evaluate(r: SoakResult): Evaluation {
   const out: Evaluation = { resources: [], violations: [] };
   const loadPhase = (ps: Point[]): Point[] => ps.filter((p) => r.loadEndedAt === 0 || p.t <= r.loadEndedAt);
   const runWarm = (ps: Point[]): Point[] => ps.filter((p) => p.t - r.startedAt >= b.warmupMs);
-
-  const row = (
-    name: string,
-    unit: string,
-    all: Point[],
-    fitted: Point[],
-    perLifetime: boolean,
-    slopeBound: number | null,
-    maxBound: number | null,
-  ): void => {
-    const summary = summarize(all.map((p) => p.v));
-    const slope = perLifetime ? pooledSlopePerHour(fitted) : slopePerHour(fitted);
-    const windowMs = perLifetime ? coveredMs(fitted) : fitted.length > 1 ? (fitted[fitted.length - 1]?.t ?? 0) - (fitted[0]?.t ?? 0) : 0;
-    const parts: string[] = [];
-    let verdict: ResourceRow['verdict'] = 'ok';
-    const notes: string[] = [];
-    if (maxBound !== null) {
-      parts.push(`max ≤ ${maxBound} ${unit}`);
-      if (summary.max !== null && summary.max > maxBound) {
-        verdict = 'exceeded';
-        out.violations.push({ kind: 'resource_bound', at: r.endedAt, detail: `${name}: max ${fmt(summary.max)} ${unit} is above the bound of ${maxBound} ${unit}` });
-      }
-    }
-    if (slopeBound !== null) {
-      parts.push(`slope ≤ ${slopeBound} ${unit}/h`);
-      if (windowMs < b.minSlopeWindowMs || slope === null) {
-        if (verdict === 'ok') verdict = 'not judged';
-        notes.push(`slope not judged: ${mins(windowMs)} observed after warm-up, ${mins(b.minSlopeWindowMs)} needed`);
-      } else if (slope > slopeBound) {
-        verdict = 'exceeded';
-        out.violations.push({ kind: 'resource_bound', at: r.endedAt, detail: `${name}: grows ${fmt(slope, 2)} ${unit}/h over ${mins(windowMs)}, above the bound of ${slopeBound} ${unit}/h` });
-      }
-    }
-    out.resources.push({
-      name,
-      unit,
-      summary,
-      slope,
-      slopeHow: perLifetime ? 'floor, within daemon lifetimes, after warm-up' : 'load phase, after warm-up',
-      windowMs,
-      bound: parts.length > 0 ? parts.join(', ') : 'reported only',
-      verdict: parts.length > 0 ? verdict : 'ok',
-      note: notes.join('; '),
-    });
-  };
+  const row = (name: string, unit: string, all: Point[], fitted: Point[], perLifetime: boolean, slopeBound: number | null, maxBound: number | null): void =>
+    judgeResource(r, out, { name, unit, all, fitted, perLifetime, slopeBound, maxBound });
 
   const s = r.samples;
   const floors = (ps: Point[]): Point[] => floorPerWindow(afterWarmup(ps, b.warmupMs), floorWindowMs(r.options.sampleEveryMs));
@@ -99,10 +56,68 @@ export function evaluate(r: SoakResult): Evaluation {
   row('database size', 'MB', s.dbMb, runWarm(loadPhase(s.dbMb)), false, null, null);
   row('open tasks', 'tasks', s.openTasks, runWarm(loadPhase(s.openTasks)), false, null, null);
   row('agent processes', 'procs', s.agents, runWarm(loadPhase(s.agents)), false, null, null);
+  judgeDatabaseGrowth(r, out);
+  return out;
+}
 
-  // The database only grows (retention keeps 30 days): judge its growth per accepted job instead of per hour.
+interface ResourceCurve {
+  name: string;
+  unit: string;
+  /** Every sample (for min, median, max). */
+  all: Point[];
+  /** The samples the slope is fitted to. */
+  fitted: Point[];
+  /** Fit one intercept per daemon lifetime (floors), rather than one line over the load phase. */
+  perLifetime: boolean;
+  slopeBound: number | null;
+  maxBound: number | null;
+}
+
+/** One resource's row: its figures, and its maximum and slope judged against their bounds. */
+function judgeResource(r: SoakResult, out: Evaluation, c: ResourceCurve): void {
+  const b = r.options.bounds;
+  const { name, unit, fitted, perLifetime, slopeBound, maxBound } = c;
+  const summary = summarize(c.all.map((p) => p.v));
+  const slope = perLifetime ? pooledSlopePerHour(fitted) : slopePerHour(fitted);
+  const windowMs = perLifetime ? coveredMs(fitted) : fitted.length > 1 ? (fitted[fitted.length - 1]?.t ?? 0) - (fitted[0]?.t ?? 0) : 0;
+  const parts: string[] = [];
+  let verdict: ResourceRow['verdict'] = 'ok';
+  const notes: string[] = [];
+  if (maxBound !== null) {
+    parts.push(`max ≤ ${maxBound} ${unit}`);
+    if (summary.max !== null && summary.max > maxBound) {
+      verdict = 'exceeded';
+      out.violations.push({ kind: 'resource_bound', at: r.endedAt, detail: `${name}: max ${fmt(summary.max)} ${unit} is above the bound of ${maxBound} ${unit}` });
+    }
+  }
+  if (slopeBound !== null) {
+    parts.push(`slope ≤ ${slopeBound} ${unit}/h`);
+    if (windowMs < b.minSlopeWindowMs || slope === null) {
+      if (verdict === 'ok') verdict = 'not judged';
+      notes.push(`slope not judged: ${mins(windowMs)} observed after warm-up, ${mins(b.minSlopeWindowMs)} needed`);
+    } else if (slope > slopeBound) {
+      verdict = 'exceeded';
+      out.violations.push({ kind: 'resource_bound', at: r.endedAt, detail: `${name}: grows ${fmt(slope, 2)} ${unit}/h over ${mins(windowMs)}, above the bound of ${slopeBound} ${unit}/h` });
+    }
+  }
+  out.resources.push({
+    name,
+    unit,
+    summary,
+    slope,
+    slopeHow: perLifetime ? 'floor, within daemon lifetimes, after warm-up' : 'load phase, after warm-up',
+    windowMs,
+    bound: parts.length > 0 ? parts.join(', ') : 'reported only',
+    verdict: parts.length > 0 ? verdict : 'ok',
+    note: notes.join('; '),
+  });
+}
+
+/** The database only grows (retention keeps 30 days): judge its growth per accepted job instead of per hour. */
+function judgeDatabaseGrowth(r: SoakResult, out: Evaluation): void {
+  const b = r.options.bounds;
   const db = out.resources.find((x) => x.name === 'database size');
-  const first = s.dbMb[0]?.v ?? 0;
+  const first = r.samples.dbMb[0]?.v ?? 0;
   const perJobKb = r.accepted > 0 ? ((r.dbBytesEnd / 2 ** 20 - first) * 1024) / r.accepted : null;
   if (db) {
     db.bound = `growth ≤ ${b.maxDbKbPerJob} KB per accepted job`;
@@ -112,7 +127,6 @@ export function evaluate(r: SoakResult): Evaluation {
       out.violations.push({ kind: 'resource_bound', at: r.endedAt, detail: `database grew ${perJobKb.toFixed(1)} KB per accepted job, above the bound of ${b.maxDbKbPerJob} KB` });
     }
   }
-  return out;
 }
 
 /** Fills the template's {{name}} placeholders; every placeholder must be known and every value used. */
@@ -148,18 +162,58 @@ export interface Rendered {
 export function renderReport(r: SoakResult, template: string, now = Date.now()): Rendered {
   const ev = evaluate(r);
   const violations = [...r.violations, ...ev.violations];
+  const reasons = failReasons(r, violations);
+  const passed = reasons.length === 0;
+  const byKind = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length])) as Record<ViolationKind, number>;
+  const values: Record<string, string> = {
+    verdict: passed ? 'PASS' : 'FAIL',
+    verdict_reasons: passed ? 'No invariant violation, no resource bound exceeded, the queue drained.' : reasons.map((x) => `- ${x}`).join('\n'),
+    generated_at: new Date(now).toISOString(),
+    config_table: configTable(r),
+    duration_table: durationTable(r),
+    requests_table: table(
+      ['request', 'sent', '2xx', 'refused (4xx/5xx)', 'connection errors'],
+      Object.entries(r.requests).map(([k, v]) => [k, v.sent, v.accepted, v.refused, v.errors]),
+    ),
+    outcomes_table: outcomesTable(r),
+    faults_table: table(
+      ['fault', 'messages planned', 'injected by the agent', 'what it looks like'],
+      FAULT_KINDS.map((k) => [k, r.faultsPlanned[k], r.faultsInjected[k], FAULT_LOOKS[k]]),
+    ),
+    restarts_table: restartsTable(r),
+    checks_table: checksTable(r, ev, byKind),
+    violations_list:
+      violations.length === 0
+        ? 'None.'
+        : violations.map((v, i) => `${i + 1}. **${v.kind}** (${new Date(v.at).toISOString()}): ${v.detail}`).join('\n'),
+    resources_table: resourcesTable(ev),
+    bounds_list: boundsText(r.options.bounds),
+    daemon_errors:
+      r.daemonErrorLines === 0
+        ? 'None.'
+        : `${r.daemonErrorLines} line(s) at level error. The last ones:\n\n\`\`\`\n${r.daemonLastErrors.slice(-10).join('\n')}\n\`\`\``,
+    harness_errors: r.harnessErrors.length === 0 ? 'None.' : r.harnessErrors.map((e) => `- ${e}`).join('\n'),
+    summary_json: JSON.stringify(summaryOf(r, ev, { passed, violations, byKind }), null, 2),
+  };
+  return { markdown: fillTemplate(template, values), violations, passed };
+}
+
+/** Why the run fails; empty when it passes. */
+function failReasons(r: SoakResult, violations: Violation[]): string[] {
   const reasons: string[] = [];
   if (violations.length > 0) reasons.push(`${violations.length} invariant or bound violation(s)`);
   if (r.interrupted) reasons.push('the run was interrupted');
   if (!r.drained && !r.interrupted) reasons.push('the queue did not drain within the drain timeout');
   if (r.harnessErrors.length > 0) reasons.push(`${r.harnessErrors.length} harness error(s)`);
-  const passed = reasons.length === 0;
+  return reasons;
+}
+
+/** The machine-readable summary at the end of the report. */
+function summaryOf(r: SoakResult, ev: Evaluation, v: { passed: boolean; violations: Violation[]; byKind: Record<ViolationKind, number> }) {
   const o = r.options;
-  const restartMs = r.restarts.map((x) => x.restartMs);
-  const rs = summarize(restartMs);
-  const byKind = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length])) as Record<ViolationKind, number>;
-  const summary = {
-    passed,
+  const rs = summarize(r.restarts.map((x) => x.restartMs));
+  return {
+    passed: v.passed,
     seed: o.seed,
     duration_ms: o.durationMs,
     load_ms: r.loadEndedAt - r.startedAt,
@@ -174,121 +228,115 @@ export function renderReport(r: SoakResult, template: string, now = Date.now()):
     agent_runs: r.agentRuns,
     restarts: { count: r.restarts.length, median_ms: rs.median, max_ms: rs.max, recovered: r.outcomes.recovered },
     checks: r.checks,
-    violations: { total: violations.length, by_kind: byKind },
+    violations: { total: v.violations.length, by_kind: v.byKind },
     resources: Object.fromEntries(
       ev.resources.map((x) => [x.name, { min: x.summary.min, median: x.summary.median, max: x.summary.max, slope_per_h: x.slope, verdict: x.verdict }]),
     ),
     harness_errors: r.harnessErrors.length,
   };
+}
 
-  const values: Record<string, string> = {
-    verdict: passed ? 'PASS' : 'FAIL',
-    verdict_reasons: passed ? 'No invariant violation, no resource bound exceeded, the queue drained.' : reasons.map((x) => `- ${x}`).join('\n'),
-    generated_at: new Date(now).toISOString(),
-    config_table: table(
-      ['setting', 'value'],
+function configTable(r: SoakResult): string {
+  const o = r.options;
+  return table(
+    ['setting', 'value'],
+    [
+      ['duration (load)', dur(o.durationMs)],
+      ['seed', o.seed],
+      ['rate', `${o.rate} messages/s (Poisson)`],
+      ['kill -9 every', o.killEveryMs > 0 ? `${dur(o.killEveryMs)} mean (uniform 0.5–1.5×)` : 'never'],
+      ['job timeout', `${o.jobTimeoutS}s`],
+      ['max attempts', o.maxAttempts],
+      ['long job mean', dur(o.longMs)],
+      ['workers (interactive, background)', `${o.interactiveWorkers}, ${o.backgroundWorkers}`],
+      ['fault rates', FAULT_KINDS.map((k) => `${k}=${o.faults[k]}`).join(', ')],
+      ['sampling', `every ${dur(o.sampleEveryMs)}`],
+      ['drain timeout', dur(o.drainTimeoutMs)],
+      ['data directory', `\`${r.dataDir}\`${o.data === null ? (o.keepData ? ' (kept)' : ' (temporary, removed)') : ''}`],
+      ['daemon settings', 'backoff 500 ms … 5 s, router/closer timeout = job timeout, file log off, backup every 12 h'],
+      ['host', `${process.platform} ${process.arch}, Node ${process.version}`],
+    ],
+  );
+}
+
+function durationTable(r: SoakResult): string {
+  return table(
+    ['phase', 'time'],
+    [
+      ['load', dur(r.loadEndedAt - r.startedAt)],
+      ['drain', dur(r.drainedAt - r.loadEndedAt)],
+      ['total (with stop and final checks)', dur(r.endedAt - r.startedAt)],
+      ['started', new Date(r.startedAt).toISOString()],
+    ],
+  );
+}
+
+function outcomesTable(r: SoakResult): string {
+  const byClass = Object.entries(r.outcomes.failed_by_class);
+  return table(
+    ['outcome', 'jobs'],
+    [
+      ['accepted (2xx with a job id)', r.accepted],
+      ['succeeded at the first attempt', r.outcomes.succeeded],
+      ['succeeded after a retry (backoff or owner retry)', r.outcomes.succeeded_after_retry],
+      ['failed', `${r.outcomes.failed}${byClass.length > 0 ? ` (${byClass.map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`],
+      ['canceled', r.outcomes.canceled],
+      ['recovered at a restart (running when killed)', r.outcomes.recovered],
+    ],
+  );
+}
+
+function restartsTable(r: SoakResult): string {
+  if (r.restarts.length === 0) return 'No restarts (kills disabled or the run was shorter than one interval).';
+  const rs = summarize(r.restarts.map((x) => x.restartMs));
+  const sum = (f: (x: SoakResult['restarts'][number]) => number): number => r.restarts.reduce((a, x) => a + f(x), 0);
+  return `${table(
+    ['restarts', 'restart time median', 'max', 'jobs left running', 'recovered', 'agents alive at the kill', 'orphans after restart'],
+    [
       [
-        ['duration (load)', dur(o.durationMs)],
-        ['seed', o.seed],
-        ['rate', `${o.rate} messages/s (Poisson)`],
-        ['kill -9 every', o.killEveryMs > 0 ? `${dur(o.killEveryMs)} mean (uniform 0.5–1.5×)` : 'never'],
-        ['job timeout', `${o.jobTimeoutS}s`],
-        ['max attempts', o.maxAttempts],
-        ['long job mean', dur(o.longMs)],
-        ['workers (interactive, background)', `${o.interactiveWorkers}, ${o.backgroundWorkers}`],
-        ['fault rates', FAULT_KINDS.map((k) => `${k}=${o.faults[k]}`).join(', ')],
-        ['sampling', `every ${dur(o.sampleEveryMs)}`],
-        ['drain timeout', dur(o.drainTimeoutMs)],
-        ['data directory', `\`${r.dataDir}\`${o.data === null ? (o.keepData ? ' (kept)' : ' (temporary, removed)') : ''}`],
-        ['daemon settings', 'backoff 500 ms … 5 s, router/closer timeout = job timeout, file log off, backup every 12 h'],
-        ['host', `${process.platform} ${process.arch}, Node ${process.version}`],
+        r.restarts.length,
+        `${fmt(rs.median, 0)} ms`,
+        `${fmt(rs.max, 0)} ms`,
+        sum((x) => x.leftRunning),
+        sum((x) => x.recovered),
+        sum((x) => x.agentsAtKill),
+        sum((x) => x.orphansAfterRestart),
       ],
-    ),
-    duration_table: table(
-      ['phase', 'time'],
-      [
-        ['load', dur(r.loadEndedAt - r.startedAt)],
-        ['drain', dur(r.drainedAt - r.loadEndedAt)],
-        ['total (with stop and final checks)', dur(r.endedAt - r.startedAt)],
-        ['started', new Date(r.startedAt).toISOString()],
-      ],
-    ),
-    requests_table: table(
-      ['request', 'sent', '2xx', 'refused (4xx/5xx)', 'connection errors'],
-      Object.entries(r.requests).map(([k, v]) => [k, v.sent, v.accepted, v.refused, v.errors]),
-    ),
-    outcomes_table: table(
-      ['outcome', 'jobs'],
-      [
-        ['accepted (2xx with a job id)', r.accepted],
-        ['succeeded at the first attempt', r.outcomes.succeeded],
-        ['succeeded after a retry (backoff or owner retry)', r.outcomes.succeeded_after_retry],
-        ['failed', `${r.outcomes.failed}${Object.keys(r.outcomes.failed_by_class).length > 0 ? ` (${Object.entries(r.outcomes.failed_by_class).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`],
-        ['canceled', r.outcomes.canceled],
-        ['recovered at a restart (running when killed)', r.outcomes.recovered],
-      ],
-    ),
-    faults_table: table(
-      ['fault', 'messages planned', 'injected by the agent', 'what it looks like'],
-      FAULT_KINDS.map((k) => [k, r.faultsPlanned[k], r.faultsInjected[k], FAULT_LOOKS[k]]),
-    ),
-    restarts_table:
-      r.restarts.length === 0
-        ? 'No restarts (kills disabled or the run was shorter than one interval).'
-        : `${table(
-            ['restarts', 'restart time median', 'max', 'jobs left running', 'recovered', 'agents alive at the kill', 'orphans after restart'],
-            [
-              [
-                r.restarts.length,
-                `${fmt(rs.median, 0)} ms`,
-                `${fmt(rs.max, 0)} ms`,
-                r.restarts.reduce((a, x) => a + x.leftRunning, 0),
-                r.restarts.reduce((a, x) => a + x.recovered, 0),
-                r.restarts.reduce((a, x) => a + x.agentsAtKill, 0),
-                r.restarts.reduce((a, x) => a + x.orphansAfterRestart, 0),
-              ],
-            ],
-          )}\n\nRestart time is kill sent → process gone, plus spawn → \`/readyz\` 200 (the harness's own database snapshot in between is not counted).`,
-    checks_table: table(
-      ['invariant', 'checks', 'violations'],
-      [
-        ['no accepted message lost (GET /api/jobs/{id} after each restart and at the end)', r.checks.lost_message, byKind.lost_message],
-        ['no job running longer than its timeout + margin while the daemon is up', 'every poll', byKind.stuck_running],
-        ['every job left running at a kill was recovered at the restart', r.checks.unrecovered_job, byKind.unrecovered_job],
-        ['every job terminal at the end', r.checks.not_terminal, byKind.not_terminal],
-        ['PRAGMA integrity_check = ok after each restart and at the end', r.checks.integrity, byKind.integrity],
-        ['no agent process survives its daemon (after each restart + grace, and at the end)', r.checks.orphan_process, byKind.orphan_process],
-        ['each job ends as its fault plan predicts (chains not hit by a kill or cancel)', r.checks.unexpected_outcome, byKind.unexpected_outcome],
-        ['the daemon restarts after every kill -9', r.restarts.length, byKind.restart_failed],
-        ['resource bounds (below)', ev.resources.filter((x) => x.bound !== 'reported only').length, byKind.resource_bound],
-      ],
-    ),
-    violations_list:
-      violations.length === 0
-        ? 'None.'
-        : violations.map((v, i) => `${i + 1}. **${v.kind}** (${new Date(v.at).toISOString()}): ${v.detail}`).join('\n'),
-    resources_table: table(
-      ['resource', 'min', 'median', 'max', 'slope per hour', 'fitted over', 'bound', 'verdict'],
-      ev.resources.map((x) => [
-        `${x.name} (${x.unit})`,
-        fmt(x.summary.min),
-        fmt(x.summary.median),
-        fmt(x.summary.max),
-        x.slope === null ? 'n/a' : `${x.slope.toFixed(2)} (${x.slopeHow})`,
-        mins(x.windowMs),
-        x.bound,
-        `${x.verdict}${x.note ? ` — ${x.note}` : ''}`,
-      ]),
-    ),
-    bounds_list: boundsText(o.bounds),
-    daemon_errors:
-      r.daemonErrorLines === 0
-        ? 'None.'
-        : `${r.daemonErrorLines} line(s) at level error. The last ones:\n\n\`\`\`\n${r.daemonLastErrors.slice(-10).join('\n')}\n\`\`\``,
-    harness_errors: r.harnessErrors.length === 0 ? 'None.' : r.harnessErrors.map((e) => `- ${e}`).join('\n'),
-    summary_json: JSON.stringify(summary, null, 2),
-  };
-  return { markdown: fillTemplate(template, values), violations, passed };
+    ],
+  )}\n\nRestart time is kill sent → process gone, plus spawn → \`/readyz\` 200 (the harness's own database snapshot in between is not counted).`;
+}
+
+function checksTable(r: SoakResult, ev: Evaluation, byKind: Record<ViolationKind, number>): string {
+  return table(
+    ['invariant', 'checks', 'violations'],
+    [
+      ['no accepted message lost (GET /api/jobs/{id} after each restart and at the end)', r.checks.lost_message, byKind.lost_message],
+      ['no job running longer than its timeout + margin while the daemon is up', 'every poll', byKind.stuck_running],
+      ['every job left running at a kill was recovered at the restart', r.checks.unrecovered_job, byKind.unrecovered_job],
+      ['every job terminal at the end', r.checks.not_terminal, byKind.not_terminal],
+      ['PRAGMA integrity_check = ok after each restart and at the end', r.checks.integrity, byKind.integrity],
+      ['no agent process survives its daemon (after each restart + grace, and at the end)', r.checks.orphan_process, byKind.orphan_process],
+      ['each job ends as its fault plan predicts (chains not hit by a kill or cancel)', r.checks.unexpected_outcome, byKind.unexpected_outcome],
+      ['the daemon restarts after every kill -9', r.restarts.length, byKind.restart_failed],
+      ['resource bounds (below)', ev.resources.filter((x) => x.bound !== 'reported only').length, byKind.resource_bound],
+    ],
+  );
+}
+
+function resourcesTable(ev: Evaluation): string {
+  return table(
+    ['resource', 'min', 'median', 'max', 'slope per hour', 'fitted over', 'bound', 'verdict'],
+    ev.resources.map((x) => [
+      `${x.name} (${x.unit})`,
+      fmt(x.summary.min),
+      fmt(x.summary.median),
+      fmt(x.summary.max),
+      x.slope === null ? 'n/a' : `${x.slope.toFixed(2)} (${x.slopeHow})`,
+      mins(x.windowMs),
+      x.bound,
+      `${x.verdict}${x.note ? ` — ${x.note}` : ''}`,
+    ]),
+  );
 }
 
 const FAULT_LOOKS: Record<FaultKind, string> = {

@@ -1,0 +1,95 @@
+import { field, str } from './http.js';
+import type { RequestKind } from './result.js';
+import type { Chain, SoakRun, Tracked } from './run-state.js';
+import { drawPlan, messageText } from './workload.js';
+
+/** Starts tracking a job the daemon accepted (2xx): from here on it must reach a terminal state. */
+export function track(run: SoakRun, id: string, chain: Chain, isRetry: boolean, timeoutS: number): void {
+  if (run.jobs.has(id)) return;
+  chain.jobs.push(id);
+  run.jobs.set(id, {
+    id,
+    chain,
+    isRetry,
+    acceptedGen: run.gen,
+    state: 'queued',
+    attempt: 0,
+    errorClass: null,
+    timeoutS,
+    runningSeen: null,
+    stuckReported: false,
+    retried: false,
+  });
+  run.nonTerminal.add(id);
+  run.result.accepted++;
+}
+
+function newChain(run: SoakRun, longMs: number): Chain {
+  const { opts, result } = run;
+  const plan = drawPlan(run.rng, `m${(run.keySeq++).toString(36)}-${opts.seed}`, { faults: opts.faults, maxAttempts: opts.maxAttempts, jobTimeoutS: opts.jobTimeoutS, syncWaitMs: run.syncWaitMs }, longMs);
+  if (plan.exec !== 'ok' && plan.exec !== 'long') result.faultsPlanned[plan.exec]++;
+  if (plan.route === 'malformed') result.faultsPlanned.malformed_route++;
+  if (plan.close === 'malformed') result.faultsPlanned.malformed_close++;
+  return { plan, jobs: [], killed: false, canceled: false };
+}
+
+/** One request, counted by kind (each one bounded by its own timeout). */
+export async function send(run: SoakRun, kind: RequestKind, fn: () => Promise<{ status: number; body: unknown }>, onOk: (body: unknown) => void): Promise<void> {
+  const r = run.result.requests[kind];
+  r.sent++;
+  try {
+    const a = await fn();
+    if (a.status >= 200 && a.status < 300) {
+      r.accepted++;
+      onOk(a.body);
+    } else r.refused++;
+  } catch {
+    // Connection refused or reset: the daemon is down or was killed mid-request. No 2xx, nothing promised.
+    r.errors++;
+  }
+}
+
+/** A new message: synchronous, asynchronous (background lane), or a follow-up naming a known task. */
+export function submit(run: SoakRun, kind: 'sync' | 'async' | 'followup'): Promise<void> {
+  const { opts, rng, api } = run;
+  const async = kind === 'async' || (kind === 'followup' && rng.chance(0.5));
+  const chain = newChain(run, kind === 'async' ? opts.longMs : 0);
+  const content = messageText(rng, chain.plan);
+  const taskId = kind === 'followup' ? rng.pick(run.tasks) : undefined;
+  const body: Record<string, unknown> = { content, channel_id: 'soak', ...(taskId ? { task_id: taskId } : {}) };
+  const onOk = (b: unknown): void => {
+    const id = str(field(b, 'job_id'));
+    if (id !== null) track(run, id, chain, false, opts.jobTimeoutS);
+  };
+  if (async) {
+    Object.assign(body, { lane: kind === 'async' ? 'background' : 'interactive', timeout_s: opts.jobTimeoutS, max_attempts: opts.maxAttempts });
+    return send(run, kind, () => api.call('POST', '/api/jobs', body), onOk);
+  }
+  body.wait_ms = run.syncWaitMs;
+  return send(run, kind, () => api.call('POST', '/api/message', body, run.syncWaitMs + 15_000), onOk);
+}
+
+/** Cancels one of the most recent unfinished jobs; null when there is none. */
+export function cancelOne(run: SoakRun): Promise<void> | null {
+  const candidates = [...run.nonTerminal].slice(-50);
+  const id = run.reactRng.pick(candidates);
+  const t = id === undefined ? undefined : run.jobs.get(id);
+  if (t === undefined) return null;
+  t.chain.canceled = true;
+  return send(run, 'cancel', () => run.api.call('POST', `/api/jobs/${t.id}/cancel`, {}), () => undefined);
+}
+
+export function retryOf(run: SoakRun, t: Tracked): Promise<void> {
+  t.retried = true;
+  return send(run, 'retry', () => run.api.call('POST', `/api/jobs/${t.id}/retry`, {}), (b) => {
+    const id = str(field(b, 'job_id'));
+    if (id !== null) track(run, id, t.chain, true, t.timeoutS);
+  });
+}
+
+/** Keeps a request in flight without waiting for it; the phases wait for all of them at their ends. */
+export function launch(run: SoakRun, p: Promise<void> | null): void {
+  if (p === null) return;
+  run.inflight.add(p);
+  void p.finally(() => run.inflight.delete(p));
+}

@@ -1,0 +1,120 @@
+import type { SoakOptions } from './options.js';
+import { FAULT_KINDS } from './plan.js';
+import type { FaultKind } from './plan.js';
+import type { Point } from './stats.js';
+
+export const VIOLATION_KINDS = [
+  'lost_message',
+  'stuck_running',
+  'unrecovered_job',
+  'not_terminal',
+  'integrity',
+  'orphan_process',
+  'unexpected_outcome',
+  'restart_failed',
+  'resource_bound',
+] as const;
+export type ViolationKind = (typeof VIOLATION_KINDS)[number];
+
+/** The invariants counted per check performed (stuck_running is checked on every poll, not counted). */
+export type CheckKind = 'lost_message' | 'unrecovered_job' | 'not_terminal' | 'integrity' | 'orphan_process' | 'unexpected_outcome';
+
+export interface Violation {
+  kind: ViolationKind;
+  at: number;
+  detail: string;
+}
+
+export type RequestKind = 'sync' | 'async' | 'followup' | 'retry' | 'cancel' | 'close_task';
+
+export interface RestartRecord {
+  gen: number;
+  at: number;
+  /** Kill sent → process gone. */
+  killMs: number;
+  /** Spawn → /readyz 200. */
+  startMs: number;
+  /** killMs + startMs: the outage a client sees (the harness's own DB snapshot in between is not counted). */
+  restartMs: number;
+  leftRunning: number;
+  recovered: number;
+  agentsAtKill: number;
+  orphansAfterRestart: number;
+}
+
+export interface Samples {
+  rssMb: Point[];
+  /** V8 heap in use (prom-client's nodejs_heap_size_used_bytes): tells a JS leak from native or allocator growth. */
+  heapMb: Point[];
+  fds: Point[];
+  dbMb: Point[];
+  walMb: Point[];
+  queueDepth: Point[];
+  openTasks: Point[];
+  agents: Point[];
+}
+
+export interface SoakResult {
+  options: SoakOptions;
+  runId: string;
+  dataDir: string;
+  startedAt: number;
+  loadEndedAt: number;
+  drainedAt: number;
+  endedAt: number;
+  interrupted: boolean;
+  drained: boolean;
+  requests: Record<RequestKind, { sent: number; accepted: number; refused: number; errors: number }>;
+  accepted: number;
+  outcomes: {
+    succeeded: number;
+    succeeded_after_retry: number;
+    failed: number;
+    canceled: number;
+    recovered: number;
+    failed_by_class: Record<string, number>;
+  };
+  faultsPlanned: Record<FaultKind, number>;
+  faultsInjected: Record<FaultKind, number>;
+  agentRuns: Record<string, number>;
+  restarts: RestartRecord[];
+  checks: Record<CheckKind, number>;
+  violations: Violation[];
+  samples: Samples;
+  daemonErrorLines: number;
+  daemonLastErrors: string[];
+  finalDb: { integrity: string | null; by_state: Record<string, number> } | null;
+  dbBytesEnd: number;
+  harnessErrors: string[];
+}
+
+/** A result with every counter at zero, for a run starting now. */
+export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): SoakResult {
+  const zero = (): { sent: number; accepted: number; refused: number; errors: number } => ({ sent: 0, accepted: 0, refused: 0, errors: 0 });
+  return {
+    options: opts,
+    runId,
+    dataDir,
+    startedAt: Date.now(),
+    loadEndedAt: 0,
+    drainedAt: 0,
+    endedAt: 0,
+    interrupted: false,
+    drained: false,
+    requests: { sync: zero(), async: zero(), followup: zero(), retry: zero(), cancel: zero(), close_task: zero() },
+    accepted: 0,
+    outcomes: { succeeded: 0, succeeded_after_retry: 0, failed: 0, canceled: 0, recovered: 0, failed_by_class: {} },
+    faultsPlanned: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
+    faultsInjected: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
+    agentRuns: {},
+    restarts: [],
+    checks: { lost_message: 0, unrecovered_job: 0, not_terminal: 0, integrity: 0, orphan_process: 0, unexpected_outcome: 0 },
+    violations: [],
+    samples: { rssMb: [], heapMb: [], fds: [], dbMb: [], walMb: [], queueDepth: [], openTasks: [], agents: [] },
+    daemonErrorLines: 0,
+    daemonLastErrors: [],
+    finalDb: null,
+    dbBytesEnd: 0,
+    harnessErrors: [],
+  };
+}

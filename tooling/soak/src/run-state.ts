@@ -1,0 +1,152 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { DaemonProcess, DaemonSpec } from './daemon.js';
+import { Api } from './http.js';
+import type { JobView } from './http.js';
+import type { SoakOptions } from './options.js';
+import type { MessagePlan } from './plan.js';
+import { emptyResult } from './result.js';
+import type { SoakResult, ViolationKind } from './result.js';
+import { createRng } from './rng.js';
+import type { Rng } from './rng.js';
+
+export const POLL_MS = 1000;
+const MAX_VIOLATIONS_KEPT = 500;
+
+export interface Chain {
+  plan: MessagePlan;
+  jobs: string[];
+  /** A job of the chain was running when the daemon was killed: its fault counter and attempts are disturbed. */
+  killed: boolean;
+  /** The harness asked to cancel a job of the chain. */
+  canceled: boolean;
+}
+
+export interface Tracked {
+  id: string;
+  chain: Chain;
+  isRetry: boolean;
+  acceptedGen: number;
+  state: JobView['state'];
+  attempt: number;
+  errorClass: string | null;
+  timeoutS: number;
+  /** When this harness first saw the current attempt running (during this daemon lifetime). */
+  runningSeen: { attempt: number; gen: number; at: number } | null;
+  stuckReported: boolean;
+  retried: boolean;
+}
+
+/** Everything one soak run shares between its phases: where it runs, what it tracks, and what it found. */
+export interface SoakRun {
+  opts: SoakOptions;
+  signal: AbortSignal;
+  log: (line: string) => void;
+  /** Separate streams (see prepareRun). */
+  rng: Rng;
+  killRng: Rng;
+  reactRng: Rng;
+  runId: string;
+  work: string;
+  dataDir: string;
+  agentLog: string;
+  dbFile: string;
+  syncWaitMs: number;
+  spec: DaemonSpec;
+  result: SoakResult;
+  api: Api;
+  jobs: Map<string, Tracked>;
+  nonTerminal: Set<string>;
+  tasks: string[];
+  inflight: Set<Promise<void>>;
+  gen: number;
+  daemon: DaemonProcess | null;
+  /** The current daemon answers (false from a kill until the next one is ready). */
+  up: boolean;
+  /** New load is sent (false once the drain is over). */
+  loadOn: boolean;
+  /** Failed jobs are retried the way an owner would (false once the load phase ends). */
+  retriesOn: boolean;
+  keySeq: number;
+  agentLogOffset: number;
+  lastSample: number;
+}
+
+/** Prepares a run: its random streams, work and data directories, the daemon's spec, and an empty result. */
+export function prepareRun(opts: SoakOptions, paths: { agent: string }, signal: AbortSignal, log: (line: string) => void): SoakRun {
+  const runId = `soak-${opts.seed}-${process.pid}-${Date.now().toString(36)}`;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-soak-'));
+  const dataDir = opts.data ?? path.join(work, 'data');
+  const stateDir = path.join(work, 'state');
+  const agentLog = path.join(work, 'agent.jsonl');
+  fs.mkdirSync(stateDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const run: SoakRun = {
+    opts,
+    signal,
+    log,
+    // Separate streams, so the plan of the n-th message and the kill times do not depend on how many retries or
+    // cancels timing happened to interleave: the same seed gives the same messages and the same kill schedule.
+    rng: createRng(opts.seed),
+    killRng: createRng(opts.seed ^ 0x5bd1e995),
+    reactRng: createRng(opts.seed ^ 0x27d4eb2f),
+    runId,
+    work,
+    dataDir,
+    agentLog,
+    dbFile: path.join(dataDir, 'alter0.db'),
+    syncWaitMs: Math.min(2000, Math.round((opts.jobTimeoutS * 1000) / 4)),
+    spec: daemonSpec(opts, { agent: paths.agent, runId, dataDir, agentLog, stateDir }),
+    result: emptyResult(opts, runId, dataDir),
+    api: new Api(() => run.daemon?.url ?? 'http://127.0.0.1:9', signal),
+    jobs: new Map(),
+    nonTerminal: new Set(),
+    tasks: [],
+    inflight: new Set(),
+    gen: 1,
+    daemon: null,
+    up: false,
+    loadOn: true,
+    retriesOn: true,
+    keySeq: 0,
+    agentLogOffset: 0,
+    lastSample: 0,
+  };
+  return run;
+}
+
+function daemonSpec(opts: SoakOptions, p: { agent: string; runId: string; dataDir: string; agentLog: string; stateDir: string }): DaemonSpec {
+  return {
+    bin: opts.bin,
+    data: p.dataDir,
+    command: [process.execPath, p.agent, '--soak-run', p.runId].map((a) => JSON.stringify(a)).join(' '),
+    sets: [
+      `queue.job_timeout_s=${opts.jobTimeoutS}`,
+      `queue.max_attempts=${opts.maxAttempts}`,
+      `queue.interactive_workers=${opts.interactiveWorkers}`,
+      `queue.background_workers=${opts.backgroundWorkers}`,
+      // Shorter backoff than the defaults so retries happen within a short soak; the policy is what is tested.
+      'queue.backoff_initial_ms=500',
+      'queue.backoff_max_ms=5000',
+      `router.timeout_s=${opts.jobTimeoutS}`,
+      `closer.timeout_s=${opts.jobTimeoutS}`,
+      'log.file=false',
+      // Backups copy the database: a 24 h soak should see one, not one per restart.
+      'backup.interval=12h',
+    ],
+    env: { SOAK_AGENT_LOG: p.agentLog, SOAK_STATE_DIR: p.stateDir, SOAK_HANG_MAX_MS: String(Math.max(60_000, opts.jobTimeoutS * 4000)) },
+  };
+}
+
+export function violate(run: SoakRun, kind: ViolationKind, detail: string): void {
+  const { violations } = run.result;
+  if (violations.length < MAX_VIOLATIONS_KEPT) violations.push({ kind, at: Date.now(), detail });
+  else if (violations.length === MAX_VIOLATIONS_KEPT) violations.push({ kind, at: Date.now(), detail: 'further violations not listed' });
+  run.log(`VIOLATION ${kind}: ${detail}`);
+}
+
+export function harnessError(run: SoakRun, what: string, err: unknown): void {
+  const msg = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+  if (run.result.harnessErrors.length < 50) run.result.harnessErrors.push(msg);
+}
