@@ -11,8 +11,8 @@ import { loadConfig, parseDuration } from '@alter0/config';
 import { execArg, renderUnit, servicePath, hiddenFromSystemUnit, CLI_ENTRY } from '../src/commands/service.js';
 import type { UnitInputs } from '../src/commands/service.js';
 // The notifier lives in the daemon, which wires it into startup; its behaviour as a deployable piece is tested here.
-import { createNotifier, watchdogInterval } from '../../daemon/src/notify.js';
-import type { SpawnFn } from '../../daemon/src/notify.js';
+import { createNotifier, watchdogInterval } from '@alter0/daemon';
+import type { SpawnFn } from '@alter0/daemon';
 import { BIN, cli, serve, tempDir, until } from './harness.js';
 import type { Served } from './harness.js';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newId } from '@alter0/core';
-import { RecordedProcessGroups, reapOrphanGroups } from '../../daemon/src/orphans.js';
+import { RecordedProcessGroups, reapOrphanGroups } from '@alter0/daemon';
 import { tempDir, until } from './harness.js';
 
 // The daemon's start-up reaper, with the shape of claude's Bash tool: the CLI (detached, its own group, as the

@@ -4,14 +4,24 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { longTests } from '@alter0/testkit';
 import { BIN, cli, tempDir, until } from './harness.js';
-import { currentMessage, decodePlan, encodePlan } from '../../../tooling/soak/src/plan.js';
-import type { MessagePlan } from '../../../tooling/soak/src/plan.js';
-import { afterWarmup, coveredMs, floorPerWindow, pooledSlopePerHour, slopePerHour, summarize } from '../../../tooling/soak/src/stats.js';
-import type { Point } from '../../../tooling/soak/src/stats.js';
-import { UsageError, parseDuration, parseFaults } from '../../../tooling/soak/src/options.js';
-import { fillTemplate } from '../../../tooling/soak/src/report.js';
-import { expectationOf } from '../../../tooling/soak/src/workload.js';
-import { findAgents } from '../../../tooling/soak/src/procs.js';
+import {
+  UsageError,
+  afterWarmup,
+  coveredMs,
+  currentMessage,
+  decodePlan,
+  encodePlan,
+  expectationOf,
+  fillTemplate,
+  findAgents,
+  floorPerWindow,
+  parseDuration,
+  parseFaults,
+  pooledSlopePerHour,
+  slopePerHour,
+  summarize,
+} from '@alter0/soak';
+import type { MessagePlan, Point } from '@alter0/soak';
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -7,3 +7,6 @@ export type { ApiDeps } from './api.js';
 export { ExecutorRegistry } from './executors.js';
 export { sweepStale } from './stale-sweep.js';
 export { Bus } from './bus.js';
+export { RecordedProcessGroups, reapOrphanGroups } from './orphans.js';
+export { createNotifier, watchdogInterval } from './notify.js';
+export type { SpawnFn } from './notify.js';

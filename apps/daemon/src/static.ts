@@ -1,11 +1,11 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 
-/** Where the console's build lands in this monorepo (apps/web/dist), relative to this module's dist/. */
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
+/** The console's build: the dist/ of the @alter0/web package (a dependency), wherever it is installed. */
+export const DEFAULT_WEB_ROOT = path.join(path.dirname(createRequire(import.meta.url).resolve('@alter0/web/package.json')), 'dist');
 
 /** Serves the console at `/`; unknown non-API paths fall back to index.html (client-side routes). */
 export function mountConsole(app: Hono, root: string): void {

@@ -4,8 +4,17 @@ import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { Alter0Error } from '@alter0/core';
 
-/** The harness lives in the source tree (tooling/soak), built by `pnpm build`; this command only runs it. */
-const HARNESS = fileURLToPath(new URL('../../../../tooling/soak/dist/main.js', import.meta.url));
+/**
+ * The harness is the workspace package @alter0/soak (tooling/soak, in the source tree only), built by
+ * `pnpm build`; this command only runs it. Null when the package cannot be resolved (an install without it).
+ */
+function harnessPath(): string | null {
+  try {
+    return fileURLToPath(import.meta.resolve('@alter0/soak/main'));
+  } catch {
+    return null;
+  }
+}
 
 /** The harness's flags, passed through as given (it validates them and documents the defaults). */
 const FLAGS: Record<string, string> = {
@@ -51,10 +60,11 @@ export const soakCommand: CommandModule<object, SoakArgs> = {
       .example('alter0 soak --duration 75s --kill-every 10s --job-timeout 5s --out soak.md', 'a short one (CI)');
   },
   handler: async (args) => {
-    if (!fs.existsSync(HARNESS)) {
+    const HARNESS = harnessPath();
+    if (HARNESS === null || !fs.existsSync(HARNESS)) {
       throw new Alter0Error(
         'soak_missing',
-        `the soak harness is not built (${HARNESS} not found): it ships with the source tree only; run \`pnpm build\` in the checkout and try again`,
+        `the soak harness is not built (${HARNESS ?? '@alter0/soak/main'} not found): it ships with the source tree only; run \`pnpm build\` in the checkout and try again`,
       );
     }
     const argv: string[] = [];
