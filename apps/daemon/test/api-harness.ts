@@ -17,13 +17,18 @@ export interface ApiUnderTest {
   request(p: string, init?: RequestInit): Promise<Response>;
   /** POST a JSON body. */
   post(p: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
-  close(): void;
+  /** Also stops what `wire` started (awaited only where something runs). */
+  close(): void | Promise<void>;
 }
 
-export function apiUnderTest(overrides: Partial<ApiDeps> = {}): ApiUnderTest {
+/** Deps built over the harness's store (a pool, the real close rule, …) and how to stop what they started. */
+export type Wiring = (world: { store: Store; bus: Bus; dir: string }) => { deps: Partial<ApiDeps>; stop?: () => Promise<void> };
+
+export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): ApiUnderTest {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-api-'));
   const store = Store.open({ file: path.join(dir, 'alter0.db') });
   const bus = new Bus();
+  const wired = wire?.({ store, bus, dir });
   const app = createApi({
     store,
     bus,
@@ -40,6 +45,7 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}): ApiUnderTest {
     status: () => Promise.resolve({ state: 'ok' }),
     accepting: () => true,
     now: Date.now,
+    ...wired?.deps,
     ...overrides,
   });
   const request = async (p: string, init: RequestInit = {}): Promise<Response> => {
@@ -55,8 +61,12 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}): ApiUnderTest {
     post: (p, body, headers = {}) =>
       request(p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
     close() {
-      store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      const cleanUp = (): void => {
+        store.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      };
+      if (!wired?.stop) return cleanUp();
+      return wired.stop().then(cleanUp);
     },
   };
 }

@@ -1,0 +1,258 @@
+/**
+ * The contract test: for every endpoint of docs/api.md's table, drive the API in-process (real SQLite store,
+ * real pool and pipeline, scripted models: live-harness.ts) and check the live answers — a success and at least
+ * one error each — against the schemas of @alter0/api, field for field. It fails when the doc lists an endpoint
+ * no case covers, or the server serves one the doc does not list.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiEvent, Job } from '@alter0/api';
+import {
+  DecisionLog,
+  Healthz,
+  Job as JobSchema,
+  JobAccepted,
+  JobList,
+  MessageDone,
+  MessagePending,
+  Readyz,
+  RetryAnswer,
+  StatusDocument,
+  Task,
+  TaskDetail,
+  TaskList,
+  readEvents,
+} from '@alter0/api';
+import { apiUnderTest } from './api-harness.js';
+import { documentedEndpoints, expectAnswer, expectError, servedEndpoints } from './contract-check.js';
+import type { LiveApi } from './live-harness.js';
+import { liveApiUnderTest } from './live-harness.js';
+
+const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/api.md');
+const NO_JOB = 'j_00000000000000000000000000';
+const NO_TASK = 't_00000000000000000000000000';
+
+let api: LiveApi;
+beforeAll(() => {
+  api = liveApiUnderTest({ defaults: { waitMs: 0, maxWaitMs: 10_000, bodyLimitBytes: 1_048_576, timeoutS: 60, maxAttempts: 1 } });
+});
+afterAll(async () => {
+  await api.close();
+});
+
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 5_000, state?: () => unknown): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const r = fn();
+    if (r) return r;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms}ms${state ? ` (now: ${JSON.stringify(state())})` : ''}`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
+/** Sends a message and waits for its reply (or failure). */
+async function answered(content: string, extra: Record<string, unknown> = {}): Promise<MessageDone> {
+  return expectAnswer(await api.post('/api/message', { content, wait_ms: 5_000, ...extra }), 200, MessageDone, `message "${content}"`);
+}
+
+/** A job whose agent runs until canceled; resolves once it is running. */
+async function holding(extra: Record<string, unknown> = {}): Promise<string> {
+  const { job_id } = await expectAnswer(await api.post('/api/jobs', { content: 'hold on', ...extra }), 202, JobAccepted, 'hold job');
+  await until(`job ${job_id} running`, () => api.store.jobs.get(job_id)?.stage === 'execute');
+  return job_id;
+}
+
+async function canceled(id: string): Promise<void> {
+  expect((await api.post(`/api/jobs/${id}/cancel`, {})).status).toBe(200);
+  await until(`job ${id} canceled`, () => api.store.jobs.get(id)?.state === 'canceled', 5_000, () => api.store.jobs.get(id));
+}
+
+const cases: Record<string, () => Promise<void>> = {
+  'POST /api/message': async () => {
+    const done = await answered('hello there');
+    expect(done.reply).toBe('reply to: hello there');
+    // Answered at the reply: the close stage may still be running.
+    expect(['running', 'succeeded']).toContain(done.state);
+    const pending = await expectAnswer(await api.post('/api/message', { content: 'hold it', wait_ms: 0 }), 202, MessagePending, '202');
+    await until('running', () => api.store.jobs.get(pending.job_id)?.stage === 'execute');
+    await canceled(pending.job_id);
+    expect(await expectError(await api.post('/api/message', { content: '  ' }), 400, 'invalid_request', 'empty')).toContain('content must not be empty');
+  },
+
+  'POST /api/jobs': async () => {
+    const a = await expectAnswer(await api.post('/api/jobs', { content: 'later', lane: 'background', timeout_s: 30, max_attempts: 2 }), 202, JobAccepted, '202');
+    await until('done', () => api.store.jobs.get(a.job_id)?.state === 'succeeded');
+    expect(await expectError(await api.post('/api/jobs', { content: 'x', lane: 'fast' }), 400, 'invalid_request', 'lane')).toContain('lane must be interactive or background');
+    await expectError(await api.post('/api/jobs', { content: 'x', extra: 1 }), 400, 'invalid_request', 'unknown field');
+  },
+
+  'GET /api/jobs': async () => {
+    const done = await answered('list me');
+    const list = await expectAnswer(await api.request('/api/jobs?state=succeeded&limit=50'), 200, JobList, 'list');
+    expect(list.jobs.map((j) => j.id)).toContain(done.job_id);
+    expect(list.jobs.every((j) => j.state === 'succeeded')).toBe(true);
+    expect(await expectError(await api.request('/api/jobs?state=done'), 400, 'invalid_request', 'state')).toContain('state must be one of');
+    await expectError(await api.request('/api/jobs?limit=many'), 400, 'invalid_request', 'limit');
+  },
+
+  'GET /api/jobs/{id}': async () => {
+    const ok = await answered('show me');
+    const job = await expectAnswer(await api.request(`/api/jobs/${ok.job_id}`), 200, JobSchema, 'succeeded job');
+    expect(job).toMatchObject({ state: 'succeeded', reply: 'reply to: show me', usage: { inputTokens: 3, outputTokens: 5 } });
+    expect(job.route?.decision).toBe('new');
+    const bad = await answered('fail please');
+    const failed = await expectAnswer(await api.request(`/api/jobs/${bad.job_id}`), 200, JobSchema, 'failed job');
+    expect(failed.error).toMatchObject({ class: 'exit', stderr_tail: 'stderr of the scripted agent' });
+    await expectError(await api.request(`/api/jobs/${NO_JOB}`), 404, 'not_found', 'unknown job');
+  },
+
+  'POST /api/jobs/{id}/cancel': async () => {
+    const id = await holding();
+    const job: Job = await expectAnswer(await api.post(`/api/jobs/${id}/cancel`, {}), 200, JobSchema, 'cancel running');
+    expect(job.id).toBe(id);
+    await until('canceled', () => api.store.jobs.get(id)?.state === 'canceled');
+    expect(await expectError(await api.post(`/api/jobs/${id}/cancel`, {}), 409, 'conflict', 'cancel terminal')).toContain(id);
+    await expectError(await api.post(`/api/jobs/${NO_JOB}/cancel`, {}), 404, 'not_found', 'unknown job');
+  },
+
+  'POST /api/jobs/{id}/retry': async () => {
+    const bad = await answered('fail again');
+    const first = await expectAnswer(await api.post(`/api/jobs/${bad.job_id}/retry`, {}), 202, RetryAnswer, 'first retry');
+    expect(first).toMatchObject({ retry_of: bad.job_id, created: true, state: 'queued' });
+    const again = await expectAnswer(await api.post(`/api/jobs/${bad.job_id}/retry`, {}), 200, RetryAnswer, 'second retry');
+    expect(again).toMatchObject({ job_id: first.job_id, created: false });
+    const ok = await answered('fine');
+    expect(await expectError(await api.post(`/api/jobs/${ok.job_id}/retry`, {}), 409, 'conflict', 'answered job')).toContain('already answered');
+  },
+
+  'GET /api/tasks': async () => {
+    const done = await answered('a task of its own');
+    const all = await expectAnswer(await api.request('/api/tasks?state=all&limit=100'), 200, TaskList, 'all');
+    expect(all.tasks.map((t) => t.id)).toContain(done.task_id);
+    await expectAnswer(await api.request('/api/tasks?q=nothing-matches-this'), 200, TaskList, 'search');
+    expect(await expectError(await api.request('/api/tasks?state=gone'), 400, 'invalid_request', 'state')).toContain('state must be open, closed or all');
+  },
+
+  'GET /api/tasks/{id}': async () => {
+    const first = await answered('start a task');
+    await answered('continue it', { task_id: first.task_id });
+    const t = await expectAnswer(await api.request(`/api/tasks/${first.task_id}`), 200, TaskDetail, 'detail');
+    expect(t.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(t.jobs).toHaveLength(2);
+    expect(t.decisions.route.length).toBeGreaterThanOrEqual(2);
+    expect(t.decisions.close.map((d) => d.action)).toEqual(['keep_open', 'keep_open']);
+    await expectError(await api.request(`/api/tasks/${NO_TASK}`), 404, 'not_found', 'unknown task');
+  },
+
+  'POST /api/tasks/{id}/close': async () => {
+    const done = await answered('a task to close');
+    const taskId = done.task_id!;
+    const busy = await holding({ task_id: taskId });
+    expect(await expectError(await api.post(`/api/tasks/${taskId}/close`, {}), 409, 'conflict', 'under work')).toContain(busy);
+    await canceled(busy);
+    const closed = await expectAnswer(await api.post(`/api/tasks/${taskId}/close`, { reason: 'finished' }), 200, Task, 'close');
+    expect(closed).toMatchObject({ state: 'closed', closed_by: 'manual', close_reason: 'finished' });
+    await expectError(await api.post(`/api/tasks/${taskId}/close`, {}), 409, 'conflict', 'already closed');
+    await expectError(await api.post(`/api/tasks/${NO_TASK}/close`, {}), 404, 'not_found', 'unknown task');
+  },
+
+  'POST /api/tasks/{id}/reopen': async () => {
+    const done = await answered('all done here');
+    const taskId = done.task_id!;
+    await until('closed by the closer', () => api.store.tasks.get(taskId)?.state === 'closed');
+    const open = await expectAnswer(await api.post(`/api/tasks/${taskId}/reopen`, {}), 200, Task, 'reopen');
+    expect(open.state).toBe('open');
+    expect(await expectError(await api.post(`/api/tasks/${taskId}/reopen`, {}), 409, 'conflict', 'already open')).toContain('already open');
+  },
+
+  'GET /api/status': async () => {
+    const s = await expectAnswer(await api.request('/api/status'), 200, StatusDocument, 'status');
+    expect(s.components.scheduler.details.jobs[0]?.name).toBe('backup');
+    await expectError(await api.request('/api/status', { headers: { host: 'evil.example' } }), 403, 'host_not_allowed', 'foreign host');
+  },
+
+  'GET /api/events': async () => {
+    const ctl = new AbortController();
+    const res = await api.request('/api/events', { signal: ctl.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const seen: ApiEvent[] = [];
+    const reading = (async () => {
+      for await (const e of readEvents(res.body!, ctl.signal)) {
+        seen.push(e);
+        if (e.event === 'hello') void answered('tell the stream');
+        if (e.event === 'task') ctl.abort();
+      }
+    })();
+    await until('a job and a task event', () => seen.some((e) => e.event === 'task'));
+    await reading.catch(() => undefined);
+    expect(seen[0]?.event).toBe('hello');
+    expect(seen.some((e) => e.event === 'job' && e.data.content === 'tell the stream')).toBe(true);
+    await expectError(await api.request('/api/events', { headers: { 'sec-fetch-site': 'cross-site' } }), 403, 'cross_origin', 'cross-site');
+  },
+
+  'GET /api/decisions': async () => {
+    await answered('decide something');
+    const both = await expectAnswer(await api.request('/api/decisions'), 200, DecisionLog, 'both');
+    expect(both.route.length).toBeGreaterThan(0);
+    expect(both.close.length).toBeGreaterThan(0);
+    expect(both.route.some((d) => d.candidates.length > 0)).toBe(true);
+    const route = await expectAnswer(await api.request('/api/decisions?kind=route&limit=2'), 200, DecisionLog, 'route only');
+    expect(route.close).toEqual([]);
+    expect(await expectError(await api.request('/api/decisions?kind=all'), 400, 'invalid_request', 'kind')).toContain('kind must be route or close');
+  },
+
+  'GET /healthz': async () => {
+    await expectAnswer(await api.request('/healthz'), 200, Healthz, 'healthz');
+    await expectError(await api.request('/healthz', { headers: { host: 'evil.example' } }), 403, 'host_not_allowed', 'foreign host');
+  },
+
+  'GET /readyz': async () => {
+    await expectAnswer(await api.request('/readyz'), 200, Readyz, 'ready');
+    api.setAccepting(false);
+    try {
+      const r = await expectAnswer(await api.request('/readyz'), 503, Readyz, 'not ready');
+      expect(r).toMatchObject({ ready: false, error: { code: 'unavailable' } });
+    } finally {
+      api.setAccepting(true);
+    }
+  },
+
+  'GET /metrics': async () => {
+    const res = await api.request('/metrics');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('# alter0');
+    const guarded = apiUnderTest({ token: 's3cret', metricsText: () => Promise.resolve({ contentType: 'text/plain', body: '' }) });
+    try {
+      await expectError(await guarded.request('/metrics'), 401, 'unauthorized', 'no token');
+      expect((await guarded.request('/metrics', { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+  },
+};
+
+describe('docs/api.md ↔ the server ↔ @alter0/api', () => {
+  const documented = documentedEndpoints(DOC);
+
+  it('the doc lists endpoints (the table was found)', () => {
+    expect(documented.length).toBeGreaterThan(10);
+  });
+
+  it('the server serves exactly the documented endpoints', () => {
+    expect(servedEndpoints(api.app.routes).sort()).toEqual([...documented].sort());
+  });
+
+  it('every case is a documented endpoint', () => {
+    expect(Object.keys(cases).filter((k) => !documented.includes(k))).toEqual([]);
+  });
+
+  for (const endpoint of documented) {
+    it(endpoint, async () => {
+      const run = cases[endpoint];
+      if (!run) throw new Error(`docs/api.md lists ${endpoint} but contract.test.ts has no case for it`);
+      await run();
+    });
+  }
+});
