@@ -7,7 +7,6 @@ import type { CloseInput, CloseOutcome, Closer } from '@alter0/closing';
 import type { RouteInput, RouteOutcome, Router } from '@alter0/routing';
 import { createMetrics, nullLogger } from '@alter0/obs';
 import type { ApiDeps } from '../src/api.js';
-import type { Bus } from '../src/bus.js';
 import type { CandidateSource } from '../src/candidates.js';
 import type { ExecutorRegistry } from '../src/executors.js';
 import { createPipeline } from '../src/pipeline.js';
