@@ -55,11 +55,28 @@ describe('400 invalid_request names what is wrong', () => {
 });
 
 describe('404 not_found', () => {
-  it('for a method the path does not have, naming the method and the doc', async () => {
+  it('for a method the path does not have (a GET never reaches a state change), naming the method and the doc', async () => {
     api = apiUnderTest();
     const res = await api.request('/api/jobs', { method: 'DELETE' });
     expectGuarded(res, 'DELETE');
     expect(await expectError(res, 404, 'not_found', 'DELETE /api/jobs')).toBe('no such endpoint: DELETE /api/jobs (see docs/api.md)');
+    await expectError(await api.request('/api/jobs/j_00000000000000000000000000/cancel'), 404, 'not_found', 'GET on a POST path');
+  });
+
+  it('for a message to a task that does not exist, storing nothing', async () => {
+    api = apiUnderTest();
+    const res = await api.post('/api/message', { content: 'x', task_id: 't_00000000000000000000000000' });
+    expect(await expectError(res, 404, 'not_found', 'unknown task')).toContain('t_00000000000000000000000000');
+    expect(api.store.jobs.countMessages()).toBe(0);
+  });
+});
+
+describe('no CORS', () => {
+  it('no answer invites another origin to read it', async () => {
+    api = apiUnderTest();
+    const res = await api.request('/api/jobs', { headers: { origin: 'http://localhost' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
 
