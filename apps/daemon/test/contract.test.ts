@@ -164,6 +164,11 @@ const cases: Record<string, () => Promise<void>> = {
     const open = await expectAnswer(await api.post(`/api/tasks/${taskId}/reopen`, {}), 200, Task, 'reopen');
     expect(open.state).toBe('open');
     expect(await expectError(await api.post(`/api/tasks/${taskId}/reopen`, {}), 409, 'conflict', 'already open')).toContain('already open');
+    // One close rule (invariant 5): the closer's close, the owner's reopen and close are the same kind of record.
+    await expectAnswer(await api.post(`/api/tasks/${taskId}/close`, { reason: 'finished by hand' }), 200, Task, 'close again');
+    const t = await expectAnswer(await api.request(`/api/tasks/${taskId}`), 200, TaskDetail, 'decisions');
+    expect(t.decisions.close.map((d) => `${d.source}:${d.action}`).sort()).toEqual(['auto:close', 'manual:close', 'manual:reopen']);
+    expect(t.decisions.close.find((d) => d.source === 'manual' && d.action === 'close')).toMatchObject({ reason: 'finished by hand', confidence: 1 });
   },
 
   'GET /api/status': async () => {
