@@ -34,6 +34,15 @@ export class ApiUnreachableError extends Error {
     options: { cause: unknown },
   ) {
     const why = options.cause instanceof Error ? options.cause.message : String(options.cause);
-    super(`cannot reach alter0 at ${url} (${why}): is \`alter0 serve\` running at ${new URL(url).origin}? Start it, or point the client at the address it listens on (--addr or ALTER0_URL for the CLI).`, options);
+    super(`cannot reach alter0 at ${url} (${why}): is \`alter0 serve\` running at ${originOf(url)}? Start it, or point the client at the address it listens on (--addr or ALTER0_URL for the CLI).`, options);
+  }
+}
+
+/** The daemon's address for the message; a relative URL (the console's same-origin base '') is the page's origin. */
+function originOf(url: string): string {
+  try {
+    return new URL(url, globalThis.location?.href).origin;
+  } catch {
+    return url;
   }
 }

@@ -6,7 +6,10 @@ import { ErrorEnvelope } from './answers.js';
 /** How the client talks HTTP: one request, its error envelope, its validation. */
 
 export interface ApiClientOptions {
-  /** Where the daemon listens, e.g. `http://127.0.0.1:7070` (a path prefix is kept: `https://host/alter0`). */
+  /**
+   * Where the daemon listens, e.g. `http://127.0.0.1:7070` (a path prefix is kept: `https://host/alter0`); in the
+   * console, `''` asks the page's own origin.
+   */
   baseUrl: string;
   /** Sent as `Authorization: Bearer <token>` (needed when the daemon listens beyond loopback). */
   token?: string | null;

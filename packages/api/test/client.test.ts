@@ -85,7 +85,17 @@ describe('createApiClient', () => {
     expect(err.message).toContain('is `alter0 serve` running at');
   });
 
-  it('an abort by the caller surfaces as the abort, not as unreachable', async () => {
+  it('a relative base (the console\'s same-origin \'\') asks relative paths, and unreachable still explains itself', async () => {
+    const s = stubFetch(() => json(200, { ok: true }));
+    expect(await createApiClient({ baseUrl: '', fetch: s.fetch }).healthz()).toEqual({ ok: true });
+    expect(s.seen[0]!.url).toBe('/healthz');
+    const down = createApiClient({ baseUrl: '', fetch: () => Promise.reject(new TypeError('Failed to fetch')) });
+    const err = (await down.status().catch((e: unknown) => e)) as ApiUnreachableError;
+    expect(err).toBeInstanceOf(ApiUnreachableError);
+    expect(err.message).toContain('cannot reach alter0 at /api/status (Failed to fetch)');
+  });
+
+    it('an abort by the caller surfaces as the abort, not as unreachable', async () => {
     const ctl = new AbortController();
     const c = createApiClient({
       baseUrl: BASE,
