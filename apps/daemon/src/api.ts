@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Alter0Error } from '@alter0/core';
 import type { Lane } from '@alter0/core';
+import type { StatusDocument } from '@alter0/api';
 import type { Store } from '@alter0/store';
 import type { Logger, Metrics } from '@alter0/obs';
 import type { Bus } from './bus.js';
@@ -38,8 +39,7 @@ export interface ApiDeps {
   /** Manual close/reopen: the same rule as the closer's. */
   closeTask(taskId: string, reason: string): void;
   reopenTask(taskId: string): void;
-  /** The status document (StatusDocument in @alter0/api). */
-  status(): Promise<unknown>;
+  status(): Promise<StatusDocument>;
   accepting(): boolean;
   now(): number;
   /** Mounted last: the console's static files. */

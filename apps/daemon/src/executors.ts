@@ -1,4 +1,4 @@
-import type { ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
+import type { ErrorClass, ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
 import { configuredExecutors, createExecutor, executorConfigFor } from '@alter0/executor';
 import type { ExecutorDeps, ProcessGroups } from '@alter0/executor';
 import type { Config } from '@alter0/config';
@@ -8,7 +8,7 @@ export class ExecutorRegistry {
   private readonly byKind = new Map<ExecutorKind, Executor>();
   readonly probes = new Map<ExecutorKind, ExecutorProbe>();
   readonly consecutiveFailures = new Map<ExecutorKind, number>();
-  readonly lastErrorClass = new Map<ExecutorKind, string | null>();
+  readonly lastErrorClass = new Map<ExecutorKind, ErrorClass | null>();
 
   /**
    * `groups`: every agent process group alive, across executors (the backstop kill at exit). `secrets`: the
@@ -52,7 +52,7 @@ export class ExecutorRegistry {
     this.consecutiveFailures.set(kind, 0);
   }
 
-  recordFailure(kind: ExecutorKind, errorClass: string): void {
+  recordFailure(kind: ExecutorKind, errorClass: ErrorClass): void {
     this.consecutiveFailures.set(kind, (this.consecutiveFailures.get(kind) ?? 0) + 1);
     this.lastErrorClass.set(kind, errorClass);
   }

@@ -4,15 +4,9 @@ import type { Store } from '@alter0/store';
 import type { WorkerPool } from '@alter0/queue';
 import type { ExecutorRegistry } from './executors.js';
 import type { ScheduledJobStatus } from '@alter0/maintenance';
+import type { ComponentName, StatusDocument } from '@alter0/api';
 
-export type ComponentName = 'gateway' | 'queue' | 'executor' | 'scheduler' | 'storage';
-
-export interface ComponentStatus {
-  state: ComponentState;
-  since: string;
-  last_error: { message: string; at: string } | null;
-  details: Record<string, unknown>;
-}
+type Components = StatusDocument['components'];
 
 /** Remembers since when each component is in its state and its last error (the status document's memory). */
 export class Health {
@@ -60,31 +54,32 @@ const worst = (states: ComponentState[]): ComponentState =>
   states.includes('down') ? 'down' : states.includes('degraded') ? 'degraded' : 'ok';
 
 /** What one component's check found: its state, the details shown, and the error that explains a bad state. */
-interface Reading {
+interface Reading<N extends ComponentName> {
   state: ComponentState;
-  details: Record<string, unknown>;
+  details: Components[N]['details'];
   error?: string;
 }
 
-/** Builds the status document (docs/api.md) from live figures; cheap enough to serve per request. */
-export function buildStatus(d: StatusDeps) {
+/** Builds the status document (docs/api.md; its shape is `StatusDocument` in @alter0/api) from live figures; cheap enough to serve per request. */
+export function buildStatus(d: StatusDeps): StatusDocument {
   const now = d.now();
-  const components: Record<ComponentName, ComponentStatus> = {} as Record<ComponentName, ComponentStatus>;
-  const put = (name: ComponentName, r: Reading): void => {
+  const component = <N extends ComponentName>(name: N, r: Reading<N>) => {
     d.health.set(name, r.state, r.error);
     const h = d.health.get(name);
-    components[name] = {
+    return {
       state: h.state,
       since: iso(h.since),
       last_error: h.lastError ? { message: h.lastError.message, at: iso(h.lastError.at) } : null,
       details: r.details,
     };
   };
-  put('gateway', gatewayReading(d));
-  put('queue', queueReading(d, now));
-  put('executor', executorReading(d));
-  put('scheduler', schedulerReading(d));
-  put('storage', storageReading(d));
+  const components: Components = {
+    gateway: component('gateway', gatewayReading(d)),
+    queue: component('queue', queueReading(d, now)),
+    executor: component('executor', executorReading(d)),
+    scheduler: component('scheduler', schedulerReading(d)),
+    storage: component('storage', storageReading(d)),
+  };
   return {
     version: d.version,
     started_at: iso(d.startedAt),
@@ -94,7 +89,7 @@ export function buildStatus(d: StatusDeps) {
   };
 }
 
-function gatewayReading(d: StatusDeps): Reading {
+function gatewayReading(d: StatusDeps): Reading<'gateway'> {
   return {
     state: d.accepting() ? 'ok' : 'down',
     details: {
@@ -106,7 +101,7 @@ function gatewayReading(d: StatusDeps): Reading {
 }
 
 /** Degraded while the workers fail to reach the database or a job has waited too long. */
-function queueReading(d: StatusDeps, now: number): Reading {
+function queueReading(d: StatusDeps, now: number): Reading<'queue'> {
   const stats = d.store.jobs.stats(now);
   const oldest = Math.max(stats.oldestQueuedAgeMs.interactive ?? 0, stats.oldestQueuedAgeMs.background ?? 0);
   const failure = d.queueFailure();
@@ -125,7 +120,7 @@ function queueReading(d: StatusDeps, now: number): Reading {
 }
 
 /** Degraded when an executor's probe failed or it failed too many times in a row. */
-function executorReading(d: StatusDeps): Reading {
+function executorReading(d: StatusDeps): Reading<'executor'> {
   const execs = d.executors.kinds().map((kind) => {
     const probe = d.executors.probes.get(kind);
     const failures = d.executors.consecutiveFailures.get(kind) ?? 0;
@@ -153,7 +148,7 @@ function executorReading(d: StatusDeps): Reading {
 }
 
 /** Degraded while a maintenance job keeps failing. */
-function schedulerReading(d: StatusDeps): Reading {
+function schedulerReading(d: StatusDeps): Reading<'scheduler'> {
   const jobs = d.scheduler();
   const failing = jobs.filter((j) => j.consecutiveFailures > 0);
   return {
@@ -176,7 +171,7 @@ function schedulerReading(d: StatusDeps): Reading {
 }
 
 /** Degraded when free disk space is low, down below a tenth of the warning level. */
-function storageReading(d: StatusDeps): Reading {
+function storageReading(d: StatusDeps): Reading<'storage'> {
   const sizes = d.store.sizes();
   let freeBytes: number | null = null;
   try {

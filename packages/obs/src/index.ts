@@ -22,20 +22,4 @@ export {
   DURATION_BUCKETS,
   createMetrics,
 } from './metrics.js';
-export {
-  type ComponentName,
-  type ComponentStatus,
-  type ComponentHealthOptions,
-  type LastError,
-  type QueueDetails,
-  type ExecutorStatus,
-  type ExecutorDetails,
-  type StorageDetails,
-  type StatusComponents,
-  type StatusDocument,
-  COMPONENT_NAMES,
-  ComponentHealth,
-  worstState,
-  statusDocument,
-} from './status.js';
 export { startTimer } from './timer.js';
