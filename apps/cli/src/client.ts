@@ -1,4 +1,6 @@
 import { Alter0Error } from '@alter0/core';
+import { ApiContractError, ApiRequestError, ApiUnreachableError, createApiClient } from '@alter0/api';
+import type { ApiClient, ApiClientOptions } from '@alter0/api';
 
 /** An API error answer, or a failure to reach the service, with a message that says what to do. */
 export class ClientError extends Alter0Error {
@@ -11,60 +13,67 @@ export class ClientError extends Alter0Error {
   }
 }
 
-export interface ClientOptions {
+/** The calls the CLI makes: @alter0/api's client, each failure a ClientError in the CLI's words. */
+export type CliClient = Omit<ApiClient, 'events'>;
+
+export interface CliClientOptions {
+  /** The service's URL as the user gave it (--addr, ALTER0_URL or the config): quoted in the messages. */
   addr: string;
   token: string | null;
-  signal?: AbortSignal;
+  fetch?: ApiClientOptions['fetch'];
 }
 
-export class ApiClient {
-  constructor(private readonly opts: ClientOptions) {}
+export function createCliClient(opts: CliClientOptions): CliClient {
+  const api = createApiClient({ baseUrl: opts.addr, token: opts.token, fetch: opts.fetch, headers: { 'x-alter0-channel': 'cli' } });
+  const guard =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await call(...args);
+      } catch (err) {
+        throw clientErrorOf(err, opts.addr);
+      }
+    };
+  return {
+    sendMessage: guard(api.sendMessage),
+    submitJob: guard(api.submitJob),
+    listJobs: guard(api.listJobs),
+    getJob: guard(api.getJob),
+    cancelJob: guard(api.cancelJob),
+    retryJob: guard(api.retryJob),
+    listTasks: guard(api.listTasks),
+    getTask: guard(api.getTask),
+    closeTask: guard(api.closeTask),
+    reopenTask: guard(api.reopenTask),
+    status: guard(api.status),
+    decisions: guard(api.decisions),
+    healthz: guard(api.healthz),
+    readyz: guard(api.readyz),
+  };
+}
 
-  async get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+/**
+ * The api client's typed failures as the CLI reports them (an Alter0Error prints without "unexpected error",
+ * exit 1). The daemon's own error messages pass through; anything else (an abort, a bug) is left as it is.
+ */
+export function clientErrorOf(err: unknown, addr: string): unknown {
+  if (err instanceof ApiUnreachableError) {
+    return new ClientError('unreachable', `cannot reach alter0 at ${addr} (${networkCause(err)}). Is it running? Start it with \`alter0 serve\`, or pass --addr.`, null);
   }
+  if (err instanceof ApiRequestError) return new ClientError(err.code, err.message, err.status);
+  if (err instanceof ApiContractError) {
+    return new ClientError('contract', `${err.message}. Is this alter0 CLI the same version as the service at ${addr}?`, err.status);
+  }
+  return err;
+}
 
-  async post<T>(path: string, body: unknown = {}): Promise<{ status: number; body: T }> {
-    return this.requestWithStatus<T>('POST', path, body);
-  }
-
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return (await this.requestWithStatus<T>(method, path, body)).body;
-  }
-
-  async requestWithStatus<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const url = new URL(path, this.opts.addr).toString();
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
-    headers['x-alter0-channel'] = 'cli';
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: this.opts.signal,
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new ClientError(
-        'unreachable',
-        `cannot reach alter0 at ${this.opts.addr} (${cause}). Is it running? Start it with \`alter0 serve\`, or pass --addr.`,
-        null,
-      );
-    }
-    const text = await res.text();
-    let parsed: unknown = null;
-    try {
-      parsed = text ? (JSON.parse(text) as unknown) : null;
-    } catch {
-      parsed = null;
-    }
-    if (!res.ok) {
-      const e = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
-      throw new ClientError(e?.code ?? 'http_error', e?.message ?? `${method} ${path} answered HTTP ${res.status}: ${text.slice(0, 200)}`, res.status);
-    }
-    return { status: res.status, body: parsed as T };
-  }
+/**
+ * Why a request got no answer, as briefly as Node can say it: the system's code (ECONNREFUSED, ENOTFOUND, …)
+ * that undici keeps in the fetch error's cause, else the fetch error's message.
+ */
+export function networkCause(err: ApiUnreachableError): string {
+  const fetchError: unknown = err.cause;
+  const code = (fetchError as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  if (typeof code === 'string') return code;
+  return fetchError instanceof Error ? fetchError.message : String(fetchError);
 }

@@ -2,7 +2,12 @@ import readline from 'node:readline/promises';
 import { randomUUID } from 'node:crypto';
 import type { Argv, CommandModule } from 'yargs';
 import { splitListen } from '@alter0/config';
-import { ApiClient } from '../client.js';
+import { JOB_STATES, LANES } from '@alter0/core';
+import type { JobState, Lane } from '@alter0/core';
+import { TaskFilters } from '@alter0/api';
+import type { Job, JobError, MessageRequest, TaskFilter } from '@alter0/api';
+import { createCliClient } from '../client.js';
+import type { CliClient } from '../client.js';
 import { clientToken } from '../client-token.js';
 import { loadLocalConfig } from '../config-args.js';
 import { ms, table } from '../format.js';
@@ -24,45 +29,19 @@ function withClientFlags<T>(y: Argv<T>): Argv<T & ClientArgs> {
     .option('data', { type: 'string', describe: 'data directory whose config to read' }) as Argv<T & ClientArgs>;
 }
 
-export function clientFor(args: ClientArgs): ApiClient {
+export function clientFor(args: ClientArgs): CliClient {
   const loaded = loadLocalConfig({ config: args.config, data: args.data });
   const { host, port } = splitListen(loaded.config.listen);
   const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
   const addr = args.addr ?? process.env.ALTER0_URL ?? `http://${connectHost}:${port}`;
-  return new ApiClient({ addr, token: clientToken(process.env, loaded.config) });
+  return createCliClient({ addr, token: clientToken(process.env, loaded.config) });
 }
 
 // Everything printed below goes through the one sanitizing seam (output.ts): replies and reasons are model text.
 const out = (s: string): void => output.text(s);
 const json = (v: unknown): void => output.json(v);
 
-interface JobJson {
-  id: string;
-  task_id: string | null;
-  state: string;
-  stage: string | null;
-  lane: string;
-  attempt: number;
-  max_attempts: number;
-  content: string | null;
-  reply: string | null;
-  error: { class: string; message: string; stderr_tail: string } | null;
-  route: { decision: string; task_id: string; confidence: number | null; reason: string; fallback: string | null } | null;
-  timings: { queue_wait_ms: number | null; route_ms: number | null; execute_ms: number | null; close_ms: number | null; total_ms: number | null };
-  created_at: string;
-}
-interface TaskJson {
-  id: string;
-  title: string;
-  state: string;
-  executor: string;
-  session_id: string | null;
-  updated_at: string;
-  closed_by: string | null;
-  close_reason: string | null;
-}
-
-function printJob(j: JobJson): void {
+function printJob(j: Job): void {
   out(`job ${j.id}  ${j.state}${j.stage ? ` (${j.stage})` : ''}  lane ${j.lane}  attempt ${j.attempt}/${j.max_attempts}`);
   if (j.task_id) out(`task ${j.task_id}`);
   if (j.route) out(`route ${j.route.decision}${j.route.fallback ? ` [${j.route.fallback}]` : ''}: ${j.route.reason}`);
@@ -72,10 +51,10 @@ function printJob(j: JobJson): void {
   if (j.reply !== null) out(`\n${j.reply}`);
 }
 
-async function waitForJob(c: ApiClient, id: string, timeoutMs: number): Promise<JobJson> {
+async function waitForJob(c: CliClient, id: string, timeoutMs: number): Promise<Job> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const j = await c.get<JobJson>(`/api/jobs/${id}`);
+    const j = await c.getJob(id);
     if (['succeeded', 'failed', 'canceled'].includes(j.state) || Date.now() > end) return j;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -92,9 +71,8 @@ const send: Cmd<{ text: string[]; task?: string; wait?: number }> = {
       .option('task', { type: 'string', describe: 'the task to send it to' })
       .option('wait', { type: 'number', describe: 'seconds to wait for the reply before printing the job id' }) as Argv<{ text: string[]; task?: string; wait?: number } & ClientArgs>,
   handler: async (a) => {
-    const c = clientFor(a);
     const body = { content: a.text.join(' '), task_id: a.task, channel_id: 'cli', ...(a.wait !== undefined ? { wait_ms: Math.round(a.wait * 1000) } : {}) };
-    const r = await c.post<{ job_id: string; state: string; reply?: string | null; task_id?: string; error?: JobJson['error'] }>('/api/message', body);
+    const r = await clientFor(a).sendMessage(body);
     if (a.json) return json(r.body);
     if (r.status === 202) {
       out(`still working: job ${r.body.job_id} (${r.body.state}). Follow it with \`alter0 job ${r.body.job_id} --wait\`.`);
@@ -110,18 +88,18 @@ const send: Cmd<{ text: string[]; task?: string; wait?: number }> = {
   },
 };
 
-const submit: Cmd<{ text: string[]; task?: string; lane?: string; timeout?: number; attempts?: number }> = {
+const submit: Cmd<{ text: string[]; task?: string; lane?: Lane; timeout?: number; attempts?: number }> = {
   command: 'submit <text..>',
   describe: 'queue a message as a background job and print its id',
   builder: (y) =>
     withClientFlags(y)
       .positional('text', { type: 'string', array: true, demandOption: true })
       .option('task', { type: 'string' })
-      .option('lane', { type: 'string', choices: ['interactive', 'background'], default: 'background' })
+      .option('lane', { type: 'string', choices: LANES, default: 'background' })
       .option('timeout', { type: 'number', describe: 'job timeout in seconds' })
-      .option('attempts', { type: 'number', describe: 'max attempts' }) as Argv<{ text: string[]; task?: string; lane?: string; timeout?: number; attempts?: number } & ClientArgs>,
+      .option('attempts', { type: 'number', describe: 'max attempts' }) as Argv<{ text: string[]; task?: string; lane?: Lane; timeout?: number; attempts?: number } & ClientArgs>,
   handler: async (a) => {
-    const r = await clientFor(a).post<{ job_id: string; state: string }>('/api/jobs', {
+    const accepted = await clientFor(a).submitJob({
       content: a.text.join(' '),
       task_id: a.task,
       lane: a.lane,
@@ -129,29 +107,26 @@ const submit: Cmd<{ text: string[]; task?: string; lane?: string; timeout?: numb
       ...(a.timeout !== undefined ? { timeout_s: a.timeout } : {}),
       ...(a.attempts !== undefined ? { max_attempts: a.attempts } : {}),
     });
-    if (a.json) return json(r.body);
-    out(r.body.job_id);
+    if (a.json) return json(accepted);
+    out(accepted.job_id);
   },
 };
 
-const jobs: Cmd<{ state?: string; task?: string; limit?: number }> = {
+const jobs: Cmd<{ state?: JobState; task?: string; limit?: number }> = {
   command: 'jobs',
   describe: 'list jobs, newest first',
   builder: (y) =>
     withClientFlags(y)
-      .option('state', { type: 'string', choices: ['queued', 'running', 'succeeded', 'failed', 'canceled'] })
+      .option('state', { type: 'string', choices: JOB_STATES })
       .option('task', { type: 'string' })
-      .option('limit', { type: 'number', default: 30 }) as Argv<{ state?: string; task?: string; limit?: number } & ClientArgs>,
+      .option('limit', { type: 'number', default: 30 }) as Argv<{ state?: JobState; task?: string; limit?: number } & ClientArgs>,
   handler: async (a) => {
-    const q = new URLSearchParams();
-    if (a.state) q.set('state', a.state);
-    if (a.task) q.set('task_id', a.task);
-    if (a.limit) q.set('limit', String(a.limit));
-    const r = await clientFor(a).get<{ jobs: JobJson[] }>(`/api/jobs?${q}`);
-    if (a.json) return json(r);
+    // `--limit 0` (or none) leaves the limit to the service, as an empty filter does.
+    const list = await clientFor(a).listJobs({ state: a.state, task_id: a.task || undefined, limit: a.limit || undefined });
+    if (a.json) return json({ jobs: list });
     out(
       table(
-        r.jobs.map((j) => ({
+        list.map((j) => ({
           id: j.id,
           state: j.state,
           lane: j.lane,
@@ -177,40 +152,37 @@ const job: Cmd<{ id: string; wait?: boolean; timeout?: number }> = {
       .option('timeout', { type: 'number', default: 3600, describe: 'seconds --wait waits at most' }) as Argv<{ id: string; wait?: boolean; timeout?: number } & ClientArgs>,
   handler: async (a) => {
     const c = clientFor(a);
-    const j = a.wait ? await waitForJob(c, a.id, (a.timeout ?? 3600) * 1000) : await c.get<JobJson>(`/api/jobs/${a.id}`);
+    const j = a.wait ? await waitForJob(c, a.id, (a.timeout ?? 3600) * 1000) : await c.getJob(a.id);
     if (a.json) return json(j);
     printJob(j);
     if (j.state === 'failed') process.exitCode = 1;
   },
 };
 
-const simplePost = (name: string, describe: string, path: (id: string) => string): Cmd<{ id: string }> => ({
+/** A command that posts to one job or task by id and prints one line of the answer (or the answer with --json). */
+const actionOn = <T>(name: string, describe: string, act: (c: CliClient, id: string) => Promise<T>, line: (answer: T, id: string) => string): Cmd<{ id: string }> => ({
   command: `${name} <id>`,
   describe,
   builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }) as Argv<{ id: string } & ClientArgs>,
   handler: async (a) => {
-    const r = await clientFor(a).post<Record<string, unknown>>(path(a.id), {});
-    if (a.json) return json(r.body);
-    if (name === 'retry') out(String(r.body.job_id));
-    else if (name === 'cancel') out(`job ${a.id}: ${String(r.body.state)}${r.body.cancel_requested && r.body.state === 'running' ? ' (cancel requested)' : ''}`);
-    else out(`task ${a.id}: ${String(r.body.state)}`);
+    const answer = await act(clientFor(a), a.id);
+    if (a.json) return json(answer);
+    out(line(answer, a.id));
   },
 });
 
-const tasks: Cmd<{ state?: string; q?: string; limit?: number }> = {
+const tasks: Cmd<{ state?: TaskFilter; q?: string; limit?: number }> = {
   command: 'tasks',
   describe: 'list tasks, most recently updated first',
   builder: (y) =>
     withClientFlags(y)
-      .option('state', { type: 'string', choices: ['open', 'closed', 'all'], default: 'open' })
+      .option('state', { type: 'string', choices: TaskFilters, default: 'open' })
       .option('q', { type: 'string', describe: 'search title and summary' })
-      .option('limit', { type: 'number', default: 50 }) as Argv<{ state?: string; q?: string; limit?: number } & ClientArgs>,
+      .option('limit', { type: 'number', default: 50 }) as Argv<{ state?: TaskFilter; q?: string; limit?: number } & ClientArgs>,
   handler: async (a) => {
-    const q = new URLSearchParams({ state: a.state ?? 'open', limit: String(a.limit ?? 50) });
-    if (a.q) q.set('q', a.q);
-    const r = await clientFor(a).get<{ tasks: TaskJson[] }>(`/api/tasks?${q}`);
-    if (a.json) return json(r);
-    out(table(r.tasks.map((t) => ({ ...t, updated: t.updated_at })), ['id', 'state', 'executor', 'updated', 'title']));
+    const list = await clientFor(a).listTasks({ state: a.state ?? 'open', limit: a.limit ?? 50, q: a.q || undefined });
+    if (a.json) return json({ tasks: list });
+    out(table(list.map((t) => ({ ...t, updated: t.updated_at })), ['id', 'state', 'executor', 'updated', 'title']));
   },
 };
 
@@ -219,13 +191,7 @@ const task: Cmd<{ id: string }> = {
   describe: 'show a task with its conversation and decisions',
   builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }) as Argv<{ id: string } & ClientArgs>,
   handler: async (a) => {
-    const t = await clientFor(a).get<
-      TaskJson & {
-        summary: string;
-        messages: { role: string; content: string; created_at: string }[];
-        decisions: { route: { decision: string; reason: string; confidence: number | null; fallback: string | null }[]; close: { source: string; action: string; reason: string; confidence: number | null }[] };
-      }
-    >(`/api/tasks/${a.id}`);
+    const t = await clientFor(a).getTask(a.id);
     if (a.json) return json(t);
     out(`task ${t.id}  ${t.state}${t.closed_by ? ` (closed by ${t.closed_by}: ${t.close_reason})` : ''}\n${t.title}\nexecutor ${t.executor}  session ${t.session_id ?? '-'}`);
     for (const m of t.messages) out(`\n[${m.role} ${m.created_at}]\n${m.content}`);
@@ -241,25 +207,18 @@ const close: Cmd<{ id: string; reason?: string }> = {
   builder: (y) =>
     withClientFlags(y).positional('id', { type: 'string', demandOption: true }).option('reason', { type: 'string' }) as Argv<{ id: string; reason?: string } & ClientArgs>,
   handler: async (a) => {
-    const r = await clientFor(a).post<{ state: string }>(`/api/tasks/${a.id}/close`, a.reason ? { reason: a.reason } : {});
-    if (a.json) return json(r.body);
-    out(`task ${a.id}: ${r.body.state}`);
+    const closed = await clientFor(a).closeTask(a.id, a.reason ? { reason: a.reason } : {});
+    if (a.json) return json(closed);
+    out(`task ${a.id}: ${closed.state}`);
   },
 };
-
-interface StatusJson {
-  version: string;
-  uptime_s: number;
-  state: string;
-  components: Record<string, { state: string; since: string; last_error: { message: string; at: string } | null; details: Record<string, unknown> }>;
-}
 
 const status: Cmd<object> = {
   command: 'status',
   describe: 'show the status document of the running service',
   builder: (y) => withClientFlags(y),
   handler: async (a) => {
-    const s = await clientFor(a).get<StatusJson>('/api/status');
+    const s = await clientFor(a).status();
     if (a.json) return json(s);
     out(`alter0 ${s.version}  ${s.state.toUpperCase()}  up ${s.uptime_s}s`);
     out(
@@ -276,6 +235,21 @@ const status: Cmd<object> = {
     if (s.state !== 'ok') process.exitCode = 1;
   },
 };
+
+/** One line of `alter0 chat`: send it, follow the job when it outlasts the wait, print the reply. Returns the reply's task. */
+async function chatTurn(c: CliClient, message: MessageRequest): Promise<string | undefined> {
+  const r = await c.sendMessage(message);
+  let outcome: { task_id: string | null; reply: string | null; error: JobError | null };
+  if (r.status === 202) {
+    out(`(working on it: job ${r.body.job_id})`);
+    outcome = await waitForJob(c, r.body.job_id, 3_600_000);
+  } else {
+    outcome = r.body;
+  }
+  if (outcome.reply != null) out(outcome.reply);
+  else if (outcome.error) out(`failed (${outcome.error.class}): ${outcome.error.message}`);
+  return outcome.task_id ?? undefined;
+}
 
 const chat: Cmd<{ task?: string }> = {
   command: 'chat',
@@ -307,21 +281,7 @@ const chat: Cmd<{ task?: string }> = {
           prompt();
           continue;
         }
-        const r = await c.post<{ job_id: string; state: string; reply?: string | null; task_id?: string; error?: JobJson['error'] }>('/api/message', {
-          content: line,
-          task_id: taskId,
-          channel_id: 'cli-chat',
-          session_id: sessionId,
-        });
-        let body = r.body;
-        if (r.status === 202) {
-          out(`(working on it: job ${body.job_id})`);
-          const j = await waitForJob(c, body.job_id, 3_600_000);
-          body = { job_id: j.id, state: j.state, reply: j.reply, task_id: j.task_id ?? undefined, error: j.error };
-        }
-        if (body.task_id) taskId = body.task_id;
-        if (body.reply != null) out(body.reply);
-        else if (body.error) out(`failed (${body.error.class}): ${body.error.message}`);
+        taskId = (await chatTurn(c, { content: line, task_id: taskId, channel_id: 'cli-chat', session_id: sessionId })) ?? taskId;
         prompt();
       }
     } finally {
@@ -335,12 +295,17 @@ export const clientCommands = [
   submit,
   jobs,
   job,
-  simplePost('cancel', 'cancel a queued or running job', (id) => `/api/jobs/${id}/cancel`),
-  simplePost('retry', 'retry a failed or canceled job (prints the new job id)', (id) => `/api/jobs/${id}/retry`),
+  actionOn(
+    'cancel',
+    'cancel a queued or running job',
+    (c, id) => c.cancelJob(id),
+    (j, id) => `job ${id}: ${j.state}${j.cancel_requested && j.state === 'running' ? ' (cancel requested)' : ''}`,
+  ),
+  actionOn('retry', 'retry a failed or canceled job (prints the new job id)', (c, id) => c.retryJob(id), (r) => r.job_id),
   tasks,
   task,
   close,
-  simplePost('reopen', 'reopen a closed task', (id) => `/api/tasks/${id}/reopen`),
+  actionOn('reopen', 'reopen a closed task', (c, id) => c.reopenTask(id), (t, id) => `task ${id}: ${t.state}`),
   status,
   chat,
 ] as CommandModule[];

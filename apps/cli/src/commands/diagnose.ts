@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { ErrorClass } from '@alter0/core';
+import type { StatusDocument } from '@alter0/api';
 import { errorMessage } from '@alter0/core';
 import { parseDuration } from '@alter0/config';
 import { Store, isDataDirLocked } from '@alter0/store';
@@ -34,7 +35,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
     const since = Date.now() - parseDuration(a.since ?? '24h');
     const dbFile = path.join(config.data_dir, 'alter0.db');
     const report: {
-      service: { running: boolean; pid: number | null; status: unknown };
+      service: { running: boolean; pid: number | null; status: StatusDocument | { error: string } | null };
       failures: { component: string; class: string; count: number; last_at: string; last_message: string; last_job: string; hint: string }[];
       events: { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }[];
     } = { service: { running: false, pid: null, status: null }, failures: [], events: [] };
@@ -42,7 +43,7 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
     report.service = { running: lock.locked, pid: lock.pid, status: null };
     if (lock.locked) {
       try {
-        report.service.status = await clientFor({ config: a.config, data: a.data }).get('/api/status');
+        report.service.status = await clientFor({ config: a.config, data: a.data }).status();
       } catch (err) {
         report.service.status = { error: errorMessage(err) };
       }
@@ -78,8 +79,8 @@ export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
     // Failure messages and hints quote agents (stderr, errors): printed through the sanitizing seam.
     const out = (s: string): void => output.text(s);
     out(report.service.running ? `service: running (pid ${report.service.pid})` : 'service: NOT running (start it with `alter0 serve` or your service manager)');
-    const st = report.service.status as { state?: string; components?: Record<string, { state: string; last_error: { message: string } | null }> } | null;
-    if (st?.components) {
+    const st = report.service.status;
+    if (st && 'components' in st) {
       for (const [name, c] of Object.entries(st.components)) {
         if (c.state !== 'ok') out(`  ${name}: ${c.state}${c.last_error ? ` — ${c.last_error.message}` : ''}`);
       }

@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { errorMessage } from '@alter0/core';
 import { loadConfig, splitListen } from '@alter0/config';
+import { ApiRequestError, ApiUnreachableError, createApiClient } from '@alter0/api';
+import { networkCause } from '../client.js';
 import { EXIT } from '../exit-codes.js';
 import { output } from '../output.js';
 
@@ -10,36 +12,40 @@ export interface ProbeResult {
   detail: string;
 }
 
-/** GET `url` with a deadline; ok on 2xx. Never throws. */
-async function probe(url: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
+/** GET `url` through `call` with a deadline; `call` returns null when the answer is good, else why not. Never throws. */
+async function probe(url: string, call: (signal: AbortSignal) => Promise<string | null>, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
   const deadline = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, deadline]) : deadline, redirect: 'manual' });
-    const text = (await res.text()).slice(0, 300);
-    let why = text.trim();
-    try {
-      const body = JSON.parse(text) as { error?: { message?: unknown } };
-      if (typeof body.error?.message === 'string') why = body.error.message;
-    } catch {
-      // Not JSON (another program on that port?): show the raw start of the answer.
-    }
-    if (res.ok) return { ok: true, detail: `GET ${url}: ${res.status}` };
-    return { ok: false, detail: `GET ${url} answered ${res.status}${why ? `: ${why}` : ''}` };
+    const why = await call(signal ? AbortSignal.any([signal, deadline]) : deadline);
+    return why === null ? { ok: true, detail: `GET ${url}: 200` } : { ok: false, detail: `GET ${url} ${why}` };
   } catch (err) {
     if (deadline.aborted) return { ok: false, detail: `GET ${url}: no answer within ${timeoutMs} ms` };
-    const cause = (err as { cause?: { code?: unknown } }).cause?.code;
-    return { ok: false, detail: `GET ${url} failed: ${typeof cause === 'string' ? cause : errorMessage(err)}` };
+    if (err instanceof ApiUnreachableError) return { ok: false, detail: `GET ${url} failed: ${networkCause(err)}` };
+    // An error envelope quotes the service; anything else (another program on that port?) says what came back.
+    if (err instanceof ApiRequestError) return { ok: false, detail: `GET ${url} answered ${err.status}: ${err.message}` };
+    return { ok: false, detail: `GET ${url} failed: ${errorMessage(err)}` };
   }
 }
 
 /**
  * Liveness (/healthz: the process answers) then readiness (/readyz: it accepts work). Ready only if both
- * answer 2xx; the first failure is the reason.
+ * answer 200 with their documented bodies; the first failure is the reason. No token: both are open.
  */
 export async function healthcheck(addr: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
-  const live = await probe(new URL('/healthz', addr).toString(), timeoutMs, signal);
+  // A redirect is not an answer of alter0's: report it instead of following it elsewhere.
+  const api = createApiClient({ baseUrl: addr, fetch: (url, init) => fetch(url, { ...init, redirect: 'manual' }) });
+  const base = addr.replace(/\/+$/, '');
+  const live = await probe(`${base}/healthz`, async (s) => (await api.healthz({ signal: s }), null), timeoutMs, signal);
   if (!live.ok) return { ok: false, detail: `not alive: ${live.detail}` };
-  const ready = await probe(new URL('/readyz', addr).toString(), timeoutMs, signal);
+  const ready = await probe(
+    `${base}/readyz`,
+    async (s) => {
+      const r = await api.readyz({ signal: s });
+      return r.body.ready ? null : `answered ${r.status}: ${r.body.error.message}`;
+    },
+    timeoutMs,
+    signal,
+  );
   if (!ready.ok) return { ok: false, detail: `alive but not ready: ${ready.detail}` };
   return { ok: true, detail: `ready: ${addr}` };
 }

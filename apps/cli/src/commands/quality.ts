@@ -72,11 +72,7 @@ const decisions: CommandModule<object, DecisionsArgs> = {
       .option('addr', { type: 'string' })
       .option('json', { type: 'boolean' }) as Argv<DecisionsArgs>,
   handler: async (a) => {
-    const q = new URLSearchParams({ limit: String(a.limit ?? 30) });
-    if (a.task) q.set('task_id', a.task);
-    if (a.kind) q.set('kind', a.kind);
-    type Row = Record<string, unknown> & { created_at: string };
-    const r = await clientFor(a).get<{ route: Row[]; close: Row[] }>(`/api/decisions?${q}`);
+    const r = await clientFor(a).decisions({ limit: a.limit ?? 30, task_id: a.task || undefined, kind: a.kind });
     if (a.json) return void output.json(r);
     if (!a.kind || a.kind === 'route') {
       output.text(
