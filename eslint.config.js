@@ -3,6 +3,7 @@ import path from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 /*
  * The package map of docs/architecture.md ("Packages") as code: what each workspace package's `src/` may import
@@ -27,7 +28,7 @@ const LAYERS = {
   testkit: { src: [] },
   daemon: { src: EVERY_PACKAGE },
   cli: { src: [...EVERY_PACKAGE, 'daemon', 'soak'], test: ['daemon', 'soak'] },
-  web: { src: ['core'] },
+  web: { src: ['core', 'api'] },
   soak: { src: ['testkit'] },
   tooling: { src: ['fakes', 'testkit'] },
 };
@@ -104,6 +105,16 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
       'alter0/boundaries': 'error',
+    },
+  },
+  {
+    // The console: hooks called unconditionally, and effects and memos that list everything they read.
+    files: ['apps/web/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
 );

@@ -1,5 +1,5 @@
-import { useEffect, useMemo, useState } from 'react';
-import { authHeaders, createApiClient } from './api/client.js';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { authHeaders, createConsoleApi } from './api/client.js';
 import type { TokenStore } from './api/token.js';
 import { AppContext, type AppServices } from './app-context.js';
 import { LiveBus } from './live/bus.js';
@@ -25,41 +25,22 @@ export interface AppProps {
 
 export function App({ token, base = '' }: AppProps) {
   const bus = useMemo(() => new LiveBus(), []);
-  const [live, setLive] = useState<LiveState>('connecting');
   const [reloadToken, setReloadToken] = useState(0);
   const [replyTo, setReplyToState] = useState<ReplyTo | null>(null);
   const [focusToken, setFocusToken] = useState(0);
   const [needToken, setNeedToken] = useState(false);
   const [tokenVersion, setTokenVersion] = useState(0);
   const route = useHashRoute();
-  const api = useMemo(() => createApiClient({ base, token, onUnauthorized: () => setNeedToken(true) }), [base, token]);
-
-  useEffect(() => {
-    const ac = new AbortController();
-    const open = (url: string): EventSourceLike =>
-      // The browser's EventSource cannot send Authorization; with a token, read the stream over fetch.
-      token.get()
-        ? openFetchEventSource(url, authHeaders(token), undefined, (status) => status === 401 && setNeedToken(true))
-        : new EventSource(url);
-    connectLive(
-      `${base}/api/events`,
-      {
-        onJob: (j) => bus.emitJob(j),
-        onTask: (t) => bus.emitTask(t),
-        onState: setLive,
-        onReconnected: () => setReloadToken((n) => n + 1),
-      },
-      ac.signal,
-      open,
-    );
-    return () => ac.abort();
-  }, [bus, base, token, tokenVersion]);
+  const askForToken = useCallback(() => setNeedToken(true), []);
+  const reload = useCallback(() => setReloadToken((n) => n + 1), []);
+  const api = useMemo(() => createConsoleApi({ base, token, onUnauthorized: askForToken }), [base, token, askForToken]);
+  const live = useLiveEvents({ bus, base, token, tokenVersion, onUnauthorized: askForToken, onReconnected: reload });
 
   const saveToken = (t: string): void => {
     token.set(t);
     setNeedToken(false);
     setTokenVersion((n) => n + 1);
-    setReloadToken((n) => n + 1);
+    reload();
   };
 
   const services = useMemo<AppServices>(
@@ -80,22 +61,7 @@ export function App({ token, base = '' }: AppProps) {
       <a className="skip-link" href="#content">
         Skip to content
       </a>
-      <header className="topbar">
-        <h1>alter0</h1>
-        <nav aria-label="Sections">
-          <NavLink route={route} page="tasks" label="Tasks" />
-          <NavLink route={route} page="jobs" label="Jobs" />
-          <NavLink route={route} page="status" label="Status" />
-        </nav>
-        <span className="spacer" />
-        <span className={`live live-${live}`} role="status" data-live={live}>
-          <span className="dot" aria-hidden="true" />
-          {LIVE_LABEL[live]}
-        </span>
-        <button type="button" className="btn small" onClick={() => setReloadToken((n) => n + 1)}>
-          Refresh
-        </button>
-      </header>
+      <TopBar route={route} live={live} onRefresh={reload} />
       <main className="layout">
         <aside className="side">
           <Composer replyTo={replyTo} focusToken={focusToken} />
@@ -107,6 +73,65 @@ export function App({ token, base = '' }: AppProps) {
       </main>
       <Announcer />
     </AppContext.Provider>
+  );
+}
+
+interface LiveEventsOptions {
+  bus: LiveBus;
+  base: string;
+  token: TokenStore;
+  /** Bumped when the token changes: the stream is opened again with it. */
+  tokenVersion: number;
+  /** Both kept stable by the caller (useCallback): a new one reopens the stream. */
+  onUnauthorized(): void;
+  onReconnected(): void;
+}
+
+/** Keeps GET /api/events open while mounted, fanning its events out on `bus`; returns the connection's state. */
+function useLiveEvents({ bus, base, token, tokenVersion, onUnauthorized, onReconnected }: LiveEventsOptions): LiveState {
+  const [live, setLive] = useState<LiveState>('connecting');
+
+  useEffect(() => {
+    const ac = new AbortController();
+    const open = (url: string): EventSourceLike =>
+      // The browser's EventSource cannot send Authorization; with a token, read the stream over fetch.
+      token.get()
+        ? openFetchEventSource(url, authHeaders(token), undefined, (status) => status === 401 && onUnauthorized())
+        : new EventSource(url);
+    connectLive(
+      `${base}/api/events`,
+      {
+        onJob: (j) => bus.emitJob(j),
+        onTask: (t) => bus.emitTask(t),
+        onState: setLive,
+        onReconnected,
+      },
+      ac.signal,
+      open,
+    );
+    return () => ac.abort();
+  }, [bus, base, token, tokenVersion, onUnauthorized, onReconnected]);
+  return live;
+}
+
+function TopBar({ route, live, onRefresh }: { route: Route; live: LiveState; onRefresh: () => void }) {
+  return (
+    <header className="topbar">
+      <h1>alter0</h1>
+      <nav aria-label="Sections">
+        <NavLink route={route} page="tasks" label="Tasks" />
+        <NavLink route={route} page="jobs" label="Jobs" />
+        <NavLink route={route} page="status" label="Status" />
+      </nav>
+      <span className="spacer" />
+      <span className={`live live-${live}`} role="status" data-live={live}>
+        <span className="dot" aria-hidden="true" />
+        {LIVE_LABEL[live]}
+      </span>
+      <button type="button" className="btn small" onClick={onRefresh}>
+        Refresh
+      </button>
+    </header>
   );
 }
 

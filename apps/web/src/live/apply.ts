@@ -1,4 +1,5 @@
-import type { Job, JobState, Task, TaskFilter } from '../api/types.js';
+import type { JobState } from '@alter0/core';
+import type { Job, Task, TaskFilter } from '@alter0/api';
 import { newer } from './freshest.js';
 
 export type JobFilter = JobState | 'all';

@@ -1,4 +1,4 @@
-import type { Job, Task } from '../api/types.js';
+import type { Job, Task } from '@alter0/api';
 
 type Listener<T> = (value: T) => void;
 

@@ -1,4 +1,5 @@
-import type { Job, Task } from '../api/types.js';
+import { ApiContractError, parseEvent } from '@alter0/api';
+import type { ApiEvent, Job, Task } from '@alter0/api';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
@@ -20,16 +21,18 @@ const CLOSED = 2;
 const MIN_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 15_000;
 
-function parse(ev: MessageEvent<string>): unknown {
+/**
+ * One event checked against the API contract. An event that breaks it is dropped (with a warning for whoever
+ * has the developer tools open): the views refetch on the next reload, so a bad event costs freshness only.
+ */
+function validEvent(name: string, data: string): ApiEvent | null {
   try {
-    return JSON.parse(ev.data) as unknown;
-  } catch {
+    return parseEvent(name, data);
+  } catch (err) {
+    if (!(err instanceof ApiContractError)) throw err;
+    console.warn(`alter0 console: ${err.message}`);
     return null;
   }
-}
-
-function hasId(v: unknown): v is { id: string } {
-  return typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
 }
 
 /**
@@ -64,12 +67,12 @@ export function connectLive(
     es.addEventListener('open', onUp);
     es.addEventListener('hello', onUp);
     es.addEventListener('job', (ev) => {
-      const v = parse(ev);
-      if (hasId(v)) handlers.onJob(v as Job);
+      const e = validEvent('job', ev.data);
+      if (e?.event === 'job') handlers.onJob(e.data);
     });
     es.addEventListener('task', (ev) => {
-      const v = parse(ev);
-      if (hasId(v)) handlers.onTask(v as Task);
+      const e = validEvent('task', ev.data);
+      if (e?.event === 'task') handlers.onTask(e.data);
     });
     es.addEventListener('error', () => {
       if (source !== es) return;

@@ -1,3 +1,4 @@
+import { readSseFrames } from '@alter0/api';
 import type { EventSourceLike } from './connect.js';
 
 type Listener = (ev: MessageEvent<string>) => void;
@@ -5,33 +6,6 @@ type Listener = (ev: MessageEvent<string>) => void;
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
-
-/**
- * Splits a text/event-stream into events (WHATWG "interpreting an event stream"): `event:` names it,
- * `data:` lines join with "\n", a blank line dispatches, `:` lines are comments (heartbeats).
- * Returns the events complete so far and the unfinished tail to prepend to the next chunk.
- */
-export function parseEventStream(buffer: string): { events: { type: string; data: string }[]; rest: string } {
-  const events: { type: string; data: string }[] = [];
-  const normalized = buffer.replace(/\r\n?/g, '\n');
-  const blocks = normalized.split('\n\n');
-  const rest = blocks.pop() ?? '';
-  for (const block of blocks) {
-    let type = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line === '' || line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? '' : line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'event') type = value;
-      else if (field === 'data') data.push(value);
-    }
-    if (data.length > 0) events.push({ type, data: data.join('\n') });
-  }
-  return { events, rest };
-}
 
 /**
  * An EventSource over fetch(), for when requests must carry an Authorization header (which the
@@ -63,15 +37,8 @@ export function openFetchEventSource(
       if (!res.ok || !res.body) return fail();
       readyState = OPEN;
       fire('open');
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        const parsed = parseEventStream(buffer + value);
-        buffer = parsed.rest;
-        for (const e of parsed.events) fire(e.type, e.data);
-      }
+      // Frames are split by @alter0/api's SSE reader; connectLive validates the ones it listens to.
+      for await (const frame of readSseFrames(res.body, ac.signal)) fire(frame.event, frame.data);
       fail();
     } catch {
       if (!ac.signal.aborted) fail();

@@ -1,13 +1,14 @@
-import { useEffect, useRef } from 'react';
-import type { Job, Task } from '../api/types.js';
+import { useCallback, useEffect, useRef } from 'react';
+import type { Job, Task } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { useLoad, type Loaded } from '../ui/use-load.js';
 import { newer } from './freshest.js';
 
 /** One job, fetched once and then kept current by live events. */
 export function useLiveJob(id: string): Loaded<Job> {
-  const { api, bus, reloadToken } = useApp();
-  const loaded = useLoad((signal) => api.getJob(id, signal), [api, id, reloadToken], newer);
+  const { api, bus } = useApp();
+  const load = useCallback((signal: AbortSignal) => api.getJob(id, { signal }), [api, id]);
+  const loaded = useLoad(load, newer);
   const { setData } = loaded;
   useEffect(
     () =>

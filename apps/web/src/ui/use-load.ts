@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { errorMessage } from '../api/client.js';
+import { useApp } from '../app-context.js';
 
 export interface Loaded<T> {
   data: T | null;
@@ -10,31 +11,24 @@ export interface Loaded<T> {
 }
 
 /**
- * Runs `load` whenever `deps` change (or on `reload()`), aborting the previous run so a slow answer
+ * Runs `load` when it changes (memoize it with useCallback over what it reads), on `reload()`, and when the app's
+ * reloadToken is bumped (the refresh control, a live reconnect), aborting the previous run so a slow answer
  * never overwrites a newer one. Keeps the last data while reloading so views do not flicker.
  */
-export function useLoad<T>(
-  load: (signal: AbortSignal) => Promise<T>,
-  deps: readonly unknown[],
-  merge?: (prev: T | null, next: T) => T,
-): Loaded<T> {
+export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, merge?: (prev: T | null, next: T) => T): Loaded<T> {
+  const { reloadToken } = useApp();
   const [data, setDataState] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
-  const loadRef = useRef(load);
-  loadRef.current = load;
-  const mergeRef = useRef(merge);
-  mergeRef.current = merge;
 
   useEffect(() => {
     const ac = new AbortController();
     setLoading(true);
-    loadRef.current(ac.signal).then(
+    load(ac.signal).then(
       (v) => {
         if (ac.signal.aborted) return;
-        const m = mergeRef.current;
-        setDataState((prev) => (m ? m(prev, v) : v));
+        setDataState((prev) => (merge ? merge(prev, v) : v));
         setError(null);
         setLoading(false);
       },
@@ -45,7 +39,7 @@ export function useLoad<T>(
       },
     );
     return () => ac.abort();
-  }, [...deps, tick]);
+  }, [load, merge, reloadToken, tick]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   const setData = useCallback((update: (prev: T | null) => T | null) => setDataState(update), []);

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { errorMessage } from '../api/client.js';
-import type { MessageDone } from '../api/types.js';
+import type { MessageDone } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { StateBadge } from '../ui/feedback.js';
 import { Timings } from '../ui/JobCard.js';
@@ -24,106 +24,149 @@ type Submission = { key: number; content: string; replyTo: ReplyTo | null; backg
 const KEEP = 8;
 
 export function Composer({ replyTo, focusToken }: { replyTo: ReplyTo | null; focusToken: number }) {
-  const { api, setReplyTo } = useApp();
   const [text, setText] = useState('');
   const [background, setBackground] = useState(false);
-  const [subs, setSubs] = useState<Submission[]>([]);
-  const nextKey = useRef(1);
-  const textareaRef = useRef<HTMLTextAreaElement>(null);
-  const unmount = useRef(new AbortController());
-  const ids = { text: useId(), bg: useId(), hint: useId() };
+  const { subs, send, update } = useSubmissions();
 
-  useEffect(() => {
-    const ac = new AbortController();
-    unmount.current = ac;
-    return () => ac.abort();
-  }, []);
-  useEffect(() => {
-    if (focusToken > 0) textareaRef.current?.focus();
-  }, [focusToken]);
-
-  const update = (key: number, phase: Phase): void =>
-    setSubs((list) => list.map((s) => (s.key === key ? { ...s, ...phase } : s)));
-
-  const submit = async (): Promise<void> => {
+  const submit = (): void => {
     const content = text.trim();
     if (!content) return;
-    const key = nextKey.current++;
-    setSubs((list) => [{ key, content, replyTo, background, phase: 'sending' as const }, ...list].slice(0, KEEP));
     setText('');
-    const input = replyTo ? { content, task_id: replyTo.id } : { content };
-    const signal = unmount.current.signal;
-    try {
-      if (background) {
-        const r = await api.submitJob({ ...input, lane: 'background' }, signal);
-        update(key, { phase: 'accepted', jobId: r.job_id });
-      } else {
-        const r = await api.sendMessage(input, signal);
-        update(key, r.status === 200 ? { phase: 'answered', result: r.body } : { phase: 'accepted', jobId: r.body.job_id });
-      }
-    } catch (e) {
-      if (signal.aborted) return;
-      update(key, { phase: 'error', message: errorMessage(e) });
-      // Give the text back so nothing typed is lost when the send failed.
-      setText((t) => (t === '' ? content : t));
-    }
-  };
-
-  const onSubmit = (e: FormEvent): void => {
-    e.preventDefault();
-    void submit();
-  };
-  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>): void => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault();
-      void submit();
-    }
+    // Give the text back when the send failed, so nothing typed is lost.
+    void send(content, replyTo, background).then((sent) => {
+      if (!sent) setText((t) => (t === '' ? content : t));
+    });
   };
 
   return (
     <section className="composer panel" aria-labelledby="composer-title">
       <h2 id="composer-title">New message</h2>
-      <form onSubmit={onSubmit}>
-        <label htmlFor={ids.text}>Message</label>
-        <textarea
-          id={ids.text}
-          ref={textareaRef}
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          onKeyDown={onKeyDown}
-          rows={4}
-          placeholder="What should the agent do?"
-          aria-describedby={ids.hint}
-        />
-        {replyTo && (
-          <div className="reply-to" aria-label="Reply target">
-            <span>
-              Into task <strong>{replyTo.title || replyTo.id}</strong> <code>{replyTo.id}</code>
-            </span>
-            <button type="button" className="btn small" onClick={() => setReplyTo(null)} aria-label={`Stop replying to task ${replyTo.id}`}>
-              × Remove
-            </button>
-          </div>
-        )}
-        <div className="composer-row">
-          <label className="check" htmlFor={ids.bg}>
-            <input id={ids.bg} type="checkbox" checked={background} onChange={(e) => setBackground(e.target.checked)} />
-            Run in background
-          </label>
-          <button type="submit" className="btn primary" disabled={text.trim() === ''}>
-            Send
-          </button>
-        </div>
-        <p id={ids.hint} className="hint">
-          {replyTo ? 'Goes into the task above.' : 'The router picks a task or starts a new one.'} Ctrl/⌘+Enter sends.
-        </p>
-      </form>
+      <ComposerForm
+        text={text}
+        setText={setText}
+        background={background}
+        setBackground={setBackground}
+        replyTo={replyTo}
+        focusToken={focusToken}
+        onSubmit={submit}
+      />
       <div className="submissions" aria-live="polite" aria-label="Sent messages">
         {subs.map((s) => (
           <SubmissionView key={s.key} sub={s} onRetried={(jobId) => update(s.key, { phase: 'accepted', jobId })} />
         ))}
       </div>
     </section>
+  );
+}
+
+/**
+ * The messages sent from this composer and how each went. `send` resolves false when the send failed (the
+ * submission shows the error); sends still waiting when the composer unmounts are aborted.
+ */
+function useSubmissions() {
+  const { api } = useApp();
+  const [subs, setSubs] = useState<Submission[]>([]);
+  const nextKey = useRef(1);
+  const unmount = useRef(new AbortController());
+
+  useEffect(() => {
+    const ac = new AbortController();
+    unmount.current = ac;
+    return () => ac.abort();
+  }, []);
+
+  const update = (key: number, phase: Phase): void =>
+    setSubs((list) => list.map((s) => (s.key === key ? { ...s, ...phase } : s)));
+
+  const send = async (content: string, replyTo: ReplyTo | null, background: boolean): Promise<boolean> => {
+    const key = nextKey.current++;
+    setSubs((list) => [{ key, content, replyTo, background, phase: 'sending' as const }, ...list].slice(0, KEEP));
+    const input = replyTo ? { content, task_id: replyTo.id } : { content };
+    const signal = unmount.current.signal;
+    try {
+      if (background) {
+        const r = await api.submitJob({ ...input, lane: 'background' }, { signal });
+        update(key, { phase: 'accepted', jobId: r.job_id });
+      } else {
+        const r = await api.sendMessage(input, { signal });
+        update(key, r.status === 200 ? { phase: 'answered', result: r.body } : { phase: 'accepted', jobId: r.body.job_id });
+      }
+      return true;
+    } catch (e) {
+      if (signal.aborted) return true;
+      update(key, { phase: 'error', message: errorMessage(e) });
+      return false;
+    }
+  };
+  return { subs, send, update };
+}
+
+interface ComposerFormProps {
+  text: string;
+  setText(text: string): void;
+  background: boolean;
+  setBackground(background: boolean): void;
+  replyTo: ReplyTo | null;
+  focusToken: number;
+  onSubmit(): void;
+}
+
+function ComposerForm({ text, setText, background, setBackground, replyTo, focusToken, onSubmit }: ComposerFormProps) {
+  const { setReplyTo } = useApp();
+  const textareaRef = useRef<HTMLTextAreaElement>(null);
+  const ids = { text: useId(), bg: useId(), hint: useId() };
+
+  useEffect(() => {
+    if (focusToken > 0) textareaRef.current?.focus();
+  }, [focusToken]);
+
+  const onFormSubmit = (e: FormEvent): void => {
+    e.preventDefault();
+    onSubmit();
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>): void => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      onSubmit();
+    }
+  };
+
+  return (
+    <form onSubmit={onFormSubmit}>
+      <label htmlFor={ids.text}>Message</label>
+      <textarea
+        id={ids.text}
+        ref={textareaRef}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+        rows={4}
+        placeholder="What should the agent do?"
+        aria-describedby={ids.hint}
+      />
+      {replyTo && (
+        <div className="reply-to" aria-label="Reply target">
+          <span>
+            Into task <strong>{replyTo.title || replyTo.id}</strong> <code>{replyTo.id}</code>
+          </span>
+          <button type="button" className="btn small" onClick={() => setReplyTo(null)} aria-label={`Stop replying to task ${replyTo.id}`}>
+            × Remove
+          </button>
+        </div>
+      )}
+      <div className="composer-row">
+        <label className="check" htmlFor={ids.bg}>
+          <input id={ids.bg} type="checkbox" checked={background} onChange={(e) => setBackground(e.target.checked)} />
+          Run in background
+        </label>
+        <button type="submit" className="btn primary" disabled={text.trim() === ''}>
+          Send
+        </button>
+      </div>
+      <p id={ids.hint} className="hint">
+        {replyTo ? 'Goes into the task above.' : 'The router picks a task or starts a new one.'} Ctrl/⌘+Enter sends.
+      </p>
+    </form>
   );
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useApp } from '../app-context.js';
 import { JobCard } from '../ui/JobCard.js';
 import { Empty, ErrorBox, Loading } from '../ui/feedback.js';
@@ -9,13 +9,13 @@ import { mergeList } from '../live/freshest.js';
 const FILTERS: JobFilter[] = ['all', 'queued', 'running', 'succeeded', 'failed', 'canceled'];
 
 export function JobsPage() {
-  const { api, bus, reloadToken } = useApp();
+  const { api, bus } = useApp();
   const [filter, setFilter] = useState<JobFilter>('all');
-  const jobs = useLoad(
-    (signal) => api.listJobs({ state: filter === 'all' ? undefined : filter, limit: LIMIT }, signal),
-    [api, filter, reloadToken],
-    mergeList,
+  const load = useCallback(
+    (signal: AbortSignal) => api.listJobs({ state: filter === 'all' ? undefined : filter, limit: LIMIT }, { signal }),
+    [api, filter],
   );
+  const jobs = useLoad(load, mergeList);
   const { setData } = jobs;
   useEffect(() => bus.onJob((j) => setData((list) => (list ? applyJobEvent(list, j, filter) : list))), [bus, setData, filter]);
 

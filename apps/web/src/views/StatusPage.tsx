@@ -1,5 +1,5 @@
-import { useEffect } from 'react';
-import type { ComponentStatus, StatusDocument } from '../api/types.js';
+import { useCallback, useEffect } from 'react';
+import type { ComponentStatus, StatusDocument } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { ErrorBox, Loading, StateBadge } from '../ui/feedback.js';
 import { formatBytes, formatMs, formatTime } from '../ui/format.js';
@@ -10,8 +10,8 @@ const POLL_MS = 5_000;
 const ORDER = ['gateway', 'queue', 'executor', 'scheduler', 'storage'];
 
 export function StatusPage() {
-  const { api, reloadToken } = useApp();
-  const status = useLoad((signal) => api.getStatus(signal), [api, reloadToken]);
+  const { api } = useApp();
+  const status = useLoad(useCallback((signal: AbortSignal) => api.status({ signal }), [api]));
   const { reload } = status;
   useEffect(() => {
     const t = setInterval(reload, POLL_MS);
@@ -29,17 +29,16 @@ export function StatusPage() {
 }
 
 function StatusView({ doc }: { doc: StatusDocument }) {
-  const names = Object.keys(doc.components).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const components = Object.entries(doc.components).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
   return (
     <>
       <p className="status-summary" data-state={doc.state}>
         <StateBadge state={doc.state} /> alter0 {doc.version} · {doc.uptime_s < 1 ? 'just started' : `up ${formatMs(doc.uptime_s * 1000)}`} · started {formatTime(doc.started_at)}
       </p>
       <div className="components">
-        {names.map((name) => {
-          const c = doc.components[name];
-          return c ? <ComponentCard key={name} name={name} c={c} /> : null;
-        })}
+        {components.map(([name, c]) => (
+          <ComponentCard key={name} name={name} c={c} />
+        ))}
       </div>
     </>
   );

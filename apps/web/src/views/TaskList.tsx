@@ -1,5 +1,5 @@
-import { useEffect, useId, useState } from 'react';
-import type { TaskFilter } from '../api/types.js';
+import { useCallback, useEffect, useId, useState } from 'react';
+import type { TaskFilter } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { Empty, ErrorBox, Loading, StateBadge } from '../ui/feedback.js';
 import { formatTime, truncate } from '../ui/format.js';
@@ -10,7 +10,7 @@ import { mergeList } from '../live/freshest.js';
 const FILTERS: TaskFilter[] = ['open', 'closed', 'all'];
 
 export function TaskList({ selectedId }: { selectedId: string | null }) {
-  const { api, bus, reloadToken } = useApp();
+  const { api, bus } = useApp();
   const [filter, setFilter] = useState<TaskFilter>('open');
   const [search, setSearch] = useState('');
   const [q, setQ] = useState('');
@@ -22,7 +22,8 @@ export function TaskList({ selectedId }: { selectedId: string | null }) {
     return () => clearTimeout(t);
   }, [search]);
 
-  const tasks = useLoad((signal) => api.listTasks({ state: filter, q, limit: 200 }, signal), [api, filter, q, reloadToken], mergeList);
+  const load = useCallback((signal: AbortSignal) => api.listTasks({ state: filter, q, limit: 200 }, { signal }), [api, filter, q]);
+  const tasks = useLoad(load, mergeList);
   const { setData } = tasks;
   useEffect(() => bus.onTask((t) => setData((list) => (list ? applyTaskEvent(list, t, filter, q) : list))), [bus, setData, filter, q]);
 

@@ -1,6 +1,6 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client.js';
-import type { TaskDetail } from '../api/types.js';
+import type { CloseDecision, RouteDecision, Task, TaskDetail, TaskMessage } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { useTaskEvents } from '../live/use-live.js';
 import { JobCard } from '../ui/JobCard.js';
@@ -9,8 +9,8 @@ import { formatConfidence, formatMs, formatTime, shortId } from '../ui/format.js
 import { useLoad } from '../ui/use-load.js';
 
 export function TaskView({ id }: { id: string }) {
-  const { api, reloadToken } = useApp();
-  const task = useLoad((signal) => api.getTask(id, signal), [api, id, reloadToken]);
+  const { api } = useApp();
+  const task = useLoad(useCallback((signal: AbortSignal) => api.getTask(id, { signal }), [api, id]));
   // Messages and decisions are not in the events: refetch the whole view when something about it changes.
   useTaskEvents(id, task.reload);
 
@@ -20,17 +20,70 @@ export function TaskView({ id }: { id: string }) {
 }
 
 function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; onChanged: () => void; refreshError: string | null }) {
-  const { api, setReplyTo } = useApp();
-  const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<string | null>(null);
-  const reasonId = useId();
   const sectionRef = useRef<HTMLElement>(null);
 
   // In the one-column layout the view sits below the list: bring it into sight when a task is picked.
   useEffect(() => {
     if (window.matchMedia('(max-width: 1100px)').matches) sectionRef.current?.scrollIntoView({ block: 'start' });
   }, [task.id]);
+
+  const jobs = [...task.jobs].sort((a, b) => b.created_at.localeCompare(a.created_at));
+  return (
+    <section ref={sectionRef} className="panel task-view" aria-labelledby="task-title" data-task-id={task.id} data-state={task.state}>
+      <header className="task-head">
+        <h2 id="task-title">{task.title || task.id}</h2>
+        <StateBadge state={task.state} />
+      </header>
+      {refreshError && <ErrorBox message={refreshError} onRetry={onChanged} />}
+      {task.summary && <p>{task.summary}</p>}
+      <TaskFacts task={task} />
+      <TaskActions task={task} onChanged={onChanged} />
+
+      <h3>Conversation</h3>
+      <Conversation messages={task.messages} />
+
+      <h3>Jobs</h3>
+      {jobs.length === 0 ? <Empty>No jobs.</Empty> : <div className="cards">{jobs.map((j) => <JobCard key={j.id} job={j} inTaskView />)}</div>}
+
+      <h3>Route decisions</h3>
+      <RouteDecisions decisions={task.decisions.route} />
+
+      <h3>Close decisions</h3>
+      <CloseDecisions decisions={task.decisions.close} />
+    </section>
+  );
+}
+
+function TaskFacts({ task }: { task: Task }) {
+  return (
+    <dl className="facts">
+      <div><dt>id</dt><dd><code>{task.id}</code></dd></div>
+      <div><dt>executor</dt><dd>{task.executor}</dd></div>
+      <div><dt>session</dt><dd>{task.session_id ? <code>{task.session_id}</code> : '—'}</dd></div>
+      {task.workspace && <div><dt>workspace</dt><dd><code>{task.workspace}</code></dd></div>}
+      <div><dt>created</dt><dd>{formatTime(task.created_at)}</dd></div>
+      <div><dt>updated</dt><dd>{formatTime(task.updated_at)}</dd></div>
+      {task.state === 'closed' && (
+        <div>
+          <dt>closed</dt>
+          <dd>
+            {formatTime(task.closed_at)} by {task.closed_by ?? '—'}
+            {task.close_confidence !== null && <> · confidence {formatConfidence(task.close_confidence)}</>}
+            {task.close_reason && <> · “{task.close_reason}”</>}
+          </dd>
+        </div>
+      )}
+    </dl>
+  );
+}
+
+/** Reply into the task, close it with an optional reason, or reopen it. */
+function TaskActions({ task, onChanged }: { task: Task; onChanged: () => void }) {
+  const { api, setReplyTo } = useApp();
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const reasonId = useId();
 
   const run = async (action: () => Promise<unknown>): Promise<void> => {
     setBusy(true);
@@ -47,130 +100,100 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
   };
   const onClose = (e: FormEvent): void => {
     e.preventDefault();
-    void run(() => api.closeTask(task.id, reason.trim() || undefined));
+    const why = reason.trim();
+    void run(() => api.closeTask(task.id, why ? { reason: why } : {}));
   };
 
-  const jobs = [...task.jobs].sort((a, b) => b.created_at.localeCompare(a.created_at));
   return (
-    <section ref={sectionRef} className="panel task-view" aria-labelledby="task-title" data-task-id={task.id} data-state={task.state}>
-      <header className="task-head">
-        <h2 id="task-title">{task.title || task.id}</h2>
-        <StateBadge state={task.state} />
-      </header>
-      {refreshError && <ErrorBox message={refreshError} onRetry={onChanged} />}
-      {task.summary && <p>{task.summary}</p>}
-      <dl className="facts">
-        <div><dt>id</dt><dd><code>{task.id}</code></dd></div>
-        <div><dt>executor</dt><dd>{task.executor}</dd></div>
-        <div><dt>session</dt><dd>{task.session_id ? <code>{task.session_id}</code> : '—'}</dd></div>
-        {task.workspace && <div><dt>workspace</dt><dd><code>{task.workspace}</code></dd></div>}
-        <div><dt>created</dt><dd>{formatTime(task.created_at)}</dd></div>
-        <div><dt>updated</dt><dd>{formatTime(task.updated_at)}</dd></div>
-        {task.state === 'closed' && (
-          <div>
-            <dt>closed</dt>
-            <dd>
-              {formatTime(task.closed_at)} by {task.closed_by ?? '—'}
-              {task.close_confidence !== null && <> · confidence {formatConfidence(task.close_confidence)}</>}
-              {task.close_reason && <> · “{task.close_reason}”</>}
-            </dd>
-          </div>
-        )}
-      </dl>
-
-      <div className="task-actions">
-        <button type="button" className="btn" onClick={() => setReplyTo({ id: task.id, title: task.title })}>
-          Reply in this task
-        </button>
-        {task.state === 'open' ? (
-          <form className="inline-form" onSubmit={onClose}>
-            <label htmlFor={reasonId}>Close reason (optional)</label>
-            <input id={reasonId} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="e.g. done" />
-            <button type="submit" className="btn danger" disabled={busy}>
-              Close task
-            </button>
-          </form>
-        ) : (
-          <button type="button" className="btn" disabled={busy} onClick={() => void run(() => api.reopenTask(task.id))}>
-            Reopen task
+    <div className="task-actions">
+      <button type="button" className="btn" onClick={() => setReplyTo({ id: task.id, title: task.title })}>
+        Reply in this task
+      </button>
+      {task.state === 'open' ? (
+        <form className="inline-form" onSubmit={onClose}>
+          <label htmlFor={reasonId}>Close reason (optional)</label>
+          <input id={reasonId} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="e.g. done" />
+          <button type="submit" className="btn danger" disabled={busy}>
+            Close task
           </button>
-        )}
-        {actionError && (
-          <div className="error-box" role="alert">
-            {actionError}
-          </div>
-        )}
-      </div>
-
-      <h3>Conversation</h3>
-      {task.messages.length === 0 ? (
-        <Empty>No messages in this task.</Empty>
+        </form>
       ) : (
-        <ol className="conversation">
-          {task.messages.map((m) => (
-            <li key={m.id} className={`msg msg-${m.role}`}>
-              <span className="meta">
-                {m.role} · {formatTime(m.created_at)}
-              </span>
-              <pre>{m.content}</pre>
-            </li>
+        <button type="button" className="btn" disabled={busy} onClick={() => void run(() => api.reopenTask(task.id))}>
+          Reopen task
+        </button>
+      )}
+      {actionError && (
+        <div className="error-box" role="alert">
+          {actionError}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Conversation({ messages }: { messages: TaskMessage[] }) {
+  if (messages.length === 0) return <Empty>No messages in this task.</Empty>;
+  return (
+    <ol className="conversation">
+      {messages.map((m) => (
+        <li key={m.id} className={`msg msg-${m.role}`}>
+          <span className="meta">
+            {m.role} · {formatTime(m.created_at)}
+          </span>
+          <pre>{m.content}</pre>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function RouteDecisions({ decisions }: { decisions: RouteDecision[] }) {
+  if (decisions.length === 0) return <Empty>No route decisions recorded.</Empty>;
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr><th>time</th><th>job</th><th>decision</th><th>confidence</th><th>fallback</th><th>latency</th><th>reason</th></tr>
+        </thead>
+        <tbody>
+          {decisions.map((d) => (
+            <tr key={d.id}>
+              <td>{formatTime(d.created_at)}</td>
+              <td>{d.job_id ? <code title={d.job_id}>{shortId(d.job_id)}</code> : '—'}</td>
+              <td>{d.decision}</td>
+              <td>{formatConfidence(d.confidence)}</td>
+              <td>{d.fallback ?? '—'}</td>
+              <td>{formatMs(d.latency_ms)}</td>
+              <td className="wrap">{d.reason}</td>
+            </tr>
           ))}
-        </ol>
-      )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
 
-      <h3>Jobs</h3>
-      {jobs.length === 0 ? <Empty>No jobs.</Empty> : <div className="cards">{jobs.map((j) => <JobCard key={j.id} job={j} inTaskView />)}</div>}
-
-      <h3>Route decisions</h3>
-      {task.decisions.route.length === 0 ? (
-        <Empty>No route decisions recorded.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr><th>time</th><th>job</th><th>decision</th><th>confidence</th><th>fallback</th><th>latency</th><th>reason</th></tr>
-            </thead>
-            <tbody>
-              {task.decisions.route.map((d) => (
-                <tr key={d.id}>
-                  <td>{formatTime(d.created_at)}</td>
-                  <td>{d.job_id ? <code title={d.job_id}>{shortId(d.job_id)}</code> : '—'}</td>
-                  <td>{d.decision}</td>
-                  <td>{formatConfidence(d.confidence)}</td>
-                  <td>{d.fallback ?? '—'}</td>
-                  <td>{formatMs(d.latency_ms)}</td>
-                  <td className="wrap">{d.reason ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-
-      <h3>Close decisions</h3>
-      {task.decisions.close.length === 0 ? (
-        <Empty>No close decisions recorded.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr><th>time</th><th>source</th><th>action</th><th>confidence</th><th>fallback</th><th>reason</th></tr>
-            </thead>
-            <tbody>
-              {task.decisions.close.map((d) => (
-                <tr key={d.id}>
-                  <td>{formatTime(d.created_at)}</td>
-                  <td>{d.source}</td>
-                  <td>{d.action}</td>
-                  <td>{formatConfidence(d.confidence)}</td>
-                  <td>{d.fallback ?? '—'}</td>
-                  <td className="wrap">{d.reason ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+function CloseDecisions({ decisions }: { decisions: CloseDecision[] }) {
+  if (decisions.length === 0) return <Empty>No close decisions recorded.</Empty>;
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr><th>time</th><th>source</th><th>action</th><th>confidence</th><th>fallback</th><th>reason</th></tr>
+        </thead>
+        <tbody>
+          {decisions.map((d) => (
+            <tr key={d.id}>
+              <td>{formatTime(d.created_at)}</td>
+              <td>{d.source}</td>
+              <td>{d.action}</td>
+              <td>{formatConfidence(d.confidence)}</td>
+              <td>{d.fallback ?? '—'}</td>
+              <td className="wrap">{d.reason}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
