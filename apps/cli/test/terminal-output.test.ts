@@ -14,20 +14,34 @@ const EVIL =
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 
 const ID = (p: string) => `${p}_${'0'.repeat(26)}`;
+const AT = '2026-01-01T00:00:00.000Z';
 const job = {
   id: ID('j'),
+  message_id: ID('m'),
   task_id: ID('t'),
+  lane: 'interactive',
   state: 'failed',
   stage: null,
-  lane: 'interactive',
   attempt: 1,
   max_attempts: 1,
+  timeout_s: 60,
   content: `please ${EVIL}`,
   reply: EVIL,
   error: { class: 'exit', message: `agent exited: ${EVIL}`, stderr_tail: EVIL },
   route: { decision: 'existing', task_id: ID('t'), confidence: 0.9, reason: EVIL, fallback: null },
   timings: { queue_wait_ms: 1, route_ms: 2, execute_ms: 3, close_ms: 4, total_ms: 10 },
-  created_at: '2026-01-01T00:00:00.000Z',
+  usage: null,
+  retry_of: null,
+  cancel_requested: false,
+  channel_id: 'cli',
+  user_id: 'owner',
+  session_id: null,
+  created_at: AT,
+  updated_at: AT,
+  started_at: AT,
+  replied_at: null,
+  finished_at: AT,
+  next_run_at: null,
 };
 const task = {
   id: ID('t'),
@@ -36,13 +50,38 @@ const task = {
   state: 'closed',
   executor: 'command',
   session_id: null,
-  updated_at: '2026-01-01T00:00:00.000Z',
+  workspace: '/w',
+  created_at: AT,
+  updated_at: AT,
+  closed_at: AT,
   closed_by: 'auto',
   close_reason: EVIL,
+  close_confidence: 0.9,
 };
+const decided = { confidence: 0.9, reason: EVIL, reject_code: null, template_id: null, template_version: null, template_hash: null, prompt_chars: 0, model_called: true, latency_ms: 5, raw_output: null, error_class: null, created_at: AT };
 const decisions = {
-  route: [{ created_at: '2026-01-01T00:00:00.000Z', job_id: ID('j'), task_id: ID('t'), decision: 'existing', confidence: 0.9, fallback: null, reason: EVIL }],
-  close: [{ created_at: '2026-01-01T00:00:00.000Z', task_id: ID('t'), source: 'auto', action: 'close', confidence: 0.9, fallback: null, reason: EVIL }],
+  route: [{ ...decided, id: ID('d'), job_id: ID('j'), message_id: ID('m'), task_id: ID('t'), decision: 'existing', fallback: null, candidates: [], input_summary: 'hi' }],
+  close: [{ ...decided, id: ID('d'), task_id: ID('t'), job_id: ID('j'), source: 'auto', action: 'close', fallback: null }],
+};
+const component = (details: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ state: 'ok', since: AT, last_error: null, details, ...extra });
+const status = {
+  version: '0',
+  started_at: AT,
+  uptime_s: 1,
+  state: 'degraded',
+  components: {
+    gateway: component({ url: null, accepting: true, channels: [] }),
+    queue: component({
+      depth: { interactive: 0, background: 0 },
+      oldest_queued_age_ms: { interactive: null, background: null },
+      running: 0,
+      workers: { total: { interactive: 1, background: 1 }, busy: { interactive: 0, background: 0 } },
+      jobs_by_state: { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 },
+    }),
+    executor: component({ executors: [] }, { state: 'degraded', last_error: { message: EVIL, at: AT } }),
+    scheduler: component({ jobs: [] }),
+    storage: component({ db_bytes: 0, wal_bytes: 0, schema_version: 1, free_bytes: null, data_dir: '/d' }),
+  },
 };
 
 /** A stand-in for the service that answers with model text full of escape sequences. */
@@ -53,18 +92,16 @@ function fakeService(): http.Server {
       res.end(JSON.stringify(body));
     };
     const p = new URL(req.url ?? '/', 'http://x').pathname;
-    if (req.method === 'POST' && p === '/api/message') return send(200, { job_id: job.id, task_id: task.id, state: 'succeeded', reply: EVIL, error: null });
+    if (req.method === 'POST' && p === '/api/message') return send(200, { job_id: job.id, task_id: task.id, state: 'succeeded', stage: null, reply: EVIL, route: null, timings: job.timings, error: null });
     if (req.method === 'POST' && p.endsWith('/cancel')) return send(409, { error: { code: 'conflict', message: `job is over: ${EVIL}` } });
     if (p === `/api/jobs/${job.id}`) return send(200, job);
     if (p === '/api/jobs') return send(200, { jobs: [job] });
     if (p === `/api/tasks/${task.id}`) {
-      return send(200, { ...task, messages: [{ role: 'assistant', content: EVIL, created_at: '2026-01-01T00:00:00.000Z' }], decisions });
+      return send(200, { ...task, messages: [{ id: ID('m'), role: 'assistant', content: EVIL, job_id: ID('j'), created_at: AT }], jobs: [job], decisions });
     }
     if (p === '/api/tasks') return send(200, { tasks: [task] });
     if (p === '/api/decisions') return send(200, decisions);
-    if (p === '/api/status') {
-      return send(200, { version: '0', uptime_s: 1, state: 'degraded', components: { executor: { state: 'degraded', since: 'now', last_error: { message: EVIL, at: 'now' }, details: {} } } });
-    }
+    if (p === '/api/status') return send(200, status);
     return send(404, { error: { code: 'not_found', message: 'no such endpoint' } });
   });
 }

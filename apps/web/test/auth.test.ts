@@ -1,25 +1,15 @@
 // The token path: a daemon listening beyond loopback wants `Authorization: Bearer`, which the browser's
 // EventSource cannot send, so the console reads the stream over fetch.
 import { describe, expect, it } from 'vitest';
-import { ApiError, createApiClient } from '../src/api/client.js';
+import { ApiRequestError } from '@alter0/api';
+import { createConsoleApi, errorMessage } from '../src/api/client.js';
 import type { TokenStore } from '../src/api/token.js';
-import { openFetchEventSource, parseEventStream } from '../src/live/fetch-source.js';
+import { openFetchEventSource } from '../src/live/fetch-source.js';
 
 function memoryToken(initial: string | null): TokenStore {
   let t = initial;
   return { get: () => t, set: (v) => (t = v) };
 }
-
-describe('parseEventStream', () => {
-  it('splits events, joins data lines, skips comments and keeps the unfinished tail', () => {
-    const { events, rest } = parseEventStream(': heartbeat\n\nevent: job\ndata: {"id":\ndata: "j1"}\n\r\nevent: hello\ndata:x\n\nevent: task\ndata: {"id"');
-    expect(events).toEqual([
-      { type: 'job', data: '{"id":\n"j1"}' },
-      { type: 'hello', data: 'x' },
-    ]);
-    expect(rest).toBe('event: task\ndata: {"id"');
-  });
-});
 
 function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
@@ -57,7 +47,7 @@ describe('openFetchEventSource', () => {
   });
 });
 
-describe('createApiClient', () => {
+describe('createConsoleApi', () => {
   it('sends the bearer token when one is set, and reports 401 with the server message', async () => {
     const auth: (string | null)[] = [];
     let unauthorized = 0;
@@ -69,9 +59,9 @@ describe('createApiClient', () => {
         : Response.json({ error: { code: 'unauthorized', message: 'missing or wrong bearer token' } }, { status: 401 });
     };
     const token = memoryToken(null);
-    const api = createApiClient({ fetchFn, token, onUnauthorized: () => unauthorized++ });
+    const api = createConsoleApi({ fetchFn, token, onUnauthorized: () => unauthorized++ });
     const err = await api.listTasks({ state: 'open' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toBeInstanceOf(ApiRequestError);
     expect(err).toMatchObject({ code: 'unauthorized', status: 401, message: 'missing or wrong bearer token' });
     expect(unauthorized).toBe(1);
     token.set('good');
@@ -80,7 +70,8 @@ describe('createApiClient', () => {
   });
 
   it('turns a network failure into a message that says what to check', async () => {
-    const api = createApiClient({ fetchFn: async () => Promise.reject(new TypeError('Failed to fetch')) });
-    await expect(api.getStatus()).rejects.toThrow(/Could not reach the alter0 daemon \(GET \/api\/status\): Failed to fetch/);
+    const api = createConsoleApi({ fetchFn: async () => Promise.reject(new TypeError('Failed to fetch')) });
+    const err = await api.status().catch((e: unknown) => e);
+    expect(errorMessage(err)).toBe('Could not reach the alter0 daemon (/api/status): Failed to fetch. Is it running?');
   });
 });

@@ -1,6 +1,6 @@
 // Unit tests of the console's pure pieces: live-event merging, routing, formatting, the SSE reconnect loop.
 import { describe, expect, it, vi } from 'vitest';
-import type { Job, Task } from '../src/api/types.js';
+import type { Job, Task } from '@alter0/api';
 import { applyJobEvent, applyTaskEvent } from '../src/live/apply.js';
 import { connectLive, type EventSourceLike, type LiveState } from '../src/live/connect.js';
 import { mergeList, newer } from '../src/live/freshest.js';
@@ -11,17 +11,22 @@ const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-01T00:00:01.000Z';
 const T2 = '2026-01-01T00:00:02.000Z';
 
-function task(id: string, updated_at: string, extra: Partial<Task> = {}): Task {
+/** A contract id (`j_` + 26 base-32 characters) from a short test name. */
+const idOf = (prefix: string, name: string): string => `${prefix}_${name.padStart(26, '0')}`;
+const nameOf = (id: string): string => id.replace(/^[a-z]_0*/, '');
+function task(name: string, updated_at: string, extra: Partial<Task> = {}): Task {
   return {
-    id, title: `title ${id}`, state: 'open', executor: 'command', session_id: null, created_at: T0, updated_at,
-    closed_at: null, closed_by: null, close_reason: null, close_confidence: null, ...extra,
+    id: idOf('t', name), title: `title ${name}`, summary: '', state: 'open', executor: 'command', session_id: null, workspace: '/w',
+    created_at: T0, updated_at, closed_at: null, closed_by: null, close_reason: null, close_confidence: null, ...extra,
   };
 }
-function job(id: string, updated_at: string, extra: Partial<Job> = {}): Job {
+function job(name: string, updated_at: string, extra: Partial<Job> = {}): Job {
   return {
-    id, message_id: 'm', task_id: null, lane: 'interactive', state: 'queued', attempt: 1, max_attempts: 3,
-    reply: null, error: null, route: null, timings: null, retry_of: null, created_at: T0, updated_at,
-    started_at: null, finished_at: null, next_run_at: null, ...extra,
+    id: idOf('j', name), message_id: idOf('m', name), task_id: null, lane: 'interactive', state: 'queued', stage: null,
+    attempt: 1, max_attempts: 3, timeout_s: 60, content: 'hi', reply: null, error: null, route: null,
+    timings: { queue_wait_ms: null, route_ms: null, execute_ms: null, close_ms: null, total_ms: null }, usage: null,
+    retry_of: null, cancel_requested: false, channel_id: 'web', user_id: 'owner', session_id: null, created_at: T0, updated_at,
+    started_at: null, replied_at: null, finished_at: null, next_run_at: null, ...extra,
   };
 }
 
@@ -39,11 +44,11 @@ describe('freshest', () => {
 describe('applyTaskEvent', () => {
   it('moves an updated task to the top, drops a closed one from the open list, adds a matching new one', () => {
     const list = [task('a', T1), task('b', T0)];
-    expect(applyTaskEvent(list, task('b', T2), 'open', '').map((t) => t.id)).toEqual(['b', 'a']);
-    expect(applyTaskEvent(list, task('a', T2, { state: 'closed' }), 'open', '').map((t) => t.id)).toEqual(['b']);
-    expect(applyTaskEvent(list, task('c', T2), 'open', '').map((t) => t.id)).toEqual(['c', 'a', 'b']);
+    expect(applyTaskEvent(list, task('b', T2), 'open', '').map((t) => nameOf(t.id))).toEqual(['b', 'a']);
+    expect(applyTaskEvent(list, task('a', T2, { state: 'closed' }), 'open', '').map((t) => nameOf(t.id))).toEqual(['b']);
+    expect(applyTaskEvent(list, task('c', T2), 'open', '').map((t) => nameOf(t.id))).toEqual(['c', 'a', 'b']);
     expect(applyTaskEvent(list, task('c', T2), 'closed', '')).toBe(list);
-    expect(applyTaskEvent(list, task('c', T2, { title: 'Deploy' }), 'all', 'deploy').map((t) => t.id)).toEqual(['c', 'a', 'b']);
+    expect(applyTaskEvent(list, task('c', T2, { title: 'Deploy' }), 'all', 'deploy').map((t) => nameOf(t.id))).toEqual(['c', 'a', 'b']);
     expect(applyTaskEvent(list, task('c', T2, { title: 'Deploy' }), 'all', 'backup')).toBe(list);
   });
 
@@ -56,11 +61,11 @@ describe('applyTaskEvent', () => {
 describe('applyJobEvent', () => {
   it('updates known jobs in place and prepends new ones that match the filter', () => {
     const list = [job('j1', T1), job('j2', T0)];
-    expect(applyJobEvent(list, job('j2', T2, { state: 'running' }), 'all').map((j) => [j.id, j.state])).toEqual([
+    expect(applyJobEvent(list, job('j2', T2, { state: 'running' }), 'all').map((j) => [nameOf(j.id), j.state])).toEqual([
       ['j1', 'queued'],
       ['j2', 'running'],
     ]);
-    expect(applyJobEvent(list, job('j3', T2, { state: 'failed' }), 'failed')[0]?.id).toBe('j3');
+    expect(applyJobEvent(list, job('j3', T2, { state: 'failed' }), 'failed')[0]?.id).toBe(idOf('j', 'j3'));
     expect(applyJobEvent(list, job('j3', T2, { state: 'running' }), 'failed')).toBe(list);
   });
 });
@@ -112,7 +117,7 @@ describe('connectLive', () => {
       const ac = new AbortController();
       connectLive(
         '/api/events',
-        { onJob: (j) => jobs.push(j.id), onTask: () => undefined, onState: (s) => states.push(s), onReconnected: () => refetches++ },
+        { onJob: (j) => jobs.push(nameOf(j.id)), onTask: () => undefined, onState: (s) => states.push(s), onReconnected: () => refetches++ },
         ac.signal,
         () => {
           const s = new FakeSource();
