@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Hono } from 'hono';
 import { Store } from '@alter0/store';
 import { createMetrics, nullLogger } from '@alter0/obs';
+import type { StatusDocument } from '@alter0/api';
 import type { ApiDeps } from '../src/api.js';
 import { createApi } from '../src/api.js';
 import { Bus } from '../src/bus.js';
@@ -42,7 +43,7 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): A
     cancelRunning: () => undefined,
     closeTask: () => undefined,
     reopenTask: () => undefined,
-    status: () => Promise.resolve({ state: 'ok' }),
+    status: () => Promise.resolve(quietStatus()),
     accepting: () => true,
     now: Date.now,
     ...wired?.deps,
@@ -74,4 +75,30 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): A
 export async function errorOf(res: Response): Promise<{ code: string; message: string }> {
   const body = (await res.json()) as { error: { code: string; message: string } };
   return body.error;
+}
+
+/** A status document of an idle daemon with every component ok (the harness serves it; its shape is the contract's). */
+function quietStatus(): StatusDocument {
+  const at = new Date().toISOString();
+  const ok = <D>(details: D) => ({ state: 'ok' as const, since: at, last_error: null, details });
+  const lanes = { interactive: 0, background: 0 };
+  return {
+    version: '0.0.0-test',
+    started_at: at,
+    uptime_s: 0,
+    state: 'ok',
+    components: {
+      gateway: ok({ url: null, accepting: true, channels: [{ name: 'http', state: 'ok' as const }] }),
+      queue: ok({
+        depth: lanes,
+        oldest_queued_age_ms: { interactive: null, background: null },
+        running: 0,
+        workers: { total: lanes, busy: lanes },
+        jobs_by_state: { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 },
+      }),
+      executor: ok({ executors: [] }),
+      scheduler: ok({ jobs: [] }),
+      storage: ok({ db_bytes: 0, wal_bytes: 0, schema_version: 1, free_bytes: null, data_dir: '/nonexistent' }),
+    },
+  };
 }

@@ -41,7 +41,9 @@ export class ApiUnreachableError extends Error {
 /** The daemon's address for the message; a relative URL (the console's same-origin base '') is the page's origin. */
 function originOf(url: string): string {
   try {
-    return new URL(url, globalThis.location?.href).origin;
+    // `location` exists in the browser only; this package is also compiled without the DOM library (Node tests).
+    const page = (globalThis as { location?: { href: string } }).location;
+    return new URL(url, page?.href).origin;
   } catch {
     return url;
   }
