@@ -46,6 +46,7 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+/** Its functions are closures over the process: they may be passed around unbound. */
 export interface Daemon {
   url: string;
   pid: number;
@@ -57,22 +58,22 @@ export interface Daemon {
   spawnedAt: number;
   listeningMs: number;
   exited: Promise<Exit>;
-  alive(): boolean;
+  alive: () => boolean;
   /** The daemon's stderr (its JSON log) so far, the last `logTailChars` of it. */
-  stderr(): string;
+  stderr: () => string;
   /** Calls `fn` with every stderr chunk; returns the unsubscribe. */
-  onStderr(fn: (chunk: string) => void): () => void;
+  onStderr: (fn: (chunk: string) => void) => () => void;
   /**
    * Waits until the log matches `pattern` and resolves with the log so far. The log comes through a pipe,
    * independently of the HTTP answers: never read `stderr()` once right after an action and expect a line there.
    */
-  waitForLog(pattern: RegExp | string, opts?: UntilOptions): Promise<string>;
+  waitForLog: (pattern: RegExp | string, opts?: UntilOptions) => Promise<string>;
   /** `signal` (default SIGTERM), SIGKILL after `graceMs` (default 10 s); resolves with the exit once it is gone. */
-  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<Exit>;
+  stop: (signal?: NodeJS.Signals, graceMs?: number) => Promise<Exit>;
   /** SIGKILL now (a crash); resolves once it is gone. */
-  kill9(): Promise<Exit>;
+  kill9: () => Promise<Exit>;
   /** SIGKILL the daemon's whole process group, wait for the exit, remove the temp dir it owns. Idempotent. */
-  cleanup(): Promise<void>;
+  cleanup: () => Promise<void>;
 }
 
 /** This process's environment without ALTER0_CONFIG (so no owner config file leaks in), plus `extra`. */
