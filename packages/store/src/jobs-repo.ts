@@ -346,6 +346,8 @@ export class JobsRepo {
    * Stores the agent's reply: the assistant message, the task's session id and summary, and the job's reply
    * pointer, in one transaction. Fenced: a late reply from an older attempt is dropped. A job whose cancel was
    * requested before this commit stores nothing (null): it ends canceled, never canceled *and* answered.
+   * `nextStage` ('close' when a closer follows) is set in the same commit, so whoever is woken by the reply
+   * already reads the stage the job is in.
    */
   storeReply(
     f: Fence,
@@ -358,6 +360,7 @@ export class JobsRepo {
       executeMs: number;
       channelId: string;
       userId: string;
+      nextStage?: Stage;
       now: number;
     },
   ): MessageRow | null {
@@ -385,6 +388,7 @@ export class JobsRepo {
           usageJson: p.usageJson,
           errorClass: null,
           errorMessage: null,
+          ...(p.nextStage ? { stage: p.nextStage } : {}),
           updatedAt: p.now,
         })
         .where(eq(jobs.id, f.jobId))

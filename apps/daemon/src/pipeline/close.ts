@@ -26,7 +26,6 @@ export async function closeStage(deps: PipelineDeps, closer: Closer, run: JobRun
       clog.warn('no time left before the job deadline to judge the task; it stays open');
       return;
     }
-    store.jobs.setStage(run.fence, 'close', deps.now());
     const fresh = store.tasks.mustGet(c.taskId);
     const outcome = await closer.judge({
       task: { id: fresh.id, title: fresh.title, summary: fresh.summary, recent: recentOf(store, fresh.id) },

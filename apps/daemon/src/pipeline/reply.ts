@@ -28,6 +28,8 @@ export async function storeReplyStage(deps: PipelineDeps, run: JobRun, task: Tas
       executeMs,
       channelId: job.channelId,
       userId: job.userId,
+      // The sync answer is released below and reports the stage: a job with a closer still to run is in `close`.
+      nextStage: deps.closer ? 'close' : undefined,
       now: deps.now(),
     }),
   );
