@@ -24,7 +24,7 @@ export function withLocalFlags<T>(y: Argv<T>): Argv<T & LocalArgs> {
     .option('executor', { type: 'string', choices: ['claude', 'codex', 'command'], describe: 'default executor' })
     .option('command', { type: 'string', describe: "the command executor's program and arguments, e.g. 'node agent.js' (implies --executor command)" })
     .option('set', { type: 'string', array: true, describe: 'override any setting: --set queue.interactive_workers=4' })
-    .option('log-level', { type: 'string', choices: ['debug', 'info', 'warn', 'error'] }) as Argv<T & LocalArgs>;
+    .option('log-level', { type: 'string', choices: ['debug', 'info', 'warn', 'error'] });
 }
 
 /** Splits a --command string into argv: whitespace separates, single or double quotes group. No shell is involved. */

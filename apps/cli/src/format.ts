@@ -12,7 +12,7 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '-';
-  const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v as number | boolean);
+  const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v);
   // Cleaned before measuring, so escape sequences neither reach the terminal nor skew the column widths.
   const one = terminalText(s).replace(/\s+/g, ' ');
   return one.length > 60 ? `${one.slice(0, 59)}…` : one;

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Alter0Error } from '@alter0/core';
 import type { Lane } from '@alter0/core';
@@ -81,7 +82,7 @@ export function createApi(deps: ApiDeps): Hono {
     }),
   );
   // New work is refused (503) while shutting down; reads keep working until the listener closes.
-  app.use('/api/*', async (c, next) => {
+  app.use('/api/*', async (c: Context, next) => {
     if (c.req.method === 'POST' && !deps.accepting()) {
       return sendError(c, 503, 'unavailable', 'alter0 is shutting down and accepts no new work; retry once it is back');
     }

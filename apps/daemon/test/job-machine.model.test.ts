@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import type { ErrorClass, ExecRequest, ExecResult, Executor, ExecutorKind } from '@alter0/core';
+import type { ErrorClass, ExecRequest, ExecResult, Executor } from '@alter0/core';
 import { ConflictError, ExecutorError } from '@alter0/core';
 import { Store } from '@alter0/store';
 import { WorkerPool } from '@alter0/queue';
@@ -77,10 +77,10 @@ class World {
     const handler = createPipeline({
       store,
       executors,
-      defaultExecutor: 'command' as ExecutorKind,
+      defaultExecutor: 'command',
       router,
       candidates,
-      routerExecutor: 'command' as ExecutorKind,
+      routerExecutor: 'command',
       closer,
       bus: new Bus(),
       logger: nullLogger(),
@@ -304,10 +304,10 @@ const weighted = [
       }),
     ),
   fc.tuple(fc.nat(9), fc.constantFrom('ok', 'ok', 'timeout', 'unavailable', 'exit', 'auth')).map(([i, kind]) =>
-    cmd(`agent(${i}, ${kind})`, (w) => pick(w.calls.filter((c) => c.stage === 'execute'), i)?.answer(kind as 'ok')),
+    cmd(`agent(${i}, ${kind})`, (w) => pick(w.calls.filter((c) => c.stage === 'execute'), i)?.answer(kind)),
   ),
   fc.tuple(fc.nat(9), fc.constantFrom('close', 'keep', 'timeout')).map(([i, kind]) =>
-    cmd(`closer(${i}, ${kind})`, (w) => pick(w.calls.filter((c) => c.stage === 'close'), i)?.answer(kind as 'close')),
+    cmd(`closer(${i}, ${kind})`, (w) => pick(w.calls.filter((c) => c.stage === 'close'), i)?.answer(kind)),
   ),
   fc.nat(20).map((i) =>
     cmd(`cancel(${i})`, (w) => {

@@ -3,8 +3,8 @@ import type { ApiUnderTest } from './api-harness.js';
 import { apiUnderTest, errorOf } from './api-harness.js';
 
 let api: ApiUnderTest | null = null;
-afterEach(() => {
-  api?.close();
+afterEach(async () => {
+  await api?.close();
   api = null;
 });
 

@@ -8,8 +8,8 @@ import { apiUnderTest } from './api-harness.js';
 
 let api: ApiUnderTest | null = null;
 let webRoot: string | null = null;
-afterEach(() => {
-  api?.close();
+afterEach(async () => {
+  await api?.close();
   api = null;
   if (webRoot) fs.rmSync(webRoot, { recursive: true, force: true });
   webRoot = null;

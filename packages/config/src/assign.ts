@@ -121,5 +121,5 @@ export function describeValue(x: unknown): string {
   if (Array.isArray(x)) return 'an array';
   if (x === null) return 'null';
   if (typeof x === 'object') return x instanceof Date ? 'a date' : 'a table';
-  return String(x);
+  return typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint' ? String(x) : typeof x;
 }

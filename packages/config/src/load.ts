@@ -224,7 +224,7 @@ function collectSources(raw: RawConfig, origins: ReadonlyMap<string, Origin>): R
       const obj = (value ?? {}) as Record<string, unknown>;
       for (const [k, s] of node.entries) walk(s, obj[k], [...at, k]);
     } else if (node.kind === 'record') {
-      const keys = Object.keys((value ?? {}) as Record<string, unknown>);
+      const keys = Object.keys((value ?? {}));
       if (keys.length === 0) out[key] = { source: 'default' };
       for (const k of keys) out[`${key}.${k}`] = info(`${key}.${k}`);
     } else {

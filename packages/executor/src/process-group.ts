@@ -219,7 +219,7 @@ function ancestry(pid0: number, procs: readonly ProcStat[]): Set<number> {
 }
 
 export function isErrno(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === code;
+  return typeof err === 'object' && err !== null && 'code' in err && (err).code === code;
 }
 
 /**

@@ -275,7 +275,7 @@ async function stopAll(ctx: SchedulerContext, slots: Slot[], abort: boolean): Pr
     s.status.nextRunAt = null;
     if (abort) s.abort?.abort(new Alter0Error('unavailable', 'alter0 is stopping'));
   }
-  await Promise.all(slots.map((s) => s.running));
+  await Promise.all(slots.flatMap((s) => (s.running ? [s.running] : [])));
 }
 
 function parseCron(job: ScheduledJob): Cron {

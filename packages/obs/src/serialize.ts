@@ -24,7 +24,7 @@ export function serializeError(err: Error, depth = 0): SerializedError {
     if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
   }
   if (err.cause !== undefined) {
-    out.cause = err.cause instanceof Error && depth < MAX_DEPTH ? serializeError(err.cause, depth + 1) : String(err.cause);
+    out.cause = err.cause instanceof Error && depth < MAX_DEPTH ? serializeError(err.cause, depth + 1) : causeText(err.cause);
   }
   return out;
 }
@@ -47,4 +47,14 @@ export function toJsonLine(record: Record<string, unknown>, redact?: (text: stri
     ancestors.push(value);
     return value;
   });
+}
+
+/** A non-Error cause as text: its JSON where it has one (not "[object Object]"), else its string form. */
+function causeText(cause: unknown): string {
+  if (typeof cause === 'string') return cause;
+  try {
+    return JSON.stringify(cause) ?? typeof cause;
+  } catch {
+    return Object.prototype.toString.call(cause);
+  }
 }

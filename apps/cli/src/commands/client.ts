@@ -26,7 +26,7 @@ function withClientFlags<T>(y: Argv<T>): Argv<T & ClientArgs> {
     .option('addr', { type: 'string', describe: 'URL of the running service (default: $ALTER0_URL, else from the config, http://127.0.0.1:7070)' })
     .option('json', { type: 'boolean', describe: 'print the API answer as JSON' })
     .option('config', { type: 'string', describe: 'config file to read the address and token from' })
-    .option('data', { type: 'string', describe: 'data directory whose config to read' }) as Argv<T & ClientArgs>;
+    .option('data', { type: 'string', describe: 'data directory whose config to read' });
 }
 
 export function clientFor(args: ClientArgs): CliClient {
@@ -69,7 +69,7 @@ const send: Cmd<{ text: string[]; task?: string; wait?: number }> = {
     withClientFlags(y)
       .positional('text', { type: 'string', array: true, demandOption: true })
       .option('task', { type: 'string', describe: 'the task to send it to' })
-      .option('wait', { type: 'number', describe: 'seconds to wait for the reply before printing the job id' }) as Argv<{ text: string[]; task?: string; wait?: number } & ClientArgs>,
+      .option('wait', { type: 'number', describe: 'seconds to wait for the reply before printing the job id' }),
   handler: async (a) => {
     const body = { content: a.text.join(' '), task_id: a.task, channel_id: 'cli', ...(a.wait !== undefined ? { wait_ms: Math.round(a.wait * 1000) } : {}) };
     const r = await clientFor(a).sendMessage(body);
@@ -119,7 +119,7 @@ const jobs: Cmd<{ state?: JobState; task?: string; limit?: number }> = {
     withClientFlags(y)
       .option('state', { type: 'string', choices: JOB_STATES })
       .option('task', { type: 'string' })
-      .option('limit', { type: 'number', default: 30 }) as Argv<{ state?: JobState; task?: string; limit?: number } & ClientArgs>,
+      .option('limit', { type: 'number', default: 30 }),
   handler: async (a) => {
     // `--limit 0` (or none) leaves the limit to the service, as an empty filter does.
     const list = await clientFor(a).listJobs({ state: a.state, task_id: a.task || undefined, limit: a.limit || undefined });
@@ -149,7 +149,7 @@ const job: Cmd<{ id: string; wait?: boolean; timeout?: number }> = {
     withClientFlags(y)
       .positional('id', { type: 'string', demandOption: true })
       .option('wait', { type: 'boolean' })
-      .option('timeout', { type: 'number', default: 3600, describe: 'seconds --wait waits at most' }) as Argv<{ id: string; wait?: boolean; timeout?: number } & ClientArgs>,
+      .option('timeout', { type: 'number', default: 3600, describe: 'seconds --wait waits at most' }),
   handler: async (a) => {
     const c = clientFor(a);
     const j = a.wait ? await waitForJob(c, a.id, (a.timeout ?? 3600) * 1000) : await c.getJob(a.id);
@@ -163,7 +163,7 @@ const job: Cmd<{ id: string; wait?: boolean; timeout?: number }> = {
 const actionOn = <T>(name: string, describe: string, act: (c: CliClient, id: string) => Promise<T>, line: (answer: T, id: string) => string): Cmd<{ id: string }> => ({
   command: `${name} <id>`,
   describe,
-  builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }) as Argv<{ id: string } & ClientArgs>,
+  builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }),
   handler: async (a) => {
     const answer = await act(clientFor(a), a.id);
     if (a.json) return json(answer);
@@ -189,7 +189,7 @@ const tasks: Cmd<{ state?: TaskFilter; q?: string; limit?: number }> = {
 const task: Cmd<{ id: string }> = {
   command: 'task <id>',
   describe: 'show a task with its conversation and decisions',
-  builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }) as Argv<{ id: string } & ClientArgs>,
+  builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }),
   handler: async (a) => {
     const t = await clientFor(a).getTask(a.id);
     if (a.json) return json(t);
@@ -205,7 +205,7 @@ const close: Cmd<{ id: string; reason?: string }> = {
   command: 'close <id>',
   describe: 'close a task (recorded as a manual close decision)',
   builder: (y) =>
-    withClientFlags(y).positional('id', { type: 'string', demandOption: true }).option('reason', { type: 'string' }) as Argv<{ id: string; reason?: string } & ClientArgs>,
+    withClientFlags(y).positional('id', { type: 'string', demandOption: true }).option('reason', { type: 'string' }),
   handler: async (a) => {
     const closed = await clientFor(a).closeTask(a.id, a.reason ? { reason: a.reason } : {});
     if (a.json) return json(closed);
@@ -254,7 +254,7 @@ async function chatTurn(c: CliClient, message: MessageRequest): Promise<string |
 const chat: Cmd<{ task?: string }> = {
   command: 'chat',
   describe: 'an interactive conversation: each line is sent to the task of the previous reply (/new starts over, /quit ends)',
-  builder: (y) => withClientFlags(y).option('task', { type: 'string', describe: 'start in this task' }) as Argv<{ task?: string } & ClientArgs>,
+  builder: (y) => withClientFlags(y).option('task', { type: 'string', describe: 'start in this task' }),
   handler: async (a) => {
     const c = clientFor(a);
     const sessionId = randomUUID();

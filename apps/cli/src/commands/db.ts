@@ -26,7 +26,7 @@ const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
 const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 
 function withJson<T>(y: Argv<T>): Argv<T & JsonArgs> {
-  return withLocalFlags(y).option('json', { type: 'boolean', describe: 'print the result as JSON' }) as Argv<T & JsonArgs>;
+  return withLocalFlags(y).option('json', { type: 'boolean', describe: 'print the result as JSON' });
 }
 
 const backupCommand: CommandModule<object, JsonArgs & { keep?: number; dir?: string }> = {
@@ -35,7 +35,7 @@ const backupCommand: CommandModule<object, JsonArgs & { keep?: number; dir?: str
   builder: (y) =>
     withJson(y)
       .option('keep', { type: 'number', describe: 'backups to keep (default backup.keep)' })
-      .option('dir', { type: 'string', describe: 'where to write it (default backup.dir)' }) as Argv<JsonArgs & { keep?: number; dir?: string }>,
+      .option('dir', { type: 'string', describe: 'where to write it (default backup.dir)' }),
   handler: async (a) => {
     const { config } = loadLocalConfig(a);
     const r = await backup({
@@ -53,7 +53,7 @@ const backupCommand: CommandModule<object, JsonArgs & { keep?: number; dir?: str
 const restoreCommand: CommandModule<object, JsonArgs & { file: string }> = {
   command: 'restore <file>',
   describe: 'replace the database with a backup (alter0 must be stopped); the current one is kept aside',
-  builder: (y) => withJson(y).positional('file', { type: 'string', demandOption: true, describe: 'the backup file' }) as Argv<JsonArgs & { file: string }>,
+  builder: (y) => withJson(y).positional('file', { type: 'string', demandOption: true, describe: 'the backup file' }),
   handler: async (a) => {
     const { config } = loadLocalConfig(a);
     const r = await restore({ dataDir: config.data_dir, file: a.file, backupDir: config.backup.dir, keep: config.backup.keep });
@@ -84,7 +84,7 @@ const cleanupCommand: CommandModule<object, JsonArgs & { 'dry-run'?: boolean }> 
   command: 'cleanup',
   describe: 'apply the retention settings now (safe while alter0 runs); --dry-run only counts',
   builder: (y) =>
-    withJson(y).option('dry-run', { type: 'boolean', describe: 'count what would be deleted; delete nothing' }) as Argv<JsonArgs & { 'dry-run'?: boolean }>,
+    withJson(y).option('dry-run', { type: 'boolean', describe: 'count what would be deleted; delete nothing' }),
   handler: async (a) => {
     const { config } = loadLocalConfig(a);
     const r = await cleanup({
@@ -102,9 +102,7 @@ const migrateCommand: CommandModule<object, JsonArgs & { status?: boolean }> = {
   command: 'migrate',
   describe: 'apply pending schema migrations after a backup (alter0 must be stopped); --status only reports',
   builder: (y) =>
-    withJson(y).option('status', { type: 'boolean', describe: 'print the database and code schema versions and what is pending' }) as Argv<
-      JsonArgs & { status?: boolean }
-    >,
+    withJson(y).option('status', { type: 'boolean', describe: 'print the database and code schema versions and what is pending' }),
   handler: async (a) => {
     const { config } = loadLocalConfig(a);
     if (a.status) {

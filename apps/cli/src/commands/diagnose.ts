@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import type { ErrorClass } from '@alter0/core';
 import type { StatusDocument } from '@alter0/api';
 import { errorMessage } from '@alter0/core';
@@ -29,7 +29,7 @@ type DiagnoseArgs = LocalArgs & { since?: string; json?: boolean };
 export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
   command: 'diagnose',
   describe: 'recent failures grouped by component and class, with what to do about each',
-  builder: (y) => withLocalFlags(y).option('since', { type: 'string', default: '24h' }).option('json', { type: 'boolean' }) as Argv<DiagnoseArgs>,
+  builder: (y) => withLocalFlags(y).option('since', { type: 'string', default: '24h' }).option('json', { type: 'boolean' }),
   handler: async (a) => {
     const { config } = loadLocalConfig(a);
     const since = Date.now() - parseDuration(a.since ?? '24h');

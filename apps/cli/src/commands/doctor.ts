@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { ConfigError } from '@alter0/core';
 import type { LoadedConfig } from '@alter0/config';
 import { formatChecks, preflight, preflightExitCode } from '@alter0/maintenance';
@@ -17,7 +17,7 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
   builder: (y) =>
     withLocalFlags(y)
       .option('json', { type: 'boolean', describe: 'print the checks as JSON' })
-      .option('executors', { type: 'boolean', default: true, describe: 'probe the executor CLIs (--no-executors skips them)' }) as Argv<DoctorArgs>,
+      .option('executors', { type: 'boolean', default: true, describe: 'probe the executor CLIs (--no-executors skips them)' }),
   handler: async (args) => {
     let loaded: LoadedConfig | null = null;
     let configError: unknown;

@@ -75,7 +75,7 @@ export const healthcheckCommand: CommandModule<object, HealthcheckArgs> = {
       .option('addr', { type: 'string', describe: 'URL of the service (default: $ALTER0_URL, else the configured listen address)' })
       .option('timeout', { type: 'number', default: 3, describe: 'seconds to wait for each answer' })
       .option('config', { type: 'string', describe: 'config file to read the listen address from' })
-      .option('data', { type: 'string', alias: 'data-dir', describe: 'data directory whose config to read' }) as never,
+      .option('data', { type: 'string', alias: 'data-dir', describe: 'data directory whose config to read' }),
   handler: async (args) => {
     const seconds = args.timeout ?? 3;
     if (!Number.isFinite(seconds) || seconds <= 0) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import readline from 'node:readline';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { ValidationError } from '@alter0/core';
 import { parseDuration } from '@alter0/config';
 import { loadLocalConfig, withLocalFlags } from '../config-args.js';
@@ -72,7 +72,7 @@ export const logsCommand: CommandModule<object, LogsArgs> = {
       .option('level', { type: 'string', choices: ['debug', 'info', 'warn', 'error'], describe: 'minimum level' })
       .option('grep', { type: 'string', describe: 'a regular expression the raw line must match' })
       .option('follow', { type: 'boolean', alias: 'f', describe: 'keep printing new records' })
-      .option('json', { type: 'boolean', describe: 'print the raw JSON records' }) as Argv<LogsArgs>,
+      .option('json', { type: 'boolean', describe: 'print the raw JSON records' }),
   handler: async (a) => {
     const { config } = loadLocalConfig(a);
     const dir = config.log.dir;

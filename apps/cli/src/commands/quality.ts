@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { ValidationError } from '@alter0/core';
 import type { Executor, ExecutorKind } from '@alter0/core';
 import { createExecutor, executorConfigFor } from '@alter0/executor';
@@ -70,7 +70,7 @@ const decisions: CommandModule<object, DecisionsArgs> = {
       .option('kind', { choices: ['route', 'close'] as const })
       .option('limit', { type: 'number', default: 30 })
       .option('addr', { type: 'string' })
-      .option('json', { type: 'boolean' }) as Argv<DecisionsArgs>,
+      .option('json', { type: 'boolean' }),
   handler: async (a) => {
     const r = await clientFor(a).decisions({ limit: a.limit ?? 30, task_id: a.task || undefined, kind: a.kind });
     if (a.json) return void output.json(r);
@@ -110,7 +110,7 @@ const evalCommand: CommandModule<object, EvalArgs> = {
       })
       .option('template', { type: 'string', describe: 'template version (default: the configured one)' })
       .option('min-pass', { type: 'number', describe: 'exit non-zero when the overall pass rate is below this (0..1)' })
-      .option('json', { type: 'boolean' }) as Argv<EvalArgs>,
+      .option('json', { type: 'boolean' }),
   handler: async (a) => {
     const { config } = loadLocalConfig(a);
     const ac = new AbortController();

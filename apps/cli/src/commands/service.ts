@@ -228,7 +228,7 @@ export const serviceCommand: CommandModule<object, object> = {
             .option('user', { type: 'boolean', describe: 'a user service (~/.config/systemd/user), running as you with your agent logins' })
             .option('config', { type: 'string', describe: 'config file the service reads' })
             .option('data', { type: 'string', alias: 'data-dir', describe: `data directory (system default: ${SYSTEM_DATA_DIR}; user default: the config's)` })
-            .option('dry-run', { type: 'boolean', describe: 'print the unit to stdout instead of writing it' }) as never,
+            .option('dry-run', { type: 'boolean', describe: 'print the unit to stdout instead of writing it' }),
         handler: (a) => install(a),
       })
       .demandCommand(1, 'name a service command: install'),

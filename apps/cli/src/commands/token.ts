@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { setTopLevelString, splitListen, writeTokenFile } from '@alter0/config';
 import type { LoadedConfig } from '@alter0/config';
 import { isDataDirLocked } from '@alter0/store';
@@ -40,7 +40,7 @@ const init: CommandModule<object, InitArgs> = {
     withLocalFlags(y)
       .option('file', { type: 'string', describe: 'where to write the token (default: token_file if set, else <data_dir>/token)' })
       .option('force', { type: 'boolean', describe: 'replace an existing token file (clients holding the old token get 401)' })
-      .option('print-only', { type: 'boolean', describe: 'do not change the config file; print the line to add' }) as Argv<InitArgs>,
+      .option('print-only', { type: 'boolean', describe: 'do not change the config file; print the line to add' }),
   handler: (a) => {
     // The token rules are what this command satisfies: load without them (e.g. listen is already 0.0.0.0).
     const loaded = loadLocalConfig(a, { tokenRules: false });
