@@ -24,13 +24,13 @@ const LAYERS = {
   closing: { src: ['core', 'model-call'] },
   queue: { src: ['core', 'store'] },
   maintenance: { src: ['core', 'config', 'obs', 'store', 'executor'] },
-  fakes: { src: [], test: ['core', 'executor'] },
-  testkit: { src: [] },
+  fakes: { src: [], test: ['core', 'executor', 'api'] },
+  testkit: { src: ['api'] },
   daemon: { src: EVERY_PACKAGE },
   cli: { src: [...EVERY_PACKAGE, 'daemon', 'soak'], test: ['daemon', 'soak'] },
   web: { src: ['core', 'api'] },
-  soak: { src: ['testkit'] },
-  tooling: { src: ['fakes', 'testkit'] },
+  soak: { src: ['api', 'testkit'] },
+  tooling: { src: ['api', 'fakes', 'testkit'] },
 };
 
 /** The directory of the nearest package.json above `file`, and that package's short name (cached per directory). */
