@@ -72,7 +72,7 @@ interface ClaudeResultJson {
 function parseResult(out: string): ClaudeResultJson | null {
   try {
     const v = JSON.parse(out.trim()) as unknown;
-    return typeof v === 'object' && v !== null ? (v as ClaudeResultJson) : null;
+    return typeof v === 'object' && v !== null ? (v) : null;
   } catch {
     return null;
   }

@@ -78,7 +78,7 @@ describe('anthropic fake', () => {
     fake = await startAnthropicFake();
     fake.script([malformed(), streamError('overloaded'), truncated()]);
     const bad = parseSse(await (await postJson(`${fake.url}/v1/messages`, body(true))).text());
-    expect(() => JSON.parse(bad[1]?.data ?? '')).toThrow();
+    expect((): unknown => JSON.parse(bad[1]?.data ?? '')).toThrow();
     const err = parseSse(await (await postJson(`${fake.url}/v1/messages`, body(true))).text());
     expect(err.map((e) => e.event)).toEqual(['message_start', 'error']);
     const cut = await postJson(`${fake.url}/v1/messages`, body(true));

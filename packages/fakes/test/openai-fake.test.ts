@@ -65,7 +65,7 @@ describe('openai responses fake', () => {
     fake = await startOpenAIFake();
     fake.script([malformed(), streamError('rate_limited'), truncated()]);
     const bad = parseSse(await (await postJson(`${fake.url}/v1/responses`, body(true))).text());
-    expect(() => JSON.parse(bad[1]?.data ?? '')).toThrow();
+    expect((): unknown => JSON.parse(bad[1]?.data ?? '')).toThrow();
     const failed = parseSse(await (await postJson(`${fake.url}/v1/responses`, body(true))).text());
     expect(failed.map((e) => e.event)).toEqual(['response.created', 'response.failed']);
     expect(JSON.parse(failed[1]?.data ?? '{}')).toMatchObject({ response: { status: 'failed', error: { code: 'rate_limit_exceeded' } } });
