@@ -4,7 +4,7 @@ import type { Alter0Error} from '@alter0/core';
 import { ConflictError, LimitError, NotFoundError, UnavailableError, ValidationError } from '@alter0/core';
 
 /** The API's one error shape: `{"error":{"code","message"}}`. */
-export function errorBody(code: string, message: string): { error: { code: string; message: string } } {
+function errorBody(code: string, message: string): { error: { code: string; message: string } } {
   return { error: { code, message } };
 }
 

@@ -7,7 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
  * API calls go to this origin. Nothing else is allowed: a model reply rendered by the console cannot load or
  * send anything elsewhere, and no other site may frame the console (clickjacking).
  */
-export const CONTENT_SECURITY_POLICY = {
+const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
   styleSrc: ["'self'"],

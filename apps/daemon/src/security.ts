@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { sendError } from './errors.js';
 
 /** Host of a Host header or URL authority, without the port, lower-cased ("[::1]" keeps its brackets). */
-export function hostOnly(authority: string): string {
+function hostOnly(authority: string): string {
   const a = authority.trim().toLowerCase();
   if (a.startsWith('[')) {
     const end = a.indexOf(']');

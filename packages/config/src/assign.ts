@@ -111,12 +111,12 @@ function locateLeaf(p: readonly string[]): Extract<SchemaNode, { kind: 'leaf' }>
 }
 
 /** `~/x` uses the owner's home; relative paths resolve against the source's folder. */
-export function resolvePath(p: string, baseDir: string, env: NodeJS.ProcessEnv): string {
+function resolvePath(p: string, baseDir: string, env: NodeJS.ProcessEnv): string {
   if (p === '~' || p.startsWith('~/')) return path.join(env.HOME ?? os.homedir(), p.slice(1));
   return path.resolve(baseDir, p);
 }
 
-export function describeValue(x: unknown): string {
+function describeValue(x: unknown): string {
   if (typeof x === 'string') return JSON.stringify(x.length > 80 ? `${x.slice(0, 77)}...` : x);
   if (Array.isArray(x)) return 'an array';
   if (x === null) return 'null';

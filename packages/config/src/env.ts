@@ -2,7 +2,7 @@ import type { Assignment } from './assign.js';
 import type { Origin, Problems } from './problems.js';
 import { textAssignments } from './text.js';
 
-export const ENV_PREFIX = 'ALTER0_';
+const ENV_PREFIX = 'ALTER0_';
 
 /**
  * ALTER0_ variables that are not configuration: set by alter0 for the agent CLIs it runs, by the

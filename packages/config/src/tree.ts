@@ -13,7 +13,7 @@ export type SchemaNode =
   | { kind: 'leaf'; schema: Schema; base: LeafBase };
 
 /** How a text value (environment, --set) is turned into this leaf's type before validation. */
-export type LeafBase = 'string' | 'number' | 'boolean' | 'array';
+type LeafBase = 'string' | 'number' | 'boolean' | 'array';
 
 function isSchema(x: unknown): x is Schema {
   return typeof x === 'object' && x !== null && 'kind' in x && x.kind === 'schema' && 'type' in x && typeof x.type === 'string';
@@ -79,7 +79,7 @@ export function locate(
 }
 
 /** Closest known key within edit distance 2, for "did you mean" hints. */
-export function suggest(word: string, known: readonly string[]): string | null {
+function suggest(word: string, known: readonly string[]): string | null {
   let best: string | null = null;
   let bestD = 3;
   for (const k of known) {

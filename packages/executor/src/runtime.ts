@@ -19,7 +19,7 @@ export interface AdapterRuntime {
   probeTimeoutMs: number;
 }
 
-export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
+const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 
 export function adapterRuntime(common: ExecutorCommonOptions, deps: ExecutorDeps): AdapterRuntime {
   return {

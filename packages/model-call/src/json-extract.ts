@@ -4,7 +4,7 @@
  */
 
 /** Replies longer than this are only scanned up to here; router/closer answers are a few hundred chars. */
-export const MAX_SCAN_CHARS = 65_536;
+const MAX_SCAN_CHARS = 65_536;
 /** Upper bound on brace-matching steps, so adversarial input like "{{{{..." stays linear-ish. */
 const MAX_SCAN_STEPS = 4_000_000;
 /**

@@ -12,7 +12,7 @@ interface JournalEntry {
   tag: string;
 }
 
-export function readJournal(folder = MIGRATIONS_FOLDER): JournalEntry[] {
+function readJournal(folder = MIGRATIONS_FOLDER): JournalEntry[] {
   const raw = JSON.parse(fs.readFileSync(`${folder}/meta/_journal.json`, 'utf8')) as { entries: JournalEntry[] };
   return raw.entries;
 }

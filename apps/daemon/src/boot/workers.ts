@@ -8,7 +8,7 @@ import { killJobProcesses } from '@alter0/executor';
 import type { Bus } from '../bus.js';
 
 /** Why the queue is degraded right now, as the pool's hooks last reported it (null: not degraded). */
-export interface QueueFailures {
+interface QueueFailures {
   /** A lane's worker loop keeps failing. */
   loop: string | null;
   /** An outcome the database refused is waiting to be written again. */

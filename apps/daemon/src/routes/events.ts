@@ -42,7 +42,7 @@ export function eventRoutes(deps: ApiDeps): Hono {
  * One client's stream until it leaves: `hello`, then the changed jobs and tasks read after commit (a burst of
  * changes to one object is one frame), with a heartbeat comment when idle. `release` frees the stream's slot.
  */
-export function streamEvents(c: Context, deps: Pick<ApiDeps, 'store' | 'bus' | 'now'>, release: () => void): Response {
+function streamEvents(c: Context, deps: Pick<ApiDeps, 'store' | 'bus' | 'now'>, release: () => void): Response {
   return streamSSE(c, async (stream) => {
     const queue: string[] = [];
     let wake: (() => void) | null = null;

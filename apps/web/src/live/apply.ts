@@ -6,7 +6,7 @@ export type JobFilter = JobState | 'all';
 export const JOB_LIST_LIMIT = 100;
 
 /** Client-side twin of the server's task filter, for tasks that arrive by live event. */
-export function taskMatches(task: Task, filter: TaskFilter, q: string): boolean {
+function taskMatches(task: Task, filter: TaskFilter, q: string): boolean {
   if (filter !== 'all' && task.state !== filter) return false;
   if (!q) return true;
   const needle = q.toLowerCase();
