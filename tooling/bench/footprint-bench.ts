@@ -21,7 +21,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { Daemon, JobView } from './lib.ts';
+import { ApiRequestError } from '@alter0/api';
+import type { StatusDocument } from '@alter0/api';
+import type { Daemon } from './lib.ts';
 import { ALTER0_BIN, SH_AGENT, dbBytes, finished, intOption, machine, median, printReport, readyAfter, round, rssMiB, runDeadline, startServe, stringEnv, tempDir, until } from './lib.ts';
 
 const { values } = parseArgs({
@@ -46,10 +48,6 @@ const SUBMIT_MS = intOption('submit-minutes', values['submit-minutes'], 15) * 60
 const signal = runDeadline(intOption('max-minutes', values['max-minutes'], 30));
 const SETS = ['closer.enabled=false', 'queue.max_attempts=1', 'log.file=false', 'executor.kill_grace_ms=1000', 'shutdown.drain_timeout_s=1'];
 const serveArgs = ['--command', SH_AGENT, ...SETS.flatMap((s) => ['--set', s])];
-
-interface StatusDoc {
-  components: { queue: { details: { jobs_by_state: Record<string, number> } } };
-}
 
 /** Runs the alter0 CLI to completion (bounded); its stdout parsed as JSON. */
 async function alter0Json<T>(args: readonly string[]): Promise<T> {
@@ -89,7 +87,8 @@ function bytesByTable(dbFile: string): Record<string, number> | string {
   }
 }
 
-const jobCounts = async (d: Daemon): Promise<Record<string, number>> => (await d.api<StatusDoc>('GET', '/api/status')).body.components.queue.details.jobs_by_state;
+type JobCounts = StatusDocument['components']['queue']['details']['jobs_by_state'];
+const jobCounts = async (d: Daemon): Promise<JobCounts> => (await d.client.status(d.within())).components.queue.details.jobs_by_state;
 
 /** Live processes whose working directory is under `dir` (the agents' workspaces are all under the data dir). */
 function processesUnder(dir: string): number[] {
@@ -141,8 +140,8 @@ async function main(): Promise<void> {
     // --- jobs
     const tasks: string[] = [];
     for (let i = 0; i < TASKS; i++) {
-      const r = await d.api<{ task_id: string | null }>('POST', '/api/message', { content: `footprint task ${i}`, wait_ms: 30_000 });
-      if (r.body.task_id === null) throw new Error(`set-up message ${i} got no task: ${JSON.stringify(r.body)}`);
+      const r = await d.client.sendMessage({ content: `footprint task ${i}`, wait_ms: 30_000 }, d.within());
+      if (r.status !== 200 || r.body.task_id === null) throw new Error(`set-up message ${i} got no task: ${JSON.stringify(r.body)}`);
       tasks.push(r.body.task_id);
     }
     const filler = ' lorem ipsum dolor sit amet'.repeat(8);
@@ -164,7 +163,7 @@ async function main(): Promise<void> {
       // Bounded outstanding work: the figure is the daemon's footprint after N jobs, not that of a deep queue.
       if (submitted - done >= MAX_OUTSTANDING) {
         const by = await jobCounts(d);
-        done = submitted - (by['queued'] ?? 0) - (by['running'] ?? 0);
+        done = submitted - by.queued - by.running;
         if (submitted - done >= MAX_OUTSTANDING) await delay(200, undefined, { signal });
         continue;
       }
@@ -172,8 +171,7 @@ async function main(): Promise<void> {
       await Promise.all(
         Array.from({ length: batch }, async (_, k) => {
           const i = submitted + k;
-          const r = await d.api('POST', '/api/jobs', { content: `message ${i}:${filler}`.slice(0, 200), task_id: tasks[i % TASKS] });
-          if (r.status !== 202) throw new Error(`job ${i}: ${r.status} ${JSON.stringify(r.body)}`);
+          await d.client.submitJob({ content: `message ${i}:${filler}`.slice(0, 200), task_id: tasks[i % TASKS] }, d.within());
         }),
       );
       submitted += batch;
@@ -185,13 +183,13 @@ async function main(): Promise<void> {
     await until(
       async () => {
         const by = await jobCounts(d);
-        return (by['queued'] ?? 0) + (by['running'] ?? 0) === 0 ? by : null;
+        return by.queued + by.running === 0 ? by : null;
       },
       { timeoutMs: 30 * 60_000, what: 'the queue to drain', signal, intervalMs: 250 },
     );
     const jobsS = (performance.now() - t0) / 1000;
     const by = await jobCounts(d);
-    if ((by['failed'] ?? 0) + (by['canceled'] ?? 0) > 0) throw new Error(`some jobs did not succeed: ${JSON.stringify(by)}`);
+    if (by.failed + by.canceled > 0) throw new Error(`some jobs did not succeed: ${JSON.stringify(by)}`);
     report['jobs_done'] = submitted;
     report['jobs_per_s'] = round(submitted / jobsS);
     report['rss_after_jobs_mib'] = rssMiB(d.pid).rss;
@@ -202,8 +200,7 @@ async function main(): Promise<void> {
 
     // --- retention
     for (const t of tasks.slice(0, TASKS / 2)) {
-      const r = await d.api('POST', `/api/tasks/${t}/close`, { reason: 'footprint bench' });
-      if (r.status !== 200) throw new Error(`close ${t}: ${r.status} ${JSON.stringify(r.body)}`);
+      await d.client.closeTask(t, { reason: 'footprint bench' }, d.within());
     }
     await d.stop();
     const messages = submitted + TASKS; // user messages (each with one reply)
@@ -236,13 +233,12 @@ async function main(): Promise<void> {
     report['start_big_db_ready_ms'] = round(await readyAfter(d, restartedAt, signal));
     const long: string[] = [];
     for (let i = 0; i < QUEUED; i++) {
-      const r = await d.api<{ job_id: string }>('POST', '/api/jobs', { content: `sleep 60\nqueued ${i}`, lane: 'background', task_id: tasks[TASKS / 2 + (i % (TASKS / 2))], timeout_s: 300, max_attempts: 3 });
-      if (r.status !== 202) throw new Error(`queued job ${i}: ${r.status} ${JSON.stringify(r.body)}`);
-      long.push(r.body.job_id);
+      const r = await d.client.submitJob({ content: `sleep 60\nqueued ${i}`, lane: 'background', task_id: tasks[TASKS / 2 + (i % (TASKS / 2))], timeout_s: 300, max_attempts: 3 }, d.within());
+      long.push(r.job_id);
     }
     const running = await until(
       async () => {
-        for (const id of long.slice(0, 4)) if ((await d.api<JobView>('GET', `/api/jobs/${id}`)).body.state === 'running') return id;
+        for (const id of long.slice(0, 4)) if ((await d.client.getJob(id, d.within())).state === 'running') return id;
         return null;
       },
       { timeoutMs: 30_000, what: 'a long job to run', signal },
@@ -254,18 +250,23 @@ async function main(): Promise<void> {
     report['kill9_to_listening_ms'] = round(d.spawnedAt + d.listeningMs - killedAt);
     report['kill9_to_ready_ms'] = round(await readyAfter(d, killedAt, signal));
     // A routed message (a new task): every open task has long jobs queued ahead of it.
-    const sync = await d.api<{ reply: string | null }>('POST', '/api/message', { content: 'are you back?', wait_ms: 30_000 });
+    const sync = await d.client.sendMessage({ content: 'are you back?', wait_ms: 30_000 }, d.within());
     if (sync.status !== 200 || sync.body.reply === null) throw new Error(`first message after the restart: ${sync.status} ${JSON.stringify(sync.body)}`);
     report['kill9_to_first_sync_reply_ms'] = round(performance.now() - killedAt);
     // The killed daemon could not stop its agents (own process groups): does the new one reap them?
     report['kill9_agents_orphaned'] = leftBehind.length;
     await delay(2_000, undefined, { signal });
     report['kill9_orphaned_agents_alive_2s_after_restart'] = leftBehind.filter((pid) => alive(pid)).length;
-    const orphan = (await d.api<JobView & { attempt: number }>('GET', `/api/jobs/${running}`)).body;
+    const orphan = await d.client.getJob(running, d.within());
     report['kill9_orphan_job_after_restart'] = `${orphan.state} (attempt ${orphan.attempt})`;
     const counts = await jobCounts(d);
-    report['kill9_jobs_queued_after_restart'] = (counts['queued'] ?? 0) + (counts['running'] ?? 0);
-    for (const id of long) await d.api('POST', `/api/jobs/${id}/cancel`, {});
+    report['kill9_jobs_queued_after_restart'] = counts.queued + counts.running;
+    // Whatever the daemon answers (a job that finished meanwhile says 409): the cancels only end the run's work.
+    for (const id of long) {
+      await d.client.cancelJob(id, d.within()).catch((e: unknown) => {
+        if (!(e instanceof ApiRequestError)) throw e;
+      });
+    }
     for (const id of long.slice(0, 3)) await finished(d, id, 30_000, signal);
   } finally {
     await d.stop(15_000);

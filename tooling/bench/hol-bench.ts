@@ -13,7 +13,8 @@
 import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { Daemon, JobView } from './lib.ts';
+import { ApiRequestError } from '@alter0/api';
+import type { Daemon } from './lib.ts';
 import { SH_AGENT, finished, intOption, machine, printReport, quantile, round, runDeadline, startServe, tempDir, until } from './lib.ts';
 
 const { values } = parseArgs({
@@ -33,13 +34,6 @@ const LONG_S = intOption('long-s', values['long-s'], 20);
 const SHORT_TASKS = 8;
 const signal = runDeadline(intOption('max-minutes', values['max-minutes'], 10));
 
-interface SyncAnswer {
-  job_id: string;
-  task_id: string | null;
-  reply: string | null;
-  state: string;
-}
-
 /** `count` short sync messages from `clients` concurrent senders; the wall time of each. */
 async function shortMessages(d: Daemon, tasks: readonly string[], count: number, waitMs: number): Promise<{ ms: number[]; deferred: number }> {
   const ms: number[] = [];
@@ -50,11 +44,11 @@ async function shortMessages(d: Daemon, tasks: readonly string[], count: number,
       while (next < count) {
         const i = next++;
         const started = performance.now();
-        const r = await d.api<SyncAnswer>('POST', '/api/message', { content: `short ${i}`, task_id: tasks[i % tasks.length], wait_ms: waitMs });
+        const r = await d.client.sendMessage({ content: `short ${i}`, task_id: tasks[i % tasks.length], wait_ms: waitMs }, d.within());
         ms.push(performance.now() - started);
         // 202: not done within wait_ms (the job goes on); counted, and its wall time is the wait it cost.
         if (r.status === 202) deferred++;
-        else if (r.status !== 200 || r.body.reply === null) throw new Error(`short message ${i}: ${r.status} ${JSON.stringify(r.body)}`);
+        else if (r.body.reply === null) throw new Error(`short message ${i}: ${r.status} ${JSON.stringify(r.body)}`);
       }
     }),
   );
@@ -68,20 +62,26 @@ const stats = (xs: readonly number[]): Record<string, number> => ({
   max_ms: round(quantile(xs, 1)),
 });
 
+async function stateOf(d: Daemon, id: string | undefined): Promise<string> {
+  if (id === undefined) throw new Error('no job to look at');
+  return (await d.client.getJob(id, d.within())).state;
+}
+
 async function submitLong(d: Daemon, lane: 'background' | 'interactive', n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await d.api<{ job_id: string }>('POST', '/api/jobs', { content: `sleep ${LONG_S}\nlong job ${i}`, lane, timeout_s: LONG_S * 4, max_attempts: 1 });
-    if (r.status !== 202) throw new Error(`long job ${i}: ${r.status} ${JSON.stringify(r.body)}`);
-    ids.push(r.body.job_id);
+    const r = await d.client.submitJob({ content: `sleep ${LONG_S}\nlong job ${i}`, lane, timeout_s: LONG_S * 4, max_attempts: 1 }, d.within());
+    ids.push(r.job_id);
   }
   return ids;
 }
 
 async function cancelAll(d: Daemon, ids: readonly string[]): Promise<void> {
   for (const id of ids) {
-    const r = await d.api('POST', `/api/jobs/${id}/cancel`, {});
-    if (r.status !== 200 && r.status !== 409) throw new Error(`cancel ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+    // 409: it had finished already.
+    await d.client.cancelJob(id, d.within()).catch((e: unknown) => {
+      if (!(e instanceof ApiRequestError && e.status === 409)) throw e;
+    });
   }
   for (const id of ids) await finished(d, id, 30_000, signal);
 }
@@ -101,8 +101,8 @@ async function main(): Promise<void> {
     // Tasks for the short messages: one routed message each (the echo is no router: each falls back to a new task).
     const tasks: string[] = [];
     for (let i = 0; i < SHORT_TASKS; i++) {
-      const r = await d.api<SyncAnswer>('POST', '/api/message', { content: `short task ${i}`, wait_ms: 30_000 });
-      if (r.body.task_id === null) throw new Error(`set-up message ${i} got no task: ${JSON.stringify(r.body)}`);
+      const r = await d.client.sendMessage({ content: `short task ${i}`, wait_ms: 30_000 }, d.within());
+      if (r.status !== 200 || r.body.task_id === null) throw new Error(`set-up message ${i} got no task: ${JSON.stringify(r.body)}`);
       tasks.push(r.body.task_id);
     }
     await shortMessages(d, tasks, 10, 30_000); // warm-up
@@ -111,13 +111,13 @@ async function main(): Promise<void> {
     const long = await submitLong(d, 'background', LONG_JOBS);
     // Saturated: the one background worker runs a long job (the rest wait behind it).
     await until(
-      async () => ((await d.api<JobView>('GET', `/api/jobs/${long[0]}`)).body.state === 'running' ? true : null),
+      async () => ((await stateOf(d, long[0])) === 'running' ? true : null),
       { timeoutMs: 30_000, what: 'the first long job to run', signal },
     );
     const loadedStarted = performance.now();
     const loaded = await shortMessages(d, tasks, MESSAGES, 30_000);
     const loadedS = (performance.now() - loadedStarted) / 1000;
-    const states = await Promise.all(long.map(async (id) => (await d.api<JobView>('GET', `/api/jobs/${id}`)).body.state));
+    const states = await Promise.all(long.map((id) => stateOf(d, id)));
     const stillSaturated = states.filter((s) => s === 'running').length === 1 && states.filter((s) => s === 'queued').length >= 1;
     await cancelAll(d, long);
 
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     const longInteractive = await submitLong(d, 'interactive', 2);
     await until(
       async () => {
-        const s = await Promise.all(longInteractive.map(async (id) => (await d.api<JobView>('GET', `/api/jobs/${id}`)).body.state));
+        const s = await Promise.all(longInteractive.map((id) => stateOf(d, id)));
         return s.every((x) => x === 'running') ? true : null;
       },
       { timeoutMs: 30_000, what: 'both long interactive jobs to run', signal },

@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { JobView } from './lib.ts';
-import { intOption, machine, printReport, quantile, round, rssMiB, runDeadline, startServe, tempDir, until } from './lib.ts';
+import type { JobRequest } from '@alter0/api';
+import { intOption, machine, openJobs, printReport, quantile, round, rssMiB, runDeadline, startServe, tempDir, until } from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,16 +44,15 @@ async function main(): Promise<void> {
     signal,
   });
   try {
-    const post = async (body: unknown): Promise<{ ms: number; id: string }> => {
+    const post = async (body: JobRequest): Promise<{ ms: number; id: string }> => {
       const t = performance.now();
-      const r = await d.api<{ job_id: string }>('POST', '/api/jobs', body);
-      if (r.status !== 202) throw new Error(`accept failed: ${r.status} ${JSON.stringify(r.body)}`);
-      return { ms: performance.now() - t, id: r.body.job_id };
+      const r = await d.client.submitJob(body, d.within());
+      return { ms: performance.now() - t, id: r.job_id };
     };
     const taskOf = (id: string): Promise<string> =>
       until(
         async () => {
-          const j = (await d.api<JobView>('GET', `/api/jobs/${id}`)).body;
+          const j = await d.client.getJob(id, d.within());
           if (j.state === 'failed' || j.state === 'canceled') throw new Error(`set-up job ${id} ended ${j.state}: ${JSON.stringify(j.error)}`);
           return j.state === 'succeeded' ? j.task_id : null;
         },
@@ -81,20 +80,17 @@ async function main(): Promise<void> {
     );
     const acceptS = (performance.now() - t0) / 1000;
     await until(
-      async () => {
-        const s = (await d.api<{ components: { queue: { details: { jobs_by_state: Record<string, number> } } } }>('GET', '/api/status')).body;
-        const by = s.components.queue.details.jobs_by_state;
-        return (by['queued'] ?? 0) + (by['running'] ?? 0) === 0 ? true : null;
-      },
+      async () => ((await openJobs(d)) === 0 ? true : null),
       { timeoutMs: 15 * 60_000, what: 'the queue to drain', signal, intervalMs: 100 },
     );
     const doneS = (performance.now() - t0) / 1000;
     const overhead: number[] = [];
     const execute: number[] = [];
     const queueWait: number[] = [];
-    for (let i = 0; i < ids.length; i += Math.max(1, Math.floor(ids.length / 500))) {
-      const j = (await d.api<JobView>('GET', `/api/jobs/${ids[i]}`)).body;
-      if (j.state !== 'succeeded') throw new Error(`job ${ids[i]} ended ${j.state}`);
+    const step = Math.max(1, Math.floor(ids.length / 500));
+    for (const id of ids.filter((_, i) => i % step === 0)) {
+      const j = await d.client.getJob(id, d.within());
+      if (j.state !== 'succeeded') throw new Error(`job ${id} ended ${j.state}`);
       const t = j.timings;
       execute.push(t.execute_ms ?? Number.NaN);
       queueWait.push(t.queue_wait_ms ?? Number.NaN);

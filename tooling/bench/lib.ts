@@ -1,9 +1,11 @@
 // Shared pieces of the benchmark scripts: the real `alter0 serve` as a child process (@alter0/testkit), its HTTP
-// API with timeouts, percentiles, and a report that names the machine it was measured on.
+// API through @alter0/api's typed client with time bounds, percentiles, and a report that names the machine it was
+// measured on.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ApiClient, CallOptions, Job } from '@alter0/api';
 import { ALTER0_BIN as TESTKIT_BIN, inheritedEnv, startDaemon, until } from '@alter0/testkit';
 
 export { until } from '@alter0/testkit';
@@ -28,11 +30,6 @@ export interface ServeOptions {
   startTimeoutMs?: number;
 }
 
-export interface ApiAnswer<T> {
-  status: number;
-  body: T;
-}
-
 export interface Daemon {
   url: string;
   pid: number;
@@ -40,7 +37,10 @@ export interface Daemon {
   spawnedAt: number;
   /** Milliseconds from spawn to the daemon's "listening" log line. */
   listeningMs: number;
-  api<T>(method: string, p: string, body?: unknown, timeoutMs?: number): Promise<ApiAnswer<T>>;
+  /** @alter0/api's client (it validates every answer; a refusal throws ApiRequestError). */
+  client: ApiClient;
+  /** Call options for one request: the run's signal and a time bound (default 60 s). */
+  within(timeoutMs?: number): CallOptions;
   /** The last 64 KiB of the daemon's stderr (its JSON log). */
   stderrTail(): string;
   /** Resolves once the process is gone. */
@@ -70,7 +70,8 @@ export async function startServe(o: ServeOptions): Promise<Daemon> {
     listeningMs: d.listeningMs,
     stderrTail: d.stderr,
     exited: d.exited.then(() => undefined),
-    api: (method, p, body, timeoutMs) => callApi(d.url, method, p, body, AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs ?? 60_000)])),
+    client: d.client,
+    within: (timeoutMs = 60_000) => ({ signal: AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs)]) }),
     async stop(graceMs = 30_000) {
       await d.stop('SIGTERM', graceMs);
     },
@@ -80,36 +81,11 @@ export async function startServe(o: ServeOptions): Promise<Daemon> {
   };
 }
 
-export async function callApi<T>(base: string, method: string, p: string, body: unknown, signal: AbortSignal): Promise<ApiAnswer<T>> {
-  const res = await fetch(base + p, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal,
-  });
-  const text = await res.text();
-  try {
-    return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
-  } catch {
-    throw new Error(`${method} ${p} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
-  }
-}
-
-export interface JobView {
-  id: string;
-  state: string;
-  task_id: string | null;
-  lane: string;
-  reply: string | null;
-  error: { class: string; message: string } | null;
-  timings: { queue_wait_ms: number | null; route_ms: number | null; execute_ms: number | null; close_ms: number | null; total_ms: number | null };
-}
-
 /** Polls a job until it is terminal (succeeded, failed, canceled). */
-export function finished(d: Daemon, jobId: string, ms: number, signal: AbortSignal): Promise<JobView> {
+export function finished(d: Daemon, jobId: string, ms: number, signal: AbortSignal): Promise<Job> {
   return until(
     async () => {
-      const j = (await d.api<JobView>('GET', `/api/jobs/${jobId}`)).body;
+      const j = await d.client.getJob(jobId, d.within());
       return TERMINAL.has(j.state) ? j : null;
     },
     { timeoutMs: ms, what: `job ${jobId} to finish`, signal },
@@ -119,10 +95,16 @@ export function finished(d: Daemon, jobId: string, ms: number, signal: AbortSign
 /** Milliseconds until GET /readyz answers 200 (counted from `from`, a performance.now() value). */
 export async function readyAfter(d: Daemon, from: number, signal: AbortSignal): Promise<number> {
   await until(
-    async () => ((await d.api('GET', '/readyz', undefined, 5_000)).status === 200 ? true : null),
+    async () => ((await d.client.readyz(d.within(5_000))).status === 200 ? true : null),
     { timeoutMs: 60_000, what: 'GET /readyz to answer 200', signal, intervalMs: 5 },
   );
   return performance.now() - from;
+}
+
+/** The sum of the queued and running jobs in a status document's `jobs_by_state`. */
+export async function openJobs(d: Daemon): Promise<number> {
+  const by = (await d.client.status(d.within())).components.queue.details.jobs_by_state;
+  return by.queued + by.running;
 }
 
 /** Nearest-rank percentile (p in 0..1) of the values; NaN for an empty list. */

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Behaviour, ModelFake, TempHome } from '@alter0/fakes';
-import type { Daemon, JobView } from './lib.ts';
+import type { Job, JobTimings, MessageDone } from '@alter0/api';
+import type { Daemon } from './lib.ts';
 import { finished, intOption, machine, median, printReport, round, runDeadline, startServe } from './lib.ts';
 
 const { values } = parseArgs({
@@ -40,17 +41,6 @@ const program = fakes.cliPath('claude');
 if (program === null) {
   console.error(`overhead-bench: ${fakes.missingCliMessage('claude')}`);
   process.exit(2);
-}
-
-interface SyncAnswer {
-  job_id: string;
-  task_id: string | null;
-  state: string;
-  stage: string | null;
-  reply: string | null;
-  route: { decision: string; task_id: string } | null;
-  timings: JobView['timings'];
-  error: { class: string; message: string } | null;
 }
 
 interface ClaudeRun {
@@ -164,9 +154,9 @@ async function main(): Promise<void> {
     const d = daemon;
     const reply = (text: string): Behaviour => fakes.reply(text, { delayMs: LATENCY_MS });
 
-    const sync = async (content: string, taskId: string | null): Promise<{ ms: number; answer: SyncAnswer }> => {
+    const sync = async (content: string, taskId: string | null): Promise<{ ms: number; answer: MessageDone }> => {
       const started = performance.now();
-      const r = await d.api<SyncAnswer>('POST', '/api/message', { content, wait_ms: 120_000, ...(taskId === null ? {} : { task_id: taskId }) }, 150_000);
+      const r = await d.client.sendMessage({ content, wait_ms: 120_000, ...(taskId === null ? {} : { task_id: taskId }) }, d.within(150_000));
       const ms = performance.now() - started;
       // The answer comes once the reply is stored: the job may still be running its close stage.
       if (r.status !== 200 || r.body.reply === null || r.body.error !== null) throw new Error(`POST /api/message answered ${r.status}: ${JSON.stringify(r.body)}`);
@@ -174,7 +164,7 @@ async function main(): Promise<void> {
     };
     // The closer still runs after the answer: wait for it (and check the fake was called as scripted) so it
     // never overlaps the next measurement.
-    const settle = async (jobId: string): Promise<JobView> => {
+    const settle = async (jobId: string): Promise<Job> => {
       const j = await finished(d, jobId, 120_000, signal);
       if (j.state !== 'succeeded') throw new Error(`job ${jobId} ended ${j.state}: ${JSON.stringify(j.error)}`);
       if (fakeA.pending() !== 0) throw new Error(`the daemon made fewer model calls than scripted (${fakeA.pending()} left)`);
@@ -212,8 +202,8 @@ async function main(): Promise<void> {
     let routePromptChars = 0;
     const directRoute = async (jobId: string): Promise<number> => {
       if (routePromptChars === 0) {
-        const r = await d.api<{ route: { job_id: string; prompt_chars: number }[] }>('GET', '/api/decisions?kind=route&limit=5');
-        routePromptChars = r.body.route.find((x) => x.job_id === jobId)?.prompt_chars ?? 0;
+        const r = await d.client.decisions({ kind: 'route', limit: 5 }, d.within());
+        routePromptChars = r.route.find((x) => x.job_id === jobId)?.prompt_chars ?? 0;
         if (routePromptChars === 0) throw new Error(`no route decision with a prompt for job ${jobId}`);
       }
       fakeD.script([reply(routeTo(taskId))]);
@@ -222,7 +212,7 @@ async function main(): Promise<void> {
       return r.ms;
     };
 
-    const viaAlter0 = async (kind: 'explicit' | 'routed', content: string): Promise<{ ms: number; timings: JobView['timings']; job: JobView }> => {
+    const viaAlter0 = async (kind: 'explicit' | 'routed', content: string): Promise<{ ms: number; timings: JobTimings; job: Job }> => {
       fakeA.script(kind === 'explicit' ? [reply(`Reply to: ${content}`), reply(closeKeepOpen)] : [reply(routeTo(taskId)), reply(`Reply to: ${content}`), reply(closeKeepOpen)]);
       const r = await sync(content, kind === 'explicit' ? taskId : null);
       if (r.answer.task_id !== taskId) throw new Error(`the ${kind} message went to ${r.answer.task_id}, not ${taskId}: ${JSON.stringify(r.answer.route)}`);

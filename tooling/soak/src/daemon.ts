@@ -1,5 +1,6 @@
 import { inheritedEnv, startDaemon } from '@alter0/testkit';
 import type { Daemon, Exit } from '@alter0/testkit';
+import type { ApiClient } from '@alter0/api';
 
 export interface DaemonSpec {
   /** apps/cli/bin/alter0.js */
@@ -51,6 +52,11 @@ export class DaemonProcess {
 
   get url(): string {
     return this.d.url;
+  }
+
+  /** @alter0/api's client of this lifetime (from @alter0/testkit). */
+  get client(): ApiClient {
+    return this.d.client;
   }
 
   get alive(): boolean {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { TERMINAL, asJob, asJobs, field, num, str } from './http.js';
+import { TERMINAL, describe, viewOf } from './http.js';
 import type { JobView } from './http.js';
 import type { AgentLogLine } from './plan.js';
 import { fileSize, findAgents, openFds, rssBytes } from './procs.js';
@@ -75,24 +75,25 @@ export async function poll(run: SoakRun): Promise<void> {
   const { api } = run;
   const seen = new Set<string>();
   for (const state of ['queued', 'running'] as const) {
-    const a = await api.call('GET', `/api/jobs?state=${state}&limit=1000`);
-    if (a.status !== 200) throw new Error(`GET /api/jobs?state=${state} answered ${a.status}`);
-    for (const j of asJobs(a.body)) {
+    const a = await api.call((c, o) => c.listJobs({ state, limit: 1000 }, o));
+    // A drift is reported already; the next poll tries again.
+    if (a.kind === 'drift') return;
+    if (a.kind === 'refused') throw new Error(`GET /api/jobs?state=${state} answered ${describe(a)}`);
+    for (const j of a.value) {
       seen.add(j.id);
-      observe(run, j);
+      observe(run, viewOf(j));
     }
   }
   // Tracked jobs no longer queued or running have finished (or, the lists being capped, are beyond them).
   const gone = [...run.nonTerminal].filter((id) => !seen.has(id)).slice(0, 100);
   for (const id of gone) {
-    const a = await api.call('GET', `/api/jobs/${id}`);
-    if (a.status === 404) {
+    const a = await api.call((c, o) => c.getJob(id, o));
+    if (a.kind === 'refused' && a.status === 404) {
       violate(run, 'lost_message', `job ${id} was accepted (2xx) but GET /api/jobs/${id} answers 404`);
       run.nonTerminal.delete(id);
       continue;
     }
-    const j = asJob(a.body);
-    if (j !== null) observe(run, j);
+    if (a.kind === 'ok') observe(run, viewOf(a.value));
   }
 }
 
@@ -142,21 +143,19 @@ export async function sample(run: SoakRun): Promise<void> {
   result.samples.dbMb.push({ t, v: fileSize(dbFile) / 2 ** 20, gen: d.gen });
   result.samples.walMb.push({ t, v: fileSize(`${dbFile}-wal`) / 2 ** 20, gen: d.gen });
   result.samples.agents.push({ t, v: findAgents(run.runId).length, gen: d.gen });
-  const heap = metricValue(await api.call('GET', '/metrics'), 'nodejs_heap_size_used_bytes');
+  const heap = metricValue(await api.metrics(d.url), 'nodejs_heap_size_used_bytes');
   if (heap !== null) result.samples.heapMb.push({ t, v: heap / 2 ** 20, gen: d.gen });
-  const s = await api.call('GET', '/api/status');
-  const depth = field(field(field(field(s.body, 'components'), 'queue'), 'details'), 'depth');
-  const q = (num(field(depth, 'interactive')) ?? 0) + (num(field(depth, 'background')) ?? 0);
-  result.samples.queueDepth.push({ t, v: q, gen: d.gen });
-  const open = await api.call('GET', '/api/tasks?state=open&limit=1000');
-  const list = field(open.body, 'tasks');
-  if (Array.isArray(list)) {
+  const s = await api.call((c, o) => c.status(o));
+  const depth = s.kind === 'ok' ? s.value.components.queue.details.depth : { interactive: 0, background: 0 };
+  result.samples.queueDepth.push({ t, v: depth.interactive + depth.background, gen: d.gen });
+  const open = await api.call((c, o) => c.listTasks({ state: 'open', limit: 1000 }, o));
+  if (open.kind === 'ok') {
+    const list = open.value;
     result.samples.openTasks.push({ t, v: list.length, gen: d.gen });
     // Keep the open set bounded the way an owner would: close the oldest (the list is newest first).
     if (run.loadOn && list.length > OPEN_TASKS_TARGET) {
       for (const task of list.slice(OPEN_TASKS_TARGET).slice(-5)) {
-        const id = str(field(task, 'id'));
-        if (id !== null) launch(run, send(run, 'close_task', () => api.call('POST', `/api/tasks/${id}/close`, { reason: 'soak: too many open tasks' }), () => undefined));
+        launch(run, send(run, 'close_task', (c, o) => c.closeTask(task.id, { reason: 'soak: too many open tasks' }, o), () => undefined));
       }
     }
   }
@@ -171,8 +170,8 @@ export async function sampleWhenDue(run: SoakRun): Promise<void> {
 }
 
 /** One unlabelled sample from a Prometheus text exposition; null when absent. */
-export function metricValue(a: { status: number; body: unknown }, name: string): number | null {
-  if (a.status !== 200 || typeof a.body !== 'string') return null;
-  const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(a.body);
+export function metricValue(text: string | null, name: string): number | null {
+  if (text === null) return null;
+  const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text);
   return m?.[1] === undefined ? null : Number(m[1]);
 }

@@ -232,6 +232,7 @@ function summaryOf(r: SoakResult, ev: Evaluation, v: { passed: boolean; violatio
     resources: Object.fromEntries(
       ev.resources.map((x) => [x.name, { min: x.summary.min, median: x.summary.median, max: x.summary.max, slope_per_h: x.slope, verdict: x.verdict }]),
     ),
+    contract_drifts: r.contractDrifts,
     harness_errors: r.harnessErrors.length,
   };
 }
@@ -319,6 +320,7 @@ function checksTable(r: SoakResult, ev: Evaluation, byKind: Record<ViolationKind
       ['each job ends as its fault plan predicts (chains not hit by a kill or cancel)', r.checks.unexpected_outcome, byKind.unexpected_outcome],
       ['the daemon restarts after every kill -9', r.restarts.length, byKind.restart_failed],
       ['resource bounds (below)', ev.resources.filter((x) => x.bound !== 'reported only').length, byKind.resource_bound],
+      [`every answer matches the API contract (@alter0/api's client validates it; ${r.contractDrifts} answer(s) did not)`, 'every answer', byKind.contract_drift],
     ],
   );
 }

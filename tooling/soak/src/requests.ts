@@ -1,4 +1,4 @@
-import { field, str } from './http.js';
+import type { ApiClient, CallOptions, JobRequest } from '@alter0/api';
 import type { RequestKind } from './result.js';
 import type { Chain, SoakRun, Tracked } from './run-state.js';
 import { drawPlan, messageText } from './workload.js';
@@ -34,14 +34,23 @@ function newChain(run: SoakRun, longMs: number): Chain {
 }
 
 /** One request, counted by kind (each one bounded by its own timeout). */
-export async function send(run: SoakRun, kind: RequestKind, fn: () => Promise<{ status: number; body: unknown }>, onOk: (body: unknown) => void): Promise<void> {
+export async function send<T>(
+  run: SoakRun,
+  kind: RequestKind,
+  fn: (c: ApiClient, o: CallOptions) => Promise<T>,
+  onOk: (answer: T) => void,
+  timeoutMs?: number,
+): Promise<void> {
   const r = run.result.requests[kind];
   r.sent++;
   try {
-    const a = await fn();
-    if (a.status >= 200 && a.status < 300) {
+    const a = await run.api.call(fn, timeoutMs);
+    if (a.kind === 'ok') {
       r.accepted++;
-      onOk(a.body);
+      onOk(a.value);
+    } else if (a.kind === 'drift' && a.status !== null && a.status >= 200 && a.status < 300) {
+      // Accepted, but its answer broke the contract (a contract_drift violation): there is no job id to track.
+      r.accepted++;
     } else r.refused++;
   } catch {
     // Connection refused or reset: the daemon is down or was killed mid-request. No 2xx, nothing promised.
@@ -51,22 +60,19 @@ export async function send(run: SoakRun, kind: RequestKind, fn: () => Promise<{ 
 
 /** A new message: synchronous, asynchronous (background lane), or a follow-up naming a known task. */
 export function submit(run: SoakRun, kind: 'sync' | 'async' | 'followup'): Promise<void> {
-  const { opts, rng, api } = run;
+  const { opts, rng } = run;
   const async = kind === 'async' || (kind === 'followup' && rng.chance(0.5));
   const chain = newChain(run, kind === 'async' ? opts.longMs : 0);
   const content = messageText(rng, chain.plan);
   const taskId = kind === 'followup' ? rng.pick(run.tasks) : undefined;
-  const body: Record<string, unknown> = { content, channel_id: 'soak', ...(taskId ? { task_id: taskId } : {}) };
-  const onOk = (b: unknown): void => {
-    const id = str(field(b, 'job_id'));
-    if (id !== null) track(run, id, chain, false, opts.jobTimeoutS);
-  };
+  const body = { content, channel_id: 'soak', ...(taskId ? { task_id: taskId } : {}) };
+  const onOk = (b: { job_id: string }): void => track(run, b.job_id, chain, false, opts.jobTimeoutS);
   if (async) {
-    Object.assign(body, { lane: kind === 'async' ? 'background' : 'interactive', timeout_s: opts.jobTimeoutS, max_attempts: opts.maxAttempts });
-    return send(run, kind, () => api.call('POST', '/api/jobs', body), onOk);
+    const job: JobRequest = { ...body, lane: kind === 'async' ? 'background' : 'interactive', timeout_s: opts.jobTimeoutS, max_attempts: opts.maxAttempts };
+    return send(run, kind, (c, o) => c.submitJob(job, o), onOk);
   }
-  body.wait_ms = run.syncWaitMs;
-  return send(run, kind, () => api.call('POST', '/api/message', body, run.syncWaitMs + 15_000), onOk);
+  const message = { ...body, wait_ms: run.syncWaitMs };
+  return send(run, kind, (c, o) => c.sendMessage(message, o), (a) => onOk(a.body), run.syncWaitMs + 15_000);
 }
 
 /** Cancels one of the most recent unfinished jobs; null when there is none. */
@@ -76,15 +82,12 @@ export function cancelOne(run: SoakRun): Promise<void> | null {
   const t = id === undefined ? undefined : run.jobs.get(id);
   if (t === undefined) return null;
   t.chain.canceled = true;
-  return send(run, 'cancel', () => run.api.call('POST', `/api/jobs/${t.id}/cancel`, {}), () => undefined);
+  return send(run, 'cancel', (c, o) => c.cancelJob(t.id, o), () => undefined);
 }
 
 export function retryOf(run: SoakRun, t: Tracked): Promise<void> {
   t.retried = true;
-  return send(run, 'retry', () => run.api.call('POST', `/api/jobs/${t.id}/retry`, {}), (b) => {
-    const id = str(field(b, 'job_id'));
-    if (id !== null) track(run, id, t.chain, true, t.timeoutS);
-  });
+  return send(run, 'retry', (c, o) => c.retryJob(t.id, o), (b) => track(run, b.job_id, t.chain, true, t.timeoutS));
 }
 
 /** Keeps a request in flight without waiting for it; the phases wait for all of them at their ends. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DaemonProcess } from './daemon.js';
 import { checkDb } from './db-check.js';
 import type { DbCheck } from './db-check.js';
-import { asJob } from './http.js';
+import { describe, viewOf } from './http.js';
 import { findAgents, killAll } from './procs.js';
 import type { RestartRecord } from './result.js';
 import { harnessError, violate } from './run-state.js';
@@ -98,10 +98,11 @@ async function checkRecovered(run: SoakRun, dead: DaemonProcess, next: DaemonPro
   for (const r of snap.running) {
     run.result.checks.unrecovered_job++;
     if (!recoveredIds.has(r.id)) violate(run, 'unrecovered_job', `job ${r.id} was running (attempt ${r.attempt}) when generation ${dead.gen} was killed, but the restart did not report recovering it`);
-    const a = await run.api.call('GET', `/api/jobs/${r.id}`);
-    const j = asJob(a.body);
-    if (j === null) violate(run, 'lost_message', `job ${r.id} (running at the kill) is not found after the restart (GET answered ${a.status})`);
-    else if (j.state === 'running' && j.attempt <= r.attempt) {
+    const a = await run.api.call((c, o) => c.getJob(r.id, o));
+    if (a.kind === 'drift') continue;
+    const j = a.kind === 'ok' ? viewOf(a.value) : null;
+    if (a.kind === 'refused') violate(run, 'lost_message', `job ${r.id} (running at the kill) is not found after the restart (GET answered ${describe(a)})`);
+    else if (j !== null && j.state === 'running' && j.attempt <= r.attempt) {
       violate(run, 'unrecovered_job', `job ${r.id} is still running attempt ${j.attempt} after the restart, but that attempt died with generation ${dead.gen}`);
     }
   }
@@ -113,8 +114,8 @@ async function checkNothingLost(run: SoakRun, dead: DaemonProcess): Promise<void
   const fromDead = [...run.jobs.values()].filter((t) => t.acceptedGen === dead.gen);
   for (const t of fromDead) {
     run.result.checks.lost_message++;
-    const a = await run.api.call('GET', `/api/jobs/${t.id}`);
-    if (a.status === 404) violate(run, 'lost_message', `job ${t.id} was accepted (2xx) before the kill -9 of generation ${dead.gen} and is gone after the restart`);
+    const a = await run.api.call((c, o) => c.getJob(t.id, o));
+    if (a.kind === 'refused' && a.status === 404) violate(run, 'lost_message', `job ${t.id} was accepted (2xx) before the kill -9 of generation ${dead.gen} and is gone after the restart`);
   }
 }
 

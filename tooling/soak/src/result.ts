@@ -13,6 +13,7 @@ export const VIOLATION_KINDS = [
   'unexpected_outcome',
   'restart_failed',
   'resource_bound',
+  'contract_drift',
 ] as const;
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
@@ -85,6 +86,8 @@ export interface SoakResult {
   daemonLastErrors: string[];
   finalDb: { integrity: string | null; by_state: Record<string, number> } | null;
   dbBytesEnd: number;
+  /** Answers that did not match the API contract (each distinct drift is also a violation). */
+  contractDrifts: number;
   harnessErrors: string[];
 }
 
@@ -115,6 +118,7 @@ export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): 
     daemonLastErrors: [],
     finalDb: null,
     dbBytesEnd: 0,
+    contractDrifts: 0,
     harnessErrors: [],
   };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ApiContractError } from '@alter0/api';
 import type { DaemonProcess, DaemonSpec } from './daemon.js';
 import { Api } from './http.js';
 import type { JobView } from './http.js';
@@ -13,6 +14,7 @@ import type { Rng } from './rng.js';
 
 export const POLL_MS = 1000;
 const MAX_VIOLATIONS_KEPT = 500;
+const MAX_DISTINCT_DRIFTS = 100;
 
 export interface Chain {
   plan: MessagePlan;
@@ -56,6 +58,8 @@ export interface SoakRun {
   spec: DaemonSpec;
   result: SoakResult;
   api: Api;
+  /** The distinct contract drifts reported so far (each is one violation). */
+  driftsSeen: Set<string>;
   jobs: Map<string, Tracked>;
   nonTerminal: Set<string>;
   tasks: string[];
@@ -99,7 +103,8 @@ export function prepareRun(opts: SoakOptions, paths: { agent: string }, signal: 
     syncWaitMs: Math.min(2000, Math.round((opts.jobTimeoutS * 1000) / 4)),
     spec: daemonSpec(opts, { agent: paths.agent, runId, dataDir, agentLog, stateDir }),
     result: emptyResult(opts, runId, dataDir),
-    api: new Api(() => run.daemon?.url ?? 'http://127.0.0.1:9', signal),
+    api: new Api(() => run.daemon?.client ?? null, signal, (e) => drift(run, e)),
+    driftsSeen: new Set(),
     jobs: new Map(),
     nonTerminal: new Set(),
     tasks: [],
@@ -144,6 +149,14 @@ export function violate(run: SoakRun, kind: ViolationKind, detail: string): void
   if (violations.length < MAX_VIOLATIONS_KEPT) violations.push({ kind, at: Date.now(), detail });
   else if (violations.length === MAX_VIOLATIONS_KEPT) violations.push({ kind, at: Date.now(), detail: 'further violations not listed' });
   run.log(`VIOLATION ${kind}: ${detail}`);
+}
+
+/** An answer that breaks the API contract: counted every time, a violation once per distinct drift. */
+export function drift(run: SoakRun, e: ApiContractError): void {
+  run.result.contractDrifts++;
+  if (run.driftsSeen.has(e.message) || run.driftsSeen.size >= MAX_DISTINCT_DRIFTS) return;
+  run.driftsSeen.add(e.message);
+  violate(run, 'contract_drift', e.message);
 }
 
 export function harnessError(run: SoakRun, what: string, err: unknown): void {
