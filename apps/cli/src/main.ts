@@ -1,17 +1,18 @@
 import yargs from 'yargs';
 import { Alter0Error, errorMessage } from '@alter0/core';
-import { buildInfo } from '@alter0/daemon';
-import { serveCommand } from './commands/serve.js';
-import { dbCommand } from './commands/db.js';
-import { doctorCommand } from './commands/doctor.js';
-import { serviceCommand } from './commands/service.js';
-import { healthcheckCommand } from './commands/healthcheck.js';
-import { clientCommands } from './commands/client.js';
-import { qualityCommands } from './commands/quality.js';
-import { logsCommand } from './commands/logs.js';
-import { diagnoseCommand } from './commands/diagnose.js';
-import { soakCommand } from './commands/soak.js';
-import { tokenCommand } from './commands/token.js';
+// Only the descriptors (name, help, options) load here; each command's code loads when that command runs.
+import { buildInfo } from '@alter0/daemon/version';
+import { serveCommand } from './descriptors/serve.js';
+import { dbCommand } from './descriptors/db.js';
+import { doctorCommand } from './descriptors/doctor.js';
+import { serviceCommand } from './descriptors/service.js';
+import { healthcheckCommand } from './descriptors/healthcheck.js';
+import { clientCommands } from './descriptors/client.js';
+import { qualityCommands } from './descriptors/quality.js';
+import { logsCommand } from './descriptors/logs.js';
+import { diagnoseCommand } from './descriptors/diagnose.js';
+import { soakCommand } from './descriptors/soak.js';
+import { tokenCommand } from './descriptors/token.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { output } from './output.js';
 

@@ -1,11 +1,7 @@
 import readline from 'node:readline/promises';
 import { randomUUID } from 'node:crypto';
-import type { Argv, CommandModule } from 'yargs';
 import { splitListen } from '@alter0/config';
-import { JOB_STATES, LANES } from '@alter0/core';
-import type { JobState, Lane } from '@alter0/core';
-import { TaskFilters } from '@alter0/api';
-import type { Job, JobError, MessageRequest, TaskFilter } from '@alter0/api';
+import type { Job, JobError, MessageRequest } from '@alter0/api';
 import { createCliClient } from '../client.js';
 import type { CliClient } from '../client.js';
 import { clientToken } from '../client-token.js';
@@ -13,21 +9,7 @@ import { loadLocalConfig } from '../config-args.js';
 import { ms, table } from '../format.js';
 import { output } from '../output.js';
 import { terminalText } from '../terminal-text.js';
-
-interface ClientArgs {
-  addr?: string;
-  json?: boolean;
-  config?: string;
-  data?: string;
-}
-
-function withClientFlags<T>(y: Argv<T>): Argv<T & ClientArgs> {
-  return y
-    .option('addr', { type: 'string', describe: 'URL of the running service (default: $ALTER0_URL, else from the config, http://127.0.0.1:7070)' })
-    .option('json', { type: 'boolean', describe: 'print the API answer as JSON' })
-    .option('config', { type: 'string', describe: 'config file to read the address and token from' })
-    .option('data', { type: 'string', describe: 'data directory whose config to read' });
-}
+import type { ChatArgs, ClientArgs, CloseArgs, IdArgs, JobArgs, JobsArgs, SendArgs, SubmitArgs, TasksArgs } from '../descriptors/client.js';
 
 export function clientFor(args: ClientArgs): CliClient {
   const loaded = loadLocalConfig({ config: args.config, data: args.data });
@@ -60,181 +42,111 @@ async function waitForJob(c: CliClient, id: string, timeoutMs: number): Promise<
   }
 }
 
-type Cmd<A> = CommandModule<object, A & ClientArgs>;
+export async function send(a: SendArgs): Promise<void> {
+  const body = { content: a.text.join(' '), task_id: a.task, channel_id: 'cli', ...(a.wait !== undefined ? { wait_ms: Math.round(a.wait * 1000) } : {}) };
+  const r = await clientFor(a).sendMessage(body);
+  if (a.json) return json(r.body);
+  if (r.status === 202) {
+    out(`still working: job ${r.body.job_id} (${r.body.state}). Follow it with \`alter0 job ${r.body.job_id} --wait\`.`);
+    return;
+  }
+  if (r.body.error && r.body.reply == null) {
+    out(`failed (${r.body.error.class}): ${r.body.error.message}`);
+    process.exitCode = 1;
+    return;
+  }
+  out(r.body.reply ?? '');
+  output.note(`[task ${r.body.task_id}, job ${r.body.job_id}]`);
+}
 
-const send: Cmd<{ text: string[]; task?: string; wait?: number }> = {
-  command: 'send <text..>',
-  describe: 'send a message and wait for the reply (routes it to a task unless --task is given)',
-  builder: (y) =>
-    withClientFlags(y)
-      .positional('text', { type: 'string', array: true, demandOption: true })
-      .option('task', { type: 'string', describe: 'the task to send it to' })
-      .option('wait', { type: 'number', describe: 'seconds to wait for the reply before printing the job id' }),
-  handler: async (a) => {
-    const body = { content: a.text.join(' '), task_id: a.task, channel_id: 'cli', ...(a.wait !== undefined ? { wait_ms: Math.round(a.wait * 1000) } : {}) };
-    const r = await clientFor(a).sendMessage(body);
-    if (a.json) return json(r.body);
-    if (r.status === 202) {
-      out(`still working: job ${r.body.job_id} (${r.body.state}). Follow it with \`alter0 job ${r.body.job_id} --wait\`.`);
-      return;
-    }
-    if (r.body.error && r.body.reply == null) {
-      out(`failed (${r.body.error.class}): ${r.body.error.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    out(r.body.reply ?? '');
-    output.note(`[task ${r.body.task_id}, job ${r.body.job_id}]`);
-  },
-};
+export async function submit(a: SubmitArgs): Promise<void> {
+  const accepted = await clientFor(a).submitJob({
+    content: a.text.join(' '),
+    task_id: a.task,
+    lane: a.lane,
+    channel_id: 'cli',
+    ...(a.timeout !== undefined ? { timeout_s: a.timeout } : {}),
+    ...(a.attempts !== undefined ? { max_attempts: a.attempts } : {}),
+  });
+  if (a.json) return json(accepted);
+  out(accepted.job_id);
+}
 
-const submit: Cmd<{ text: string[]; task?: string; lane?: Lane; timeout?: number; attempts?: number }> = {
-  command: 'submit <text..>',
-  describe: 'queue a message as a background job and print its id',
-  builder: (y) =>
-    withClientFlags(y)
-      .positional('text', { type: 'string', array: true, demandOption: true })
-      .option('task', { type: 'string' })
-      .option('lane', { type: 'string', choices: LANES, default: 'background' })
-      .option('timeout', { type: 'number', describe: 'job timeout in seconds' })
-      .option('attempts', { type: 'number', describe: 'max attempts' }) as Argv<{ text: string[]; task?: string; lane?: Lane; timeout?: number; attempts?: number } & ClientArgs>,
-  handler: async (a) => {
-    const accepted = await clientFor(a).submitJob({
-      content: a.text.join(' '),
-      task_id: a.task,
-      lane: a.lane,
-      channel_id: 'cli',
-      ...(a.timeout !== undefined ? { timeout_s: a.timeout } : {}),
-      ...(a.attempts !== undefined ? { max_attempts: a.attempts } : {}),
-    });
-    if (a.json) return json(accepted);
-    out(accepted.job_id);
-  },
-};
+export async function jobs(a: JobsArgs): Promise<void> {
+  // `--limit 0` (or none) leaves the limit to the service, as an empty filter does.
+  const list = await clientFor(a).listJobs({ state: a.state, task_id: a.task || undefined, limit: a.limit || undefined });
+  if (a.json) return json({ jobs: list });
+  out(
+    table(
+      list.map((j) => ({
+        id: j.id,
+        state: j.state,
+        lane: j.lane,
+        try: `${j.attempt}/${j.max_attempts}`,
+        task: j.task_id,
+        error: j.error ? `${j.error.class}: ${j.error.message}` : null,
+        total: ms(j.timings.total_ms),
+        message: j.content,
+      })),
+      ['id', 'state', 'lane', 'try', 'task', 'total', 'error', 'message'],
+    ),
+  );
+}
 
-const jobs: Cmd<{ state?: JobState; task?: string; limit?: number }> = {
-  command: 'jobs',
-  describe: 'list jobs, newest first',
-  builder: (y) =>
-    withClientFlags(y)
-      .option('state', { type: 'string', choices: JOB_STATES })
-      .option('task', { type: 'string' })
-      .option('limit', { type: 'number', default: 30 }),
-  handler: async (a) => {
-    // `--limit 0` (or none) leaves the limit to the service, as an empty filter does.
-    const list = await clientFor(a).listJobs({ state: a.state, task_id: a.task || undefined, limit: a.limit || undefined });
-    if (a.json) return json({ jobs: list });
-    out(
-      table(
-        list.map((j) => ({
-          id: j.id,
-          state: j.state,
-          lane: j.lane,
-          try: `${j.attempt}/${j.max_attempts}`,
-          task: j.task_id,
-          error: j.error ? `${j.error.class}: ${j.error.message}` : null,
-          total: ms(j.timings.total_ms),
-          message: j.content,
-        })),
-        ['id', 'state', 'lane', 'try', 'task', 'total', 'error', 'message'],
-      ),
-    );
-  },
-};
+export async function job(a: JobArgs): Promise<void> {
+  const c = clientFor(a);
+  const j = a.wait ? await waitForJob(c, a.id, (a.timeout ?? 3600) * 1000) : await c.getJob(a.id);
+  if (a.json) return json(j);
+  printJob(j);
+  if (j.state === 'failed') process.exitCode = 1;
+}
 
-const job: Cmd<{ id: string; wait?: boolean; timeout?: number }> = {
-  command: 'job <id>',
-  describe: 'show one job (with --wait: until it finishes)',
-  builder: (y) =>
-    withClientFlags(y)
-      .positional('id', { type: 'string', demandOption: true })
-      .option('wait', { type: 'boolean' })
-      .option('timeout', { type: 'number', default: 3600, describe: 'seconds --wait waits at most' }),
-  handler: async (a) => {
-    const c = clientFor(a);
-    const j = a.wait ? await waitForJob(c, a.id, (a.timeout ?? 3600) * 1000) : await c.getJob(a.id);
-    if (a.json) return json(j);
-    printJob(j);
-    if (j.state === 'failed') process.exitCode = 1;
-  },
-};
+/** Posts to one job or task by id and prints one line of the answer (or the answer with --json). */
+async function actOn<T>(a: IdArgs, act: (c: CliClient, id: string) => Promise<T>, line: (answer: T, id: string) => string): Promise<void> {
+  const answer = await act(clientFor(a), a.id);
+  if (a.json) return json(answer);
+  out(line(answer, a.id));
+}
 
-/** A command that posts to one job or task by id and prints one line of the answer (or the answer with --json). */
-const actionOn = <T>(name: string, describe: string, act: (c: CliClient, id: string) => Promise<T>, line: (answer: T, id: string) => string): Cmd<{ id: string }> => ({
-  command: `${name} <id>`,
-  describe,
-  builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }),
-  handler: async (a) => {
-    const answer = await act(clientFor(a), a.id);
-    if (a.json) return json(answer);
-    out(line(answer, a.id));
-  },
-});
+export async function tasks(a: TasksArgs): Promise<void> {
+  const list = await clientFor(a).listTasks({ state: a.state ?? 'open', limit: a.limit ?? 50, q: a.q || undefined });
+  if (a.json) return json({ tasks: list });
+  out(table(list.map((t) => ({ ...t, updated: t.updated_at })), ['id', 'state', 'executor', 'updated', 'title']));
+}
 
-const tasks: Cmd<{ state?: TaskFilter; q?: string; limit?: number }> = {
-  command: 'tasks',
-  describe: 'list tasks, most recently updated first',
-  builder: (y) =>
-    withClientFlags(y)
-      .option('state', { type: 'string', choices: TaskFilters, default: 'open' })
-      .option('q', { type: 'string', describe: 'search title and summary' })
-      .option('limit', { type: 'number', default: 50 }) as Argv<{ state?: TaskFilter; q?: string; limit?: number } & ClientArgs>,
-  handler: async (a) => {
-    const list = await clientFor(a).listTasks({ state: a.state ?? 'open', limit: a.limit ?? 50, q: a.q || undefined });
-    if (a.json) return json({ tasks: list });
-    out(table(list.map((t) => ({ ...t, updated: t.updated_at })), ['id', 'state', 'executor', 'updated', 'title']));
-  },
-};
+export async function task(a: IdArgs): Promise<void> {
+  const t = await clientFor(a).getTask(a.id);
+  if (a.json) return json(t);
+  out(`task ${t.id}  ${t.state}${t.closed_by ? ` (closed by ${t.closed_by}: ${t.close_reason})` : ''}\n${t.title}\nexecutor ${t.executor}  session ${t.session_id ?? '-'}`);
+  for (const m of t.messages) out(`\n[${m.role} ${m.created_at}]\n${m.content}`);
+  if (t.decisions.route.length || t.decisions.close.length) out('\ndecisions:');
+  for (const d of t.decisions.route) out(`  route ${d.decision}${d.fallback ? ` [${d.fallback}]` : ''} conf ${d.confidence ?? '-'}: ${d.reason}`);
+  for (const d of t.decisions.close) out(`  ${d.source} ${d.action} conf ${d.confidence ?? '-'}: ${d.reason}`);
+}
 
-const task: Cmd<{ id: string }> = {
-  command: 'task <id>',
-  describe: 'show a task with its conversation and decisions',
-  builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }),
-  handler: async (a) => {
-    const t = await clientFor(a).getTask(a.id);
-    if (a.json) return json(t);
-    out(`task ${t.id}  ${t.state}${t.closed_by ? ` (closed by ${t.closed_by}: ${t.close_reason})` : ''}\n${t.title}\nexecutor ${t.executor}  session ${t.session_id ?? '-'}`);
-    for (const m of t.messages) out(`\n[${m.role} ${m.created_at}]\n${m.content}`);
-    if (t.decisions.route.length || t.decisions.close.length) out('\ndecisions:');
-    for (const d of t.decisions.route) out(`  route ${d.decision}${d.fallback ? ` [${d.fallback}]` : ''} conf ${d.confidence ?? '-'}: ${d.reason}`);
-    for (const d of t.decisions.close) out(`  ${d.source} ${d.action} conf ${d.confidence ?? '-'}: ${d.reason}`);
-  },
-};
+export async function close(a: CloseArgs): Promise<void> {
+  const closed = await clientFor(a).closeTask(a.id, a.reason ? { reason: a.reason } : {});
+  if (a.json) return json(closed);
+  out(`task ${a.id}: ${closed.state}`);
+}
 
-const close: Cmd<{ id: string; reason?: string }> = {
-  command: 'close <id>',
-  describe: 'close a task (recorded as a manual close decision)',
-  builder: (y) =>
-    withClientFlags(y).positional('id', { type: 'string', demandOption: true }).option('reason', { type: 'string' }),
-  handler: async (a) => {
-    const closed = await clientFor(a).closeTask(a.id, a.reason ? { reason: a.reason } : {});
-    if (a.json) return json(closed);
-    out(`task ${a.id}: ${closed.state}`);
-  },
-};
-
-const status: Cmd<object> = {
-  command: 'status',
-  describe: 'show the status document of the running service',
-  builder: (y) => withClientFlags(y),
-  handler: async (a) => {
-    const s = await clientFor(a).status();
-    if (a.json) return json(s);
-    out(`alter0 ${s.version}  ${s.state.toUpperCase()}  up ${s.uptime_s}s`);
-    out(
-      table(
-        Object.entries(s.components).map(([name, c]) => ({
-          component: name,
-          state: c.state,
-          since: c.since,
-          'last error': c.last_error ? `${c.last_error.at} ${c.last_error.message}` : null,
-        })),
-        ['component', 'state', 'since', 'last error'],
-      ),
-    );
-    if (s.state !== 'ok') process.exitCode = 1;
-  },
-};
+export async function status(a: ClientArgs): Promise<void> {
+  const s = await clientFor(a).status();
+  if (a.json) return json(s);
+  out(`alter0 ${s.version}  ${s.state.toUpperCase()}  up ${s.uptime_s}s`);
+  out(
+    table(
+      Object.entries(s.components).map(([name, c]) => ({
+        component: name,
+        state: c.state,
+        since: c.since,
+        'last error': c.last_error ? `${c.last_error.at} ${c.last_error.message}` : null,
+      })),
+      ['component', 'state', 'since', 'last error'],
+    ),
+  );
+  if (s.state !== 'ok') process.exitCode = 1;
+}
 
 /** One line of `alter0 chat`: send it, follow the job when it outlasts the wait, print the reply. Returns the reply's task. */
 async function chatTurn(c: CliClient, message: MessageRequest): Promise<string | undefined> {
@@ -251,61 +163,45 @@ async function chatTurn(c: CliClient, message: MessageRequest): Promise<string |
   return outcome.task_id ?? undefined;
 }
 
-const chat: Cmd<{ task?: string }> = {
-  command: 'chat',
-  describe: 'an interactive conversation: each line is sent to the task of the previous reply (/new starts over, /quit ends)',
-  builder: (y) => withClientFlags(y).option('task', { type: 'string', describe: 'start in this task' }),
-  handler: async (a) => {
-    const c = clientFor(a);
-    const sessionId = randomUUID();
-    let taskId: string | undefined = a.task;
-    const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
-    const prompt = (): void => {
-      // readline prints the prompt itself: the task id (from the service) is cleaned here.
-      rl.setPrompt(taskId ? `[${terminalText(taskId.slice(0, 10))}…]> ` : '> ');
-      rl.prompt();
-    };
-    out('alter0 chat: type a message; /new for a new task, /quit to leave.');
-    prompt();
-    try {
-      // The async iterator buffers lines, so piped input typed ahead of the prompt is not lost.
-      for await (const raw of rl) {
-        const line = raw.trim();
-        if (line === '/quit' || line === '/exit') break;
-        if (line === '/new') {
-          taskId = undefined;
-          prompt();
-          continue;
-        }
-        if (!line) {
-          prompt();
-          continue;
-        }
-        taskId = (await chatTurn(c, { content: line, task_id: taskId, channel_id: 'cli-chat', session_id: sessionId })) ?? taskId;
+export async function chat(a: ChatArgs): Promise<void> {
+  const c = clientFor(a);
+  const sessionId = randomUUID();
+  let taskId: string | undefined = a.task;
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  const prompt = (): void => {
+    // readline prints the prompt itself: the task id (from the service) is cleaned here.
+    rl.setPrompt(taskId ? `[${terminalText(taskId.slice(0, 10))}…]> ` : '> ');
+    rl.prompt();
+  };
+  out('alter0 chat: type a message; /new for a new task, /quit to leave.');
+  prompt();
+  try {
+    // The async iterator buffers lines, so piped input typed ahead of the prompt is not lost.
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (line === '/quit' || line === '/exit') break;
+      if (line === '/new') {
+        taskId = undefined;
         prompt();
+        continue;
       }
-    } finally {
-      rl.close();
+      if (!line) {
+        prompt();
+        continue;
+      }
+      taskId = (await chatTurn(c, { content: line, task_id: taskId, channel_id: 'cli-chat', session_id: sessionId })) ?? taskId;
+      prompt();
     }
-  },
-};
+  } finally {
+    rl.close();
+  }
+}
 
-export const clientCommands = [
-  send,
-  submit,
-  jobs,
-  job,
-  actionOn(
-    'cancel',
-    'cancel a queued or running job',
+export const cancel = (a: IdArgs): Promise<void> =>
+  actOn(
+    a,
     (c, id) => c.cancelJob(id),
     (j, id) => `job ${id}: ${j.state}${j.cancel_requested && j.state === 'running' ? ' (cancel requested)' : ''}`,
-  ),
-  actionOn('retry', 'retry a failed or canceled job (prints the new job id)', (c, id) => c.retryJob(id), (r) => r.job_id),
-  tasks,
-  task,
-  close,
-  actionOn('reopen', 'reopen a closed task', (c, id) => c.reopenTask(id), (t, id) => `task ${id}: ${t.state}`),
-  status,
-  chat,
-] as CommandModule[];
+  );
+export const retry = (a: IdArgs): Promise<void> => actOn(a, (c, id) => c.retryJob(id), (r) => r.job_id);
+export const reopen = (a: IdArgs): Promise<void> => actOn(a, (c, id) => c.reopenTask(id), (t, id) => `task ${id}: ${t.state}`);

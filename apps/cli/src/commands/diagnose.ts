@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CommandModule } from 'yargs';
 import type { ErrorClass } from '@alter0/core';
 import type { StatusDocument } from '@alter0/api';
 import { errorMessage } from '@alter0/core';
 import { parseDuration } from '@alter0/config';
 import { Store, isDataDirLocked } from '@alter0/store';
-import { loadLocalConfig, withLocalFlags } from '../config-args.js';
-import type { LocalArgs } from '../config-args.js';
+import { loadLocalConfig } from '../config-args.js';
+import type { DiagnoseArgs } from '../descriptors/diagnose.js';
 import { clientFor } from './client.js';
 import { output } from '../output.js';
 
@@ -24,74 +23,68 @@ export const HINTS: Record<ErrorClass, string> = {
   internal: 'interrupted by a crash or an alter0 bug: see `alter0 logs --level error` and retry the jobs',
 };
 
-type DiagnoseArgs = LocalArgs & { since?: string; json?: boolean };
-
-export const diagnoseCommand: CommandModule<object, DiagnoseArgs> = {
-  command: 'diagnose',
-  describe: 'recent failures grouped by component and class, with what to do about each',
-  builder: (y) => withLocalFlags(y).option('since', { type: 'string', default: '24h' }).option('json', { type: 'boolean' }),
-  handler: async (a) => {
-    const { config } = loadLocalConfig(a);
-    const since = Date.now() - parseDuration(a.since ?? '24h');
-    const dbFile = path.join(config.data_dir, 'alter0.db');
-    const report: {
-      service: { running: boolean; pid: number | null; status: StatusDocument | { error: string } | null };
-      failures: { component: string; class: string; count: number; last_at: string; last_message: string; last_job: string; hint: string }[];
-      events: { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }[];
-    } = { service: { running: false, pid: null, status: null }, failures: [], events: [] };
-    const lock = isDataDirLocked(config.data_dir);
-    report.service = { running: lock.locked, pid: lock.pid, status: null };
-    if (lock.locked) {
-      try {
-        report.service.status = await clientFor({ config: a.config, data: a.data }).status();
-      } catch (err) {
-        report.service.status = { error: errorMessage(err) };
+/** `alter0 diagnose`: the service's state, then recent failures and warnings grouped, with hints. */
+export async function diagnose(a: DiagnoseArgs): Promise<void> {
+  const { config } = loadLocalConfig(a);
+  const since = Date.now() - parseDuration(a.since ?? '24h');
+  const dbFile = path.join(config.data_dir, 'alter0.db');
+  const report: {
+    service: { running: boolean; pid: number | null; status: StatusDocument | { error: string } | null };
+    failures: { component: string; class: string; count: number; last_at: string; last_message: string; last_job: string; hint: string }[];
+    events: { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }[];
+  } = { service: { running: false, pid: null, status: null }, failures: [], events: [] };
+  const lock = isDataDirLocked(config.data_dir);
+  report.service = { running: lock.locked, pid: lock.pid, status: null };
+  if (lock.locked) {
+    try {
+      report.service.status = await clientFor({ config: a.config, data: a.data }).status();
+    } catch (err) {
+      report.service.status = { error: errorMessage(err) };
+    }
+  }
+  if (fs.existsSync(dbFile)) {
+    const store = Store.open({ file: dbFile, readonly: true, migrate: false });
+    try {
+      for (const f of store.jobs.failureSummary(since)) {
+        report.failures.push({
+          component: 'executor',
+          class: f.errorClass,
+          count: f.count,
+          last_at: new Date(f.lastAt).toISOString(),
+          last_message: f.lastMessage,
+          last_job: f.lastJobId,
+          hint: HINTS[f.errorClass] ?? '',
+        });
       }
-    }
-    if (fs.existsSync(dbFile)) {
-      const store = Store.open({ file: dbFile, readonly: true, migrate: false });
-      try {
-        for (const f of store.jobs.failureSummary(since)) {
-          report.failures.push({
-            component: 'executor',
-            class: f.errorClass,
-            count: f.count,
-            last_at: new Date(f.lastAt).toISOString(),
-            last_message: f.lastMessage,
-            last_job: f.lastJobId,
-            hint: HINTS[f.errorClass] ?? '',
-          });
-        }
-        const groups = new Map<string, { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }>();
-        for (const e of store.events.recent({ since, limit: 5000 })) {
-          if (e.level !== 'warn' && e.level !== 'error') continue;
-          const k = `${e.component}/${e.kind}`;
-          const g = groups.get(k);
-          if (g) g.count++;
-          else groups.set(k, { component: e.component, kind: e.kind, level: e.level, count: 1, last_at: new Date(e.createdAt).toISOString(), last_message: e.message });
-        }
-        report.events = [...groups.values()];
-      } finally {
-        store.close();
+      const groups = new Map<string, { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }>();
+      for (const e of store.events.recent({ since, limit: 5000 })) {
+        if (e.level !== 'warn' && e.level !== 'error') continue;
+        const k = `${e.component}/${e.kind}`;
+        const g = groups.get(k);
+        if (g) g.count++;
+        else groups.set(k, { component: e.component, kind: e.kind, level: e.level, count: 1, last_at: new Date(e.createdAt).toISOString(), last_message: e.message });
       }
+      report.events = [...groups.values()];
+    } finally {
+      store.close();
     }
-    if (a.json) return output.json(report);
-    // Failure messages and hints quote agents (stderr, errors): printed through the sanitizing seam.
-    const out = (s: string): void => output.text(s);
-    out(report.service.running ? `service: running (pid ${report.service.pid})` : 'service: NOT running (start it with `alter0 serve` or your service manager)');
-    const st = report.service.status;
-    if (st && 'components' in st) {
-      for (const [name, c] of Object.entries(st.components)) {
-        if (c.state !== 'ok') out(`  ${name}: ${c.state}${c.last_error ? ` — ${c.last_error.message}` : ''}`);
-      }
+  }
+  if (a.json) return output.json(report);
+  // Failure messages and hints quote agents (stderr, errors): printed through the sanitizing seam.
+  const out = (s: string): void => output.text(s);
+  out(report.service.running ? `service: running (pid ${report.service.pid})` : 'service: NOT running (start it with `alter0 serve` or your service manager)');
+  const st = report.service.status;
+  if (st && 'components' in st) {
+    for (const [name, c] of Object.entries(st.components)) {
+      if (c.state !== 'ok') out(`  ${name}: ${c.state}${c.last_error ? ` — ${c.last_error.message}` : ''}`);
     }
-    if (report.failures.length === 0 && report.events.length === 0) {
-      out(`no failures since ${new Date(since).toISOString()}`);
-      return;
-    }
-    for (const f of report.failures) {
-      out(`\n[${f.component}] ${f.class}: ${f.count} failed job(s), last ${f.last_at} (job ${f.last_job})\n  ${f.last_message}\n  → ${f.hint}`);
-    }
-    for (const e of report.events) out(`\n[${e.component}] ${e.kind} (${e.level}): ${e.count}×, last ${e.last_at}\n  ${e.last_message}`);
-  },
-};
+  }
+  if (report.failures.length === 0 && report.events.length === 0) {
+    out(`no failures since ${new Date(since).toISOString()}`);
+    return;
+  }
+  for (const f of report.failures) {
+    out(`\n[${f.component}] ${f.class}: ${f.count} failed job(s), last ${f.last_at} (job ${f.last_job})\n  ${f.last_message}\n  → ${f.hint}`);
+  }
+  for (const e of report.events) out(`\n[${e.component}] ${e.kind} (${e.level}): ${e.count}×, last ${e.last_at}\n  ${e.last_message}`);
+}

@@ -1,10 +1,10 @@
-import type { CommandModule } from 'yargs';
 import { errorMessage } from '@alter0/core';
 import { loadConfig, splitListen } from '@alter0/config';
 import { ApiRequestError, ApiUnreachableError, createApiClient } from '@alter0/api';
 import { networkCause } from '../client.js';
 import { EXIT } from '../exit-codes.js';
 import { output } from '../output.js';
+import type { HealthcheckArgs } from '../descriptors/healthcheck.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -60,42 +60,26 @@ function defaultAddr(args: HealthcheckArgs): string {
   return `http://${connectHost}:${port}`;
 }
 
-interface HealthcheckArgs {
-  addr?: string;
-  timeout?: number;
-  config?: string;
-  data?: string;
+/** `alter0 healthcheck`: both probes against the service; exit 0 when it is ready. */
+export async function runHealthcheck(args: HealthcheckArgs): Promise<void> {
+  const seconds = args.timeout ?? 3;
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    process.stderr.write(`alter0 healthcheck: --timeout must be a positive number of seconds, got ${String(args.timeout)}\n`);
+    process.exitCode = EXIT.usage;
+    return;
+  }
+  let addr: string;
+  try {
+    addr = defaultAddr(args);
+    new URL('/', addr);
+  } catch (err) {
+    process.stderr.write(`alter0 healthcheck: cannot tell where the service listens: ${errorMessage(err)}\n`);
+    process.exitCode = EXIT.failure;
+    return;
+  }
+  const result = await healthcheck(addr, Math.round(seconds * 1000));
+  // The detail quotes the service's answer.
+  if (result.ok) output.text(result.detail);
+  else output.note(`alter0 healthcheck: ${result.detail}`);
+  process.exitCode = result.ok ? EXIT.ok : EXIT.failure;
 }
-
-export const healthcheckCommand: CommandModule<object, HealthcheckArgs> = {
-  command: 'healthcheck',
-  describe: 'exit 0 when the running service is alive and ready, 1 otherwise (for Docker HEALTHCHECK and scripts)',
-  builder: (y) =>
-    y
-      .option('addr', { type: 'string', describe: 'URL of the service (default: $ALTER0_URL, else the configured listen address)' })
-      .option('timeout', { type: 'number', default: 3, describe: 'seconds to wait for each answer' })
-      .option('config', { type: 'string', describe: 'config file to read the listen address from' })
-      .option('data', { type: 'string', alias: 'data-dir', describe: 'data directory whose config to read' }),
-  handler: async (args) => {
-    const seconds = args.timeout ?? 3;
-    if (!Number.isFinite(seconds) || seconds <= 0) {
-      process.stderr.write(`alter0 healthcheck: --timeout must be a positive number of seconds, got ${String(args.timeout)}\n`);
-      process.exitCode = EXIT.usage;
-      return;
-    }
-    let addr: string;
-    try {
-      addr = defaultAddr(args);
-      new URL('/', addr);
-    } catch (err) {
-      process.stderr.write(`alter0 healthcheck: cannot tell where the service listens: ${errorMessage(err)}\n`);
-      process.exitCode = EXIT.failure;
-      return;
-    }
-    const result = await healthcheck(addr, Math.round(seconds * 1000));
-    // The detail quotes the service's answer.
-    if (result.ok) output.text(result.detail);
-    else output.note(`alter0 healthcheck: ${result.detail}`);
-    process.exitCode = result.ok ? EXIT.ok : EXIT.failure;
-  },
-};

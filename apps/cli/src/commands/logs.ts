@@ -2,14 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import readline from 'node:readline';
-import type { CommandModule } from 'yargs';
 import { ValidationError } from '@alter0/core';
 import { parseDuration } from '@alter0/config';
-import { loadLocalConfig, withLocalFlags } from '../config-args.js';
-import type { LocalArgs } from '../config-args.js';
+import { loadLocalConfig } from '../config-args.js';
+import type { LogsArgs } from '../descriptors/logs.js';
 import { output } from '../output.js';
-
-type LogsArgs = LocalArgs & { task?: string; job?: string; since?: string; level?: string; follow?: boolean; grep?: string; json?: boolean };
 
 const RANK: Record<string, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -61,66 +58,54 @@ async function readLines(file: string, onLine: (l: string) => void): Promise<voi
   for await (const l of rl) onLine(l);
 }
 
-export const logsCommand: CommandModule<object, LogsArgs> = {
-  command: 'logs',
-  describe: "filter the service's structured log (the files under <data>/logs)",
-  builder: (y) =>
-    withLocalFlags(y)
-      .option('task', { type: 'string', describe: 'only records of this task' })
-      .option('job', { type: 'string', describe: 'only records of this job' })
-      .option('since', { type: 'string', describe: 'only the last DURATION, e.g. 15m, 2h, 1d' })
-      .option('level', { type: 'string', choices: ['debug', 'info', 'warn', 'error'], describe: 'minimum level' })
-      .option('grep', { type: 'string', describe: 'a regular expression the raw line must match' })
-      .option('follow', { type: 'boolean', alias: 'f', describe: 'keep printing new records' })
-      .option('json', { type: 'boolean', describe: 'print the raw JSON records' }),
-  handler: async (a) => {
-    const { config } = loadLocalConfig(a);
-    const dir = config.log.dir;
-    const f: Filter = {
-      task: a.task,
-      job: a.job,
-      minRank: RANK[a.level ?? 'debug'] ?? 0,
-      sinceMs: a.since ? Date.now() - parseDuration(a.since) : undefined,
-      grep: a.grep ? new RegExp(a.grep) : undefined,
-    };
-    const files = logFiles(dir);
-    if (files.length === 0 && !a.follow) {
-      throw new ValidationError(`no log files in ${dir}; is log.file enabled and has alter0 run with this data directory?`);
+/** `alter0 logs`: the matching records of every log file, oldest first; with --follow, then the new ones. */
+export async function logs(a: LogsArgs): Promise<void> {
+  const { config } = loadLocalConfig(a);
+  const dir = config.log.dir;
+  const f: Filter = {
+    task: a.task,
+    job: a.job,
+    minRank: RANK[a.level ?? 'debug'] ?? 0,
+    sinceMs: a.since ? Date.now() - parseDuration(a.since) : undefined,
+    grep: a.grep ? new RegExp(a.grep) : undefined,
+  };
+  const files = logFiles(dir);
+  if (files.length === 0 && !a.follow) {
+    throw new ValidationError(`no log files in ${dir}; is log.file enabled and has alter0 run with this data directory?`);
+  }
+  const emit = (line: string): void => {
+    const rec = matches(line, f);
+    // Log records carry agent stderr and model text.
+    if (rec) {
+      if (a.json) output.jsonLine(line);
+      else output.text(format(rec));
     }
-    const emit = (line: string): void => {
-      const rec = matches(line, f);
-      // Log records carry agent stderr and model text.
-      if (rec) {
-        if (a.json) output.jsonLine(line);
-        else output.text(format(rec));
-      }
-    };
-    for (const file of files) await readLines(file, emit);
-    if (!a.follow) return;
-    // Follow the current file (the symlink moves at rotation: re-resolve it each poll).
-    const current = path.join(dir, 'alter0.log');
-    let target = fs.existsSync(current) ? fs.realpathSync(current) : null;
-    let offset = target ? fs.statSync(target).size : 0;
-    let rest = '';
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 500));
-      if (!fs.existsSync(current)) continue;
-      const now = fs.realpathSync(current);
-      if (now !== target) {
-        target = now;
-        offset = 0;
-      }
-      const size = fs.statSync(target).size;
-      if (size <= offset) continue;
-      const fd = fs.openSync(target, 'r');
-      const buf = Buffer.alloc(size - offset);
-      fs.readSync(fd, buf, 0, buf.length, offset);
-      fs.closeSync(fd);
-      offset = size;
-      const text = rest + buf.toString('utf8');
-      const lines = text.split('\n');
-      rest = lines.pop() ?? '';
-      for (const l of lines) emit(l);
+  };
+  for (const file of files) await readLines(file, emit);
+  if (!a.follow) return;
+  // Follow the current file (the symlink moves at rotation: re-resolve it each poll).
+  const current = path.join(dir, 'alter0.log');
+  let target = fs.existsSync(current) ? fs.realpathSync(current) : null;
+  let offset = target ? fs.statSync(target).size : 0;
+  let rest = '';
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    if (!fs.existsSync(current)) continue;
+    const now = fs.realpathSync(current);
+    if (now !== target) {
+      target = now;
+      offset = 0;
     }
-  },
-};
+    const size = fs.statSync(target).size;
+    if (size <= offset) continue;
+    const fd = fs.openSync(target, 'r');
+    const buf = Buffer.alloc(size - offset);
+    fs.readSync(fd, buf, 0, buf.length, offset);
+    fs.closeSync(fd);
+    offset = size;
+    const text = rest + buf.toString('utf8');
+    const lines = text.split('\n');
+    rest = lines.pop() ?? '';
+    for (const l of lines) emit(l);
+  }
+}

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { CommandModule } from 'yargs';
 import { ValidationError } from '@alter0/core';
 import type { Executor, ExecutorKind } from '@alter0/core';
 import { createExecutor, executorConfigFor } from '@alter0/executor';
@@ -7,8 +6,8 @@ import type { PromptTemplate, RateCount } from '@alter0/model-call';
 import { replayExecutor } from '@alter0/model-call';
 import * as routing from '@alter0/routing';
 import * as closing from '@alter0/closing';
-import { loadLocalConfig, withLocalFlags } from '../config-args.js';
-import type { LocalArgs } from '../config-args.js';
+import { loadLocalConfig } from '../config-args.js';
+import type { DecisionsArgs, EvalArgs, PromptsArgs } from '../descriptors/quality.js';
 import { clientFor } from './client.js';
 import { table } from '../format.js';
 import { output } from '../output.js';
@@ -30,62 +29,33 @@ function loadAnyTemplate(ref: string): PromptTemplate {
   return id === 'closer' ? closing.loadTemplate(id, version) : routing.loadTemplate(id, version);
 }
 
-const prompts: CommandModule = {
-  command: 'prompts <action> [ref]',
-  describe: 'list the router/closer prompt templates, or show one (prompts show router@v1)',
-  builder: (y) =>
-    y
-      .positional('action', { choices: ['list', 'show'] as const, demandOption: true })
-      .positional('ref', { type: 'string', describe: 'ID@VERSION' })
-      .option('json', { type: 'boolean' }),
-  handler: (a) => {
-    const args = a as unknown as { action: 'list' | 'show'; ref?: string; json?: boolean };
-    if (args.action === 'list') {
-      const all = [...routing.listTemplates(), ...closing.listTemplates()];
-      if (args.json) return void output.json(all);
-      output.text(table(all.map((t) => ({ template: `${t.id}@${t.version}`, hash: t.hash })), ['template', 'hash']));
-      return;
-    }
-    if (!args.ref) throw new ValidationError('prompts show needs ID@VERSION, e.g. alter0 prompts show router@v1');
-    const t = loadAnyTemplate(args.ref);
-    if (args.json) return void output.json(t);
-    output.text(`# ${t.id}@${t.version} (sha256 ${t.hash})\n\n${t.text}`);
-  },
-};
-
-interface DecisionsArgs {
-  task?: string;
-  kind?: 'route' | 'close';
-  limit?: number;
-  json?: boolean;
-  addr?: string;
+/** `alter0 prompts list|show`. */
+export function prompts(args: PromptsArgs): void {
+  if (args.action === 'list') {
+    const all = [...routing.listTemplates(), ...closing.listTemplates()];
+    if (args.json) return void output.json(all);
+    output.text(table(all.map((t) => ({ template: `${t.id}@${t.version}`, hash: t.hash })), ['template', 'hash']));
+    return;
+  }
+  if (!args.ref) throw new ValidationError('prompts show needs ID@VERSION, e.g. alter0 prompts show router@v1');
+  const t = loadAnyTemplate(args.ref);
+  if (args.json) return void output.json(t);
+  output.text(`# ${t.id}@${t.version} (sha256 ${t.hash})\n\n${t.text}`);
 }
 
-const decisions: CommandModule<object, DecisionsArgs> = {
-  command: 'decisions',
-  describe: 'list routing and close decisions (newest first)',
-  builder: (y) =>
-    y
-      .option('task', { type: 'string' })
-      .option('kind', { choices: ['route', 'close'] as const })
-      .option('limit', { type: 'number', default: 30 })
-      .option('addr', { type: 'string' })
-      .option('json', { type: 'boolean' }),
-  handler: async (a) => {
-    const r = await clientFor(a).decisions({ limit: a.limit ?? 30, task_id: a.task || undefined, kind: a.kind });
-    if (a.json) return void output.json(r);
-    if (!a.kind || a.kind === 'route') {
-      output.text(
-        `ROUTE\n${table(r.route.map((d) => ({ ...d, template: `${String(d.template_id)}@${String(d.template_version)}` })), ['created_at', 'job_id', 'task_id', 'decision', 'confidence', 'fallback', 'model_called', 'latency_ms', 'template', 'reason'])}\n`,
-      );
-    }
-    if (!a.kind || a.kind === 'close') {
-      output.text(`CLOSE\n${table(r.close, ['created_at', 'task_id', 'source', 'action', 'confidence', 'fallback', 'latency_ms', 'reason'])}`);
-    }
-  },
-};
-
-type EvalArgs = LocalArgs & { kind: 'routing' | 'closing'; cases: string; 'eval-executor'?: string; 'min-pass'?: number; json?: boolean; template?: string };
+/** `alter0 decisions`: the recent route and close decisions, as tables. */
+export async function decisions(a: DecisionsArgs): Promise<void> {
+  const r = await clientFor(a).decisions({ limit: a.limit ?? 30, task_id: a.task || undefined, kind: a.kind });
+  if (a.json) return void output.json(r);
+  if (!a.kind || a.kind === 'route') {
+    output.text(
+      `ROUTE\n${table(r.route.map((d) => ({ ...d, template: `${String(d.template_id)}@${String(d.template_version)}` })), ['created_at', 'job_id', 'task_id', 'decision', 'confidence', 'fallback', 'model_called', 'latency_ms', 'template', 'reason'])}\n`,
+    );
+  }
+  if (!a.kind || a.kind === 'close') {
+    output.text(`CLOSE\n${table(r.close, ['created_at', 'task_id', 'source', 'action', 'confidence', 'fallback', 'latency_ms', 'reason'])}`);
+  }
+}
 
 function evalExecutor(args: EvalArgs, replayOutput: string | undefined): Executor {
   const kind = args['eval-executor'] ?? 'replay';
@@ -94,73 +64,54 @@ function evalExecutor(args: EvalArgs, replayOutput: string | undefined): Executo
   return createExecutor(executorConfigFor(config, kind as ExecutorKind));
 }
 
-const evalCommand: CommandModule<object, EvalArgs> = {
-  command: 'eval <kind>',
-  describe: 'score the router or closer on a regression set (replay: recorded model outputs; or a real executor)',
-  builder: (y) =>
-    withLocalFlags(y)
-      .positional('kind', { choices: ['routing', 'closing'] as const, demandOption: true })
-      .option('cases', { type: 'string', demandOption: true, describe: 'a .jsonl file or a directory of them' })
-      .option('eval-executor', {
-        type: 'string',
-        alias: 'with',
-        choices: ['replay', 'claude', 'codex', 'command'],
-        default: 'replay',
-        describe: "who answers: the case's recorded model_output (replay) or a real executor from the config",
-      })
-      .option('template', { type: 'string', describe: 'template version (default: the configured one)' })
-      .option('min-pass', { type: 'number', describe: 'exit non-zero when the overall pass rate is below this (0..1)' })
-      .option('json', { type: 'boolean' }),
-  handler: async (a) => {
-    const { config } = loadLocalConfig(a);
-    const ac = new AbortController();
-    process.once('SIGINT', () => ac.abort());
-    const cwd = path.join(config.data_dir, 'workspaces', '.eval');
-    await import('node:fs').then((fs) => fs.mkdirSync(cwd, { recursive: true }));
-    let passRate: number;
-    if (a.kind === 'routing') {
-      const cases = routing.loadCases(a.cases);
-      const r = await routing.evaluateRouting(cases, {
-        executorFor: (c) => evalExecutor(a, c.model_output),
-        threshold: config.router.threshold,
-        maxCandidates: config.router.max_candidates,
-        template: routing.loadTemplate('router', a.template ?? config.router.template),
-        timeoutMs: config.router.timeout_s * 1000,
-        cwd,
-        signal: ac.signal,
-      });
-      passRate = r.passRate;
-      if (a.json) output.json(r);
-      else {
-        output.text(categoryTable(r.byCategory));
-        output.text(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   wrong-attach ${pct(r.wrongAttachRate)}   recall@${r.k} ${pct(r.recallAtK)}`);
-        for (const f of r.results.filter((x) => !x.passed)) {
-          output.text(`FAIL ${f.id} (${f.category}): expected ${f.expected.decision} ${f.expected.taskId ?? ''}, got ${f.got.decision} ${f.got.taskId ?? ''} [${f.got.fallback ?? 'no fallback'}] ${f.got.reason}`);
-        }
-      }
-    } else {
-      const cases = closing.loadCloseCases(a.cases);
-      const r = await closing.evaluateClosing(cases, {
-        executorFor: (c) => evalExecutor(a, c.model_output),
-        threshold: config.closer.threshold,
-        template: closing.loadTemplate('closer', a.template ?? config.closer.template),
-        timeoutMs: config.closer.timeout_s * 1000,
-        cwd,
-        signal: ac.signal,
-      });
-      passRate = r.passRate;
-      if (a.json) output.json(r);
-      else {
-        output.text(categoryTable(r.byCategory));
-        output.text(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   false-close ${pct(r.falseCloseRate)}   missed-close ${pct(r.missedCloseRate)}`);
-        for (const f of r.results.filter((x) => !x.passed)) output.text(`FAIL ${f.id} (${f.category})`);
+/** `alter0 eval routing|closing`: the regression set scored, by category; --min-pass sets the exit code. */
+export async function evaluate(a: EvalArgs): Promise<void> {
+  const { config } = loadLocalConfig(a);
+  const ac = new AbortController();
+  process.once('SIGINT', () => ac.abort());
+  const cwd = path.join(config.data_dir, 'workspaces', '.eval');
+  await import('node:fs').then((fs) => fs.mkdirSync(cwd, { recursive: true }));
+  let passRate: number;
+  if (a.kind === 'routing') {
+    const cases = routing.loadCases(a.cases);
+    const r = await routing.evaluateRouting(cases, {
+      executorFor: (c) => evalExecutor(a, c.model_output),
+      threshold: config.router.threshold,
+      maxCandidates: config.router.max_candidates,
+      template: routing.loadTemplate('router', a.template ?? config.router.template),
+      timeoutMs: config.router.timeout_s * 1000,
+      cwd,
+      signal: ac.signal,
+    });
+    passRate = r.passRate;
+    if (a.json) output.json(r);
+    else {
+      output.text(categoryTable(r.byCategory));
+      output.text(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   wrong-attach ${pct(r.wrongAttachRate)}   recall@${r.k} ${pct(r.recallAtK)}`);
+      for (const f of r.results.filter((x) => !x.passed)) {
+        output.text(`FAIL ${f.id} (${f.category}): expected ${f.expected.decision} ${f.expected.taskId ?? ''}, got ${f.got.decision} ${f.got.taskId ?? ''} [${f.got.fallback ?? 'no fallback'}] ${f.got.reason}`);
       }
     }
-    if (a['min-pass'] !== undefined && passRate < a['min-pass']) {
-      output.note(`pass rate ${pct(passRate)} is below --min-pass ${pct(a['min-pass'])}`);
-      process.exitCode = 1;
+  } else {
+    const cases = closing.loadCloseCases(a.cases);
+    const r = await closing.evaluateClosing(cases, {
+      executorFor: (c) => evalExecutor(a, c.model_output),
+      threshold: config.closer.threshold,
+      template: closing.loadTemplate('closer', a.template ?? config.closer.template),
+      timeoutMs: config.closer.timeout_s * 1000,
+      cwd,
+      signal: ac.signal,
+    });
+    passRate = r.passRate;
+    if (a.json) output.json(r);
+    else {
+      output.text(categoryTable(r.byCategory));
+      output.text(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   false-close ${pct(r.falseCloseRate)}   missed-close ${pct(r.missedCloseRate)}`);
+      for (const f of r.results.filter((x) => !x.passed)) output.text(`FAIL ${f.id} (${f.category})`);
     }
-  },
-};
-
-export const qualityCommands = [prompts, decisions as unknown as CommandModule, evalCommand as unknown as CommandModule];
+  }
+  if (a['min-pass'] !== undefined && passRate < a['min-pass']) {
+    output.note(`pass rate ${pct(passRate)} is below --min-pass ${pct(a['min-pass'])}`);
+    process.exitCode = 1;
+  }
+}

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CommandModule } from 'yargs';
 import { Alter0Error } from '@alter0/core';
 import { loadConfig } from '@alter0/config';
+import { SYSTEM_DATA_DIR } from '../descriptors/service.js';
+import type { ServiceInstallArgs } from '../descriptors/service.js';
 
 /** `alter0 service install` could not do what was asked; the message says what to change. */
 export class ServiceInstallError extends Alter0Error {
@@ -19,8 +20,6 @@ export type ServiceMode = 'system' | 'user';
 export const TEMPLATE_DIR = fileURLToPath(new URL('../../../../deploy/systemd/', import.meta.url));
 export const CLI_ENTRY = fileURLToPath(new URL('../../bin/alter0.js', import.meta.url));
 
-/** The system unit keeps its data where StateDirectory=alter0 puts it. */
-export const SYSTEM_DATA_DIR = '/var/lib/alter0';
 const SYSTEM_UNIT_FILE = '/etc/systemd/system/alter0.service';
 const SYSUSERS_FILE = '/etc/sysusers.d/alter0.conf';
 const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -138,13 +137,6 @@ export function userUnitFile(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(configHome, 'systemd', 'user', 'alter0.service');
 }
 
-interface ServiceInstallArgs {
-  user?: boolean;
-  config?: string;
-  data?: string;
-  'dry-run'?: boolean;
-}
-
 const say = (s: string): void => {
   process.stdout.write(`${s}\n`);
 };
@@ -152,7 +144,8 @@ const warn = (s: string): void => {
   process.stderr.write(`alter0: warning: ${s}\n`);
 };
 
-function install(args: ServiceInstallArgs): void {
+/** `alter0 service install`: the unit written (or printed with --dry-run), and the commands to enable it. */
+export function install(args: ServiceInstallArgs): void {
   const mode: ServiceMode = args.user ? 'user' : 'system';
   const dataDir = args.data !== undefined ? path.resolve(args.data) : mode === 'system' ? SYSTEM_DATA_DIR : null;
   const configFile = args.config !== undefined ? path.resolve(args.config) : null;
@@ -214,23 +207,3 @@ function install(args: ServiceInstallArgs): void {
   say('  loginctl enable-linger "$USER"    # keep it running while you are logged out');
   say('  systemctl --user status alter0; journalctl --user -u alter0 -f');
 }
-
-export const serviceCommand: CommandModule<object, object> = {
-  command: 'service',
-  describe: 'run alter0 under systemd',
-  builder: (y) =>
-    y
-      .command<ServiceInstallArgs>({
-        command: 'install',
-        describe: 'write a systemd unit for this checkout (system service by default, --user for your own)',
-        builder: (b) =>
-          b
-            .option('user', { type: 'boolean', describe: 'a user service (~/.config/systemd/user), running as you with your agent logins' })
-            .option('config', { type: 'string', describe: 'config file the service reads' })
-            .option('data', { type: 'string', alias: 'data-dir', describe: `data directory (system default: ${SYSTEM_DATA_DIR}; user default: the config's)` })
-            .option('dry-run', { type: 'boolean', describe: 'print the unit to stdout instead of writing it' }),
-        handler: (a) => install(a),
-      })
-      .demandCommand(1, 'name a service command: install'),
-  handler: () => {},
-};

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CommandModule } from 'yargs';
 import { Alter0Error } from '@alter0/core';
+import { FLAGS } from '../descriptors/soak.js';
+import type { SoakArgs } from '../descriptors/soak.js';
 
 /**
  * The harness is the workspace package @alter0/soak (tooling/soak, in the source tree only), built by
@@ -16,74 +17,31 @@ function harnessPath(): string | null {
   }
 }
 
-/** The harness's flags, passed through as given (it validates them and documents the defaults). */
-const FLAGS: Record<string, string> = {
-  duration: 'how long to generate load, e.g. 90s, 2h, 24h (required)',
-  out: 'where to write the report (Markdown with a JSON summary block) (required)',
-  samples: 'also write every resource sample to this CSV file',
-  seed: 'workload and fault plan seed (default: random, written in the report)',
-  rate: 'mean messages per second (default 0.5)',
-  'kill-every': 'mean time between kill -9s of the daemon; 0 = never (default 1h)',
-  data: 'data directory to use and keep (default: a temp dir, removed)',
-  'job-timeout': 'job timeout; hangs last this long (default 30s)',
-  long: 'mean execute time of the async long jobs (default 5s)',
-  'max-attempts': 'queue.max_attempts (default 3)',
-  faults: 'fault rates per message, e.g. slow=0.1,hang=0.02,rate_limited=0.04,unavailable=0.04,auth=0.02,malformed_route=0.04,malformed_close=0.04',
-  'sample-every': 'resource and invariant sampling interval (default 5s)',
-  'drain-timeout': 'bound on the final wait for the queue to drain',
-  workers: 'interactive,background workers (default 2,2)',
-  warmup: "left out of each daemon lifetime's slopes (default 15m)",
-  'min-slope-window': 'slopes are judged only over this much observation (default 2h)',
-  'max-rss-slope': 'RSS growth bound, MB/h (default 10)',
-  'max-heap-slope': 'V8 heap growth bound, MB/h (default 5)',
-  'max-fd-slope': 'open fd growth bound, per hour (default 5)',
-  'max-queue-slope': 'queue depth growth bound, per hour (default 10)',
-  'max-wal-slope': 'WAL growth bound, MB/h (default 8)',
-  'max-rss': 'RSS bound, MB (default 512)',
-  'max-fds': 'open fd bound (default 256)',
-  'max-wal': 'WAL size bound, MB (default 64)',
-  'max-db-kb-per-job': 'database growth bound per accepted job, KB (default 32)',
-};
-
-type SoakArgs = Record<string, unknown>;
-
-export const soakCommand: CommandModule<object, SoakArgs> = {
-  command: 'soak',
-  describe: 'soak and chaos test: run the real alter0 serve under a fault-injecting load with kill -9s, check invariants, write a report',
-  builder: (y) => {
-    let b = y;
-    for (const [name, describe] of Object.entries(FLAGS)) b = b.option(name, { type: 'string', describe });
-    return b
-      .option('keep-data', { type: 'boolean', describe: 'keep the temp data directory' })
-      .demandOption(['duration', 'out'])
-      .example('alter0 soak --duration 24h --out soak-24h.md', 'the release soak')
-      .example('alter0 soak --duration 75s --kill-every 10s --job-timeout 5s --out soak.md', 'a short one (CI)');
-  },
-  handler: async (args) => {
-    const HARNESS = harnessPath();
-    if (HARNESS === null || !fs.existsSync(HARNESS)) {
-      throw new Alter0Error(
-        'soak_missing',
-        `the soak harness is not built (${HARNESS ?? '@alter0/soak/main'} not found): it ships with the source tree only; run \`pnpm build\` in the checkout and try again`,
-      );
-    }
-    const argv: string[] = [];
-    for (const name of Object.keys(FLAGS)) {
-      const v = args[name];
-      if (typeof v === 'string') argv.push(`--${name}`, v);
-    }
-    if (args['keep-data'] === true) argv.push('--keep-data');
-    const child = spawn(process.execPath, [HARNESS, ...argv], { stdio: 'inherit' });
-    // The harness stops the load and the daemon and still writes its report on the first signal.
-    const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-    const code = await new Promise<number>((resolve) => {
-      child.on('exit', (c, sig) => resolve(c ?? (sig === 'SIGINT' ? 130 : 1)));
-      child.on('error', () => resolve(1));
-    });
-    process.off('SIGINT', forward);
-    process.off('SIGTERM', forward);
-    process.exitCode = code;
-  },
-};
+/** `alter0 soak`: runs the harness with the given flags, forwarding signals; its exit code is the command's. */
+export async function soak(args: SoakArgs): Promise<void> {
+  const HARNESS = harnessPath();
+  if (HARNESS === null || !fs.existsSync(HARNESS)) {
+    throw new Alter0Error(
+      'soak_missing',
+      `the soak harness is not built (${HARNESS ?? '@alter0/soak/main'} not found): it ships with the source tree only; run \`pnpm build\` in the checkout and try again`,
+    );
+  }
+  const argv: string[] = [];
+  for (const name of Object.keys(FLAGS)) {
+    const v = args[name];
+    if (typeof v === 'string') argv.push(`--${name}`, v);
+  }
+  if (args['keep-data'] === true) argv.push('--keep-data');
+  const child = spawn(process.execPath, [HARNESS, ...argv], { stdio: 'inherit' });
+  // The harness stops the load and the daemon and still writes its report on the first signal.
+  const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  const code = await new Promise<number>((resolve) => {
+    child.on('exit', (c, sig) => resolve(c ?? (sig === 'SIGINT' ? 130 : 1)));
+    child.on('error', () => resolve(1));
+  });
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
+  process.exitCode = code;
+}

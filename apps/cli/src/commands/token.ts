@@ -1,13 +1,10 @@
 import path from 'node:path';
-import type { CommandModule } from 'yargs';
 import { setTopLevelString, splitListen, writeTokenFile } from '@alter0/config';
 import type { LoadedConfig } from '@alter0/config';
 import { isDataDirLocked } from '@alter0/store';
-import { loadLocalConfig, withLocalFlags } from '../config-args.js';
-import type { LocalArgs } from '../config-args.js';
+import { loadLocalConfig } from '../config-args.js';
+import type { InitArgs } from '../descriptors/token.js';
 import { output } from '../output.js';
-
-type InitArgs = LocalArgs & { file?: string; force?: boolean; 'print-only'?: boolean };
 
 /** What the config file should say: the token's name when it sits beside the file, else its absolute path. */
 function configValue(configFile: string, tokenFile: string): string {
@@ -33,47 +30,32 @@ function configure(loaded: LoadedConfig, target: string, printOnly: boolean): { 
   return { note: `${line} ${how === 'created' ? 'written to the new file' : how === 'replaced' ? 'replaced in' : 'added to'} ${configFile}`, done: true };
 }
 
-const init: CommandModule<object, InitArgs> = {
-  command: 'init',
-  describe: 'create a random API token in a 0600 file (default <data_dir>/token) and set token_file, so every client must present it',
-  builder: (y) =>
-    withLocalFlags(y)
-      .option('file', { type: 'string', describe: 'where to write the token (default: token_file if set, else <data_dir>/token)' })
-      .option('force', { type: 'boolean', describe: 'replace an existing token file (clients holding the old token get 401)' })
-      .option('print-only', { type: 'boolean', describe: 'do not change the config file; print the line to add' }),
-  handler: (a) => {
-    // The token rules are what this command satisfies: load without them (e.g. listen is already 0.0.0.0).
-    const loaded = loadLocalConfig(a, { tokenRules: false });
-    const { config } = loaded;
-    const target = a.file !== undefined ? path.resolve(a.file) : config.token_file !== '' ? config.token_file : path.join(config.data_dir, 'token');
-    writeTokenFile(target, { replace: a.force === true });
-    const configured = configure(loaded, target, a['print-only'] === true);
-    // Read back as the service will (once the config names the token): a mistake shows here, not at the next start.
-    const check = loadLocalConfig(a, { tokenRules: configured.done });
-    const { host, port } = splitListen(check.config.listen);
-    const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-    const running = isDataDirLocked(config.data_dir);
-    const first = configured.done ? '' : 'change the config as said above, then ';
-    const restart = running.locked
-      ? `alter0 is running${running.pid === null ? '' : ` (pid ${running.pid})`}: restart it so it requires the token (systemctl --user restart alter0, or stop and start \`alter0 serve\`)`
-      : 'start alter0 (`alter0 serve`, or systemctl --user start alter0): it will require the token';
-    output.text(
-      [
-        `token: a new random API token is in ${target} (mode 0600; only you can read it)`,
-        `config: ${configured.note}`,
-        'next:',
-        `  1. ${first}${restart}`,
-        '  2. the alter0 CLI on this machine reads the token by itself; elsewhere set ALTER0_TOKEN (and ALTER0_URL)',
-        `  3. scripts: curl -H "Authorization: Bearer $(cat ${target})" http://${connectHost}:${port}/api/status`,
-        '  4. the web console asks for the token once per browser tab',
-      ].join('\n'),
-    );
-  },
-};
-
-export const tokenCommand: CommandModule = {
-  command: 'token <command>',
-  describe: 'manage the API token clients present (token init)',
-  builder: (y) => y.command(init as never).demandCommand(1, 'name a token command: init'),
-  handler: () => undefined,
-};
+/** `alter0 token init`: a new token file, the config pointed at it, and what to do next. */
+export function initToken(a: InitArgs): void {
+  // The token rules are what this command satisfies: load without them (e.g. listen is already 0.0.0.0).
+  const loaded = loadLocalConfig(a, { tokenRules: false });
+  const { config } = loaded;
+  const target = a.file !== undefined ? path.resolve(a.file) : config.token_file !== '' ? config.token_file : path.join(config.data_dir, 'token');
+  writeTokenFile(target, { replace: a.force === true });
+  const configured = configure(loaded, target, a['print-only'] === true);
+  // Read back as the service will (once the config names the token): a mistake shows here, not at the next start.
+  const check = loadLocalConfig(a, { tokenRules: configured.done });
+  const { host, port } = splitListen(check.config.listen);
+  const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const running = isDataDirLocked(config.data_dir);
+  const first = configured.done ? '' : 'change the config as said above, then ';
+  const restart = running.locked
+    ? `alter0 is running${running.pid === null ? '' : ` (pid ${running.pid})`}: restart it so it requires the token (systemctl --user restart alter0, or stop and start \`alter0 serve\`)`
+    : 'start alter0 (`alter0 serve`, or systemctl --user start alter0): it will require the token';
+  output.text(
+    [
+      `token: a new random API token is in ${target} (mode 0600; only you can read it)`,
+      `config: ${configured.note}`,
+      'next:',
+      `  1. ${first}${restart}`,
+      '  2. the alter0 CLI on this machine reads the token by itself; elsewhere set ALTER0_TOKEN (and ALTER0_URL)',
+      `  3. scripts: curl -H "Authorization: Bearer $(cat ${target})" http://${connectHost}:${port}/api/status`,
+      '  4. the web console asks for the token once per browser tab',
+    ].join('\n'),
+  );
+}
