@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { JobJson, Served } from './harness.js';
+import type { Job } from '@alter0/api';
+import type { Served } from './harness.js';
 import { longTests } from '@alter0/testkit';
 import { liveProcess, readAgentLog, serve, tempDir, until } from './harness.js';
 
@@ -88,10 +89,10 @@ describe('crash loop', () => {
     await Promise.all(submitters);
     expect(accepted.size).toBeGreaterThan(KILLS);
     // Let the queue drain: every accepted job reaches a terminal state.
-    let last: JobJson[] = [];
+    let last: Job[] = [];
     const final = await until(
       async () => {
-        last = await Promise.all([...accepted].map(async (id) => (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body));
+        last = await Promise.all([...accepted].map((id) => s.client.getJob(id)));
         return last.every((j) => ['succeeded', 'failed', 'canceled'].includes(j.state)) && last;
       },
       { timeoutMs: 150_000, what: 'every accepted job to be terminal' },

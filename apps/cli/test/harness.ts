@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ApiClient } from '@alter0/api';
 import { ALTER0_BIN, inheritedEnv, startDaemon, tempDir as testkitTempDir } from '@alter0/testkit';
 
 export { alive, liveProcess, until, untilText } from '@alter0/testkit';
@@ -31,6 +32,12 @@ export interface Served {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** SIGKILL the daemon's process group (a no-op once it has exited); for afterEach/afterAll. */
   cleanup(): Promise<void>;
+  /** @alter0/api's typed client (from @alter0/testkit): the way to make an ordinary request. */
+  client: ApiClient;
+  /**
+   * A raw JSON request whose answer is not validated, for the tests of the HTTP layer itself: malformed input,
+   * foreign headers, answers the client would refuse to send or read.
+   */
   api<T = unknown>(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
 }
 
@@ -71,6 +78,7 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     stderr: d.stderr,
     waitForLog: (pattern, what, ms = WAIT_MS) => d.waitForLog(pattern, { what: what ?? String(pattern), timeoutMs: ms }),
     exited: d.exited.then((e) => e.code),
+    client: d.client,
     api,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => (await d.stop(signal, 60_000)).code,
     cleanup: d.cleanup,
@@ -98,20 +106,6 @@ export function readAgentLog(file: string): Record<string, unknown>[] {
     .slice(0, -1)
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-export interface JobJson {
-  id: string;
-  state: string;
-  stage: string | null;
-  task_id: string | null;
-  attempt: number;
-  max_attempts: number;
-  reply: string | null;
-  error: { class: string; message: string; stderr_tail: string } | null;
-  route: { decision: string; fallback: string | null; reason: string; task_id: string } | null;
-  timings: Record<string, number | null>;
-  retry_of: string | null;
 }
 
 /** A GET with a chosen Host header (fetch does not let a caller set Host). */

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import type { JobJson, Served } from './harness.js';
+import type { Job, MessageDone, MessageRequest } from '@alter0/api';
+import type { Served } from './harness.js';
 import { AGENT, BIN, cli, liveProcess, rawGet, rawPost, readAgentLog, serve, tempDir, until, untilText } from './harness.js';
 
 const running: Served[] = [];
@@ -52,28 +53,35 @@ afterAll(async () => {
   if (sh) fs.rmSync(sh.data, { recursive: true, force: true });
 });
 
-const job = async (s: Served, id: string) => (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body;
-const terminal = (j: JobJson) => ['succeeded', 'failed', 'canceled'].includes(j.state);
+const job = (s: Served, id: string): Promise<Job> => s.client.getJob(id);
+const terminal = (j: Job) => ['succeeded', 'failed', 'canceled'].includes(j.state);
+
+/** POST /api/message that must answer 200 (the job ended within wait_ms); a 202 fails the test. */
+async function reply(s: Served, req: MessageRequest): Promise<MessageDone> {
+  const r = await s.client.sendMessage(req);
+  if (r.status !== 200) throw new Error(`POST /api/message answered 202 (still working), not 200: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
 
 describe('alter0 serve (real daemon, command executor)', () => {
   it('answers a sync message, and a follow-up to the same task resumes its agent session', async () => {
     const { s } = await shared();
-    const r1 = await s.api<{ job_id: string; task_id: string; reply: string; route: { fallback: string } }>('POST', '/api/message', { content: 'hello there' });
-    expect(r1.status).toBe(200);
-    expect(r1.body.reply).toBe('echo(1): hello there');
-    expect(r1.body.route.fallback).toBe('no_candidates');
-    const r2 = await s.api<{ task_id: string; reply: string }>('POST', '/api/message', { content: 'second turn', task_id: r1.body.task_id });
-    expect(r2.body.task_id).toBe(r1.body.task_id);
-    expect(r2.body.reply).toBe('echo(2): second turn');
-    const t = await s.api<{ session_id: string; messages: { role: string }[]; decisions: { route: { fallback: string }[] } }>('GET', `/api/tasks/${r1.body.task_id}`);
-    expect(t.body.session_id).toMatch(/:2$/);
-    expect(t.body.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
-    expect(t.body.decisions.route.map((d) => d.fallback)).toEqual(['no_candidates', 'explicit']);
+    const r1 = await reply(s, { content: 'hello there' });
+    expect(r1.reply).toBe('echo(1): hello there');
+    expect(r1.route?.fallback).toBe('no_candidates');
+    expect(r1.task_id).not.toBeNull();
+    const r2 = await reply(s, { content: 'second turn', task_id: r1.task_id });
+    expect(r2.task_id).toBe(r1.task_id);
+    expect(r2.reply).toBe('echo(2): second turn');
+    const t = await s.client.getTask(r1.task_id ?? '');
+    expect(t.session_id).toMatch(/:2$/);
+    expect(t.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(t.decisions.route.map((d) => d.fallback)).toEqual(['no_candidates', 'explicit']);
   });
 
   it('answers 202 when the reply takes longer than wait_ms, and the job carries on to success (async submit/poll too)', async () => {
     const { s } = await shared();
-    const r = await s.api<{ job_id: string; state: string }>('POST', '/api/message', { content: 'sleep 1500', wait_ms: 100 });
+    const r = await s.client.sendMessage({ content: 'sleep 1500', wait_ms: 100 });
     expect(r.status).toBe(202);
     const done = await until(async () => {
       const j = await job(s, r.body.job_id);
@@ -83,10 +91,11 @@ describe('alter0 serve (real daemon, command executor)', () => {
     expect(done.reply).toBe('echo(1): sleep 1500');
     expect(done.timings.execute_ms).toBeGreaterThanOrEqual(1400);
 
-    const a = await s.api<{ job_id: string; state: string }>('POST', '/api/jobs', { content: 'background work', lane: 'background' });
-    expect(a).toMatchObject({ status: 202, body: { state: 'queued' } });
+    // The client takes only a 2xx: the answer is the 202 with the queued job.
+    const a = await s.client.submitJob({ content: 'background work', lane: 'background' });
+    expect(a).toMatchObject({ state: 'queued' });
     const j = await until(async () => {
-      const x = await job(s, a.body.job_id);
+      const x = await job(s, a.job_id);
       return terminal(x) && x;
     });
     expect(j).toMatchObject({ state: 'succeeded', reply: 'echo(1): background work' });
@@ -95,45 +104,44 @@ describe('alter0 serve (real daemon, command executor)', () => {
 
   it('cancel of a running job kills its whole process group; cancel again is a 409', async () => {
     const { s, log } = await shared();
-    const r = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'spawn-tree' });
+    const r = await s.client.submitJob({ content: 'spawn-tree' });
     const entries = await until(() => {
-      const e = readAgentLog(log).filter((x) => x.job === r.body.job_id);
+      const e = readAgentLog(log).filter((x) => x.job === r.job_id);
       const exec = e.find((x) => x.stage === 'execute');
       const gc = e.find((x) => typeof x.grandchild === 'number');
       return exec && gc ? { agent: exec.pid as number, grandchild: gc.grandchild as number } : null;
     });
     expect(liveProcess(entries.agent) && liveProcess(entries.grandchild)).toBe(true);
-    const c = await s.api<JobJson>('POST', `/api/jobs/${r.body.job_id}/cancel`, {});
-    expect(c.status).toBe(200);
+    // 200 with the job (a refusal would throw ApiRequestError).
+    const c = await s.client.cancelJob(r.job_id);
+    expect(c.id).toBe(r.job_id);
     const j = await until(async () => {
-      const x = await job(s, r.body.job_id);
+      const x = await job(s, r.job_id);
       return terminal(x) && x;
     });
     expect(j.state).toBe('canceled');
     // Zombie-aware: an orphaned grandchild can wait a while for PID 1 to reap it.
     await until(() => !liveProcess(entries.agent) && !liveProcess(entries.grandchild), { timeoutMs: 15_000, what: 'the agent and its grandchild to be gone' });
-    const again = await s.api<{ error: { code: string } }>('POST', `/api/jobs/${r.body.job_id}/cancel`, {});
-    expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('conflict');
+    await expect(s.client.cancelJob(r.job_id)).rejects.toMatchObject({ name: 'ApiRequestError', status: 409, code: 'conflict' });
   });
 
   it('a failed job leaves the task open with a system note; retry runs it again', async () => {
     const { s } = await shared();
-    const r = await s.api<{ job_id: string; state: string; error: { class: string } }>('POST', '/api/message', { content: 'fail-once please' });
-    expect(r.status).toBe(200);
-    expect(r.body.state).toBe('failed');
-    expect(r.body.error.class).toBe('exit');
-    const failed = await job(s, r.body.job_id);
+    const r = await reply(s, { content: 'fail-once please' });
+    expect(r.state).toBe('failed');
+    expect(r.error?.class).toBe('exit');
+    const failed = await job(s, r.job_id);
     expect(failed.error?.stderr_tail).toContain('simulated failure');
-    const task = await s.api<{ state: string; messages: { role: string; content: string }[] }>('GET', `/api/tasks/${failed.task_id}`);
-    expect(task.body.state).toBe('open');
-    expect(task.body.messages.at(-1)).toMatchObject({ role: 'system' });
-    expect(task.body.messages.at(-1)?.content).toContain(`alter0 retry ${r.body.job_id}`);
-    const retry = await s.api<{ job_id: string; retry_of: string }>('POST', `/api/jobs/${r.body.job_id}/retry`, {});
-    expect(retry.status).toBe(202);
-    expect(retry.body.retry_of).toBe(r.body.job_id);
+    const task = await s.client.getTask(failed.task_id ?? '');
+    expect(task.state).toBe('open');
+    expect(task.messages.at(-1)).toMatchObject({ role: 'system' });
+    expect(task.messages.at(-1)?.content).toContain(`alter0 retry ${r.job_id}`);
+    const retry = await s.client.retryJob(r.job_id);
+    // created: the 202 of a new retry (200 would be an earlier one).
+    expect(retry.created).toBe(true);
+    expect(retry.retry_of).toBe(r.job_id);
     const j = await until(async () => {
-      const x = await job(s, retry.body.job_id);
+      const x = await job(s, retry.job_id);
       return terminal(x) && x;
     });
     expect(j, JSON.stringify(j)).toMatchObject({ state: 'succeeded', task_id: failed.task_id, reply: 'echo(1): fail-once please' });
@@ -141,28 +149,26 @@ describe('alter0 serve (real daemon, command executor)', () => {
 
   it('runs the jobs of one task one at a time in arrival order under concurrent submits', async () => {
     const { s, log } = await shared();
-    const first = await s.api<{ task_id: string }>('POST', '/api/message', { content: 'start' });
-    const taskId = first.body.task_id;
-    const ids = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => s.api<{ job_id: string }>('POST', '/api/jobs', { content: `step ${i} sleep 150`, task_id: taskId })),
-    );
-    const jobIds = ids.map((r) => r.body.job_id);
+    const first = await reply(s, { content: 'start' });
+    const taskId = first.task_id ?? '';
+    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => s.client.submitJob({ content: `step ${i} sleep 150`, task_id: taskId })));
+    const jobIds = ids.map((r) => r.job_id);
     await until(async () => (await Promise.all(jobIds.map((id) => job(s, id)))).every(terminal), { timeoutMs: 30_000 });
     const execs = readAgentLog(log).filter((e) => e.stage === 'execute' && e.task === taskId && e.job !== undefined);
     const order = execs.map((e) => e.job as string).filter((id) => jobIds.includes(id));
     // Arrival order = job id order (ids are time-sortable); the agent saw them in that order, one at a time.
     expect(order).toEqual([...jobIds].sort());
-    const t = await s.api<{ session_id: string }>('GET', `/api/tasks/${taskId}`);
-    expect(t.body.session_id).toMatch(/:7$/);
+    const t = await s.client.getTask(taskId);
+    expect(t.session_id).toMatch(/:7$/);
   });
 
   it('after kill -9, restarts with every accepted job recovered: none left running, integrity ok', async () => {
     const data = tempDir();
     const { s } = await start({}, [], data);
     const accepted = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => s.api<{ job_id: string }>('POST', '/api/jobs', { content: `long ${i} sleep 20000`, lane: i % 2 ? 'background' : 'interactive' })),
+      Array.from({ length: 4 }, (_, i) => s.client.submitJob({ content: `long ${i} sleep 20000`, lane: i % 2 ? 'background' : 'interactive' })),
     );
-    await until(async () => (await job(s, accepted[0]!.body.job_id)).state === 'running');
+    await until(async () => (await job(s, accepted[0]!.job_id)).state === 'running');
     await s.stop('SIGKILL');
     running.splice(running.indexOf(s), 1);
     const db = new Database(path.join(data, 'alter0.db'), { readonly: true });
@@ -172,9 +178,9 @@ describe('alter0 serve (real daemon, command executor)', () => {
     // A short drain: the graceful stop below need not wait for the 20 s jobs.
     const { s: s2 } = await start({}, ['--set', 'shutdown.drain_timeout_s=1'], data);
     // Orphans are re-queued at start (attempt counted), before any worker runs.
-    const after = await Promise.all(accepted.map((r) => job(s2, r.body.job_id)));
+    const after = await Promise.all(accepted.map((r) => job(s2, r.job_id)));
     expect(after.map((j) => j.state).every((st) => st === 'queued' || st === 'running')).toBe(true);
-    const recovered = after.find((j) => j.id === accepted[0]!.body.job_id)!;
+    const recovered = after.find((j) => j.id === accepted[0]!.job_id)!;
     expect(recovered.attempt).toBeGreaterThanOrEqual(1);
     await s2.waitForLog('recovered jobs left running by the previous process', 'the recovery log line');
     await s2.stop('SIGTERM');
@@ -207,8 +213,8 @@ describe('alter0 serve (real daemon, command executor)', () => {
 
   it('stops gracefully on SIGTERM with exit 0, re-queueing what it could not finish', async () => {
     const { s, data } = await start({}, ['--set', 'shutdown.drain_timeout_s=1']);
-    const r = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 60000' });
-    await until(async () => (await job(s, r.body.job_id)).state === 'running', { what: 'the job to run' });
+    const r = await s.client.submitJob({ content: 'sleep 60000' });
+    await until(async () => (await job(s, r.job_id)).state === 'running', { what: 'the job to run' });
     const t0 = Date.now();
     expect(await s.stop('SIGTERM')).toBe(0);
     // The 1 s drain, the kill grace and the exit: well under the 30 s default drain and the 60 s job, with room
@@ -216,7 +222,7 @@ describe('alter0 serve (real daemon, command executor)', () => {
     expect(Date.now() - t0).toBeLessThan(20_000);
     running.splice(0);
     const db = new Database(path.join(data, 'alter0.db'), { readonly: true });
-    expect(db.prepare('SELECT state, attempt FROM jobs WHERE id = ?').get(r.body.job_id)).toEqual({ state: 'queued', attempt: 0 });
+    expect(db.prepare('SELECT state, attempt FROM jobs WHERE id = ?').get(r.job_id)).toEqual({ state: 'queued', attempt: 0 });
     db.close();
   });
 });
@@ -247,7 +253,7 @@ describe('forced stop', () => {
   it('a second signal stops at once and kills every agent process tree before exiting', async () => {
     // A drain far longer than any bound below: only the second signal can end the run in time.
     const { s, log } = await start({}, ['--set', 'shutdown.drain_timeout_s=120']);
-    await s.api('POST', '/api/jobs', { content: 'spawn-tree' });
+    await s.client.submitJob({ content: 'spawn-tree' });
     const pids = await until(() => {
       const e = readAgentLog(log);
       const exec = e.find((x) => x.stage === 'execute');
@@ -281,21 +287,20 @@ describe('router and closer degrade safely', () => {
 
   it.each(cases)('a router answering %s sends the message to a new task', async (_name, output, fallback) => {
     const sh = await shared();
-    const first = await sh.s.api<{ task_id: string }>('POST', '/api/message', { content: 'first task' });
+    const first = await reply(sh.s, { content: 'first task' });
     // The next message is routed with the router output under test.
-    sh.route(output.replace('TASK', first.body.task_id));
-    const r = await sh.s.api<{ task_id: string; reply: string; route: { decision: string; fallback: string } }>('POST', '/api/message', { content: 'something else' }).finally(() => sh.route(''));
-    expect(r.status).toBe(200);
-    expect(r.body.reply).toBe('echo(1): something else');
-    expect(r.body.task_id).not.toBe(first.body.task_id);
-    expect(r.body.route).toMatchObject({ decision: 'new', fallback });
+    sh.route(output.replace('TASK', first.task_id ?? ''));
+    const r = await reply(sh.s, { content: 'something else' }).finally(() => sh.route(''));
+    expect(r.reply).toBe('echo(1): something else');
+    expect(r.task_id).not.toBe(first.task_id);
+    expect(r.route).toMatchObject({ decision: 'new', fallback });
   });
 
   it('a router that hangs past its timeout also falls back to a new task', async () => {
     const { s } = await start({ AGENT_ROUTE_OUTPUT: 'HANG' }, ['--set', 'router.timeout_s=1']);
-    await s.api('POST', '/api/message', { content: 'first' });
-    const r = await s.api<{ route: { fallback: string } }>('POST', '/api/message', { content: 'second' });
-    expect(r.body.route.fallback).toBe('timeout');
+    await s.client.sendMessage({ content: 'first' });
+    const r = await s.client.sendMessage({ content: 'second' });
+    expect(r.status === 200 ? r.body.route?.fallback : `answered ${r.status}`).toBe('timeout');
   });
 
   it.each([
@@ -306,30 +311,31 @@ describe('router and closer degrade safely', () => {
     const sh = await shared();
     const s = sh.s;
     sh.close(output);
-    const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'work' });
+    const r = await reply(s, { content: 'work' });
+    const taskId = r.task_id ?? '';
     // The closer runs after the job has succeeded: its decision is on the task once it is recorded.
-    await until(async () => (await s.api<{ decisions: { close: unknown[] } }>('GET', `/api/tasks/${r.body.task_id}`)).body.decisions.close.length > 0, {
+    await until(async () => (await s.client.getTask(taskId)).decisions.close.length > 0, {
       what: 'the close decision',
     }).finally(() => sh.close(''));
-    const t = await s.api<{ state: string; decisions: { close: { action: string; source: string }[] } }>('GET', `/api/tasks/${r.body.task_id}`);
-    expect(t.body.state).toBe('open');
-    expect(t.body.decisions.close).toMatchObject([{ action: 'keep_open', source: 'auto' }]);
+    const t = await s.client.getTask(taskId);
+    expect(t.state).toBe('open');
+    expect(t.decisions.close).toMatchObject([{ action: 'keep_open', source: 'auto' }]);
   });
 
   it('a confident closer closes the task; manual close and reopen record the same kind of decision', async () => {
     const { s } = await shared();
-    const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'all good CLOSE-ME' });
+    const r = await s.client.sendMessage({ content: 'all good CLOSE-ME' });
     await until(async () => (await job(s, r.body.job_id)).state === 'succeeded');
-    let t = await s.api<{ state: string; closed_by: string }>('GET', `/api/tasks/${r.body.task_id}`);
-    expect(t.body).toMatchObject({ state: 'closed', closed_by: 'auto' });
-    expect((await s.api('POST', `/api/tasks/${r.body.task_id}/reopen`, {})).status).toBe(200);
-    expect((await s.api('POST', `/api/tasks/${r.body.task_id}/close`, { reason: 'finished by hand' })).status).toBe(200);
-    t = await s.api('GET', `/api/tasks/${r.body.task_id}`);
-    expect(t.body).toMatchObject({ state: 'closed', closed_by: 'manual' });
-    const d = await s.api<{ decisions: { close: { source: string; action: string; reason: string; confidence: number }[] } }>('GET', `/api/tasks/${r.body.task_id}`);
-    expect(d.body.decisions.close.map((x) => `${x.source}:${x.action}`)).toEqual(['auto:close', 'manual:reopen', 'manual:close']);
-    expect(d.body.decisions.close[2]).toMatchObject({ reason: 'finished by hand', confidence: 1 });
-    expect((await s.api('POST', `/api/tasks/${r.body.task_id}/close`, {})).status).toBe(409);
+    const taskId = (await job(s, r.body.job_id)).task_id ?? '';
+    expect(await s.client.getTask(taskId)).toMatchObject({ state: 'closed', closed_by: 'auto' });
+    // Each answers 200 with the task (a refusal would throw ApiRequestError).
+    expect(await s.client.reopenTask(taskId)).toMatchObject({ id: taskId, state: 'open' });
+    expect(await s.client.closeTask(taskId, { reason: 'finished by hand' })).toMatchObject({ id: taskId, state: 'closed' });
+    const d = await s.client.getTask(taskId);
+    expect(d).toMatchObject({ state: 'closed', closed_by: 'manual' });
+    expect(d.decisions.close.map((x) => `${x.source}:${x.action}`)).toEqual(['auto:close', 'manual:reopen', 'manual:close']);
+    expect(d.decisions.close[2]).toMatchObject({ reason: 'finished by hand', confidence: 1 });
+    await expect(s.client.closeTask(taskId)).rejects.toMatchObject({ name: 'ApiRequestError', status: 409 });
   });
 });
 
@@ -337,7 +343,7 @@ describe('HTTP safety', () => {
   it('refuses foreign Host headers, cross-origin and non-JSON posts, bad input, and never changes state on GET', async () => {
     const { s } = await shared();
     const port = new URL(s.url).port;
-    const before = await s.api<{ jobs: { id: string }[] }>('GET', '/api/jobs');
+    const before = await s.client.listJobs();
     const rebinding = await rawGet(s.url, '/api/tasks', `evil.example:${port}`);
     expect(rebinding.status).toBe(403);
     expect(rebinding.body).toContain('is not allowed');
@@ -361,8 +367,8 @@ describe('HTTP safety', () => {
     const get = await fetch(`${s.url}/api/jobs/x/cancel`);
     expect(get.status).toBe(404);
     // None of the refused requests made a job (the daemon is shared: compare with the jobs before them).
-    const jobs = await s.api<{ jobs: { id: string }[] }>('GET', '/api/jobs');
-    expect(jobs.body.jobs.map((j) => j.id)).toEqual(before.body.jobs.map((j) => j.id));
+    const jobs = await s.client.listJobs();
+    expect(jobs.map((j) => j.id)).toEqual(before.map((j) => j.id));
     expect((await fetch(`${s.url}/api/jobs`)).headers.get('access-control-allow-origin')).toBeNull();
   });
 });
@@ -384,7 +390,7 @@ describe('CLI client', () => {
     await until(() => out.includes('echo(1): third line'));
     p.stdin.end('/quit\n');
     await exited;
-    const tasks = (await s.api<{ tasks: unknown[] }>('GET', '/api/tasks?state=all')).body.tasks;
+    const tasks = await s.client.listTasks({ state: 'all' });
     expect(tasks).toHaveLength(2);
   });
 

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { JobJson, Served } from './harness.js';
+import type { Job } from '@alter0/api';
+import type { Served } from './harness.js';
 import { cli, serve, tempDir, until } from './harness.js';
 
 const running: Served[] = [];
@@ -26,10 +27,10 @@ interface Status {
   components: Record<string, { state: string; last_error: { message: string } | null; details: Record<string, unknown> }>;
 }
 
-const finished = async (s: Served, id: string): Promise<JobJson> =>
+const finished = async (s: Served, id: string): Promise<Job> =>
   until(
     async () => {
-      const j = (await s.api<JobJson>('GET', `/api/jobs/${id}`)).body;
+      const j = await s.client.getJob(id);
       return ['succeeded', 'failed', 'canceled'].includes(j.state) && j;
     },
     { what: `job ${id} to finish` },
@@ -135,7 +136,7 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
     const { s } = await start({}, ['--set', 'status.queue_degraded_after=1s', '--set', 'queue.background_workers=1']);
     // Holds the only background worker for longer than any wait below, so the second job really waits.
     const first = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 60000', lane: 'background' });
-    await until(async () => (await s.api<JobJson>('GET', `/api/jobs/${first.body.job_id}`)).body.state === 'running', { what: 'the first job to run' });
+    await until(async () => (await s.client.getJob(first.body.job_id)).state === 'running', { what: 'the first job to run' });
     await s.api('POST', '/api/jobs', { content: 'waiting behind', lane: 'background' });
     const st = await until(
       async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobJson, Served } from './harness.js';
+import type { Served } from './harness.js';
 import { cli, readAgentLog, serve, tempDir, until } from './harness.js';
 
 const REGRESS = fileURLToPath(new URL('../../../testdata/regress', import.meta.url));
@@ -38,7 +38,7 @@ describe('routing and closing in the running service', () => {
     expect(r.body).toMatchObject({ state: 'running', stage: 'close' });
     const j = await until(
       async () => {
-        const x = (await s.api<JobJson>('GET', `/api/jobs/${r.body.job_id}`)).body;
+        const x = await s.client.getJob(r.body.job_id);
         return x.state === 'succeeded' && x;
       },
       { timeoutMs: CLOSE_DELAY_MS + 20_000, what: 'the job to succeed once the closer answers' },
@@ -60,7 +60,7 @@ describe('routing and closing in the running service', () => {
   it('alter0 decisions lists route and close decisions with template versions', async () => {
     const { s } = await start();
     const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'hello' });
-    await until(async () => (await s.api<JobJson>('GET', `/api/jobs/${r.body.job_id}`)).body.state === 'succeeded', { what: 'the job to succeed' });
+    await until(async () => (await s.client.getJob(r.body.job_id)).state === 'succeeded', { what: 'the job to succeed' });
     const out = await cli(['decisions', '--addr', s.url, '--task', r.body.task_id, '--json']);
     const d = JSON.parse(out.stdout) as { route: { decision: string; fallback: string; template_id: string }[]; close: { source: string; action: string; template_version: string; model_called: boolean }[] };
     expect(d.route).toMatchObject([{ decision: 'new', fallback: 'no_candidates', template_id: 'router' }]);
