@@ -7,7 +7,8 @@ import { makeTempHome } from '../src/env.js';
 import type { RecordedRequest } from '../src/server.js';
 import { killGroups, liveInGroups, processesUnder, until } from '@alter0/testkit';
 import type { ProcessUnder as AgentProcess } from '@alter0/testkit';
-import type { AgentSide, Daemon, JobJson, StatusJson } from './daemon-harness.js';
+import type { JobRequest } from '@alter0/api';
+import type { AgentSide, Daemon } from './daemon-harness.js';
 import { CLOSER_MARK, ROUTER_MARK, agentSide, callKind, lastUserText, metricValue, requestSession, turnRoles, startDaemon } from './daemon-harness.js';
 import { bodyText, cliOrSkip, isRecord } from './helpers.js';
 
@@ -25,14 +26,6 @@ const routeJson = (taskId: string, confidence: number, reason: string): string =
   JSON.stringify({ decision: 'existing', task_id: taskId, confidence, reason });
 /** A closer answer that keeps the task open, so the next message has a candidate to route to. */
 const keepOpen = (): Behaviour => reply(closeJson(false, 0.2, 'the owner may add more'));
-
-interface MessageAnswer {
-  job_id: string;
-  task_id: string | null;
-  state: string;
-  reply: string | null;
-  error: { class: string } | null;
-}
 
 /**
  * After a job ended by a kill: the CLI's own process group is gone at once (alter0 waits for it), and
@@ -101,9 +94,9 @@ for (const kind of ['claude', 'codex'] as const) {
     it('POST /api/message is answered by the CLI: reply, its session on the task, usage on the job', async () => {
       agent.fake.script([reply('PELICAN noted'), keepOpen()]);
       const d = await start();
-      const r = await d.api<MessageAnswer>('POST', '/api/message', { content: 'Remember the word PELICAN.' });
+      const r = await d.client.sendMessage({ content: 'Remember the word PELICAN.' });
       expect(r.status, JSON.stringify(r.body)).toBe(200);
-      expect(r.body.reply).toBe('PELICAN noted');
+      expect(r.body).toMatchObject({ reply: 'PELICAN noted' });
       const job = await d.finished(r.body.job_id);
       expect(job).toMatchObject({ state: 'succeeded', attempt: 1, reply: 'PELICAN noted', error: null });
 
@@ -131,19 +124,19 @@ for (const kind of ['claude', 'codex'] as const) {
     it('a follow-up with task_id, and one the router sends to the task, resume the same agent session', async () => {
       const d = await start();
       agent.fake.script([reply('PELICAN noted'), keepOpen()]);
-      const first = await d.api<MessageAnswer>('POST', '/api/message', { content: 'Remember the word PELICAN.' });
+      const first = await d.client.sendMessage({ content: 'Remember the word PELICAN.' });
       const taskId = (await d.finished(first.body.job_id)).task_id ?? '';
       const session = (await d.task(taskId)).session_id;
       expect(session).not.toBeNull();
 
       agent.fake.script([reply('It was PELICAN'), keepOpen()]);
-      const second = await d.api<MessageAnswer>('POST', '/api/message', { content: 'Which word was it?', task_id: taskId });
+      const second = await d.client.sendMessage({ content: 'Which word was it?', task_id: taskId });
       const j2 = await d.finished(second.body.job_id);
       expect(j2).toMatchObject({ state: 'succeeded', task_id: taskId, reply: 'It was PELICAN' });
       expect(j2.route).toMatchObject({ decision: 'explicit', task_id: taskId, fallback: 'explicit' });
 
       agent.fake.script([reply(routeJson(taskId, 0.9, 'continues the bird word')), reply('Still PELICAN'), keepOpen()]);
-      const third = await d.api<MessageAnswer>('POST', '/api/message', { content: 'And spell that bird word backwards?' });
+      const third = await d.client.sendMessage({ content: 'And spell that bird word backwards?' });
       const j3 = await d.finished(third.body.job_id);
       expect(j3).toMatchObject({ state: 'succeeded', task_id: taskId, reply: 'Still PELICAN' });
       expect(j3.route).toMatchObject({ decision: 'existing', task_id: taskId, confidence: 0.9, fallback: null });
@@ -170,7 +163,7 @@ for (const kind of ['claude', 'codex'] as const) {
         // Prose around the JSON, as models do: the closer must still find its one answer object.
         reply(`My verdict: ${closeJson(false, 0.3, 'the owner may ask more about France')}`),
       ]);
-      const first = await d.api<MessageAnswer>('POST', '/api/message', { content: 'What is the capital of France?' });
+      const first = await d.client.sendMessage({ content: 'What is the capital of France?' });
       const j1 = await d.finished(first.body.job_id);
       const taskId = j1.task_id ?? '';
       expect((await d.task(taskId)).state).toBe('open');
@@ -180,7 +173,7 @@ for (const kind of ['claude', 'codex'] as const) {
         reply('About two million people live in Paris.'),
         reply(closeJson(true, 0.93, 'the question is fully answered')),
       ]);
-      const second = await d.api<MessageAnswer>('POST', '/api/message', { content: 'How many people live there?' });
+      const second = await d.client.sendMessage({ content: 'How many people live there?' });
       const j2 = await d.finished(second.body.job_id);
       expect(j2).toMatchObject({ state: 'succeeded', task_id: taskId });
 
@@ -225,8 +218,8 @@ for (const kind of ['claude', 'codex'] as const) {
     it('401 → auth, not retried by alter0', async () => {
       agent.fake.script([unauthorized()]);
       const d = await start({ 'queue.max_attempts': 3 });
-      const r = await d.api<{ job_id: string }>('POST', '/api/jobs', { content: 'hello' });
-      const job = await d.finished(r.body.job_id);
+      const r = await d.client.submitJob({ content: 'hello' });
+      const job = await d.finished(r.job_id);
       expect(job).toMatchObject({ state: 'failed', attempt: 1, max_attempts: 3 });
       expect(job.error?.class, job.error?.message).toBe('auth');
       expect(job.error?.message).not.toBe('');
@@ -236,8 +229,8 @@ for (const kind of ['claude', 'codex'] as const) {
     it('429 → rate_limited, retried by alter0 after its backoff, then succeeds when the fake recovers', async () => {
       agent.fake.script([rateLimited(1), reply('recovered'), keepOpen()]);
       const d = await start({ 'queue.max_attempts': 3, 'queue.backoff_initial_ms': 200 });
-      const r = await d.api<{ job_id: string }>('POST', '/api/jobs', { content: 'hello' });
-      const job = await d.finished(r.body.job_id);
+      const r = await d.client.submitJob({ content: 'hello' });
+      const job = await d.finished(r.job_id);
       expect(job, JSON.stringify(job)).toMatchObject({ state: 'succeeded', attempt: 2, reply: 'recovered', error: null });
       const exec = execCalls();
       expect(exec.map((c) => c.behaviour?.kind)).toEqual(['http_error', 'reply']);
@@ -255,7 +248,7 @@ for (const kind of ['claude', 'codex'] as const) {
       it(`${name} → unavailable`, async () => {
         agent.fake.script([behaviour]);
         const d = await start();
-        const r = await d.api<MessageAnswer>('POST', '/api/message', { content: 'hello' });
+        const r = await d.client.sendMessage({ content: 'hello' });
         expect(r.status).toBe(200);
         expect(r.body).toMatchObject({ state: 'failed', error: { class: 'unavailable' } });
         const job = await d.finished(r.body.job_id);
@@ -265,16 +258,17 @@ for (const kind of ['claude', 'codex'] as const) {
     }
 
     /** Submits a job whose model call hangs and returns it with the agent processes seen during the call. */
-    async function hangingJob(d: Daemon, extra: Record<string, unknown>): Promise<{ jobId: string; workspace: string; procs: AgentProcess[]; hangingAt: number }> {
-      const r = await d.api<{ job_id: string }>('POST', '/api/jobs', { content: 'wait for me', ...extra });
-      expect(r.status).toBe(202);
+    async function hangingJob(d: Daemon, extra: Omit<JobRequest, 'content'>): Promise<{ jobId: string; workspace: string; procs: AgentProcess[]; hangingAt: number }> {
+      // Accepted and queued (the 202 answer; a refusal would throw ApiRequestError).
+      const r = await d.client.submitJob({ content: 'wait for me', ...extra });
+      expect(r.state).toBe('queued');
       await agent.fake.waitForModelCalls(1, { timeoutMs: 30_000 });
       // The CLI is waiting for the hanging answer right now: look before anything else.
       const hangingAt = Date.now();
       const procs = processesUnder(d.data);
-      const running = await d.api<JobJson>('GET', `/api/jobs/${r.body.job_id}`);
-      const workspace = (await d.task(running.body.task_id ?? '')).workspace;
-      return { jobId: r.body.job_id, workspace, procs, hangingAt };
+      const running = await d.client.getJob(r.job_id);
+      const workspace = (await d.task(running.task_id ?? '')).workspace;
+      return { jobId: r.job_id, workspace, procs, hangingAt };
     }
 
     it('a hang past the job timeout → timeout, and the CLI process tree is gone', async () => {
@@ -297,8 +291,8 @@ for (const kind of ['claude', 'codex'] as const) {
     it('cancel during a run kills the CLI and every process it started', async () => {
       agent.fake.script([longCommand(kind), hang()]);
       const d = await start();
-      const r = await d.api<{ job_id: string }>('POST', '/api/jobs', { content: 'run the long command' });
-      expect(r.status).toBe(202);
+      const r = await d.client.submitJob({ content: 'run the long command' });
+      expect(r.state).toBe('queued');
       const procs = await until(
         () => {
           const ps = processesUnder(d.data);
@@ -308,15 +302,14 @@ for (const kind of ['claude', 'codex'] as const) {
       );
       // The CLI itself is there too, and the command is its descendant, not alter0's direct child.
       expect(procs.length).toBeGreaterThan(1);
-      expect((await d.api<JobJson>('GET', `/api/jobs/${r.body.job_id}`)).body.state).toBe('running');
-      const c = await d.api<JobJson>('POST', `/api/jobs/${r.body.job_id}/cancel`, {});
-      expect(c.status).toBe(200);
-      const job = await d.finished(r.body.job_id, 15_000);
+      expect((await d.client.getJob(r.job_id)).state).toBe('running');
+      // 200 with the job (a refusal would throw ApiRequestError).
+      expect(await d.client.cancelJob(r.job_id)).toMatchObject({ id: r.job_id });
+      const job = await d.finished(r.job_id, 15_000);
       expect(job.state).toBe('canceled');
       expect(job.error?.class).toBe('canceled');
       await expectAllGone(d, procs);
-      const again = await d.api<{ error: { code: string } }>('POST', `/api/jobs/${r.body.job_id}/cancel`, {});
-      expect(again.status).toBe(409);
+      await expect(d.client.cancelJob(r.job_id)).rejects.toMatchObject({ name: 'ApiRequestError', status: 409 });
     });
 
     // claude runs its Bash tools in a session of their own, cleaning them up on SIGTERM but not on SIGKILL: the
@@ -325,7 +318,7 @@ for (const kind of ['claude', 'codex'] as const) {
     it('kill -9 of the daemon mid-run: the next start kills the CLI it left and every process that CLI started', async () => {
       agent.fake.script([longCommand(kind), hang()]);
       const first = await start();
-      const r = await first.api<{ job_id: string }>('POST', '/api/jobs', { content: 'run the long command' });
+      const r = await first.client.submitJob({ content: 'run the long command' });
       const procs = await until(() => {
         const ps = processesUnder(first.data);
         return ps.some((p) => p.cmdline.startsWith('tail -f started.txt')) ? ps : null;
@@ -343,7 +336,7 @@ for (const kind of ['claude', 'codex'] as const) {
       await until(() => liveInGroups(cli.map((p) => p.pgid)).length === 0, { timeoutMs: 15_000, what: 'the CLI left by the killed daemon to be gone' });
       await until(() => processesUnder(second.data).length === 0, { timeoutMs: 15_000, what: 'every process of the previous run to be gone' });
       expect(liveInGroups(procs.map((p) => p.pgid))).toEqual([]);
-      const job = await second.finished(r.body.job_id);
+      const job = await second.finished(r.job_id);
       expect(job.state).toBe('failed');
     });
 
@@ -351,7 +344,7 @@ for (const kind of ['claude', 'codex'] as const) {
       const d = await start({ [`executor.${kind}.bin`]: `/nonexistent/${kind}` });
       const status = await until(
         async () => {
-          const s = (await d.api<StatusJson>('GET', '/api/status')).body;
+          const s = await d.client.status();
           const e = s.components.executor.details.executors.find((x) => x.kind === kind);
           return e?.probe_error !== null && e?.probe_error !== undefined ? s : null;
         },
@@ -360,7 +353,7 @@ for (const kind of ['claude', 'codex'] as const) {
       expect(status.components.executor.state).toBe('degraded');
       expect(status.components.executor.details.executors.find((x) => x.kind === kind)).toMatchObject({ state: 'degraded', version: null });
       expect(status.components.executor.last_error?.message).toContain(kind);
-      const r = await d.api<MessageAnswer>('POST', '/api/message', { content: 'hello' });
+      const r = await d.client.sendMessage({ content: 'hello' });
       expect(r.body).toMatchObject({ state: 'failed', error: { class: 'not_found' } });
       expect(agent.fake.modelCalls()).toHaveLength(0);
     });
@@ -395,7 +388,7 @@ describe.skipIf(!both)('alter0 serve with claude as agent and codex as router', 
     }));
     const status = await until(
       async () => {
-        const s = (await d.api<StatusJson>('GET', '/api/status')).body;
+        const s = await d.client.status();
         return s.components.executor.details.executors.every((e) => e.version !== null) ? s : null;
       },
       { timeoutMs: 30_000, what: 'both executor probes' },
@@ -409,11 +402,11 @@ describe.skipIf(!both)('alter0 serve with claude as agent and codex as router', 
     expect(status.components.executor.state).toBe('ok');
 
     claude.fake.script([reply('noted'), keepOpen()]);
-    const first = await d.api<MessageAnswer>('POST', '/api/message', { content: 'Remember the word PELICAN.' });
+    const first = await d.client.sendMessage({ content: 'Remember the word PELICAN.' });
     const taskId = (await d.finished(first.body.job_id)).task_id ?? '';
     codex.fake.script([reply(routeJson(taskId, 0.8, 'same word'))]);
     claude.fake.script([reply('PELICAN'), keepOpen()]);
-    const second = await d.api<MessageAnswer>('POST', '/api/message', { content: 'Which word was it?' });
+    const second = await d.client.sendMessage({ content: 'Which word was it?' });
     const j2 = await d.finished(second.body.job_id);
     expect(j2).toMatchObject({ state: 'succeeded', task_id: taskId, reply: 'PELICAN' });
     expect(codex.fake.modelCalls().map(callKind)).toEqual(['route']);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import type { ApiClient, Job, TaskDetail } from '@alter0/api';
 import { ALTER0_BIN as TESTKIT_BIN, startDaemon as startServe, until } from '@alter0/testkit';
 import { startAnthropicFake } from '../src/anthropic.js';
 import type { CliName } from '../src/cli.js';
@@ -48,68 +49,6 @@ export function executorEnvToml(env: Record<string, string>): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface JobJson {
-  id: string;
-  task_id: string | null;
-  state: string;
-  attempt: number;
-  max_attempts: number;
-  reply: string | null;
-  usage: unknown;
-  error: { class: string; message: string; stderr_tail: string | null } | null;
-  route: { decision: string; task_id: string; confidence: number | null; reason: string; fallback: string | null } | null;
-}
-
-export interface RouteDecisionJson {
-  job_id: string;
-  decision: string;
-  task_id: string | null;
-  confidence: number | null;
-  reason: string;
-  fallback: string | null;
-  model_called: boolean;
-  raw_output: string | null;
-}
-
-export interface CloseDecisionJson {
-  job_id: string;
-  source: string;
-  action: string;
-  confidence: number | null;
-  reason: string;
-  fallback: string | null;
-  model_called: boolean;
-  raw_output: string | null;
-}
-
-export interface TaskJson {
-  id: string;
-  state: string;
-  executor: string;
-  session_id: string | null;
-  workspace: string;
-  closed_by: string | null;
-  close_reason: string | null;
-  messages: { role: string; content: string; job_id: string | null }[];
-  jobs: JobJson[];
-  decisions: { route: RouteDecisionJson[]; close: CloseDecisionJson[] };
-}
-
-export interface ExecutorStatusJson {
-  kind: string;
-  state: string;
-  path: string | null;
-  version: string | null;
-  probe_error: string | null;
-  consecutive_failures: number;
-  last_error_class: string | null;
-}
-
-export interface StatusJson {
-  state: string;
-  components: { executor: { state: string; last_error: { message: string } | null; details: { executors: ExecutorStatusJson[] } } };
-}
-
 export interface Daemon {
   url: string;
   pid: number;
@@ -121,10 +60,11 @@ export interface Daemon {
    * HTTP answers: do not read `stderr()` once right after an action and expect the line to be there.
    */
   waitForLog(text: string, what: string, timeoutMs?: number): Promise<void>;
-  api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** @alter0/api's typed client (from @alter0/testkit); it validates every answer. */
+  client: ApiClient;
   /** Polls the job until it is succeeded, failed or canceled. */
-  finished(jobId: string, timeoutMs?: number): Promise<JobJson>;
-  task(taskId: string): Promise<TaskJson>;
+  finished(jobId: string, timeoutMs?: number): Promise<Job>;
+  task(taskId: string): Promise<TaskDetail>;
   /** SIGTERM, then SIGKILL when it has not exited after the grace; resolves once it is gone. */
   stop(): Promise<void>;
   /** `kill -9`: the daemon dies at once, its detached agent children do not. */
@@ -167,16 +107,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     startTimeoutMs: START_TIMEOUT_MS,
     logTailChars: 256 * 1024,
   });
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(d.url + path, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
-  };
+  const { client } = d;
+  const bounded = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(60_000) });
 
   return {
     url: d.url,
@@ -186,21 +118,18 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     async waitForLog(text, what, timeoutMs = 30_000) {
       await d.waitForLog(text, { what, timeoutMs });
     },
-    api,
+    client,
     async finished(jobId, timeoutMs = 30_000) {
       return until(
         async () => {
-          const j = (await api<JobJson>('GET', `/api/jobs/${jobId}`)).body;
+          const j = await client.getJob(jobId, bounded());
           return TERMINAL.has(j.state) ? j : null;
         },
         { timeoutMs, what: `job ${jobId} to finish` },
       );
     },
-    async task(taskId) {
-      const r = await api<TaskJson>('GET', `/api/tasks/${taskId}`);
-      if (r.status !== 200) throw new Error(`GET /api/tasks/${taskId} answered ${r.status}: ${JSON.stringify(r.body)}`);
-      return r.body;
-    },
+    // Anything but a 200 with the task throws (ApiRequestError names the status and the daemon's message).
+    task: (taskId) => client.getTask(taskId, bounded()),
     async stop() {
       await d.stop('SIGTERM', 10_000);
       await d.cleanup();
