@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAssets } from './helpers/assets.js';
 import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
+import type { ApiClient } from '@alter0/api';
 import { startDaemon, type Daemon } from './helpers/daemon.js';
 
 const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
@@ -19,16 +20,6 @@ const WAIT = { timeout: 30_000 };
 const tools = chromiumAvailability();
 if (!tools.run && !tools.required) {
   console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
-
-interface JobJson {
-  id: string;
-  task_id: string | null;
-  state: string;
-}
-interface TaskJson {
-  id: string;
-  state: string;
 }
 
 describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daemon)', () => {
@@ -45,15 +36,14 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   const externalRequests: string[] = [];
   const cleanups: (() => Promise<void>)[] = [];
 
-  async function api<T>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(daemon.url + path, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: ac.signal,
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  }
+  /** The current daemon's typed client (@alter0/testkit's) and the options that end its calls with the suite. */
+  const api = (): ApiClient => daemon.client;
+  const o = { signal: ac.signal };
+  /** A card's data-job-id; a card without one fails the test here. */
+  const jobIdOf = (id: string | null): string => {
+    if (id === null) throw new Error('the job card has no data-job-id');
+    return id;
+  };
 
   async function shot(name: string, p: Page = page): Promise<void> {
     await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -124,10 +114,10 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     const sub = latestSubmission();
     await sub.locator('.reply', { hasText: 'fixture reply-alpha' }).waitFor(WAIT);
     await expect(messageBox().inputValue()).resolves.toBe('');
-    const jobId = await sub.locator('[data-job-id]').first().getAttribute('data-job-id');
+    const jobId = jobIdOf(await sub.locator('[data-job-id]').first().getAttribute('data-job-id'));
     expect(jobId).toMatch(/\S/);
-    const job = await api<JobJson>(`/api/jobs/${jobId}`);
-    const taskId = job.body.task_id;
+    const job = await api().getJob(jobId, o);
+    const taskId = job.task_id;
     expect(taskId).toBeTruthy();
 
     const item = page.locator(`.task-list [data-task-id="${taskId}"] a`);
@@ -150,7 +140,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     const card = latestSubmission().locator('.job');
     // The agent holds the job running until released below, however slow the machine (no fixed sleep to race).
     await card.and(page.locator('[data-state="running"]')).waitFor(WAIT);
-    const jobId = await card.getAttribute('data-job-id');
+    const jobId = jobIdOf(await card.getAttribute('data-job-id'));
     // The jobs list shows the same job, also live.
     await page.locator(`.content [data-job-id="${jobId}"]`).waitFor(WAIT);
     await shot('job-running');
@@ -160,8 +150,8 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await page.locator(`.content [data-job-id="${jobId}"][data-state="succeeded"]`).waitFor(WAIT);
     // Screen readers hear the change through the polite live region.
     await page.locator('[aria-live="polite"]', { hasText: `Job ${jobId} is succeeded` }).waitFor({ state: 'attached', ...WAIT });
-    const job = await api<JobJson & { lane: string }>(`/api/jobs/${jobId}`);
-    expect(job.body).toMatchObject({ state: 'succeeded', lane: 'background' });
+    const job = await api().getJob(jobId, o);
+    expect(job).toMatchObject({ state: 'succeeded', lane: 'background' });
     const marker = await page.evaluate(() => (window as unknown as { alter0Marker?: number }).alter0Marker);
     expect(marker, 'the page was reloaded').toBe(1);
     await shot('jobs');
@@ -179,8 +169,8 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     // A canceled job can be retried, not canceled again.
     await card.getByRole('button', { name: 'Retry' }).waitFor(WAIT);
     expect(await card.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
-    const jobId = await card.getAttribute('data-job-id');
-    expect((await api<JobJson>(`/api/jobs/${jobId}`)).body.state).toBe('canceled');
+    const jobId = jobIdOf(await card.getAttribute('data-job-id'));
+    expect((await api().getJob(jobId, o)).state).toBe('canceled');
   });
 
   it('retries a failed job from the jobs list', async () => {
@@ -210,9 +200,9 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   });
 
   it('closes and reopens a task, and replies into a chosen task', async () => {
-    const sent = await api<{ task_id: string | null; state: string }>('/api/message', { content: 'a task to close [[tag:epsilon]]' });
+    const sent = await api().sendMessage({ content: 'a task to close [[tag:epsilon]]' }, o);
     expect(sent.status).toBe(200);
-    const taskId = sent.body.task_id;
+    const taskId = sent.status === 200 ? sent.body.task_id : null;
     expect(taskId).toBeTruthy();
 
     await open(`#/tasks/${taskId}`);
@@ -227,13 +217,13 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await view.locator('table', { hasText: 'manual' }).waitFor(WAIT);
     // The open list drops it live.
     await inList.waitFor({ state: 'detached', ...WAIT });
-    expect((await api<TaskJson>(`/api/tasks/${taskId}`)).body.state).toBe('closed');
+    expect((await api().getTask(taskId ?? '', o)).state).toBe('closed');
     await shot('task-closed');
 
     await view.getByRole('button', { name: 'Reopen task' }).click();
     await view.and(page.locator('[data-state="open"]')).waitFor(WAIT);
     await inList.waitFor(WAIT);
-    expect((await api<TaskJson>(`/api/tasks/${taskId}`)).body.state).toBe('open');
+    expect((await api().getTask(taskId ?? '', o)).state).toBe('open');
 
     await view.getByRole('button', { name: 'Reply in this task' }).click();
     const chip = page.getByLabel('Reply target');
@@ -243,8 +233,8 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await messageBox().press('Control+Enter');
     const answer = latestSubmission();
     await answer.locator('.reply', { hasText: 'fixture reply-zeta' }).waitFor(WAIT);
-    const jobId = await answer.locator('[data-job-id]').first().getAttribute('data-job-id');
-    expect((await api<JobJson>(`/api/jobs/${jobId}`)).body.task_id).toBe(taskId);
+    const jobId = jobIdOf(await answer.locator('[data-job-id]').first().getAttribute('data-job-id'));
+    expect((await api().getJob(jobId, o)).task_id).toBe(taskId);
     await view.locator('.conversation', { hasText: 'fixture reply-zeta' }).waitFor(WAIT);
     await view.locator('table', { hasText: 'reopen' }).waitFor(WAIT);
     await shot('console');
@@ -274,7 +264,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   });
 
   it('is usable on a phone-sized screen', async () => {
-    expect((await api('/api/message', { content: 'from a phone [[tag:phone]]' })).status).toBe(200);
+    expect((await api().sendMessage({ content: 'from a phone [[tag:phone]]' }, o)).status).toBe(200);
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       const p = await phone.newPage();
@@ -329,9 +319,9 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   });
 
   it('refuses cross-origin state changes and foreign Host headers', async () => {
-    expect((await api('/api/message', { content: 'a task to attack [[tag:victim]]' })).status).toBe(200);
-    const jobsBefore = (await api<{ jobs: JobJson[] }>('/api/jobs?limit=1000')).body.jobs.length;
-    const tasksBefore = (await api<{ tasks: TaskJson[] }>('/api/tasks?state=all&limit=1000')).body.tasks;
+    expect((await api().sendMessage({ content: 'a task to attack [[tag:victim]]' }, o)).status).toBe(200);
+    const jobsBefore = (await api().listJobs({ limit: 1000 }, o)).length;
+    const tasksBefore = await api().listTasks({ state: 'all', limit: 1000 }, o);
     const victim = tasksBefore.find((t) => t.state === 'open');
     expect(victim, 'an open task to attack').toBeDefined();
 
@@ -351,8 +341,8 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     } finally {
       await new Promise<void>((resolve) => evil.server.close(() => resolve()));
     }
-    expect((await api<{ jobs: JobJson[] }>('/api/jobs?limit=1000')).body.jobs.length).toBe(jobsBefore);
-    const tasksAfter = (await api<{ tasks: TaskJson[] }>('/api/tasks?state=all&limit=1000')).body.tasks;
+    expect((await api().listJobs({ limit: 1000 }, o)).length).toBe(jobsBefore);
+    const tasksAfter = await api().listTasks({ state: 'all', limit: 1000 }, o);
     expect(tasksAfter.map((t) => [t.id, t.state])).toEqual(tasksBefore.map((t) => [t.id, t.state]));
 
     // The same requests from a non-browser client that claims a foreign Origin are refused outright.
@@ -370,7 +360,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     expect(await rawStatus(port, 'GET', '/api/status', 'evil.example')).toBe(403);
     expect(await rawStatus(port, 'POST', '/api/message', 'evil.example', JSON.stringify({ content: 'rebound' }))).toBe(403);
     expect(await rawStatus(port, 'GET', '/', `evil.example:${port}`)).toBe(403);
-    expect((await api<{ jobs: JobJson[] }>('/api/jobs?limit=1000')).body.jobs.length).toBe(jobsBefore);
+    expect((await api().listJobs({ limit: 1000 }, o)).length).toBe(jobsBefore);
   });
 
   it('shows "reconnecting" while the daemon restarts and comes back live on its own', async () => {
@@ -381,14 +371,15 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await shot('reconnecting');
     daemon = await startDaemon({ dataDir: join(tmp, 'data'), listen, command: ['node', AGENT, join(tmp, 'agent-state')], signal: ac.signal });
     // Submitted before the stream is back, so its events may be missed: the refetch after reconnect shows it.
-    const early = await api<{ job_id: string }>('/api/message', { content: 'while reconnecting [[tag:eta]]' });
+    const early = await api().sendMessage({ content: 'while reconnecting [[tag:eta]]' }, o);
     expect(early.status).toBe(200);
     await page.locator('[data-live="live"]').waitFor({ timeout: 40_000 });
     await page.locator(`.content [data-job-id="${early.body.job_id}"][data-state="succeeded"]`).waitFor(WAIT);
     // Subscribed again: a job submitted now shows up without a manual refresh.
-    const sent = await api<{ job_id: string }>('/api/jobs', { content: 'after restart [[tag:theta]]' });
-    expect(sent.status).toBe(202);
-    await page.locator(`.content [data-job-id="${sent.body.job_id}"][data-state="succeeded"]`).waitFor(WAIT);
+    // Accepted and queued (the 202 answer; a refusal would throw ApiRequestError).
+    const sent = await api().submitJob({ content: 'after restart [[tag:theta]]' }, o);
+    expect(sent.state).toBe('queued');
+    await page.locator(`.content [data-job-id="${sent.job_id}"][data-state="succeeded"]`).waitFor(WAIT);
   });
 });
 

@@ -1,7 +1,10 @@
+import type { ApiClient } from '@alter0/api';
 import { inheritedEnv, startDaemon as startServe } from '@alter0/testkit';
 
 export interface Daemon {
   url: string;
+  /** @alter0/api's typed client (from @alter0/testkit); it validates every answer. */
+  client: ApiClient;
   /** stderr so far: the daemon's JSON log, for failure messages. */
   log(): string;
   stop(): Promise<void>;
@@ -34,6 +37,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   return {
     url: d.url,
+    client: d.client,
     log: d.stderr,
     async stop() {
       await d.stop('SIGTERM', 10_000);
