@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, cli, tempDir, until } from './harness.js';
+import { ApiContractError, createApiClient } from '@alter0/api';
 import {
+  Api,
+  NoAnswerError,
   UsageError,
   afterWarmup,
   coveredMs,
@@ -98,6 +101,33 @@ describe('soak harness pieces', () => {
     expect(parseFaults('hang=0.5').hang).toBe(0.5);
     expect(() => parseFaults('gremlins=0.1')).toThrow(UsageError);
     expect(() => parseFaults('slow=0.6,hang=0.6')).toThrow(/add up to 1\.\d*, more than 1/);
+  });
+
+  it("talks through @alter0/api's client: a drift is reported and returned, a refusal is refused, no answer throws NoAnswerError", async () => {
+    const job = { id: 'j_00000000000000000000000000', state: 'bogus' };
+    const client = createApiClient({
+      baseUrl: 'http://soak.invalid',
+      fetch: (url, init) => {
+        if (url.endsWith('/api/jobs/j_drift')) return Promise.resolve(Response.json(job));
+        if (url.endsWith('/api/jobs/j_gone')) return Promise.resolve(Response.json({ error: { code: 'not_found', message: 'no such job' } }, { status: 404 }));
+        // A daemon that never answers: only the request's time bound ends the wait.
+        if (url.endsWith('/api/jobs/j_slow')) return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+        return Promise.reject(new TypeError('fetch failed'));
+      },
+    });
+    const drifts: ApiContractError[] = [];
+    let up = true;
+    const api = new Api(() => (up ? client : null), new AbortController().signal, (e) => drifts.push(e));
+    const drift = await api.call((c, o) => c.getJob('j_drift', o));
+    expect(drift).toMatchObject({ kind: 'drift', status: 200 });
+    expect(drifts).toHaveLength(1);
+    expect(drifts[0]?.message).toContain('GET /api/jobs/{id}');
+    expect(await api.call((c, o) => c.getJob('j_gone', o))).toEqual({ kind: 'refused', status: 404, code: 'not_found' });
+    await expect(api.call((c, o) => c.getJob('j_down', o))).rejects.toThrow(NoAnswerError);
+    await expect(api.call((c, o) => c.getJob('j_slow', o), 50)).rejects.toThrow(/no answer within 50 ms/);
+    up = false;
+    await expect(api.call((c, o) => c.getJob('j_drift', o))).rejects.toThrow(NoAnswerError);
+    expect(drifts).toHaveLength(1);
   });
 
   it('fills the report template strictly: no unknown placeholder, no value left out', () => {

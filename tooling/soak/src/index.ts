@@ -8,3 +8,5 @@ export { UsageError, parseDuration, parseFaults } from './options.js';
 export { fillTemplate } from './report.js';
 export { expectationOf } from './workload.js';
 export { findAgents } from './procs.js';
+export { Api, NoAnswerError } from './http.js';
+export type { Answer } from './http.js';
