@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, cli, tempDir, until } from './harness.js';
-import { ApiContractError, createApiClient } from '@alter0/api';
+import { createApiClient } from '@alter0/api';
+import type { ApiContractError } from '@alter0/api';
 import {
   Api,
   NoAnswerError,
