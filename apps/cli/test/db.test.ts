@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '@alter0/store';
-import { cli, serve, tempDir } from './harness.js';
+import { cli, reply, serve, tempDir } from './harness.js';
 import type { Served } from './harness.js';
 
 const dirs: string[] = [];
@@ -22,19 +22,14 @@ async function start(data: string): Promise<Served> {
   return s;
 }
 
-interface TaskJson {
-  id: string;
-  session_id: string | null;
-  messages: { role: string; content: string }[];
-}
-
 describe('alter0 db (real CLI, real daemon)', () => {
   it('backs up online; restore refuses while the daemon runs and, once stopped, brings back the task and its session', async () => {
     const data = dataDir();
     const s = await start(data);
-    const r1 = await s.api<{ task_id: string }>('POST', '/api/message', { content: 'remember the blue door' });
-    await s.api('POST', '/api/message', { content: 'and the red key', task_id: r1.body.task_id });
-    const before = (await s.api<TaskJson>('GET', `/api/tasks/${r1.body.task_id}`)).body;
+    const r1 = await reply(s, { content: 'remember the blue door' });
+    const taskId = r1.task_id ?? '';
+    await s.client.sendMessage({ content: 'and the red key', task_id: taskId });
+    const before = await s.client.getTask(taskId);
     expect(before.session_id).toMatch(/:2$/);
 
     const b = await cli(['db', 'backup', '--data', data, '--json']);
@@ -43,8 +38,9 @@ describe('alter0 db (real CLI, real daemon)', () => {
     expect(path.dirname(backupPath)).toBe(path.join(data, 'backups'));
 
     // A change after the backup: the restore must undo it.
-    const later = await s.api<{ task_id: string }>('POST', '/api/message', { content: 'an unrelated later task' });
-    expect(later.body.task_id).not.toBe(r1.body.task_id);
+    const later = await reply(s, { content: 'an unrelated later task' });
+    expect(later.task_id).not.toBeNull();
+    expect(later.task_id).not.toBe(taskId);
 
     const refused = await cli(['db', 'restore', backupPath, '--data', data]);
     expect(refused.code).toBe(75);
@@ -58,13 +54,13 @@ describe('alter0 db (real CLI, real daemon)', () => {
     expect(fs.readdirSync(data).filter((f) => f.startsWith('alter0.db.replaced-'))).toHaveLength(1);
 
     const again = await start(data);
-    const after = (await again.api<TaskJson>('GET', `/api/tasks/${r1.body.task_id}`)).body;
+    const after = await again.client.getTask(taskId);
     expect(after.session_id).toBe(before.session_id);
     expect(after.messages.map((m) => m.content)).toEqual(before.messages.map((m) => m.content));
-    expect((await again.api('GET', `/api/tasks/${later.body.task_id}`)).status).toBe(404);
+    await expect(again.client.getTask(later.task_id ?? '')).rejects.toMatchObject({ name: 'ApiRequestError', status: 404 });
     // The restored session is resumed by the next turn.
-    const r3 = await again.api<{ reply: string }>('POST', '/api/message', { content: 'third', task_id: r1.body.task_id });
-    expect(r3.body.reply).toBe('echo(3): third');
+    const r3 = await reply(again, { content: 'third', task_id: taskId });
+    expect(r3.reply).toBe('echo(3): third');
   });
 
   it('verify exits 1 on a job left running with no process holding the data directory', async () => {

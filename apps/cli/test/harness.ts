@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ApiClient } from '@alter0/api';
+import type { ApiClient, MessageDone, MessageRequest } from '@alter0/api';
 import { ALTER0_BIN, inheritedEnv, startDaemon, tempDir as testkitTempDir } from '@alter0/testkit';
 
 export { alive, liveProcess, until, untilText } from '@alter0/testkit';
@@ -83,6 +83,13 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => (await d.stop(signal, 60_000)).code,
     cleanup: d.cleanup,
   };
+}
+
+/** POST /api/message that must answer 200 (the job ended within wait_ms); a 202 fails the test. */
+export async function reply(s: Served, req: MessageRequest): Promise<MessageDone> {
+  const r = await s.client.sendMessage(req);
+  if (r.status !== 200) throw new Error(`POST /api/message answered 202 (still working), not 200: ${JSON.stringify(r.body)}`);
+  return r.body;
 }
 
 /** Runs the alter0 CLI to completion. */

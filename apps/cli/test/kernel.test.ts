@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import type { Job, MessageDone, MessageRequest } from '@alter0/api';
+import type { Job } from '@alter0/api';
 import type { Served } from './harness.js';
-import { AGENT, BIN, cli, liveProcess, rawGet, rawPost, readAgentLog, serve, tempDir, until, untilText } from './harness.js';
+import { AGENT, BIN, cli, liveProcess, rawGet, rawPost, readAgentLog, reply, serve, tempDir, until, untilText } from './harness.js';
 
 const running: Served[] = [];
 const dirs: string[] = [];
@@ -55,13 +55,6 @@ afterAll(async () => {
 
 const job = (s: Served, id: string): Promise<Job> => s.client.getJob(id);
 const terminal = (j: Job) => ['succeeded', 'failed', 'canceled'].includes(j.state);
-
-/** POST /api/message that must answer 200 (the job ended within wait_ms); a 202 fails the test. */
-async function reply(s: Served, req: MessageRequest): Promise<MessageDone> {
-  const r = await s.client.sendMessage(req);
-  if (r.status !== 200) throw new Error(`POST /api/message answered 202 (still working), not 200: ${JSON.stringify(r.body)}`);
-  return r.body;
-}
 
 describe('alter0 serve (real daemon, command executor)', () => {
   it('answers a sync message, and a follow-up to the same task resumes its agent session', async () => {

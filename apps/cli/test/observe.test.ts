@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Job } from '@alter0/api';
 import type { Served } from './harness.js';
-import { cli, serve, tempDir, until } from './harness.js';
+import { cli, reply, serve, tempDir, until } from './harness.js';
 
 const running: Served[] = [];
 const dirs: string[] = [];
@@ -20,11 +20,6 @@ async function start(env: Record<string, string> = {}, args: string[] = []): Pro
   const s = await serve({ data, env, args });
   running.push(s);
   return { s, data };
-}
-
-interface Status {
-  state: string;
-  components: Record<string, { state: string; last_error: { message: string } | null; details: Record<string, unknown> }>;
 }
 
 const finished = async (s: Served, id: string): Promise<Job> =>
@@ -43,8 +38,8 @@ function hasPromtool(): boolean {
 describe('logs', () => {
   it('every record on the job path carries the job context; alter0 logs filters by job, task and level', async () => {
     const { s, data } = await start();
-    const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'log me', channel_id: 'tests', user_id: 'me' });
-    await finished(s, r.body.job_id);
+    const r = await reply(s, { content: 'log me', channel_id: 'tests', user_id: 'me' });
+    await finished(s, r.job_id);
     await s.stop();
     running.splice(0);
     const lines = fs
@@ -52,17 +47,17 @@ describe('logs', () => {
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const mine = lines.filter((l) => l.job_id === r.body.job_id);
+    const mine = lines.filter((l) => l.job_id === r.job_id);
     expect(mine.map((l) => l.message)).toEqual(expect.arrayContaining(['job started', 'routed', 'reply stored', 'job succeeded']));
-    for (const l of mine) expect(l).toMatchObject({ job_id: r.body.job_id, user_id: 'me', channel_id: 'tests' });
-    expect(mine.find((l) => l.message === 'reply stored')).toMatchObject({ task_id: r.body.task_id, stage: 'execute' });
-    const byJob = await cli(['logs', '--data', data, '--job', r.body.job_id, '--json']);
+    for (const l of mine) expect(l).toMatchObject({ job_id: r.job_id, user_id: 'me', channel_id: 'tests' });
+    expect(mine.find((l) => l.message === 'reply stored')).toMatchObject({ task_id: r.task_id, stage: 'execute' });
+    const byJob = await cli(['logs', '--data', data, '--job', r.job_id, '--json']);
     const got = byJob.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { job_id: string });
     expect(got.length).toBe(mine.length);
-    expect(got.every((l) => l.job_id === r.body.job_id)).toBe(true);
-    const text = await cli(['logs', '--data', data, '--task', r.body.task_id, '--since', '1h']);
+    expect(got.every((l) => l.job_id === r.job_id)).toBe(true);
+    const text = await cli(['logs', '--data', data, '--task', r.task_id ?? '', '--since', '1h']);
     expect(text.stdout).toContain('reply stored');
-    expect(text.stdout).toContain(`task_id=${r.body.task_id}`);
+    expect(text.stdout).toContain(`task_id=${r.task_id}`);
     const errors = await cli(['logs', '--data', data, '--level', 'error']);
     expect(errors.stdout.trim()).toBe('');
   });
@@ -71,7 +66,7 @@ describe('logs', () => {
 describe('metrics', () => {
   it('serves Prometheus text that promtool accepts, with the job, stage, queue and build figures', async () => {
     const { s } = await start();
-    const r = await s.api<{ job_id: string }>('POST', '/api/message', { content: 'measure me' });
+    const r = await s.client.sendMessage({ content: 'measure me' });
     await finished(s, r.body.job_id);
     const res = await fetch(`${s.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
@@ -100,14 +95,14 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
   it('executor not logged in: executor degraded after consecutive auth failures, diagnose says to log in', async () => {
     const { s, data } = await start({ AGENT_EXEC_STDERR: 'API Error: 401 {"type":"authentication_error","message":"invalid x-api-key"}' }, ['--set', 'status.executor_degraded_after_failures=2']);
     for (let i = 0; i < 2; i++) {
-      const r = await s.api<{ job_id: string }>('POST', '/api/message', { content: `try ${i}`, wait_ms: 0 });
+      const r = await s.client.sendMessage({ content: `try ${i}`, wait_ms: 0 });
       const j = await finished(s, r.body.job_id);
       expect(j).toMatchObject({ state: 'failed', attempt: 1 });
       expect(j.error?.class).toBe('auth');
     }
-    const st = (await s.api<Status>('GET', '/api/status')).body;
-    expect(st.components.executor!.state).toBe('degraded');
-    expect(st.components.executor!.last_error?.message).toContain('2 consecutive failures (last: auth)');
+    const st = await s.client.status();
+    expect(st.components.executor.state).toBe('degraded');
+    expect(st.components.executor.last_error?.message).toContain('2 consecutive failures (last: auth)');
     expect(st.state).toBe('degraded');
     const d = await cli(['diagnose', '--data', data]);
     expect(d.stdout).toContain('[executor] auth: 2 failed job(s)');
@@ -117,8 +112,8 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
 
   it('rate limited: retried with backoff, then shown as rate_limited', async () => {
     const { s } = await start({ AGENT_EXEC_STDERR: 'Error: 429 Too Many Requests (rate limit exceeded)' }, ['--set', 'queue.backoff_initial_ms=50', '--set', 'queue.max_attempts=2']);
-    const r = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'busy provider' });
-    const j = await finished(s, r.body.job_id);
+    const r = await s.client.submitJob({ content: 'busy provider' });
+    const j = await finished(s, r.job_id);
     expect(j).toMatchObject({ state: 'failed', attempt: 2, max_attempts: 2 });
     expect(j.error?.class).toBe('rate_limited');
     await s.waitForLog(/"error_class":"rate_limited"/, 'a rate_limited log line');
@@ -126,8 +121,8 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
 
   it('executor hangs: the job times out, its class is timeout, and the log names it', async () => {
     const { s } = await start();
-    const r = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 60000', timeout_s: 1, max_attempts: 1 });
-    const j = await finished(s, r.body.job_id);
+    const r = await s.client.submitJob({ content: 'sleep 60000', timeout_s: 1, max_attempts: 1 });
+    const j = await finished(s, r.job_id);
     expect(j.error?.class).toBe('timeout');
     await s.waitForLog(/"error_class":"timeout"/, 'a timeout log line');
   });
@@ -135,17 +130,17 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
   it('stuck queue: the queue turns degraded when a job waits longer than status.queue_degraded_after', async () => {
     const { s } = await start({}, ['--set', 'status.queue_degraded_after=1s', '--set', 'queue.background_workers=1']);
     // Holds the only background worker for longer than any wait below, so the second job really waits.
-    const first = await s.api<{ job_id: string }>('POST', '/api/jobs', { content: 'sleep 60000', lane: 'background' });
-    await until(async () => (await s.client.getJob(first.body.job_id)).state === 'running', { what: 'the first job to run' });
-    await s.api('POST', '/api/jobs', { content: 'waiting behind', lane: 'background' });
+    const first = await s.client.submitJob({ content: 'sleep 60000', lane: 'background' });
+    await until(async () => (await s.client.getJob(first.job_id)).state === 'running', { what: 'the first job to run' });
+    await s.client.submitJob({ content: 'waiting behind', lane: 'background' });
     const st = await until(
       async () => {
-        const x = (await s.api<Status>('GET', '/api/status')).body;
-        return x.components.queue!.state === 'degraded' && x;
+        const x = await s.client.status();
+        return x.components.queue.state === 'degraded' && x;
       },
       { what: 'the queue to turn degraded' },
     );
-    expect(st.components.queue!.last_error?.message).toMatch(/has waited \d+s in the queue/);
+    expect(st.components.queue.last_error?.message).toMatch(/has waited \d+s in the queue/);
   });
 
   it('port in use: serve exits with a message that says so and what to do', async () => {
@@ -171,12 +166,12 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
     running.push(s);
     const st = await until(
       async () => {
-        const x = (await s.api<Status>('GET', '/api/status')).body;
-        return x.components.executor!.state === 'degraded' && x;
+        const x = await s.client.status();
+        return x.components.executor.state === 'degraded' && x;
       },
       { what: 'the executor to turn degraded' },
     );
-    expect(st.components.executor!.last_error?.message).toMatch(/command/);
+    expect(st.components.executor.last_error?.message).toMatch(/command/);
     await s.waitForLog(/"message":"executor unavailable; the service runs degraded"/, 'the "executor unavailable" log line');
   });
 });
