@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Served } from './harness.js';
-import { cli, readAgentLog, serve, tempDir, until } from './harness.js';
+import { cli, readAgentLog, reply, serve, tempDir, until } from './harness.js';
 
 const REGRESS = fileURLToPath(new URL('../../../testdata/regress', import.meta.url));
 const running: Served[] = [];
@@ -29,16 +29,15 @@ describe('routing and closing in the running service', () => {
     const CLOSE_DELAY_MS = 15_000;
     const { s } = await start({ AGENT_CLOSE_DELAY_MS: String(CLOSE_DELAY_MS) });
     const t0 = Date.now();
-    const r = await s.api<{ job_id: string; reply: string; state: string; stage: string }>('POST', '/api/message', { content: 'quick question' });
+    const r = await reply(s, { content: 'quick question' });
     const replyMs = Date.now() - t0;
-    expect(r.status).toBe(200);
-    expect(r.body.reply).toBe('echo(1): quick question');
+    expect(r.reply).toBe('echo(1): quick question');
     expect(replyMs).toBeLessThan(CLOSE_DELAY_MS - 3000);
     // The answer itself says the job is still in its close stage.
-    expect(r.body).toMatchObject({ state: 'running', stage: 'close' });
+    expect(r).toMatchObject({ state: 'running', stage: 'close' });
     const j = await until(
       async () => {
-        const x = await s.client.getJob(r.body.job_id);
+        const x = await s.client.getJob(r.job_id);
         return x.state === 'succeeded' && x;
       },
       { timeoutMs: CLOSE_DELAY_MS + 20_000, what: 'the job to succeed once the closer answers' },
@@ -48,20 +47,21 @@ describe('routing and closing in the running service', () => {
 
   it('a #t_ mention in the text routes to that task without a model call', async () => {
     const { s, log } = await start();
-    const a = await s.api<{ task_id: string }>('POST', '/api/message', { content: 'first topic' });
-    await s.api('POST', '/api/message', { content: 'second topic' });
+    const a = await reply(s, { content: 'first topic' });
+    expect(a.task_id).not.toBeNull();
+    await s.client.sendMessage({ content: 'second topic' });
     const routeCallsBefore = readAgentLog(log).filter((e) => e.stage === 'route').length;
-    const r = await s.api<{ task_id: string; route: { fallback: string; decision: string } }>('POST', '/api/message', { content: `back to #${a.body.task_id} please` });
-    expect(r.body.task_id).toBe(a.body.task_id);
-    expect(r.body.route).toMatchObject({ fallback: 'explicit' });
+    const r = await reply(s, { content: `back to #${a.task_id} please` });
+    expect(r.task_id).toBe(a.task_id);
+    expect(r.route).toMatchObject({ fallback: 'explicit' });
     expect(readAgentLog(log).filter((e) => e.stage === 'route').length).toBe(routeCallsBefore);
   });
 
   it('alter0 decisions lists route and close decisions with template versions', async () => {
     const { s } = await start();
-    const r = await s.api<{ job_id: string; task_id: string }>('POST', '/api/message', { content: 'hello' });
-    await until(async () => (await s.client.getJob(r.body.job_id)).state === 'succeeded', { what: 'the job to succeed' });
-    const out = await cli(['decisions', '--addr', s.url, '--task', r.body.task_id, '--json']);
+    const r = await reply(s, { content: 'hello' });
+    await until(async () => (await s.client.getJob(r.job_id)).state === 'succeeded', { what: 'the job to succeed' });
+    const out = await cli(['decisions', '--addr', s.url, '--task', r.task_id ?? '', '--json']);
     const d = JSON.parse(out.stdout) as { route: { decision: string; fallback: string; template_id: string }[]; close: { source: string; action: string; template_version: string; model_called: boolean }[] };
     expect(d.route).toMatchObject([{ decision: 'new', fallback: 'no_candidates', template_id: 'router' }]);
     expect(d.close).toMatchObject([{ source: 'auto', action: 'keep_open', template_version: 'v1', model_called: true }]);
@@ -137,13 +137,12 @@ describe('many open tasks', () => {
     store.close();
     const s = await serve({ data });
     running.push(s);
-    const r = await s.api<{ task_id: string; route: { decision: string } }>('POST', '/api/message', { content: 'same task: how is the zebra migration plan going?' });
-    expect(r.status).toBe(200);
-    expect(r.body.task_id).toBe(zebra);
-    const d = await s.api<{ decisions: { route: { candidates: { taskId: string }[]; model_called: boolean }[] } }>('GET', `/api/tasks/${zebra}`);
-    expect(d.body.decisions.route[0]!.model_called).toBe(true);
-    expect(d.body.decisions.route[0]!.candidates).toHaveLength(8);
-    expect(d.body.decisions.route[0]!.candidates[0]!.taskId).toBe(zebra);
+    const r = await reply(s, { content: 'same task: how is the zebra migration plan going?' });
+    expect(r.task_id).toBe(zebra);
+    const d = await s.client.getTask(zebra);
+    expect(d.decisions.route[0]!.model_called).toBe(true);
+    expect(d.decisions.route[0]!.candidates).toHaveLength(8);
+    expect(d.decisions.route[0]!.candidates[0]!.taskId).toBe(zebra);
   });
 });
 

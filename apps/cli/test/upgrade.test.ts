@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS_FOLDER, Store, codeSchemaVersion } from '@alter0/store';
 import type { Served } from './harness.js';
-import { cli, serve, tempDir } from './harness.js';
+import { cli, reply, serve, tempDir } from './harness.js';
 
 // Walks docs/upgrade.md and docs/rollback.md on a real data directory.
 const running: Served[] = [];
@@ -37,9 +37,10 @@ describe('upgrade and rollback (docs/upgrade.md, docs/rollback.md)', () => {
     // The current version fills the database: a task with an agent session.
     let s = await serve({ data });
     running.push(s);
-    const first = await s.api<{ task_id: string; reply: string }>('POST', '/api/message', { content: 'remember the plan' });
-    expect(first.body.reply).toBe('echo(1): remember the plan');
-    const before = (await s.api<{ session_id: string; messages: unknown[] }>('GET', `/api/tasks/${first.body.task_id}`)).body;
+    const first = await reply(s, { content: 'remember the plan' });
+    expect(first.reply).toBe('echo(1): remember the plan');
+    const taskId = first.task_id ?? '';
+    const before = await s.client.getTask(taskId);
     expect(await s.stop()).toBe(0);
     running.splice(0);
 
@@ -54,8 +55,8 @@ describe('upgrade and rollback (docs/upgrade.md, docs/rollback.md)', () => {
     const backupFile = upgraded.opened.schema.backupPath!;
     expect(upgraded.opened.schema).toMatchObject({ migrated: 1, dbVersion: v + 1 });
     expect(path.basename(backupFile)).toMatch(new RegExp(`pre-migrate-v${v}-to-v${v + 1}\\.db$`));
-    expect(upgraded.tasks.get(first.body.task_id)).toMatchObject({ sessionId: before.session_id });
-    expect(upgraded.tasks.messages(first.body.task_id)).toHaveLength(before.messages.length);
+    expect(upgraded.tasks.get(taskId)).toMatchObject({ sessionId: before.session_id });
+    expect(upgraded.tasks.messages(taskId)).toHaveLength(before.messages.length);
     // Work accepted after the upgrade (it will be gone after the rollback, kept in the replaced file).
     upgraded.tasks.create({ title: 'after the upgrade', executor: 'command', workspaceRoot: data, userId: 'owner', now: Date.now() });
     upgraded.close();
@@ -77,9 +78,9 @@ describe('upgrade and rollback (docs/upgrade.md, docs/rollback.md)', () => {
     // Step 5: the old version starts, the task is as it was, and its agent session continues.
     s = await serve({ data });
     running.push(s);
-    const tasks = (await s.api<{ tasks: { id: string; title: string }[] }>('GET', '/api/tasks?state=all')).body.tasks;
-    expect(tasks.map((t) => t.id)).toEqual([first.body.task_id]);
-    const follow = await s.api<{ task_id: string; reply: string }>('POST', '/api/message', { content: 'and now?', task_id: first.body.task_id });
-    expect(follow.body.reply).toBe('echo(2): and now?');
+    const tasks = await s.client.listTasks({ state: 'all' });
+    expect(tasks.map((t) => t.id)).toEqual([taskId]);
+    const follow = await reply(s, { content: 'and now?', task_id: taskId });
+    expect(follow.reply).toBe('echo(2): and now?');
   });
 });
