@@ -10,7 +10,19 @@ import reactHooks from 'eslint-plugin-react-hooks';
  * of @alter0/*. Tests (`test/`) may import the same plus `test` (the test-only packages). A package missing
  * here may import no @alter0 package: add its row (and its row in the docs) when you add it.
  */
-const EVERY_PACKAGE = ['core', 'config', 'obs', 'api', 'model-call', 'store', 'executor', 'routing', 'closing', 'queue', 'maintenance'];
+const EVERY_PACKAGE = [
+  'core',
+  'config',
+  'obs',
+  'api',
+  'model-call',
+  'store',
+  'executor',
+  'routing',
+  'closing',
+  'queue',
+  'maintenance',
+];
 const TEST_ONLY = ['fakes', 'testkit'];
 const LAYERS = {
   core: { src: [] },
@@ -52,7 +64,11 @@ function packageOf(file) {
 
 /** One rule for the seams between workspace packages (docs/architecture.md, "Packages"). */
 const boundaries = {
-  meta: { type: 'problem', schema: [], docs: { description: 'imports across workspace packages follow the package map' } },
+  meta: {
+    type: 'problem',
+    schema: [],
+    docs: { description: 'imports across workspace packages follow the package map' },
+  },
   create(context) {
     const file = context.physicalFilename;
     const own = packageOf(file);
@@ -66,14 +82,20 @@ const boundaries = {
       if (spec.startsWith('.')) {
         const target = path.resolve(path.dirname(file), spec);
         if (target !== own.root && !target.startsWith(own.root + path.sep)) {
-          context.report({ node, message: `'${spec}' leaves the package ${own.name} by relative path; import the other package by its name (@alter0/…) and public entry` });
+          context.report({
+            node,
+            message: `'${spec}' leaves the package ${own.name} by relative path; import the other package by its name (@alter0/…) and public entry`,
+          });
         }
         return;
       }
       const m = /^@alter0\/([^/]+)(\/.*)?$/.exec(spec);
       if (m === null || m[1] === own.name) return;
       if (m[2] !== undefined && /^\/(src|dist)(\/|$)/.test(m[2])) {
-        context.report({ node, message: `'${spec}' reaches into ${m[1]}'s ${m[2].split('/')[1]}/; import its public entry '@alter0/${m[1]}'` });
+        context.report({
+          node,
+          message: `'${spec}' reaches into ${m[1]}'s ${m[2].split('/')[1]}/; import its public entry '@alter0/${m[1]}'`,
+        });
       } else if (!allowed.has(m[1])) {
         context.report({
           node,
@@ -113,13 +135,22 @@ export default tseslint.config(
       // use `this`; the rule cannot tell them from class methods and would flag every destructuring of them.
       '@typescript-eslint/unbound-method': 'off',
       // An abort rejects with the signal's reason, whatever it is, as the platform's own APIs do.
-      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
+      '@typescript-eslint/prefer-promise-reject-errors': [
+        'error',
+        { allowThrowingAny: true, allowThrowingUnknown: true },
+      ],
     },
   },
   {
     // Tests, tooling and configs are typed by the root tsconfig.test.json, which the project service (nearest
     // tsconfig.json) does not find. The console's tests are in apps/web/tsconfig.json.
-    files: ['packages/*/test/**/*.ts', 'apps/{cli,daemon}/test/**/*.ts', 'tooling/**/*.ts', '*.ts', '{apps,packages}/*/*.config.ts'],
+    files: [
+      'packages/*/test/**/*.ts',
+      'apps/{cli,daemon}/test/**/*.ts',
+      'tooling/**/*.ts',
+      '*.ts',
+      '{apps,packages}/*/*.config.ts',
+    ],
     ignores: ['tooling/soak/**', 'apps/web/**'],
     languageOptions: { parserOptions: { projectService: false, project: './tsconfig.test.json' } },
   },

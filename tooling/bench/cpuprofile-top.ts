@@ -54,7 +54,8 @@ const ownFile = (url: string): string => {
 function ownCaller(id: number): string {
   for (let cur: number | undefined = id, hops = 0; cur !== undefined && hops < 200; cur = parentOf.get(cur), hops++) {
     const f = byId.get(cur)?.callFrame;
-    if (f !== undefined && isOwn(f.url)) return `${f.functionName || '(anonymous)'} ${ownFile(f.url)}:${f.lineNumber + 1}`;
+    if (f !== undefined && isOwn(f.url))
+      return `${f.functionName || '(anonymous)'} ${ownFile(f.url)}:${f.lineNumber + 1}`;
   }
   return '(no alter0 frame)';
 }

@@ -24,7 +24,24 @@ import { parseArgs } from 'node:util';
 import { ApiRequestError } from '@alter0/api';
 import type { StatusDocument } from '@alter0/api';
 import type { Daemon } from './lib.ts';
-import { ALTER0_BIN, SH_AGENT, dbBytes, finished, intOption, machine, median, printReport, readyAfter, round, rssMiB, runDeadline, startServe, stringEnv, tempDir, until } from './lib.ts';
+import {
+  ALTER0_BIN,
+  SH_AGENT,
+  dbBytes,
+  finished,
+  intOption,
+  machine,
+  median,
+  printReport,
+  readyAfter,
+  round,
+  rssMiB,
+  runDeadline,
+  startServe,
+  stringEnv,
+  tempDir,
+  until,
+} from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +63,13 @@ const TASKS = 64;
 const MAX_OUTSTANDING = 2000;
 const SUBMIT_MS = intOption('submit-minutes', values['submit-minutes'], 15) * 60_000;
 const signal = runDeadline(intOption('max-minutes', values['max-minutes'], 30));
-const SETS = ['closer.enabled=false', 'queue.max_attempts=1', 'log.file=false', 'executor.kill_grace_ms=1000', 'shutdown.drain_timeout_s=1'];
+const SETS = [
+  'closer.enabled=false',
+  'queue.max_attempts=1',
+  'log.file=false',
+  'executor.kill_grace_ms=1000',
+  'shutdown.drain_timeout_s=1',
+];
 const serveArgs = ['--command', SH_AGENT, ...SETS.flatMap((s) => ['--set', s])];
 
 /** Runs the alter0 CLI to completion (bounded); its stdout parsed as JSON. */
@@ -80,15 +103,25 @@ function alive(pid: number): boolean {
 /** Bytes per table and index (SQLite's dbstat through the sqlite3 CLI), or why not. */
 function bytesByTable(dbFile: string): Record<string, number> | string {
   try {
-    const out = execFileSync('sqlite3', ['-readonly', dbFile, 'select name, sum(pgsize) from dbstat group by name order by 2 desc limit 8;'], { encoding: 'utf8', timeout: 60_000 });
-    return Object.fromEntries(out.trim().split('\n').map((l) => [l.split('|')[0] ?? '', Number(l.split('|')[1])]));
+    const out = execFileSync(
+      'sqlite3',
+      ['-readonly', dbFile, 'select name, sum(pgsize) from dbstat group by name order by 2 desc limit 8;'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    return Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => [l.split('|')[0] ?? '', Number(l.split('|')[1])]),
+    );
   } catch (err) {
     return `not measured: ${err instanceof Error ? err.message.split('\n')[0] : String(err)} (apt-get install sqlite3)`;
   }
 }
 
 type JobCounts = StatusDocument['components']['queue']['details']['jobs_by_state'];
-const jobCounts = async (d: Daemon): Promise<JobCounts> => (await d.client.status(d.within())).components.queue.details.jobs_by_state;
+const jobCounts = async (d: Daemon): Promise<JobCounts> =>
+  (await d.client.status(d.within())).components.queue.details.jobs_by_state;
 
 /** Live processes whose working directory is under `dir` (the agents' workspaces are all under the data dir). */
 function processesUnder(dir: string): number[] {
@@ -129,7 +162,12 @@ async function main(): Promise<void> {
   const data = path.join(root, 'data');
   // --cpu-prof: profile the daemon of the idle, jobs and retention phases (written when it stops, before retention).
   const profDir = values['cpu-prof'] === undefined ? null : path.resolve(values['cpu-prof']);
-  let d = await startServe({ data, args: serveArgs, signal, nodeArgs: profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+  let d = await startServe({
+    data,
+    args: serveArgs,
+    signal,
+    nodeArgs: profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+  });
   try {
     await readyAfter(d, d.spawnedAt, signal);
     report['idle_rss_after_start_mib'] = rssMiB(d.pid).rss;
@@ -141,7 +179,8 @@ async function main(): Promise<void> {
     const tasks: string[] = [];
     for (let i = 0; i < TASKS; i++) {
       const r = await d.client.sendMessage({ content: `footprint task ${i}`, wait_ms: 30_000 }, d.within());
-      if (r.status !== 200 || r.body.task_id === null) throw new Error(`set-up message ${i} got no task: ${JSON.stringify(r.body)}`);
+      if (r.status !== 200 || r.body.task_id === null)
+        throw new Error(`set-up message ${i} got no task: ${JSON.stringify(r.body)}`);
       tasks.push(r.body.task_id);
     }
     const filler = ' lorem ipsum dolor sit amet'.repeat(8);
@@ -155,7 +194,13 @@ async function main(): Promise<void> {
       const prev = samples.at(-1);
       // Accepts are throttled by completions (bounded outstanding), so this rate follows the kernel's throughput.
       const rate = (submitted - (prev?.jobs ?? 0)) / (s - (prev?.s ?? 0));
-      samples.push({ jobs: submitted, rss_mib: rssMiB(d.pid).rss, db_mib: round((b.db + b.wal) / 2 ** 20), s: round(s), accepted_per_s: round(rate) });
+      samples.push({
+        jobs: submitted,
+        rss_mib: rssMiB(d.pid).rss,
+        db_mib: round((b.db + b.wal) / 2 ** 20),
+        s: round(s),
+        accepted_per_s: round(rate),
+      });
     };
     let nextSample = SAMPLE_EVERY;
     // Submission also stops after --submit-minutes, leaving the rest of the run's time to drain and to the later phases.
@@ -171,7 +216,10 @@ async function main(): Promise<void> {
       await Promise.all(
         Array.from({ length: batch }, async (_, k) => {
           const i = submitted + k;
-          await d.client.submitJob({ content: `message ${i}:${filler}`.slice(0, 200), task_id: tasks[i % TASKS] }, d.within());
+          await d.client.submitJob(
+            { content: `message ${i}:${filler}`.slice(0, 200), task_id: tasks[i % TASKS] },
+            d.within(),
+          );
         }),
       );
       submitted += batch;
@@ -206,12 +254,39 @@ async function main(): Promise<void> {
     const messages = submitted + TASKS; // user messages (each with one reply)
     const before = dbBytes(data);
     const backupsDir = path.join(root, 'backups');
-    const compactBefore = await alter0Json<{ bytes: number; path: string }>(['db', 'backup', '--data', data, '--dir', backupsDir, '--keep', '10']);
+    const compactBefore = await alter0Json<{ bytes: number; path: string }>([
+      'db',
+      'backup',
+      '--data',
+      data,
+      '--dir',
+      backupsDir,
+      '--keep',
+      '10',
+    ]);
     await delay(1_500, undefined, { signal });
-    const retention = ['closed_tasks', 'decisions', 'events', 'finished_jobs'].flatMap((k) => ['--set', `retention.${k}=1s`]);
-    const cleanup = await alter0Json<{ counts: Record<string, number>; ms: number }>(['db', 'cleanup', '--data', data, ...retention]);
+    const retention = ['closed_tasks', 'decisions', 'events', 'finished_jobs'].flatMap((k) => [
+      '--set',
+      `retention.${k}=1s`,
+    ]);
+    const cleanup = await alter0Json<{ counts: Record<string, number>; ms: number }>([
+      'db',
+      'cleanup',
+      '--data',
+      data,
+      ...retention,
+    ]);
     const after = dbBytes(data);
-    const compactAfter = await alter0Json<{ bytes: number }>(['db', 'backup', '--data', data, '--dir', backupsDir, '--keep', '10']);
+    const compactAfter = await alter0Json<{ bytes: number }>([
+      'db',
+      'backup',
+      '--data',
+      data,
+      '--dir',
+      backupsDir,
+      '--keep',
+      '10',
+    ]);
     const perK = (bytes: number): number => Math.round((bytes / messages) * 1000);
     report['db_bytes_by_table_before_retention'] = bytesByTable(compactBefore.path);
     Object.assign(report, {
@@ -233,7 +308,16 @@ async function main(): Promise<void> {
     report['start_big_db_ready_ms'] = round(await readyAfter(d, restartedAt, signal));
     const long: string[] = [];
     for (let i = 0; i < QUEUED; i++) {
-      const r = await d.client.submitJob({ content: `sleep 60\nqueued ${i}`, lane: 'background', task_id: tasks[TASKS / 2 + (i % (TASKS / 2))], timeout_s: 300, max_attempts: 3 }, d.within());
+      const r = await d.client.submitJob(
+        {
+          content: `sleep 60\nqueued ${i}`,
+          lane: 'background',
+          task_id: tasks[TASKS / 2 + (i % (TASKS / 2))],
+          timeout_s: 300,
+          max_attempts: 3,
+        },
+        d.within(),
+      );
       long.push(r.job_id);
     }
     const running = await until(
@@ -251,7 +335,8 @@ async function main(): Promise<void> {
     report['kill9_to_ready_ms'] = round(await readyAfter(d, killedAt, signal));
     // A routed message (a new task): every open task has long jobs queued ahead of it.
     const sync = await d.client.sendMessage({ content: 'are you back?', wait_ms: 30_000 }, d.within());
-    if (sync.status !== 200 || sync.body.reply === null) throw new Error(`first message after the restart: ${sync.status} ${JSON.stringify(sync.body)}`);
+    if (sync.status !== 200 || sync.body.reply === null)
+      throw new Error(`first message after the restart: ${sync.status} ${JSON.stringify(sync.body)}`);
     report['kill9_to_first_sync_reply_ms'] = round(performance.now() - killedAt);
     // The killed daemon could not stop its agents (own process groups): does the new one reap them?
     report['kill9_agents_orphaned'] = leftBehind.length;

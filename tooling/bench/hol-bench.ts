@@ -15,7 +15,19 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ApiRequestError } from '@alter0/api';
 import type { Daemon } from './lib.ts';
-import { SH_AGENT, finished, intOption, machine, printReport, quantile, round, runDeadline, startServe, tempDir, until } from './lib.ts';
+import {
+  SH_AGENT,
+  finished,
+  intOption,
+  machine,
+  printReport,
+  quantile,
+  round,
+  runDeadline,
+  startServe,
+  tempDir,
+  until,
+} from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +47,12 @@ const SHORT_TASKS = 8;
 const signal = runDeadline(intOption('max-minutes', values['max-minutes'], 10));
 
 /** `count` short sync messages from `clients` concurrent senders; the wall time of each. */
-async function shortMessages(d: Daemon, tasks: readonly string[], count: number, waitMs: number): Promise<{ ms: number[]; deferred: number }> {
+async function shortMessages(
+  d: Daemon,
+  tasks: readonly string[],
+  count: number,
+  waitMs: number,
+): Promise<{ ms: number[]; deferred: number }> {
   const ms: number[] = [];
   let deferred = 0;
   let next = 0;
@@ -44,7 +61,10 @@ async function shortMessages(d: Daemon, tasks: readonly string[], count: number,
       while (next < count) {
         const i = next++;
         const started = performance.now();
-        const r = await d.client.sendMessage({ content: `short ${i}`, task_id: tasks[i % tasks.length], wait_ms: waitMs }, d.within());
+        const r = await d.client.sendMessage(
+          { content: `short ${i}`, task_id: tasks[i % tasks.length], wait_ms: waitMs },
+          d.within(),
+        );
         ms.push(performance.now() - started);
         // 202: not done within wait_ms (the job goes on); counted, and its wall time is the wait it cost.
         if (r.status === 202) deferred++;
@@ -70,7 +90,10 @@ async function stateOf(d: Daemon, id: string | undefined): Promise<string> {
 async function submitLong(d: Daemon, lane: 'background' | 'interactive', n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await d.client.submitJob({ content: `sleep ${LONG_S}\nlong job ${i}`, lane, timeout_s: LONG_S * 4, max_attempts: 1 }, d.within());
+    const r = await d.client.submitJob(
+      { content: `sleep ${LONG_S}\nlong job ${i}`, lane, timeout_s: LONG_S * 4, max_attempts: 1 },
+      d.within(),
+    );
     ids.push(r.job_id);
   }
   return ids;
@@ -93,7 +116,15 @@ async function main(): Promise<void> {
     args: [
       '--command',
       SH_AGENT,
-      ...['closer.enabled=false', 'queue.interactive_workers=2', 'queue.background_workers=1', 'queue.max_attempts=1', 'log.file=false', 'executor.kill_grace_ms=1000', 'shutdown.drain_timeout_s=1'].flatMap((s) => ['--set', s]),
+      ...[
+        'closer.enabled=false',
+        'queue.interactive_workers=2',
+        'queue.background_workers=1',
+        'queue.max_attempts=1',
+        'log.file=false',
+        'executor.kill_grace_ms=1000',
+        'shutdown.drain_timeout_s=1',
+      ].flatMap((s) => ['--set', s]),
     ],
     signal,
   });
@@ -102,7 +133,8 @@ async function main(): Promise<void> {
     const tasks: string[] = [];
     for (let i = 0; i < SHORT_TASKS; i++) {
       const r = await d.client.sendMessage({ content: `short task ${i}`, wait_ms: 30_000 }, d.within());
-      if (r.status !== 200 || r.body.task_id === null) throw new Error(`set-up message ${i} got no task: ${JSON.stringify(r.body)}`);
+      if (r.status !== 200 || r.body.task_id === null)
+        throw new Error(`set-up message ${i} got no task: ${JSON.stringify(r.body)}`);
       tasks.push(r.body.task_id);
     }
     await shortMessages(d, tasks, 10, 30_000); // warm-up
@@ -110,15 +142,17 @@ async function main(): Promise<void> {
 
     const long = await submitLong(d, 'background', LONG_JOBS);
     // Saturated: the one background worker runs a long job (the rest wait behind it).
-    await until(
-      async () => ((await stateOf(d, long[0])) === 'running' ? true : null),
-      { timeoutMs: 30_000, what: 'the first long job to run', signal },
-    );
+    await until(async () => ((await stateOf(d, long[0])) === 'running' ? true : null), {
+      timeoutMs: 30_000,
+      what: 'the first long job to run',
+      signal,
+    });
     const loadedStarted = performance.now();
     const loaded = await shortMessages(d, tasks, MESSAGES, 30_000);
     const loadedS = (performance.now() - loadedStarted) / 1000;
     const states = await Promise.all(long.map((id) => stateOf(d, id)));
-    const stillSaturated = states.filter((s) => s === 'running').length === 1 && states.filter((s) => s === 'queued').length >= 1;
+    const stillSaturated =
+      states.filter((s) => s === 'running').length === 1 && states.filter((s) => s === 'queued').length >= 1;
     await cancelAll(d, long);
 
     // Both interactive workers busy with long jobs: a short sync message waits for one of them (or gets 202).
@@ -148,7 +182,10 @@ async function main(): Promise<void> {
         background_saturated_deferred_202: loaded.deferred,
         background_saturated_phase_s: round(loadedS),
         background_still_saturated_at_end: stillSaturated,
-        p95_ratio_saturated_over_idle: round((loadedStats['p95_ms'] ?? Number.NaN) / (idleStats['p95_ms'] ?? Number.NaN), 2),
+        p95_ratio_saturated_over_idle: round(
+          (loadedStats['p95_ms'] ?? Number.NaN) / (idleStats['p95_ms'] ?? Number.NaN),
+          2,
+        ),
         interactive_saturated_messages: 4,
         interactive_saturated_wait_ms: (LONG_S / 2) * 1000,
         interactive_saturated_deferred_202: blocked.deferred,

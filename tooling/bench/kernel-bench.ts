@@ -14,7 +14,19 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { JobRequest } from '@alter0/api';
-import { intOption, machine, openJobs, printReport, quantile, round, rssMiB, runDeadline, startServe, tempDir, until } from './lib.ts';
+import {
+  intOption,
+  machine,
+  openJobs,
+  printReport,
+  quantile,
+  round,
+  rssMiB,
+  runDeadline,
+  startServe,
+  tempDir,
+  until,
+} from './lib.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +51,16 @@ async function main(): Promise<void> {
   if (profDir !== null) fs.mkdirSync(profDir, { recursive: true });
   const d = await startServe({
     data,
-    args: ['--command', 'cat', '--set', 'closer.enabled=false', '--set', `queue.interactive_workers=${WORKERS}`, '--set', 'log.file=false'],
+    args: [
+      '--command',
+      'cat',
+      '--set',
+      'closer.enabled=false',
+      '--set',
+      `queue.interactive_workers=${WORKERS}`,
+      '--set',
+      'log.file=false',
+    ],
     nodeArgs: [...(values['node-arg'] ?? []), ...(profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`])],
     signal,
   });
@@ -53,7 +74,8 @@ async function main(): Promise<void> {
       until(
         async () => {
           const j = await d.client.getJob(id, d.within());
-          if (j.state === 'failed' || j.state === 'canceled') throw new Error(`set-up job ${id} ended ${j.state}: ${JSON.stringify(j.error)}`);
+          if (j.state === 'failed' || j.state === 'canceled')
+            throw new Error(`set-up job ${id} ended ${j.state}: ${JSON.stringify(j.error)}`);
           return j.state === 'succeeded' ? j.task_id : null;
         },
         { timeoutMs: 30_000, what: `set-up job ${id}`, signal, intervalMs: 10 },
@@ -79,10 +101,12 @@ async function main(): Promise<void> {
       }),
     );
     const acceptS = (performance.now() - t0) / 1000;
-    await until(
-      async () => ((await openJobs(d)) === 0 ? true : null),
-      { timeoutMs: 15 * 60_000, what: 'the queue to drain', signal, intervalMs: 100 },
-    );
+    await until(async () => ((await openJobs(d)) === 0 ? true : null), {
+      timeoutMs: 15 * 60_000,
+      what: 'the queue to drain',
+      signal,
+      intervalMs: 100,
+    });
     const doneS = (performance.now() - t0) / 1000;
     const overhead: number[] = [];
     const execute: number[] = [];

@@ -94,10 +94,12 @@ export function finished(d: Daemon, jobId: string, ms: number, signal: AbortSign
 
 /** Milliseconds until GET /readyz answers 200 (counted from `from`, a performance.now() value). */
 export async function readyAfter(d: Daemon, from: number, signal: AbortSignal): Promise<number> {
-  await until(
-    async () => ((await d.client.readyz(d.within(5_000))).status === 200 ? true : null),
-    { timeoutMs: 60_000, what: 'GET /readyz to answer 200', signal, intervalMs: 5 },
-  );
+  await until(async () => ((await d.client.readyz(d.within(5_000))).status === 200 ? true : null), {
+    timeoutMs: 60_000,
+    what: 'GET /readyz to answer 200',
+    signal,
+    intervalMs: 5,
+  });
   return performance.now() - from;
 }
 
@@ -121,7 +123,8 @@ export const round = (x: number, digits = 1): number => Number(x.toFixed(digits)
 /** Resident set size and its peak, in MiB, from /proc (Linux). */
 export function rssMiB(pid: number): { rss: number; peak: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  const kib = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rss: round(kib('VmRSS') / 1024), peak: round(kib('VmHWM') / 1024) };
 }
 
@@ -135,7 +138,10 @@ export function dbBytes(data: string): { db: number; wal: number } {
 export function machine(): Record<string, string | number> {
   let commit = 'unknown';
   try {
-    commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', timeout: 5_000 }).trim();
+    commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      timeout: 5_000,
+    }).trim();
   } catch {
     // Not a git checkout: the figure still stands, without the commit.
   }
@@ -183,7 +189,8 @@ export function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 /** A positive integer option, or a clear error naming the flag. */
 export function intOption(name: string, value: string | undefined, fallback: number): number {
   const n = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 

@@ -50,7 +50,8 @@ interface ClaudeRun {
 }
 
 const closeKeepOpen = JSON.stringify({ close: false, confidence: 0.2, reason: 'the owner may ask more' });
-const routeTo = (taskId: string): string => JSON.stringify({ decision: 'existing', task_id: taskId, confidence: 0.9, reason: 'same subject' });
+const routeTo = (taskId: string): string =>
+  JSON.stringify({ decision: 'existing', task_id: taskId, confidence: 0.9, reason: 'same subject' });
 
 interface ClaudeResultJson {
   session_id?: string;
@@ -62,7 +63,7 @@ interface ClaudeResultJson {
 function parseResult(out: string): ClaudeResultJson | null {
   try {
     const v = JSON.parse(out.trim()) as unknown;
-    return typeof v === 'object' && v !== null ? (v) : null;
+    return typeof v === 'object' && v !== null ? v : null;
   } catch {
     return null;
   }
@@ -80,7 +81,12 @@ function killGroup(pid: number | undefined): boolean {
 }
 
 /** One claude call as a child process, the way @alter0/executor runs it (own group, prompt on stdin); timed spawn → close. */
-async function runClaude(argv: readonly string[], cwd: string, env: Record<string, string>, prompt: string): Promise<ClaudeRun> {
+async function runClaude(
+  argv: readonly string[],
+  cwd: string,
+  env: Record<string, string>,
+  prompt: string,
+): Promise<ClaudeRun> {
   const started = performance.now();
   const child = spawn(program ?? 'claude', argv, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
@@ -132,7 +138,12 @@ async function main(): Promise<void> {
     // The daemon's agents talk to fakeA; the direct calls to fakeD. Same CLI, same environment shape.
     const envA = fakes.claudeEnv({ baseUrl: fakeA.url, home: homeA.home });
     const config = path.join(homeA.home, '..', 'alter0.toml');
-    fs.writeFileSync(config, `[executor.env]\n${Object.entries(envA).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join('\n')}\n`);
+    fs.writeFileSync(
+      config,
+      `[executor.env]\n${Object.entries(envA)
+        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        .join('\n')}\n`,
+    );
     const sets = {
       'executor.claude.bin': program ?? 'claude',
       'executor.kill_grace_ms': 1000,
@@ -145,7 +156,13 @@ async function main(): Promise<void> {
     };
     daemon = await startServe({
       data: path.join(homeA.home, '..', 'data'),
-      args: ['--config', config, '--executor', 'claude', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`])],
+      args: [
+        '--config',
+        config,
+        '--executor',
+        'claude',
+        ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
+      ],
       // Only what an agent child needs: nothing of the caller's environment reaches the CLI.
       env: { PATH: fakes.childPath(), HOME: homeA.home, TMPDIR: path.join(homeA.home, 'tmp'), LANG: 'C.UTF-8' },
       cwd: homeA.workdir,
@@ -156,10 +173,14 @@ async function main(): Promise<void> {
 
     const sync = async (content: string, taskId: string | null): Promise<{ ms: number; answer: MessageDone }> => {
       const started = performance.now();
-      const r = await d.client.sendMessage({ content, wait_ms: 120_000, ...(taskId === null ? {} : { task_id: taskId }) }, d.within(150_000));
+      const r = await d.client.sendMessage(
+        { content, wait_ms: 120_000, ...(taskId === null ? {} : { task_id: taskId }) },
+        d.within(150_000),
+      );
       const ms = performance.now() - started;
       // The answer comes once the reply is stored: the job may still be running its close stage.
-      if (r.status !== 200 || r.body.reply === null || r.body.error !== null) throw new Error(`POST /api/message answered ${r.status}: ${JSON.stringify(r.body)}`);
+      if (r.status !== 200 || r.body.reply === null || r.body.error !== null)
+        throw new Error(`POST /api/message answered ${r.status}: ${JSON.stringify(r.body)}`);
       return { ms, answer: r.body };
     };
     // The closer still runs after the answer: wait for it (and check the fake was called as scripted) so it
@@ -167,7 +188,8 @@ async function main(): Promise<void> {
     const settle = async (jobId: string): Promise<Job> => {
       const j = await finished(d, jobId, 120_000, signal);
       if (j.state !== 'succeeded') throw new Error(`job ${jobId} ended ${j.state}: ${JSON.stringify(j.error)}`);
-      if (fakeA.pending() !== 0) throw new Error(`the daemon made fewer model calls than scripted (${fakeA.pending()} left)`);
+      if (fakeA.pending() !== 0)
+        throw new Error(`the daemon made fewer model calls than scripted (${fakeA.pending()} left)`);
       return j;
     };
 
@@ -187,14 +209,30 @@ async function main(): Promise<void> {
       ALTER0_JOB_ID: 'j_direct',
       ALTER0_SESSION_ID: session,
     });
-    const executeArgv = (session: string): string[] => ['-p', '--output-format', 'json', '--resume', session, '--permission-mode', 'acceptEdits'];
+    const executeArgv = (session: string): string[] => [
+      '-p',
+      '--output-format',
+      'json',
+      '--resume',
+      session,
+      '--permission-mode',
+      'acceptEdits',
+    ];
     fakeD.script([reply('Noted: PELICAN.')]);
-    const session = (await runClaude(['-p', '--output-format', 'json', '--permission-mode', 'acceptEdits'], workspace, envD('execute', ''), 'Remember the word PELICAN.')).sessionId;
+    const session = (
+      await runClaude(
+        ['-p', '--output-format', 'json', '--permission-mode', 'acceptEdits'],
+        workspace,
+        envD('execute', ''),
+        'Remember the word PELICAN.',
+      )
+    ).sessionId;
 
     const directExecute = async (content: string): Promise<number> => {
       fakeD.script([reply(`Reply to: ${content}`)]);
       const r = await runClaude(executeArgv(session), workspace, envD('execute', session), content);
-      if (r.sessionId !== session) throw new Error(`the direct call did not resume session ${session} (got ${r.sessionId})`);
+      if (r.sessionId !== session)
+        throw new Error(`the direct call did not resume session ${session} (got ${r.sessionId})`);
       return r.ms;
     };
 
@@ -207,16 +245,34 @@ async function main(): Promise<void> {
         if (routePromptChars === 0) throw new Error(`no route decision with a prompt for job ${jobId}`);
       }
       fakeD.script([reply(routeTo(taskId))]);
-      const prompt = 'Route this message to one of the open tasks. '.repeat(Math.ceil(routePromptChars / 45)).slice(0, routePromptChars);
-      const r = await runClaude(['-p', '--output-format', 'json', '--no-session-persistence', '--tools', ''], path.join(homeD.home, '..'), envD('route', ''), prompt);
+      const prompt = 'Route this message to one of the open tasks. '
+        .repeat(Math.ceil(routePromptChars / 45))
+        .slice(0, routePromptChars);
+      const r = await runClaude(
+        ['-p', '--output-format', 'json', '--no-session-persistence', '--tools', ''],
+        path.join(homeD.home, '..'),
+        envD('route', ''),
+        prompt,
+      );
       return r.ms;
     };
 
-    const viaAlter0 = async (kind: 'explicit' | 'routed', content: string): Promise<{ ms: number; timings: JobTimings; job: Job }> => {
-      fakeA.script(kind === 'explicit' ? [reply(`Reply to: ${content}`), reply(closeKeepOpen)] : [reply(routeTo(taskId)), reply(`Reply to: ${content}`), reply(closeKeepOpen)]);
+    const viaAlter0 = async (
+      kind: 'explicit' | 'routed',
+      content: string,
+    ): Promise<{ ms: number; timings: JobTimings; job: Job }> => {
+      fakeA.script(
+        kind === 'explicit'
+          ? [reply(`Reply to: ${content}`), reply(closeKeepOpen)]
+          : [reply(routeTo(taskId)), reply(`Reply to: ${content}`), reply(closeKeepOpen)],
+      );
       const r = await sync(content, kind === 'explicit' ? taskId : null);
-      if (r.answer.task_id !== taskId) throw new Error(`the ${kind} message went to ${r.answer.task_id}, not ${taskId}: ${JSON.stringify(r.answer.route)}`);
-      if (kind === 'routed' && r.answer.route?.decision !== 'existing') throw new Error(`the router did not choose the open task: ${JSON.stringify(r.answer.route)}`);
+      if (r.answer.task_id !== taskId)
+        throw new Error(
+          `the ${kind} message went to ${r.answer.task_id}, not ${taskId}: ${JSON.stringify(r.answer.route)}`,
+        );
+      if (kind === 'routed' && r.answer.route?.decision !== 'existing')
+        throw new Error(`the router did not choose the open task: ${JSON.stringify(r.answer.route)}`);
       return { ms: r.ms, timings: r.answer.timings, job: await settle(r.answer.job_id) };
     };
 
@@ -281,7 +337,10 @@ async function main(): Promise<void> {
         ...Object.fromEntries(Object.entries(a).map(([k, v]) => [`a_explicit_${k}`, v])),
         ...Object.fromEntries(Object.entries(b).map(([k, v]) => [`b_routed_${k}`, v])),
         b_routed_direct_route_ms_p50: round(directRoute50),
-        b_routed_ratio_vs_direct_route_plus_execute: round((b['alter0_ms_p50'] ?? Number.NaN) / (directRoute50 + (b['direct_execute_ms_p50'] ?? Number.NaN)), 3),
+        b_routed_ratio_vs_direct_route_plus_execute: round(
+          (b['alter0_ms_p50'] ?? Number.NaN) / (directRoute50 + (b['direct_execute_ms_p50'] ?? Number.NaN)),
+          3,
+        ),
         claude_cli_ms_beyond_model_latency_p50: round(median(explicit.map((x) => x.directMs)) - LATENCY_MS),
         ...machine(),
       },

@@ -30,13 +30,16 @@ const QUICK: Record<string, string[]> = {
 const plan = values.quick ? QUICK : FULL;
 const names = values.only === undefined ? Object.keys(plan) : values.only.split(',').map((s) => s.trim());
 for (const n of names) {
-  if (plan[n] === undefined) throw new Error(`--only: unknown benchmark ${JSON.stringify(n)}; pick from ${Object.keys(plan).join(', ')}`);
+  if (plan[n] === undefined)
+    throw new Error(`--only: unknown benchmark ${JSON.stringify(n)}; pick from ${Object.keys(plan).join(', ')}`);
 }
 
 /** One benchmark as a child process (its own time limit applies); resolves with its JSON line. */
 function run(args: readonly string[]): Promise<string> {
   const [script, ...rest] = args;
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, script ?? ''), ...rest, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, script ?? ''), ...rest, '--json'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
   return new Promise((resolve, reject) => {

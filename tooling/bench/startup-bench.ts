@@ -47,10 +47,15 @@ async function closedPort(): Promise<number> {
 /** Spawn → exit of one `alter0 …`, in ms; any exit code is accepted (status against no daemon exits non-zero). */
 async function timeCommand(args: string[]): Promise<number> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore', env: { ...process.env, ALTER0_CONFIG: '' } });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: 'ignore',
+    env: { ...process.env, ALTER0_CONFIG: '' },
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
   await new Promise<void>((resolve, reject) => {
-    child.on('exit', (_code, sig) => (sig === 'SIGKILL' ? reject(new Error(`alter0 ${args.join(' ')}: no exit within ${TIMEOUT_MS} ms`)) : resolve()));
+    child.on('exit', (_code, sig) =>
+      sig === 'SIGKILL' ? reject(new Error(`alter0 ${args.join(' ')}: no exit within ${TIMEOUT_MS} ms`)) : resolve(),
+    );
     child.on('error', reject);
   });
   clearTimeout(timer);
@@ -66,9 +71,23 @@ interface ServeTimes {
 /** One `alter0 serve` on a fresh data dir: spawn → first log line, → "listening", → /readyz 200. */
 async function timeServe(): Promise<ServeTimes> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-startup-'));
-  const args = [CLI, 'serve', '--data', path.join(dir, 'data'), '--listen', '127.0.0.1:0', '--executor', 'command', '--command', 'cat'];
+  const args = [
+    CLI,
+    'serve',
+    '--data',
+    path.join(dir, 'data'),
+    '--listen',
+    '127.0.0.1:0',
+    '--executor',
+    'command',
+    '--command',
+    'cat',
+  ];
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ALTER0_CONFIG: '' } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ALTER0_CONFIG: '' },
+  });
   const deadline = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   try {
@@ -100,7 +119,14 @@ async function timeServe(): Promise<ServeTimes> {
 
 async function main(): Promise<void> {
   const port = await closedPort();
-  const samples: Record<string, number[]> = { version: [], help: [], status: [], 'serve first log': [], 'serve listening': [], 'serve readyz': [] };
+  const samples: Record<string, number[]> = {
+    version: [],
+    help: [],
+    status: [],
+    'serve first log': [],
+    'serve listening': [],
+    'serve readyz': [],
+  };
   for (let i = 0; i < RUNS; i++) {
     samples.version?.push(await timeCommand(['version']));
     samples.help?.push(await timeCommand(['--help']));
@@ -110,14 +136,22 @@ async function main(): Promise<void> {
     samples['serve listening']?.push(s.listening);
     samples['serve readyz']?.push(s.ready);
   }
-  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-  const result = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, { median_ms: median(xs), runs_ms: xs.map(Math.round) }]));
+  const load = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+  const result = Object.fromEntries(
+    Object.entries(samples).map(([k, xs]) => [k, { median_ms: median(xs), runs_ms: xs.map(Math.round) }]),
+  );
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ runs: RUNS, load_after: load, cpus: os.cpus().length, result }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ runs: RUNS, load_after: load, cpus: os.cpus().length, result }, null, 2)}\n`,
+    );
     return;
   }
   process.stdout.write(`alter0 start-up, median of ${RUNS} (load average after: ${load}; ${os.cpus().length} cpus)\n`);
-  for (const [k, v] of Object.entries(result)) process.stdout.write(`${k.padEnd(16)} ${String(v.median_ms).padStart(6)} ms   (${v.runs_ms.join(', ')})\n`);
+  for (const [k, v] of Object.entries(result))
+    process.stdout.write(`${k.padEnd(16)} ${String(v.median_ms).padStart(6)} ms   (${v.runs_ms.join(', ')})\n`);
 }
 
 await main();

@@ -24,7 +24,12 @@ export interface CliClientOptions {
 }
 
 export function createCliClient(opts: CliClientOptions): CliClient {
-  const api = createApiClient({ baseUrl: opts.addr, token: opts.token, fetch: opts.fetch, headers: { 'x-alter0-channel': 'cli' } });
+  const api = createApiClient({
+    baseUrl: opts.addr,
+    token: opts.token,
+    fetch: opts.fetch,
+    headers: { 'x-alter0-channel': 'cli' },
+  });
   const guard =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -58,11 +63,19 @@ export function createCliClient(opts: CliClientOptions): CliClient {
  */
 export function clientErrorOf(err: unknown, addr: string): unknown {
   if (err instanceof ApiUnreachableError) {
-    return new ClientError('unreachable', `cannot reach alter0 at ${addr} (${networkCause(err)}). Is it running? Start it with \`alter0 serve\`, or pass --addr.`, null);
+    return new ClientError(
+      'unreachable',
+      `cannot reach alter0 at ${addr} (${networkCause(err)}). Is it running? Start it with \`alter0 serve\`, or pass --addr.`,
+      null,
+    );
   }
   if (err instanceof ApiRequestError) return new ClientError(err.code, err.message, err.status);
   if (err instanceof ApiContractError) {
-    return new ClientError('contract', `${err.message}. Is this alter0 CLI the same version as the service at ${addr}?`, err.status);
+    return new ClientError(
+      'contract',
+      `${err.message}. Is this alter0 CLI the same version as the service at ${addr}?`,
+      err.status,
+    );
   }
   return err;
 }

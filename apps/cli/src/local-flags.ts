@@ -20,10 +20,17 @@ export function withLocalFlags<T>(y: Argv<T>): Argv<T & LocalArgs> {
   return y
     .middleware(usePrivateUmask)
     .option('config', { type: 'string', describe: 'config file (TOML, or JSON when it ends in .json)' })
-    .option('data', { type: 'string', alias: 'data-dir', describe: 'data directory (database, logs, backups, workspaces)' })
+    .option('data', {
+      type: 'string',
+      alias: 'data-dir',
+      describe: 'data directory (database, logs, backups, workspaces)',
+    })
     .option('listen', { type: 'string', describe: 'address to listen on, host:port' })
     .option('executor', { type: 'string', choices: ['claude', 'codex', 'command'], describe: 'default executor' })
-    .option('command', { type: 'string', describe: "the command executor's program and arguments, e.g. 'node agent.js' (implies --executor command)" })
+    .option('command', {
+      type: 'string',
+      describe: "the command executor's program and arguments, e.g. 'node agent.js' (implies --executor command)",
+    })
     .option('set', { type: 'string', array: true, describe: 'override any setting: --set queue.interactive_workers=4' })
     .option('log-level', { type: 'string', choices: ['debug', 'info', 'warn', 'error'] });
 }

@@ -51,7 +51,10 @@ export async function main(argv: string[]): Promise<void> {
         builder: (y) => y.option('json', { type: 'boolean' }),
         handler: (a) => {
           if (a.json) process.stdout.write(`${JSON.stringify(info)}\n`);
-          else process.stdout.write(`alter0 ${info.version} (commit ${info.commit ?? 'unknown'}, built ${info.builtAt ?? 'unknown'}) node ${info.node}\n`);
+          else
+            process.stdout.write(
+              `alter0 ${info.version} (commit ${info.commit ?? 'unknown'}, built ${info.builtAt ?? 'unknown'}) node ${info.node}\n`,
+            );
         },
       })
       .demandCommand(1, 'name a command; see alter0 --help')

@@ -7,7 +7,11 @@ import { ClientError, clientErrorOf, createCliClient } from '../src/client.js';
 
 const ADDR = 'http://127.0.0.1:7070';
 
-function answering(status: number, body: unknown, seen: Headers[] = []): (url: string, init: RequestInit) => Promise<Response> {
+function answering(
+  status: number,
+  body: unknown,
+  seen: Headers[] = [],
+): (url: string, init: RequestInit) => Promise<Response> {
   return async (_url, init) => {
     seen.push(new Headers(init.headers));
     return Response.json(body, { status });
@@ -33,15 +37,23 @@ describe('createCliClient', () => {
 
   it('says the service is unreachable with the address as given and the system error code', async () => {
     const addr = `http://127.0.0.1:${await closedPort()}`;
-    const err = await createCliClient({ addr, token: null }).status().catch((e: unknown) => e);
+    const err = await createCliClient({ addr, token: null })
+      .status()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect(err).toBeInstanceOf(Alter0Error);
     expect(err).toMatchObject({ code: 'unreachable', status: null });
-    expect((err as Error).message).toBe(`cannot reach alter0 at ${addr} (ECONNREFUSED). Is it running? Start it with \`alter0 serve\`, or pass --addr.`);
+    expect((err as Error).message).toBe(
+      `cannot reach alter0 at ${addr} (ECONNREFUSED). Is it running? Start it with \`alter0 serve\`, or pass --addr.`,
+    );
   });
 
   it("passes the daemon's error envelope through as its code, status and message", async () => {
-    const c = createCliClient({ addr: ADDR, token: null, fetch: answering(404, { error: { code: 'not_found', message: 'no job j_x' } }) });
+    const c = createCliClient({
+      addr: ADDR,
+      token: null,
+      fetch: answering(404, { error: { code: 'not_found', message: 'no job j_x' } }),
+    });
     const err = await c.getJob('j_x').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
     expect(err).toMatchObject({ code: 'not_found', status: 404, message: 'no job j_x' });

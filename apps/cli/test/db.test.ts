@@ -44,7 +44,9 @@ describe('alter0 db (real CLI, real daemon)', () => {
 
     const refused = await cli(['db', 'restore', backupPath, '--data', data]);
     expect(refused.code).toBe(75);
-    expect(refused.stderr).toContain(`restore refused: data directory ${data} is in use by another alter0 process (pid ${s.proc.pid})`);
+    expect(refused.stderr).toContain(
+      `restore refused: data directory ${data} is in use by another alter0 process (pid ${s.proc.pid})`,
+    );
 
     expect(await s.stop()).toBe(0);
     const ok = await cli(['db', 'restore', backupPath, '--data', data]);
@@ -57,7 +59,10 @@ describe('alter0 db (real CLI, real daemon)', () => {
     const after = await again.client.getTask(taskId);
     expect(after.session_id).toBe(before.session_id);
     expect(after.messages.map((m) => m.content)).toEqual(before.messages.map((m) => m.content));
-    await expect(again.client.getTask(later.task_id ?? '')).rejects.toMatchObject({ name: 'ApiRequestError', status: 404 });
+    await expect(again.client.getTask(later.task_id ?? '')).rejects.toMatchObject({
+      name: 'ApiRequestError',
+      status: 404,
+    });
     // The restored session is resumed by the next turn.
     const r3 = await reply(again, { content: 'third', task_id: taskId });
     expect(r3.reply).toBe('echo(3): third');
@@ -66,7 +71,17 @@ describe('alter0 db (real CLI, real daemon)', () => {
   it('verify exits 1 on a job left running with no process holding the data directory', async () => {
     const data = dataDir();
     const store = Store.open({ file: path.join(data, 'alter0.db') });
-    store.jobs.accept({ content: 'x', channelId: 'test', userId: 'owner', sessionId: null, taskId: null, lane: 'interactive', maxAttempts: 3, timeoutS: 60, now: Date.now() });
+    store.jobs.accept({
+      content: 'x',
+      channelId: 'test',
+      userId: 'owner',
+      sessionId: null,
+      taskId: null,
+      lane: 'interactive',
+      maxAttempts: 3,
+      timeoutS: 60,
+      now: Date.now(),
+    });
     const running = store.jobs.claimNext('interactive', Date.now())!;
     store.close();
     const r = await cli(['db', 'verify', '--data', data]);
@@ -76,14 +91,17 @@ describe('alter0 db (real CLI, real daemon)', () => {
     expect(r.stdout).toMatch(/verify: FAILED/);
     const j = await cli(['db', 'verify', '--data', data, '--json']);
     expect(j.code).toBe(1);
-    expect((JSON.parse(j.stdout) as { ok: boolean; counts: { jobs: { running: number } } }).counts.jobs.running).toBe(1);
+    expect((JSON.parse(j.stdout) as { ok: boolean; counts: { jobs: { running: number } } }).counts.jobs.running).toBe(
+      1,
+    );
   });
 
   it('cleanup --dry-run counts what cleanup then deletes', async () => {
     const data = dataDir();
     const store = Store.open({ file: path.join(data, 'alter0.db') });
     const old = Date.now() - 400 * 86_400_000;
-    for (let i = 0; i < 3; i++) store.events.add({ component: 'test', level: 'info', kind: 'x', message: 'old', now: old });
+    for (let i = 0; i < 3; i++)
+      store.events.add({ component: 'test', level: 'info', kind: 'x', message: 'old', now: old });
     store.events.add({ component: 'test', level: 'info', kind: 'x', message: 'new', now: Date.now() });
     store.close();
     const dry = await cli(['db', 'cleanup', '--dry-run', '--json', '--data', data]);

@@ -49,18 +49,26 @@ function verifyUnit(file: string, user: boolean): { status: number | null; probl
 
 const describeSystemd = SYSTEMD_ANALYZE || REQUIRE_TOOLS ? describe : describe.skip;
 if (!SYSTEMD_ANALYZE) {
-  console.warn(`deploy.test: systemd-analyze not found, unit verification skipped; install it with: ${SYSTEMD_INSTALL_HINT}`);
+  console.warn(
+    `deploy.test: systemd-analyze not found, unit verification skipped; install it with: ${SYSTEMD_INSTALL_HINT}`,
+  );
 }
 
 describeSystemd('systemd units written by alter0 service install --dry-run', () => {
   it('has systemd-analyze (required with ALTER0_REQUIRE_TOOLS=1)', () => {
-    if (!SYSTEMD_ANALYZE) throw new Error(`systemd-analyze is missing and ALTER0_REQUIRE_TOOLS=1; install it with: ${SYSTEMD_INSTALL_HINT}`);
+    if (!SYSTEMD_ANALYZE)
+      throw new Error(
+        `systemd-analyze is missing and ALTER0_REQUIRE_TOOLS=1; install it with: ${SYSTEMD_INSTALL_HINT}`,
+      );
   });
 
   it('the verifier used here does catch a broken unit', () => {
     const d = tmp('alter0-unit-');
     const f = path.join(d, 'broken.service');
-    fs.writeFileSync(f, `[Service]\nType=notify\nProtectSystem=sometimes\nFrobnicate=yes\nExecStart=${path.join(d, 'missing-node')} x\n`);
+    fs.writeFileSync(
+      f,
+      `[Service]\nType=notify\nProtectSystem=sometimes\nFrobnicate=yes\nExecStart=${path.join(d, 'missing-node')} x\n`,
+    );
     const v = verifyUnit(f, false);
     expect(v.problems.join('\n')).toMatch(/Frobnicate/);
     expect(v.problems.join('\n')).toMatch(/protect system/i);
@@ -94,14 +102,19 @@ describeSystemd('systemd units written by alter0 service install --dry-run', () 
     const d = tmp('alter0-unit-');
     const config = path.join(d, 'alter0.toml');
     fs.writeFileSync(config, '[shutdown]\ndrain_timeout_s = 100\n');
-    const r = await cli(['service', 'install', '--user', '--dry-run', '--config', config, '--data', path.join(d, 'data')], { PATH: `/opt/agents/bin:${process.env.PATH ?? ''}` });
+    const r = await cli(
+      ['service', 'install', '--user', '--dry-run', '--config', config, '--data', path.join(d, 'data')],
+      { PATH: `/opt/agents/bin:${process.env.PATH ?? ''}` },
+    );
     expect(r.code, r.stderr).toBe(0);
     const f = path.join(d, 'alter0-user.service');
     fs.writeFileSync(f, r.stdout);
     const v = verifyUnit(f, true);
     expect(v.problems, v.stderr).toEqual([]);
     expect(v.status, v.stderr).toBe(0);
-    expect(r.stdout).toContain(`ExecStart=${process.execPath} ${BIN} serve --data-dir ${path.join(d, 'data')} --config ${config}\n`);
+    expect(r.stdout).toContain(
+      `ExecStart=${process.execPath} ${BIN} serve --data-dir ${path.join(d, 'data')} --config ${config}\n`,
+    );
     expect(r.stdout).toMatch(/^Environment="PATH=[^"]*:\/opt\/agents\/bin:/m);
     expect(r.stdout).toMatch(/^TimeoutStopSec=118s$/m);
     expect(r.stdout).toMatch(/^WantedBy=default.target$/m);
@@ -111,11 +124,18 @@ describeSystemd('systemd units written by alter0 service install --dry-run', () 
     const sysusers = path.join(path.dirname(SYSTEMD_ANALYZE ?? '/usr/bin/x'), 'systemd-sysusers');
     const root = tmp('alter0-sysroot-');
     fs.mkdirSync(path.join(root, 'etc'));
-    for (const f of ['passwd', 'group']) fs.writeFileSync(path.join(root, 'etc', f), f === 'passwd' ? 'root:x:0:0:root:/root:/bin/sh\n' : 'root:x:0:\n');
-    const r = spawnSync(sysusers, ['--root', root, '--dry-run', path.join(REPO, 'deploy', 'systemd', 'alter0.sysusers')], { encoding: 'utf8', timeout: 30_000 });
+    for (const f of ['passwd', 'group'])
+      fs.writeFileSync(path.join(root, 'etc', f), f === 'passwd' ? 'root:x:0:0:root:/root:/bin/sh\n' : 'root:x:0:\n');
+    const r = spawnSync(
+      sysusers,
+      ['--root', root, '--dry-run', path.join(REPO, 'deploy', 'systemd', 'alter0.sysusers')],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(`${r.stdout}${r.stderr}`).toMatch(/Creating user 'alter0' \(alter0 agent gateway\)/);
-    expect(fs.readFileSync(path.join(REPO, 'deploy', 'systemd', 'alter0.sysusers'), 'utf8')).toMatch(/^u alter0 - "alter0 agent gateway" \/var\/lib\/alter0 \/usr\/sbin\/nologin$/m);
+    expect(fs.readFileSync(path.join(REPO, 'deploy', 'systemd', 'alter0.sysusers'), 'utf8')).toMatch(
+      /^u alter0 - "alter0 agent gateway" \/var\/lib\/alter0 \/usr\/sbin\/nologin$/m,
+    );
   });
 });
 
@@ -123,7 +143,10 @@ describe('alter0 service install', () => {
   it('writes the user unit under $XDG_CONFIG_HOME and prints the next commands', async () => {
     const home = tmp('alter0-home-');
     const data = path.join(home, 'data');
-    const r = await cli(['service', 'install', '--user', '--data', data], { HOME: home, XDG_CONFIG_HOME: path.join(home, 'cfg') });
+    const r = await cli(['service', 'install', '--user', '--data', data], {
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, 'cfg'),
+    });
     expect(r.code, r.stderr).toBe(0);
     const unit = path.join(home, 'cfg', 'systemd', 'user', 'alter0.service');
     expect(fs.readFileSync(unit, 'utf8')).toContain(`--data-dir ${data}`);
@@ -177,10 +200,13 @@ describe('unit rendering', () => {
   });
 
   it('fills every field and refuses unknown ones', () => {
-    const out = renderUnit('ExecStart=@EXEC_START@\nReadWritePaths=@DATA_DIR@\nTimeoutStopSec=@TIMEOUT_STOP_S@s\nEnvironment="PATH=@PATH@"\n', {
-      ...base,
-      configFile: '/etc/alter0/alter0.toml',
-    });
+    const out = renderUnit(
+      'ExecStart=@EXEC_START@\nReadWritePaths=@DATA_DIR@\nTimeoutStopSec=@TIMEOUT_STOP_S@s\nEnvironment="PATH=@PATH@"\n',
+      {
+        ...base,
+        configFile: '/etc/alter0/alter0.toml',
+      },
+    );
     expect(out).toBe(
       'ExecStart=/opt/node/bin/node /opt/alter0/apps/cli/bin/alter0.js serve --data-dir /var/lib/alter0 --config /etc/alter0/alter0.toml\n' +
         'ReadWritePaths=/var/lib/alter0\nTimeoutStopSec=48s\nEnvironment="PATH=/opt/node/bin:/usr/bin"\n',
@@ -191,12 +217,19 @@ describe('unit rendering', () => {
   });
 
   it('puts the running Node first on PATH, once, and drops relative entries', () => {
-    expect(servicePath('/opt/node/bin/node', ['/usr/bin', '/opt/node/bin', 'bin', '', '/usr/bin'])).toEqual(['/opt/node/bin', '/usr/bin']);
+    expect(servicePath('/opt/node/bin/node', ['/usr/bin', '/opt/node/bin', 'bin', '', '/usr/bin'])).toEqual([
+      '/opt/node/bin',
+      '/usr/bin',
+    ]);
   });
 });
 
 /** A fake `systemd-notify` that appends {argv, socket, readyz} as a JSON line to $FAKE_NOTIFY_LOG. */
-function fakeSystemdNotify(opts: { exitCode?: number } = {}): { bin: string; log: string; calls: () => { argv: string[]; socket: string; readyz?: number | string }[] } {
+function fakeSystemdNotify(opts: { exitCode?: number } = {}): {
+  bin: string;
+  log: string;
+  calls: () => { argv: string[]; socket: string; readyz?: number | string }[];
+} {
   const d = tmp('alter0-notify-');
   const bin = path.join(d, 'bin');
   fs.mkdirSync(bin);
@@ -236,7 +269,11 @@ function fakeShellNotify(): { bin: string; log: string; lines: () => string[] } 
   fs.mkdirSync(bin);
   const log = path.join(d, 'calls.txt');
   fs.writeFileSync(path.join(bin, 'systemd-notify'), `#!/bin/sh\necho "$*" >> '${log}'\n`, { mode: 0o755 });
-  return { bin, log, lines: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) };
+  return {
+    bin,
+    log,
+    lines: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
+  };
 }
 
 interface Logged {
@@ -276,7 +313,11 @@ describe('systemd notifier', () => {
       spawned++;
       return spawn(cmd, args, o);
     };
-    const n = createNotifier({ env: { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, WATCHDOG_USEC: '100000' }, logger: recordingLogger().logger, spawn: counting });
+    const n = createNotifier({
+      env: { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, WATCHDOG_USEC: '100000' },
+      logger: recordingLogger().logger,
+      spawn: counting,
+    });
     expect(n.enabled).toBe(false);
     expect(n.watchdogIntervalMs).toBeNull();
     await n.ready();
@@ -293,7 +334,12 @@ describe('systemd notifier', () => {
   it('sends READY=1 with the main pid, STATUS and STOPPING=1 through systemd-notify', async () => {
     const fake = fakeSystemdNotify();
     const { logger, records } = recordingLogger();
-    const env: NodeJS.ProcessEnv = { PATH: fake.bin, FAKE_NOTIFY_LOG: fake.log, NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '30000000' };
+    const env: NodeJS.ProcessEnv = {
+      PATH: fake.bin,
+      FAKE_NOTIFY_LOG: fake.log,
+      NOTIFY_SOCKET: '/run/fake/notify',
+      WATCHDOG_USEC: '30000000',
+    };
     const n = createNotifier({ env, logger, pid: 4242 });
     expect(n.enabled).toBe(true);
     // Read, then removed, so the agent CLIs spawned later cannot notify systemd; the sender still gets it.
@@ -303,7 +349,12 @@ describe('systemd notifier', () => {
     n.status('listening on\nhttp://127.0.0.1:7070');
     n.stopping();
     await until(() => fake.calls().length === 3, { timeoutMs: 10_000, what: 'status and stopping notifications' });
-    expect(fake.calls().slice(1).map((c) => c.argv)).toEqual(expect.arrayContaining([['--status=listening on http://127.0.0.1:7070'], ['STOPPING=1']]));
+    expect(
+      fake
+        .calls()
+        .slice(1)
+        .map((c) => c.argv),
+    ).toEqual(expect.arrayContaining([['--status=listening on http://127.0.0.1:7070'], ['STOPPING=1']]));
     expect(records.filter((r) => r.level === 'error')).toEqual([]);
   });
 
@@ -320,8 +371,16 @@ describe('systemd notifier', () => {
       c.once('error', () => settled.add(c));
       return c;
     };
-    const idle = (what: string): Promise<true> => until(() => senders.every((c) => settled.has(c)), { timeoutMs: 15_000, what: `the watchdog senders in flight ${what} to finish` });
-    const n = createNotifier({ env: { PATH: `${fake.bin}:/usr/bin:/bin`, NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '400000' }, logger, spawn: tracked });
+    const idle = (what: string): Promise<true> =>
+      until(() => senders.every((c) => settled.has(c)), {
+        timeoutMs: 15_000,
+        what: `the watchdog senders in flight ${what} to finish`,
+      });
+    const n = createNotifier({
+      env: { PATH: `${fake.bin}:/usr/bin:/bin`, NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '400000' },
+      logger,
+      spawn: tracked,
+    });
     expect(n.watchdogIntervalMs).toBe(200);
     let healthy = true;
     const stop = n.startWatchdog(() => healthy);
@@ -330,7 +389,10 @@ describe('systemd notifier', () => {
     await until(() => pings() >= 2, { timeoutMs: 15_000, what: 'two watchdog pings' });
     healthy = false;
     // The "paused" warning is logged by the first tick that finds no sender in flight; after it none is started.
-    await until(() => records.some((r) => r.level === 'warn' && /watchdog pings paused/.test(r.msg)), { timeoutMs: 15_000, what: 'the "watchdog pings paused" warning' });
+    await until(() => records.some((r) => r.level === 'warn' && /watchdog pings paused/.test(r.msg)), {
+      timeoutMs: 15_000,
+      what: 'the "watchdog pings paused" warning',
+    });
     await idle('when paused');
     const paused = pings();
     const spawnedWhilePaused = senders.length;
@@ -360,8 +422,14 @@ describe('systemd notifier', () => {
   it('logs, and never throws, when systemd-notify fails or is missing', async () => {
     const failing = fakeSystemdNotify({ exitCode: 1 });
     const a = recordingLogger();
-    await createNotifier({ env: { PATH: failing.bin, FAKE_NOTIFY_LOG: failing.log, NOTIFY_SOCKET: '/run/x' }, logger: a.logger }).ready();
-    expect(a.records.find((r) => r.level === 'error')?.fields).toMatchObject({ exit_code: 1, args: ['--ready', `--pid=${process.pid}`] });
+    await createNotifier({
+      env: { PATH: failing.bin, FAKE_NOTIFY_LOG: failing.log, NOTIFY_SOCKET: '/run/x' },
+      logger: a.logger,
+    }).ready();
+    expect(a.records.find((r) => r.level === 'error')?.fields).toMatchObject({
+      exit_code: 1,
+      args: ['--ready', `--pid=${process.pid}`],
+    });
 
     const empty = tmp('alter0-nopath-');
     const b = recordingLogger();
@@ -411,7 +479,10 @@ describe('alter0 healthcheck', () => {
     fakeServer = http.createServer((req, res) => {
       if (hang) return; // never answers
       if (req.url === '/healthz') res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      else res.writeHead(503, { 'content-type': 'application/json' }).end('{"ready":false,"error":{"code":"unavailable","message":"shutting down"}}');
+      else
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end('{"ready":false,"error":{"code":"unavailable","message":"shutting down"}}');
     });
     await new Promise<void>((r) => fakeServer?.listen(0, '127.0.0.1', r));
     const addr = `http://127.0.0.1:${(fakeServer.address() as AddressInfo).port}`;
@@ -431,7 +502,11 @@ describe('alter0 healthcheck', () => {
     // A wildcard listen address needs a token file; the healthcheck itself sends none (/healthz and /readyz are open).
     const token = path.join(d, 'token');
     fs.writeFileSync(token, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
-    const r = await cli(['healthcheck', '--data', d], { ALTER0_LISTEN: `0.0.0.0:${port}`, ALTER0_TOKEN_FILE: token, ALTER0_URL: '' });
+    const r = await cli(['healthcheck', '--data', d], {
+      ALTER0_LISTEN: `0.0.0.0:${port}`,
+      ALTER0_TOKEN_FILE: token,
+      ALTER0_URL: '',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`GET http://127.0.0.1:${port}/healthz failed`);
   });
@@ -439,7 +514,11 @@ describe('alter0 healthcheck', () => {
 
 /** True once the daemon (or serve) calls createNotifier: then `alter0 serve` itself must honour NOTIFY_SOCKET. */
 function notifierWired(): boolean {
-  const srcDirs = [path.join(REPO, 'apps', 'daemon', 'src'), path.join(REPO, 'apps', 'cli', 'src', 'commands'), path.join(REPO, 'apps', 'cli', 'src')];
+  const srcDirs = [
+    path.join(REPO, 'apps', 'daemon', 'src'),
+    path.join(REPO, 'apps', 'cli', 'src', 'commands'),
+    path.join(REPO, 'apps', 'cli', 'src'),
+  ];
   return srcDirs.some((d) =>
     fs
       .readdirSync(d)
@@ -462,33 +541,48 @@ describe.skipIf(!notifierWired())('alter0 serve under Type=notify', () => {
   it('sends READY=1 only once it answers /readyz', async () => {
     const fake = fakeSystemdNotify();
     const port = await closedPort();
-    const child = spawn(process.execPath, [BIN, 'serve', '--data', tmp('alter0-notify-serve-'), '--listen', `127.0.0.1:${port}`, '--command', 'true'], {
-      env: {
-        ...process.env,
-        ALTER0_CONFIG: '',
-        PATH: `${fake.bin}:${process.env.PATH ?? ''}`,
-        NOTIFY_SOCKET: path.join(path.dirname(fake.log), 'notify.sock'),
-        FAKE_NOTIFY_LOG: fake.log,
-        FAKE_NOTIFY_PROBE: `http://127.0.0.1:${port}/readyz`,
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--data', tmp('alter0-notify-serve-'), '--listen', `127.0.0.1:${port}`, '--command', 'true'],
+      {
+        env: {
+          ...process.env,
+          ALTER0_CONFIG: '',
+          PATH: `${fake.bin}:${process.env.PATH ?? ''}`,
+          NOTIFY_SOCKET: path.join(path.dirname(fake.log), 'notify.sock'),
+          FAKE_NOTIFY_LOG: fake.log,
+          FAKE_NOTIFY_PROBE: `http://127.0.0.1:${port}/readyz`,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    );
     proc = child;
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-    const ready = await until(() => fake.calls().find((c) => c.argv.includes('--ready')), { timeoutMs: 40_000, what: 'READY=1 from alter0 serve' }).catch((err: unknown) => {
+    const ready = await until(() => fake.calls().find((c) => c.argv.includes('--ready')), {
+      timeoutMs: 40_000,
+      what: 'READY=1 from alter0 serve',
+    }).catch((err: unknown) => {
       throw new Error(`${String(err)}; the service's log:\n${stderr}`);
     });
-    expect(ready.readyz, `the fake sender's GET /readyz at the moment of READY=1; the service's log:\n${stderr}`).toBe(200);
+    expect(ready.readyz, `the fake sender's GET /readyz at the moment of READY=1; the service's log:\n${stderr}`).toBe(
+      200,
+    );
     expect(ready.argv).toContain(`--pid=${child.pid}`);
     // The fake records the call before it exits; serve logs "told systemd…" only after the sender has exited 0,
     // and "listening" after that. Wait for those lines rather than reading the log the moment the call lands.
     const told = '"message":"told systemd the service is ready"';
     const listening = '"message":"listening"';
-    await until(() => stderr.includes(told) && stderr.includes(listening), { timeoutMs: 15_000, what: 'the "told systemd" and "listening" log lines' }).catch((err: unknown) => {
+    await until(() => stderr.includes(told) && stderr.includes(listening), {
+      timeoutMs: 15_000,
+      what: 'the "told systemd" and "listening" log lines',
+    }).catch((err: unknown) => {
       throw new Error(`${String(err)}; the service's log:\n${stderr}`);
     });
-    expect(fake.calls().filter((c) => c.argv.includes('--ready')), 'READY=1 is sent once').toHaveLength(1);
+    expect(
+      fake.calls().filter((c) => c.argv.includes('--ready')),
+      'READY=1 is sent once',
+    ).toHaveLength(1);
   });
 });
 
@@ -524,14 +618,17 @@ describe('docker files', () => {
   });
 
   it('run alter0 under tini, as a non-root user, with the healthcheck command', () => {
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "\/app\/apps\/cli\/bin\/alter0\.js"\]$/m);
+    expect(dockerfile).toMatch(
+      /^ENTRYPOINT \["\/usr\/bin\/tini", "--", "node", "\/app\/apps\/cli\/bin\/alter0\.js"\]$/m,
+    );
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*CMD \["alter0", "healthcheck"/m);
     expect(dockerfile).toMatch(/ALTER0_DATA_DIR=\/data/);
   });
 
   (COMPOSE || REQUIRE_TOOLS ? it : it.skip)('docker-compose.yml is a valid compose file', () => {
-    if (!COMPOSE) throw new Error(`docker-compose is missing and ALTER0_REQUIRE_TOOLS=1; install it with: ${COMPOSE_INSTALL_HINT}`);
+    if (!COMPOSE)
+      throw new Error(`docker-compose is missing and ALTER0_REQUIRE_TOOLS=1; install it with: ${COMPOSE_INSTALL_HINT}`);
     const r = spawnSync(COMPOSE, ['-f', path.join(DOCKER_DIR, 'docker-compose.yml'), 'config'], {
       encoding: 'utf8',
       timeout: 30_000,
@@ -544,5 +641,7 @@ describe('docker files', () => {
   });
 });
 if (!COMPOSE) {
-  console.warn(`deploy.test: docker-compose not found, compose file validation skipped; install it with: ${COMPOSE_INSTALL_HINT}`);
+  console.warn(
+    `deploy.test: docker-compose not found, compose file validation skipped; install it with: ${COMPOSE_INSTALL_HINT}`,
+  );
 }

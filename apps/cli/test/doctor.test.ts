@@ -33,12 +33,26 @@ describe('alter0 doctor', () => {
     const r = await cli(['doctor', '--data', path.join(d, 'data'), '--command', process.execPath, '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const cs = checks(r.stdout);
-    expect(cs.map((c) => c.check)).toEqual(['config', 'permissions', 'data directory', 'database', 'schema', 'disk space', 'lock', 'shared machine', 'executor command']);
+    expect(cs.map((c) => c.check)).toEqual([
+      'config',
+      'permissions',
+      'data directory',
+      'database',
+      'schema',
+      'disk space',
+      'lock',
+      'shared machine',
+      'executor command',
+    ]);
     // 'shared machine' warns when this machine has other login users (it may): every other check passes.
     expect(cs.filter((c) => c.check !== 'shared machine').every((c) => c.ok)).toBe(true);
     const text = await cli(['doctor', '--data', path.join(d, 'data'), '--no-executors']);
     expect(text.stdout).toMatch(/^CHECK\s+RESULT\s+DETAIL \/ WHAT TO DO/);
-    expect(text.stdout).toMatch(cs.find((c) => c.check === 'shared machine')?.ok === true ? /all checks passed\n$/ : /1 warning\(s\): alter0 can serve, degraded\n$/);
+    expect(text.stdout).toMatch(
+      cs.find((c) => c.check === 'shared machine')?.ok === true
+        ? /all checks passed\n$/
+        : /1 warning\(s\): alter0 can serve, degraded\n$/,
+    );
   });
 
   it('exits 78 for a config error and says what to fix', async () => {
@@ -47,7 +61,9 @@ describe('alter0 doctor', () => {
     fs.writeFileSync(bad, '[queue]\ninteractive_workers = 0\n');
     const r = await cli(['doctor', '--config', bad]);
     expect(r.code).toBe(78);
-    expect(r.stdout).toMatch(/^config\s+FATAL\s+invalid configuration[^\n]*\n\s+\S*alter0\.toml: queue\.interactive_workers: must be at least 1/m);
+    expect(r.stdout).toMatch(
+      /^config\s+FATAL\s+invalid configuration[^\n]*\n\s+\S*alter0\.toml: queue\.interactive_workers: must be at least 1/m,
+    );
     expect(r.stdout).toContain('-> fix the settings named above');
   });
 

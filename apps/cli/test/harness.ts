@@ -38,7 +38,12 @@ export interface Served {
    * A raw JSON request whose answer is not validated, for the tests of the HTTP layer itself: malformed input,
    * foreign headers, answers the client would refuse to send or read.
    */
-  api<T = unknown>(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  api<T = unknown>(
+    method: string,
+    p: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T }>;
 }
 
 export interface ServeOptions {
@@ -60,7 +65,11 @@ export async function serve(opts: ServeOptions): Promise<Served> {
   const d = await startDaemon({
     data: opts.data,
     env: inheritedEnv(opts.env),
-    args: ['--command', opts.command ?? [process.execPath, AGENT, ...(opts.agentArgs ?? [])].map((a) => JSON.stringify(a)).join(' '), ...(opts.args ?? [])],
+    args: [
+      '--command',
+      opts.command ?? [process.execPath, AGENT, ...(opts.agentArgs ?? [])].map((a) => JSON.stringify(a)).join(' '),
+      ...(opts.args ?? []),
+    ],
     ...(opts.startMs === undefined ? {} : { startTimeoutMs: opts.startMs }),
   });
   const api = async <T>(method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -76,7 +85,8 @@ export async function serve(opts: ServeOptions): Promise<Served> {
     url: d.url,
     proc: d.proc,
     stderr: d.stderr,
-    waitForLog: (pattern, what, ms = WAIT_MS) => d.waitForLog(pattern, { what: what ?? String(pattern), timeoutMs: ms }),
+    waitForLog: (pattern, what, ms = WAIT_MS) =>
+      d.waitForLog(pattern, { what: what ?? String(pattern), timeoutMs: ms }),
     exited: d.exited.then((e) => e.code),
     client: d.client,
     api,
@@ -88,12 +98,16 @@ export async function serve(opts: ServeOptions): Promise<Served> {
 /** POST /api/message that must answer 200 (the job ended within wait_ms); a 202 fails the test. */
 export async function reply(s: Served, req: MessageRequest): Promise<MessageDone> {
   const r = await s.client.sendMessage(req);
-  if (r.status !== 200) throw new Error(`POST /api/message answered 202 (still working), not 200: ${JSON.stringify(r.body)}`);
+  if (r.status !== 200)
+    throw new Error(`POST /api/message answered 202 (still working), not 200: ${JSON.stringify(r.body)}`);
   return r.body;
 }
 
 /** Runs the alter0 CLI to completion. */
-export function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [BIN, ...args], { env: inheritedEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -106,13 +120,15 @@ export function cli(args: string[], env: Record<string, string> = {}): Promise<{
 
 export function readAgentLog(file: string): Record<string, unknown>[] {
   if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    // A line an agent is appending right now (no newline yet) is read next time.
-    .slice(0, -1)
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return (
+    fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      // A line an agent is appending right now (no newline yet) is read next time.
+      .slice(0, -1)
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+  );
 }
 
 /** A GET with a chosen Host header (fetch does not let a caller set Host). */
@@ -134,7 +150,13 @@ export function rawPost(base: string, p: string, body: string): Promise<{ status
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: p, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: p,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.on('data', (b: Buffer) => (text += b.toString()));

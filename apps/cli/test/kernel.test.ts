@@ -5,7 +5,20 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import type { Job } from '@alter0/api';
 import type { Served } from './harness.js';
-import { AGENT, BIN, cli, liveProcess, rawGet, rawPost, readAgentLog, reply, serve, tempDir, until, untilText } from './harness.js';
+import {
+  AGENT,
+  BIN,
+  cli,
+  liveProcess,
+  rawGet,
+  rawPost,
+  readAgentLog,
+  reply,
+  serve,
+  tempDir,
+  until,
+  untilText,
+} from './harness.js';
 
 const running: Served[] = [];
 const dirs: string[] = [];
@@ -15,7 +28,12 @@ afterEach(async () => {
 });
 
 /** A daemon of the test's own (stopped after the test), or with `own` false one that outlives it. */
-async function start(env: Record<string, string> = {}, args: string[] = [], data = tempDir(), own = true): Promise<{ s: Served; data: string; log: string }> {
+async function start(
+  env: Record<string, string> = {},
+  args: string[] = [],
+  data = tempDir(),
+  own = true,
+): Promise<{ s: Served; data: string; log: string }> {
   const log = path.join(data, 'agent.log');
   if (own) dirs.push(data);
   const s = await serve({ data, env: { AGENT_LOG: log, ...env }, args });
@@ -42,7 +60,12 @@ function shared(): Promise<Shared> {
     const data = tempDir();
     const routeFile = path.join(data, 'route-output');
     const closeFile = path.join(data, 'close-output');
-    const { s, log } = await start({ AGENT_STATE: path.join(data, 'fail-once.state'), AGENT_ROUTE_FILE: routeFile, AGENT_CLOSE_FILE: closeFile }, [], data, false);
+    const { s, log } = await start(
+      { AGENT_STATE: path.join(data, 'fail-once.state'), AGENT_ROUTE_FILE: routeFile, AGENT_CLOSE_FILE: closeFile },
+      [],
+      data,
+      false,
+    );
     return { s, data, log, route: (o) => fs.writeFileSync(routeFile, o), close: (o) => fs.writeFileSync(closeFile, o) };
   })();
   return sharedDaemon;
@@ -114,8 +137,15 @@ describe('alter0 serve (real daemon, command executor)', () => {
     });
     expect(j.state).toBe('canceled');
     // Zombie-aware: an orphaned grandchild can wait a while for PID 1 to reap it.
-    await until(() => !liveProcess(entries.agent) && !liveProcess(entries.grandchild), { timeoutMs: 15_000, what: 'the agent and its grandchild to be gone' });
-    await expect(s.client.cancelJob(r.job_id)).rejects.toMatchObject({ name: 'ApiRequestError', status: 409, code: 'conflict' });
+    await until(() => !liveProcess(entries.agent) && !liveProcess(entries.grandchild), {
+      timeoutMs: 15_000,
+      what: 'the agent and its grandchild to be gone',
+    });
+    await expect(s.client.cancelJob(r.job_id)).rejects.toMatchObject({
+      name: 'ApiRequestError',
+      status: 409,
+      code: 'conflict',
+    });
   });
 
   it('a failed job leaves the task open with a system note; retry runs it again', async () => {
@@ -137,14 +167,20 @@ describe('alter0 serve (real daemon, command executor)', () => {
       const x = await job(s, retry.job_id);
       return terminal(x) && x;
     });
-    expect(j, JSON.stringify(j)).toMatchObject({ state: 'succeeded', task_id: failed.task_id, reply: 'echo(1): fail-once please' });
+    expect(j, JSON.stringify(j)).toMatchObject({
+      state: 'succeeded',
+      task_id: failed.task_id,
+      reply: 'echo(1): fail-once please',
+    });
   });
 
   it('runs the jobs of one task one at a time in arrival order under concurrent submits', async () => {
     const { s, log } = await shared();
     const first = await reply(s, { content: 'start' });
     const taskId = first.task_id ?? '';
-    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => s.client.submitJob({ content: `step ${i} sleep 150`, task_id: taskId })));
+    const ids = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => s.client.submitJob({ content: `step ${i} sleep 150`, task_id: taskId })),
+    );
     const jobIds = ids.map((r) => r.job_id);
     await until(async () => (await Promise.all(jobIds.map((id) => job(s, id)))).every(terminal), { timeoutMs: 30_000 });
     const execs = readAgentLog(log).filter((e) => e.stage === 'execute' && e.task === taskId && e.job !== undefined);
@@ -159,7 +195,9 @@ describe('alter0 serve (real daemon, command executor)', () => {
     const data = tempDir();
     const { s } = await start({}, [], data);
     const accepted = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => s.client.submitJob({ content: `long ${i} sleep 20000`, lane: i % 2 ? 'background' : 'interactive' })),
+      Array.from({ length: 4 }, (_, i) =>
+        s.client.submitJob({ content: `long ${i} sleep 20000`, lane: i % 2 ? 'background' : 'interactive' }),
+      ),
     );
     await until(async () => (await job(s, accepted[0]!.job_id)).state === 'running');
     await s.stop('SIGKILL');
@@ -196,7 +234,10 @@ describe('alter0 serve (real daemon, command executor)', () => {
     await s.stop();
     running.splice(0);
     const db = new Database(path.join(data, 'alter0.db'));
-    db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('from-the-future', Date.now() + 1e9);
+    db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run(
+      'from-the-future',
+      Date.now() + 1e9,
+    );
     db.close();
     const r = await cli(['serve', '--data', data, '--listen', '127.0.0.1:0', '--command', 'true']);
     expect(r.code).toBe(78);
@@ -215,7 +256,10 @@ describe('alter0 serve (real daemon, command executor)', () => {
     expect(Date.now() - t0).toBeLessThan(20_000);
     running.splice(0);
     const db = new Database(path.join(data, 'alter0.db'), { readonly: true });
-    expect(db.prepare('SELECT state, attempt FROM jobs WHERE id = ?').get(r.job_id)).toEqual({ state: 'queued', attempt: 0 });
+    expect(db.prepare('SELECT state, attempt FROM jobs WHERE id = ?').get(r.job_id)).toEqual({
+      state: 'queued',
+      attempt: 0,
+    });
     db.close();
   });
 });
@@ -226,10 +270,23 @@ describe('a signal during start-up', () => {
   it('a SIGTERM that arrives while the service starts stops it gracefully once it is up (exit 0)', async () => {
     const data = tempDir();
     dirs.push(data);
-    const proc = spawn(process.execPath, [BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--command', JSON.stringify(process.execPath) + ' ' + JSON.stringify(AGENT)], {
-      env: { ...process.env, ALTER0_CONFIG: '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [
+        BIN,
+        'serve',
+        '--data',
+        data,
+        '--listen',
+        '127.0.0.1:0',
+        '--command',
+        JSON.stringify(process.execPath) + ' ' + JSON.stringify(AGENT),
+      ],
+      {
+        env: { ...process.env, ALTER0_CONFIG: '' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let err = '';
     proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -247,12 +304,15 @@ describe('forced stop', () => {
     // A drain far longer than any bound below: only the second signal can end the run in time.
     const { s, log } = await start({}, ['--set', 'shutdown.drain_timeout_s=120']);
     await s.client.submitJob({ content: 'spawn-tree' });
-    const pids = await until(() => {
-      const e = readAgentLog(log);
-      const exec = e.find((x) => x.stage === 'execute');
-      const gc = e.find((x) => typeof x.grandchild === 'number');
-      return exec && gc ? [exec.pid as number, gc.grandchild as number] : null;
-    }, { what: 'the agent and its grandchild to start' });
+    const pids = await until(
+      () => {
+        const e = readAgentLog(log);
+        const exec = e.find((x) => x.stage === 'execute');
+        const gc = e.find((x) => typeof x.grandchild === 'number');
+        return exec && gc ? [exec.pid as number, gc.grandchild as number] : null;
+      },
+      { what: 'the agent and its grandchild to start' },
+    );
     s.proc.kill('SIGTERM');
     // Two signals sent back to back can merge into one: send the second once the first was handled.
     await s.waitForLog('signal received: stopping gracefully', 'the first signal to be handled');
@@ -263,7 +323,10 @@ describe('forced stop', () => {
     // loaded machine and is still far below the 120 s drain the first signal started.
     expect(Date.now() - t0).toBeLessThan(15_000);
     running.splice(running.indexOf(s), 1);
-    await until(() => pids.every((p) => !liveProcess(p)), { timeoutMs: 15_000, what: 'the agent and its grandchild to be gone' });
+    await until(() => pids.every((p) => !liveProcess(p)), {
+      timeoutMs: 15_000,
+      what: 'the agent and its grandchild to be gone',
+    });
   });
 });
 
@@ -271,8 +334,16 @@ describe('router and closer degrade safely', () => {
   const cases: [string, string, string][] = [
     ['not JSON at all', 'I think it belongs to the first one', 'invalid_output'],
     ['an unknown decision', '{"decision":"maybe","task_id":null,"confidence":0.9,"reason":"x"}', 'invalid_output'],
-    ['a task that is not a candidate', '{"decision":"existing","task_id":"t_00000000000000000000000000","confidence":0.9,"reason":"x"}', 'invalid_output'],
-    ['confidence out of range', '{"decision":"existing","task_id":"TASK","confidence":7,"reason":"x"}', 'invalid_output'],
+    [
+      'a task that is not a candidate',
+      '{"decision":"existing","task_id":"t_00000000000000000000000000","confidence":0.9,"reason":"x"}',
+      'invalid_output',
+    ],
+    [
+      'confidence out of range',
+      '{"decision":"existing","task_id":"TASK","confidence":7,"reason":"x"}',
+      'invalid_output',
+    ],
     ['low confidence', '{"decision":"existing","task_id":"TASK","confidence":0.2,"reason":"unsure"}', 'low_confidence'],
     ['an empty reason', '{"decision":"existing","task_id":"TASK","confidence":0.9,"reason":""}', 'invalid_output'],
     ['a failing router', 'FAIL', 'executor_error'],
@@ -323,10 +394,17 @@ describe('router and closer degrade safely', () => {
     expect(await s.client.getTask(taskId)).toMatchObject({ state: 'closed', closed_by: 'auto' });
     // Each answers 200 with the task (a refusal would throw ApiRequestError).
     expect(await s.client.reopenTask(taskId)).toMatchObject({ id: taskId, state: 'open' });
-    expect(await s.client.closeTask(taskId, { reason: 'finished by hand' })).toMatchObject({ id: taskId, state: 'closed' });
+    expect(await s.client.closeTask(taskId, { reason: 'finished by hand' })).toMatchObject({
+      id: taskId,
+      state: 'closed',
+    });
     const d = await s.client.getTask(taskId);
     expect(d).toMatchObject({ state: 'closed', closed_by: 'manual' });
-    expect(d.decisions.close.map((x) => `${x.source}:${x.action}`)).toEqual(['auto:close', 'manual:reopen', 'manual:close']);
+    expect(d.decisions.close.map((x) => `${x.source}:${x.action}`)).toEqual([
+      'auto:close',
+      'manual:reopen',
+      'manual:close',
+    ]);
     expect(d.decisions.close[2]).toMatchObject({ reason: 'finished by hand', confidence: 1 });
     await expect(s.client.closeTask(taskId)).rejects.toMatchObject({ name: 'ApiRequestError', status: 409 });
   });
@@ -341,11 +419,20 @@ describe('HTTP safety', () => {
     expect(rebinding.status).toBe(403);
     expect(rebinding.body).toContain('is not allowed');
     expect((await rawGet(s.url, '/api/tasks', `localhost:${port}`)).status).toBe(200);
-    const cross = await s.api<{ error: { code: string } }>('POST', '/api/jobs', { content: 'x' }, { origin: 'http://127.0.0.1:1' });
+    const cross = await s.api<{ error: { code: string } }>(
+      'POST',
+      '/api/jobs',
+      { content: 'x' },
+      { origin: 'http://127.0.0.1:1' },
+    );
     expect(cross.status).toBe(403);
     const site = await s.api('POST', '/api/jobs', { content: 'x' }, { 'sec-fetch-site': 'cross-site' });
     expect(site.status).toBe(403);
-    const form = await fetch(`${s.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"content":"x"}' });
+    const form = await fetch(`${s.url}/api/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"content":"x"}',
+    });
     expect(form.status).toBe(415);
     const bad = await s.api<{ error: { code: string; message: string } }>('POST', '/api/message', { content: '' });
     expect(bad.status).toBe(400);
@@ -371,7 +458,10 @@ describe('CLI client', () => {
     const { s } = await start();
     const { spawn } = await import('node:child_process');
     const { BIN } = await import('./harness.js');
-    const p = spawn(process.execPath, [BIN, 'chat', '--addr', s.url], { env: { ...process.env, ALTER0_CONFIG: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, 'chat', '--addr', s.url], {
+      env: { ...process.env, ALTER0_CONFIG: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise((r) => p.on('exit', r));
@@ -390,7 +480,10 @@ describe('CLI client', () => {
   it('serve --print-config shows each setting with where it came from', async () => {
     const data = tempDir();
     dirs.push(data);
-    const r = await cli(['serve', '--print-config', '--data', data, '--listen', '127.0.0.1:7999', '--set', 'queue.max_attempts=5'], { ALTER0_ROUTER__THRESHOLD: '0.6' });
+    const r = await cli(
+      ['serve', '--print-config', '--data', data, '--listen', '127.0.0.1:7999', '--set', 'queue.max_attempts=5'],
+      { ALTER0_ROUTER__THRESHOLD: '0.6' },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/listen\s+"?127\.0\.0\.1:7999"?\s+flag/);
     expect(r.stdout).toMatch(/queue\.max_attempts\s+5\s+flag/);
@@ -399,31 +492,45 @@ describe('CLI client', () => {
   });
 
   // Fifteen CLI runs, each a cold Node start (seconds apiece on a loaded two-core machine).
-  it('send, submit, job --wait, jobs, tasks, task, close, reopen, status and version work against the service', { timeout: 180_000 }, async () => {
-    const { s } = await shared();
-    const addr = ['--addr', s.url];
-    const sent = await cli(['send', ...addr, 'hello', 'from', 'cli']);
-    expect(sent.code).toBe(0);
-    expect(sent.stdout.trim()).toBe('echo(1): hello from cli');
-    const taskId = /\[task (t_[0-9a-z]+)/.exec(sent.stderr)?.[1];
-    expect(taskId).toBeDefined();
-    const sub = await cli(['submit', ...addr, '--task', taskId!, 'more']);
-    const jobId = sub.stdout.trim();
-    expect(jobId).toMatch(/^j_/);
-    const waited = await cli(['job', ...addr, jobId, '--wait']);
-    expect(waited.stdout).toContain('succeeded');
-    expect(waited.stdout).toContain('echo(2): more');
-    // Read-only commands, independent of each other: run side by side.
-    const [jobs, tasks, task] = await Promise.all([cli(['jobs', ...addr]), cli(['tasks', ...addr]), cli(['task', ...addr, taskId!])]);
-    expect(jobs.stdout).toContain(jobId);
-    expect(tasks.stdout).toContain(taskId);
-    expect(task.stdout).toContain('echo(2): more');
-    expect((await cli(['close', ...addr, taskId!, '--reason', 'enough'])).stdout).toContain('closed');
-    expect((await cli(['reopen', ...addr, taskId!])).stdout).toContain('open');
-    const [st, v, unreachable] = await Promise.all([cli(['status', ...addr, '--json']), cli(['version']), cli(['jobs', '--addr', 'http://127.0.0.1:9'])]);
-    expect(JSON.parse(st.stdout)).toMatchObject({ components: { gateway: { state: 'ok' }, queue: {}, executor: {}, scheduler: {}, storage: {} } });
-    expect(v.stdout).toMatch(/^alter0 \d+\.\d+\.\d+ .*node v\d+/);
-    expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toContain('cannot reach alter0 at http://127.0.0.1:9');
-  });
+  it(
+    'send, submit, job --wait, jobs, tasks, task, close, reopen, status and version work against the service',
+    { timeout: 180_000 },
+    async () => {
+      const { s } = await shared();
+      const addr = ['--addr', s.url];
+      const sent = await cli(['send', ...addr, 'hello', 'from', 'cli']);
+      expect(sent.code).toBe(0);
+      expect(sent.stdout.trim()).toBe('echo(1): hello from cli');
+      const taskId = /\[task (t_[0-9a-z]+)/.exec(sent.stderr)?.[1];
+      expect(taskId).toBeDefined();
+      const sub = await cli(['submit', ...addr, '--task', taskId!, 'more']);
+      const jobId = sub.stdout.trim();
+      expect(jobId).toMatch(/^j_/);
+      const waited = await cli(['job', ...addr, jobId, '--wait']);
+      expect(waited.stdout).toContain('succeeded');
+      expect(waited.stdout).toContain('echo(2): more');
+      // Read-only commands, independent of each other: run side by side.
+      const [jobs, tasks, task] = await Promise.all([
+        cli(['jobs', ...addr]),
+        cli(['tasks', ...addr]),
+        cli(['task', ...addr, taskId!]),
+      ]);
+      expect(jobs.stdout).toContain(jobId);
+      expect(tasks.stdout).toContain(taskId);
+      expect(task.stdout).toContain('echo(2): more');
+      expect((await cli(['close', ...addr, taskId!, '--reason', 'enough'])).stdout).toContain('closed');
+      expect((await cli(['reopen', ...addr, taskId!])).stdout).toContain('open');
+      const [st, v, unreachable] = await Promise.all([
+        cli(['status', ...addr, '--json']),
+        cli(['version']),
+        cli(['jobs', '--addr', 'http://127.0.0.1:9']),
+      ]);
+      expect(JSON.parse(st.stdout)).toMatchObject({
+        components: { gateway: { state: 'ok' }, queue: {}, executor: {}, scheduler: {}, storage: {} },
+      });
+      expect(v.stdout).toMatch(/^alter0 \d+\.\d+\.\d+ .*node v\d+/);
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stderr).toContain('cannot reach alter0 at http://127.0.0.1:9');
+    },
+  );
 });

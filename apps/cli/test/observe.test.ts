@@ -48,11 +48,16 @@ describe('logs', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const mine = lines.filter((l) => l.job_id === r.job_id);
-    expect(mine.map((l) => l.message)).toEqual(expect.arrayContaining(['job started', 'routed', 'reply stored', 'job succeeded']));
+    expect(mine.map((l) => l.message)).toEqual(
+      expect.arrayContaining(['job started', 'routed', 'reply stored', 'job succeeded']),
+    );
     for (const l of mine) expect(l).toMatchObject({ job_id: r.job_id, user_id: 'me', channel_id: 'tests' });
     expect(mine.find((l) => l.message === 'reply stored')).toMatchObject({ task_id: r.task_id, stage: 'execute' });
     const byJob = await cli(['logs', '--data', data, '--job', r.job_id, '--json']);
-    const got = byJob.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { job_id: string });
+    const got = byJob.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { job_id: string });
     expect(got.length).toBe(mine.length);
     expect(got.every((l) => l.job_id === r.job_id)).toBe(true);
     const text = await cli(['logs', '--data', data, '--task', r.task_id ?? '', '--since', '1h']);
@@ -93,7 +98,10 @@ describe('metrics', () => {
 
 describe('runbook: each common failure shows in status, diagnose and the log', () => {
   it('executor not logged in: executor degraded after consecutive auth failures, diagnose says to log in', async () => {
-    const { s, data } = await start({ AGENT_EXEC_STDERR: 'API Error: 401 {"type":"authentication_error","message":"invalid x-api-key"}' }, ['--set', 'status.executor_degraded_after_failures=2']);
+    const { s, data } = await start(
+      { AGENT_EXEC_STDERR: 'API Error: 401 {"type":"authentication_error","message":"invalid x-api-key"}' },
+      ['--set', 'status.executor_degraded_after_failures=2'],
+    );
     for (let i = 0; i < 2; i++) {
       const r = await s.client.sendMessage({ content: `try ${i}`, wait_ms: 0 });
       const j = await finished(s, r.body.job_id);
@@ -111,7 +119,12 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
   });
 
   it('rate limited: retried with backoff, then shown as rate_limited', async () => {
-    const { s } = await start({ AGENT_EXEC_STDERR: 'Error: 429 Too Many Requests (rate limit exceeded)' }, ['--set', 'queue.backoff_initial_ms=50', '--set', 'queue.max_attempts=2']);
+    const { s } = await start({ AGENT_EXEC_STDERR: 'Error: 429 Too Many Requests (rate limit exceeded)' }, [
+      '--set',
+      'queue.backoff_initial_ms=50',
+      '--set',
+      'queue.max_attempts=2',
+    ]);
     const r = await s.client.submitJob({ content: 'busy provider' });
     const j = await finished(s, r.job_id);
     expect(j).toMatchObject({ state: 'failed', attempt: 2, max_attempts: 2 });
@@ -131,7 +144,9 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
     const { s } = await start({}, ['--set', 'status.queue_degraded_after=1s', '--set', 'queue.background_workers=1']);
     // Holds the only background worker for longer than any wait below, so the second job really waits.
     const first = await s.client.submitJob({ content: 'sleep 60000', lane: 'background' });
-    await until(async () => (await s.client.getJob(first.job_id)).state === 'running', { what: 'the first job to run' });
+    await until(async () => (await s.client.getJob(first.job_id)).state === 'running', {
+      what: 'the first job to run',
+    });
     await s.client.submitJob({ content: 'waiting behind', lane: 'background' });
     const st = await until(
       async () => {
@@ -172,6 +187,9 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
       { what: 'the executor to turn degraded' },
     );
     expect(st.components.executor.last_error?.message).toMatch(/command/);
-    await s.waitForLog(/"message":"executor unavailable; the service runs degraded"/, 'the "executor unavailable" log line');
+    await s.waitForLog(
+      /"message":"executor unavailable; the service runs degraded"/,
+      'the "executor unavailable" log line',
+    );
   });
 });

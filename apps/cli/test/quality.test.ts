@@ -62,9 +62,14 @@ describe('routing and closing in the running service', () => {
     const r = await reply(s, { content: 'hello' });
     await until(async () => (await s.client.getJob(r.job_id)).state === 'succeeded', { what: 'the job to succeed' });
     const out = await cli(['decisions', '--addr', s.url, '--task', r.task_id ?? '', '--json']);
-    const d = JSON.parse(out.stdout) as { route: { decision: string; fallback: string; template_id: string }[]; close: { source: string; action: string; template_version: string; model_called: boolean }[] };
+    const d = JSON.parse(out.stdout) as {
+      route: { decision: string; fallback: string; template_id: string }[];
+      close: { source: string; action: string; template_version: string; model_called: boolean }[];
+    };
     expect(d.route).toMatchObject([{ decision: 'new', fallback: 'no_candidates', template_id: 'router' }]);
-    expect(d.close).toMatchObject([{ source: 'auto', action: 'keep_open', template_version: 'v1', model_called: true }]);
+    expect(d.close).toMatchObject([
+      { source: 'auto', action: 'keep_open', template_version: 'v1', model_called: true },
+    ]);
     const text = await cli(['decisions', '--addr', s.url, '--kind', 'close']);
     expect(text.stdout).toContain('keep_open');
   });
@@ -74,11 +79,30 @@ describe('alter0 eval and prompts', () => {
   it('replays the committed regression sets at 100%', async () => {
     const data = tempDir();
     dirs.push(data);
-    const r = await cli(['eval', 'routing', '--cases', path.join(REGRESS, 'routing'), '--data', data, '--min-pass', '1']);
+    const r = await cli([
+      'eval',
+      'routing',
+      '--cases',
+      path.join(REGRESS, 'routing'),
+      '--data',
+      data,
+      '--min-pass',
+      '1',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/overall (\d+)\/\1 = 100\.0%/);
     expect(r.stdout).toContain('wrong-attach 0.0%');
-    const c = await cli(['eval', 'closing', '--cases', path.join(REGRESS, 'closing'), '--data', data, '--min-pass', '1', '--json']);
+    const c = await cli([
+      'eval',
+      'closing',
+      '--cases',
+      path.join(REGRESS, 'closing'),
+      '--data',
+      data,
+      '--min-pass',
+      '1',
+      '--json',
+    ]);
     expect(c.code, c.stderr).toBe(0);
     expect(JSON.parse(c.stdout)).toMatchObject({ passRate: 1, falseCloseRate: 0 });
   });
@@ -92,7 +116,14 @@ describe('alter0 eval and prompts', () => {
       `${JSON.stringify({
         id: 'wrong-expectation',
         category: 'follow_up',
-        open_tasks: [{ id: 't_01aaaaaaaaaaaaaaaaaaaaaaaa', title: 'Fix the build', recent: [], updated_at: '2026-11-01T10:00:00Z' }],
+        open_tasks: [
+          {
+            id: 't_01aaaaaaaaaaaaaaaaaaaaaaaa',
+            title: 'Fix the build',
+            recent: [],
+            updated_at: '2026-11-01T10:00:00Z',
+          },
+        ],
         message: { content: 'the build is still red' },
         expect: { decision: 'existing', task_id: 't_01aaaaaaaaaaaaaaaaaaaaaaaa' },
         model_output: '{"decision":"new","task_id":null,"confidence":0.9,"reason":"looks new"}',
@@ -158,12 +189,38 @@ describe('stale sweep', () => {
       const day = 86_400_000;
       const now = Date.now();
       const mk = (title: string, idleDays: number) =>
-        store.tasks.create({ title, executor: 'command', workspaceRoot: data, userId: 'owner', now: now - idleDays * day }).id;
+        store.tasks.create({
+          title,
+          executor: 'command',
+          workspaceRoot: data,
+          userId: 'owner',
+          now: now - idleDays * day,
+        }).id;
       const old = mk('forgotten', 20);
       const fresh = mk('recent', 2);
       const busy = mk('old but queued', 30);
-      store.jobs.accept({ content: 'still to do', channelId: 't', userId: 'owner', sessionId: null, taskId: busy, lane: 'background', maxAttempts: 1, timeoutS: 60, now: now - 30 * day });
-      const closed = sweepStale({ store, metrics: createMetrics({ processMetrics: false }), logger: nullLogger(), bus: new Bus(), now: () => now }, 14 * day, new AbortController().signal);
+      store.jobs.accept({
+        content: 'still to do',
+        channelId: 't',
+        userId: 'owner',
+        sessionId: null,
+        taskId: busy,
+        lane: 'background',
+        maxAttempts: 1,
+        timeoutS: 60,
+        now: now - 30 * day,
+      });
+      const closed = sweepStale(
+        {
+          store,
+          metrics: createMetrics({ processMetrics: false }),
+          logger: nullLogger(),
+          bus: new Bus(),
+          now: () => now,
+        },
+        14 * day,
+        new AbortController().signal,
+      );
       expect(closed).toBe(1);
       expect(store.tasks.get(old)).toMatchObject({ state: 'closed', closedBy: 'stale' });
       expect(store.tasks.closeDecisions(old)).toMatchObject([{ source: 'stale', action: 'close', modelCalled: false }]);

@@ -41,7 +41,12 @@ function running(pid: number): boolean {
 async function agent(env: Record<string, string> = {}): Promise<{ cli: number; tool: number; dir: string }> {
   const dir = tempDir('alter0-reaper-');
   dirs.push(dir);
-  const cli = spawn(process.execPath, ['-e', CLI], { cwd: dir, detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
+  const cli = spawn(process.execPath, ['-e', CLI], {
+    cwd: dir,
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, ...env },
+  });
   cli.unref();
   const file = path.join(dir, 'pids.json');
   const p = await until(() => pidsIn(file), { timeoutMs: 20_000, what: 'the agent to start its tool' });
@@ -59,7 +64,10 @@ function pidsIn(file: string): { cli: number; tool: number } | null {
 }
 
 async function gone(ps: number[]): Promise<true> {
-  return until(() => ps.every((p) => !running(p)), { timeoutMs: 15_000, what: `processes ${ps.join(', ')} to be gone` });
+  return until(() => ps.every((p) => !running(p)), {
+    timeoutMs: 15_000,
+    what: `processes ${ps.join(', ')} to be gone`,
+  });
 }
 
 function groupsDir(): string {

@@ -78,9 +78,13 @@ describe('files are private whatever the umask (9)', () => {
     const workspaces = fs.readdirSync(path.join(data, 'workspaces')).map((w) => path.join('workspaces', w));
     expect(workspaces.length).toBeGreaterThanOrEqual(2); // .system and the task's
     for (const p of [...dirsPrivate, ...workspaces]) expect(mode(path.join(data, p)), `${p}/`).toBe('700');
-    const logFiles = fs.readdirSync(path.join(data, 'logs')).filter((f) => f !== 'alter0.log').map((f) => path.join('logs', f));
+    const logFiles = fs
+      .readdirSync(path.join(data, 'logs'))
+      .filter((f) => f !== 'alter0.log')
+      .map((f) => path.join('logs', f));
     expect(logFiles.length).toBeGreaterThanOrEqual(2); // the day's file and the rotation audit
-    for (const p of ['alter0.db', 'alter0.db-wal', 'alter0.db-shm', 'alter0.lock', ...logFiles]) expect(mode(path.join(data, p)), p).toBe('600');
+    for (const p of ['alter0.db', 'alter0.db-wal', 'alter0.db-shm', 'alter0.lock', ...logFiles])
+      expect(mode(path.join(data, p)), p).toBe('600');
     expect(mode(backupFile)).toBe('600');
   });
 
@@ -96,7 +100,9 @@ describe('files are private whatever the umask (9)', () => {
     expect(mode(path.join(data, 'logs', 'alter0-2020-01-01.log'))).toBe('600');
     expect(mode(path.join(data, 'workspaces', 't_old'))).toBe('700');
     expect(s.stderr()).toMatch(/"message":"made files private that other users could read","count":\d+/);
-    expect(s.stderr()).toContain(`"path":"${path.join(data, 'logs', 'alter0-2020-01-01.log')}","from":"0644","to":"0600"`);
+    expect(s.stderr()).toContain(
+      `"path":"${path.join(data, 'logs', 'alter0-2020-01-01.log')}","from":"0644","to":"0600"`,
+    );
   });
 });
 
@@ -108,7 +114,9 @@ describe('a data directory others can change is refused (10)', () => {
     fs.chmodSync(data, 0o777);
     const r = await cli(['serve', '--data', data, '--listen', '127.0.0.1:0', '--command', 'true']);
     expect(r.code).toBe(78);
-    expect(r.stderr).toContain(`data directory ${data} has mode 0777: other users can write to it and change what alter0 does; run: chmod 700 ${data}`);
+    expect(r.stderr).toContain(
+      `data directory ${data} has mode 0777: other users can write to it and change what alter0 does; run: chmod 700 ${data}`,
+    );
     expect(fs.readdirSync(data)).toEqual([]); // nothing was written into it, not even a log
     const doc = await cli(['doctor', '--data', data, '--no-executors']);
     expect(doc.code).toBe(78);
@@ -121,7 +129,11 @@ describe('a data directory others can change is refused (10)', () => {
     fs.mkdirSync(data, { mode: 0o700 });
     const marker = path.join(d, 'pwned');
     const planted = path.join(data, 'alter0.toml');
-    fs.writeFileSync(planted, `[executor]\ndefault = "command"\n[executor.command]\nargv = ["touch", ${JSON.stringify(marker)}]\n`, { mode: 0o644 });
+    fs.writeFileSync(
+      planted,
+      `[executor]\ndefault = "command"\n[executor.command]\nargv = ["touch", ${JSON.stringify(marker)}]\n`,
+      { mode: 0o644 },
+    );
     fs.chownSync(planted, 1000, 1000);
     const r = await cli(['serve', '--data', data, '--listen', '127.0.0.1:0']);
     expect(r.code).toBe(78);
@@ -173,7 +185,12 @@ describe('what agents inherit, and what alter0 keeps of their output (11)', () =
       .map((f) => fs.readFileSync(path.join(data, 'logs', f), 'utf8'))
       .join('\n');
     expect(logs).toContain('"error_class"');
-    for (const [where, text] of [['answer', JSON.stringify(leak.body)], ['job', JSON.stringify(job.body)], ['log file', logs], ['stderr log', s.stderr()]] as const) {
+    for (const [where, text] of [
+      ['answer', JSON.stringify(leak.body)],
+      ['job', JSON.stringify(job.body)],
+      ['log file', logs],
+      ['stderr log', s.stderr()],
+    ] as const) {
       expect(text, where).not.toContain(SECRET);
     }
   });
@@ -195,7 +212,9 @@ describe('the token workflow (11, token init)', () => {
     const token = fs.readFileSync(tokenFile, 'utf8').trim();
     expect(token).toMatch(/^[0-9a-f]{64}$/);
     expect(init.stdout).not.toContain(token);
-    expect(fs.readFileSync(path.join(data, 'alter0.toml'), 'utf8')).toBe('token_file = "token"\n# my settings\n[queue]\nmax_attempts = 2\n');
+    expect(fs.readFileSync(path.join(data, 'alter0.toml'), 'utf8')).toBe(
+      'token_file = "token"\n# my settings\n[queue]\nmax_attempts = 2\n',
+    );
 
     const again = await cli(['token', 'init', '--data', data]);
     expect(again.code).toBe(78);
@@ -219,7 +238,9 @@ describe('the token workflow (11, token init)', () => {
     const env = { ALTER0_PUBLIC_URL: 'https://alter0.example.net' };
     const refused = await cli(['serve', '--data', data, '--print-config'], env);
     expect(refused.code).toBe(78);
-    expect(refused.stderr).toContain('ALTER0_PUBLIC_URL: public_url: is set, so alter0 is reached through a reverse proxy');
+    expect(refused.stderr).toContain(
+      'ALTER0_PUBLIC_URL: public_url: is set, so alter0 is reached through a reverse proxy',
+    );
     const init = await cli(['token', 'init', '--data', data], env);
     expect(init.code, init.stderr).toBe(0);
     expect((await cli(['serve', '--data', data, '--print-config'], env)).code).toBe(0);
@@ -229,12 +250,23 @@ describe('the token workflow (11, token init)', () => {
 describe('--print-config redacts by shape (12)', () => {
   it('never prints a PAT, a webhook secret or a bearer header', async () => {
     const d = scratch();
-    const r = await cli(['serve', '--print-config', '--data', path.join(d, 'data'), '--command', 'agent --header "Authorization: Bearer abc123def456ghi789"'], {
-      ALTER0_EXECUTOR__ENV__GITHUB_PAT: 'github_pat_11AAAAAAA0bbbbbbbbbbbbbbbbbbbbbbbbbb',
-      ALTER0_EXECUTOR__ENV__NOTIFY: 'https://hooks.slack.com/services/T0001/B0001/Zk3pQ9vLx2Wm8RtY5nB7cH4s',
-    });
+    const r = await cli(
+      [
+        'serve',
+        '--print-config',
+        '--data',
+        path.join(d, 'data'),
+        '--command',
+        'agent --header "Authorization: Bearer abc123def456ghi789"',
+      ],
+      {
+        ALTER0_EXECUTOR__ENV__GITHUB_PAT: 'github_pat_11AAAAAAA0bbbbbbbbbbbbbbbbbbbbbbbbbb',
+        ALTER0_EXECUTOR__ENV__NOTIFY: 'https://hooks.slack.com/services/T0001/B0001/Zk3pQ9vLx2Wm8RtY5nB7cH4s',
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
-    for (const secret of ['github_pat_11', 'Zk3pQ9vLx2Wm8RtY5nB7cH4s', 'abc123def456ghi789']) expect(r.stdout).not.toContain(secret);
+    for (const secret of ['github_pat_11', 'Zk3pQ9vLx2Wm8RtY5nB7cH4s', 'abc123def456ghi789'])
+      expect(r.stdout).not.toContain(secret);
     expect(r.stdout).toMatch(/executor\.command\.argv\s+\["agent","--header","<redacted>"\]/);
   });
 });

@@ -61,20 +61,25 @@ describe('soak harness pieces', () => {
     expect(expectationOf(p('unavailable', 3), 3).first).toEqual({ state: 'failed', errorClass: 'unavailable' });
     expect(expectationOf(p('hang', 3), 3).first).toEqual({ state: 'failed', errorClass: 'timeout' });
     expect(expectationOf(p('hang', 1), 3).first).toEqual({ state: 'succeeded', errorClass: null });
-    expect(expectationOf(p('auth', 1), 3)).toEqual({ first: { state: 'failed', errorClass: 'auth' }, retry: 'succeeded' });
+    expect(expectationOf(p('auth', 1), 3)).toEqual({
+      first: { state: 'failed', errorClass: 'auth' },
+      retry: 'succeeded',
+    });
     expect(expectationOf(p('long', 1500), 3).first.state).toBe('succeeded');
   });
 
   it('fits growth within daemon lifetimes, so a restart sawtooth is not growth and growth between restarts is seen', () => {
     // Three lifetimes, each flat at a different level: no growth, whatever the restarts did.
     const flat: Point[] = [];
-    for (let gen = 1; gen <= 3; gen++) for (let i = 0; i < 10; i++) flat.push({ t: gen * HOUR + i * 60_000, v: 100 * gen, gen });
+    for (let gen = 1; gen <= 3; gen++)
+      for (let i = 0; i < 10; i++) flat.push({ t: gen * HOUR + i * 60_000, v: 100 * gen, gen });
     expect(pooledSlopePerHour(flat)).toBeCloseTo(0, 6);
     // Across lifetimes the same points look like steep growth: that is what the per-lifetime fit avoids.
     expect(slopePerHour(flat)).toBeGreaterThan(50);
     // Each lifetime grows 6 MB/h from a low start (the sawtooth of a leak cut short by kills).
     const saw: Point[] = [];
-    for (let gen = 1; gen <= 3; gen++) for (let i = 0; i < 10; i++) saw.push({ t: gen * HOUR + i * 60_000, v: 50 + (6 * i) / 60, gen });
+    for (let gen = 1; gen <= 3; gen++)
+      for (let i = 0; i < 10; i++) saw.push({ t: gen * HOUR + i * 60_000, v: 50 + (6 * i) / 60, gen });
     expect(pooledSlopePerHour(saw)).toBeCloseTo(6, 6);
     expect(slopePerHour(saw)).toBeLessThan(6);
     expect(coveredMs(saw)).toBe(3 * 9 * 60_000);
@@ -110,20 +115,32 @@ describe('soak harness pieces', () => {
       baseUrl: 'http://soak.invalid',
       fetch: (url, init) => {
         if (url.endsWith('/api/jobs/j_drift')) return Promise.resolve(Response.json(job));
-        if (url.endsWith('/api/jobs/j_gone')) return Promise.resolve(Response.json({ error: { code: 'not_found', message: 'no such job' } }, { status: 404 }));
+        if (url.endsWith('/api/jobs/j_gone'))
+          return Promise.resolve(
+            Response.json({ error: { code: 'not_found', message: 'no such job' } }, { status: 404 }),
+          );
         // A daemon that never answers: only the request's time bound ends the wait.
-        if (url.endsWith('/api/jobs/j_slow')) return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+        if (url.endsWith('/api/jobs/j_slow'))
+          return new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
         return Promise.reject(new TypeError('fetch failed'));
       },
     });
     const drifts: ApiContractError[] = [];
     let up = true;
-    const api = new Api(() => (up ? client : null), new AbortController().signal, (e) => drifts.push(e));
+    const api = new Api(
+      () => (up ? client : null),
+      new AbortController().signal,
+      (e) => drifts.push(e),
+    );
     const drift = await api.call((c, o) => c.getJob('j_drift', o));
     expect(drift).toMatchObject({ kind: 'drift', status: 200 });
     expect(drifts).toHaveLength(1);
     expect(drifts[0]?.message).toContain('GET /api/jobs/{id}');
-    expect(await api.call((c, o) => c.getJob('j_gone', o))).toEqual({ kind: 'refused', status: 404, code: 'not_found' });
+    expect(await api.call((c, o) => c.getJob('j_gone', o))).toEqual({
+      kind: 'refused',
+      status: 404,
+      code: 'not_found',
+    });
     await expect(api.call((c, o) => c.getJob('j_down', o))).rejects.toThrow(NoAnswerError);
     await expect(api.call((c, o) => c.getJob('j_slow', o), 50)).rejects.toThrow(/no answer within 50 ms/);
     up = false;
@@ -148,15 +165,24 @@ describe('alter0 soak (the real daemon, kill -9 every ~8 s)', () => {
     const out = path.join(dir, 'report.md');
     const r = await cli([
       'soak',
-      '--duration', '60s',
-      '--kill-every', '8s',
-      '--job-timeout', '5s',
-      '--long', '2s',
-      '--rate', '1.5',
-      '--sample-every', '2s',
-      '--seed', '42',
-      '--faults', 'slow=0.08,hang=0.06,rate_limited=0.08,unavailable=0.08,auth=0.06,malformed_route=0.08,malformed_close=0.08',
-      '--out', out,
+      '--duration',
+      '60s',
+      '--kill-every',
+      '8s',
+      '--job-timeout',
+      '5s',
+      '--long',
+      '2s',
+      '--rate',
+      '1.5',
+      '--sample-every',
+      '2s',
+      '--seed',
+      '42',
+      '--faults',
+      'slow=0.08,hang=0.06,rate_limited=0.08,unavailable=0.08,auth=0.06,malformed_route=0.08,malformed_close=0.08',
+      '--out',
+      out,
     ]);
     const report = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
     const context = `exit ${r.code}\n${r.stderr.slice(-4000)}\n${report.slice(report.indexOf('## Violations'), report.indexOf('## Resources'))}`;
@@ -195,22 +221,49 @@ describe('alter0 soak (the real daemon, kill -9 every ~8 s)', () => {
     dirs.push(dir);
     const out = path.join(dir, 'report.md');
     const data = path.join(dir, 'data');
-    const p = spawn(process.execPath, [BIN, 'soak', '--duration', '10m', '--kill-every', '0', '--job-timeout', '30s', '--rate', '3', '--faults', 'hang=0.5', '--data', data, '--out', out], {
-      env: { ...process.env, ALTER0_CONFIG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = spawn(
+      process.execPath,
+      [
+        BIN,
+        'soak',
+        '--duration',
+        '10m',
+        '--kill-every',
+        '0',
+        '--job-timeout',
+        '30s',
+        '--rate',
+        '3',
+        '--faults',
+        'hang=0.5',
+        '--data',
+        data,
+        '--out',
+        out,
+      ],
+      {
+        env: { ...process.env, ALTER0_CONFIG: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     p.stdout.on('data', () => undefined);
     const exited = new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
-    const runId = await until(() => /run (soak-[a-z0-9-]+)/.exec(stderr)?.[1], { timeoutMs: 30_000, what: 'the soak to start its daemon' });
+    const runId = await until(() => /run (soak-[a-z0-9-]+)/.exec(stderr)?.[1], {
+      timeoutMs: 30_000,
+      what: 'the soak to start its daemon',
+    });
     const daemonPid = Number(/\(pid (\d+)\)/.exec(stderr)?.[1]);
     // Some hanging agents are running when the signal comes.
     await until(() => findAgents(runId).length >= 2, { timeoutMs: 20_000, what: 'agents to be running' });
     p.kill('SIGINT');
     expect(await exited, stderr.slice(-3000)).toBe(130);
     // The agents were sent SIGKILL before the soak exited; a killed process takes a moment to die on a busy machine.
-    await until(() => findAgents(runId).length === 0, { timeoutMs: 15_000, what: `no agent of run ${runId} left` }).catch((err: unknown) => {
+    await until(() => findAgents(runId).length === 0, {
+      timeoutMs: 15_000,
+      what: `no agent of run ${runId} left`,
+    }).catch((err: unknown) => {
       throw new Error(`${String(err)}; still running: ${JSON.stringify(findAgents(runId))}`);
     });
     expect(() => process.kill(daemonPid, 0)).toThrow();

@@ -58,12 +58,45 @@ const task = {
   close_reason: EVIL,
   close_confidence: 0.9,
 };
-const decided = { confidence: 0.9, reason: EVIL, reject_code: null, template_id: null, template_version: null, template_hash: null, prompt_chars: 0, model_called: true, latency_ms: 5, raw_output: null, error_class: null, created_at: AT };
-const decisions = {
-  route: [{ ...decided, id: ID('d'), job_id: ID('j'), message_id: ID('m'), task_id: ID('t'), decision: 'existing', fallback: null, candidates: [], input_summary: 'hi' }],
-  close: [{ ...decided, id: ID('d'), task_id: ID('t'), job_id: ID('j'), source: 'auto', action: 'close', fallback: null }],
+const decided = {
+  confidence: 0.9,
+  reason: EVIL,
+  reject_code: null,
+  template_id: null,
+  template_version: null,
+  template_hash: null,
+  prompt_chars: 0,
+  model_called: true,
+  latency_ms: 5,
+  raw_output: null,
+  error_class: null,
+  created_at: AT,
 };
-const component = (details: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ state: 'ok', since: AT, last_error: null, details, ...extra });
+const decisions = {
+  route: [
+    {
+      ...decided,
+      id: ID('d'),
+      job_id: ID('j'),
+      message_id: ID('m'),
+      task_id: ID('t'),
+      decision: 'existing',
+      fallback: null,
+      candidates: [],
+      input_summary: 'hi',
+    },
+  ],
+  close: [
+    { ...decided, id: ID('d'), task_id: ID('t'), job_id: ID('j'), source: 'auto', action: 'close', fallback: null },
+  ],
+};
+const component = (details: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  state: 'ok',
+  since: AT,
+  last_error: null,
+  details,
+  ...extra,
+});
 const status = {
   version: '0',
   started_at: AT,
@@ -92,12 +125,28 @@ function fakeService(): http.Server {
       res.end(JSON.stringify(body));
     };
     const p = new URL(req.url ?? '/', 'http://x').pathname;
-    if (req.method === 'POST' && p === '/api/message') return send(200, { job_id: job.id, task_id: task.id, state: 'succeeded', stage: null, reply: EVIL, route: null, timings: job.timings, error: null });
-    if (req.method === 'POST' && p.endsWith('/cancel')) return send(409, { error: { code: 'conflict', message: `job is over: ${EVIL}` } });
+    if (req.method === 'POST' && p === '/api/message')
+      return send(200, {
+        job_id: job.id,
+        task_id: task.id,
+        state: 'succeeded',
+        stage: null,
+        reply: EVIL,
+        route: null,
+        timings: job.timings,
+        error: null,
+      });
+    if (req.method === 'POST' && p.endsWith('/cancel'))
+      return send(409, { error: { code: 'conflict', message: `job is over: ${EVIL}` } });
     if (p === `/api/jobs/${job.id}`) return send(200, job);
     if (p === '/api/jobs') return send(200, { jobs: [job] });
     if (p === `/api/tasks/${task.id}`) {
-      return send(200, { ...task, messages: [{ id: ID('m'), role: 'assistant', content: EVIL, job_id: ID('j'), created_at: AT }], jobs: [job], decisions });
+      return send(200, {
+        ...task,
+        messages: [{ id: ID('m'), role: 'assistant', content: EVIL, job_id: ID('j'), created_at: AT }],
+        jobs: [job],
+        decisions,
+      });
     }
     if (p === '/api/tasks') return send(200, { tasks: [task] });
     if (p === '/api/decisions') return send(200, decisions);
@@ -136,7 +185,8 @@ describe('the CLI prints model and agent text without control sequences', () => 
   });
 
   // HOME in a temp directory: no config of the machine's own alter0 is read.
-  const run = (...args: string[]) => cli([...args, '--addr', addr], { HOME: home, XDG_CONFIG_HOME: '', XDG_DATA_HOME: '' });
+  const run = (...args: string[]) =>
+    cli([...args, '--addr', addr], { HOME: home, XDG_CONFIG_HOME: '', XDG_DATA_HOME: '' });
 
   it.each([
     ['send', ['send', 'hi'], 'red'],
@@ -175,9 +225,21 @@ describe('a closed pipe', () => {
     const { BIN } = await import('./harness.js');
     const data = tempDir();
     fs.mkdirSync(path.join(data, 'logs'), { recursive: true, mode: 0o700 });
-    const record = (i: number) => JSON.stringify({ time: new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString(), level: 'info', message: `line ${i}` });
-    fs.writeFileSync(path.join(data, 'logs', 'alter0-2026-01-01.log'), Array.from({ length: 50_000 }, (_, i) => record(i)).join('\n') + '\n', { mode: 0o600 });
-    const child = spawn(process.execPath, [BIN, 'logs', '--data', data, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ALTER0_CONFIG: '' } });
+    const record = (i: number) =>
+      JSON.stringify({
+        time: new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString(),
+        level: 'info',
+        message: `line ${i}`,
+      });
+    fs.writeFileSync(
+      path.join(data, 'logs', 'alter0-2026-01-01.log'),
+      Array.from({ length: 50_000 }, (_, i) => record(i)).join('\n') + '\n',
+      { mode: 0o600 },
+    );
+    const child = spawn(process.execPath, [BIN, 'logs', '--data', data, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ALTER0_CONFIG: '' },
+    });
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     // Like `head -1`: read the first chunk, then go away while the CLI is still writing.

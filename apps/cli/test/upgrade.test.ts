@@ -19,11 +19,16 @@ function nextMigrations(dir: string): string {
   const next = path.join(dir, 'next-migrations');
   fs.cpSync(MIGRATIONS_FOLDER, next, { recursive: true });
   const journalFile = path.join(next, 'meta/_journal.json');
-  const journal = JSON.parse(fs.readFileSync(journalFile, 'utf8')) as { entries: { idx: number; when: number; tag: string }[] };
+  const journal = JSON.parse(fs.readFileSync(journalFile, 'utf8')) as {
+    entries: { idx: number; when: number; tag: string }[];
+  };
   const last = journal.entries.at(-1)!;
   journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: '9999_next_release' });
   fs.writeFileSync(journalFile, JSON.stringify(journal));
-  fs.writeFileSync(path.join(next, '9999_next_release.sql'), 'ALTER TABLE `tasks` ADD `priority` integer DEFAULT 0 NOT NULL;');
+  fs.writeFileSync(
+    path.join(next, '9999_next_release.sql'),
+    'ALTER TABLE `tasks` ADD `priority` integer DEFAULT 0 NOT NULL;',
+  );
   return next;
 }
 
@@ -51,14 +56,24 @@ describe('upgrade and rollback (docs/upgrade.md, docs/rollback.md)', () => {
 
     // Step 5: the next version starts — the start-up code path backs up, then migrates.
     const v = codeSchemaVersion();
-    const upgraded = Store.open({ file: dbFile, backupDir: path.join(data, 'backups'), migrationsFolder: nextMigrations(scratch) });
+    const upgraded = Store.open({
+      file: dbFile,
+      backupDir: path.join(data, 'backups'),
+      migrationsFolder: nextMigrations(scratch),
+    });
     const backupFile = upgraded.opened.schema.backupPath!;
     expect(upgraded.opened.schema).toMatchObject({ migrated: 1, dbVersion: v + 1 });
     expect(path.basename(backupFile)).toMatch(new RegExp(`pre-migrate-v${v}-to-v${v + 1}\\.db$`));
     expect(upgraded.tasks.get(taskId)).toMatchObject({ sessionId: before.session_id });
     expect(upgraded.tasks.messages(taskId)).toHaveLength(before.messages.length);
     // Work accepted after the upgrade (it will be gone after the rollback, kept in the replaced file).
-    upgraded.tasks.create({ title: 'after the upgrade', executor: 'command', workspaceRoot: data, userId: 'owner', now: Date.now() });
+    upgraded.tasks.create({
+      title: 'after the upgrade',
+      executor: 'command',
+      workspaceRoot: data,
+      userId: 'owner',
+      now: Date.now(),
+    });
     upgraded.close();
     const check = new Database(backupFile, { readonly: true });
     expect(check.pragma('integrity_check', { simple: true })).toBe('ok');

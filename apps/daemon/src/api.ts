@@ -58,9 +58,16 @@ export function createApi(deps: ApiDeps): Hono {
   app.onError((err, c) => {
     if (err instanceof Alter0Error) return sendError(c, statusFor(err), err.code, err.message);
     deps.logger.error('request failed', { err, path: c.req.path, method: c.req.method });
-    return sendError(c, 500, 'internal', `internal error while handling ${c.req.method} ${c.req.path}; see the service log`);
+    return sendError(
+      c,
+      500,
+      'internal',
+      `internal error while handling ${c.req.method} ${c.req.path}; see the service log`,
+    );
   });
-  app.notFound((c) => sendError(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${c.req.path} (see docs/api.md)`));
+  app.notFound((c) =>
+    sendError(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${c.req.path} (see docs/api.md)`),
+  );
 
   // First, so every answer carries them, including the refusals of the middleware below.
   app.use('*', securityHeaders());
@@ -78,7 +85,13 @@ export function createApi(deps: ApiDeps): Hono {
     '/api/*',
     bodyLimit({
       maxSize: deps.defaults.bodyLimitBytes,
-      onError: (c) => sendError(c, 413, 'too_large', `request body is larger than ${deps.defaults.bodyLimitBytes} bytes (api.body_limit_bytes)`),
+      onError: (c) =>
+        sendError(
+          c,
+          413,
+          'too_large',
+          `request body is larger than ${deps.defaults.bodyLimitBytes} bytes (api.body_limit_bytes)`,
+        ),
     }),
   );
   // New work is refused (503) while shutting down; reads keep working until the listener closes.
@@ -89,9 +102,12 @@ export function createApi(deps: ApiDeps): Hono {
     await next();
   });
 
-  for (const routes of [messageRoutes, jobRoutes, taskRoutes, decisionRoutes, statusRoutes, eventRoutes]) app.route('/', routes(deps));
+  for (const routes of [messageRoutes, jobRoutes, taskRoutes, decisionRoutes, statusRoutes, eventRoutes])
+    app.route('/', routes(deps));
   if (deps.metricsText) app.route('/', metricsRoutes(deps.metricsText));
-  app.all('/api/*', (c) => sendError(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${c.req.path} (see docs/api.md)`));
+  app.all('/api/*', (c) =>
+    sendError(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${c.req.path} (see docs/api.md)`),
+  );
   deps.staticHandler?.(app);
   return app;
 }

@@ -22,9 +22,21 @@ export class CandidateSource {
   async load(message: string, signal: AbortSignal): Promise<CandidateTask[]> {
     if (this.store.tasks.countByState().open <= this.opts.inlineMax) return this.inline();
     this.pool ??= new Tinypool({ filename: WORKER, minThreads: 0, maxThreads: 1, idleTimeout: 60_000 });
-    const task: RankTask = { dbFile: this.store.file, message, nowMs: this.opts.now(), limit: this.opts.limit, perTask: this.opts.perTask };
+    const task: RankTask = {
+      dbFile: this.store.file,
+      message,
+      nowMs: this.opts.now(),
+      limit: this.opts.limit,
+      perTask: this.opts.perTask,
+    };
     const ranked = (await this.pool.run(task, { signal })) as RankedCandidateWire[];
-    return ranked.map((c) => ({ id: c.id, title: c.title, summary: c.summary, updatedAt: new Date(c.updatedAtMs), recent: c.recent }));
+    return ranked.map((c) => ({
+      id: c.id,
+      title: c.title,
+      summary: c.summary,
+      updatedAt: new Date(c.updatedAtMs),
+      recent: c.recent,
+    }));
   }
 
   private inline(): CandidateTask[] {

@@ -59,7 +59,9 @@ export interface Daemon {
 
 /** The API token clients must present, or null when the API is open (loopback without token_file). */
 export function apiToken(config: Pick<Config, 'listen' | 'token_file'>): string | null {
-  return isLoopbackHost(splitListen(config.listen).host) && !config.token_file ? null : readTokenFile(config.token_file);
+  return isLoopbackHost(splitListen(config.listen).host) && !config.token_file
+    ? null
+    : readTokenFile(config.token_file);
 }
 
 /**
@@ -84,18 +86,34 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const store = openStorage(config, logger, cleanup);
     // Recovery comes before any worker exists (invariant 1).
     const rescued = recoverJobs(store, logger, now);
-    store.events.add({ component: 'gateway', level: 'info', kind: 'started', message: `alter0 ${info.version} started (pid ${process.pid})`, now: now() });
+    store.events.add({
+      component: 'gateway',
+      level: 'info',
+      kind: 'started',
+      message: `alter0 ${info.version} started (pid ${process.pid})`,
+      now: now(),
+    });
     const metrics = createMetrics();
     metrics.buildInfo(info.version, info.commit ?? 'unknown', info.node);
     metrics.rescuedJobs(rescued);
     const dirs = reapAgents(dataDir, store, logger, now);
     const token = apiToken(config);
     const redact = opts.redact ?? redactorFor(config, token);
-    const { executors, router, closer, probeAbort } = buildAgents(config, logger, { groupsDir: dirs.groupsDir, overrides: opts.executors, redact, token });
+    const { executors, router, closer, probeAbort } = buildAgents(config, logger, {
+      groupsDir: dirs.groupsDir,
+      overrides: opts.executors,
+      redact,
+      token,
+    });
     const bus = new Bus();
     const scheduler = scheduleMaintenance(config, { pool: maintenancePool, store, logger, metrics, bus, now });
     cleanup.unshift(() => scheduler.stop());
-    const candidates = new CandidateSource(store, { limit: config.router.max_candidates, perTask: 3, inlineMax: 200, now });
+    const candidates = new CandidateSource(store, {
+      limit: config.router.max_candidates,
+      perTask: 3,
+      inlineMax: 200,
+      now,
+    });
     cleanup.unshift(() => candidates.close());
     const handler = createPipeline({
       ...{ store, executors, router, candidates, closer, bus, logger, metrics, now },
@@ -158,7 +176,17 @@ function buildApi(opts: DaemonOptions, w: ApiWiring): Hono {
   const { store, bus, metrics, pool, state, now } = w;
   const health = new Health(now);
   const closeRule = (taskId: string, action: 'close' | 'reopen', reason: string): void => {
-    store.tasks.applyCloseDecision({ taskId, jobId: null, source: 'manual', action, confidence: 1, reason, modelCalled: false, latencyMs: 0, now: now() });
+    store.tasks.applyCloseDecision({
+      taskId,
+      jobId: null,
+      source: 'manual',
+      action,
+      confidence: 1,
+      reason,
+      modelCalled: false,
+      latencyMs: 0,
+      now: now(),
+    });
     metrics.closeDecision('manual', action);
     bus.task(taskId);
   };
@@ -198,7 +226,8 @@ function buildApi(opts: DaemonOptions, w: ApiWiring): Hono {
           accepting: () => state.accepting,
           dataDir: config.data_dir,
           scheduler: () => w.scheduler.status(),
-          queueFailure: () => [w.workers.failures.loop, w.workers.failures.record].filter((x) => x !== null).join('; ') || null,
+          queueFailure: () =>
+            [w.workers.failures.loop, w.workers.failures.record].filter((x) => x !== null).join('; ') || null,
         }),
       ),
     accepting: () => state.accepting,

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Alter0Error} from '@alter0/core';
+import type { Alter0Error } from '@alter0/core';
 import { ConflictError, LimitError, NotFoundError, UnavailableError, ValidationError } from '@alter0/core';
 
 /** The API's one error shape: `{"error":{"code","message"}}`. */

@@ -21,7 +21,10 @@ export class ExecutorRegistry {
     secrets: Pick<ExecutorDeps, 'redact' | 'secretValues'> = {},
   ) {
     for (const kind of configuredExecutors(config)) {
-      this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfigFor(config, kind), { groups: this.groups, ...secrets }));
+      this.byKind.set(
+        kind,
+        overrides[kind] ?? createExecutor(executorConfigFor(config, kind), { groups: this.groups, ...secrets }),
+      );
     }
   }
 

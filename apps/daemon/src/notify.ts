@@ -141,7 +141,11 @@ function sendOnce(s: Sender, args: string[]): Promise<boolean> {
     try {
       child = s.spawn(s.program, args, { env: s.env, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (err) {
-      s.log.error('could not run systemd-notify', { args, error: errorMessage(err), fix: 'install systemd (it ships systemd-notify) or put it on PATH' });
+      s.log.error('could not run systemd-notify', {
+        args,
+        error: errorMessage(err),
+        fix: 'install systemd (it ships systemd-notify) or put it on PATH',
+      });
       resolve(false);
       return;
     }
@@ -177,7 +181,12 @@ function awaitSender(s: Sender, child: ChildProcess, args: string[], resolve: (o
   });
   child.once('close', (code, sig) => {
     if (code === 0) finish(true, {});
-    else finish(false, { exit_code: code, signal: sig ?? undefined, error: sig === 'SIGKILL' ? `no answer from systemd within ${s.timeoutMs} ms` : undefined });
+    else
+      finish(false, {
+        exit_code: code,
+        signal: sig ?? undefined,
+        error: sig === 'SIGKILL' ? `no answer from systemd within ${s.timeoutMs} ms` : undefined,
+      });
   });
 }
 
@@ -197,7 +206,10 @@ function startWatchdog(s: Sender, intervalMs: number, healthy: () => boolean): (
       ok = false;
     }
     if (!ok) {
-      if (wasHealthy) log.warn('live check failed: watchdog pings paused; systemd restarts the service if it stays unhealthy', { interval_ms: intervalMs });
+      if (wasHealthy)
+        log.warn('live check failed: watchdog pings paused; systemd restarts the service if it stays unhealthy', {
+          interval_ms: intervalMs,
+        });
       wasHealthy = false;
       return;
     }

@@ -20,7 +20,9 @@ export class RecordedProcessGroups extends ProcessGroups {
   override add(pgid: number, jobId: string | null = null): void {
     super.add(pgid, jobId);
     try {
-      fs.writeFileSync(path.join(this.dir, String(pgid)), `${startTime(pgid) ?? ''}\n${jobId ?? ''}\n`, { mode: 0o600 });
+      fs.writeFileSync(path.join(this.dir, String(pgid)), `${startTime(pgid) ?? ''}\n${jobId ?? ''}\n`, {
+        mode: 0o600,
+      });
     } catch {
       // Recording is a backstop; a full disk must not fail the run itself.
     }
@@ -51,7 +53,10 @@ export class RecordedProcessGroups extends ProcessGroups {
  * or a file another user owns (or a symlink), is skipped and reported through `onUntrusted` (the start-up preflight
  * refuses such a data directory anyway; this holds on its own).
  */
-export function reapOrphanGroups(dir: string, opts: { uid?: number | null; onUntrusted?: (problem: string) => void } = {}): number {
+export function reapOrphanGroups(
+  dir: string,
+  opts: { uid?: number | null; onUntrusted?: (problem: string) => void } = {},
+): number {
   if (!fs.existsSync(dir)) return 0;
   const uid = opts.uid === undefined ? currentUid() : opts.uid;
   const untrusted = (problem: string): void => opts.onUntrusted?.(problem);
@@ -69,12 +74,17 @@ export function reapOrphanGroups(dir: string, opts: { uid?: number | null; onUnt
       continue;
     }
     const st = fs.lstatSync(file);
-    const fileProblem = st.isSymbolicLink() ? `process-group record ${file} is a symlink` : trustProblem(file, st, 'process-group record', uid);
+    const fileProblem = st.isSymbolicLink()
+      ? `process-group record ${file} is a symlink`
+      : trustProblem(file, st, 'process-group record', uid);
     if (fileProblem !== null) {
       untrusted(`${fileProblem}; it was ignored`);
       continue;
     }
-    const [recorded = '', jobId = ''] = fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim());
+    const [recorded = '', jobId = ''] = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     const leaderStart = startTime(pgid);
     // With the leader gone, the group id cannot have been reused while members of our group still hold it.
     const ours = leaderStart === null || recorded === '' || String(leaderStart) === recorded;

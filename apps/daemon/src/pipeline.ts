@@ -44,7 +44,12 @@ export function createPipeline(deps: PipelineDeps): JobHandler {
     // nothing below may fail, retry or cancel it. A closer that fails, runs out of the job's time, or is aborted
     // (cancel = "don't close", timeout, shutdown) only keeps the task open.
     if (deps.closer) {
-      await closeStage(deps, deps.closer, run, { taskId: task.next.id, lastUser: message.content, lastAssistant: executed.next.reply.text, log });
+      await closeStage(deps, deps.closer, run, {
+        taskId: task.next.id,
+        lastUser: message.content,
+        lastAssistant: executed.next.reply.text,
+        log,
+      });
     }
     log.info('job succeeded');
     return { kind: 'succeeded' };

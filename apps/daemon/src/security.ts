@@ -18,7 +18,12 @@ export function hostAllowlist(allowed: ReadonlySet<string>): MiddlewareHandler {
   return async (c, next) => {
     const host = c.req.header('host');
     if (!host) {
-      return sendError(c, 403, 'host_not_allowed', 'the request has no Host header; send the name you reach alter0 by (HTTP/1.1 clients do)');
+      return sendError(
+        c,
+        403,
+        'host_not_allowed',
+        'the request has no Host header; send the name you reach alter0 by (HTTP/1.1 clients do)',
+      );
     }
     if (!allowed.has(hostOnly(host))) {
       // The allowed names are not listed: a probe learns nothing about the owner's other names for this machine.
@@ -44,13 +49,22 @@ export function crossOriginProtection(): MiddlewareHandler {
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
     if (!sameOrigin(c.req.header('sec-fetch-site'), c.req.header('origin'), c.req.header('host'))) {
-      return sendError(c, 403, 'cross_origin', 'cross-origin request refused: state can only be changed from the console itself or from non-browser clients');
+      return sendError(
+        c,
+        403,
+        'cross_origin',
+        'cross-origin request refused: state can only be changed from the console itself or from non-browser clients',
+      );
     }
     await next();
   };
 }
 
-export function sameOrigin(secFetchSite: string | undefined, origin: string | undefined, host: string | undefined): boolean {
+export function sameOrigin(
+  secFetchSite: string | undefined,
+  origin: string | undefined,
+  host: string | undefined,
+): boolean {
   if (secFetchSite !== undefined) return secFetchSite === 'same-origin' || secFetchSite === 'none';
   if (origin === undefined) return true;
   if (origin === 'null') return false;
@@ -67,7 +81,12 @@ export function requireJson(): MiddlewareHandler {
     if (c.req.method === 'POST') {
       const ct = c.req.header('content-type') ?? '';
       if (!/^application\/json(\s*;|$)/i.test(ct)) {
-        return sendError(c, 415, 'unsupported_media_type', 'send the request body as JSON with Content-Type: application/json');
+        return sendError(
+          c,
+          415,
+          'unsupported_media_type',
+          'send the request body as JSON with Content-Type: application/json',
+        );
       }
     }
     await next();
@@ -80,9 +99,16 @@ export function bearerToken(token: string): MiddlewareHandler {
   return async (c, next) => {
     const auth = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
-    const got = createHash('sha256').update(m?.[1]?.trim() ?? '').digest();
+    const got = createHash('sha256')
+      .update(m?.[1]?.trim() ?? '')
+      .digest();
     if (!m || !timingSafeEqual(want, got)) {
-      return sendError(c, 401, 'unauthorized', 'missing or wrong bearer token: send Authorization: Bearer <token from token_file>');
+      return sendError(
+        c,
+        401,
+        'unauthorized',
+        'missing or wrong bearer token: send Authorization: Bearer <token from token_file>',
+      );
     }
     await next();
   };

@@ -9,7 +9,11 @@ const BATCH = 500;
  * close rule as the closer and a manual close (one decision record each). A task with queued or running work
  * is never stale. At most one batch per run, so a huge backlog is spread over runs.
  */
-export function sweepStale(deps: { store: Store; metrics: Metrics; logger: Logger; bus: Bus; now: () => number }, staleAfterMs: number, signal: AbortSignal): number {
+export function sweepStale(
+  deps: { store: Store; metrics: Metrics; logger: Logger; bus: Bus; now: () => number },
+  staleAfterMs: number,
+  signal: AbortSignal,
+): number {
   const now = deps.now();
   const days = Math.round(staleAfterMs / 86_400_000);
   let closed = 0;

@@ -5,7 +5,10 @@ import type { Hono } from 'hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 
 /** The console's build: the dist/ of the @alter0/web package (a dependency), wherever it is installed. */
-export const DEFAULT_WEB_ROOT = path.join(path.dirname(createRequire(import.meta.url).resolve('@alter0/web/package.json')), 'dist');
+export const DEFAULT_WEB_ROOT = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('@alter0/web/package.json')),
+  'dist',
+);
 
 /** Serves the console at `/`; unknown non-API paths fall back to index.html (client-side routes). */
 export function mountConsole(app: Hono, root: string): void {

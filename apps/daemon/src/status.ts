@@ -10,7 +10,10 @@ type Components = StatusDocument['components'];
 
 /** Remembers since when each component is in its state and its last error (the status document's memory). */
 export class Health {
-  private readonly entries = new Map<ComponentName, { state: ComponentState; since: number; lastError: { message: string; at: number } | null }>();
+  private readonly entries = new Map<
+    ComponentName,
+    { state: ComponentState; since: number; lastError: { message: string; at: number } | null }
+  >();
   constructor(private readonly now: () => number) {}
 
   set(c: ComponentName, state: ComponentState, error?: string): void {
@@ -115,7 +118,8 @@ function queueReading(d: StatusDeps, now: number): Reading<'queue'> {
       workers: { total: d.workers, busy: d.pool.busy() },
       jobs_by_state: stats.byState,
     },
-    error: failure ?? (state === 'degraded' ? `a job has waited ${Math.round(oldest / 1000)}s in the queue` : undefined),
+    error:
+      failure ?? (state === 'degraded' ? `a job has waited ${Math.round(oldest / 1000)}s in the queue` : undefined),
   };
 }
 
@@ -124,7 +128,8 @@ function executorReading(d: StatusDeps): Reading<'executor'> {
   const execs = d.executors.kinds().map((kind) => {
     const probe = d.executors.probes.get(kind);
     const failures = d.executors.consecutiveFailures.get(kind) ?? 0;
-    const state: ComponentState = probe && !probe.ok ? 'degraded' : failures >= d.degradeAfterFailures ? 'degraded' : 'ok';
+    const state: ComponentState =
+      probe && !probe.ok ? 'degraded' : failures >= d.degradeAfterFailures ? 'degraded' : 'ok';
     return {
       kind,
       state,
@@ -166,7 +171,9 @@ function schedulerReading(d: StatusDeps): Reading<'scheduler'> {
         next_run: j.nextRunAt === null ? null : iso(j.nextRunAt),
       })),
     },
-    error: failing[0] ? `${failing[0].name}: ${failing[0].lastError ?? 'failed'} (${failing[0].consecutiveFailures} in a row)` : undefined,
+    error: failing[0]
+      ? `${failing[0].name}: ${failing[0].lastError ?? 'failed'} (${failing[0].consecutiveFailures} in a row)`
+      : undefined,
   };
 }
 
@@ -181,7 +188,8 @@ function storageReading(d: StatusDeps): Reading<'storage'> {
     freeBytes = null;
   }
   const warn = d.diskWarnBytes ?? 500 * 1024 * 1024;
-  const state: ComponentState = freeBytes === null ? 'ok' : freeBytes < warn / 10 ? 'down' : freeBytes < warn ? 'degraded' : 'ok';
+  const state: ComponentState =
+    freeBytes === null ? 'ok' : freeBytes < warn / 10 ? 'down' : freeBytes < warn ? 'degraded' : 'ok';
   return {
     state,
     details: {
@@ -191,6 +199,9 @@ function storageReading(d: StatusDeps): Reading<'storage'> {
       free_bytes: freeBytes,
       data_dir: d.dataDir,
     },
-    error: state === 'ok' ? undefined : `free disk space is low: ${Math.round((freeBytes ?? 0) / 1048576)} MiB left in ${d.dataDir}`,
+    error:
+      state === 'ok'
+        ? undefined
+        : `free disk space is low: ${Math.round((freeBytes ?? 0) / 1048576)} MiB left in ${d.dataDir}`,
   };
 }

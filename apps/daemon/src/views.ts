@@ -29,7 +29,13 @@ export function taskView(t: TaskRow): Task {
 }
 
 export function messageView(m: MessageRow): TaskMessage {
-  return { id: m.id, role: m.role, content: m.content, job_id: m.jobId, created_at: iso(m.createdAt) } satisfies TaskMessage;
+  return {
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    job_id: m.jobId,
+    created_at: iso(m.createdAt),
+  } satisfies TaskMessage;
 }
 
 export function routeDecisionView(d: RouteDecisionRow): RouteDecision {
@@ -96,7 +102,9 @@ export function jobView(store: Store, j: JobRow): Job {
     timeout_s: j.timeoutS,
     content,
     reply,
-    error: j.errorClass ? { class: j.errorClass, message: j.errorMessage ?? '', stderr_tail: j.stderrTail ?? '' } : null,
+    error: j.errorClass
+      ? { class: j.errorClass, message: j.errorMessage ?? '', stderr_tail: j.stderrTail ?? '' }
+      : null,
     route: route
       ? {
           decision: route.fallback === 'explicit' ? 'explicit' : routeDecisionKind(route.decision),

@@ -31,11 +31,27 @@ describe('400 invalid_request names what is wrong', () => {
       ['empty body', api.request('/api/message', raw('')), 'the request body is empty; send a JSON object'],
       ['not JSON', api.request('/api/jobs', raw('{"content":')), 'the request body is not valid JSON'],
       ['unknown field', api.post('/api/message', { content: 'x', priority: 9 }), 'invalid message: '],
-      ['malformed task_id', api.post('/api/message', { content: 'x', task_id: 'task-1' }), 'task_id: must be a t_ id such as t_01j…'],
-      ['content too long', api.post('/api/jobs', { content: 'x'.repeat(200_001) }), 'content must be at most 200000 characters'],
+      [
+        'malformed task_id',
+        api.post('/api/message', { content: 'x', task_id: 'task-1' }),
+        'task_id: must be a t_ id such as t_01j…',
+      ],
+      [
+        'content too long',
+        api.post('/api/jobs', { content: 'x'.repeat(200_001) }),
+        'content must be at most 200000 characters',
+      ],
       ['max_attempts', api.post('/api/jobs', { content: 'x', max_attempts: 21 }), 'invalid job: max_attempts'],
-      ['cancel with fields', api.post('/api/jobs/j_00000000000000000000000000/cancel', { force: true }), 'invalid cancel request'],
-      ['close reason too long', api.post('/api/tasks/t_00000000000000000000000000/close', { reason: 'r'.repeat(2001) }), 'invalid close request: reason'],
+      [
+        'cancel with fields',
+        api.post('/api/jobs/j_00000000000000000000000000/cancel', { force: true }),
+        'invalid cancel request',
+      ],
+      [
+        'close reason too long',
+        api.post('/api/tasks/t_00000000000000000000000000/close', { reason: 'r'.repeat(2001) }),
+        'invalid close request: reason',
+      ],
       ['bad limit', api.request('/api/tasks?limit=0'), 'invalid query: limit'],
     ];
     for (const [what, pending, wording] of cases) {
@@ -48,7 +64,12 @@ describe('400 invalid_request names what is wrong', () => {
 
   it('an empty body is {} where the endpoint takes no fields (cancel, retry, reopen, close)', async () => {
     api = apiUnderTest();
-    for (const p of ['/api/jobs/j_00000000000000000000000000/cancel', '/api/jobs/j_00000000000000000000000000/retry', '/api/tasks/t_00000000000000000000000000/reopen', '/api/tasks/t_00000000000000000000000000/close']) {
+    for (const p of [
+      '/api/jobs/j_00000000000000000000000000/cancel',
+      '/api/jobs/j_00000000000000000000000000/retry',
+      '/api/tasks/t_00000000000000000000000000/reopen',
+      '/api/tasks/t_00000000000000000000000000/close',
+    ]) {
       await expectError(await api.request(p, raw('')), 404, 'not_found', p);
     }
   });
@@ -59,8 +80,15 @@ describe('404 not_found', () => {
     api = apiUnderTest();
     const res = await api.request('/api/jobs', { method: 'DELETE' });
     expectGuarded(res, 'DELETE');
-    expect(await expectError(res, 404, 'not_found', 'DELETE /api/jobs')).toBe('no such endpoint: DELETE /api/jobs (see docs/api.md)');
-    await expectError(await api.request('/api/jobs/j_00000000000000000000000000/cancel'), 404, 'not_found', 'GET on a POST path');
+    expect(await expectError(res, 404, 'not_found', 'DELETE /api/jobs')).toBe(
+      'no such endpoint: DELETE /api/jobs (see docs/api.md)',
+    );
+    await expectError(
+      await api.request('/api/jobs/j_00000000000000000000000000/cancel'),
+      404,
+      'not_found',
+      'GET on a POST path',
+    );
   });
 
   it('for a message to a task that does not exist, storing nothing', async () => {
@@ -82,10 +110,14 @@ describe('no CORS', () => {
 
 describe('413 too_large', () => {
   it('refuses a body over api.body_limit_bytes, naming the limit, and stores nothing', async () => {
-    api = apiUnderTest({ defaults: { waitMs: 0, maxWaitMs: 1000, bodyLimitBytes: 1024, timeoutS: 60, maxAttempts: 1 } });
+    api = apiUnderTest({
+      defaults: { waitMs: 0, maxWaitMs: 1000, bodyLimitBytes: 1024, timeoutS: 60, maxAttempts: 1 },
+    });
     const res = await api.post('/api/jobs', { content: 'x'.repeat(2000) });
     expectGuarded(res, '413');
-    expect(await expectError(res, 413, 'too_large', '413')).toBe('request body is larger than 1024 bytes (api.body_limit_bytes)');
+    expect(await expectError(res, 413, 'too_large', '413')).toBe(
+      'request body is larger than 1024 bytes (api.body_limit_bytes)',
+    );
     expect(api.store.jobs.countMessages()).toBe(0);
     expect((await api.post('/api/jobs', { content: 'x'.repeat(500) })).status).toBe(202);
   });
@@ -93,7 +125,10 @@ describe('413 too_large', () => {
 
 describe('401 unauthorized', () => {
   it('every /api/* and /metrics request needs the bearer token when one is set; the probes do not', async () => {
-    api = apiUnderTest({ token: 's3cret', metricsText: () => Promise.resolve({ contentType: 'text/plain', body: '' }) });
+    api = apiUnderTest({
+      token: 's3cret',
+      metricsText: () => Promise.resolve({ contentType: 'text/plain', body: '' }),
+    });
     for (const [what, pending] of [
       ['no token', api.request('/api/status')],
       ['wrong token', api.request('/api/jobs', { headers: { authorization: 'Bearer nope' } })],
@@ -114,7 +149,12 @@ describe('401 unauthorized', () => {
 describe('503 unavailable while shutting down', () => {
   it('refuses every POST with 503 and stores nothing; reads keep working; /readyz says not ready', async () => {
     api = apiUnderTest({ accepting: () => false });
-    for (const p of ['/api/message', '/api/jobs', '/api/jobs/j_00000000000000000000000000/cancel', '/api/tasks/t_00000000000000000000000000/close']) {
+    for (const p of [
+      '/api/message',
+      '/api/jobs',
+      '/api/jobs/j_00000000000000000000000000/cancel',
+      '/api/tasks/t_00000000000000000000000000/close',
+    ]) {
       const res = await api.post(p, { content: 'x' });
       expectGuarded(res, p);
       expect(await expectError(res, 503, 'unavailable', p)).toContain('shutting down');

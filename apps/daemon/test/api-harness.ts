@@ -23,7 +23,10 @@ export interface ApiUnderTest {
 }
 
 /** Deps built over the harness's store (a pool, the real close rule, …) and how to stop what they started. */
-export type Wiring = (world: { store: Store; bus: Bus; dir: string }) => { deps: Partial<ApiDeps>; stop?: () => Promise<void> };
+export type Wiring = (world: { store: Store; bus: Bus; dir: string }) => {
+  deps: Partial<ApiDeps>;
+  stop?: () => Promise<void>;
+};
 
 export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): ApiUnderTest {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-api-'));
@@ -60,7 +63,11 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): A
     bus,
     request,
     post: (p, body, headers = {}) =>
-      request(p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }),
+      request(p, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
     close() {
       const cleanUp = (): void => {
         store.close();

@@ -13,7 +13,9 @@ export function documentedEndpoints(file: string): string[] {
 
 /** The same form for what a hono app serves (`:id` → `{id}`); middleware and catch-alls are not endpoints. */
 export function servedEndpoints(routes: readonly { method: string; path: string }[]): string[] {
-  const out = routes.filter((r) => r.method !== 'ALL' && !r.path.includes('*')).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
+  const out = routes
+    .filter((r) => r.method !== 'ALL' && !r.path.includes('*'))
+    .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
   return [...new Set(out)];
 }
 
@@ -22,9 +24,16 @@ export function servedEndpoints(routes: readonly { method: string; path: string 
  * notice a field the server sends and the contract does not have).
  */
 export function unknownKeys(schema: v.GenericSchema, value: unknown, at = ''): string[] {
-  const s = schema as v.GenericSchema & { wrapped?: v.GenericSchema; entries?: v.ObjectEntries; item?: v.GenericSchema; options?: v.GenericSchema[] };
-  if ((s.type === 'nullable' || s.type === 'optional') && s.wrapped) return value == null ? [] : unknownKeys(s.wrapped, value, at);
-  if (s.type === 'array' && s.item && Array.isArray(value)) return value.flatMap((x, i) => unknownKeys(s.item!, x, `${at}[${i}]`));
+  const s = schema as v.GenericSchema & {
+    wrapped?: v.GenericSchema;
+    entries?: v.ObjectEntries;
+    item?: v.GenericSchema;
+    options?: v.GenericSchema[];
+  };
+  if ((s.type === 'nullable' || s.type === 'optional') && s.wrapped)
+    return value == null ? [] : unknownKeys(s.wrapped, value, at);
+  if (s.type === 'array' && s.item && Array.isArray(value))
+    return value.flatMap((x, i) => unknownKeys(s.item!, x, `${at}[${i}]`));
   if (s.type === 'union' && s.options) {
     const match = s.options.find((o) => v.is(o, value));
     return match ? unknownKeys(match, value, at) : [];
@@ -41,7 +50,12 @@ export function unknownKeys(schema: v.GenericSchema, value: unknown, at = ''): s
 }
 
 /** Asserts the status, and that the JSON body matches the schema exactly (no missing, wrong or extra field). */
-export async function expectAnswer<S extends v.GenericSchema>(res: Response, status: number, schema: S, what: string): Promise<v.InferOutput<S>> {
+export async function expectAnswer<S extends v.GenericSchema>(
+  res: Response,
+  status: number,
+  schema: S,
+  what: string,
+): Promise<v.InferOutput<S>> {
   const text = await res.text();
   expect(res.status, `${what}: ${text.slice(0, 300)}`).toBe(status);
   expect(res.headers.get('content-type'), what).toContain('application/json');

@@ -35,7 +35,9 @@ const NO_TASK = 't_00000000000000000000000000';
 
 let api: LiveApi;
 beforeAll(() => {
-  api = liveApiUnderTest({ defaults: { waitMs: 0, maxWaitMs: 10_000, bodyLimitBytes: 1_048_576, timeoutS: 60, maxAttempts: 1 } });
+  api = liveApiUnderTest({
+    defaults: { waitMs: 0, maxWaitMs: 10_000, bodyLimitBytes: 1_048_576, timeoutS: 60, maxAttempts: 1 },
+  });
 });
 afterAll(async () => {
   await api.close();
@@ -46,26 +48,42 @@ async function until<T>(what: string, fn: () => T | undefined | false, ms = 5_00
   for (;;) {
     const r = fn();
     if (r) return r;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms}ms${state ? ` (now: ${JSON.stringify(state())})` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`${what}: not within ${ms}ms${state ? ` (now: ${JSON.stringify(state())})` : ''}`);
     await new Promise((res) => setTimeout(res, 10));
   }
 }
 
 /** Sends a message and waits for its reply (or failure). */
 async function answered(content: string, extra: Record<string, unknown> = {}): Promise<MessageDone> {
-  return expectAnswer(await api.post('/api/message', { content, wait_ms: 5_000, ...extra }), 200, MessageDone, `message "${content}"`);
+  return expectAnswer(
+    await api.post('/api/message', { content, wait_ms: 5_000, ...extra }),
+    200,
+    MessageDone,
+    `message "${content}"`,
+  );
 }
 
 /** A job whose agent runs until canceled; resolves once it is running. */
 async function holding(extra: Record<string, unknown> = {}): Promise<string> {
-  const { job_id } = await expectAnswer(await api.post('/api/jobs', { content: 'hold on', ...extra }), 202, JobAccepted, 'hold job');
+  const { job_id } = await expectAnswer(
+    await api.post('/api/jobs', { content: 'hold on', ...extra }),
+    202,
+    JobAccepted,
+    'hold job',
+  );
   await until(`job ${job_id} running`, () => api.store.jobs.get(job_id)?.stage === 'execute');
   return job_id;
 }
 
 async function canceled(id: string): Promise<void> {
   expect((await api.post(`/api/jobs/${id}/cancel`, {})).status).toBe(200);
-  await until(`job ${id} canceled`, () => api.store.jobs.get(id)?.state === 'canceled', 5_000, () => api.store.jobs.get(id));
+  await until(
+    `job ${id} canceled`,
+    () => api.store.jobs.get(id)?.state === 'canceled',
+    5_000,
+    () => api.store.jobs.get(id),
+  );
 }
 
 const cases: Record<string, () => Promise<void>> = {
@@ -74,16 +92,30 @@ const cases: Record<string, () => Promise<void>> = {
     expect(done.reply).toBe('reply to: hello there');
     // Answered at the reply: the close stage may still be running.
     expect(['running', 'succeeded']).toContain(done.state);
-    const pending = await expectAnswer(await api.post('/api/message', { content: 'hold it', wait_ms: 0 }), 202, MessagePending, '202');
+    const pending = await expectAnswer(
+      await api.post('/api/message', { content: 'hold it', wait_ms: 0 }),
+      202,
+      MessagePending,
+      '202',
+    );
     await until('running', () => api.store.jobs.get(pending.job_id)?.stage === 'execute');
     await canceled(pending.job_id);
-    expect(await expectError(await api.post('/api/message', { content: '  ' }), 400, 'invalid_request', 'empty')).toContain('content must not be empty');
+    expect(
+      await expectError(await api.post('/api/message', { content: '  ' }), 400, 'invalid_request', 'empty'),
+    ).toContain('content must not be empty');
   },
 
   'POST /api/jobs': async () => {
-    const a = await expectAnswer(await api.post('/api/jobs', { content: 'later', lane: 'background', timeout_s: 30, max_attempts: 2 }), 202, JobAccepted, '202');
+    const a = await expectAnswer(
+      await api.post('/api/jobs', { content: 'later', lane: 'background', timeout_s: 30, max_attempts: 2 }),
+      202,
+      JobAccepted,
+      '202',
+    );
     await until('done', () => api.store.jobs.get(a.job_id)?.state === 'succeeded');
-    expect(await expectError(await api.post('/api/jobs', { content: 'x', lane: 'fast' }), 400, 'invalid_request', 'lane')).toContain('lane must be interactive or background');
+    expect(
+      await expectError(await api.post('/api/jobs', { content: 'x', lane: 'fast' }), 400, 'invalid_request', 'lane'),
+    ).toContain('lane must be interactive or background');
     await expectError(await api.post('/api/jobs', { content: 'x', extra: 1 }), 400, 'invalid_request', 'unknown field');
   },
 
@@ -92,14 +124,20 @@ const cases: Record<string, () => Promise<void>> = {
     const list = await expectAnswer(await api.request('/api/jobs?state=succeeded&limit=50'), 200, JobList, 'list');
     expect(list.jobs.map((j) => j.id)).toContain(done.job_id);
     expect(list.jobs.every((j) => j.state === 'succeeded')).toBe(true);
-    expect(await expectError(await api.request('/api/jobs?state=done'), 400, 'invalid_request', 'state')).toContain('state must be one of');
+    expect(await expectError(await api.request('/api/jobs?state=done'), 400, 'invalid_request', 'state')).toContain(
+      'state must be one of',
+    );
     await expectError(await api.request('/api/jobs?limit=many'), 400, 'invalid_request', 'limit');
   },
 
   'GET /api/jobs/{id}': async () => {
     const ok = await answered('show me');
     const job = await expectAnswer(await api.request(`/api/jobs/${ok.job_id}`), 200, JobSchema, 'succeeded job');
-    expect(job).toMatchObject({ state: 'succeeded', reply: 'reply to: show me', usage: { inputTokens: 3, outputTokens: 5 } });
+    expect(job).toMatchObject({
+      state: 'succeeded',
+      reply: 'reply to: show me',
+      usage: { inputTokens: 3, outputTokens: 5 },
+    });
     expect(job.route?.decision).toBe('new');
     const bad = await answered('fail please');
     const failed = await expectAnswer(await api.request(`/api/jobs/${bad.job_id}`), 200, JobSchema, 'failed job');
@@ -112,18 +150,32 @@ const cases: Record<string, () => Promise<void>> = {
     const job: Job = await expectAnswer(await api.post(`/api/jobs/${id}/cancel`, {}), 200, JobSchema, 'cancel running');
     expect(job.id).toBe(id);
     await until('canceled', () => api.store.jobs.get(id)?.state === 'canceled');
-    expect(await expectError(await api.post(`/api/jobs/${id}/cancel`, {}), 409, 'conflict', 'cancel terminal')).toContain(id);
+    expect(
+      await expectError(await api.post(`/api/jobs/${id}/cancel`, {}), 409, 'conflict', 'cancel terminal'),
+    ).toContain(id);
     await expectError(await api.post(`/api/jobs/${NO_JOB}/cancel`, {}), 404, 'not_found', 'unknown job');
   },
 
   'POST /api/jobs/{id}/retry': async () => {
     const bad = await answered('fail again');
-    const first = await expectAnswer(await api.post(`/api/jobs/${bad.job_id}/retry`, {}), 202, RetryAnswer, 'first retry');
+    const first = await expectAnswer(
+      await api.post(`/api/jobs/${bad.job_id}/retry`, {}),
+      202,
+      RetryAnswer,
+      'first retry',
+    );
     expect(first).toMatchObject({ retry_of: bad.job_id, created: true, state: 'queued' });
-    const again = await expectAnswer(await api.post(`/api/jobs/${bad.job_id}/retry`, {}), 200, RetryAnswer, 'second retry');
+    const again = await expectAnswer(
+      await api.post(`/api/jobs/${bad.job_id}/retry`, {}),
+      200,
+      RetryAnswer,
+      'second retry',
+    );
     expect(again).toMatchObject({ job_id: first.job_id, created: false });
     const ok = await answered('fine');
-    expect(await expectError(await api.post(`/api/jobs/${ok.job_id}/retry`, {}), 409, 'conflict', 'answered job')).toContain('already answered');
+    expect(
+      await expectError(await api.post(`/api/jobs/${ok.job_id}/retry`, {}), 409, 'conflict', 'answered job'),
+    ).toContain('already answered');
   },
 
   'GET /api/tasks': async () => {
@@ -131,7 +183,9 @@ const cases: Record<string, () => Promise<void>> = {
     const all = await expectAnswer(await api.request('/api/tasks?state=all&limit=100'), 200, TaskList, 'all');
     expect(all.tasks.map((t) => t.id)).toContain(done.task_id);
     await expectAnswer(await api.request('/api/tasks?q=nothing-matches-this'), 200, TaskList, 'search');
-    expect(await expectError(await api.request('/api/tasks?state=gone'), 400, 'invalid_request', 'state')).toContain('state must be open, closed or all');
+    expect(await expectError(await api.request('/api/tasks?state=gone'), 400, 'invalid_request', 'state')).toContain(
+      'state must be open, closed or all',
+    );
   },
 
   'GET /api/tasks/{id}': async () => {
@@ -149,9 +203,16 @@ const cases: Record<string, () => Promise<void>> = {
     const done = await answered('a task to close');
     const taskId = done.task_id!;
     const busy = await holding({ task_id: taskId });
-    expect(await expectError(await api.post(`/api/tasks/${taskId}/close`, {}), 409, 'conflict', 'under work')).toContain(busy);
+    expect(
+      await expectError(await api.post(`/api/tasks/${taskId}/close`, {}), 409, 'conflict', 'under work'),
+    ).toContain(busy);
     await canceled(busy);
-    const closed = await expectAnswer(await api.post(`/api/tasks/${taskId}/close`, { reason: 'finished' }), 200, Task, 'close');
+    const closed = await expectAnswer(
+      await api.post(`/api/tasks/${taskId}/close`, { reason: 'finished' }),
+      200,
+      Task,
+      'close',
+    );
     expect(closed).toMatchObject({ state: 'closed', closed_by: 'manual', close_reason: 'finished' });
     await expectError(await api.post(`/api/tasks/${taskId}/close`, {}), 409, 'conflict', 'already closed');
     await expectError(await api.post(`/api/tasks/${NO_TASK}/close`, {}), 404, 'not_found', 'unknown task');
@@ -163,18 +224,37 @@ const cases: Record<string, () => Promise<void>> = {
     await until('closed by the closer', () => api.store.tasks.get(taskId)?.state === 'closed');
     const open = await expectAnswer(await api.post(`/api/tasks/${taskId}/reopen`, {}), 200, Task, 'reopen');
     expect(open.state).toBe('open');
-    expect(await expectError(await api.post(`/api/tasks/${taskId}/reopen`, {}), 409, 'conflict', 'already open')).toContain('already open');
+    expect(
+      await expectError(await api.post(`/api/tasks/${taskId}/reopen`, {}), 409, 'conflict', 'already open'),
+    ).toContain('already open');
     // One close rule (invariant 5): the closer's close, the owner's reopen and close are the same kind of record.
-    await expectAnswer(await api.post(`/api/tasks/${taskId}/close`, { reason: 'finished by hand' }), 200, Task, 'close again');
+    await expectAnswer(
+      await api.post(`/api/tasks/${taskId}/close`, { reason: 'finished by hand' }),
+      200,
+      Task,
+      'close again',
+    );
     const t = await expectAnswer(await api.request(`/api/tasks/${taskId}`), 200, TaskDetail, 'decisions');
-    expect(t.decisions.close.map((d) => `${d.source}:${d.action}`).sort()).toEqual(['auto:close', 'manual:close', 'manual:reopen']);
-    expect(t.decisions.close.find((d) => d.source === 'manual' && d.action === 'close')).toMatchObject({ reason: 'finished by hand', confidence: 1 });
+    expect(t.decisions.close.map((d) => `${d.source}:${d.action}`).sort()).toEqual([
+      'auto:close',
+      'manual:close',
+      'manual:reopen',
+    ]);
+    expect(t.decisions.close.find((d) => d.source === 'manual' && d.action === 'close')).toMatchObject({
+      reason: 'finished by hand',
+      confidence: 1,
+    });
   },
 
   'GET /api/status': async () => {
     const s = await expectAnswer(await api.request('/api/status'), 200, StatusDocument, 'status');
     expect(s.components.scheduler.details.jobs[0]?.name).toBe('backup');
-    await expectError(await api.request('/api/status', { headers: { host: 'evil.example' } }), 403, 'host_not_allowed', 'foreign host');
+    await expectError(
+      await api.request('/api/status', { headers: { host: 'evil.example' } }),
+      403,
+      'host_not_allowed',
+      'foreign host',
+    );
   },
 
   'GET /api/events': async () => {
@@ -194,7 +274,12 @@ const cases: Record<string, () => Promise<void>> = {
     await reading.catch(() => undefined);
     expect(seen[0]?.event).toBe('hello');
     expect(seen.some((e) => e.event === 'job' && e.data.content === 'tell the stream')).toBe(true);
-    await expectError(await api.request('/api/events', { headers: { 'sec-fetch-site': 'cross-site' } }), 403, 'cross_origin', 'cross-site');
+    await expectError(
+      await api.request('/api/events', { headers: { 'sec-fetch-site': 'cross-site' } }),
+      403,
+      'cross_origin',
+      'cross-site',
+    );
   },
 
   'GET /api/decisions': async () => {
@@ -203,14 +288,26 @@ const cases: Record<string, () => Promise<void>> = {
     expect(both.route.length).toBeGreaterThan(0);
     expect(both.close.length).toBeGreaterThan(0);
     expect(both.route.some((d) => d.candidates.length > 0)).toBe(true);
-    const route = await expectAnswer(await api.request('/api/decisions?kind=route&limit=2'), 200, DecisionLog, 'route only');
+    const route = await expectAnswer(
+      await api.request('/api/decisions?kind=route&limit=2'),
+      200,
+      DecisionLog,
+      'route only',
+    );
     expect(route.close).toEqual([]);
-    expect(await expectError(await api.request('/api/decisions?kind=all'), 400, 'invalid_request', 'kind')).toContain('kind must be route or close');
+    expect(await expectError(await api.request('/api/decisions?kind=all'), 400, 'invalid_request', 'kind')).toContain(
+      'kind must be route or close',
+    );
   },
 
   'GET /healthz': async () => {
     await expectAnswer(await api.request('/healthz'), 200, Healthz, 'healthz');
-    await expectError(await api.request('/healthz', { headers: { host: 'evil.example' } }), 403, 'host_not_allowed', 'foreign host');
+    await expectError(
+      await api.request('/healthz', { headers: { host: 'evil.example' } }),
+      403,
+      'host_not_allowed',
+      'foreign host',
+    );
   },
 
   'GET /readyz': async () => {
@@ -228,7 +325,10 @@ const cases: Record<string, () => Promise<void>> = {
     const res = await api.request('/metrics');
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('# alter0');
-    const guarded = apiUnderTest({ token: 's3cret', metricsText: () => Promise.resolve({ contentType: 'text/plain', body: '' }) });
+    const guarded = apiUnderTest({
+      token: 's3cret',
+      metricsText: () => Promise.resolve({ contentType: 'text/plain', body: '' }),
+    });
     try {
       await expectError(await guarded.request('/metrics'), 401, 'unauthorized', 'no token');
       expect((await guarded.request('/metrics', { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);

@@ -110,10 +110,19 @@ class World {
     if (job.replyMessageId !== null) this.violations.push(`job ${job.id} executed again after its reply was stored`);
     const taskId = req.taskId ?? '';
     if (this.executing.has(taskId)) this.violations.push(`two agents ran at once in task ${taskId}`);
-    if (store.tasks.get(taskId)?.state !== 'open') this.violations.push(`job ${job.id} executed in closed task ${taskId}`);
+    if (store.tasks.get(taskId)?.state !== 'open')
+      this.violations.push(`job ${job.id} executed in closed task ${taskId}`);
     this.executing.add(taskId);
     return this.wait(job.id, 'execute', req.signal, (kind) => {
-      if (kind === 'ok') return { text: `reply to ${job.id}`, sessionId: `s-${taskId}`, usage: null, durationMs: 1, stderrTail: '', pid: null };
+      if (kind === 'ok')
+        return {
+          text: `reply to ${job.id}`,
+          sessionId: `s-${taskId}`,
+          usage: null,
+          durationMs: 1,
+          stderrTail: '',
+          pid: null,
+        };
       throw new ExecutorError(kind as ErrorClass, `scripted ${kind}`);
     }).finally(() => this.executing.delete(taskId));
   }
@@ -174,7 +183,8 @@ class World {
   /** The scripted router: a message names its target in its text ("to:<task index>" or "to:new"). */
   private route(store: Store, input: RouteInput): RouteOutcome {
     const m = /to:(\d+)/.exec(input.message);
-    const target = input.explicitTaskId ?? (m ? (this.tasks[Number(m[1]) % Math.max(1, this.tasks.length)] ?? null) : null);
+    const target =
+      input.explicitTaskId ?? (m ? (this.tasks[Number(m[1]) % Math.max(1, this.tasks.length)] ?? null) : null);
     return {
       decision: target ? 'existing' : 'new',
       taskId: target && store.tasks.get(target) ? target : null,
@@ -237,15 +247,23 @@ class World {
   check(): void {
     expect(this.violations).toEqual([]);
     const db = this.store.opened.sqlite;
-    const bad = db.prepare(`SELECT id, state FROM jobs WHERE state IN ('failed', 'canceled') AND reply_message_id IS NOT NULL`).all();
+    const bad = db
+      .prepare(`SELECT id, state FROM jobs WHERE state IN ('failed', 'canceled') AND reply_message_id IS NOT NULL`)
+      .all();
     expect(bad, 'a job both answered and failed/canceled').toEqual([]);
     const twice = db
-      .prepare(`SELECT j.message_id AS m, count(*) AS n FROM messages a JOIN jobs j ON j.id = a.job_id WHERE a.role = 'assistant' GROUP BY j.message_id HAVING n > 1`)
+      .prepare(
+        `SELECT j.message_id AS m, count(*) AS n FROM messages a JOIN jobs j ON j.id = a.job_id WHERE a.role = 'assistant' GROUP BY j.message_id HAVING n > 1`,
+      )
       .all();
     expect(twice, 'a message answered twice').toEqual([]);
     const running = db.prepare(`SELECT id FROM jobs WHERE state = 'running'`).all() as { id: string }[];
     for (const r of running) expect(this.gen.pool.isRunning(r.id), `job ${r.id} running without a holder`).toBe(true);
-    const perTask = db.prepare(`SELECT task_id AS t, count(*) AS n FROM jobs WHERE state = 'running' AND stage IN ('execute', 'close') GROUP BY task_id HAVING n > 1`).all();
+    const perTask = db
+      .prepare(
+        `SELECT task_id AS t, count(*) AS n FROM jobs WHERE state = 'running' AND stage IN ('execute', 'close') GROUP BY task_id HAVING n > 1`,
+      )
+      .all();
     expect(perTask, 'two jobs of one task past routing at once').toEqual([]);
     const closedUnderWork = db
       .prepare(
@@ -304,10 +322,20 @@ const weighted = [
       }),
     ),
   fc.tuple(fc.nat(9), fc.constantFrom('ok', 'ok', 'timeout', 'unavailable', 'exit', 'auth')).map(([i, kind]) =>
-    cmd(`agent(${i}, ${kind})`, (w) => pick(w.calls.filter((c) => c.stage === 'execute'), i)?.answer(kind)),
+    cmd(`agent(${i}, ${kind})`, (w) =>
+      pick(
+        w.calls.filter((c) => c.stage === 'execute'),
+        i,
+      )?.answer(kind),
+    ),
   ),
   fc.tuple(fc.nat(9), fc.constantFrom('close', 'keep', 'timeout')).map(([i, kind]) =>
-    cmd(`closer(${i}, ${kind})`, (w) => pick(w.calls.filter((c) => c.stage === 'close'), i)?.answer(kind)),
+    cmd(`closer(${i}, ${kind})`, (w) =>
+      pick(
+        w.calls.filter((c) => c.stage === 'close'),
+        i,
+      )?.answer(kind),
+    ),
   ),
   fc.nat(20).map((i) =>
     cmd(`cancel(${i})`, (w) => {
@@ -329,7 +357,17 @@ const weighted = [
     cmd(`${close ? 'close' : 'reopen'}-task(${i})`, (w) => {
       const taskId = pick(w.tasks, i);
       if (!taskId) return;
-      w.store.tasks.applyCloseDecision({ taskId, jobId: null, source: 'manual', action: close ? 'close' : 'reopen', confidence: 1, reason: 'model', modelCalled: false, latencyMs: 0, now: Date.now() });
+      w.store.tasks.applyCloseDecision({
+        taskId,
+        jobId: null,
+        source: 'manual',
+        action: close ? 'close' : 'reopen',
+        confidence: 1,
+        reason: 'model',
+        modelCalled: false,
+        latencyMs: 0,
+        now: Date.now(),
+      });
     }),
   ),
   fc.constantFrom(0, 60, 300).map((ms) => cmd(`sleep(${ms})`, () => settle(ms))),
@@ -348,7 +386,9 @@ async function finish(w: World): Promise<void> {
   w.gen.pool.wake();
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const open = w.store.opened.sqlite.prepare(`SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'running')`).get() as { n: number };
+    const open = w.store.opened.sqlite
+      .prepare(`SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'running')`)
+      .get() as { n: number };
     if (open.n === 0) break;
     if (Date.now() > deadline) {
       const stuck = w.store.opened.sqlite
@@ -357,7 +397,9 @@ async function finish(w: World): Promise<void> {
            FROM jobs j LEFT JOIN tasks t ON t.id = j.task_id WHERE j.state IN ('queued', 'running')`,
         )
         .all(Date.now());
-      throw new Error(`${open.n} job(s) never reached a terminal state: ${JSON.stringify(stuck)}; held: ${JSON.stringify(stuck.map((j) => w.gen.pool.isRunning((j as { id: string }).id)))}; calls: ${w.calls.length}`);
+      throw new Error(
+        `${open.n} job(s) never reached a terminal state: ${JSON.stringify(stuck)}; held: ${JSON.stringify(stuck.map((j) => w.gen.pool.isRunning((j as { id: string }).id)))}; calls: ${w.calls.length}`,
+      );
     }
     for (const c of [...w.calls]) c.answer(c.stage === 'execute' ? 'ok' : 'keep');
     await settle(20);
@@ -365,7 +407,9 @@ async function finish(w: World): Promise<void> {
   w.check();
   // Every accepted message ends with a terminal job (its latest one).
   const orphans = w.store.opened.sqlite
-    .prepare(`SELECT m.id FROM messages m WHERE m.role = 'user' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.message_id = m.id AND j.state IN ('succeeded', 'failed', 'canceled'))`)
+    .prepare(
+      `SELECT m.id FROM messages m WHERE m.role = 'user' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.message_id = m.id AND j.state IN ('succeeded', 'failed', 'canceled'))`,
+    )
     .all();
   expect(orphans, 'accepted messages without a terminal job').toEqual([]);
 }
@@ -374,7 +418,17 @@ async function finish(w: World): Promise<void> {
 describe('review defects, through the pipeline', () => {
   let w: World;
   const submit = (content: string, opts: { taskId?: string | null; timeoutS?: number } = {}) => {
-    const r = w.store.jobs.accept({ content, channelId: 'model', userId: 'owner', sessionId: null, taskId: opts.taskId ?? null, lane: 'interactive', maxAttempts: 3, timeoutS: opts.timeoutS ?? 30, now: Date.now() });
+    const r = w.store.jobs.accept({
+      content,
+      channelId: 'model',
+      userId: 'owner',
+      sessionId: null,
+      taskId: opts.taskId ?? null,
+      lane: 'interactive',
+      maxAttempts: 3,
+      timeoutS: opts.timeoutS ?? 30,
+      now: Date.now(),
+    });
     w.gen.pool.wake();
     return r.job;
   };
@@ -450,7 +504,10 @@ describe('review defects, through the pipeline', () => {
     callFor(first.id, 'close')!.answer('close');
     await until('the second agent call', () => callFor(second.id, 'execute') !== undefined);
     expect(w.store.tasks.get(taskId)?.state).toBe('open');
-    expect(w.store.tasks.closeDecisions(taskId).at(-1)).toMatchObject({ action: 'keep_open', reason: expect.stringMatching(new RegExp(`job ${second.id} of this task is (queued|running)`)) });
+    expect(w.store.tasks.closeDecisions(taskId).at(-1)).toMatchObject({
+      action: 'keep_open',
+      reason: expect.stringMatching(new RegExp(`job ${second.id} of this task is (queued|running)`)),
+    });
     expect(w.violations).toEqual([]);
   });
 
@@ -460,7 +517,17 @@ describe('review defects, through the pipeline', () => {
     callFor(j.id, 'execute')!.answer('exit');
     await until('the job to fail', () => state(j.id) === 'failed');
     const taskId = w.store.jobs.get(j.id)!.taskId!;
-    w.store.tasks.applyCloseDecision({ taskId, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'gave up', modelCalled: false, latencyMs: 0, now: Date.now() });
+    w.store.tasks.applyCloseDecision({
+      taskId,
+      jobId: null,
+      source: 'manual',
+      action: 'close',
+      confidence: 1,
+      reason: 'gave up',
+      modelCalled: false,
+      latencyMs: 0,
+      now: Date.now(),
+    });
     const { job: again } = w.store.jobs.retry(j.id, Date.now());
     w.gen.pool.wake();
     await until('the retry to run', () => callFor(again.id, 'execute') !== undefined);
@@ -484,7 +551,14 @@ describe('job state machine (model-based)', () => {
           worlds.push(w);
           // Tasks to aim at: refreshed from the database as the run creates them.
           const refresh = (): void => {
-            w.tasks.splice(0, w.tasks.length, ...w.store.tasks.list({ state: 'all', limit: 1000 }).map((t) => t.id).reverse());
+            w.tasks.splice(
+              0,
+              w.tasks.length,
+              ...w.store.tasks
+                .list({ state: 'all', limit: 1000 })
+                .map((t) => t.id)
+                .reverse(),
+            );
           };
           const wrapped = [...cmds].map((c) => ({
             check: c.check.bind(c),
@@ -498,7 +572,11 @@ describe('job state machine (model-based)', () => {
             await fc.asyncModelRun(() => ({ model: {}, real: w }), wrapped);
             await finish(w);
             if (process.env.ALTER0_MODEL_DEBUG) {
-              const st = w.store.opened.sqlite.prepare(`SELECT state, count(*) AS n, sum(reply_message_id IS NOT NULL) AS replied FROM jobs GROUP BY state`).all();
+              const st = w.store.opened.sqlite
+                .prepare(
+                  `SELECT state, count(*) AS n, sum(reply_message_id IS NOT NULL) AS replied FROM jobs GROUP BY state`,
+                )
+                .all();
               console.log(wrapped.length, 'commands', JSON.stringify(st), wrapped.map(String).join(' '));
             }
           } finally {
@@ -510,7 +588,9 @@ describe('job state machine (model-based)', () => {
         {
           numRuns: RUNS,
           // Replay a failure: ALTER0_MODEL_SEED and ALTER0_MODEL_PATH from the report.
-          ...(process.env.ALTER0_MODEL_SEED ? { seed: Number(process.env.ALTER0_MODEL_SEED), path: process.env.ALTER0_MODEL_PATH, endOnFailure: true } : {}),
+          ...(process.env.ALTER0_MODEL_SEED
+            ? { seed: Number(process.env.ALTER0_MODEL_SEED), path: process.env.ALTER0_MODEL_PATH, endOnFailure: true }
+            : {}),
         },
       );
     },

@@ -49,7 +49,12 @@ describe('GET /api/events', () => {
     }
     const foreign = await api.request('/api/events', { headers: { origin: 'http://evil.example' } });
     expect(foreign.status).toBe(403);
-    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, {}, { origin: 'http://localhost' }]) {
+    for (const headers of [
+      { 'sec-fetch-site': 'same-origin' },
+      { 'sec-fetch-site': 'none' },
+      {},
+      { origin: 'http://localhost' },
+    ]) {
       const res = await api.request('/api/events', { headers });
       expect(res.status, JSON.stringify(headers)).toBe(200);
       await res.body?.cancel();
@@ -61,7 +66,12 @@ describe('state-changing routes', () => {
   it('refuse Sec-Fetch-Site: cross-site and same-site', async () => {
     api = apiUnderTest();
     for (const site of ['cross-site', 'same-site']) {
-      for (const p of ['/api/message', '/api/jobs', '/api/jobs/j_00000000000000000000000000/cancel', '/api/tasks/t_00000000000000000000000000/close']) {
+      for (const p of [
+        '/api/message',
+        '/api/jobs',
+        '/api/jobs/j_00000000000000000000000000/cancel',
+        '/api/tasks/t_00000000000000000000000000/close',
+      ]) {
         const res = await api.post(p, { content: 'x' }, { 'sec-fetch-site': site });
         expect(res.status, `${site} ${p}`).toBe(403);
       }
@@ -113,7 +123,10 @@ describe('duration fields', () => {
   // Review defect 7: durations beyond Node's timer range made jobs fail at once; the API bounds them with a 400.
   it('refuses wait_ms and timeout_s above 7 days with a 400 naming the field and the limit, storing nothing', async () => {
     api = apiUnderTest();
-    for (const body of [{ content: 'x', wait_ms: 30 * 24 * 3600 * 1000 }, { content: 'x', timeout_s: 30 * 24 * 3600 }]) {
+    for (const body of [
+      { content: 'x', wait_ms: 30 * 24 * 3600 * 1000 },
+      { content: 'x', timeout_s: 30 * 24 * 3600 },
+    ]) {
       const res = await api.post('/api/jobs', body);
       expect(res.status).toBe(400);
       expect((await errorOf(res)).message).toMatch(/(wait_ms|timeout_s) must be at most \d+ \(7 days\)/);

@@ -34,15 +34,36 @@ export function liveApiUnderTest(overrides: Partial<ApiDeps> = {}): LiveApi {
   return { ...api, setAccepting: (v) => (accepting = v), close: async () => api.close() };
 }
 
-const template = { templateId: 'scripted', templateVersion: '1', templateHash: 'h', promptChars: 10, rawOutput: null, latencyMs: 1, errorClass: null };
+const template = {
+  templateId: 'scripted',
+  templateVersion: '1',
+  templateHash: 'h',
+  promptChars: 10,
+  rawOutput: null,
+  latencyMs: 1,
+  errorClass: null,
+};
 
 function agent(): Executor {
   const run = (req: ExecRequest): Promise<ExecResult> => {
     // The execute stage's prompt is the message text itself.
     const text = req.prompt;
-    if (text.includes('fail')) return Promise.reject(new ExecutorError('exit', 'scripted failure (exit 1)', { stderrTail: 'stderr of the scripted agent', exitCode: 1 }));
+    if (text.includes('fail'))
+      return Promise.reject(
+        new ExecutorError('exit', 'scripted failure (exit 1)', {
+          stderrTail: 'stderr of the scripted agent',
+          exitCode: 1,
+        }),
+      );
     if (!text.includes('hold')) {
-      return Promise.resolve({ text: `reply to: ${text}`, sessionId: 'session-1', usage: { inputTokens: 3, outputTokens: 5 }, durationMs: 1, stderrTail: '', pid: null });
+      return Promise.resolve({
+        text: `reply to: ${text}`,
+        sessionId: 'session-1',
+        usage: { inputTokens: 3, outputTokens: 5 },
+        durationMs: 1,
+        stderrTail: '',
+        pid: null,
+      });
     }
     // Like the real adapters: an abort, even one before the agent started, ends the run as `canceled`.
     return new Promise((_, reject) => {
@@ -59,9 +80,23 @@ function router(store: Store): Router {
     const candidates = store.tasks.open(3).map((t) => ({ taskId: t.id, score: 0.5 }));
     const base = { ...template, rejectCode: null, candidates, modelCalled: false as const };
     if (input.explicitTaskId) {
-      return Promise.resolve({ ...base, decision: 'existing', taskId: input.explicitTaskId, confidence: null, reason: 'named by the client', fallback: 'explicit' });
+      return Promise.resolve({
+        ...base,
+        decision: 'existing',
+        taskId: input.explicitTaskId,
+        confidence: null,
+        reason: 'named by the client',
+        fallback: 'explicit',
+      });
     }
-    return Promise.resolve({ ...base, decision: 'new', taskId: null, confidence: 0.2, reason: 'scripted: a new task', fallback: candidates.length ? 'low_confidence' : 'no_candidates' });
+    return Promise.resolve({
+      ...base,
+      decision: 'new',
+      taskId: null,
+      confidence: 0.2,
+      reason: 'scripted: a new task',
+      fallback: candidates.length ? 'low_confidence' : 'no_candidates',
+    });
   };
   return { route } as unknown as Router;
 }
@@ -117,7 +152,17 @@ const liveWiring: Wiring = ({ store, bus, dir }) => {
   });
   pool.start();
   const closeRule = (taskId: string, action: 'close' | 'reopen', reason: string): void => {
-    store.tasks.applyCloseDecision({ taskId, jobId: null, source: 'manual', action, confidence: 1, reason, modelCalled: false, latencyMs: 0, now: Date.now() });
+    store.tasks.applyCloseDecision({
+      taskId,
+      jobId: null,
+      source: 'manual',
+      action,
+      confidence: 1,
+      reason,
+      modelCalled: false,
+      latencyMs: 0,
+      now: Date.now(),
+    });
     bus.task(taskId);
   };
   const health = new Health(Date.now);
@@ -145,7 +190,17 @@ const liveWiring: Wiring = ({ store, bus, dir }) => {
             accepting: () => true,
             dataDir: dir,
             scheduler: () => [
-              { name: 'backup', every: '0 3 * * *', running: false, nextRunAt: startedAt + 1000, lastStartAt: null, lastSuccessAt: null, lastError: null, lastErrorAt: null, consecutiveFailures: 0 },
+              {
+                name: 'backup',
+                every: '0 3 * * *',
+                running: false,
+                nextRunAt: startedAt + 1000,
+                lastStartAt: null,
+                lastSuccessAt: null,
+                lastError: null,
+                lastErrorAt: null,
+                consecutiveFailures: 0,
+              },
             ],
             queueFailure: () => null,
           }),

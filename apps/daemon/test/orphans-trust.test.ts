@@ -61,7 +61,9 @@ describe('the start-up reaper trusts only its own records (10)', () => {
     const problems: string[] = [];
     expect(reapOrphanGroups(dir, { onUntrusted: (p) => problems.push(p) })).toBe(0);
     expect(alive(pid)).toBe(true);
-    expect(problems).toEqual([`process-group folder ${dir} has mode 0777: other users can write to it and change what alter0 does; run: chmod 700 ${dir} (after checking its contents); no recorded agent process was killed`]);
+    expect(problems).toEqual([
+      `process-group folder ${dir} has mode 0777: other users can write to it and change what alter0 does; run: chmod 700 ${dir} (after checking its contents); no recorded agent process was killed`,
+    ]);
   });
 
   it.runIf(process.getuid?.() === 0)('ignores a record another user owns', async () => {

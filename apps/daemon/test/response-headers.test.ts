@@ -35,7 +35,11 @@ describe('security headers', () => {
       ['GET /api/jobs/j_x (404)', api.request('/api/jobs/j_00000000000000000000000000'), 404],
       ['unknown /api path', api.request('/api/nope'), 404],
       ['bad input', api.post('/api/jobs', { content: '' }), 400],
-      ['non-JSON post', api.request('/api/jobs', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }), 415],
+      [
+        'non-JSON post',
+        api.request('/api/jobs', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }),
+        415,
+      ],
       ['foreign Host', api.request('/api/status', { headers: { host: 'evil.example' } }), 403],
       ['cross-site post', api.post('/api/jobs', { content: 'x' }, { 'sec-fetch-site': 'cross-site' }), 403],
     ];
@@ -47,7 +51,7 @@ describe('security headers', () => {
     }
   });
 
-  it('the event stream is no-store too (not the SSE helper\'s no-cache)', async () => {
+  it("the event stream is no-store too (not the SSE helper's no-cache)", async () => {
     api = apiUnderTest();
     const res = await api.request('/api/events');
     expect(res.status).toBe(200);

@@ -15,7 +15,11 @@ import { TaskList } from './views/TaskList.js';
 import { TaskView } from './views/TaskView.js';
 import { TokenPrompt } from './views/TokenPrompt.js';
 
-const LIVE_LABEL: Record<LiveState, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
+const LIVE_LABEL: Record<LiveState, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+};
 
 export interface AppProps {
   token: TokenStore;
@@ -88,7 +92,14 @@ interface LiveEventsOptions {
 }
 
 /** Keeps GET /api/events open while mounted, fanning its events out on `bus`; returns the connection's state. */
-function useLiveEvents({ bus, base, token, tokenVersion, onUnauthorized, onReconnected }: LiveEventsOptions): LiveState {
+function useLiveEvents({
+  bus,
+  base,
+  token,
+  tokenVersion,
+  onUnauthorized,
+  onReconnected,
+}: LiveEventsOptions): LiveState {
   const [live, setLive] = useState<LiveState>('connecting');
 
   useEffect(() => {

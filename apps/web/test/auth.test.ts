@@ -26,7 +26,9 @@ describe('openFetchEventSource', () => {
     let sent: Headers | null = null;
     const fetchFn: typeof fetch = async (_url, init) => {
       sent = new Headers(init?.headers);
-      return new Response(streamOf(['event: hello\ndata: {}\n\nevent: job\ndata: {"id":', '"j1"}\n\n']), { status: 200 });
+      return new Response(streamOf(['event: hello\ndata: {}\n\nevent: job\ndata: {"id":', '"j1"}\n\n']), {
+        status: 200,
+      });
     };
     const seen: string[] = [];
     const es = openFetchEventSource('/api/events', { Authorization: 'Bearer s3cret' }, fetchFn);
@@ -41,7 +43,12 @@ describe('openFetchEventSource', () => {
 
   it('reports the status of a refused stream', async () => {
     const statuses: number[] = [];
-    const es = openFetchEventSource('/api/events', {}, async () => new Response('{}', { status: 401 }), (s) => statuses.push(s));
+    const es = openFetchEventSource(
+      '/api/events',
+      {},
+      async () => new Response('{}', { status: 401 }),
+      (s) => statuses.push(s),
+    );
     await new Promise<void>((resolve) => es.addEventListener('error', () => resolve()));
     expect(statuses).toEqual([401]);
   });

@@ -50,14 +50,21 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   }
 
   beforeAll(async () => {
-    if (!tools.run) throw new Error(`${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`);
+    if (!tools.run)
+      throw new Error(
+        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
+      );
     tmp = mkdtempSync(join(tmpdir(), 'alter0-web-'));
     shots = join(tmp, 'screenshots');
     mkdirSync(join(tmp, 'agent-state'));
     mkdirSync(shots);
     console.info(`[@alter0/web] screenshots: ${shots}`);
     await ensureAssets(ac.signal);
-    daemon = await startDaemon({ dataDir: join(tmp, 'data'), command: ['node', AGENT, join(tmp, 'agent-state')], signal: ac.signal });
+    daemon = await startDaemon({
+      dataDir: join(tmp, 'data'),
+      command: ['node', AGENT, join(tmp, 'agent-state')],
+      signal: ac.signal,
+    });
     cleanups.push(() => daemon.stop());
     browser = await launchChromium();
     cleanups.push(() => browser.close());
@@ -70,7 +77,8 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     // Everything is bundled: the console must never reach beyond 127.0.0.1 (no CDN, fonts, telemetry).
     context.on('request', (r) => {
       const u = new URL(r.url());
-      if ((u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '127.0.0.1') externalRequests.push(r.url());
+      if ((u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '127.0.0.1')
+        externalRequests.push(r.url());
     });
   });
 
@@ -78,7 +86,9 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     if (ctx.task.result?.state === 'fail' && page) {
       const name = `FAILED-${ctx.task.name.replace(/\W+/g, '-').slice(0, 60)}`;
       await shot(name).catch(() => undefined);
-      console.error(`[@alter0/web] failure screenshot: ${join(shots, name)}.png\n--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
+      console.error(
+        `[@alter0/web] failure screenshot: ${join(shots, name)}.png\n--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`,
+      );
     }
     expect(pageErrors, 'uncaught errors in the page').toEqual([]);
     expect(cspViolations, 'what the Content-Security-Policy blocked').toEqual([]);
@@ -149,7 +159,9 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await card.locator('.reply', { hasText: 'fixture reply-beta' }).waitFor(WAIT);
     await page.locator(`.content [data-job-id="${jobId}"][data-state="succeeded"]`).waitFor(WAIT);
     // Screen readers hear the change through the polite live region.
-    await page.locator('[aria-live="polite"]', { hasText: `Job ${jobId} is succeeded` }).waitFor({ state: 'attached', ...WAIT });
+    await page
+      .locator('[aria-live="polite"]', { hasText: `Job ${jobId} is succeeded` })
+      .waitFor({ state: 'attached', ...WAIT });
     const job = await api().getJob(jobId, o);
     expect(job).toMatchObject({ state: 'succeeded', lane: 'background' });
     const marker = await page.evaluate(() => (window as unknown as { alter0Marker?: number }).alter0Marker);
@@ -249,7 +261,11 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await page.locator('[data-component="executor"]').waitFor(WAIT);
     await shot('status');
 
-    const broken = await startDaemon({ dataDir: join(tmp, 'data-broken'), command: [join(tmp, 'no-such-agent')], signal: ac.signal });
+    const broken = await startDaemon({
+      dataDir: join(tmp, 'data-broken'),
+      command: [join(tmp, 'no-such-agent')],
+      signal: ac.signal,
+    });
     try {
       await page.goto(`${broken.url}/#/status`);
       const executor = page.locator('[data-component="executor"]');
@@ -272,7 +288,9 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
       await p.locator('[data-live="live"]').waitFor(WAIT);
       await p.locator('.task-list li').first().waitFor(WAIT);
       // Nothing wider than the screen: no sideways scrolling of the page.
-      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await p.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow).toBeLessThanOrEqual(0);
       await p.getByLabel('Message', { exact: true }).waitFor(WAIT);
       await p.screenshot({ path: join(shots, 'phone.png'), fullPage: true });
@@ -328,7 +346,11 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     const evil = await serveEvilPage(daemon.url, victim?.id ?? '');
     try {
       await page.goto(evil.url);
-      await page.waitForFunction(() => (window as unknown as { attack?: { done?: boolean } }).attack?.done === true, undefined, WAIT);
+      await page.waitForFunction(
+        () => (window as unknown as { attack?: { done?: boolean } }).attack?.done === true,
+        undefined,
+        WAIT,
+      );
       const outcome = await page.evaluate(() => (window as unknown as { attack: Record<string, string> }).attack);
       // The CORS fetch must not be readable by the foreign page.
       expect(outcome.cors).toBe('blocked');
@@ -358,7 +380,9 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     // DNS rebinding: a foreign Host header is refused, for reads and writes.
     const port = Number(new URL(daemon.url).port);
     expect(await rawStatus(port, 'GET', '/api/status', 'evil.example')).toBe(403);
-    expect(await rawStatus(port, 'POST', '/api/message', 'evil.example', JSON.stringify({ content: 'rebound' }))).toBe(403);
+    expect(await rawStatus(port, 'POST', '/api/message', 'evil.example', JSON.stringify({ content: 'rebound' }))).toBe(
+      403,
+    );
     expect(await rawStatus(port, 'GET', '/', `evil.example:${port}`)).toBe(403);
     expect((await api().listJobs({ limit: 1000 }, o)).length).toBe(jobsBefore);
   });
@@ -369,7 +393,12 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
     await daemon.stop();
     await page.locator('[data-live="reconnecting"]').waitFor(WAIT);
     await shot('reconnecting');
-    daemon = await startDaemon({ dataDir: join(tmp, 'data'), listen, command: ['node', AGENT, join(tmp, 'agent-state')], signal: ac.signal });
+    daemon = await startDaemon({
+      dataDir: join(tmp, 'data'),
+      listen,
+      command: ['node', AGENT, join(tmp, 'agent-state')],
+      signal: ac.signal,
+    });
     // Submitted before the stream is back, so its events may be missed: the refetch after reconnect shows it.
     const early = await api().sendMessage({ content: 'while reconnecting [[tag:eta]]' }, o);
     expect(early.status).toBe(200);
@@ -428,10 +457,19 @@ const submit = (form, frame) => new Promise((resolve) => { frame.onload = resolv
 /** node:http, because fetch() may not set Host. */
 function rawStatus(port: number, method: string, path: string, host: string, body?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { Host: host, ...(body ? { 'Content-Type': 'application/json' } : {}) } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { Host: host, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path} with Host ${host} timed out`)));
     req.on('error', reject);
     req.end(body);

@@ -16,17 +16,51 @@ const idOf = (prefix: string, name: string): string => `${prefix}_${name.padStar
 const nameOf = (id: string): string => id.replace(/^[a-z]_0*/, '');
 function task(name: string, updated_at: string, extra: Partial<Task> = {}): Task {
   return {
-    id: idOf('t', name), title: `title ${name}`, summary: '', state: 'open', executor: 'command', session_id: null, workspace: '/w',
-    created_at: T0, updated_at, closed_at: null, closed_by: null, close_reason: null, close_confidence: null, ...extra,
+    id: idOf('t', name),
+    title: `title ${name}`,
+    summary: '',
+    state: 'open',
+    executor: 'command',
+    session_id: null,
+    workspace: '/w',
+    created_at: T0,
+    updated_at,
+    closed_at: null,
+    closed_by: null,
+    close_reason: null,
+    close_confidence: null,
+    ...extra,
   };
 }
 function job(name: string, updated_at: string, extra: Partial<Job> = {}): Job {
   return {
-    id: idOf('j', name), message_id: idOf('m', name), task_id: null, lane: 'interactive', state: 'queued', stage: null,
-    attempt: 1, max_attempts: 3, timeout_s: 60, content: 'hi', reply: null, error: null, route: null,
-    timings: { queue_wait_ms: null, route_ms: null, execute_ms: null, close_ms: null, total_ms: null }, usage: null,
-    retry_of: null, cancel_requested: false, channel_id: 'web', user_id: 'owner', session_id: null, created_at: T0, updated_at,
-    started_at: null, replied_at: null, finished_at: null, next_run_at: null, ...extra,
+    id: idOf('j', name),
+    message_id: idOf('m', name),
+    task_id: null,
+    lane: 'interactive',
+    state: 'queued',
+    stage: null,
+    attempt: 1,
+    max_attempts: 3,
+    timeout_s: 60,
+    content: 'hi',
+    reply: null,
+    error: null,
+    route: null,
+    timings: { queue_wait_ms: null, route_ms: null, execute_ms: null, close_ms: null, total_ms: null },
+    usage: null,
+    retry_of: null,
+    cancel_requested: false,
+    channel_id: 'web',
+    user_id: 'owner',
+    session_id: null,
+    created_at: T0,
+    updated_at,
+    started_at: null,
+    replied_at: null,
+    finished_at: null,
+    next_run_at: null,
+    ...extra,
   };
 }
 
@@ -45,10 +79,16 @@ describe('applyTaskEvent', () => {
   it('moves an updated task to the top, drops a closed one from the open list, adds a matching new one', () => {
     const list = [task('a', T1), task('b', T0)];
     expect(applyTaskEvent(list, task('b', T2), 'open', '').map((t) => nameOf(t.id))).toEqual(['b', 'a']);
-    expect(applyTaskEvent(list, task('a', T2, { state: 'closed' }), 'open', '').map((t) => nameOf(t.id))).toEqual(['b']);
+    expect(applyTaskEvent(list, task('a', T2, { state: 'closed' }), 'open', '').map((t) => nameOf(t.id))).toEqual([
+      'b',
+    ]);
     expect(applyTaskEvent(list, task('c', T2), 'open', '').map((t) => nameOf(t.id))).toEqual(['c', 'a', 'b']);
     expect(applyTaskEvent(list, task('c', T2), 'closed', '')).toBe(list);
-    expect(applyTaskEvent(list, task('c', T2, { title: 'Deploy' }), 'all', 'deploy').map((t) => nameOf(t.id))).toEqual(['c', 'a', 'b']);
+    expect(applyTaskEvent(list, task('c', T2, { title: 'Deploy' }), 'all', 'deploy').map((t) => nameOf(t.id))).toEqual([
+      'c',
+      'a',
+      'b',
+    ]);
     expect(applyTaskEvent(list, task('c', T2, { title: 'Deploy' }), 'all', 'backup')).toBe(list);
   });
 
@@ -61,10 +101,12 @@ describe('applyTaskEvent', () => {
 describe('applyJobEvent', () => {
   it('updates known jobs in place and prepends new ones that match the filter', () => {
     const list = [job('j1', T1), job('j2', T0)];
-    expect(applyJobEvent(list, job('j2', T2, { state: 'running' }), 'all').map((j) => [nameOf(j.id), j.state])).toEqual([
-      ['j1', 'queued'],
-      ['j2', 'running'],
-    ]);
+    expect(applyJobEvent(list, job('j2', T2, { state: 'running' }), 'all').map((j) => [nameOf(j.id), j.state])).toEqual(
+      [
+        ['j1', 'queued'],
+        ['j2', 'running'],
+      ],
+    );
     expect(applyJobEvent(list, job('j3', T2, { state: 'failed' }), 'failed')[0]?.id).toBe(idOf('j', 'j3'));
     expect(applyJobEvent(list, job('j3', T2, { state: 'running' }), 'failed')).toBe(list);
   });
@@ -81,7 +123,14 @@ describe('parseHash', () => {
 
 describe('formatMs', () => {
   it('scales the unit to the size', () => {
-    expect([null, 12, 1_500, 42_000, 125_000, 3_725_000].map(formatMs)).toEqual(['—', '12 ms', '1.5 s', '42 s', '2 m 5 s', '1 h 2 m']);
+    expect([null, 12, 1_500, 42_000, 125_000, 3_725_000].map(formatMs)).toEqual([
+      '—',
+      '12 ms',
+      '1.5 s',
+      '42 s',
+      '2 m 5 s',
+      '1 h 2 m',
+    ]);
   });
   it('shortens long ids to prefix and tail', () => {
     expect(shortId('j_01m89sw1tm6t5p3k6wjkf44zcg')).toBe('j_…jkf44zcg');
@@ -117,7 +166,12 @@ describe('connectLive', () => {
       const ac = new AbortController();
       connectLive(
         '/api/events',
-        { onJob: (j) => jobs.push(nameOf(j.id)), onTask: () => undefined, onState: (s) => states.push(s), onReconnected: () => refetches++ },
+        {
+          onJob: (j) => jobs.push(nameOf(j.id)),
+          onTask: () => undefined,
+          onState: (s) => states.push(s),
+          onReconnected: () => refetches++,
+        },
         ac.signal,
         () => {
           const s = new FakeSource();

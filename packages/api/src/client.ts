@@ -1,7 +1,16 @@
 import * as v from 'valibot';
 import type { CloseRequest, DecisionsFilter, JobRequest, JobsFilter, MessageRequest, TasksFilter } from './inputs.js';
 import { DecisionLog, Job, Task, TaskDetail } from './objects.js';
-import { Healthz, JobAccepted, JobList, MessageDone, MessagePending, Readyz, RetryAnswer, TaskList } from './answers.js';
+import {
+  Healthz,
+  JobAccepted,
+  JobList,
+  MessageDone,
+  MessagePending,
+  Readyz,
+  RetryAnswer,
+  TaskList,
+} from './answers.js';
 import { StatusDocument } from './status.js';
 import { readEvents } from './events.js';
 import type { ApiEvent } from './events.js';
@@ -36,40 +45,119 @@ export function createApiClient(opts: ApiClientOptions) {
   return {
     /** POST /api/message: 200 with the reply when the job finished within `wait_ms`, else 202 with the job to follow. */
     async sendMessage(req: MessageRequest, o: CallOptions = {}): Promise<MessageAnswer> {
-      const r = await call({ method: 'POST', endpoint: '/api/message', path: '/api/message', schema: v.unknown(), body: req, ok: [200, 202], signal: o.signal });
+      const r = await call({
+        method: 'POST',
+        endpoint: '/api/message',
+        path: '/api/message',
+        schema: v.unknown(),
+        body: req,
+        ok: [200, 202],
+        signal: o.signal,
+      });
       return r.status === 200
         ? { status: 200, body: check(MessageDone, r.body, 'POST /api/message', 200) }
         : { status: 202, body: check(MessagePending, r.body, 'POST /api/message', 202) };
     },
     /** POST /api/jobs: queued, answered at once. */
     submitJob: (req: JobRequest, o: CallOptions = {}): Promise<JobAccepted> =>
-      body({ method: 'POST', endpoint: '/api/jobs', path: '/api/jobs', schema: JobAccepted, body: req, signal: o.signal }),
+      body({
+        method: 'POST',
+        endpoint: '/api/jobs',
+        path: '/api/jobs',
+        schema: JobAccepted,
+        body: req,
+        signal: o.signal,
+      }),
     listJobs: async (f: JobsFilter = {}, o: CallOptions = {}): Promise<Job[]> =>
-      (await body({ method: 'GET', endpoint: '/api/jobs', path: '/api/jobs', schema: JobList, query: f, signal: o.signal })).jobs,
+      (
+        await body({
+          method: 'GET',
+          endpoint: '/api/jobs',
+          path: '/api/jobs',
+          schema: JobList,
+          query: f,
+          signal: o.signal,
+        })
+      ).jobs,
     getJob: (id: string, o: CallOptions = {}): Promise<Job> =>
       body({ method: 'GET', endpoint: '/api/jobs/{id}', path: `/api/jobs/${seg(id)}`, schema: Job, signal: o.signal }),
     cancelJob: (id: string, o: CallOptions = {}): Promise<Job> =>
-      body({ method: 'POST', endpoint: '/api/jobs/{id}/cancel', path: `/api/jobs/${seg(id)}/cancel`, schema: Job, signal: o.signal }),
+      body({
+        method: 'POST',
+        endpoint: '/api/jobs/{id}/cancel',
+        path: `/api/jobs/${seg(id)}/cancel`,
+        schema: Job,
+        signal: o.signal,
+      }),
     /** `created` false: the job had been retried already and this is that retry (the answer was 200, not 202). */
     retryJob: (id: string, o: CallOptions = {}): Promise<RetryAnswer> =>
-      body({ method: 'POST', endpoint: '/api/jobs/{id}/retry', path: `/api/jobs/${seg(id)}/retry`, schema: RetryAnswer, ok: [200, 202], signal: o.signal }),
+      body({
+        method: 'POST',
+        endpoint: '/api/jobs/{id}/retry',
+        path: `/api/jobs/${seg(id)}/retry`,
+        schema: RetryAnswer,
+        ok: [200, 202],
+        signal: o.signal,
+      }),
     listTasks: async (f: TasksFilter = {}, o: CallOptions = {}): Promise<Task[]> =>
-      (await body({ method: 'GET', endpoint: '/api/tasks', path: '/api/tasks', schema: TaskList, query: f, signal: o.signal })).tasks,
+      (
+        await body({
+          method: 'GET',
+          endpoint: '/api/tasks',
+          path: '/api/tasks',
+          schema: TaskList,
+          query: f,
+          signal: o.signal,
+        })
+      ).tasks,
     getTask: (id: string, o: CallOptions = {}): Promise<TaskDetail> =>
-      body({ method: 'GET', endpoint: '/api/tasks/{id}', path: `/api/tasks/${seg(id)}`, schema: TaskDetail, signal: o.signal }),
+      body({
+        method: 'GET',
+        endpoint: '/api/tasks/{id}',
+        path: `/api/tasks/${seg(id)}`,
+        schema: TaskDetail,
+        signal: o.signal,
+      }),
     closeTask: (id: string, req: CloseRequest = {}, o: CallOptions = {}): Promise<Task> =>
-      body({ method: 'POST', endpoint: '/api/tasks/{id}/close', path: `/api/tasks/${seg(id)}/close`, schema: Task, body: req, signal: o.signal }),
+      body({
+        method: 'POST',
+        endpoint: '/api/tasks/{id}/close',
+        path: `/api/tasks/${seg(id)}/close`,
+        schema: Task,
+        body: req,
+        signal: o.signal,
+      }),
     reopenTask: (id: string, o: CallOptions = {}): Promise<Task> =>
-      body({ method: 'POST', endpoint: '/api/tasks/{id}/reopen', path: `/api/tasks/${seg(id)}/reopen`, schema: Task, signal: o.signal }),
+      body({
+        method: 'POST',
+        endpoint: '/api/tasks/{id}/reopen',
+        path: `/api/tasks/${seg(id)}/reopen`,
+        schema: Task,
+        signal: o.signal,
+      }),
     status: (o: CallOptions = {}): Promise<StatusDocument> =>
       body({ method: 'GET', endpoint: '/api/status', path: '/api/status', schema: StatusDocument, signal: o.signal }),
     decisions: (f: DecisionsFilter = {}, o: CallOptions = {}): Promise<DecisionLog> =>
-      body({ method: 'GET', endpoint: '/api/decisions', path: '/api/decisions', schema: DecisionLog, query: f, signal: o.signal }),
+      body({
+        method: 'GET',
+        endpoint: '/api/decisions',
+        path: '/api/decisions',
+        schema: DecisionLog,
+        query: f,
+        signal: o.signal,
+      }),
     healthz: (o: CallOptions = {}): Promise<Healthz> =>
       body({ method: 'GET', endpoint: '/healthz', path: '/healthz', schema: Healthz, signal: o.signal }),
     /** 503 is an answer here (not ready: shutting down), not an error. */
     readyz: async (o: CallOptions = {}): Promise<ReadyAnswer> => {
-      const r = await call({ method: 'GET', endpoint: '/readyz', path: '/readyz', schema: Readyz, ok: [200, 503], signal: o.signal });
+      const r = await call({
+        method: 'GET',
+        endpoint: '/readyz',
+        path: '/readyz',
+        schema: Readyz,
+        ok: [200, 503],
+        signal: o.signal,
+      });
       return { status: r.status === 200 ? 200 : 503, body: r.body };
     },
     /**

@@ -22,7 +22,9 @@ export class ApiContractError extends Error {
     readonly issues: readonly { path: string; message: string }[],
     readonly status: number | null = null,
   ) {
-    super(`${endpoint}: the answer does not match the API contract (docs/api.md): ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+    super(
+      `${endpoint}: the answer does not match the API contract (docs/api.md): ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`,
+    );
   }
 }
 
@@ -34,7 +36,10 @@ export class ApiUnreachableError extends Error {
     options: { cause: unknown },
   ) {
     const why = options.cause instanceof Error ? options.cause.message : String(options.cause);
-    super(`cannot reach alter0 at ${url} (${why}): is \`alter0 serve\` running at ${originOf(url)}? Start it, or point the client at the address it listens on (--addr or ALTER0_URL for the CLI).`, options);
+    super(
+      `cannot reach alter0 at ${url} (${why}): is \`alter0 serve\` running at ${originOf(url)}? Start it, or point the client at the address it listens on (--addr or ALTER0_URL for the CLI).`,
+      options,
+    );
   }
 }
 

@@ -26,7 +26,10 @@ export const MessageInput = v.strictObject({
       v.number(),
       v.integer(),
       v.minValue(0),
-      v.maxValue(MAX_WAIT_MS, `wait_ms must be at most ${MAX_WAIT_MS} (7 days); the wait is also capped by api.max_wait_ms`),
+      v.maxValue(
+        MAX_WAIT_MS,
+        `wait_ms must be at most ${MAX_WAIT_MS} (7 days); the wait is also capped by api.max_wait_ms`,
+      ),
     ),
   ),
 });
@@ -38,7 +41,12 @@ export const JobInput = v.strictObject({
   ...MessageInput.entries,
   lane: v.optional(v.picklist(LANES, 'lane must be interactive or background')),
   timeout_s: v.optional(
-    v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_DURATION_S, `timeout_s must be at most ${MAX_DURATION_S} (7 days)`)),
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1),
+      v.maxValue(MAX_DURATION_S, `timeout_s must be at most ${MAX_DURATION_S} (7 days)`),
+    ),
   ),
   max_attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(20))),
 });

@@ -26,7 +26,9 @@ export const QueueComponent = component({
   oldest_queued_age_ms: perLane(nullableNumber),
   running: count,
   workers: v.object({ total: perLane(count), busy: perLane(count) }),
-  jobs_by_state: v.object(Object.fromEntries(JOB_STATES.map((s) => [s, count])) as Record<(typeof JOB_STATES)[number], typeof count>),
+  jobs_by_state: v.object(
+    Object.fromEntries(JOB_STATES.map((s) => [s, count])) as Record<(typeof JOB_STATES)[number], typeof count>,
+  ),
 });
 
 export const ExecutorComponent = component({

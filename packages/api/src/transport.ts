@@ -68,7 +68,12 @@ export function createTransport(opts: ApiClientOptions) {
     }
   };
 
-  const check = <S extends v.GenericSchema>(schema: S, value: unknown, endpoint: string, status: number): v.InferOutput<S> => {
+  const check = <S extends v.GenericSchema>(
+    schema: S,
+    value: unknown,
+    endpoint: string,
+    status: number,
+  ): v.InferOutput<S> => {
     if (!validate) return value;
     const r = v.safeParse(schema, value);
     if (!r.success) throw new ApiContractError(endpoint, issuesOf(r.issues), status);
@@ -83,7 +88,11 @@ export function createTransport(opts: ApiClientOptions) {
     if (!isAnswer) throw errorOf(endpoint, res.status, text);
     const json = parseJson(text);
     if (json === undefined) {
-      throw new ApiContractError(endpoint, [{ path: '', message: `the ${res.status} answer is not JSON: ${text.slice(0, 200)}` }], res.status);
+      throw new ApiContractError(
+        endpoint,
+        [{ path: '', message: `the ${res.status} answer is not JSON: ${text.slice(0, 200)}` }],
+        res.status,
+      );
     }
     return { status: res.status, body: check(c.schema, json, endpoint, res.status) };
   };
@@ -103,5 +112,9 @@ function parseJson(text: string): unknown {
 export function errorOf(endpoint: string, status: number, text: string): ApiRequestError {
   const env = v.safeParse(ErrorEnvelope, parseJson(text));
   if (env.success) return new ApiRequestError(status, env.output.error.code, env.output.error.message);
-  return new ApiRequestError(status, 'http_error', `${endpoint} answered ${status} without an error envelope: ${text.slice(0, 200) || '(empty body)'}`);
+  return new ApiRequestError(
+    status,
+    'http_error',
+    `${endpoint} answered ${status} without an error envelope: ${text.slice(0, 200) || '(empty body)'}`,
+  );
 }

@@ -9,10 +9,18 @@ const BASE = 'http://127.0.0.1:7070';
 describe('createApiClient', () => {
   it('sends JSON with the token and the path of each method, and returns the validated answer', async () => {
     const s = stubFetch(() => json(200, job));
-    const c = createApiClient({ baseUrl: `${BASE}/`, token: 'tok', fetch: s.fetch, headers: { 'x-alter0-channel': 'cli' } });
+    const c = createApiClient({
+      baseUrl: `${BASE}/`,
+      token: 'tok',
+      fetch: s.fetch,
+      headers: { 'x-alter0-channel': 'cli' },
+    });
     expect(await c.getJob(job.id)).toEqual(job);
     expect(await c.cancelJob(job.id)).toEqual(job);
-    expect(s.seen.map((r) => `${r.method} ${r.url}`)).toEqual([`GET ${BASE}/api/jobs/${job.id}`, `POST ${BASE}/api/jobs/${job.id}/cancel`]);
+    expect(s.seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+      `GET ${BASE}/api/jobs/${job.id}`,
+      `POST ${BASE}/api/jobs/${job.id}/cancel`,
+    ]);
     const post = s.seen[1]!;
     expect(post.headers.get('authorization')).toBe('Bearer tok');
     expect(post.headers.get('content-type')).toBe('application/json');
@@ -32,7 +40,16 @@ describe('createApiClient', () => {
     let answer = json(202, pending);
     const c = createApiClient({ baseUrl: BASE, fetch: stubFetch(() => answer).fetch });
     expect(await c.sendMessage({ content: 'hi', wait_ms: 0 })).toEqual({ status: 202, body: pending });
-    const done = { job_id: job.id, task_id: job.task_id, state: 'succeeded', stage: null, reply: 'hi', route: job.route, timings: job.timings, error: null };
+    const done = {
+      job_id: job.id,
+      task_id: job.task_id,
+      state: 'succeeded',
+      stage: null,
+      reply: 'hi',
+      route: job.route,
+      timings: job.timings,
+      error: null,
+    };
     answer = json(200, done);
     expect(await c.sendMessage({ content: 'hi' })).toEqual({ status: 200, body: done });
     answer = json(200, { job_id: job.id, state: 'queued', retry_of: 'j_01m8tf3n1x24jdhvhd98sazqt7', created: false });
@@ -40,19 +57,32 @@ describe('createApiClient', () => {
   });
 
   it('readyz: 503 is an answer, not an error', async () => {
-    const c = createApiClient({ baseUrl: BASE, fetch: stubFetch(() => json(503, { ready: false, error: { code: 'unavailable', message: 'shutting down' } })).fetch });
-    expect(await c.readyz()).toEqual({ status: 503, body: { ready: false, error: { code: 'unavailable', message: 'shutting down' } } });
+    const c = createApiClient({
+      baseUrl: BASE,
+      fetch: stubFetch(() => json(503, { ready: false, error: { code: 'unavailable', message: 'shutting down' } }))
+        .fetch,
+    });
+    expect(await c.readyz()).toEqual({
+      status: 503,
+      body: { ready: false, error: { code: 'unavailable', message: 'shutting down' } },
+    });
   });
 
   it('an error envelope is an ApiRequestError with status, code and message', async () => {
-    const c = createApiClient({ baseUrl: BASE, fetch: stubFetch(() => json(409, { error: { code: 'conflict', message: 'task t_x is already closed' } })).fetch });
+    const c = createApiClient({
+      baseUrl: BASE,
+      fetch: stubFetch(() => json(409, { error: { code: 'conflict', message: 'task t_x is already closed' } })).fetch,
+    });
     const err = await c.closeTask(task.id, { reason: 'done' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiRequestError);
     expect(err).toMatchObject({ status: 409, code: 'conflict', message: 'task t_x is already closed' });
   });
 
   it('an error without an envelope (a proxy page) still says which endpoint and status', async () => {
-    const c = createApiClient({ baseUrl: BASE, fetch: stubFetch(() => new Response('<html>bad gateway</html>', { status: 502 })).fetch });
+    const c = createApiClient({
+      baseUrl: BASE,
+      fetch: stubFetch(() => new Response('<html>bad gateway</html>', { status: 502 })).fetch,
+    });
     const err = (await c.status().catch((e: unknown) => e)) as ApiRequestError;
     expect(err).toBeInstanceOf(ApiRequestError);
     expect(err.code).toBe('http_error');
@@ -85,7 +115,7 @@ describe('createApiClient', () => {
     expect(err.message).toContain('is `alter0 serve` running at');
   });
 
-  it('a relative base (the console\'s same-origin \'\') asks relative paths, and unreachable still explains itself', async () => {
+  it("a relative base (the console's same-origin '') asks relative paths, and unreachable still explains itself", async () => {
     const s = stubFetch(() => json(200, { ok: true }));
     expect(await createApiClient({ baseUrl: '', fetch: s.fetch }).healthz()).toEqual({ ok: true });
     expect(s.seen[0]!.url).toBe('/healthz');
@@ -95,12 +125,14 @@ describe('createApiClient', () => {
     expect(err.message).toContain('cannot reach alter0 at /api/status (Failed to fetch)');
   });
 
-    it('an abort by the caller surfaces as the abort, not as unreachable', async () => {
+  it('an abort by the caller surfaces as the abort, not as unreachable', async () => {
     const ctl = new AbortController();
     const c = createApiClient({
       baseUrl: BASE,
       fetch: (_url, init) =>
-        new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
+        new Promise((_, reject) =>
+          init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+        ),
     });
     const pending = c.listTasks({}, { signal: ctl.signal }).catch((e: unknown) => e);
     ctl.abort(new Error('user left'));

@@ -14,13 +14,16 @@ function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
 
 describe('parseEvent', () => {
   it('validates hello, job and task; skips names it does not know', () => {
-    expect(parseEvent('hello', '{"at":"2026-12-02T04:09:36.627Z"}')).toEqual({ event: 'hello', data: { at: '2026-12-02T04:09:36.627Z' } });
+    expect(parseEvent('hello', '{"at":"2026-12-02T04:09:36.627Z"}')).toEqual({
+      event: 'hello',
+      data: { at: '2026-12-02T04:09:36.627Z' },
+    });
     expect(parseEvent('job', JSON.stringify(job))).toEqual({ event: 'job', data: job });
     expect(parseEvent('task', JSON.stringify(task))).toEqual({ event: 'task', data: task });
     expect(parseEvent('something-new', '{}')).toBeNull();
   });
 
-  it('data that is not JSON or not the event\'s shape is an ApiContractError naming the event and field', () => {
+  it("data that is not JSON or not the event's shape is an ApiContractError naming the event and field", () => {
     expect(() => parseEvent('job', 'not json')).toThrow(ApiContractError);
     const err = (() => {
       try {
@@ -46,19 +49,30 @@ describe('readEvents', () => {
   it('client.events() refuses with the error envelope (e.g. 503 too_many_streams)', async () => {
     const c = createApiClient({
       baseUrl: 'http://127.0.0.1:7070',
-      fetch: stubFetch(() => json(503, { error: { code: 'too_many_streams', message: '32 event streams are already open' } })).fetch,
+      fetch: stubFetch(() =>
+        json(503, { error: { code: 'too_many_streams', message: '32 event streams are already open' } }),
+      ).fetch,
     });
     await expect(c.events().next()).rejects.toMatchObject({ status: 503, code: 'too_many_streams' });
   });
 
   it('client.events() yields the validated events and asks for an event stream', async () => {
     const s = stubFetch(
-      () => new Response(streamOf(`event: hello\ndata: {"at":"2026-12-02T04:09:36.627Z"}\n\nevent: task\ndata: ${JSON.stringify(task)}\n\n`), { headers: { 'content-type': 'text/event-stream' } }),
+      () =>
+        new Response(
+          streamOf(
+            `event: hello\ndata: {"at":"2026-12-02T04:09:36.627Z"}\n\nevent: task\ndata: ${JSON.stringify(task)}\n\n`,
+          ),
+          { headers: { 'content-type': 'text/event-stream' } },
+        ),
     );
     const c = createApiClient({ baseUrl: 'http://127.0.0.1:7070', fetch: s.fetch });
     const seen = [];
     for await (const e of c.events()) seen.push(e);
-    expect(seen).toEqual([{ event: 'hello', data: { at: '2026-12-02T04:09:36.627Z' } }, { event: 'task', data: task }]);
+    expect(seen).toEqual([
+      { event: 'hello', data: { at: '2026-12-02T04:09:36.627Z' } },
+      { event: 'task', data: task },
+    ]);
     expect(s.seen[0]!.headers.get('accept')).toBe('text/event-stream');
   });
 });

@@ -15,7 +15,13 @@ export const job: Job = {
   content: 'hello',
   reply: 'hi',
   error: null,
-  route: { decision: 'new', task_id: 't_01m8tf3n2eafz0faptvhqgggrd', confidence: 0.2, reason: 'no open tasks', fallback: 'no_candidates' },
+  route: {
+    decision: 'new',
+    task_id: 't_01m8tf3n2eafz0faptvhqgggrd',
+    confidence: 0.2,
+    reason: 'no open tasks',
+    fallback: 'no_candidates',
+  },
   timings: { queue_wait_ms: 1, route_ms: 2, execute_ms: 3, close_ms: 4, total_ms: 10 },
   usage: { inputTokens: 3, outputTokens: 5 },
   retry_of: null,
@@ -55,12 +61,20 @@ export interface Seen {
 }
 
 /** A fetch that answers `respond(request)` and records what was asked. */
-export function stubFetch(respond: (r: Seen) => Response | Promise<Response>): { fetch: (url: string, init: RequestInit) => Promise<Response>; seen: Seen[] } {
+export function stubFetch(respond: (r: Seen) => Response | Promise<Response>): {
+  fetch: (url: string, init: RequestInit) => Promise<Response>;
+  seen: Seen[];
+} {
   const seen: Seen[] = [];
   return {
     seen,
     fetch: async (url, init) => {
-      const r: Seen = { url, method: init.method ?? 'GET', headers: new Headers(init.headers), body: typeof init.body === 'string' ? init.body : null };
+      const r: Seen = {
+        url,
+        method: init.method ?? 'GET',
+        headers: new Headers(init.headers),
+        body: typeof init.body === 'string' ? init.body : null,
+      };
       seen.push(r);
       return respond(r);
     },

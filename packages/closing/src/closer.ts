@@ -49,8 +49,10 @@ export class Closer {
   readonly #opts: CloserOptions;
 
   constructor(opts: CloserOptions) {
-    if (!(opts.threshold >= 0 && opts.threshold <= 1)) throw new ConfigError(`closer threshold ${opts.threshold} must be within 0..1`);
-    if (!(opts.timeoutMs > 0)) throw new ConfigError(`closer timeoutMs ${opts.timeoutMs} must be a positive number of milliseconds`);
+    if (!(opts.threshold >= 0 && opts.threshold <= 1))
+      throw new ConfigError(`closer threshold ${opts.threshold} must be within 0..1`);
+    if (!(opts.timeoutMs > 0))
+      throw new ConfigError(`closer timeoutMs ${opts.timeoutMs} must be a positive number of milliseconds`);
     this.#opts = opts;
   }
 
@@ -74,7 +76,14 @@ export class Closer {
 
     const call = await callModel(
       this.#opts.executor,
-      { stage: 'close', prompt: prompt.text, sessionId: null, taskId: input.task.id, jobId: input.jobId, cwd: input.cwd },
+      {
+        stage: 'close',
+        prompt: prompt.text,
+        sessionId: null,
+        taskId: input.task.id,
+        jobId: input.jobId,
+        cwd: input.cwd,
+      },
       Math.max(1, Math.min(this.#opts.timeoutMs, input.timeoutMs ?? Infinity)),
       input.signal,
     );
@@ -115,6 +124,14 @@ export class Closer {
         latencyMs: elapsed(),
       };
     }
-    return { ...base, rawOutput, close: answer.close, confidence: answer.confidence, reason: answer.reason, fallback: null, latencyMs: elapsed() };
+    return {
+      ...base,
+      rawOutput,
+      close: answer.close,
+      confidence: answer.confidence,
+      reason: answer.reason,
+      fallback: null,
+      latencyMs: elapsed(),
+    };
   }
 }

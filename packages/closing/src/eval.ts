@@ -61,12 +61,27 @@ export interface EvaluateClosingOptions {
 }
 
 /** Runs every case through a real Closer (replay or live executor) and scores the outcomes. */
-export async function evaluateClosing(cases: readonly CloseCase[], opts: EvaluateClosingOptions): Promise<CloseEvalReport> {
+export async function evaluateClosing(
+  cases: readonly CloseCase[],
+  opts: EvaluateClosingOptions,
+): Promise<CloseEvalReport> {
   const signal = opts.signal ?? new AbortController().signal;
   const results: CloseCaseResult[] = [];
   for (const c of cases) {
-    const closer = new Closer({ executor: opts.executorFor(c), template: opts.template, threshold: opts.threshold, timeoutMs: opts.timeoutMs ?? 120_000 });
-    const out = await closer.judge({ task: c.task, lastUser: c.last_user, lastAssistant: c.last_assistant, cwd: opts.cwd ?? process.cwd(), jobId: null, signal });
+    const closer = new Closer({
+      executor: opts.executorFor(c),
+      template: opts.template,
+      threshold: opts.threshold,
+      timeoutMs: opts.timeoutMs ?? 120_000,
+    });
+    const out = await closer.judge({
+      task: c.task,
+      lastUser: c.last_user,
+      lastAssistant: c.last_assistant,
+      cwd: opts.cwd ?? process.cwd(),
+      jobId: null,
+      signal,
+    });
     let passed = out.close === c.expect.close;
     if (c.expect.fallback !== undefined && out.fallback !== c.expect.fallback) passed = false;
     if (c.expect.reject_code !== undefined && out.rejectCode !== c.expect.reject_code) passed = false;
@@ -81,7 +96,13 @@ export async function evaluateClosing(cases: readonly CloseCase[], opts: Evaluat
         ...(c.expect.fallback !== undefined ? { fallback: c.expect.fallback } : {}),
         ...(c.expect.reject_code !== undefined ? { rejectCode: c.expect.reject_code } : {}),
       },
-      got: { close: out.close, confidence: out.confidence, fallback: out.fallback, rejectCode: out.rejectCode, reason: out.reason },
+      got: {
+        close: out.close,
+        confidence: out.confidence,
+        fallback: out.fallback,
+        rejectCode: out.rejectCode,
+        reason: out.reason,
+      },
     });
   }
   const byCategory = rateByCategory(results);

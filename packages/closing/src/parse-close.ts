@@ -1,7 +1,13 @@
 import * as v from 'valibot';
 import { pickAnswerObject, summarizeIssues } from '@alter0/model-call';
 
-export const CLOSE_REJECT_CODES = ['no_json', 'multiple_conflicting_objects', 'schema', 'confidence_out_of_range', 'empty_reason'] as const;
+export const CLOSE_REJECT_CODES = [
+  'no_json',
+  'multiple_conflicting_objects',
+  'schema',
+  'confidence_out_of_range',
+  'empty_reason',
+] as const;
 export type CloseRejectCode = (typeof CLOSE_REJECT_CODES)[number];
 
 export interface CloseAnswer {

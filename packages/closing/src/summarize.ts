@@ -7,7 +7,11 @@ const UNTITLED = 'Untitled task';
 /** The gist of a message: code blocks dropped, first sentence or line, clipped. */
 function gist(text: string, maxChars: number): string {
   const noCode = text.replace(/```[\s\S]*?(```|$)/g, ' [code] ');
-  const firstLine = noCode.split('\n').map((l) => l.trim()).find((l) => l !== '' && l !== '[code]') ?? '';
+  const firstLine =
+    noCode
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '' && l !== '[code]') ?? '';
   const sentence = /^(.+?[.!?])(\s|$)/u.exec(firstLine)?.[1] ?? firstLine;
   return clip(collapseWhitespace(sentence.replace(/^[#>*\-\s]+/, '')), maxChars);
 }
@@ -22,7 +26,10 @@ export function summarize(previousSummary: string, lastUser: string, lastAssista
   const u = gist(lastUser, GIST_CHARS);
   const a = gist(lastAssistant, GIST_CHARS);
   const turn = u === '' && a === '' ? '' : `U: ${u || '…'} → A: ${a || '…'}`;
-  const lines = previousSummary.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = previousSummary
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (turn !== '') lines.push(turn);
   const fits = (ls: readonly string[]): boolean => ls.join('\n').length <= maxChars;
   while (lines.length > 2 && !fits(lines)) lines.splice(1, 1);

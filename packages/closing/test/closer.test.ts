@@ -15,7 +15,12 @@ function closer(executor: FakeExecutor, over: Partial<CloserOptions> = {}): Clos
 
 function input(over: Partial<CloseInput> = {}): CloseInput {
   return {
-    task: { id: TASK, title: 'Rename the CSV export column', summary: 'U: rename "amt" to "amount" → A: done', recent: [{ role: 'user', content: 'rename amt to amount in the export' }] },
+    task: {
+      id: TASK,
+      title: 'Rename the CSV export column',
+      summary: 'U: rename "amt" to "amount" → A: done',
+      recent: [{ role: 'user', content: 'rename amt to amount in the export' }],
+    },
     lastUser: 'great, that works, thanks',
     lastAssistant: 'Glad it works. The column is now "amount" in all exports.',
     cwd: '/tmp',
@@ -25,7 +30,8 @@ function input(over: Partial<CloseInput> = {}): CloseInput {
   };
 }
 
-const answer = (o: Record<string, unknown>): string => JSON.stringify({ close: true, confidence: 0.9, reason: 'owner confirmed it works', ...o });
+const answer = (o: Record<string, unknown>): string =>
+  JSON.stringify({ close: true, confidence: 0.9, reason: 'owner confirmed it works', ...o });
 
 describe('Closer', () => {
   it.each([{ threshold: 2 }, { threshold: Number.NaN }, { timeoutMs: -1 }])('refuses options %j', (over) => {
@@ -35,7 +41,17 @@ describe('Closer', () => {
   it('closes on a confident valid answer and records the inputs', async () => {
     const ex = replying(answer({}));
     const out = await closer(ex).judge(input());
-    expect(out).toMatchObject({ close: true, confidence: 0.9, fallback: null, rejectCode: null, modelCalled: true, errorClass: null, templateId: 'closer', templateVersion: 'v1', reason: 'owner confirmed it works' });
+    expect(out).toMatchObject({
+      close: true,
+      confidence: 0.9,
+      fallback: null,
+      rejectCode: null,
+      modelCalled: true,
+      errorClass: null,
+      templateId: 'closer',
+      templateVersion: 'v1',
+      reason: 'owner confirmed it works',
+    });
     expect(out.promptChars).toBe(ex.calls[0]?.prompt.length);
     expect(ex.calls[0]).toMatchObject({ stage: 'close', sessionId: null, taskId: TASK, jobId: 'j_1', cwd: '/tmp' });
     expect(ex.calls[0]?.prompt).toContain('Rename the CSV export column');
@@ -43,13 +59,22 @@ describe('Closer', () => {
   });
 
   it('keeps the task open when the model says so', async () => {
-    const out = await closer(replying(answer({ close: false, confidence: 0.95, reason: 'asked a question' }))).judge(input());
+    const out = await closer(replying(answer({ close: false, confidence: 0.95, reason: 'asked a question' }))).judge(
+      input(),
+    );
     expect(out).toMatchObject({ close: false, confidence: 0.95, fallback: null });
   });
 
   it('below the threshold → stays open (low_confidence); at the threshold → closes', async () => {
-    expect(await closer(replying(answer({ confidence: 0.69 }))).judge(input())).toMatchObject({ close: false, confidence: 0.69, fallback: 'low_confidence' });
-    expect(await closer(replying(answer({ confidence: 0.7 }))).judge(input())).toMatchObject({ close: true, fallback: null });
+    expect(await closer(replying(answer({ confidence: 0.69 }))).judge(input())).toMatchObject({
+      close: false,
+      confidence: 0.69,
+      fallback: 'low_confidence',
+    });
+    expect(await closer(replying(answer({ confidence: 0.7 }))).judge(input())).toMatchObject({
+      close: true,
+      fallback: null,
+    });
   });
 
   it('invalid output → stays open (invalid_output) with the reject code', async () => {
@@ -58,13 +83,29 @@ describe('Closer', () => {
     expect(out.rawOutput).toContain('"yes"');
   });
 
-  it.each(ERROR_CLASSES.filter((c) => c !== 'timeout'))('ExecutorError %s → stays open (executor_error)', async (cls: ErrorClass) => {
-    expect(await closer(failing(cls)).judge(input())).toMatchObject({ close: false, fallback: 'executor_error', errorClass: cls, rawOutput: null });
-  });
+  it.each(ERROR_CLASSES.filter((c) => c !== 'timeout'))(
+    'ExecutorError %s → stays open (executor_error)',
+    async (cls: ErrorClass) => {
+      expect(await closer(failing(cls)).judge(input())).toMatchObject({
+        close: false,
+        fallback: 'executor_error',
+        errorClass: cls,
+        rawOutput: null,
+      });
+    },
+  );
 
   it('ExecutorError timeout and a non-ExecutorError', async () => {
-    expect(await closer(failing('timeout')).judge(input())).toMatchObject({ close: false, fallback: 'timeout', errorClass: 'timeout' });
-    expect(await closer(throwingPlain()).judge(input())).toMatchObject({ close: false, fallback: 'executor_error', errorClass: 'internal' });
+    expect(await closer(failing('timeout')).judge(input())).toMatchObject({
+      close: false,
+      fallback: 'timeout',
+      errorClass: 'timeout',
+    });
+    expect(await closer(throwingPlain()).judge(input())).toMatchObject({
+      close: false,
+      fallback: 'executor_error',
+      errorClass: 'internal',
+    });
   });
 
   it('slow and signal-deaf executors are cut off at timeoutMs', async () => {
@@ -72,7 +113,10 @@ describe('Closer', () => {
     expect(await closer(ex, { timeoutMs: 50 }).judge(input())).toMatchObject({ close: false, fallback: 'timeout' });
     expect(ex.calls[0]?.signal.aborted).toBe(true);
     const started = Date.now();
-    expect(await closer(deaf(3_000, answer({})), { timeoutMs: 50 }).judge(input())).toMatchObject({ close: false, fallback: 'timeout' });
+    expect(await closer(deaf(3_000, answer({})), { timeoutMs: 50 }).judge(input())).toMatchObject({
+      close: false,
+      fallback: 'timeout',
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 

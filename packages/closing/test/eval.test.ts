@@ -8,7 +8,15 @@ import { loadTemplate } from '../src/templates-closer.js';
 
 const task = { id: 't_01j9zq3k8m4n5p6r7s8t9v0w1x', title: 'Rename column', recent: [] };
 const line = (over: Record<string, unknown>): string =>
-  JSON.stringify({ id: 'c', category: 'completed', task, last_user: 'thanks', last_assistant: 'done', expect: { close: true }, ...over });
+  JSON.stringify({
+    id: 'c',
+    category: 'completed',
+    task,
+    last_user: 'thanks',
+    last_assistant: 'done',
+    expect: { close: true },
+    ...over,
+  });
 const ans = (close: boolean, confidence: number): string => JSON.stringify({ close, confidence, reason: 'r' });
 
 let dir = '';
@@ -50,7 +58,11 @@ describe('evaluateClosing', () => {
         line({ id: 'no-output', category: 'partial', expect: { close: false, fallback: 'executor_error' } }),
       ].join('\n'),
     );
-    const report = await evaluateClosing(loadCloseCases(dir), { executorFor: (c) => replayExecutor(c.model_output), threshold: 0.7, template: loadTemplate('closer', 'v1') });
+    const report = await evaluateClosing(loadCloseCases(dir), {
+      executorFor: (c) => replayExecutor(c.model_output),
+      threshold: 0.7,
+      template: loadTemplate('closer', 'v1'),
+    });
     expect(report.results.map((r) => [r.id, r.passed, r.falseClose])).toEqual([
       ['ok-close', true, false],
       ['missed', false, false],
@@ -59,6 +71,9 @@ describe('evaluateClosing', () => {
       ['no-output', true, false],
     ]);
     expect(report).toMatchObject({ total: 5, passed: 3, passRate: 0.6, falseCloseRate: 1 / 3, missedCloseRate: 0.5 });
-    expect(report.byCategory).toEqual({ completed: { total: 2, passed: 1, passRate: 0.5 }, partial: { total: 3, passed: 2, passRate: 2 / 3 } });
+    expect(report.byCategory).toEqual({
+      completed: { total: 2, passed: 1, passRate: 0.5 },
+      partial: { total: 3, passed: 2, passRate: 2 / 3 },
+    });
   });
 });

@@ -31,7 +31,11 @@ describe('parseCloseOutput rejects', () => {
     ['prose only', 'Yes, close it.', 'no_json'],
     ['truncated', '{"close": true, "confidence": 0.9, "rea', 'no_json'],
     ['python-style', "{'close': True, 'confidence': 0.9, 'reason': 'done'}", 'no_json'],
-    ['two different answers', `${goodJson} {"close": false, "confidence": 0.9, "reason": "open"}`, 'multiple_conflicting_objects'],
+    [
+      'two different answers',
+      `${goodJson} {"close": false, "confidence": 0.9, "reason": "open"}`,
+      'multiple_conflicting_objects',
+    ],
     ['close as a string', JSON.stringify({ ...good, close: 'true' }), 'schema'],
     ['close as a number', JSON.stringify({ ...good, close: 1 }), 'schema'],
     ['missing close', JSON.stringify({ confidence: 0.9, reason: 'done' }), 'schema'],
@@ -51,19 +55,34 @@ describe('parseCloseOutput rejects', () => {
 describe('parseCloseOutput properties', () => {
   const prose = fc.string().map((s) => s.replace(/[{}]/g, ''));
   const valid = (r: ReturnType<typeof parseCloseOutput>): boolean =>
-    r.ok ? typeof r.value.close === 'boolean' && r.value.confidence >= 0 && r.value.confidence <= 1 && r.value.reason.trim() !== '' : r.detail.length > 0;
+    r.ok
+      ? typeof r.value.close === 'boolean' &&
+        r.value.confidence >= 0 &&
+        r.value.confidence <= 1 &&
+        r.value.reason.trim() !== ''
+      : r.detail.length > 0;
 
   it('never throws and never yields an invalid answer on arbitrary strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => valid(parseCloseOutput(s))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => valid(parseCloseOutput(s))),
+      { numRuns: 500 },
+    );
   });
 
   // Review: the closer logged a RangeError for a reply nested thousands of levels deep.
   it('never throws on deeply nested or prototype-keyed JSON, and never closes on it', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 33, max: 20_000 }), fc.constantFrom('close', 'confidence', 'reason', '__proto__'), prose, (depth, key, around) => {
-        const r = parseCloseOutput(`${around}{"close":true,"confidence":1,"reason":"r","${key}":${'['.repeat(depth)}${']'.repeat(depth)}}${around}`);
-        return valid(r) && !r.ok;
-      }),
+      fc.property(
+        fc.integer({ min: 33, max: 20_000 }),
+        fc.constantFrom('close', 'confidence', 'reason', '__proto__'),
+        prose,
+        (depth, key, around) => {
+          const r = parseCloseOutput(
+            `${around}{"close":true,"confidence":1,"reason":"r","${key}":${'['.repeat(depth)}${']'.repeat(depth)}}${around}`,
+          );
+          return valid(r) && !r.ok;
+        },
+      ),
       { numRuns: 60 },
     );
     const proto = parseCloseOutput('{"__proto__":{"close":true},"close":false,"confidence":0.9,"reason":"more to do"}');
@@ -72,11 +91,17 @@ describe('parseCloseOutput properties', () => {
 
   it('never throws and never yields an invalid answer on arbitrary JSON', () => {
     const mutated = fc.record(
-      { close: fc.oneof(fc.boolean(), fc.jsonValue()), confidence: fc.oneof(fc.double(), fc.jsonValue()), reason: fc.oneof(fc.string(), fc.jsonValue()) },
+      {
+        close: fc.oneof(fc.boolean(), fc.jsonValue()),
+        confidence: fc.oneof(fc.double(), fc.jsonValue()),
+        reason: fc.oneof(fc.string(), fc.jsonValue()),
+      },
       { requiredKeys: [] },
     );
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), mutated), prose, (value, around) => valid(parseCloseOutput(`${around}${JSON.stringify(value) ?? 'null'}${around}`))),
+      fc.property(fc.oneof(fc.jsonValue(), mutated), prose, (value, around) =>
+        valid(parseCloseOutput(`${around}${JSON.stringify(value) ?? 'null'}${around}`)),
+      ),
       { numRuns: 500 },
     );
   });
@@ -90,7 +115,9 @@ describe('parseCloseOutput properties', () => {
     fc.assert(
       fc.property(answer, prose, prose, fc.boolean(), (a, before, after, fenced) => {
         const body = JSON.stringify(a, null, fenced ? 2 : 0);
-        const r = parseCloseOutput(fenced ? `${before}\n\`\`\`json\n${body}\n\`\`\`\n${after}` : `${before}${body}${after}`);
+        const r = parseCloseOutput(
+          fenced ? `${before}\n\`\`\`json\n${body}\n\`\`\`\n${after}` : `${before}${body}${after}`,
+        );
         return r.ok && r.value.close === a.close && r.value.confidence === a.confidence && r.value.reason === a.reason;
       }),
       { numRuns: 300 },

@@ -15,7 +15,9 @@ describe('titleFrom', () => {
   });
 
   it('cuts long first lines on a word boundary near 80 chars', () => {
-    const t = titleFrom('Please look into why the nightly backup job to the NAS keeps failing with a permission error since Tuesday');
+    const t = titleFrom(
+      'Please look into why the nightly backup job to the NAS keeps failing with a permission error since Tuesday',
+    );
     expect(t.length).toBeLessThanOrEqual(80);
     expect(t.endsWith('…')).toBe(true);
     expect(t).toMatch(/^Please look into why the nightly backup job to the NAS keeps failing with a\b/);
@@ -24,7 +26,11 @@ describe('titleFrom', () => {
 
 describe('summarize', () => {
   it('adds one gist line per turn, dropping code and keeping first sentences', () => {
-    const s1 = summarize('', 'Rename amt to amount in the CSV export. It confuses the accountant.', 'Done. I changed export.py:\n```py\ncols["amount"]=...\n```');
+    const s1 = summarize(
+      '',
+      'Rename amt to amount in the CSV export. It confuses the accountant.',
+      'Done. I changed export.py:\n```py\ncols["amount"]=...\n```',
+    );
     expect(s1).toBe('U: Rename amt to amount in the CSV export. → A: Done.');
     const s2 = summarize(s1, 'also the PDF export', 'The PDF export now uses "amount" as well.');
     expect(s2.split('\n')).toEqual([s1, 'U: also the PDF export → A: The PDF export now uses "amount" as well.']);
@@ -41,7 +47,13 @@ describe('summarize', () => {
 
   it('never exceeds maxChars for any input', () => {
     fc.assert(
-      fc.property(fc.string(), fc.string(), fc.string(), fc.integer({ min: 0, max: 800 }), (prev, u, a, max) => summarize(prev, u, a, max).length <= max),
+      fc.property(
+        fc.string(),
+        fc.string(),
+        fc.string(),
+        fc.integer({ min: 0, max: 800 }),
+        (prev, u, a, max) => summarize(prev, u, a, max).length <= max,
+      ),
       { numRuns: 300 },
     );
   });

@@ -71,7 +71,8 @@ export function checkAssignment(
     const entryKey = a.path[a.path.length - 1] ?? '';
     const k = checkLeaf(a.record.key, entryKey);
     if (!k.ok) {
-      for (const i of k.issues) problems.add(a.origin.label, key, `bad name: ${i.message} (got ${JSON.stringify(entryKey)})`);
+      for (const i of k.issues)
+        problems.add(a.origin.label, key, `bad name: ${i.message} (got ${JSON.stringify(entryKey)})`);
       return { ok: false };
     }
     const r = checkLeaf(a.record.value, a.value);
@@ -89,7 +90,11 @@ export function checkAssignment(
   }
   if (schemaIssues.length > 0) {
     for (const i of schemaIssues) {
-      problems.add(a.origin.label, i.subPath === '' ? key : `${key}.${i.subPath}`, `${i.message} (got ${describeValue(a.value)})`);
+      problems.add(
+        a.origin.label,
+        i.subPath === '' ? key : `${key}.${i.subPath}`,
+        `${i.message} (got ${describeValue(a.value)})`,
+      );
     }
     return { ok: false };
   }

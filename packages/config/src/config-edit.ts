@@ -25,9 +25,12 @@ export function setTopLevelString(file: string, key: string, value: string): 'cr
     try {
       obj = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError(`cannot set ${key} in ${file}: not valid JSON (${err instanceof Error ? err.message : String(err)}); fix the file first`);
+      throw new ConfigError(
+        `cannot set ${key} in ${file}: not valid JSON (${err instanceof Error ? err.message : String(err)}); fix the file first`,
+      );
     }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new ConfigError(`cannot set ${key} in ${file}: the file is not a JSON object; fix the file first`);
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+      throw new ConfigError(`cannot set ${key} in ${file}: the file is not a JSON object; fix the file first`);
     how = key in obj ? 'replaced' : 'added';
     next = `${JSON.stringify({ ...obj, [key]: value }, null, 2)}\n`;
   } else {
@@ -50,7 +53,10 @@ export function setTopLevelString(file: string, key: string, value: string): 'cr
     } catch {
       check = undefined;
     }
-    if (check !== value) throw new ConfigError(`cannot set ${key} in ${file} safely; add the line ${line} at the top of the file yourself`);
+    if (check !== value)
+      throw new ConfigError(
+        `cannot set ${key} in ${file} safely; add the line ${line} at the top of the file yourself`,
+      );
   }
   // Written beside and renamed, so a crash never leaves half a config; the file keeps its mode.
   const tmp = `${file}.tmp-${process.pid}`;

@@ -63,7 +63,8 @@ export function envAssignments(
       ...textAssignments(segments, text, origin, problems, {
         lowercase: true,
         joiner: '__',
-        sectionHint: (key) => `set one of its keys, e.g. ${ENV_PREFIX}${key.toUpperCase().replaceAll('.', '__')}__<KEY>`,
+        sectionHint: (key) =>
+          `set one of its keys, e.g. ${ENV_PREFIX}${key.toUpperCase().replaceAll('.', '__')}__<KEY>`,
       }),
     );
   }
@@ -73,5 +74,11 @@ export function envAssignments(
 /** The variable that sets a dotted key, for docs and messages. */
 export function envNameFor(key: string): string {
   if (key === 'executor.default') return 'ALTER0_EXECUTOR';
-  return ENV_PREFIX + key.split('.').map((s) => s.toUpperCase()).join('__');
+  return (
+    ENV_PREFIX +
+    key
+      .split('.')
+      .map((s) => s.toUpperCase())
+      .join('__')
+  );
 }

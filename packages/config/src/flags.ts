@@ -54,7 +54,11 @@ export function flagAssignments(flags: FlagOverrides, cwd: string, problems: Pro
   if (flags.command !== undefined) {
     const o = origin('--command');
     if (flags.executor !== undefined && flags.executor !== 'command') {
-      problems.add(o.label, 'executor.default', `--command runs the "command" executor but --executor says ${JSON.stringify(flags.executor)}; give only one of them`);
+      problems.add(
+        o.label,
+        'executor.default',
+        `--command runs the "command" executor but --executor says ${JSON.stringify(flags.executor)}; give only one of them`,
+      );
     }
     out.push({ path: ['executor', 'command', 'argv'], value: [...flags.command], origin: o });
     out.push({ path: ['executor', 'default'], value: 'command', origin: o });

@@ -33,7 +33,10 @@ export function splitListen(listen: string): ListenAddress {
     portText = listen.slice(colon + 1);
     if (host.includes(':')) return fail('IPv6 addresses must be in brackets');
     if (host === '') return fail('missing host');
-    if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host)) {
+    if (
+      isIP(host) === 0 &&
+      !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host)
+    ) {
       return fail(`${JSON.stringify(host)} is not an IP address or host name`);
     }
   }

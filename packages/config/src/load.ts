@@ -63,7 +63,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   const fromEnv = checked(envAssignments(env, { cwd, ignore: opts.ignoreEnv ?? [] }, envProblems), envProblems);
   const dataDirDefault = defaultDataDir(env);
   const defaults: Checked[] = [
-    { path: ['data_dir'], value: dataDirDefault.path, origin: { source: 'default', detail: dataDirDefault.how, label: 'default', baseDir: cwd } },
+    {
+      path: ['data_dir'],
+      value: dataDirDefault.path,
+      origin: { source: 'default', detail: dataDirDefault.how, label: 'default', baseDir: cwd },
+    },
   ];
   // The implicit config file lives in the data dir, so env and flags may move it.
   const earlyDataDir = lastString([...defaults, ...fromEnv, ...flags], 'data_dir') ?? dataDirDefault.path;
@@ -72,7 +76,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   if (choice !== null) {
     const table = readConfigFile(choice, problems);
     if (table !== undefined) {
-      const origin: Origin = { source: 'file', detail: choice.path, label: choice.path, baseDir: path.dirname(choice.path) };
+      const origin: Origin = {
+        source: 'file',
+        detail: choice.path,
+        label: choice.path,
+        baseDir: path.dirname(choice.path),
+      };
       fromFile = checked(tableAssignments(table, origin, problems), problems);
     }
   }
@@ -134,7 +143,13 @@ function setPath(obj: Record<string, unknown>, p: readonly string[], value: unkn
 }
 
 /** Rules that span keys; each problem is blamed on the source of the key that made it a problem. */
-function crossCheck(config: Config, raw: RawConfig, labelOf: (key: string) => string, problems: Problems, tokenRules: boolean): void {
+function crossCheck(
+  config: Config,
+  raw: RawConfig,
+  labelOf: (key: string) => string,
+  problems: Problems,
+  tokenRules: boolean,
+): void {
   if (config.executor.command.argv.length === 0) {
     const users = [
       ['executor.default', raw.executor.default],
@@ -154,7 +169,11 @@ function crossCheck(config: Config, raw: RawConfig, labelOf: (key: string) => st
   }
   if (tokenRules) tokenRuleProblems(config, labelOf, problems);
   if (config.api.wait_ms > config.api.max_wait_ms) {
-    problems.add(labelOf('api.wait_ms'), 'api.wait_ms', `${config.api.wait_ms} is above api.max_wait_ms (${config.api.max_wait_ms}); lower it or raise api.max_wait_ms`);
+    problems.add(
+      labelOf('api.wait_ms'),
+      'api.wait_ms',
+      `${config.api.wait_ms} is above api.max_wait_ms (${config.api.max_wait_ms}); lower it or raise api.max_wait_ms`,
+    );
   }
   if (config.queue.backoff_initial_ms > config.queue.backoff_max_ms) {
     problems.add(
@@ -224,12 +243,13 @@ function collectSources(raw: RawConfig, origins: ReadonlyMap<string, Origin>): R
       const obj = (value ?? {}) as Record<string, unknown>;
       for (const [k, s] of node.entries) walk(s, obj[k], [...at, k]);
     } else if (node.kind === 'record') {
-      const keys = Object.keys((value ?? {}));
+      const keys = Object.keys(value ?? {});
       if (keys.length === 0) out[key] = { source: 'default' };
       for (const k of keys) out[`${key}.${k}`] = info(`${key}.${k}`);
     } else {
       const derived = DERIVED[key];
-      out[key] = derived !== undefined && value === '' ? { source: info(key).source, detail: `empty: ${derived}` } : info(key);
+      out[key] =
+        derived !== undefined && value === '' ? { source: info(key).source, detail: `empty: ${derived}` } : info(key);
     }
   };
   walk(RawConfigSchema, raw, []);

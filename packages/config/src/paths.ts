@@ -5,7 +5,8 @@ import path from 'node:path';
 /** `$XDG_DATA_HOME/alter0` when XDG_DATA_HOME is an absolute path (as the XDG spec requires), else `~/.local/share/alter0`. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): { path: string; how: string } {
   const xdg = env.XDG_DATA_HOME;
-  if (xdg !== undefined && path.isAbsolute(xdg)) return { path: path.join(xdg, 'alter0'), how: '$XDG_DATA_HOME/alter0' };
+  if (xdg !== undefined && path.isAbsolute(xdg))
+    return { path: path.join(xdg, 'alter0'), how: '$XDG_DATA_HOME/alter0' };
   return { path: path.join(env.HOME ?? os.homedir(), '.local', 'share', 'alter0'), how: '~/.local/share/alter0' };
 }
 

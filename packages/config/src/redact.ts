@@ -33,7 +33,8 @@ export function configSecrets(config: Pick<Config, 'executor'>, token: string | 
     if (value.length >= MIN_SECRET && !path.isAbsolute(value) && !value.startsWith('~/')) out.add(value);
   }
   const { claude, codex, command } = config.executor;
-  for (const s of secretArgs([...claude.args, ...codex.args, ...command.argv])) if (s.length >= MIN_NAMED_SECRET) out.add(s);
+  for (const s of secretArgs([...claude.args, ...codex.args, ...command.argv]))
+    if (s.length >= MIN_NAMED_SECRET) out.add(s);
   return [...out];
 }
 

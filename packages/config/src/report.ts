@@ -37,11 +37,16 @@ export function formatConfigReport(loaded: LoadedConfig): string {
     .sort()
     .map((key) => {
       const s = loaded.sources[key] ?? { source: 'default' };
-      return [key, JSON.stringify(redactValue(key, valueAt(loaded.config, key))) ?? '', s.detail === undefined ? s.source : `${s.source} (${s.detail})`] as const;
+      return [
+        key,
+        JSON.stringify(redactValue(key, valueAt(loaded.config, key))) ?? '',
+        s.detail === undefined ? s.source : `${s.source} (${s.detail})`,
+      ] as const;
     });
   const header = ['KEY', 'VALUE', 'SOURCE'] as const;
   const w0 = Math.max(header[0].length, ...rows.map((r) => r[0].length));
   const w1 = Math.max(header[1].length, ...rows.map((r) => Math.min(r[1].length, 60)));
-  const line = (r: readonly [string, string, string]): string => `${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`.trimEnd();
+  const line = (r: readonly [string, string, string]): string =>
+    `${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`.trimEnd();
   return [`config file: ${loaded.file ?? '(none)'}`, line(header), ...rows.map(line)].join('\n') + '\n';
 }

@@ -28,9 +28,18 @@ const int = (min: number) =>
 const MAX_DURATION_MS = MAX_DURATION_S * 1000;
 const MAX_AGE_DAYS = 3650;
 const ms = (min: number) =>
-  v.pipe(int(min), v.maxValue(MAX_DURATION_MS, `must be at most ${MAX_DURATION_MS} (7 days in milliseconds): longer waits overflow timers`));
+  v.pipe(
+    int(min),
+    v.maxValue(
+      MAX_DURATION_MS,
+      `must be at most ${MAX_DURATION_MS} (7 days in milliseconds): longer waits overflow timers`,
+    ),
+  );
 const seconds = (min: number) =>
-  v.pipe(int(min), v.maxValue(MAX_DURATION_S, `must be at most ${MAX_DURATION_S} (7 days in seconds): longer waits overflow timers`));
+  v.pipe(
+    int(min),
+    v.maxValue(MAX_DURATION_S, `must be at most ${MAX_DURATION_S} (7 days in seconds): longer waits overflow timers`),
+  );
 const fraction = v.pipe(
   v.number('expected a number'),
   v.minValue(0, 'must be between 0 and 1'),
@@ -86,11 +95,17 @@ const httpUrl = v.pipe(
     'expected "" or an http(s) URL such as "https://alter0.example.net"',
   ),
 );
-const envName = v.pipe(str, v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)'));
+const envName = v.pipe(
+  str,
+  v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)'),
+);
 /** A variable name pattern: `*` any run, `?` one character; a leading `!` keeps what earlier patterns dropped. */
 const envPattern = v.pipe(
   str,
-  v.regex(/^!?[A-Za-z0-9_*?]+$/, 'expected a variable name pattern such as "AWS_*", "*_TOKEN" or "!ANTHROPIC_*" (letters, digits, _, * and ?; a leading ! keeps)'),
+  v.regex(
+    /^!?[A-Za-z0-9_*?]+$/,
+    'expected a variable name pattern such as "AWS_*", "*_TOKEN" or "!ANTHROPIC_*" (letters, digits, _, * and ?; a leading ! keeps)',
+  ),
 );
 
 /**
@@ -139,72 +154,105 @@ export const RawConfigSchema = v.strictObject(
     allowed_hosts: v.optional(v.array(hostName, 'expected an array of host names'), []),
     token_file: v.optional(str, ''),
     public_url: v.optional(httpUrl, ''),
-    api: v.optional(table({
-      wait_ms: v.optional(ms(0), 30_000),
-      max_wait_ms: v.optional(ms(1), 600_000),
-      body_limit_bytes: v.optional(int(1), 1_048_576),
-      max_event_streams: v.optional(int(1), 32),
-    }), {}),
-    executor: v.optional(table({
-      default: v.optional(executorKind, 'claude'),
-      claude: cliExecutor('claude'),
-      codex: cliExecutor('codex'),
-      command: v.optional(table({ argv: v.optional(stringList, []) }), {}),
-      env: v.optional(v.record(envName, str, 'expected a table of strings'), {}),
-      env_drop: v.optional(v.array(envPattern, 'expected an array of variable name patterns'), [...DEFAULT_ENV_DROP]),
-      kill_grace_ms: v.optional(ms(1), 3_000),
-      max_output_bytes: v.optional(int(1), 4_194_304),
-    }), {}),
-    router: v.optional(table({
-      executor: v.optional(executorOrDefault, ''),
-      template: v.optional(nonEmpty, 'v1'),
-      threshold: v.optional(fraction, 0.55),
-      max_candidates: v.optional(int(1), 8),
-      timeout_s: v.optional(seconds(1), 120),
-    }), {}),
-    closer: v.optional(table({
-      executor: v.optional(executorOrDefault, ''),
-      template: v.optional(nonEmpty, 'v1'),
-      threshold: v.optional(fraction, 0.7),
-      timeout_s: v.optional(seconds(1), 120),
-      enabled: v.optional(bool, true),
-      stale_after: v.optional(ageDuration, '14d'),
-    }), {}),
-    queue: v.optional(table({
-      interactive_workers: v.optional(int(1), 2),
-      background_workers: v.optional(int(1), 1),
-      job_timeout_s: v.optional(seconds(1), 1_800),
-      max_attempts: v.optional(int(1), 3),
-      backoff_initial_ms: v.optional(ms(0), 2_000),
-      backoff_max_ms: v.optional(ms(0), 120_000),
-      backoff_jitter: v.optional(fraction, 0.2),
-      max_depth: v.optional(int(1), 10_000),
-    }), {}),
-    shutdown: v.optional(table({
-      drain_timeout_s: v.optional(seconds(0), 30),
-    }), {}),
-    log: v.optional(table({
-      level: v.optional(v.picklist(['debug', 'info', 'warn', 'error'], 'expected "debug", "info", "warn" or "error"'), 'info'),
-      dir: v.optional(str, ''),
-      max_size: v.optional(size, '20m'),
-      max_files: v.optional(maxFiles, '14d'),
-      file: v.optional(bool, true),
-    }), {}),
-    status: v.optional(table({
-      queue_degraded_after: v.optional(timerDuration, '10m'),
-      executor_degraded_after_failures: v.optional(int(1), 3),
-    }), {}),
-    backup: v.optional(table({
-      interval: v.optional(timerDuration, '24h'),
-      keep: v.optional(int(1), 7),
-      dir: v.optional(str, ''),
-    }), {}),
-    retention: v.optional(table({
-      closed_tasks: v.optional(ageDuration, '90d'),
-      decisions: v.optional(ageDuration, '90d'),
-      events: v.optional(ageDuration, '30d'),
-      finished_jobs: v.optional(ageDuration, '30d'),
-    }), {}),
+    api: v.optional(
+      table({
+        wait_ms: v.optional(ms(0), 30_000),
+        max_wait_ms: v.optional(ms(1), 600_000),
+        body_limit_bytes: v.optional(int(1), 1_048_576),
+        max_event_streams: v.optional(int(1), 32),
+      }),
+      {},
+    ),
+    executor: v.optional(
+      table({
+        default: v.optional(executorKind, 'claude'),
+        claude: cliExecutor('claude'),
+        codex: cliExecutor('codex'),
+        command: v.optional(table({ argv: v.optional(stringList, []) }), {}),
+        env: v.optional(v.record(envName, str, 'expected a table of strings'), {}),
+        env_drop: v.optional(v.array(envPattern, 'expected an array of variable name patterns'), [...DEFAULT_ENV_DROP]),
+        kill_grace_ms: v.optional(ms(1), 3_000),
+        max_output_bytes: v.optional(int(1), 4_194_304),
+      }),
+      {},
+    ),
+    router: v.optional(
+      table({
+        executor: v.optional(executorOrDefault, ''),
+        template: v.optional(nonEmpty, 'v1'),
+        threshold: v.optional(fraction, 0.55),
+        max_candidates: v.optional(int(1), 8),
+        timeout_s: v.optional(seconds(1), 120),
+      }),
+      {},
+    ),
+    closer: v.optional(
+      table({
+        executor: v.optional(executorOrDefault, ''),
+        template: v.optional(nonEmpty, 'v1'),
+        threshold: v.optional(fraction, 0.7),
+        timeout_s: v.optional(seconds(1), 120),
+        enabled: v.optional(bool, true),
+        stale_after: v.optional(ageDuration, '14d'),
+      }),
+      {},
+    ),
+    queue: v.optional(
+      table({
+        interactive_workers: v.optional(int(1), 2),
+        background_workers: v.optional(int(1), 1),
+        job_timeout_s: v.optional(seconds(1), 1_800),
+        max_attempts: v.optional(int(1), 3),
+        backoff_initial_ms: v.optional(ms(0), 2_000),
+        backoff_max_ms: v.optional(ms(0), 120_000),
+        backoff_jitter: v.optional(fraction, 0.2),
+        max_depth: v.optional(int(1), 10_000),
+      }),
+      {},
+    ),
+    shutdown: v.optional(
+      table({
+        drain_timeout_s: v.optional(seconds(0), 30),
+      }),
+      {},
+    ),
+    log: v.optional(
+      table({
+        level: v.optional(
+          v.picklist(['debug', 'info', 'warn', 'error'], 'expected "debug", "info", "warn" or "error"'),
+          'info',
+        ),
+        dir: v.optional(str, ''),
+        max_size: v.optional(size, '20m'),
+        max_files: v.optional(maxFiles, '14d'),
+        file: v.optional(bool, true),
+      }),
+      {},
+    ),
+    status: v.optional(
+      table({
+        queue_degraded_after: v.optional(timerDuration, '10m'),
+        executor_degraded_after_failures: v.optional(int(1), 3),
+      }),
+      {},
+    ),
+    backup: v.optional(
+      table({
+        interval: v.optional(timerDuration, '24h'),
+        keep: v.optional(int(1), 7),
+        dir: v.optional(str, ''),
+      }),
+      {},
+    ),
+    retention: v.optional(
+      table({
+        closed_tasks: v.optional(ageDuration, '90d'),
+        decisions: v.optional(ageDuration, '90d'),
+        events: v.optional(ageDuration, '30d'),
+        finished_jobs: v.optional(ageDuration, '30d'),
+      }),
+      {},
+    ),
   },
   'expected a table',
 );

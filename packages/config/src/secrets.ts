@@ -8,7 +8,8 @@ export const REDACTED = '<redacted>';
 const URL_REDACTED = 'redacted';
 
 // `tokens` is a count (max_tokens), `author` a person.
-const SECRET_SUBSTRING = /token(?!s|iz)|secret|passw|credential|api_?key|apikey|access_?key|private_?key|cookie|auth(?!or)/i;
+const SECRET_SUBSTRING =
+  /token(?!s|iz)|secret|passw|credential|api_?key|apikey|access_?key|private_?key|cookie|auth(?!or)/i;
 const SECRET_WORDS: ReadonlySet<string> = new Set(['key', 'keys', 'pat', 'pass', 'pwd', 'sig', 'signature', 'dsn']);
 
 /** A variable, setting, flag or query parameter name that says its value is a secret (GITHUB_PAT, MY_TOKEN, x-api-key …). */
@@ -21,7 +22,15 @@ export function isSecretName(name: string): boolean {
 }
 
 /** Flags whose next argument is a secret whatever the flag's name says (curl's `-H`/`--header`, `-u user:password`). */
-const SECRET_VALUE_FLAGS: ReadonlySet<string> = new Set(['-H', '--header', '--headers', '-u', '--user', '--proxy-user', '--oauth2-bearer']);
+const SECRET_VALUE_FLAGS: ReadonlySet<string> = new Set([
+  '-H',
+  '--header',
+  '--headers',
+  '-u',
+  '--user',
+  '--proxy-user',
+  '--oauth2-bearer',
+]);
 
 /** A command-line flag (`--api-key`, `--header`, `-H`, `--token`) whose value is a secret. */
 export function isSecretFlag(arg: string): boolean {
@@ -33,7 +42,8 @@ export function isSecretFlag(arg: string): boolean {
 const KNOWN_TOKEN =
   /\b(?:sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|hf_[A-Za-z0-9]{20,}|npm_[A-Za-z0-9]{30,})/g;
 /** `Authorization: …` and friends, to the end of the line. */
-const AUTH_HEADER = /\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|cookie|set-cookie)(\s*[:=]\s*)[^\r\n"]+/gi;
+const AUTH_HEADER =
+  /\b((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|cookie|set-cookie)(\s*[:=]\s*)[^\r\n"]+/gi;
 const BEARER = /\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
 const URL_RE = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 
@@ -84,9 +94,15 @@ export function redactUrl(url: string, opts: RedactTextOptions = { deep: true })
   const q = rest.indexOf('?');
   let pathPart = q >= 0 ? rest.slice(0, q) : rest;
   let query = q >= 0 ? rest.slice(q) : '';
-  if (opts.deep) pathPart = pathPart.split('/').map((seg) => (looksLikeToken(seg) ? URL_REDACTED : seg)).join('/');
+  if (opts.deep)
+    pathPart = pathPart
+      .split('/')
+      .map((seg) => (looksLikeToken(seg) ? URL_REDACTED : seg))
+      .join('/');
   query = query.replace(/([?&;])([^=&#;\s]+)=([^&#;\s]*)/g, (all, sep: string, name: string, value: string) =>
-    value !== '' && (isSecretName(name) || /^(x-amz-(signature|credential|security-token)|code)$/i.test(name)) ? `${sep}${name}=${URL_REDACTED}` : all,
+    value !== '' && (isSecretName(name) || /^(x-amz-(signature|credential|security-token)|code)$/i.test(name))
+      ? `${sep}${name}=${URL_REDACTED}`
+      : all,
   );
   return `${scheme}${auth}${pathPart}${query}`;
 }

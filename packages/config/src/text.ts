@@ -38,7 +38,11 @@ export function textAssignments(
     // A whole table of strings in one value: a JSON object.
     const parsed = parseJson(text);
     if (!isTable(parsed)) {
-      problems.add(origin.label, key, `expected a JSON object of strings such as {"NAME":"value"}, got ${JSON.stringify(text)}`);
+      problems.add(
+        origin.label,
+        key,
+        `expected a JSON object of strings such as {"NAME":"value"}, got ${JSON.stringify(text)}`,
+      );
       return [];
     }
     return Object.entries(parsed).map(([k, val]) => ({
@@ -56,12 +60,17 @@ export function textAssignments(
   return [{ path: at.path, value: coerced.value, origin, ...(at.record !== undefined ? { record: at.record } : {}) }];
 }
 
-function coerce(text: string, base: 'string' | 'number' | 'boolean' | 'array'): { ok: true; value: unknown } | { ok: false; message: string } {
+function coerce(
+  text: string,
+  base: 'string' | 'number' | 'boolean' | 'array',
+): { ok: true; value: unknown } | { ok: false; message: string } {
   switch (base) {
     case 'string':
       return { ok: true, value: text };
     case 'number':
-      return NUMBER_RE.test(text.trim()) ? { ok: true, value: Number(text) } : { ok: false, message: 'expected a number' };
+      return NUMBER_RE.test(text.trim())
+        ? { ok: true, value: Number(text) }
+        : { ok: false, message: 'expected a number' };
     case 'boolean': {
       const t = text.trim().toLowerCase();
       if (TRUE.has(t)) return { ok: true, value: true };
@@ -70,7 +79,9 @@ function coerce(text: string, base: 'string' | 'number' | 'boolean' | 'array'): 
     }
     case 'array': {
       const parsed = parseJson(text);
-      return Array.isArray(parsed) ? { ok: true, value: parsed } : { ok: false, message: 'expected a JSON array such as ["a","b"]' };
+      return Array.isArray(parsed)
+        ? { ok: true, value: parsed }
+        : { ok: false, message: 'expected a JSON array such as ["a","b"]' };
     }
   }
 }

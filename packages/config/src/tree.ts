@@ -16,7 +16,14 @@ export type SchemaNode =
 type LeafBase = 'string' | 'number' | 'boolean' | 'array';
 
 function isSchema(x: unknown): x is Schema {
-  return typeof x === 'object' && x !== null && 'kind' in x && x.kind === 'schema' && 'type' in x && typeof x.type === 'string';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    'kind' in x &&
+    x.kind === 'schema' &&
+    'type' in x &&
+    typeof x.type === 'string'
+  );
 }
 
 function prop(s: Schema, name: string): unknown {
@@ -66,7 +73,14 @@ export function locate(
     const raw = segments[i] ?? '';
     if (node.kind === 'record') {
       const key = segments.slice(i).join(opts.joiner);
-      return { ok: true, at: { path: [...walked, key], node: { kind: 'leaf', schema: node.value, base: 'string' }, record: { path: walked, key: node.key, value: node.value } } };
+      return {
+        ok: true,
+        at: {
+          path: [...walked, key],
+          node: { kind: 'leaf', schema: node.value, base: 'string' },
+          record: { path: walked, key: node.key, value: node.value },
+        },
+      };
     }
     const seg = opts.lowercase ? raw.toLowerCase() : raw;
     if (node.kind === 'leaf') return { ok: false, failedAt: [...walked, seg], known: [] };
@@ -118,7 +132,10 @@ export interface LeafIssue {
 }
 
 /** Validates `value` against one piece of the schema: its output, or every issue. */
-export function checkLeaf(schema: Schema, value: unknown): { ok: true; output: unknown } | { ok: false; issues: LeafIssue[] } {
+export function checkLeaf(
+  schema: Schema,
+  value: unknown,
+): { ok: true; output: unknown } | { ok: false; issues: LeafIssue[] } {
   const r = v.safeParse(schema, value);
   if (r.success) return { ok: true, output: r.output };
   return { ok: false, issues: r.issues.map((i) => ({ subPath: v.getDotPath(i) ?? '', message: i.message })) };

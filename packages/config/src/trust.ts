@@ -15,7 +15,12 @@ const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, 
  *
  * `what` names the thing in the message ("data directory", "config file" …); the message ends with the fix.
  */
-export function trustProblem(p: string, st: Pick<fs.Stats, 'uid' | 'mode' | 'isDirectory'>, what: string, uid: number | null = currentUid()): string | null {
+export function trustProblem(
+  p: string,
+  st: Pick<fs.Stats, 'uid' | 'mode' | 'isDirectory'>,
+  what: string,
+  uid: number | null = currentUid(),
+): string | null {
   if (uid === null) return null;
   const dir = st.isDirectory();
   if (st.uid !== uid && st.uid !== 0) {

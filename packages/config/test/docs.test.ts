@@ -39,7 +39,8 @@ describe('docs/configuration.md', () => {
         }
       }
     };
-    for (const d of ['packages/', 'apps/', 'tooling/', '.ci/', 'deploy/']) if (fs.existsSync(new URL(d, root))) walk(new URL(d, root));
+    for (const d of ['packages/', 'apps/', 'tooling/', '.ci/', 'deploy/'])
+      if (fs.existsSync(new URL(d, root))) walk(new URL(d, root));
     const refused = [...names].filter((name) => {
       if (name.includes('__') || name === 'ALTER0_EXECUTOR') return false; // settings: checked by the config tests
       try {

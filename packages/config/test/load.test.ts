@@ -12,11 +12,22 @@ describe('defaults', () => {
     expect(file).toBeNull();
     expect(config.data_dir).toBe(path.join(sb.home, '.local/share/alter0'));
     expect(config.listen).toBe('127.0.0.1:7070');
-    expect(config.api).toEqual({ wait_ms: 30000, max_wait_ms: 600000, body_limit_bytes: 1048576, max_event_streams: 32 });
+    expect(config.api).toEqual({
+      wait_ms: 30000,
+      max_wait_ms: 600000,
+      body_limit_bytes: 1048576,
+      max_event_streams: 32,
+    });
     expect(config.executor.default).toBe('claude');
     expect(config.executor.claude).toEqual({ bin: 'claude', args: [], model: '' });
     expect(config.executor.command.argv).toEqual([]);
-    expect(config.router).toEqual({ executor: 'claude', template: 'v1', threshold: 0.55, max_candidates: 8, timeout_s: 120 });
+    expect(config.router).toEqual({
+      executor: 'claude',
+      template: 'v1',
+      threshold: 0.55,
+      max_candidates: 8,
+      timeout_s: 120,
+    });
     expect(config.closer).toMatchObject({ executor: 'claude', threshold: 0.7, enabled: true, stale_after: '14d' });
     expect(config.queue).toEqual({
       interactive_workers: 2,
@@ -28,7 +39,13 @@ describe('defaults', () => {
       backoff_jitter: 0.2,
       max_depth: 10000,
     });
-    expect(config.log).toEqual({ level: 'info', dir: path.join(config.data_dir, 'logs'), max_size: '20m', max_files: '14d', file: true });
+    expect(config.log).toEqual({
+      level: 'info',
+      dir: path.join(config.data_dir, 'logs'),
+      max_size: '20m',
+      max_files: '14d',
+      file: true,
+    });
     expect(config.backup).toEqual({ interval: '24h', keep: 7, dir: path.join(config.data_dir, 'backups') });
     expect(config.retention).toEqual({ closed_tasks: '90d', decisions: '90d', events: '30d', finished_jobs: '30d' });
     expect(sources['queue.interactive_workers']).toEqual({ source: 'default' });
@@ -46,7 +63,10 @@ describe('defaults', () => {
 
 describe('precedence: defaults < file < env < flags', () => {
   it('takes each key from the highest source that sets it and records where', () => {
-    const file = write('c.toml', 'listen = "127.0.0.1:1"\n[queue]\ninteractive_workers = 5\nbackground_workers = 3\n[log]\nlevel = "debug"\n');
+    const file = write(
+      'c.toml',
+      'listen = "127.0.0.1:1"\n[queue]\ninteractive_workers = 5\nbackground_workers = 3\n[log]\nlevel = "debug"\n',
+    );
     const { config, sources } = load({
       file,
       env: { ALTER0_LISTEN: '127.0.0.1:2', ALTER0_QUEUE__INTERACTIVE_WORKERS: '6' },
@@ -55,7 +75,10 @@ describe('precedence: defaults < file < env < flags', () => {
     expect(config.listen).toBe('127.0.0.1:3');
     expect(sources['listen']).toEqual({ source: 'flag', detail: '--listen' });
     expect(config.queue.interactive_workers).toBe(6);
-    expect(sources['queue.interactive_workers']).toEqual({ source: 'env', detail: 'ALTER0_QUEUE__INTERACTIVE_WORKERS' });
+    expect(sources['queue.interactive_workers']).toEqual({
+      source: 'env',
+      detail: 'ALTER0_QUEUE__INTERACTIVE_WORKERS',
+    });
     expect(config.queue.background_workers).toBe(3);
     expect(sources['queue.background_workers']).toEqual({ source: 'file', detail: file });
     expect(config.log.level).toBe('debug');
@@ -87,7 +110,9 @@ describe('precedence: defaults < file < env < flags', () => {
   });
 
   it('--set reads its value like an environment variable', () => {
-    const { config, sources } = load({ flags: { set: ['queue.backoff_jitter=0.5', 'closer.enabled=off', 'executor.claude.args=["--x"]'] } });
+    const { config, sources } = load({
+      flags: { set: ['queue.backoff_jitter=0.5', 'closer.enabled=off', 'executor.claude.args=["--x"]'] },
+    });
     expect(config.queue.backoff_jitter).toBe(0.5);
     expect(config.closer.enabled).toBe(false);
     expect(config.executor.claude.args).toEqual(['--x']);
@@ -101,7 +126,9 @@ describe('choosing the config file', () => {
     write('data/alter0.toml', '[queue]\nmax_attempts = 5\n');
     const dataDir = path.join(sb.dir, 'data');
     const base = { HOME: sb.home };
-    expect(loadConfig({ cwd: sb.dir, env: { ...base, ALTER0_CONFIG: named, ALTER0_DATA_DIR: dataDir } }).file).toBe(named);
+    expect(loadConfig({ cwd: sb.dir, env: { ...base, ALTER0_CONFIG: named, ALTER0_DATA_DIR: dataDir } }).file).toBe(
+      named,
+    );
     const implicit = loadConfig({ cwd: sb.dir, env: { ...base, ALTER0_DATA_DIR: dataDir } });
     expect(implicit.file).toBe(path.join(dataDir, 'alter0.toml'));
     expect(implicit.config.queue.max_attempts).toBe(5);
@@ -135,13 +162,19 @@ describe('choosing the config file', () => {
 
 describe('errors name the source, the key and the problem', () => {
   it('lists every problem of every source at once', () => {
-    const file = write('c.toml', '[queue]\ninteractive_workers = 0\nmax_atempts = 2\n[nope]\nx = 1\n[executor.claude]\nargs = "--x"\n');
+    const file = write(
+      'c.toml',
+      '[queue]\ninteractive_workers = 0\nmax_atempts = 2\n[nope]\nx = 1\n[executor.claude]\nargs = "--x"\n',
+    );
     const msg = errorOf({
       file,
       env: { ALTER0_API__WAIT_MS: 'soon', ALTER0_LISTN: '127.0.0.1:1' },
       flags: { listen: 'localhost', set: ['closer.threshold=2'] },
     });
-    const lines = msg.split('\n').slice(1).map((l) => l.trim());
+    const lines = msg
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim());
     expect(lines).toEqual([
       `${file}: queue.max_atempts: unknown key; did you mean "max_attempts"?`,
       `${file}: nope: unknown key; known keys here: data_dir, listen, allowed_hosts, token_file, public_url, api, executor, router, closer, queue, shutdown, log, status, backup, retention`,
@@ -156,10 +189,19 @@ describe('errors name the source, the key and the problem', () => {
   });
 
   it('rejects unknown ALTER0_ variables but ignores the reserved and the caller-listed ones', () => {
-    expect(errorOf({ env: { ALTER0_QUEUE__WORKERS: '2' } })).toContain('ALTER0_QUEUE__WORKERS: queue.workers: unknown key');
+    expect(errorOf({ env: { ALTER0_QUEUE__WORKERS: '2' } })).toContain(
+      'ALTER0_QUEUE__WORKERS: queue.workers: unknown key',
+    );
     expect(errorOf({ env: { ALTER0_QUEUE: '2' } })).toContain('ALTER0_QUEUE: queue: is a section, not a setting');
     expect(errorOf({ env: { ALTER0_LISTEN__PORT: '2' } })).toContain('ALTER0_LISTEN__PORT: listen.port: unknown key');
-    const env = { ALTER0_REQUIRE_TOOLS: '1', ALTER0_STAGE: 'execute', ALTER0_TASK_ID: 't', ALTER0_JOB_ID: 'j', ALTER0_SESSION_ID: 's', ALTER0_MINE: 'x' };
+    const env = {
+      ALTER0_REQUIRE_TOOLS: '1',
+      ALTER0_STAGE: 'execute',
+      ALTER0_TASK_ID: 't',
+      ALTER0_JOB_ID: 'j',
+      ALTER0_SESSION_ID: 's',
+      ALTER0_MINE: 'x',
+    };
     expect(load({ env, ignoreEnv: ['ALTER0_MINE'] }).config.listen).toBe('127.0.0.1:7070');
   });
 
@@ -182,12 +224,18 @@ describe('errors name the source, the key and the problem', () => {
     expect(config.executor.command.argv).toEqual(['node', 'x.js']);
     expect(config.allowed_hosts).toEqual(['alter0.lan']);
     expect(config.log.max_files).toBe('10');
-    expect(errorOf({ env: { ALTER0_CLOSER__ENABLED: 'maybe' } })).toContain('ALTER0_CLOSER__ENABLED: closer.enabled: expected true or false');
+    expect(errorOf({ env: { ALTER0_CLOSER__ENABLED: 'maybe' } })).toContain(
+      'ALTER0_CLOSER__ENABLED: closer.enabled: expected true or false',
+    );
     expect(errorOf({ env: { ALTER0_EXECUTOR__COMMAND__ARGV: 'node x.js' } })).toContain(
       'ALTER0_EXECUTOR__COMMAND__ARGV: executor.command.argv: expected a JSON array such as ["a","b"], got "node x.js"',
     );
-    expect(errorOf({ env: { ALTER0_EXECUTOR__ENV: '[1]' } })).toContain('ALTER0_EXECUTOR__ENV: executor.env: expected a JSON object of strings');
-    expect(errorOf({ env: { ALTER0_EXECUTOR: 'gpt' } })).toContain('ALTER0_EXECUTOR: executor.default: expected one of "claude", "codex", "command" (got "gpt")');
+    expect(errorOf({ env: { ALTER0_EXECUTOR__ENV: '[1]' } })).toContain(
+      'ALTER0_EXECUTOR__ENV: executor.env: expected a JSON object of strings',
+    );
+    expect(errorOf({ env: { ALTER0_EXECUTOR: 'gpt' } })).toContain(
+      'ALTER0_EXECUTOR: executor.default: expected one of "claude", "codex", "command" (got "gpt")',
+    );
   });
 
   it('a numeric max_files in the file is kept as text', () => {
@@ -198,7 +246,9 @@ describe('errors name the source, the key and the problem', () => {
   it('checks durations and names the source', () => {
     const file = write('c.toml', '[closer]\nstale_after = "2 weeks"\n');
     expect(errorOf({ file })).toContain(`${file}: closer.stale_after: expected a duration`);
-    expect(errorOf({ env: { ALTER0_BACKUP__INTERVAL: '24' } })).toContain('ALTER0_BACKUP__INTERVAL: backup.interval: expected a duration');
+    expect(errorOf({ env: { ALTER0_BACKUP__INTERVAL: '24' } })).toContain(
+      'ALTER0_BACKUP__INTERVAL: backup.interval: expected a duration',
+    );
   });
 
   it('reports a section given as a value and an env table name that is not a variable name', () => {
@@ -217,12 +267,18 @@ describe('rules across keys', () => {
     );
     const file = write('c.toml', '[closer]\nexecutor = "command"\n');
     expect(errorOf({ file })).toContain(`${file}: closer.executor: selects the "command" executor`);
-    expect(errorOf({ flags: { command: [] } })).toContain('--command: executor.default: selects the "command" executor');
-    expect(errorOf({ flags: { command: ['x'], executor: 'codex' } })).toContain('--command: executor.default: --command runs the "command" executor but --executor says "codex"');
+    expect(errorOf({ flags: { command: [] } })).toContain(
+      '--command: executor.default: selects the "command" executor',
+    );
+    expect(errorOf({ flags: { command: ['x'], executor: 'codex' } })).toContain(
+      '--command: executor.default: --command runs the "command" executor but --executor says "codex"',
+    );
   });
 
   it('keeps api.wait_ms within api.max_wait_ms and the backoff start within its cap', () => {
-    expect(errorOf({ env: { ALTER0_API__WAIT_MS: '700000' } })).toContain('ALTER0_API__WAIT_MS: api.wait_ms: 700000 is above api.max_wait_ms (600000)');
+    expect(errorOf({ env: { ALTER0_API__WAIT_MS: '700000' } })).toContain(
+      'ALTER0_API__WAIT_MS: api.wait_ms: 700000 is above api.max_wait_ms (600000)',
+    );
     expect(errorOf({ flags: { set: ['queue.backoff_initial_ms=5', 'queue.backoff_max_ms=1'] } })).toContain(
       '--set queue.backoff_initial_ms: queue.backoff_initial_ms: 5 is above queue.backoff_max_ms (1)',
     );
@@ -233,8 +289,12 @@ describe('token rules', () => {
   const goodToken = 'a'.repeat(64);
 
   it('requires a token file when listening beyond loopback', () => {
-    expect(errorOf({ flags: { listen: '0.0.0.0:7070' } })).toContain('--listen: listen: 0.0.0.0 is not a loopback address, so clients must present a token');
-    expect(errorOf({ env: { ALTER0_LISTEN: '[::]:7070' } })).toContain('ALTER0_LISTEN: listen: :: is not a loopback address');
+    expect(errorOf({ flags: { listen: '0.0.0.0:7070' } })).toContain(
+      '--listen: listen: 0.0.0.0 is not a loopback address, so clients must present a token',
+    );
+    expect(errorOf({ env: { ALTER0_LISTEN: '[::]:7070' } })).toContain(
+      'ALTER0_LISTEN: listen: :: is not a loopback address',
+    );
     for (const l of ['127.0.0.1:0', 'localhost:7070', '[::1]:7070', '127.1.2.3:80']) {
       expect(load({ flags: { listen: l } }).config.listen).toBe(l);
     }
@@ -249,9 +309,15 @@ describe('token rules', () => {
 
   it('refuses a token file others can read, a short token, and a missing file', () => {
     const open = write('open', goodToken, 0o644);
-    expect(errorOf({ flags: { token_file: open } })).toContain(`--token-file: token_file: token file ${open} has mode 0644, so other users can read or change it; run: chmod 600 ${open}`);
+    expect(errorOf({ flags: { token_file: open } })).toContain(
+      `--token-file: token_file: token file ${open} has mode 0644, so other users can read or change it; run: chmod 600 ${open}`,
+    );
     const short = write('short', 'abc', 0o600);
-    expect(errorOf({ env: { ALTER0_TOKEN_FILE: short } })).toContain(`ALTER0_TOKEN_FILE: token_file: token in ${short} has 3 characters, fewer than 32`);
-    expect(errorOf({ flags: { listen: '10.0.0.1:1', token_file: 'missing' } })).toContain(`token file ${path.join(sb.dir, 'missing')} does not exist`);
+    expect(errorOf({ env: { ALTER0_TOKEN_FILE: short } })).toContain(
+      `ALTER0_TOKEN_FILE: token_file: token in ${short} has 3 characters, fewer than 32`,
+    );
+    expect(errorOf({ flags: { listen: '10.0.0.1:1', token_file: 'missing' } })).toContain(
+      `token file ${path.join(sb.dir, 'missing')} does not exist`,
+    );
   });
 });

@@ -54,10 +54,27 @@ describe('splitListen', () => {
 
 describe('isLoopbackHost', () => {
   it('knows the loopback names and ranges', () => {
-    for (const h of ['localhost', 'LOCALHOST', 'a.localhost', '127.0.0.1', '127.255.0.9', '::1', '[::1]', '::ffff:127.0.0.1']) {
+    for (const h of [
+      'localhost',
+      'LOCALHOST',
+      'a.localhost',
+      '127.0.0.1',
+      '127.255.0.9',
+      '::1',
+      '[::1]',
+      '::ffff:127.0.0.1',
+    ]) {
       expect(isLoopbackHost(h), h).toBe(true);
     }
-    for (const h of ['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', 'example.com', '::ffff:10.0.0.1', 'localhost.example.com']) {
+    for (const h of [
+      '0.0.0.0',
+      '::',
+      '10.0.0.1',
+      '128.0.0.1',
+      'example.com',
+      '::ffff:10.0.0.1',
+      'localhost.example.com',
+    ]) {
       expect(isLoopbackHost(h), h).toBe(false);
     }
   });
@@ -65,14 +82,9 @@ describe('isLoopbackHost', () => {
 
 describe('allowedHosts', () => {
   it('adds the listen host, the public URL host and the extra names to the loopback names', () => {
-    expect(allowedHosts({ listen: '[FD00::1]:80', public_url: 'https://Alter0.Example.net/x', allowed_hosts: ['box.lan.'] })).toEqual([
-      'localhost',
-      '127.0.0.1',
-      '[::1]',
-      '[fd00::1]',
-      'alter0.example.net',
-      'box.lan',
-    ]);
+    expect(
+      allowedHosts({ listen: '[FD00::1]:80', public_url: 'https://Alter0.Example.net/x', allowed_hosts: ['box.lan.'] }),
+    ).toEqual(['localhost', '127.0.0.1', '[::1]', '[fd00::1]', 'alter0.example.net', 'box.lan']);
   });
 });
 
@@ -105,9 +117,13 @@ describe('report', () => {
     expect(lines[0]).toBe('config file: (none)');
     expect(lines[1]).toMatch(/^KEY\s+VALUE\s+SOURCE$/);
     expect(lines).toContainEqual(expect.stringMatching(/^listen\s+"127\.0\.0\.1:0"\s+flag \(--listen\)$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^queue\.max_attempts\s+4\s+env \(ALTER0_QUEUE__MAX_ATTEMPTS\)$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^queue\.max_attempts\s+4\s+env \(ALTER0_QUEUE__MAX_ATTEMPTS\)$/),
+    );
     expect(lines).toContainEqual(expect.stringMatching(/^executor\.env\.OPENAI_API_KEY\s+"<redacted>"\s+env/));
-    expect(lines).toContainEqual(expect.stringMatching(/^router\.executor\s+"claude"\s+default \(empty: executor\.default\)$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^router\.executor\s+"claude"\s+default \(empty: executor\.default\)$/),
+    );
     expect(lines.filter((l) => l !== '').length).toBe(2 + Object.keys(loaded.sources).length);
   });
 });

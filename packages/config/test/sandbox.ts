@@ -20,7 +20,8 @@ export function configSandbox(prefix: string, defaultMode: number) {
   afterEach(() => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const load = (opts: LoadConfigOptions) => loadConfig({ cwd: dir, file: null, ...opts, env: { HOME: home, ...opts.env } });
+  const load = (opts: LoadConfigOptions) =>
+    loadConfig({ cwd: dir, file: null, ...opts, env: { HOME: home, ...opts.env } });
   return {
     get dir(): string {
       return dir;

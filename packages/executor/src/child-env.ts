@@ -8,11 +8,19 @@ export const JOB_ID_ENV = 'ALTER0_JOB_ID';
  * path to the token file, and the variables that carry `executor.env` (each entry reaches the agent under its own
  * name, once, as configured).
  */
-export const ALWAYS_DROPPED: readonly string[] = ['ALTER0_TOKEN', 'ALTER0_TOKEN_FILE', 'ALTER0_EXECUTOR__ENV', 'ALTER0_EXECUTOR__ENV__*'];
+export const ALWAYS_DROPPED: readonly string[] = [
+  'ALTER0_TOKEN',
+  'ALTER0_TOKEN_FILE',
+  'ALTER0_EXECUTOR__ENV',
+  'ALTER0_EXECUTOR__ENV__*',
+];
 
 /** `*` any run, `?` one character, whole name, case-insensitive (a secret is a secret in any case). */
 function globRegex(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -27,7 +35,9 @@ export class EnvFilter {
   readonly #values: ReadonlySet<string>;
 
   constructor(patterns: readonly string[] = [], secretValues: readonly string[] = []) {
-    this.#rules = patterns.map((p) => (p.startsWith('!') ? { keep: true, re: globRegex(p.slice(1)) } : { keep: false, re: globRegex(p) }));
+    this.#rules = patterns.map((p) =>
+      p.startsWith('!') ? { keep: true, re: globRegex(p.slice(1)) } : { keep: false, re: globRegex(p) },
+    );
     this.#always = ALWAYS_DROPPED.map(globRegex);
     this.#values = new Set(secretValues.filter((s) => s !== ''));
   }

@@ -25,7 +25,12 @@ export function claudeArgv(config: ClaudeExecutorConfig, req: Pick<ExecRequest, 
     // Print mode denies every tool that needs approval (and still exits 0 with is_error:false), so an agent
     // that should edit its workspace must be allowed to. The owner's own args can choose another mode.
     const own = config.args ?? [];
-    if (!own.some((a) => a === '--permission-mode' || a.startsWith('--permission-mode=') || a === '--dangerously-skip-permissions')) {
+    if (
+      !own.some(
+        (a) =>
+          a === '--permission-mode' || a.startsWith('--permission-mode=') || a === '--dangerously-skip-permissions',
+      )
+    ) {
       argv.push('--permission-mode', 'acceptEdits');
     }
   } else {

@@ -37,7 +37,11 @@ export function createCodexExecutor(config: CodexExecutorConfig, rt: AdapterRunt
   return {
     kind: 'codex',
     async run(req: ExecRequest): Promise<ExecResult> {
-      const out = await runRequest(rt, req, { argv: codexArgv(config, req), label: LABEL, keepStdoutLine: codexLineNeeded });
+      const out = await runRequest(rt, req, {
+        argv: codexArgv(config, req),
+        label: LABEL,
+        keepStdoutLine: codexLineNeeded,
+      });
       return codexResult(req, out);
     },
     probe(signal: AbortSignal): Promise<ExecutorProbe> {
@@ -63,7 +67,9 @@ export function codexResult(req: Pick<ExecRequest, 'stage' | 'sessionId'>, out: 
     const message = run.failure ?? run.lastError;
     const detail =
       message ??
-      (out.exitSignal !== null ? `killed by ${out.exitSignal}` : stderrDetail(errorLines(out.stderrTail)) || 'no output');
+      (out.exitSignal !== null
+        ? `killed by ${out.exitSignal}`
+        : stderrDetail(errorLines(out.stderrTail)) || 'no output');
     const cls = classifyFailure({
       exitCode: out.exitCode,
       stderr: out.stderrTail,

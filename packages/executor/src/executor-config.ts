@@ -17,9 +17,21 @@ export function executorConfigFor(config: Config, kind: ExecutorKind): ExecutorC
   };
   switch (kind) {
     case 'claude':
-      return { kind, bin: config.executor.claude.bin, args: config.executor.claude.args, model: config.executor.claude.model, ...shared };
+      return {
+        kind,
+        bin: config.executor.claude.bin,
+        args: config.executor.claude.args,
+        model: config.executor.claude.model,
+        ...shared,
+      };
     case 'codex':
-      return { kind, bin: config.executor.codex.bin, args: config.executor.codex.args, model: config.executor.codex.model, ...shared };
+      return {
+        kind,
+        bin: config.executor.codex.bin,
+        args: config.executor.codex.args,
+        model: config.executor.codex.model,
+        ...shared,
+      };
     case 'command':
       return { kind, argv: config.executor.command.argv, ...shared };
   }

@@ -71,7 +71,8 @@ export function readStat(pid: number): ProcStat | null {
   const ppid = Number(fields[1]);
   const pgrp = Number(fields[2]);
   const start = Number(fields[19]);
-  if (state === undefined || !Number.isInteger(ppid) || !Number.isInteger(pgrp) || !Number.isInteger(start)) return null;
+  if (state === undefined || !Number.isInteger(ppid) || !Number.isInteger(pgrp) || !Number.isInteger(start))
+    return null;
   return { pid, state, ppid, pgrp, start };
 }
 
@@ -219,7 +220,7 @@ function ancestry(pid0: number, procs: readonly ProcStat[]): Set<number> {
 }
 
 export function isErrno(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && (err).code === code;
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === code;
 }
 
 /**

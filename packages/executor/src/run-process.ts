@@ -182,7 +182,13 @@ interface Output {
 }
 
 /** Reads the child's stdout and stderr as they come; stdout over the cap requests an `overflow` stop. */
-function captureOutput(stdout: Readable, stderr: Readable, spec: RunSpec, opts: RunnerOptions, requestStop: (r: StopReason) => void): Output {
+function captureOutput(
+  stdout: Readable,
+  stderr: Readable,
+  spec: RunSpec,
+  opts: RunnerOptions,
+  requestStop: (r: StopReason) => void,
+): Output {
   const out = new CappedBuffer(opts.maxStdoutBytes);
   const err = new TailBuffer(opts.stderrTailBytes);
   const filter = spec.keepStdoutLine === undefined ? null : new StdoutFilter(spec.keepStdoutLine, out);

@@ -32,14 +32,35 @@ const BASE = {
 describe('the environment agents get (11)', () => {
   it('is the daemon environment minus alter0 secrets and executor.env_drop, plus executor.env', async () => {
     const ex = createExecutor(
-      { kind: 'command', argv: [NODE, '-e', PRINT_ENV], env: { MY_KEY: 'configured', GITHUB_TOKEN: 'explicitly-given' }, envDrop: DROP },
+      {
+        kind: 'command',
+        argv: [NODE, '-e', PRINT_ENV],
+        env: { MY_KEY: 'configured', GITHUB_TOKEN: 'explicitly-given' },
+        envDrop: DROP,
+      },
       { baseEnv: BASE, secretValues: [TOKEN], drainMs: 100 },
     );
     const env = JSON.parse((await ex.run(request({ cwd: dir.path }))).text) as Record<string, string>;
-    for (const gone of ['ALTER0_TOKEN', 'ALTER0_TOKEN_FILE', 'ALTER0_EXECUTOR__ENV__MY_KEY', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'SSH_AUTH_SOCK', 'GEMINI_API_KEY', 'MY_COPY_OF_THE_TOKEN']) {
+    for (const gone of [
+      'ALTER0_TOKEN',
+      'ALTER0_TOKEN_FILE',
+      'ALTER0_EXECUTOR__ENV__MY_KEY',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_PROFILE',
+      'SSH_AUTH_SOCK',
+      'GEMINI_API_KEY',
+      'MY_COPY_OF_THE_TOKEN',
+    ]) {
       expect(env[gone], gone).toBeUndefined();
     }
-    expect(env).toMatchObject({ HOME: '/home/me', EDITOR: 'vi', ANTHROPIC_API_KEY: 'sk-ant-needed', MY_KEY: 'configured', GITHUB_TOKEN: 'explicitly-given', ALTER0_STAGE: 'execute' });
+    expect(env).toMatchObject({
+      HOME: '/home/me',
+      EDITOR: 'vi',
+      ANTHROPIC_API_KEY: 'sk-ant-needed',
+      MY_KEY: 'configured',
+      GITHUB_TOKEN: 'explicitly-given',
+      ALTER0_STAGE: 'execute',
+    });
   });
 
   it('drops ALTER0_TOKEN even with no env_drop at all', async () => {
@@ -66,7 +87,11 @@ describe('redaction of what a run hands back (11)', () => {
 
   it('hides configured secrets in the stderr tail and the error message of a failed run', async () => {
     const ex = createExecutor(
-      { kind: 'command', argv: [NODE, '-e', 'console.error("auth failed for key " + process.env.MY_AGENT_KEY); process.exit(3)'], env: { MY_AGENT_KEY: SECRET } },
+      {
+        kind: 'command',
+        argv: [NODE, '-e', 'console.error("auth failed for key " + process.env.MY_AGENT_KEY); process.exit(3)'],
+        env: { MY_AGENT_KEY: SECRET },
+      },
       { baseEnv: { PATH: process.env.PATH }, redact, drainMs: 100 },
     );
     const err = await ex.run(request({ cwd: dir.path })).then(
@@ -82,7 +107,11 @@ describe('redaction of what a run hands back (11)', () => {
 
   it('hides them in the stderr tail of a successful run too', async () => {
     const ex = createExecutor(
-      { kind: 'command', argv: [NODE, '-e', 'console.error(process.env.MY_AGENT_KEY); console.log("done")'], env: { MY_AGENT_KEY: SECRET } },
+      {
+        kind: 'command',
+        argv: [NODE, '-e', 'console.error(process.env.MY_AGENT_KEY); console.log("done")'],
+        env: { MY_AGENT_KEY: SECRET },
+      },
       { baseEnv: { PATH: process.env.PATH }, redact, drainMs: 100 },
     );
     const res = await ex.run(request({ cwd: dir.path }));

@@ -11,24 +11,94 @@ const table: Array<[string, FailureEvidence, ErrorClass]> = [
   ['status 500', { exitCode: 1, stderr: '', payload: { status: 500 } }, 'unavailable'],
   ['status 529', { exitCode: 1, stderr: '', payload: { status: 529 } }, 'unavailable'],
   ['status 408', { exitCode: 1, stderr: '', payload: { status: 408 } }, 'unavailable'],
-  ['status 400 falls to text', { exitCode: 1, stderr: '', payload: { status: 400, message: 'prompt too long' } }, 'exit'],
+  [
+    'status 400 falls to text',
+    { exitCode: 1, stderr: '', payload: { status: 400, message: 'prompt too long' } },
+    'exit',
+  ],
   ['type authentication_error', { exitCode: 1, stderr: '', payload: { type: 'authentication_error' } }, 'auth'],
   ['type rate_limit_error', { exitCode: 1, stderr: '', payload: { type: 'rate_limit_error' } }, 'rate_limited'],
   ['type overloaded_error', { exitCode: 1, stderr: '', payload: { type: 'overloaded_error' } }, 'unavailable'],
   ['status beats text', { exitCode: 1, stderr: 'rate limit', payload: { status: 401 } }, 'auth'],
   // claude's messages (test/fixtures/claude)
-  ['claude not logged in', { exitCode: 1, stderr: '', payload: { message: 'Not logged in · Please run /login' } }, 'auth'],
-  ['claude invalid key', { exitCode: 1, stderr: '', payload: { message: 'Invalid API key · Fix external API key' } }, 'auth'],
-  ['claude malformed', { exitCode: 1, stderr: '', payload: { message: 'API Error: API returned an empty or malformed response (HTTP 200)' } }, 'unavailable'],
-  ['claude 500 text', { exitCode: 1, stderr: '', payload: { message: 'API Error: 500 Internal server error.' } }, 'unavailable'],
-  ['claude 429 text', { exitCode: 1, stderr: '', payload: { message: 'API Error: Request rejected (429) · Rate limited' } }, 'rate_limited'],
+  [
+    'claude not logged in',
+    { exitCode: 1, stderr: '', payload: { message: 'Not logged in · Please run /login' } },
+    'auth',
+  ],
+  [
+    'claude invalid key',
+    { exitCode: 1, stderr: '', payload: { message: 'Invalid API key · Fix external API key' } },
+    'auth',
+  ],
+  [
+    'claude malformed',
+    {
+      exitCode: 1,
+      stderr: '',
+      payload: { message: 'API Error: API returned an empty or malformed response (HTTP 200)' },
+    },
+    'unavailable',
+  ],
+  [
+    'claude 500 text',
+    { exitCode: 1, stderr: '', payload: { message: 'API Error: 500 Internal server error.' } },
+    'unavailable',
+  ],
+  [
+    'claude 429 text',
+    { exitCode: 1, stderr: '', payload: { message: 'API Error: Request rejected (429) · Rate limited' } },
+    'rate_limited',
+  ],
   // codex's messages (test/fixtures/codex)
-  ['codex 401', { exitCode: 1, stderr: '', payload: { message: 'unexpected status 401 Unauthorized: invalid x-api-key, url: http://127.0.0.1:1/v1/responses' } }, 'auth'],
-  ['codex 429', { exitCode: 1, stderr: '', payload: { message: 'exceeded retry limit, last status: 429 Too Many Requests' } }, 'rate_limited'],
-  ['codex 5xx', { exitCode: 1, stderr: '', payload: { message: 'We’re currently experiencing high demand, which may cause temporary errors.' } }, 'unavailable'],
-  ['codex stream cut', { exitCode: 1, stderr: '', payload: { message: 'stream disconnected before completion: stream closed before response.completed' } }, 'unavailable'],
-  ['codex no key', { exitCode: 1, stderr: '', payload: { message: 'Missing environment variable: `OPENAI_API_KEY`.' } }, 'auth'],
-  ['codex offline', { exitCode: 1, stderr: '', payload: { message: 'Reconnecting... waiting for network (Connection failed: error sending request)' } }, 'unavailable'],
+  [
+    'codex 401',
+    {
+      exitCode: 1,
+      stderr: '',
+      payload: {
+        message: 'unexpected status 401 Unauthorized: invalid x-api-key, url: http://127.0.0.1:1/v1/responses',
+      },
+    },
+    'auth',
+  ],
+  [
+    'codex 429',
+    { exitCode: 1, stderr: '', payload: { message: 'exceeded retry limit, last status: 429 Too Many Requests' } },
+    'rate_limited',
+  ],
+  [
+    'codex 5xx',
+    {
+      exitCode: 1,
+      stderr: '',
+      payload: { message: 'We’re currently experiencing high demand, which may cause temporary errors.' },
+    },
+    'unavailable',
+  ],
+  [
+    'codex stream cut',
+    {
+      exitCode: 1,
+      stderr: '',
+      payload: { message: 'stream disconnected before completion: stream closed before response.completed' },
+    },
+    'unavailable',
+  ],
+  [
+    'codex no key',
+    { exitCode: 1, stderr: '', payload: { message: 'Missing environment variable: `OPENAI_API_KEY`.' } },
+    'auth',
+  ],
+  [
+    'codex offline',
+    {
+      exitCode: 1,
+      stderr: '',
+      payload: { message: 'Reconnecting... waiting for network (Connection failed: error sending request)' },
+    },
+    'unavailable',
+  ],
   // plain stderr (command programs and crashes)
   ['stderr ECONNREFUSED', { exitCode: 1, stderr: 'Error: connect ECONNREFUSED 127.0.0.1:443' }, 'unavailable'],
   ['stderr overloaded', { exitCode: 1, stderr: 'upstream overloaded, try later' }, 'unavailable'],

@@ -23,12 +23,33 @@ describe('claude argv', () => {
 
   it('execute: print mode, JSON, resume the task session, then configured args', () => {
     expect(claudeArgv(config, req('execute', 'sess-1'))).toEqual([
-      'claude', '-p', '--output-format', 'json', '--model', 'sonnet', '--resume', 'sess-1',
-      '--permission-mode', 'acceptEdits',
+      'claude',
+      '-p',
+      '--output-format',
+      'json',
+      '--model',
+      'sonnet',
+      '--resume',
+      'sess-1',
+      '--permission-mode',
+      'acceptEdits',
     ]);
     // Without a mode of the owner's, execute may edit its workspace (print mode would deny every edit).
-    expect(claudeArgv({ kind: 'claude', model: '' }, req('execute', null))).toEqual(['claude', '-p', '--output-format', 'json', '--permission-mode', 'acceptEdits']);
-    expect(claudeArgv({ kind: 'claude', args: ['--permission-mode=plan'] }, req('execute', null))).toEqual(['claude', '-p', '--output-format', 'json', '--permission-mode=plan']);
+    expect(claudeArgv({ kind: 'claude', model: '' }, req('execute', null))).toEqual([
+      'claude',
+      '-p',
+      '--output-format',
+      'json',
+      '--permission-mode',
+      'acceptEdits',
+    ]);
+    expect(claudeArgv({ kind: 'claude', args: ['--permission-mode=plan'] }, req('execute', null))).toEqual([
+      'claude',
+      '-p',
+      '--output-format',
+      'json',
+      '--permission-mode=plan',
+    ]);
   });
 
   it('route/close: never resume, never persist, no tools', () => {
@@ -42,17 +63,43 @@ describe('claude argv', () => {
 describe('codex argv', () => {
   it('execute: new thread, or resume with exec options before the subcommand; prompt from stdin', () => {
     expect(codexArgv({ kind: 'codex', model: '' }, { stage: 'execute', sessionId: null })).toEqual([
-      'codex', 'exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', '-',
+      'codex',
+      'exec',
+      '--json',
+      '--skip-git-repo-check',
+      '--sandbox',
+      'workspace-write',
+      '-',
     ]);
-    expect(codexArgv({ kind: 'codex', model: 'gpt-5', args: ['-c', 'x=1'] }, { stage: 'execute', sessionId: 'th-1' })).toEqual([
-      'codex', 'exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', '--model', 'gpt-5',
-      '-c', 'x=1', 'resume', 'th-1', '-',
+    expect(
+      codexArgv({ kind: 'codex', model: 'gpt-5', args: ['-c', 'x=1'] }, { stage: 'execute', sessionId: 'th-1' }),
+    ).toEqual([
+      'codex',
+      'exec',
+      '--json',
+      '--skip-git-repo-check',
+      '--sandbox',
+      'workspace-write',
+      '--model',
+      'gpt-5',
+      '-c',
+      'x=1',
+      'resume',
+      'th-1',
+      '-',
     ]);
   });
 
   it('route/close: ephemeral, read-only, never resume', () => {
     expect(codexArgv({ kind: 'codex' }, { stage: 'close', sessionId: 'th-1' })).toEqual([
-      'codex', 'exec', '--json', '--skip-git-repo-check', '--sandbox', 'read-only', '--ephemeral', '-',
+      'codex',
+      'exec',
+      '--json',
+      '--skip-git-repo-check',
+      '--sandbox',
+      'read-only',
+      '--ephemeral',
+      '-',
     ]);
   });
 });
@@ -64,7 +111,11 @@ describe.each([
 ] as const)('%s adapter over a stand-in binary', (kind, sample, reply, session) => {
   function executor(extraEnv: Record<string, string>) {
     return createExecutor(
-      { kind, bin: program('fake-cli.mjs'), env: { FAKE_CLI_STDOUT: sample, FAKE_CLI_RECORD: join(dir.path, 'rec.json'), ...extraEnv } },
+      {
+        kind,
+        bin: program('fake-cli.mjs'),
+        env: { FAKE_CLI_STDOUT: sample, FAKE_CLI_RECORD: join(dir.path, 'rec.json'), ...extraEnv },
+      },
       { baseEnv: { PATH: process.env.PATH }, drainMs: 100 },
     );
   }
@@ -73,7 +124,11 @@ describe.each([
     const res = await executor({}).run(request({ cwd: dir.path, prompt: 'do the thing', sessionId: 'prev' }));
     expect(res.text).toBe(reply);
     expect(res.sessionId).toBe(session);
-    const rec = JSON.parse(readFileSync(join(dir.path, 'rec.json'), 'utf8')) as { argv: string[]; stdin: string; stage: string };
+    const rec = JSON.parse(readFileSync(join(dir.path, 'rec.json'), 'utf8')) as {
+      argv: string[];
+      stdin: string;
+      stage: string;
+    };
     expect(rec.stdin).toBe('do the thing');
     expect(rec.stage).toBe('execute');
     expect(rec.argv).toContain(kind === 'claude' ? '--resume' : 'resume');
@@ -81,7 +136,11 @@ describe.each([
   });
 
   it('a failing run becomes a classified ExecutorError with the stderr tail', async () => {
-    const err: unknown = await executor({ FAKE_CLI_STDOUT: '/dev/null', FAKE_CLI_EXIT: '1', FAKE_CLI_STDERR: fixture('codex', 'resume-missing.stderr.txt') })
+    const err: unknown = await executor({
+      FAKE_CLI_STDOUT: '/dev/null',
+      FAKE_CLI_EXIT: '1',
+      FAKE_CLI_STDERR: fixture('codex', 'resume-missing.stderr.txt'),
+    })
       .run(request({ cwd: dir.path }))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExecutorError);
@@ -98,10 +157,20 @@ describe.each([
 describe('codex adapter and a long run', () => {
   it('tool output beyond the stdout cap does not crowd out the reply', async () => {
     const big = 'z'.repeat(100 * 1024);
-    const lines = [JSON.stringify({ type: 'thread.started', thread_id: 'th-long' }), JSON.stringify({ type: 'turn.started' })];
+    const lines = [
+      JSON.stringify({ type: 'thread.started', thread_id: 'th-long' }),
+      JSON.stringify({ type: 'turn.started' }),
+    ];
     for (let i = 0; i < 40; i += 1) {
-      lines.push(JSON.stringify({ type: 'item.started', item: { id: `c${i}`, type: 'command_execution', command: 'ls' } }));
-      lines.push(JSON.stringify({ type: 'item.completed', item: { id: `c${i}`, type: 'command_execution', aggregated_output: big } }));
+      lines.push(
+        JSON.stringify({ type: 'item.started', item: { id: `c${i}`, type: 'command_execution', command: 'ls' } }),
+      );
+      lines.push(
+        JSON.stringify({
+          type: 'item.completed',
+          item: { id: `c${i}`, type: 'command_execution', aggregated_output: big },
+        }),
+      );
     }
     lines.push(JSON.stringify({ type: 'item.completed', item: { id: 'm', type: 'agent_message', text: 'all done' } }));
     lines.push(JSON.stringify({ type: 'turn.completed', usage: { input_tokens: 1, output_tokens: 2 } }));

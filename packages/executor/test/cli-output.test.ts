@@ -38,7 +38,10 @@ describe('claude result parsing (own captures)', () => {
   });
 
   it('router/closer calls hand out no session id', () => {
-    const res = claudeResult({ stage: 'route', sessionId: 'task-session' }, outcome(readFixture('claude', 'ok.stdout.json'), 0));
+    const res = claudeResult(
+      { stage: 'route', sessionId: 'task-session' },
+      outcome(readFixture('claude', 'ok.stdout.json'), 0),
+    );
     expect(res.sessionId).toBeNull();
   });
 
@@ -83,7 +86,9 @@ describe('claude result parsing (own captures)', () => {
   });
 
   it('a result that is neither an error nor a reply is bad_output; error subtypes are classified', () => {
-    const noText = failureOf(() => claudeResult(EXECUTE, outcome('{"type":"result","subtype":"success","is_error":false}', 0)));
+    const noText = failureOf(() =>
+      claudeResult(EXECUTE, outcome('{"type":"result","subtype":"success","is_error":false}', 0)),
+    );
     expect(noText.errorClass).toBe('bad_output');
     expect(noText.message).toMatch(/without reply text/);
     const maxTurns = failureOf(() =>
@@ -136,7 +141,10 @@ describe('codex event parsing (own captures)', () => {
     ['no-key', 'auth'],
   ] as const)('turn.failed %s → %s', (name, cls) => {
     const err = failureOf(() =>
-      codexResult(EXECUTE, outcome(readFixture('codex', `${name}.stdout.jsonl`), 1, readFixture('codex', `${name}.stderr.txt`))),
+      codexResult(
+        EXECUTE,
+        outcome(readFixture('codex', `${name}.stdout.jsonl`), 1, readFixture('codex', `${name}.stderr.txt`)),
+      ),
     );
     expect(err.errorClass).toBe(cls);
   });
@@ -153,7 +161,9 @@ describe('codex event parsing (own captures)', () => {
   });
 
   it('garbage, a stream without turn.completed, or no agent message is bad_output', () => {
-    expect(failureOf(() => codexResult(EXECUTE, outcome('not json\n', 0))).message).toMatch(/no JSON events.*1 unparsable/);
+    expect(failureOf(() => codexResult(EXECUTE, outcome('not json\n', 0))).message).toMatch(
+      /no JSON events.*1 unparsable/,
+    );
     const noTurn = '{"type":"thread.started","thread_id":"t"}\n{"type":"turn.started"}\n';
     expect(failureOf(() => codexResult(EXECUTE, outcome(noTurn, 0))).message).toMatch(/without turn.completed/);
     const noReply = `${noTurn}{"type":"turn.completed","usage":{"input_tokens":1,"output_tokens":0}}\n`;
@@ -169,14 +179,17 @@ describe('codex event parsing (own captures)', () => {
     expect(codexLineNeeded('{"type":"turn.failed","error":{"message":"x"}}')).toBe(true);
     expect(codexLineNeeded('{"type":"error","message":"x"}')).toBe(true);
     expect(codexLineNeeded('not json')).toBe(true);
-    expect(codexLineNeeded('{"type":"item.completed","item":{"type":"command_execution","aggregated_output":"…"}}')).toBe(false);
+    expect(
+      codexLineNeeded('{"type":"item.completed","item":{"type":"command_execution","aggregated_output":"…"}}'),
+    ).toBe(false);
     expect(codexLineNeeded('{"type":"item.started","item":{"type":"command_execution"}}')).toBe(false);
     expect(codexLineNeeded('{"type":"turn.started"}')).toBe(false);
     expect(codexLineNeeded('  ')).toBe(false);
   });
 
   it('turn.failed is a failure even on exit 0; a Reconnecting notice alone is not', () => {
-    const failed = '{"type":"turn.failed","error":{"message":"exceeded retry limit, last status: 429 Too Many Requests"}}\n';
+    const failed =
+      '{"type":"turn.failed","error":{"message":"exceeded retry limit, last status: 429 Too Many Requests"}}\n';
     expect(failureOf(() => codexResult(EXECUTE, outcome(failed, 0))).errorClass).toBe('rate_limited');
     const recovered =
       '{"type":"error","message":"Reconnecting... 1/2 (stream disconnected)"}\n' +

@@ -16,7 +16,12 @@ afterEach(() => dir.cleanup());
 
 function replyExecutor(mode: string, ...rest: string[]): Executor {
   return createExecutor(
-    { kind: 'command', argv: [NODE, program('reply.mjs'), mode, ...rest], env: { EXTRA_VAR: 'extra' }, killGraceMs: 500 },
+    {
+      kind: 'command',
+      argv: [NODE, program('reply.mjs'), mode, ...rest],
+      env: { EXTRA_VAR: 'extra' },
+      killGraceMs: 500,
+    },
     DEPS,
   );
 }
@@ -97,7 +102,10 @@ describe('command executor', () => {
   });
 
   it('timeout and cancel come through as their classes', async () => {
-    const ex = createExecutor({ kind: 'command', argv: [NODE, '-e', 'setInterval(() => {}, 1000)'], killGraceMs: 300 }, DEPS);
+    const ex = createExecutor(
+      { kind: 'command', argv: [NODE, '-e', 'setInterval(() => {}, 1000)'], killGraceMs: 300 },
+      DEPS,
+    );
     const t = await failure(ex.run(request({ cwd: dir.path, timeoutMs: 300 })));
     expect(t.errorClass).toBe('timeout');
     const ac = new AbortController();

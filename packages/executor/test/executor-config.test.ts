@@ -18,17 +18,39 @@ describe('executorConfigFor', () => {
         command: { argv: ['echo', 'hi'] },
       },
     });
-    expect(executorConfigFor(c, 'claude')).toMatchObject({ kind: 'claude', bin: '/opt/claude', args: ['--x'], model: 'm', killGraceMs: 1234, env: { A: '1' } });
+    expect(executorConfigFor(c, 'claude')).toMatchObject({
+      kind: 'claude',
+      bin: '/opt/claude',
+      args: ['--x'],
+      model: 'm',
+      killGraceMs: 1234,
+      env: { A: '1' },
+    });
     expect(executorConfigFor(c, 'command')).toMatchObject({ kind: 'command', argv: ['echo', 'hi'], killGraceMs: 1234 });
-    expect(executorConfigFor(c, 'codex')).toMatchObject({ kind: 'codex', killGraceMs: 1234, maxStdoutBytes: c.executor.max_output_bytes });
+    expect(executorConfigFor(c, 'codex')).toMatchObject({
+      kind: 'codex',
+      killGraceMs: 1234,
+      maxStdoutBytes: c.executor.max_output_bytes,
+    });
   });
 });
 
 describe('configuredExecutors', () => {
   it("names the default, the router's and, only when the closer is enabled, the closer's executor once each", () => {
     const base = { executor: { default: 'claude' }, router: { executor: 'codex' }, closer: { executor: 'command' } };
-    expect(configuredExecutors(config({ ...base, closer: { ...base.closer, enabled: true } })).sort()).toEqual(['claude', 'codex', 'command']);
-    expect(configuredExecutors(config({ ...base, closer: { ...base.closer, enabled: false } })).sort()).toEqual(['claude', 'codex']);
-    expect(configuredExecutors(config({ executor: { default: 'claude' }, router: { executor: 'claude' }, closer: { enabled: false } }))).toEqual(['claude']);
+    expect(configuredExecutors(config({ ...base, closer: { ...base.closer, enabled: true } })).sort()).toEqual([
+      'claude',
+      'codex',
+      'command',
+    ]);
+    expect(configuredExecutors(config({ ...base, closer: { ...base.closer, enabled: false } })).sort()).toEqual([
+      'claude',
+      'codex',
+    ]);
+    expect(
+      configuredExecutors(
+        config({ executor: { default: 'claude' }, router: { executor: 'claude' }, closer: { enabled: false } }),
+      ),
+    ).toEqual(['claude']);
   });
 });

@@ -73,10 +73,10 @@ describe('runProcess', () => {
     const script =
       'for (let i = 0; i < 2048; i++) process.stdout.write("drop " + "x".repeat(1000) + "\\n");' +
       'process.stdout.write("keep 1\\nkeep 2")';
-    const out = await runProcess(
-      spec([NODE, '-e', script], { keepStdoutLine: (l) => l.startsWith('keep') }),
-      { ...OPTS, maxStdoutBytes: 64 * 1024 },
-    );
+    const out = await runProcess(spec([NODE, '-e', script], { keepStdoutLine: (l) => l.startsWith('keep') }), {
+      ...OPTS,
+      maxStdoutBytes: 64 * 1024,
+    });
     expect(out.stdout).toBe('keep 1\nkeep 2');
   });
 
@@ -102,7 +102,9 @@ describe('runProcess', () => {
   it('times out: kills the whole group, grandchild included', async () => {
     const pidFile = join(dir.path, 'pids.json');
     const started = Date.now();
-    const err = await rejection(runProcess(spec([NODE, program('tree.mjs'), 'hang', pidFile], { timeoutMs: 700 }), OPTS));
+    const err = await rejection(
+      runProcess(spec([NODE, program('tree.mjs'), 'hang', pidFile], { timeoutMs: 700 }), OPTS),
+    );
     expect(err.errorClass).toBe('timeout');
     expect(err.message).toMatch(/did not finish within 700 ms/);
     // Ended by the 700 ms timeout, not the hang (a loaded machine needs seconds to start and stop the tree).
@@ -148,7 +150,10 @@ describe('runProcess', () => {
     ac.abort();
     const marker = join(dir.path, 'ran');
     const err = await rejection(
-      runProcess(spec([NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`], { signal: ac.signal }), OPTS),
+      runProcess(
+        spec([NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`], { signal: ac.signal }),
+        OPTS,
+      ),
     );
     expect(err.errorClass).toBe('canceled');
     expect(() => readPids(marker)).toThrow();
@@ -177,7 +182,10 @@ describe('runProcess', () => {
   });
 
   it('a timeout too large for a timer does not fire at once', async () => {
-    const out = await runProcess(spec([NODE, '-e', 'setTimeout(() => console.log("late"), 100)'], { timeoutMs: 2 ** 40 }), OPTS);
+    const out = await runProcess(
+      spec([NODE, '-e', 'setTimeout(() => console.log("late"), 100)'], { timeoutMs: 2 ** 40 }),
+      OPTS,
+    );
     expect(out.stdout).toBe('late\n');
   });
 

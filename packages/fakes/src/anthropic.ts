@@ -110,7 +110,13 @@ async function answerHttpError({ ctx, headers, requestId }: Call, behaviour: Beh
 }
 
 /** A whole (non-streamed) message, as api.anthropic.com answers without `stream`. */
-function wholeMessage(call: Call, id: string, content: unknown[], stopReason: string, outputTokens: number): Record<string, unknown> {
+function wholeMessage(
+  call: Call,
+  id: string,
+  content: unknown[],
+  stopReason: string,
+  outputTokens: number,
+): Record<string, unknown> {
   return {
     id,
     type: 'message',
@@ -129,7 +135,12 @@ async function answerReply(call: Call, behaviour: BehaviourOf<'reply'>): Promise
   const messageId = fakeId('msg_01');
   const outputTokens = Math.max(1, Math.ceil(behaviour.text.length / 4));
   if (!call.stream) {
-    sendJson(ctx, 200, wholeMessage(call, messageId, [{ type: 'text', text: behaviour.text }], 'end_turn', outputTokens), headers);
+    sendJson(
+      ctx,
+      200,
+      wholeMessage(call, messageId, [{ type: 'text', text: behaviour.text }], 'end_turn', outputTokens),
+      headers,
+    );
     return;
   }
   startEventStream(ctx, headers);
@@ -173,10 +184,17 @@ function answerToolCall(call: Call, behaviour: BehaviourOf<'tool_call'>): void {
     ['content_block_start', { type: 'content_block_start', index: 0, content_block: { ...block, input: {} } }],
     [
       'content_block_delta',
-      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(behaviour.input) } },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: JSON.stringify(behaviour.input) },
+      },
     ],
     ['content_block_stop', { type: 'content_block_stop', index: 0 }],
-    ['message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 20 } }],
+    [
+      'message_delta',
+      { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 20 } },
+    ],
     ['message_stop', { type: 'message_stop' }],
   ];
   for (const [event, data] of events) if (!sendEvent(ctx, event, data)) return;
@@ -219,10 +237,18 @@ async function answerTruncated({ ctx, headers, model, inputTokens, stream }: Cal
   ctx.res.destroy();
 }
 
-function answerStreamError({ ctx, headers, model, inputTokens, stream, requestId }: Call, behaviour: BehaviourOf<'stream_error'>): void {
+function answerStreamError(
+  { ctx, headers, model, inputTokens, stream, requestId }: Call,
+  behaviour: BehaviourOf<'stream_error'>,
+): void {
   const [type, message] = STREAM_ERRORS[behaviour.errorType];
   if (!stream) {
-    sendJson(ctx, behaviour.errorType === 'rate_limited' ? 429 : behaviour.errorType === 'overloaded' ? 529 : 500, errorBody(type, message, requestId), headers);
+    sendJson(
+      ctx,
+      behaviour.errorType === 'rate_limited' ? 429 : behaviour.errorType === 'overloaded' ? 529 : 500,
+      errorBody(type, message, requestId),
+      headers,
+    );
     return;
   }
   startEventStream(ctx, headers);

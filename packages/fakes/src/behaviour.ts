@@ -63,14 +63,17 @@ export function httpError(
   };
 }
 
-export const toolCall = (name: string, input: Record<string, unknown>): Behaviour => ({ kind: 'tool_call', name, input });
+export const toolCall = (name: string, input: Record<string, unknown>): Behaviour => ({
+  kind: 'tool_call',
+  name,
+  input,
+});
 export const rateLimited = (retryAfterS = 1): Behaviour => httpError(429, { retryAfterS });
 export const serverError = (): Behaviour => httpError(500);
 /** Anthropic answers 529 when overloaded; the OpenAI fake renders this status as 503. */
 export const overloaded = (): Behaviour => httpError(529);
 export const unauthorized = (): Behaviour => httpError(401);
-export const badRequest = (message?: string): Behaviour =>
-  httpError(400, message === undefined ? {} : { message });
+export const badRequest = (message?: string): Behaviour => httpError(400, message === undefined ? {} : { message });
 export const malformed = (): Behaviour => ({ kind: 'malformed' });
 export const truncated = (): Behaviour => ({ kind: 'truncated' });
 export const streamError = (errorType: StreamErrorType = 'overloaded'): Behaviour => ({

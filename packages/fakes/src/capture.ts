@@ -112,7 +112,13 @@ export const SCENARIOS: Scenario[] = [
     script: [toolCall('Bash', { command: "printf 'hi\\n' > hello.txt" }), reply('done')],
     steps: [claudeStep(['--permission-mode', 'acceptEdits'])],
   },
-  { name: 'claude-401', cli: 'claude', note: 'HTTP 401 authentication_error', script: [unauthorized()], steps: [claudeStep()] },
+  {
+    name: 'claude-401',
+    cli: 'claude',
+    note: 'HTTP 401 authentication_error',
+    script: [unauthorized()],
+    steps: [claudeStep()],
+  },
   {
     name: 'claude-429-no-retry',
     cli: 'claude',
@@ -128,7 +134,13 @@ export const SCENARIOS: Scenario[] = [
     steps: [claudeStep()],
     claudeMaxRetries: 2,
   },
-  { name: 'claude-500', cli: 'claude', note: 'HTTP 500 api_error, no retries', script: [serverError()], steps: [claudeStep()] },
+  {
+    name: 'claude-500',
+    cli: 'claude',
+    note: 'HTTP 500 api_error, no retries',
+    script: [serverError()],
+    steps: [claudeStep()],
+  },
   {
     name: 'claude-500-then-ok',
     cli: 'claude',
@@ -137,7 +149,13 @@ export const SCENARIOS: Scenario[] = [
     steps: [claudeStep()],
     claudeMaxRetries: 2,
   },
-  { name: 'claude-529', cli: 'claude', note: 'HTTP 529 overloaded_error, no retries', script: [overloaded()], steps: [claudeStep()] },
+  {
+    name: 'claude-529',
+    cli: 'claude',
+    note: 'HTTP 529 overloaded_error, no retries',
+    script: [overloaded()],
+    steps: [claudeStep()],
+  },
   {
     name: 'claude-529-retries',
     cli: 'claude',
@@ -202,7 +220,10 @@ export const SCENARIOS: Scenario[] = [
     cli: 'codex',
     note: 'router/closer style call: --ephemeral persists no session; resuming it afterwards fails',
     script: [reply('{"decision":"new"}', { chunks: 1 })],
-    steps: [codexStep(['--ephemeral']), { args: [...CODEX_ARGS, 'resume', '{session}', '-'], stdin: PROMPT2, timeoutMs: 30_000 }],
+    steps: [
+      codexStep(['--ephemeral']),
+      { args: [...CODEX_ARGS, 'resume', '{session}', '-'], stdin: PROMPT2, timeoutMs: 30_000 },
+    ],
   },
   {
     name: 'codex-unknown-model',
@@ -388,7 +409,11 @@ async function runScenario(sc: Scenario, signal: AbortSignal | undefined): Promi
 }
 
 /** The environment the CLI runs with against the fake (and, for codex, the config.toml written for it). */
-async function scenarioEnv(sc: Scenario, fake: ModelFake, tmp: TempHome): Promise<{ env: Record<string, string>; toml: string | null }> {
+async function scenarioEnv(
+  sc: Scenario,
+  fake: ModelFake,
+  tmp: TempHome,
+): Promise<{ env: Record<string, string>; toml: string | null }> {
   let env: Record<string, string>;
   let toml: string | null = null;
   if (sc.cli === 'claude') {
@@ -456,7 +481,11 @@ async function runSteps(sc: Scenario, r: StepRun): Promise<CaptureStep[]> {
 /** The capture with this run's temp paths, fake URL and port replaced by placeholders, so captures diff cleanly. */
 function scrubbed(capture: Capture, fake: ModelFake, tmp: TempHome): Capture {
   const scrub = (s: string): string =>
-    s.replaceAll(tmp.home, '$HOME').replaceAll(tmp.workdir, '$WORKDIR').replaceAll(fake.url, '$FAKE_URL').replaceAll(String(fake.port), '$PORT');
+    s
+      .replaceAll(tmp.home, '$HOME')
+      .replaceAll(tmp.workdir, '$WORKDIR')
+      .replaceAll(fake.url, '$FAKE_URL')
+      .replaceAll(String(fake.port), '$PORT');
   const withScrubbedEnv: Capture = {
     ...capture,
     env: Object.fromEntries(Object.entries(capture.env).map(([k, v]) => [k, scrub(v)])),

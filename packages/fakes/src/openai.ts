@@ -26,9 +26,21 @@ const HTTP_ERRORS: Record<number, ApiError> = {
     code: 'invalid_api_key',
   },
   403: { message: 'You are not allowed to access this resource.', type: 'invalid_request_error', code: null },
-  404: { message: 'The model does not exist or you do not have access to it.', type: 'invalid_request_error', code: 'model_not_found' },
-  429: { message: 'Rate limit reached for requests. Please try again in 1s.', type: 'requests', code: 'rate_limit_exceeded' },
-  500: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', code: null },
+  404: {
+    message: 'The model does not exist or you do not have access to it.',
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+  },
+  429: {
+    message: 'Rate limit reached for requests. Please try again in 1s.',
+    type: 'requests',
+    code: 'rate_limit_exceeded',
+  },
+  500: {
+    message: 'The server had an error while processing your request. Sorry about that!',
+    type: 'server_error',
+    code: null,
+  },
   503: { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', code: null },
 };
 
@@ -153,7 +165,12 @@ function replyEvents(
     { type: 'response.in_progress', response: response(responseId, model, 'in_progress', [], null) },
     { type: 'response.output_item.added', output_index: 0, item: messageItem(itemId, 'in_progress', null) },
     { type: 'response.content_part.added', ...at, part: { type: 'output_text', text: '', annotations: [] } },
-    ...splitText(behaviour.text, behaviour.chunks).map((delta) => ({ type: 'response.output_text.delta', ...at, delta, logprobs: [] })),
+    ...splitText(behaviour.text, behaviour.chunks).map((delta) => ({
+      type: 'response.output_text.delta',
+      ...at,
+      delta,
+      logprobs: [],
+    })),
     { type: 'response.output_text.done', ...at, text: behaviour.text, logprobs: [] },
     { type: 'response.content_part.done', ...at, part: { type: 'output_text', text: behaviour.text, annotations: [] } },
     { type: 'response.output_item.done', output_index: 0, item: doneItem },
@@ -206,7 +223,9 @@ async function answerTruncated(call: Call): Promise<void> {
   const { ctx, headers } = call;
   if (!call.stream) {
     ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096', ...headers });
-    ctx.res.write('{"id":"resp_cut","object":"response","output":[{"type":"message","content":[{"type":"output_text","text":"par');
+    ctx.res.write(
+      '{"id":"resp_cut","object":"response","output":[{"type":"message","content":[{"type":"output_text","text":"par',
+    );
     ctx.res.destroy();
     return;
   }
@@ -214,7 +233,13 @@ async function answerTruncated(call: Call): Promise<void> {
   const itemId = fakeId('msg_');
   call.emit({ type: 'response.created', response: response(call.responseId, call.model, 'in_progress', [], null) });
   call.emit({ type: 'response.output_item.added', output_index: 0, item: messageItem(itemId, 'in_progress', null) });
-  call.emit({ type: 'response.output_text.delta', item_id: itemId, output_index: 0, content_index: 0, delta: 'partial ' });
+  call.emit({
+    type: 'response.output_text.delta',
+    item_id: itemId,
+    output_index: 0,
+    content_index: 0,
+    delta: 'partial ',
+  });
   // Let the bytes leave before the socket is cut, as when a proxy drops the connection.
   await pause(20, ctx.signal);
   ctx.res.destroy();
@@ -225,7 +250,12 @@ function answerStreamError(call: Call, behaviour: BehaviourOf<'stream_error'>): 
   const err = STREAM_ERRORS[behaviour.errorType];
   if (!call.stream) {
     const status = behaviour.errorType === 'rate_limited' ? 429 : behaviour.errorType === 'overloaded' ? 503 : 500;
-    sendJson(ctx, status, { error: { message: err.message, type: 'server_error', code: err.code, param: null } }, headers);
+    sendJson(
+      ctx,
+      status,
+      { error: { message: err.message, type: 'server_error', code: err.code, param: null } },
+      headers,
+    );
     return;
   }
   startEventStream(ctx, headers);

@@ -73,7 +73,14 @@ interface FakeState {
 }
 
 export async function startFake(dialect: Dialect, opts: { signal?: AbortSignal } = {}): Promise<ModelFake> {
-  const state: FakeState = { dialect, lifetime: new AbortController(), requests: [], queue: [], waiters: new Set(), seq: 0 };
+  const state: FakeState = {
+    dialect,
+    lifetime: new AbortController(),
+    requests: [],
+    queue: [],
+    waiters: new Set(),
+    seq: 0,
+  };
   const { lifetime, requests, queue, waiters } = state;
   const server = createServer((req, res) => serveExchange(state, req, res));
   // Sockets stay open for keep-alive and hanging answers; close() destroys them all.
@@ -172,7 +179,11 @@ function modelCallsOf(state: FakeState): RecordedRequest[] {
   return state.requests.filter((r) => r.behaviour !== null);
 }
 
-async function waitForModelCalls(state: FakeState, count: number, waitOpts: { timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
+async function waitForModelCalls(
+  state: FakeState,
+  count: number,
+  waitOpts: { timeoutMs?: number; signal?: AbortSignal },
+): Promise<void> {
   const timeoutMs = waitOpts.timeoutMs ?? 30_000;
   if (modelCallsOf(state).length >= count) return;
   await new Promise<void>((resolve, reject) => {
@@ -189,7 +200,12 @@ async function waitForModelCalls(state: FakeState, count: number, waitOpts: { ti
     };
     const onAbort = (): void => finish(new Error('waitForModelCalls aborted'));
     const timer = setTimeout(
-      () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${count} model calls (got ${modelCallsOf(state).length})`)),
+      () =>
+        finish(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${count} model calls (got ${modelCallsOf(state).length})`,
+          ),
+        ),
       timeoutMs,
     );
     state.waiters.add(check);
@@ -281,7 +297,12 @@ export function startEventStream(ctx: ExchangeContext, extraHeaders: Record<stri
   ctx.res.flushHeaders();
 }
 
-export function sendJson(ctx: ExchangeContext, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  ctx: ExchangeContext,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (ctx.res.destroyed) return;
   const text = JSON.stringify(body);
   ctx.res.writeHead(status, {

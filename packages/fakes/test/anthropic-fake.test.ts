@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAnthropicFake } from '../src/anthropic.js';
-import { hang, malformed, overloaded, rateLimited, reply, streamError, truncated, unauthorized } from '../src/behaviour.js';
+import {
+  hang,
+  malformed,
+  overloaded,
+  rateLimited,
+  reply,
+  streamError,
+  truncated,
+  unauthorized,
+} from '../src/behaviour.js';
 import type { ModelFake } from '../src/server.js';
 import { parseSse, postJson } from './sse.js';
 
@@ -89,7 +98,9 @@ describe('anthropic fake', () => {
     fake = await startAnthropicFake();
     const res = await postJson(`${fake.url}/v1/messages`, body(true));
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringMatching(/no scripted behaviour left/) } });
+    expect(await res.json()).toMatchObject({
+      error: { type: 'invalid_request_error', message: expect.stringMatching(/no scripted behaviour left/) },
+    });
   });
 
   it('counts tokens and answers unknown paths with 404 without consuming the script', async () => {

@@ -26,7 +26,11 @@ describe.skipIf(claude === null)('real claude CLI against the Anthropic fake', (
     await tmp.remove();
   });
 
-  function run(args: string[], prompt: string, opts: Partial<ClaudeEnvOptions> & { timeoutMs?: number } = {}): Promise<RunResult> {
+  function run(
+    args: string[],
+    prompt: string,
+    opts: Partial<ClaudeEnvOptions> & { timeoutMs?: number } = {},
+  ): Promise<RunResult> {
     return runCli({
       program: claude ?? 'claude',
       args: ['-p', '--output-format', 'json', ...args],
@@ -63,7 +67,9 @@ describe.skipIf(claude === null)('real claude CLI against the Anthropic fake', (
     // claude 2.1 also interleaves a role "system" message (its context), so look for the turns by content.
     const roles = body.messages.map((m) => m.role);
     expect(roles.slice(-2)).toEqual(['assistant', 'user']);
-    const firstUser = body.messages.findIndex((m) => m.role === 'user' && bodyText(m.content).includes('Remember the word PELICAN.'));
+    const firstUser = body.messages.findIndex(
+      (m) => m.role === 'user' && bodyText(m.content).includes('Remember the word PELICAN.'),
+    );
     expect(firstUser).toBeGreaterThanOrEqual(0);
     expect(firstUser).toBeLessThan(body.messages.length - 2);
     expect(bodyText(body.messages.at(-2))).toContain('PELICAN noted');
@@ -107,14 +113,22 @@ describe.skipIf(claude === null)('real claude CLI against the Anthropic fake', (
     fake.script([rateLimited(1)]);
     const r = await run([], 'hi');
     expect(r.exitCode).toBe(1);
-    expect(claudeResult(r.stdout)).toMatchObject({ is_error: true, api_error_status: 429, api_error_type: 'rate_limit_error' });
+    expect(claudeResult(r.stdout)).toMatchObject({
+      is_error: true,
+      api_error_status: 429,
+      api_error_type: 'rate_limit_error',
+    });
   });
 
   it('500: error result with status 500 and no retry when CLAUDE_CODE_MAX_RETRIES=0', async () => {
     fake.script([serverError(), reply('not reached')]);
     const r = await run([], 'hi');
     expect(r.exitCode).toBe(1);
-    expect(claudeResult(r.stdout)).toMatchObject({ is_error: true, api_error_status: 500, api_error_type: 'api_error' });
+    expect(claudeResult(r.stdout)).toMatchObject({
+      is_error: true,
+      api_error_status: 500,
+      api_error_type: 'api_error',
+    });
     expect(fake.modelCalls()).toHaveLength(1);
   });
 

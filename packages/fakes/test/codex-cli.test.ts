@@ -112,7 +112,9 @@ describe.skipIf(codex === null)('real codex CLI against the OpenAI Responses fak
     expect(r.exitCode, r.stdout).toBe(0);
     expect(agentText(r)).toEqual(['recovered']);
     const errors = jsonl(r.stdout).filter((e) => e['type'] === 'error');
-    expect(errors.map((e) => e['message'])).toEqual([expect.stringMatching(/^Reconnecting\.\.\. 1\/1 .*429 Too Many Requests/)]);
+    expect(errors.map((e) => e['message'])).toEqual([
+      expect.stringMatching(/^Reconnecting\.\.\. 1\/1 .*429 Too Many Requests/),
+    ]);
     expect(fake.modelCalls()).toHaveLength(2);
   });
 

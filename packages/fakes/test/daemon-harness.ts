@@ -38,7 +38,10 @@ export async function agentSide(kind: CliName, program: string, tmp: TempHome): 
   const fake = await startOpenAIFake();
   const env = codexEnv({ home: tmp.home });
   // Only alter0's own timeout should end a hang in these tests; the CLI's idle timeout is kept out of reach.
-  await writeCodexConfig(env['CODEX_HOME'] ?? join(tmp.home, '.codex'), { baseUrl: fake.url, streamIdleTimeoutMs: 120_000 });
+  await writeCodexConfig(env['CODEX_HOME'] ?? join(tmp.home, '.codex'), {
+    baseUrl: fake.url,
+    streamIdleTimeoutMs: 120_000,
+  });
   return { kind, program, fake, env };
 }
 

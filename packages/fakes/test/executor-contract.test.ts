@@ -6,7 +6,18 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAnthropicFake } from '../src/anthropic.js';
 import type { Behaviour } from '../src/behaviour.js';
-import { hang, malformed, overloaded, rateLimited, reply, serverError, streamError, toolCall, truncated, unauthorized } from '../src/behaviour.js';
+import {
+  hang,
+  malformed,
+  overloaded,
+  rateLimited,
+  reply,
+  serverError,
+  streamError,
+  toolCall,
+  truncated,
+  unauthorized,
+} from '../src/behaviour.js';
 import type { TempHome } from '../src/env.js';
 import { CODEX_ENV_KEY, claudeEnv, codexEnv, makeTempHome, writeCodexConfig } from '../src/env.js';
 import { startOpenAIFake } from '../src/openai.js';
@@ -60,7 +71,12 @@ const kinds = [
       const fake = await startAnthropicFake();
       const tmp = await makeTempHome();
       const executor = createExecutor(
-        { kind: 'claude', bin: claude ?? 'claude', env: claudeEnv({ baseUrl: fake.url, home: tmp.home }), killGraceMs: 1_000 },
+        {
+          kind: 'claude',
+          bin: claude ?? 'claude',
+          env: claudeEnv({ baseUrl: fake.url, home: tmp.home }),
+          killGraceMs: 1_000,
+        },
         { baseEnv: {} },
       );
       return { fake, tmp, executor };
@@ -74,7 +90,10 @@ const kinds = [
       const tmp = await makeTempHome();
       const env = codexEnv({ home: tmp.home });
       await writeCodexConfig(env['CODEX_HOME'] ?? '', { baseUrl: fake.url, streamIdleTimeoutMs: 5_000 });
-      const executor = createExecutor({ kind: 'codex', bin: codex ?? 'codex', env, killGraceMs: 1_000 }, { baseEnv: {} });
+      const executor = createExecutor(
+        { kind: 'codex', bin: codex ?? 'codex', env, killGraceMs: 1_000 },
+        { baseEnv: {} },
+      );
       return { fake, tmp, executor };
     },
   },
@@ -229,22 +248,25 @@ describe('adapters: a CLI without credentials', () => {
   // variable's name ends in API_KEY or TOKEN; a provider's env_key can be any name (here
   // ALTER0_FAKE_OPENAI_KEY), and it comes out as `exit`. `fails` turns red once the adapter is fixed:
   // then make this a plain `it`.
-  (codex === null ? it.skip : it)('codex without its provider key ("Missing environment variable") → auth', async () => {
-    const fake = await startOpenAIFake();
-    const tmp = await makeTempHome();
-    try {
-      const env = codexEnv({ home: tmp.home });
-      await writeCodexConfig(env['CODEX_HOME'] ?? '', { baseUrl: fake.url });
-      delete env[CODEX_ENV_KEY];
-      const executor = createExecutor({ kind: 'codex', bin: codex ?? 'codex', env }, { baseEnv: {} });
-      const err = await failureOf(executor.run(request(tmp)));
-      expect(err.errorClass, err.message).toBe('auth');
-      expect(fake.modelCalls()).toHaveLength(0);
-    } finally {
-      await fake.close();
-      await tmp.remove();
-    }
-  });
+  (codex === null ? it.skip : it)(
+    'codex without its provider key ("Missing environment variable") → auth',
+    async () => {
+      const fake = await startOpenAIFake();
+      const tmp = await makeTempHome();
+      try {
+        const env = codexEnv({ home: tmp.home });
+        await writeCodexConfig(env['CODEX_HOME'] ?? '', { baseUrl: fake.url });
+        delete env[CODEX_ENV_KEY];
+        const executor = createExecutor({ kind: 'codex', bin: codex ?? 'codex', env }, { baseEnv: {} });
+        const err = await failureOf(executor.run(request(tmp)));
+        expect(err.errorClass, err.message).toBe('auth');
+        expect(fake.modelCalls()).toHaveLength(0);
+      } finally {
+        await fake.close();
+        await tmp.remove();
+      }
+    },
+  );
 });
 
 describe('adapters: the execute stage lets the agent change files in the workspace', () => {

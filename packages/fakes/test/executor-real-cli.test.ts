@@ -19,7 +19,16 @@ import { cliOrSkip } from './helpers.js';
  */
 
 function request(over: Partial<ExecRequest> & Pick<ExecRequest, 'cwd'>): ExecRequest {
-  return { stage: 'execute', prompt: 'hello', sessionId: null, taskId: 't_1', jobId: 'j_1', timeoutMs: 10_000, signal: new AbortController().signal, ...over };
+  return {
+    stage: 'execute',
+    prompt: 'hello',
+    sessionId: null,
+    taskId: 't_1',
+    jobId: 'j_1',
+    timeoutMs: 10_000,
+    signal: new AbortController().signal,
+    ...over,
+  };
 }
 
 const claude = cliOrSkip('claude');
@@ -63,7 +72,12 @@ describe.skipIf(claude === null)('claude executor with the real CLI', () => {
     tmp = await makeTempHome('alter0-exec-claude-');
     groups = new ProcessGroups();
     ex = createExecutor(
-      { kind: 'claude', bin: claude ?? 'claude', env: claudeEnv({ baseUrl: fake.url, home: tmp.home }), killGraceMs: 1000 },
+      {
+        kind: 'claude',
+        bin: claude ?? 'claude',
+        env: claudeEnv({ baseUrl: fake.url, home: tmp.home }),
+        killGraceMs: 1000,
+      },
       { baseEnv: {}, groups },
     );
   });
@@ -87,7 +101,13 @@ describe.skipIf(claude === null)('claude executor with the real CLI', () => {
     expect(JSON.stringify(fake.modelCalls()[1]?.body)).toContain('Remember the word PELICAN.');
 
     const routed = await ex.run(
-      request({ cwd: tmp.workdir, stage: 'route', prompt: 'Route this', sessionId: first.sessionId, timeoutMs: TIMEOUT }),
+      request({
+        cwd: tmp.workdir,
+        stage: 'route',
+        prompt: 'Route this',
+        sessionId: first.sessionId,
+        timeoutMs: TIMEOUT,
+      }),
     );
     expect(routed.text).toBe('{"decision":"new"}');
     expect(routed.sessionId).toBeNull();

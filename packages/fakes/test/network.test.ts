@@ -25,7 +25,8 @@ const codex = cliOrSkip('codex');
 /** Every inet address (ip:port) the traced processes connected or sent to. */
 function inetTargets(trace: string): string[] {
   const out = new Set<string>();
-  const re = /sa_family=AF_INET6?, sin6?_port=htons\((\d+)\),[^}]*?(?:inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)")/g;
+  const re =
+    /sa_family=AF_INET6?, sin6?_port=htons\((\d+)\),[^}]*?(?:inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)")/g;
   for (const m of trace.matchAll(re)) out.add(`${m[2] ?? m[3] ?? '?'}:${m[1] ?? '?'}`);
   return [...out].sort();
 }
@@ -60,7 +61,11 @@ describe.skipIf(!hasStrace)('CLIs reach nothing but the fake', () => {
     const f = await startAnthropicFake();
     fake = f;
     f.script([reply('OK')]);
-    const targets = await traced(claude ?? '', ['-p', '--output-format', 'json'], claudeEnv({ baseUrl: f.url, home: tmp.home }));
+    const targets = await traced(
+      claude ?? '',
+      ['-p', '--output-format', 'json'],
+      claudeEnv({ baseUrl: f.url, home: tmp.home }),
+    );
     expect(targets).toEqual([`127.0.0.1:${f.port}`]);
   });
 

@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hang, malformed, overloaded, rateLimited, reply, streamError, truncated, unauthorized } from '../src/behaviour.js';
+import {
+  hang,
+  malformed,
+  overloaded,
+  rateLimited,
+  reply,
+  streamError,
+  truncated,
+  unauthorized,
+} from '../src/behaviour.js';
 import { startOpenAIFake } from '../src/openai.js';
 import type { ModelFake } from '../src/server.js';
 import { parseSse, postJson } from './sse.js';
@@ -10,7 +19,11 @@ afterEach(async () => {
   fake = null;
 });
 
-const body = (stream: boolean): unknown => ({ model: 'gpt-test', stream, input: [{ type: 'message', role: 'user', content: [] }] });
+const body = (stream: boolean): unknown => ({
+  model: 'gpt-test',
+  stream,
+  input: [{ type: 'message', role: 'user', content: [] }],
+});
 
 describe('openai responses fake', () => {
   it('streams a reply as the Responses API event sequence with increasing sequence numbers', async () => {
@@ -34,7 +47,9 @@ describe('openai responses fake', () => {
     const datas = events.map((e) => JSON.parse(e.data) as { type: string; sequence_number: number });
     expect(datas.map((d) => d.sequence_number)).toEqual(datas.map((_, i) => i));
     expect(datas.every((d, i) => d.type === events[i]?.event)).toBe(true);
-    const completed = datas.at(-1) as unknown as { response: { status: string; output: { content: { text: string }[] }[] } };
+    const completed = datas.at(-1) as unknown as {
+      response: { status: string; output: { content: { text: string }[] }[] };
+    };
     expect(completed.response.status).toBe('completed');
     expect(completed.response.output[0]?.content[0]?.text).toBe('Hello there');
     expect(fake.modelCalls()[0]?.body).toEqual(body(true));
@@ -44,7 +59,11 @@ describe('openai responses fake', () => {
     fake = await startOpenAIFake();
     fake.script([reply('plain')]);
     const res = await postJson(`${fake.url}/v1/responses`, body(false));
-    expect(await res.json()).toMatchObject({ object: 'response', status: 'completed', output: [{ content: [{ text: 'plain' }] }] });
+    expect(await res.json()).toMatchObject({
+      object: 'response',
+      status: 'completed',
+      output: [{ content: [{ text: 'plain' }] }],
+    });
   });
 
   it('refuses like the real API: 401 invalid_api_key, 429 with retry-after, overload as 503', async () => {
@@ -68,7 +87,9 @@ describe('openai responses fake', () => {
     expect((): unknown => JSON.parse(bad[1]?.data ?? '')).toThrow();
     const failed = parseSse(await (await postJson(`${fake.url}/v1/responses`, body(true))).text());
     expect(failed.map((e) => e.event)).toEqual(['response.created', 'response.failed']);
-    expect(JSON.parse(failed[1]?.data ?? '{}')).toMatchObject({ response: { status: 'failed', error: { code: 'rate_limit_exceeded' } } });
+    expect(JSON.parse(failed[1]?.data ?? '{}')).toMatchObject({
+      response: { status: 'failed', error: { code: 'rate_limit_exceeded' } },
+    });
     const cut = await postJson(`${fake.url}/v1/responses`, body(true));
     await expect(cut.text()).rejects.toThrow();
   });

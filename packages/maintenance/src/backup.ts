@@ -51,7 +51,9 @@ export interface BackupFile {
 export async function backup(opts: BackupOptions): Promise<BackupResult> {
   const started = performance.now();
   if (!fs.existsSync(opts.dbFile)) {
-    throw new BackupError(`there is no database at ${opts.dbFile} to back up; check --data (or data_dir in the config)`);
+    throw new BackupError(
+      `there is no database at ${opts.dbFile} to back up; check --data (or data_dir in the config)`,
+    );
   }
   // A backup is the whole database: the owner's only (0700 folder, 0600 file), whatever the umask.
   if (!fs.existsSync(opts.backupDir)) privateDir(opts.backupDir);
@@ -64,12 +66,17 @@ export async function backup(opts: BackupOptions): Promise<BackupResult> {
       // while it is written.
       await fs.promises.writeFile(tmp, '', { mode: PRIVATE_FILE_MODE, flag: 'wx' });
       privateFile(tmp);
-      ({ bytes } = await pool.run({ op: 'copy', dbFile: opts.dbFile, dest: tmp, busyTimeoutMs: opts.busyTimeoutMs ?? 10_000 }, opts.signal));
+      ({ bytes } = await pool.run(
+        { op: 'copy', dbFile: opts.dbFile, dest: tmp, busyTimeoutMs: opts.busyTimeoutMs ?? 10_000 },
+        opts.signal,
+      ));
       await fs.promises.rename(tmp, final);
       await fsyncDir(opts.backupDir);
     } catch (err) {
       await fs.promises.rm(tmp, { force: true });
-      throw new BackupError(`backup of ${opts.dbFile} to ${opts.backupDir} failed: ${errorMessage(err)}`, { cause: err });
+      throw new BackupError(`backup of ${opts.dbFile} to ${opts.backupDir} failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
     let problems: string[];
     try {
@@ -102,7 +109,8 @@ function freshName(dir: string, at: Date, reason: BackupReason): string {
   }
 }
 
-const NAME_RE = /^alter0-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)-(scheduled|manual|pre-migrate|pre-restore)(?:-v\d+-to-v\d+)?\.db$/;
+const NAME_RE =
+  /^alter0-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)-(scheduled|manual|pre-migrate|pre-restore)(?:-v\d+-to-v\d+)?\.db$/;
 
 /** The backups in `dir`, newest first (files that do not follow the naming are ignored). */
 export async function listBackups(dir: string): Promise<BackupFile[]> {

@@ -15,6 +15,13 @@ export async function checkpointWal(opts: {
   busyTimeoutMs?: number;
 }): Promise<CheckpointResult> {
   return withPool(opts.pool, (pool) =>
-    pool.run({ op: 'checkpoint', dbFile: opts.dbFile, busyTimeoutMs: Math.min(opts.busyTimeoutMs ?? LOCK_HOLDING_WAIT_MS, LOCK_HOLDING_WAIT_MS) }, opts.signal),
+    pool.run(
+      {
+        op: 'checkpoint',
+        dbFile: opts.dbFile,
+        busyTimeoutMs: Math.min(opts.busyTimeoutMs ?? LOCK_HOLDING_WAIT_MS, LOCK_HOLDING_WAIT_MS),
+      },
+      opts.signal,
+    ),
   );
 }

@@ -28,11 +28,17 @@ export interface CleanupOptions {
  */
 export async function cleanup(opts: CleanupOptions): Promise<CleanupReport> {
   if (!fs.existsSync(opts.dbFile)) {
-    throw new Alter0Error('not_found', `there is no database at ${opts.dbFile}; check --data (or data_dir in the config)`);
+    throw new Alter0Error(
+      'not_found',
+      `there is no database at ${opts.dbFile}; check --data (or data_dir in the config)`,
+    );
   }
   for (const [k, v] of Object.entries(opts.retention)) {
     if (!(Number.isFinite(v) && v > 0)) {
-      throw new Alter0Error('invalid_request', `retention.${k} must be a positive age in milliseconds, got ${String(v)}`);
+      throw new Alter0Error(
+        'invalid_request',
+        `retention.${k} must be a positive age in milliseconds, got ${String(v)}`,
+      );
     }
   }
   return withPool(opts.pool, (pool) =>
@@ -66,7 +72,9 @@ export function formatCleanupReport(r: CleanupReport): string {
   const parts = Object.entries(r.counts).map(([k, v]) => `${k} ${v}`);
   return (
     `${r.dryRun ? 'would delete' : 'deleted'}: ${parts.join(', ')}` +
-    (r.dryRun ? '' : ` (${r.transactions} transaction(s)${r.skipped ? `, ${r.skipped} kept because they changed meanwhile` : ''})`) +
+    (r.dryRun
+      ? ''
+      : ` (${r.transactions} transaction(s)${r.skipped ? `, ${r.skipped} kept because they changed meanwhile` : ''})`) +
     ` in ${r.ms} ms`
   );
 }

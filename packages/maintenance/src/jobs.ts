@@ -24,7 +24,15 @@ export function backupJob(opts: {
     name: 'backup',
     every: opts.every,
     run: async (signal) => {
-      const r = await backup({ dbFile: opts.dbFile, backupDir: opts.backupDir, reason: 'scheduled', keep: opts.keep, pool: opts.pool, signal, now: opts.now });
+      const r = await backup({
+        dbFile: opts.dbFile,
+        backupDir: opts.backupDir,
+        reason: 'scheduled',
+        keep: opts.keep,
+        pool: opts.pool,
+        signal,
+        now: opts.now,
+      });
       return { path: r.path, bytes: r.bytes, ms: r.ms, pruned: r.pruned.length };
     },
   };
@@ -43,7 +51,14 @@ export function retentionJob(opts: {
     name: 'retention',
     every: opts.every ?? DAY_MS,
     run: async (signal) => {
-      const r = await cleanup({ dbFile: opts.dbFile, now: now(), retention: opts.retention, dryRun: false, pool: opts.pool, signal });
+      const r = await cleanup({
+        dbFile: opts.dbFile,
+        now: now(),
+        retention: opts.retention,
+        dryRun: false,
+        pool: opts.pool,
+        signal,
+      });
       return { counts: r.counts, skipped: r.skipped, ms: r.ms };
     },
   };
@@ -59,11 +74,22 @@ export function checkpointJob(opts: { dbFile: string; every?: number | string; p
 }
 
 /** The standard jobs for a configuration: backup (backup.interval, backup.keep, backup.dir), daily retention, hourly checkpoint. */
-export function maintenanceJobs(config: Config, pool: MaintenancePool, opts: { now?: () => number } = {}): ScheduledJob[] {
+export function maintenanceJobs(
+  config: Config,
+  pool: MaintenancePool,
+  opts: { now?: () => number } = {},
+): ScheduledJob[] {
   const dbFile = dbFileFor(config.data_dir);
   const now = opts.now ?? Date.now;
   return [
-    backupJob({ dbFile, backupDir: config.backup.dir, every: parseDuration(config.backup.interval), keep: config.backup.keep, pool, now: () => new Date(now()) }),
+    backupJob({
+      dbFile,
+      backupDir: config.backup.dir,
+      every: parseDuration(config.backup.interval),
+      keep: config.backup.keep,
+      pool,
+      now: () => new Date(now()),
+    }),
     retentionJob({ dbFile, retention: retentionFromConfig(config), pool, now }),
     checkpointJob({ dbFile, pool }),
   ];

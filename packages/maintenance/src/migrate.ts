@@ -53,7 +53,10 @@ export async function migrate(opts: {
 }): Promise<MigrateResult> {
   const dbFile = dbFileFor(opts.dataDir);
   if (!fs.existsSync(dbFile)) {
-    throw new Alter0Error('not_found', `there is no database at ${dbFile} to migrate; \`alter0 serve\` creates it at the current version`);
+    throw new Alter0Error(
+      'not_found',
+      `there is no database at ${dbFile} to migrate; \`alter0 serve\` creates it at the current version`,
+    );
   }
   let lock;
   try {
@@ -63,7 +66,12 @@ export async function migrate(opts: {
     throw err;
   }
   try {
-    const opened = openDb({ file: dbFile, backupDir: opts.backupDir, migrate: true, ...(opts.migrationsFolder ? { migrationsFolder: opts.migrationsFolder } : {}) });
+    const opened = openDb({
+      file: dbFile,
+      backupDir: opts.backupDir,
+      migrate: true,
+      ...(opts.migrationsFolder ? { migrationsFolder: opts.migrationsFolder } : {}),
+    });
     const { schema } = opened;
     opened.sqlite.close();
     const result: MigrateResult = {
@@ -75,7 +83,9 @@ export async function migrate(opts: {
     };
     if (schema.backupPath !== null) {
       const backupPath = schema.backupPath;
-      const check = await withPool(opts.pool, (pool) => pool.run({ op: 'check', file: backupPath, level: 'integrity' }, opts.signal));
+      const check = await withPool(opts.pool, (pool) =>
+        pool.run({ op: 'check', file: backupPath, level: 'integrity' }, opts.signal),
+      );
       if (!check.ok) {
         throw new BackupError(
           `migrated to version ${result.to}, but the pre-migration backup ${backupPath} failed its integrity check (${check.problems.slice(0, 3).join('; ')}); ` +

@@ -43,7 +43,8 @@ export class MaintenancePool {
 
   /** Runs one operation on a worker thread. Aborting terminates that thread (SQLite's own rollback keeps the file safe). */
   async run<T extends WorkerTask>(task: T, signal?: AbortSignal): Promise<WorkerResults[T['op']]> {
-    if (this.closed) throw new Alter0Error('maintenance_pool_closed', 'the maintenance pool is closed; create a new one');
+    if (this.closed)
+      throw new Alter0Error('maintenance_pool_closed', 'the maintenance pool is closed; create a new one');
     signal?.throwIfAborted();
     return (await this.pool.run(task, signal ? { signal } : {})) as WorkerResults[T['op']];
   }
@@ -56,7 +57,10 @@ export class MaintenancePool {
 }
 
 /** Runs `fn` with the given pool, or with a pool of its own that is closed afterwards (CLI one-shots). */
-export async function withPool<T>(pool: MaintenancePool | undefined, fn: (pool: MaintenancePool) => Promise<T>): Promise<T> {
+export async function withPool<T>(
+  pool: MaintenancePool | undefined,
+  fn: (pool: MaintenancePool) => Promise<T>,
+): Promise<T> {
   if (pool) return fn(pool);
   const own = new MaintenancePool();
   try {

@@ -69,7 +69,12 @@ export async function preflight(opts: PreflightOptions): Promise<CheckResult[]> 
     ];
   }
   const config = opts.config;
-  const results: CheckResult[] = [ok('config', opts.configFile ? `valid (${opts.configFile})` : 'valid (defaults, environment and flags; no config file)')];
+  const results: CheckResult[] = [
+    ok(
+      'config',
+      opts.configFile ? `valid (${opts.configFile})` : 'valid (defaults, environment and flags; no config file)',
+    ),
+  ];
   const probes = opts.checkExecutors ? checkExecutors(config, opts) : Promise.resolve([]);
   results.push(checkPermissions(config, opts.uid === undefined ? currentUid() : opts.uid));
   results.push(await checkDataDir(config.data_dir));
@@ -119,7 +124,8 @@ export function checkPermissions(config: Pick<Config, 'data_dir' | 'log' | 'back
     const p = trustProblem(dir, st, what, uid);
     if (p !== null && !problems.includes(p)) problems.push(p);
   }
-  if (problems.length === 0) return ok('permissions', 'the data, log and backup folders belong to this user and no one else can write to them');
+  if (problems.length === 0)
+    return ok('permissions', 'the data, log and backup folders belong to this user and no one else can write to them');
   return {
     check: 'permissions',
     ok: false,
@@ -131,7 +137,8 @@ export function checkPermissions(config: Pick<Config, 'data_dir' | 'log' | 'back
 
 /** Off a single-user machine, the loopback address keeps no one out: everyone logged in can connect to it. */
 function checkSharedMachine(config: Config, opts: PreflightOptions): CheckResult {
-  if (config.token_file !== '') return ok('shared machine', `clients must present the API token (${config.token_file})`);
+  if (config.token_file !== '')
+    return ok('shared machine', `clients must present the API token (${config.token_file})`);
   const others = otherLoginUsers(opts.passwdFile ?? '/etc/passwd', opts.uid === undefined ? currentUid() : opts.uid);
   if (others.length === 0) return ok('shared machine', 'no other login users on this machine');
   const names = others.slice(0, 5).join(', ') + (others.length > 5 ? ', …' : '');
@@ -160,7 +167,10 @@ async function checkDataDir(dataDir: string): Promise<CheckResult> {
       await h.close();
     }
     await fs.promises.rm(probe);
-    return ok('data directory', exists ? `${dataDir} is writable` : `${dataDir} does not exist yet; it will be created (${target} is writable)`);
+    return ok(
+      'data directory',
+      exists ? `${dataDir} is writable` : `${dataDir} does not exist yet; it will be created (${target} is writable)`,
+    );
   } catch (err) {
     await fs.promises.rm(probe, { force: true }).catch(() => undefined);
     return {
@@ -176,12 +186,24 @@ async function checkDataDir(dataDir: string): Promise<CheckResult> {
 async function checkDatabase(dataDir: string, opts: PreflightOptions): Promise<CheckResult[]> {
   const file = dbFileFor(dataDir);
   if (!fs.existsSync(file)) {
-    return [ok('database', `${file} does not exist yet; it will be created`), ok('schema', 'a new database gets the current schema')];
+    return [
+      ok('database', `${file} does not exist yet; it will be created`),
+      ok('schema', 'a new database gets the current schema'),
+    ];
   }
   let check;
   try {
     check = await withPool(opts.pool, (pool) =>
-      pool.run({ op: 'check', file, level: 'quick', live: true, ...(opts.migrationsFolder ? { migrationsFolder: opts.migrationsFolder } : {}) }, opts.signal),
+      pool.run(
+        {
+          op: 'check',
+          file,
+          level: 'quick',
+          live: true,
+          ...(opts.migrationsFolder ? { migrationsFolder: opts.migrationsFolder } : {}),
+        },
+        opts.signal,
+      ),
     );
   } catch (err) {
     return [
@@ -237,12 +259,26 @@ async function checkDisk(dataDir: string, warnFree: number, minFree: number): Pr
     const st = await fs.promises.statfs(target);
     free = st.bavail * st.bsize;
   } catch (err) {
-    return { check: 'disk space', ok: false, fatal: false, detail: `cannot read free space of ${target}: ${errorMessage(err)}`, fix: 'check the file system holding the data directory' };
+    return {
+      check: 'disk space',
+      ok: false,
+      fatal: false,
+      detail: `cannot read free space of ${target}: ${errorMessage(err)}`,
+      fix: 'check the file system holding the data directory',
+    };
   }
   const detail = `${fmtBytes(free)} free on the file system of ${target}`;
   const fix = `free space there (old backups in the backups directory, logs), or move the data directory; alter0 needs ${fmtBytes(minFree)} at the very least and warns below ${fmtBytes(warnFree)}`;
-  if (free < minFree) return { check: 'disk space', ok: false, fatal: true, detail: `${detail}: below the minimum of ${fmtBytes(minFree)}`, fix };
-  if (free < warnFree) return { check: 'disk space', ok: false, fatal: false, detail: `${detail}: below ${fmtBytes(warnFree)}`, fix };
+  if (free < minFree)
+    return {
+      check: 'disk space',
+      ok: false,
+      fatal: true,
+      detail: `${detail}: below the minimum of ${fmtBytes(minFree)}`,
+      fix,
+    };
+  if (free < warnFree)
+    return { check: 'disk space', ok: false, fatal: false, detail: `${detail}: below ${fmtBytes(warnFree)}`, fix };
   return ok('disk space', detail);
 }
 
@@ -251,7 +287,13 @@ function checkLock(dataDir: string): CheckResult {
   try {
     state = isDataDirLocked(dataDir);
   } catch (err) {
-    return { check: 'lock', ok: false, fatal: true, detail: `cannot test the lock of ${dataDir}: ${errorMessage(err)}`, fix: 'check the permissions of alter0.lock in the data directory' };
+    return {
+      check: 'lock',
+      ok: false,
+      fatal: true,
+      detail: `cannot test the lock of ${dataDir}: ${errorMessage(err)}`,
+      fix: 'check the permissions of alter0.lock in the data directory',
+    };
   }
   if (!state.locked) return ok('lock', 'free: no other alter0 process uses this data directory');
   if (state.pid === process.pid) return ok('lock', `held by this process (pid ${process.pid})`);
@@ -265,7 +307,8 @@ function checkLock(dataDir: string): CheckResult {
 }
 
 const INSTALL: Record<ExecutorKind, string> = {
-  claude: 'install Claude Code (`npm install -g @anthropic-ai/claude-code`) and log in, or set executor.claude.bin to its path',
+  claude:
+    'install Claude Code (`npm install -g @anthropic-ai/claude-code`) and log in, or set executor.claude.bin to its path',
   codex: 'install Codex (`npm install -g @openai/codex`) and log in, or set executor.codex.bin to its path',
   command: 'set executor.command.argv (or --command) to a program that exists and is executable',
 };
@@ -285,9 +328,21 @@ async function checkExecutors(config: Config, opts: PreflightOptions): Promise<C
       try {
         const p = await executor.probe(opts.signal ?? new AbortController().signal);
         if (p.ok) return ok(check, `${p.path ?? kind}${p.version ? ` ${p.version}` : ''}`);
-        return { check, ok: false, fatal: false, detail: `${p.error ?? 'not usable'}; alter0 runs degraded without it`, fix: INSTALL[kind] };
+        return {
+          check,
+          ok: false,
+          fatal: false,
+          detail: `${p.error ?? 'not usable'}; alter0 runs degraded without it`,
+          fix: INSTALL[kind],
+        };
       } catch (err) {
-        return { check, ok: false, fatal: false, detail: `probe failed: ${errorMessage(err)}; alter0 runs degraded without it`, fix: INSTALL[kind] };
+        return {
+          check,
+          ok: false,
+          fatal: false,
+          detail: `probe failed: ${errorMessage(err)}; alter0 runs degraded without it`,
+          fix: INSTALL[kind],
+        };
       }
     }),
   );
@@ -321,6 +376,12 @@ export function formatChecks(results: CheckResult[]): string {
   }
   const fatal = results.filter((r) => r.fatal).length;
   const warn = results.filter((r) => !r.ok && !r.fatal).length;
-  lines.push(fatal > 0 ? `${fatal} fatal problem(s): alter0 cannot serve until they are fixed` : warn > 0 ? `${warn} warning(s): alter0 can serve, degraded` : 'all checks passed');
+  lines.push(
+    fatal > 0
+      ? `${fatal} fatal problem(s): alter0 cannot serve until they are fixed`
+      : warn > 0
+        ? `${warn} warning(s): alter0 can serve, degraded`
+        : 'all checks passed',
+  );
   return lines.join('\n');
 }

@@ -34,7 +34,8 @@ export interface TightenResult {
 }
 
 /** alter0's own files at the top of the data directory. */
-const OWN_FILES = /^(alter0\.(db|db-wal|db-shm|db-journal|db\.restore-tmp|lock|toml|json)|alter0\.db\.replaced-.+|token)$/;
+const OWN_FILES =
+  /^(alter0\.(db|db-wal|db-shm|db-journal|db\.restore-tmp|lock|toml|json)|alter0\.db\.replaced-.+|token)$/;
 /** alter0's own folders there, walked whole. */
 const OWN_TREES: ReadonlySet<string> = new Set(['backups', 'logs', 'run']);
 /** The folder of task workspaces: each workspace is tightened itself, its contents are the agent's work. */
@@ -52,7 +53,11 @@ const octal = (m: number): string => (m & 0o7777).toString(8).padStart(4, '0');
  * entries owned by this user are touched, symlinks are never followed, and nothing else in a shared folder is
  * changed. Returns what it changed, for the log.
  */
-export function tightenDataDir(dataDir: string, extraDirs: readonly string[] = [], uid: number | null = currentUid()): TightenResult {
+export function tightenDataDir(
+  dataDir: string,
+  extraDirs: readonly string[] = [],
+  uid: number | null = currentUid(),
+): TightenResult {
   const result: TightenResult = { fixed: [], failed: [] };
   if (uid === null) return result;
   const root = path.resolve(dataDir);

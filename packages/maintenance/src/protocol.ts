@@ -57,7 +57,12 @@ export interface VerifyReport {
   file: string;
   lockHeld: boolean;
   integrity: { ok: boolean; messages: string[] };
-  foreignKeys: { ok: boolean; count: number; examples: { table: string; rowid: number | null; parent: string }[]; error: string | null };
+  foreignKeys: {
+    ok: boolean;
+    count: number;
+    examples: { table: string; rowid: number | null; parent: string }[];
+    error: string | null;
+  };
   schema: { ok: boolean; state: SchemaState | null; error: string | null };
   invariants: InvariantResult[];
   counts: TableCounts;

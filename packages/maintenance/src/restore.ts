@@ -45,7 +45,8 @@ export interface RestoreResult {
 export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
   const source = path.resolve(opts.file);
-  if (!fs.existsSync(source)) throw new RestoreError(`${source} does not exist; name a backup file (see the backups directory)`);
+  if (!fs.existsSync(source))
+    throw new RestoreError(`${source} does not exist; name a backup file (see the backups directory)`);
   const walOfSource = `${source}-wal`;
   if (fs.existsSync(walOfSource) && fs.statSync(walOfSource).size > 0) {
     throw new RestoreError(
@@ -62,14 +63,23 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   try {
     return await withPool(opts.pool, async (pool) => {
       const check = await pool.run(
-        { op: 'check', file: source, level: 'integrity', ...(opts.migrationsFolder ? { migrationsFolder: opts.migrationsFolder } : {}) },
+        {
+          op: 'check',
+          file: source,
+          level: 'integrity',
+          ...(opts.migrationsFolder ? { migrationsFolder: opts.migrationsFolder } : {}),
+        },
         opts.signal,
       );
       if (!check.ok) {
-        throw new RestoreError(`${source} failed its integrity check (${check.problems.slice(0, 3).join('; ')}); nothing was changed. Choose another backup.`);
+        throw new RestoreError(
+          `${source} failed its integrity check (${check.problems.slice(0, 3).join('; ')}); nothing was changed. Choose another backup.`,
+        );
       }
-      if (!check.schema) throw new RestoreError(`${source} cannot be restored: ${check.schemaError ?? 'unreadable schema'}`);
-      if (check.schema.dbVersion === 0) throw new RestoreError(`${source} is not an alter0 database (it has no alter0 schema); nothing was changed`);
+      if (!check.schema)
+        throw new RestoreError(`${source} cannot be restored: ${check.schemaError ?? 'unreadable schema'}`);
+      if (check.schema.dbVersion === 0)
+        throw new RestoreError(`${source} is not an alter0 database (it has no alter0 schema); nothing was changed`);
 
       const dbFile = dbFileFor(opts.dataDir);
       const at = opts.now?.() ?? new Date();
@@ -85,7 +95,17 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
       let replacedPath: string | null = null;
       if (fs.existsSync(dbFile)) {
         try {
-          preRestoreBackup = (await backup({ dbFile, backupDir: opts.backupDir, reason: 'pre-restore', keep: opts.keep, pool, signal: opts.signal, now: () => at })).path;
+          preRestoreBackup = (
+            await backup({
+              dbFile,
+              backupDir: opts.backupDir,
+              reason: 'pre-restore',
+              keep: opts.keep,
+              pool,
+              signal: opts.signal,
+              now: () => at,
+            })
+          ).path;
         } catch (err) {
           // The database being replaced may be the damaged one: it is still kept aside below.
           warnings.push(`no pre-restore backup: ${errorMessage(err)}`);
@@ -93,7 +113,11 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
         replacedPath = `${dbFile}.replaced-${fileStamp(at)}`;
         await fs.promises.rename(dbFile, replacedPath);
         // Its WAL may hold committed transactions (after a kill -9): keep it with it, under the name SQLite looks for.
-        for (const [suffix, keep] of [['-wal', true], ['-journal', true], ['-shm', false]] as const) {
+        for (const [suffix, keep] of [
+          ['-wal', true],
+          ['-journal', true],
+          ['-shm', false],
+        ] as const) {
           const side = `${dbFile}${suffix}`;
           if (!fs.existsSync(side)) continue;
           if (keep) await fs.promises.rename(side, `${replacedPath}${suffix}`);

@@ -111,11 +111,15 @@ function jobTable(ctx: SchedulerContext, jobs: ScheduledJob[]): Slot[] {
   const names = new Set<string>();
   const recorded = new Map(safely(ctx, () => ctx.store.events.maintenance(), []).map((r) => [r.job, r]));
   return jobs.map((job) => {
-    if (names.has(job.name)) throw new Alter0Error('invalid_request', `maintenance job "${job.name}" is listed twice; names must be unique`);
+    if (names.has(job.name))
+      throw new Alter0Error('invalid_request', `maintenance job "${job.name}" is listed twice; names must be unique`);
     names.add(job.name);
     const cron = typeof job.every === 'string' ? parseCron(job) : null;
     if (cron === null && !(typeof job.every === 'number' && Number.isFinite(job.every) && job.every > 0)) {
-      throw new Alter0Error('invalid_request', `maintenance job "${job.name}": every must be a positive number of milliseconds or a cron pattern`);
+      throw new Alter0Error(
+        'invalid_request',
+        `maintenance job "${job.name}": every must be a positive number of milliseconds or a cron pattern`,
+      );
     }
     const row = recorded.get(job.name);
     return {
@@ -181,7 +185,8 @@ async function runOnce(ctx: SchedulerContext, slot: Slot): Promise<void> {
   const { job, status } = slot;
   const abort = new AbortController();
   slot.abort = abort;
-  const signal = job.timeoutMs === undefined ? abort.signal : AbortSignal.any([abort.signal, AbortSignal.timeout(job.timeoutMs)]);
+  const signal =
+    job.timeoutMs === undefined ? abort.signal : AbortSignal.any([abort.signal, AbortSignal.timeout(job.timeoutMs)]);
   const started = ctx.now();
   status.running = true;
   status.lastStartAt = started;
@@ -203,7 +208,11 @@ async function runOnce(ctx: SchedulerContext, slot: Slot): Promise<void> {
 }
 
 /** Updates the slot's status for a finished run and works out the next run (backoff after a failure). */
-function settleStatus(ctx: SchedulerContext, slot: Slot, r: Pick<RunResult, 'ok' | 'error' | 'result' | 'started'>): RunResult {
+function settleStatus(
+  ctx: SchedulerContext,
+  slot: Slot,
+  r: Pick<RunResult, 'ok' | 'error' | 'result' | 'started'>,
+): RunResult {
   const { status } = slot;
   const finished = ctx.now();
   status.running = false;
@@ -230,10 +239,18 @@ function reportRun(ctx: SchedulerContext, slot: Slot, r: RunResult): void {
   const { job, status } = slot;
   const { ok, error, finished, nextRunAt, previousFailures } = r;
   safely(ctx, () => ctx.store.events.maintenanceFinished(job.name, { ok, error, now: finished, nextRunAt }), undefined);
-  ctx.metrics?.maintenance(job.name, { lastSuccessTs: status.lastSuccessAt, consecutiveFailures: status.consecutiveFailures });
+  ctx.metrics?.maintenance(job.name, {
+    lastSuccessTs: status.lastSuccessAt,
+    consecutiveFailures: status.consecutiveFailures,
+  });
   const nextIso = nextRunAt === null ? 'none (stopping)' : new Date(nextRunAt).toISOString();
   if (ok) {
-    ctx.log.info('maintenance finished', { job: job.name, ms: finished - r.started, result: r.result, next_run_at: nextIso });
+    ctx.log.info('maintenance finished', {
+      job: job.name,
+      ms: finished - r.started,
+      result: r.result,
+      next_run_at: nextIso,
+    });
     if (previousFailures > 0) {
       safely(
         ctx,
@@ -250,7 +267,13 @@ function reportRun(ctx: SchedulerContext, slot: Slot, r: RunResult): void {
       );
     }
   } else {
-    ctx.log.error('maintenance failed', { job: job.name, ms: finished - r.started, error, consecutive_failures: status.consecutiveFailures, next_run_at: nextIso });
+    ctx.log.error('maintenance failed', {
+      job: job.name,
+      ms: finished - r.started,
+      error,
+      consecutive_failures: status.consecutiveFailures,
+      next_run_at: nextIso,
+    });
     safely(
       ctx,
       () =>
@@ -283,6 +306,9 @@ function parseCron(job: ScheduledJob): Cron {
     // No callback: croner only computes times here; the scheduler owns its timers.
     return new Cron(job.every as string);
   } catch (err) {
-    throw new Alter0Error('invalid_request', `maintenance job "${job.name}": "${String(job.every)}" is not a cron pattern: ${errorMessage(err)}`);
+    throw new Alter0Error(
+      'invalid_request',
+      `maintenance job "${job.name}": "${String(job.every)}" is not a cron pattern: ${errorMessage(err)}`,
+    );
   }
 }

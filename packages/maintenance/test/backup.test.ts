@@ -35,8 +35,21 @@ describe('backup', () => {
     // The daemon's connection stays open (WAL, uncheckpointed writes): the copy must still hold everything.
     const live = Store.open({ file: dbFile });
     try {
-      live.events.add({ component: 'test', level: 'info', kind: 'late', message: 'written just before the backup', now: Date.now() });
-      const r = await backup({ dbFile, backupDir, reason: 'manual', keep: 5, pool, now: () => new Date('2025-03-04T05:06:07.089Z') });
+      live.events.add({
+        component: 'test',
+        level: 'info',
+        kind: 'late',
+        message: 'written just before the backup',
+        now: Date.now(),
+      });
+      const r = await backup({
+        dbFile,
+        backupDir,
+        reason: 'manual',
+        keep: 5,
+        pool,
+        now: () => new Date('2025-03-04T05:06:07.089Z'),
+      });
       expect(r.integrity).toBe('ok');
       expect(path.basename(r.path)).toBe('alter0-2025-03-04T05-06-07-089Z-manual.db');
       expect(r.bytes).toBe(fs.statSync(r.path).size);
@@ -69,21 +82,32 @@ describe('backup', () => {
         return result;
       },
     } as unknown as MaintenancePool;
-    const err = await backup({ dbFile, backupDir, reason: 'scheduled', keep: 5, pool: damaging }).catch((e: unknown) => e);
+    const err = await backup({ dbFile, backupDir, reason: 'scheduled', keep: 5, pool: damaging }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(BackupError);
     expect((err as Error).message).toMatch(/failed its integrity check and was deleted/);
     expect(fs.readdirSync(backupDir)).toEqual([]);
   });
 
   it('refuses when there is no database, saying where it looked', async () => {
-    await expect(backup({ dbFile, backupDir, reason: 'manual', keep: 1, pool })).rejects.toThrow(`there is no database at ${dbFile}`);
+    await expect(backup({ dbFile, backupDir, reason: 'manual', keep: 1, pool })).rejects.toThrow(
+      `there is no database at ${dbFile}`,
+    );
   });
 
   it('keeps the newest N routine backups and, separately, the newest N safety backups', async () => {
     populate(dbFile);
     const made: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await backup({ dbFile, backupDir, reason: i % 2 ? 'manual' : 'scheduled', keep: 3, pool, now: () => new Date(Date.UTC(2025, 0, 1 + i)) });
+      const r = await backup({
+        dbFile,
+        backupDir,
+        reason: i % 2 ? 'manual' : 'scheduled',
+        keep: 3,
+        pool,
+        now: () => new Date(Date.UTC(2025, 0, 1 + i)),
+      });
       made.push(r.path);
       if (i === 4) expect(r.pruned).toEqual([made[1]]);
     }
@@ -111,7 +135,9 @@ describe('backup', () => {
     populate(dbFile);
     const ac = new AbortController();
     ac.abort();
-    await expect(backup({ dbFile, backupDir, reason: 'manual', keep: 5, pool, signal: ac.signal })).rejects.toThrow(BackupError);
+    await expect(backup({ dbFile, backupDir, reason: 'manual', keep: 5, pool, signal: ac.signal })).rejects.toThrow(
+      BackupError,
+    );
     expect(fs.readdirSync(backupDir)).toEqual([]);
   });
 });

@@ -32,7 +32,8 @@ describe('wal checkpoint and the daemon writes', () => {
       // A long read (as `db verify` is) holds its snapshot; the daemon writes past it.
       reader.exec('BEGIN');
       reader.prepare('SELECT count(*) FROM events').get();
-      for (let i = 0; i < 20; i++) daemon.events.add({ component: 'test', level: 'info', kind: 'x', message: `after ${i}`, now: 2 });
+      for (let i = 0; i < 20; i++)
+        daemon.events.add({ component: 'test', level: 'info', kind: 'x', message: `after ${i}`, now: 2 });
 
       const result = checkpointWal({ dbFile, pool });
       // Wait until the checkpoint holds the write lock (a writer with no patience is refused).
@@ -51,7 +52,9 @@ describe('wal checkpoint and the daemon writes', () => {
       expect(await holding()).toBe(true);
       // The daemon's write waits behind it (its busy timeout), and lands.
       const t0 = Date.now();
-      expect(() => daemon.events.add({ component: 'test', level: 'info', kind: 'x', message: 'during the checkpoint', now: 3 })).not.toThrow();
+      expect(() =>
+        daemon.events.add({ component: 'test', level: 'info', kind: 'x', message: 'during the checkpoint', now: 3 }),
+      ).not.toThrow();
       expect(Date.now() - t0).toBeLessThan(BUSY_TIMEOUT_MS);
       // The checkpoint gave up on the reader and says so; it is tried again at its next run.
       expect((await result).busy).toBe(1);

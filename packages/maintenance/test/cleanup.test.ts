@@ -32,7 +32,9 @@ beforeEach(() => {
     const old = newTask(store, 'closed 100 days ago', ago(121));
     turn(store, old, 'a', ago(120));
     turn(store, old, 'b', ago(119));
-    store.opened.sqlite.prepare('INSERT INTO memory (id, task_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run('mem-old', old.id, 'note', ago(119), ago(119));
+    store.opened.sqlite
+      .prepare('INSERT INTO memory (id, task_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .run('mem-old', old.id, 'note', ago(119), ago(119));
     closeTask(store, old.id, ago(100));
 
     const recentClosed = newTask(store, 'closed 10 days ago', ago(51));
@@ -54,8 +56,17 @@ beforeEach(() => {
     store.jobs.requestCancel(u2.job.id, ago(5));
     const queued = accept(store, 'still waiting', ago(100), closedBusy.id);
 
-    for (const d of [40, 40, 40, 1, 1]) store.events.add({ component: 'test', level: 'info', kind: 'x', message: 'e', now: ago(d) });
-    ids = { old: old.id, recentClosed: recentClosed.id, open: open.id, closedBusy: closedBusy.id, unroutedOld: u1.messageId, unroutedNew: u2.messageId, queued: queued.job.id };
+    for (const d of [40, 40, 40, 1, 1])
+      store.events.add({ component: 'test', level: 'info', kind: 'x', message: 'e', now: ago(d) });
+    ids = {
+      old: old.id,
+      recentClosed: recentClosed.id,
+      open: open.id,
+      closedBusy: closedBusy.id,
+      unroutedOld: u1.messageId,
+      unroutedNew: u2.messageId,
+      queued: queued.job.id,
+    };
   } finally {
     store.close();
   }
@@ -74,7 +85,9 @@ describe('cleanup', () => {
     expect(dry.counts).toEqual(expected);
     expect(dry.transactions).toBe(0);
     expect(count(dbFile, 'jobs')).toBe(before);
-    expect(formatCleanupReport(dry)).toMatch(/^would delete: route_decisions 3, close_decisions 2, memory 1, jobs 7, messages 5, tasks 1, events 3/);
+    expect(formatCleanupReport(dry)).toMatch(
+      /^would delete: route_decisions 3, close_decisions 2, memory 1, jobs 7, messages 5, tasks 1, events 3/,
+    );
 
     // Small batches: many short write transactions instead of one long one.
     const real = await cleanup({ dbFile, now: NOW, retention, dryRun: false, batchSize: 2, pauseMs: 0, pool });
@@ -110,7 +123,13 @@ describe('cleanup', () => {
     }
     // Review: kept replies pointed at the jobs retention deleted.
     const dangling = new Database(dbFile, { readonly: true });
-    expect(dangling.prepare('SELECT count(*) AS n FROM messages m WHERE m.job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = m.job_id)').get()).toEqual({ n: 0 });
+    expect(
+      dangling
+        .prepare(
+          'SELECT count(*) AS n FROM messages m WHERE m.job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = m.job_id)',
+        )
+        .get(),
+    ).toEqual({ n: 0 });
     dangling.close();
     const report = await verify({ dbFile, lockHeld: false, pool });
     expect(report.foreignKeys.ok).toBe(true);
@@ -125,7 +144,17 @@ describe('cleanup', () => {
         afterPlan: () => {
           const store = Store.open({ file: dbFile });
           try {
-            store.tasks.applyCloseDecision({ taskId: ids.old, jobId: null, source: 'manual', action: 'reopen', confidence: 1, reason: 'more', modelCalled: false, latencyMs: 0, now: NOW });
+            store.tasks.applyCloseDecision({
+              taskId: ids.old,
+              jobId: null,
+              source: 'manual',
+              action: 'reopen',
+              confidence: 1,
+              reason: 'more',
+              modelCalled: false,
+              latencyMs: 0,
+              now: NOW,
+            });
           } finally {
             store.close();
           }
@@ -145,12 +174,14 @@ describe('cleanup', () => {
   });
 
   it('reads its ages from the config table and refuses a non-positive age', async () => {
-    expect(retentionFromConfig({ retention: { closed_tasks: '90d', decisions: '60d', events: '30d', finished_jobs: '4w' } })).toEqual({
+    expect(
+      retentionFromConfig({ retention: { closed_tasks: '90d', decisions: '60d', events: '30d', finished_jobs: '4w' } }),
+    ).toEqual({
       ...retention,
       finished_jobs: 28 * DAY,
     });
-    await expect(cleanup({ dbFile, now: NOW, retention: { ...retention, events: 0 }, dryRun: true, pool })).rejects.toThrow(
-      'retention.events must be a positive age',
-    );
+    await expect(
+      cleanup({ dbFile, now: NOW, retention: { ...retention, events: 0 }, dryRun: true, pool }),
+    ).rejects.toThrow('retention.events must be a positive age');
   });
 });

@@ -12,7 +12,12 @@ export function tempDir(prefix = 'alter0-maint-'): string {
 export const DAY = 86_400_000;
 
 /** A user message and its job, accepted at `now` (routed later, or never). */
-export function accept(store: Store, content: string, now: number, taskId: string | null = null): { messageId: string; job: JobRow } {
+export function accept(
+  store: Store,
+  content: string,
+  now: number,
+  taskId: string | null = null,
+): { messageId: string; job: JobRow } {
   const { message, job } = store.jobs.accept({
     content,
     channelId: 'test',
@@ -75,7 +80,17 @@ export function newTask(store: Store, title: string, now: number): TaskRow {
 }
 
 export function closeTask(store: Store, taskId: string, now: number): void {
-  store.tasks.applyCloseDecision({ taskId, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'done', modelCalled: false, latencyMs: 0, now });
+  store.tasks.applyCloseDecision({
+    taskId,
+    jobId: null,
+    source: 'manual',
+    action: 'close',
+    confidence: 1,
+    reason: 'done',
+    modelCalled: false,
+    latencyMs: 0,
+    now,
+  });
 }
 
 /** A database with a few tasks, turns, decisions and events (every table has rows). */
@@ -89,7 +104,9 @@ export function populate(file: string, now = Date.now()): { taskIds: string[] } 
       for (let k = 0; k < 3; k++) turn(store, t, `message ${i}.${k}`, now + i * 10 + k, `sess-${i}`);
     }
     closeTask(store, ids[0]!, now + 100);
-    store.opened.sqlite.prepare('INSERT INTO memory (id, task_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run('mem-1', ids[1]!, 'note', now, now);
+    store.opened.sqlite
+      .prepare('INSERT INTO memory (id, task_id, content, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .run('mem-1', ids[1]!, 'note', now, now);
     store.events.add({ component: 'test', level: 'info', kind: 'fixture', message: 'populated', now });
     return { taskIds: ids };
   } finally {
@@ -97,7 +114,17 @@ export function populate(file: string, now = Date.now()): { taskIds: string[] } 
   }
 }
 
-const TABLES = ['tasks', 'messages', 'jobs', 'route_decisions', 'close_decisions', 'events', 'memory', 'maintenance_runs', '__drizzle_migrations'];
+const TABLES = [
+  'tasks',
+  'messages',
+  'jobs',
+  'route_decisions',
+  'close_decisions',
+  'events',
+  'memory',
+  'maintenance_runs',
+  '__drizzle_migrations',
+];
 
 /** Every row of every table, in a stable order: two databases with equal dumps hold the same data. */
 export function dump(file: string): Record<string, unknown[]> {

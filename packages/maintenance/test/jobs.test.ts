@@ -50,7 +50,8 @@ describe('standard maintenance jobs', () => {
       const scheduler = startScheduler({ jobs, store, logger: nullLogger(), startDelayMs: 0 });
       const end = Date.now() + 20_000;
       while (store.events.maintenance().filter((r) => r.lastSuccessAt !== null).length < 3) {
-        if (Date.now() > end) throw new Error(`jobs did not all succeed: ${JSON.stringify(store.events.maintenance())}`);
+        if (Date.now() > end)
+          throw new Error(`jobs did not all succeed: ${JSON.stringify(store.events.maintenance())}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       await scheduler.stop();

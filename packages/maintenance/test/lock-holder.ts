@@ -7,7 +7,11 @@ const STORE = new URL('../../store/dist/index.js', import.meta.url).href;
 export async function holdLock(dataDir: string): Promise<{ pid: number; release: () => Promise<void> }> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `import {acquireDataDirLock} from ${JSON.stringify(STORE)}; acquireDataDirLock(${JSON.stringify(dataDir)}); console.log('locked'); setInterval(() => {}, 1000);`],
+    [
+      '--input-type=module',
+      '-e',
+      `import {acquireDataDirLock} from ${JSON.stringify(STORE)}; acquireDataDirLock(${JSON.stringify(dataDir)}); console.log('locked'); setInterval(() => {}, 1000);`,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));

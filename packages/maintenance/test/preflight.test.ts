@@ -42,7 +42,17 @@ describe('preflight', () => {
   it('passes on a fresh data directory (the database will be created) and finds the executor', async () => {
     // No other login users (this machine may have some: that is a warning of its own, tested in permissions.test.ts).
     const rs = await preflight({ config: configFor(dataDir), checkExecutors: true, pool, passwdFile: '/nonexistent' });
-    expect(rs.map((r) => r.check)).toEqual(['config', 'permissions', 'data directory', 'database', 'schema', 'disk space', 'lock', 'shared machine', 'executor command']);
+    expect(rs.map((r) => r.check)).toEqual([
+      'config',
+      'permissions',
+      'data directory',
+      'database',
+      'schema',
+      'disk space',
+      'lock',
+      'shared machine',
+      'executor command',
+    ]);
     expect(rs.every((r) => r.ok)).toBe(true);
     expect(byName(rs, 'database').detail).toContain('will be created');
     expect(byName(rs, 'data directory').detail).toContain('will be created');
@@ -134,10 +144,22 @@ describe('preflight', () => {
   it('low disk space: a warning below warnFreeBytes, fatal below minFreeBytes', async () => {
     const st = fs.statfsSync(dir);
     const free = st.bavail * st.bsize;
-    const warn = await preflight({ config: configFor(dataDir), checkExecutors: false, pool, warnFreeBytes: free * 2, minFreeBytes: 1 });
+    const warn = await preflight({
+      config: configFor(dataDir),
+      checkExecutors: false,
+      pool,
+      warnFreeBytes: free * 2,
+      minFreeBytes: 1,
+    });
     expect(byName(warn, 'disk space')).toMatchObject({ ok: false, fatal: false });
     expect(preflightExitCode(warn)).toBe(0);
-    const fatal = await preflight({ config: configFor(dataDir), checkExecutors: false, pool, warnFreeBytes: free * 4, minFreeBytes: free * 2 });
+    const fatal = await preflight({
+      config: configFor(dataDir),
+      checkExecutors: false,
+      pool,
+      warnFreeBytes: free * 4,
+      minFreeBytes: free * 2,
+    });
     const r = byName(fatal, 'disk space');
     expect(r).toMatchObject({ ok: false, fatal: true });
     expect(r.detail).toMatch(/below the minimum of/);
@@ -145,7 +167,11 @@ describe('preflight', () => {
   });
 
   it('a missing executor is a warning (alter0 runs degraded), not fatal', async () => {
-    const rs = await preflight({ config: configFor(dataDir, ['alter0-no-such-program-xyz']), checkExecutors: true, pool });
+    const rs = await preflight({
+      config: configFor(dataDir, ['alter0-no-such-program-xyz']),
+      checkExecutors: true,
+      pool,
+    });
     const r = byName(rs, 'executor command');
     expect(r).toMatchObject({ ok: false, fatal: false });
     expect(r.detail).toContain('degraded');

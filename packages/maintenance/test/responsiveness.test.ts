@@ -96,7 +96,9 @@ describe('event loop during a backup of a large database', () => {
     const size = fs.statSync(dbFile).size;
     expect(size).toBeGreaterThan(150 * 1024 * 1024);
 
-    const off = await measure(() => backup({ dbFile, backupDir: path.join(dir, 'backups'), reason: 'manual', keep: 2, pool }));
+    const off = await measure(() =>
+      backup({ dbFile, backupDir: path.join(dir, 'backups'), reason: 'manual', keep: 2, pool }),
+    );
     // Control: the same copy on the main thread blocks everything for its whole duration.
     const on = await measure(async () => {
       await new Promise((r) => setTimeout(r, 20));
@@ -115,7 +117,11 @@ describe('event loop during a backup of a large database', () => {
       http_p99_ms: +percentile(m.http, 99).toFixed(1),
     });
     console.log(
-      JSON.stringify({ db_mb: Math.round(size / 1024 / 1024), worker_backup: fig(off), control_main_thread_vacuum: fig(on) }, null, 2),
+      JSON.stringify(
+        { db_mb: Math.round(size / 1024 / 1024), worker_backup: fig(off), control_main_thread_vacuum: fig(on) },
+        null,
+        2,
+      ),
     );
 
     expect(off.drift.length).toBeGreaterThan(10);

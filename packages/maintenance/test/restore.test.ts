@@ -59,7 +59,9 @@ describe('restore', () => {
     expect(fs.existsSync(`${dbFile}-shm`)).toBe(false);
     expect(fs.existsSync(`${dbFile}.restore-tmp`)).toBe(false);
     const replaced = new Database(r.replacedPath!, { readonly: true });
-    expect(replaced.prepare('SELECT session_id FROM tasks WHERE id = ?').pluck().get(taskIds[1]!)).toBe('changed-later');
+    expect(replaced.prepare('SELECT session_id FROM tasks WHERE id = ?').pluck().get(taskIds[1]!)).toBe(
+      'changed-later',
+    );
     replaced.close();
     expect((await listBackups(backupDir)).map((x) => x.reason).sort()).toEqual(['manual', 'pre-restore']);
     const store = Store.open({ file: dbFile });
@@ -86,7 +88,9 @@ describe('restore', () => {
     populate(dbFile);
     const bad = path.join(dir, 'bad.db');
     fs.writeFileSync(bad, Buffer.alloc(8192, 1));
-    await expect(restore({ dataDir, file: bad, backupDir, keep: 5, pool })).rejects.toThrow(/failed its integrity check .*nothing was changed/);
+    await expect(restore({ dataDir, file: bad, backupDir, keep: 5, pool })).rejects.toThrow(
+      /failed its integrity check .*nothing was changed/,
+    );
 
     const newer = path.join(dir, 'newer.db');
     const b = await backup({ dbFile, backupDir, reason: 'manual', keep: 5, pool });
@@ -101,7 +105,9 @@ describe('restore', () => {
     const empty = path.join(dir, 'empty.db');
     new Database(empty).close();
     await expect(restore({ dataDir, file: empty, backupDir, keep: 5, pool })).rejects.toThrow(/not an alter0 database/);
-    await expect(restore({ dataDir, file: path.join(dir, 'missing.db'), backupDir, keep: 5, pool })).rejects.toThrow(/does not exist/);
+    await expect(restore({ dataDir, file: path.join(dir, 'missing.db'), backupDir, keep: 5, pool })).rejects.toThrow(
+      /does not exist/,
+    );
     expect(fs.readdirSync(dataDir).filter((f) => f.includes('replaced'))).toEqual([]);
   });
 });
@@ -123,7 +129,9 @@ describe('migrate', () => {
     const folder = path.join(dir, 'migrations');
     fs.cpSync(new URL('../../store/drizzle', import.meta.url), folder, { recursive: true });
     const journalFile = path.join(folder, 'meta', '_journal.json');
-    const journal = JSON.parse(fs.readFileSync(journalFile, 'utf8')) as { entries: { idx: number; when: number; tag: string; version: string; breakpoints: boolean }[] };
+    const journal = JSON.parse(fs.readFileSync(journalFile, 'utf8')) as {
+      entries: { idx: number; when: number; tag: string; version: string; breakpoints: boolean }[];
+    };
     const last = journal.entries.at(-1)!;
     journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: '0099_test_add_column' });
     fs.writeFileSync(journalFile, JSON.stringify(journal));

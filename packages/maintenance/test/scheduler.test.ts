@@ -90,7 +90,10 @@ describe('scheduler', () => {
     store.events.maintenanceStarted('backup', 1_000);
     store.events.maintenanceFinished('backup', { ok: true, now: 1_000, nextRunAt: 1_000 + 3_600_000 });
     scheduler = startScheduler({
-      jobs: [{ name: 'backup', every: 3_600_000, run: async () => undefined }, { name: 'fresh', every: 3_600_000, run: async () => undefined }],
+      jobs: [
+        { name: 'backup', every: 3_600_000, run: async () => undefined },
+        { name: 'fresh', every: 3_600_000, run: async () => undefined },
+      ],
       store,
       logger: nullLogger(),
       now: () => 2_000,
@@ -103,14 +106,23 @@ describe('scheduler', () => {
 
   it('computes cron schedules and rejects bad patterns and duplicate names', () => {
     const now = Date.UTC(2025, 0, 1, 12, 0, 0);
-    scheduler = startScheduler({ jobs: [{ name: 'nightly', every: '0 3 * * *', run: async () => undefined }], store, logger: nullLogger(), now: () => now });
+    scheduler = startScheduler({
+      jobs: [{ name: 'nightly', every: '0 3 * * *', run: async () => undefined }],
+      store,
+      logger: nullLogger(),
+      now: () => now,
+    });
     const next = new Date(scheduler.status()[0]!.nextRunAt!);
     expect(next.getTime()).toBeGreaterThan(now);
     expect(next.getMinutes()).toBe(0);
     expect(next.getHours()).toBe(3);
-    expect(() => startScheduler({ jobs: [{ name: 'x', every: 'not a cron', run: async () => undefined }], store, logger: nullLogger() })).toThrow(
-      /"not a cron" is not a cron pattern/,
-    );
+    expect(() =>
+      startScheduler({
+        jobs: [{ name: 'x', every: 'not a cron', run: async () => undefined }],
+        store,
+        logger: nullLogger(),
+      }),
+    ).toThrow(/"not a cron" is not a cron pattern/);
     expect(() =>
       startScheduler({
         jobs: [
@@ -165,7 +177,10 @@ describe('scheduler', () => {
           name: 'hang',
           every: 60_000,
           timeoutMs: 30,
-          run: (signal) => new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(new Error(`gave up: ${String(signal.reason)}`)))),
+          run: (signal) =>
+            new Promise<void>((_, reject) =>
+              signal.addEventListener('abort', () => reject(new Error(`gave up: ${String(signal.reason)}`))),
+            ),
         },
       ],
       store,

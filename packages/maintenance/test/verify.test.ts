@@ -70,7 +70,10 @@ describe('verify', () => {
     raw((db) => db.prepare('DELETE FROM jobs WHERE id = ?').run(job.id));
     const r = await verify({ dbFile, lockHeld: false, pool });
     expect(r.ok).toBe(false);
-    expect(r.invariants.find((i) => i.name === 'every user message has a task or a job')).toMatchObject({ ok: false, examples: [messageId] });
+    expect(r.invariants.find((i) => i.name === 'every user message has a task or a job')).toMatchObject({
+      ok: false,
+      examples: [messageId],
+    });
   });
 
   it('does not count an unrouted message that is queued or was canceled as lost', async () => {
@@ -123,13 +126,17 @@ describe('verify', () => {
   });
 
   it('reports a schema newer than the code with the store message', async () => {
-    raw((db) => db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('future', Date.now() + 1e12));
+    raw((db) =>
+      db.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('future', Date.now() + 1e12),
+    );
     const r = await verify({ dbFile, lockHeld: false, pool });
     expect(r.ok).toBe(false);
     expect(r.schema.error).toMatch(/newer than this alter0 knows/);
   });
 
   it('refuses a missing database', async () => {
-    await expect(verify({ dbFile: path.join(dir, 'nope.db'), lockHeld: false, pool })).rejects.toThrow(/there is no database at/);
+    await expect(verify({ dbFile: path.join(dir, 'nope.db'), lockHeld: false, pool })).rejects.toThrow(
+      /there is no database at/,
+    );
   });
 });

@@ -23,7 +23,10 @@ export async function callModel(
 ): Promise<ModelCallResult> {
   signal.throwIfAborted();
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new DeadlineExceeded(`no answer within ${timeoutMs} ms`)), clampTimerMs(timeoutMs));
+  const timer = setTimeout(
+    () => deadline.abort(new DeadlineExceeded(`no answer within ${timeoutMs} ms`)),
+    clampTimerMs(timeoutMs),
+  );
   const combined = AbortSignal.any([signal, deadline.signal]);
   let onAbort: (() => void) | undefined;
   try {
@@ -37,13 +40,23 @@ export async function callModel(
     });
     const result = await Promise.race([run, aborted]);
     if (typeof result.text !== 'string') {
-      return { ok: false, fallback: 'executor_error', errorClass: 'bad_output', detail: 'executor returned no reply text' };
+      return {
+        ok: false,
+        fallback: 'executor_error',
+        errorClass: 'bad_output',
+        detail: 'executor returned no reply text',
+      };
     }
     return { ok: true, text: result.text };
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     if (deadline.signal.aborted) {
-      return { ok: false, fallback: 'timeout', errorClass: 'timeout', detail: `model call timed out after ${timeoutMs} ms` };
+      return {
+        ok: false,
+        fallback: 'timeout',
+        errorClass: 'timeout',
+        detail: `model call timed out after ${timeoutMs} ms`,
+      };
     }
     if (err instanceof ExecutorError) {
       return {
@@ -53,7 +66,12 @@ export async function callModel(
         detail: err.message,
       };
     }
-    return { ok: false, fallback: 'executor_error', errorClass: 'internal', detail: `executor failed unexpectedly: ${errorMessage(err)}` };
+    return {
+      ok: false,
+      fallback: 'executor_error',
+      errorClass: 'internal',
+      detail: `executor failed unexpectedly: ${errorMessage(err)}`,
+    };
   } finally {
     clearTimeout(timer);
     if (onAbort !== undefined) combined.removeEventListener('abort', onAbort);

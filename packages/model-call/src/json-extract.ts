@@ -94,8 +94,7 @@ export function canonicalJson(v: unknown): string {
 }
 
 export type PickResult =
-  | { ok: true; object: JsonObject }
-  | { ok: false; code: 'no_json' | 'multiple_conflicting_objects'; detail: string };
+  { ok: true; object: JsonObject } | { ok: false; code: 'no_json' | 'multiple_conflicting_objects'; detail: string };
 
 /**
  * The one answer object in `raw`. Objects sharing no key with `answerKeys` (examples, unrelated

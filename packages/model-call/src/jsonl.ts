@@ -30,7 +30,10 @@ export function caseFiles(pathOrDir: string): string[] {
     throw new CaseFileError([{ where: pathOrDir, message: `cannot read: ${errorMessage(err)}` }]);
   }
   if (!isDir) return [pathOrDir];
-  const files = readdirSync(pathOrDir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(pathOrDir, f));
+  const files = readdirSync(pathOrDir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()
+    .map((f) => join(pathOrDir, f));
   if (files.length === 0) throw new CaseFileError([{ where: pathOrDir, message: 'directory holds no *.jsonl files' }]);
   return files;
 }

@@ -13,10 +13,20 @@ export function replayExecutor(modelOutput: string | null | undefined): Executor
       if (req.signal.aborted) return Promise.reject(req.signal.reason);
       if (modelOutput === undefined || modelOutput === null) {
         return Promise.reject(
-          new ExecutorError('exit', `replay: the case has no model_output but the ${req.stage} stage called the model; add model_output to the case`),
+          new ExecutorError(
+            'exit',
+            `replay: the case has no model_output but the ${req.stage} stage called the model; add model_output to the case`,
+          ),
         );
       }
-      return Promise.resolve({ text: modelOutput, sessionId: null, usage: null, durationMs: 0, stderrTail: '', pid: null });
+      return Promise.resolve({
+        text: modelOutput,
+        sessionId: null,
+        usage: null,
+        durationMs: 0,
+        stderrTail: '',
+        pid: null,
+      });
     },
     probe(): Promise<ExecutorProbe> {
       return Promise.resolve({ kind: 'command', ok: true, path: null, version: 'replay', error: null });

@@ -49,15 +49,14 @@ export function fillTemplate(text: string, values: Readonly<Record<string, strin
  * Templates live as `<dir>/<id>/<version>.md`, shipped in the package next to `dist/`.
  * `required` names, per template id, the placeholders a template must contain to be usable.
  */
-export function createTemplateStore(
-  dir: URL,
-  required: Readonly<Record<string, readonly string[]>>,
-): TemplateStore {
+export function createTemplateStore(dir: URL, required: Readonly<Record<string, readonly string[]>>): TemplateStore {
   const root = fileURLToPath(dir);
 
   function loadTemplate(id: string, version: string): PromptTemplate {
     if (!NAME_RE.test(id) || !NAME_RE.test(version)) {
-      throw new ConfigError(`prompt template "${id}/${version}" is not a valid name; use lowercase letters, digits, - and _`);
+      throw new ConfigError(
+        `prompt template "${id}/${version}" is not a valid name; use lowercase letters, digits, - and _`,
+      );
     }
     const needs = required[id];
     if (needs === undefined) {

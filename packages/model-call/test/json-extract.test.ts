@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_ANSWER_DEPTH, canonicalJson, extractJsonObjects, nestsWithin, pickAnswerObject } from '../src/json-extract.js';
+import {
+  MAX_ANSWER_DEPTH,
+  canonicalJson,
+  extractJsonObjects,
+  nestsWithin,
+  pickAnswerObject,
+} from '../src/json-extract.js';
 
 /** `{"k": … }` nested `depth` levels deep (the outer object is level 1; the scalar inside adds none). */
 function nested(depth: number, open: '[' | '{"a":'): string {
@@ -30,7 +36,10 @@ describe('extractJsonObjects', () => {
     fc.assert(
       fc.property(input, ({ depth, open, around }) => {
         const found = extractJsonObjects(`${around}${nested(depth, open)}${around}`);
-        return found.every((o) => nestsWithin(o, MAX_ANSWER_DEPTH)) && (depth <= MAX_ANSWER_DEPTH || found.every((o) => !('k' in o)));
+        return (
+          found.every((o) => nestsWithin(o, MAX_ANSWER_DEPTH)) &&
+          (depth <= MAX_ANSWER_DEPTH || found.every((o) => !('k' in o)))
+        );
       }),
       { numRuns: 80 },
     );
@@ -70,8 +79,15 @@ describe('pickAnswerObject', () => {
 
   it('reports no answer and conflicting answers with their codes', () => {
     expect(pickAnswerObject('nothing', keys)).toMatchObject({ ok: false, code: 'no_json' });
-    expect(pickAnswerObject('{"other":1}', keys)).toMatchObject({ ok: false, code: 'no_json', detail: expect.stringContaining('decision, reason') });
-    expect(pickAnswerObject('{"decision":"a"} {"decision":"b"}', keys)).toMatchObject({ ok: false, code: 'multiple_conflicting_objects' });
+    expect(pickAnswerObject('{"other":1}', keys)).toMatchObject({
+      ok: false,
+      code: 'no_json',
+      detail: expect.stringContaining('decision, reason'),
+    });
+    expect(pickAnswerObject('{"decision":"a"} {"decision":"b"}', keys)).toMatchObject({
+      ok: false,
+      code: 'multiple_conflicting_objects',
+    });
   });
 
   it('compares answers by canonical JSON (sorted keys)', () => {

@@ -10,9 +10,20 @@ import { replayExecutor } from '../src/replay.js';
 describe('replayExecutor', () => {
   it('answers with the recorded output, or fails with ExecutorError exit when there is none', async () => {
     const signal = new AbortController().signal;
-    const req = { stage: 'route' as const, prompt: 'p', sessionId: null, taskId: null, jobId: null, cwd: '/', timeoutMs: 1000, signal };
+    const req = {
+      stage: 'route' as const,
+      prompt: 'p',
+      sessionId: null,
+      taskId: null,
+      jobId: null,
+      cwd: '/',
+      timeoutMs: 1000,
+      signal,
+    };
     await expect(replayExecutor('hi').run(req)).resolves.toMatchObject({ text: 'hi' });
-    const err = await replayExecutor(undefined).run(req).catch((e: unknown) => e);
+    const err = await replayExecutor(undefined)
+      .run(req)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExecutorError);
     expect((err as ExecutorError).errorClass).toBe('exit');
   });
@@ -38,7 +49,10 @@ describe('loadJsonLines', () => {
 
   it('collects every bad line (not JSON, schema, check, repeated id) into one CaseFileError', () => {
     const file = join(dir, 'c.jsonl');
-    writeFileSync(file, ['{"id":"ok","n":1}', 'nope', '{"id":"x"}', '{"id":"neg","n":-1}', '{"id":"ok","n":3}'].join('\n'));
+    writeFileSync(
+      file,
+      ['{"id":"ok","n":1}', 'nope', '{"id":"x"}', '{"id":"neg","n":-1}', '{"id":"ok","n":3}'].join('\n'),
+    );
     const err = (() => {
       try {
         loadJsonLines(file, Case, (c) => (c.n < 0 ? 'n must not be negative' : null));
@@ -48,7 +62,12 @@ describe('loadJsonLines', () => {
       return null;
     })();
     expect(err).toBeInstanceOf(CaseFileError);
-    expect((err as CaseFileError).problems.map((p) => p.where)).toEqual([`${file}:2`, `${file}:3`, `${file}:4`, `${file}:5`]);
+    expect((err as CaseFileError).problems.map((p) => p.where)).toEqual([
+      `${file}:2`,
+      `${file}:3`,
+      `${file}:4`,
+      `${file}:5`,
+    ]);
     expect((err as CaseFileError).message).toContain(`${file}:4: n must not be negative`);
     expect((err as CaseFileError).message).toContain(`${file}:5: case id ok already used at ${file}:1`);
   });

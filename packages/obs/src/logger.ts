@@ -71,7 +71,9 @@ export function createLogger(opts: LoggerOptions): Logger {
   const onError =
     opts.onError ??
     ((err: Error) => {
-      process.stderr.write(`${toJsonLine({ time: now().toISOString(), level: 'error', message: 'log destination failed', err }, opts.redact)}\n`);
+      process.stderr.write(
+        `${toJsonLine({ time: now().toISOString(), level: 'error', message: 'log destination failed', err }, opts.redact)}\n`,
+      );
     });
   const { w, file } = openDestinations(opts, onError);
 
@@ -116,11 +118,17 @@ export function createLogger(opts: LoggerOptions): Logger {
 }
 
 /** The destinations every record goes to: stderr, the extra stream, the rotated files; winston only routes. */
-function openDestinations(opts: LoggerOptions, onError: (err: Error) => void): { w: winston.Logger; file: RotatingFileTransport | null } {
+function openDestinations(
+  opts: LoggerOptions,
+  onError: (err: Error) => void,
+): { w: winston.Logger; file: RotatingFileTransport | null } {
   const transports: winston.transport[] = [];
   if (opts.console) transports.push(new winston.transports.Stream({ stream: process.stderr }));
   if (opts.stream !== undefined) transports.push(new winston.transports.Stream({ stream: opts.stream }));
-  const file = opts.dir === null ? null : new RotatingFileTransport({ dir: opts.dir, maxSize: opts.maxSize, maxFiles: opts.maxFiles });
+  const file =
+    opts.dir === null
+      ? null
+      : new RotatingFileTransport({ dir: opts.dir, maxSize: opts.maxSize, maxFiles: opts.maxFiles });
   if (file !== null) {
     file.on('warn', (err: Error) => onError(err));
     transports.push(file);

@@ -97,7 +97,11 @@ function newRegistry(processMetrics: boolean): Registry {
     collectDefaultMetrics({ register: registry });
     // These three are gauges named like counters, which `promtool check metrics` rejects; the same figures
     // are in nodejs_active_handles / _requests / _resources (per type).
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
       registry.removeSingleMetric(name);
     }
   }
@@ -125,7 +129,12 @@ function queueMetrics(registers: Registry[]) {
     buckets: [...DURATION_BUCKETS],
     registers,
   });
-  const depth = new Gauge({ name: 'alter0_queue_depth', help: 'Queued jobs per lane.', labelNames: ['lane'] as const, registers });
+  const depth = new Gauge({
+    name: 'alter0_queue_depth',
+    help: 'Queued jobs per lane.',
+    labelNames: ['lane'] as const,
+    registers,
+  });
   const oldest = new Gauge({
     name: 'alter0_queue_oldest_age_seconds',
     help: 'Age of the oldest queued job per lane (absent when the lane is empty).',
@@ -156,7 +165,11 @@ function decisionMetrics(registers: Registry[]) {
     labelNames: ['source', 'action'] as const,
     registers,
   });
-  const rescued = new Counter({ name: 'alter0_rescued_jobs_total', help: 'Jobs found running at boot and recovered.', registers });
+  const rescued = new Counter({
+    name: 'alter0_rescued_jobs_total',
+    help: 'Jobs found running at boot and recovered.',
+    registers,
+  });
   const tasksOpen = new Gauge({ name: 'alter0_tasks_open', help: 'Open tasks.', registers });
   return { execErrors, routes, closes, rescued, tasksOpen };
 }

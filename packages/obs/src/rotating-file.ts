@@ -102,7 +102,10 @@ export class RotatingFileTransport extends DailyRotateFile {
       const job = gzipAndRemove(file).then(
         () => (this.removed.has(file) ? fs.promises.rm(`${file}.gz`, { force: true }) : undefined),
         (err: unknown) => {
-          this.emit('warn', new Error(`cannot compress rotated log ${file}: ${err instanceof Error ? err.message : String(err)}`));
+          this.emit(
+            'warn',
+            new Error(`cannot compress rotated log ${file}: ${err instanceof Error ? err.message : String(err)}`),
+          );
         },
       );
       this.archiving.add(job);

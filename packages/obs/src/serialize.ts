@@ -24,7 +24,8 @@ export function serializeError(err: Error, depth = 0): SerializedError {
     if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
   }
   if (err.cause !== undefined) {
-    out.cause = err.cause instanceof Error && depth < MAX_DEPTH ? serializeError(err.cause, depth + 1) : causeText(err.cause);
+    out.cause =
+      err.cause instanceof Error && depth < MAX_DEPTH ? serializeError(err.cause, depth + 1) : causeText(err.cause);
   }
   return out;
 }

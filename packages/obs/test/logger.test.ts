@@ -18,7 +18,15 @@ afterEach(async () => {
 
 function make(over: Partial<LoggerOptions> = {}): { log: Logger; buf: LineBuffer } {
   const buf = new LineBuffer();
-  const log = createLogger({ level: 'debug', dir, maxSize: '20m', maxFiles: '14d', console: false, stream: buf, ...over });
+  const log = createLogger({
+    level: 'debug',
+    dir,
+    maxSize: '20m',
+    maxFiles: '14d',
+    console: false,
+    stream: buf,
+    ...over,
+  });
   open.push(log);
   return { log, buf };
 }
@@ -41,7 +49,14 @@ function fileRecords(d: string): Rec[] {
 describe('createLogger', () => {
   it('writes JSON lines with the child context to the stream and the file', async () => {
     const { log, buf } = make();
-    const job = log.child({ job_id: 'j_1', task_id: 't_1', channel_id: 'http', user_id: 'owner', session_id: 's', stage: 'route' });
+    const job = log.child({
+      job_id: 'j_1',
+      task_id: 't_1',
+      channel_id: 'http',
+      user_id: 'owner',
+      session_id: 's',
+      stage: 'route',
+    });
     job.info('routed', { confidence: 0.9 });
     await log.close();
     const fromStream = parse(buf.lines);
@@ -90,7 +105,9 @@ describe('createLogger', () => {
   it('serializes an err field with name, message, code and stack, and its own fields and cause', async () => {
     const { log, buf } = make({ dir: null });
     const cause = new Error('socket hang up');
-    log.error('run failed', { err: new ExecutorError('timeout', 'claude took longer than 120s', { stderrTail: 'tail', exitCode: null, cause }) });
+    log.error('run failed', {
+      err: new ExecutorError('timeout', 'claude took longer than 120s', { stderrTail: 'tail', exitCode: null, cause }),
+    });
     log.warn('bad config', { err: new ConfigError('listen: invalid') });
     await log.close();
     const [first, second] = parse(buf.lines);
@@ -126,7 +143,9 @@ describe('createLogger', () => {
     const { log } = make({ dir: null });
     // @ts-expect-error job_id belongs in child(), not in a call
     log.info('x', { job_id: 'j' });
-    expect(() => createLogger({ level: 'verbose' as 'info', dir: null, maxSize: '1m', maxFiles: '1', console: false })).toThrow(/unknown log level "verbose"/);
+    expect(() =>
+      createLogger({ level: 'verbose' as 'info', dir: null, maxSize: '1m', maxFiles: '1', console: false }),
+    ).toThrow(/unknown log level "verbose"/);
   });
 
   it('writes to stderr when console is on, and after close only there', async () => {

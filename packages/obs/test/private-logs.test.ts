@@ -21,23 +21,35 @@ const SECRET = 'sup3r-s3cret-value';
 const redact = (t: string): string => t.split(SECRET).join('<redacted>');
 
 describe('log files are private (9)', () => {
-  it('creates the folder 0700 and every file (current, rotated .gz, audit) 0600 under umask 022', { timeout: 30_000 }, async () => {
-    const logs = path.join(dir, 'logs');
-    const log = createLogger({ level: 'info', dir: logs, maxSize: '1k', maxFiles: '14d', console: false });
-    for (let i = 0; i < 200; i++) log.info('tick', { i, pad: 'x'.repeat(40) });
-    await log.close();
-    expect(fs.statSync(logs).mode & 0o777).toBe(0o700);
-    const files = fs.readdirSync(logs).filter((f) => f !== 'alter0.log');
-    expect(files.some((f) => f.endsWith('.gz'))).toBe(true);
-    expect(files).toContain('.alter0-log-audit.json');
-    for (const f of files) expect(fs.statSync(path.join(logs, f)).mode & 0o777, f).toBe(0o600);
-  });
+  it(
+    'creates the folder 0700 and every file (current, rotated .gz, audit) 0600 under umask 022',
+    { timeout: 30_000 },
+    async () => {
+      const logs = path.join(dir, 'logs');
+      const log = createLogger({ level: 'info', dir: logs, maxSize: '1k', maxFiles: '14d', console: false });
+      for (let i = 0; i < 200; i++) log.info('tick', { i, pad: 'x'.repeat(40) });
+      await log.close();
+      expect(fs.statSync(logs).mode & 0o777).toBe(0o700);
+      const files = fs.readdirSync(logs).filter((f) => f !== 'alter0.log');
+      expect(files.some((f) => f.endsWith('.gz'))).toBe(true);
+      expect(files).toContain('.alter0-log-audit.json');
+      for (const f of files) expect(fs.statSync(path.join(logs, f)).mode & 0o777, f).toBe(0o600);
+    },
+  );
 });
 
 describe('log output is redacted (11)', () => {
   it('hides secrets in the message, fields and errors, on the stream and in the file', async () => {
     const buf = new LineBuffer();
-    const log = createLogger({ level: 'info', dir, maxSize: '20m', maxFiles: '14d', console: false, stream: buf, redact });
+    const log = createLogger({
+      level: 'info',
+      dir,
+      maxSize: '20m',
+      maxFiles: '14d',
+      console: false,
+      stream: buf,
+      redact,
+    });
     log.child({ job_id: 'j_1' }).warn(`agent said ${SECRET}`, {
       stderr_tail: `line\n${SECRET}\n`,
       nested: { deep: [SECRET] },

@@ -123,7 +123,12 @@ export class WorkerPool {
    * queue, and why such a job still shows `running`.
    */
   unrecordedOutcomes(): { jobId: string; since: number; failures: number; lastError: string }[] {
-    return [...this.unrecorded.values()].map((u) => ({ jobId: u.job.id, since: u.since, failures: u.failures, lastError: u.lastError }));
+    return [...this.unrecorded.values()].map((u) => ({
+      jobId: u.job.id,
+      since: u.since,
+      failures: u.failures,
+      lastError: u.lastError,
+    }));
   }
 
   /**
@@ -188,7 +193,7 @@ export class WorkerPool {
       this.retryRecord(u);
       return true;
     }
-    return (this.sweepOrphans()?.failed.includes(jobId) ?? false);
+    return this.sweepOrphans()?.failed.includes(jobId) ?? false;
   }
 
   /**
@@ -294,9 +299,23 @@ export class WorkerPool {
       try {
         outcome = await this.opts.handler(job, { fence, signal: controller.signal });
       } catch (err) {
-        outcome = { kind: 'failed', errorClass: 'internal', message: `internal error: ${errorMessage(err)}`, stderrTail: null };
+        outcome = {
+          kind: 'failed',
+          errorClass: 'internal',
+          message: `internal error: ${errorMessage(err)}`,
+          stderrTail: null,
+        };
       }
-      const u: Unrecorded = { job, fence, outcome, cause: abortCauseOf(controller.signal), failures: 0, since: this.now(), lastError: '', timer: null };
+      const u: Unrecorded = {
+        job,
+        fence,
+        outcome,
+        cause: abortCauseOf(controller.signal),
+        failures: 0,
+        since: this.now(),
+        lastError: '',
+        timer: null,
+      };
       // Held as unrecorded before the worker lets go of the job, so the watchdog never sees it unheld.
       if (!this.tryRecord(u)) this.unrecorded.set(job.id, u);
     } finally {
@@ -321,7 +340,11 @@ export class WorkerPool {
     } catch (err) {
       u.failures++;
       u.lastError = errorMessage(err);
-      const retryInMs = backoffDelayMs(u.failures, { initialMs: this.opts.recordRetryMs ?? 500, maxMs: MAX_SUPERVISOR_BACKOFF_MS, jitter: 0 });
+      const retryInMs = backoffDelayMs(u.failures, {
+        initialMs: this.opts.recordRetryMs ?? 500,
+        maxMs: MAX_SUPERVISOR_BACKOFF_MS,
+        jitter: 0,
+      });
       this.opts.hooks?.onRecordError?.(u.job, err, u.failures, retryInMs);
       if (!this.stopping) {
         u.timer = setTimeout(() => this.retryRecord(u), retryInMs);
@@ -358,7 +381,16 @@ export class WorkerPool {
     }
     if (cause === 'canceled' || (cause === null && outcome.kind === 'failed' && outcome.errorClass === 'canceled')) {
       const stderrTail = outcome.kind === 'failed' ? outcome.stderrTail : null;
-      finished(jobs.finish(fence, { state: 'canceled', now, errorClass: 'canceled', errorMessage: 'canceled by the owner', stderrTail }), 'canceled');
+      finished(
+        jobs.finish(fence, {
+          state: 'canceled',
+          now,
+          errorClass: 'canceled',
+          errorMessage: 'canceled by the owner',
+          stderrTail,
+        }),
+        'canceled',
+      );
       return;
     }
     if (outcome.kind === 'yield') {
@@ -376,11 +408,30 @@ export class WorkerPool {
         : outcome.message;
     if (isRetryable(errorClass) && fence.attempt < job.maxAttempts) {
       const delay = backoffDelayMs(fence.attempt, this.opts.backoff, this.random);
-      finished(jobs.scheduleRetry(fence, { nextRunAt: now + delay, now, errorClass, errorMessage: message, stderrTail: outcome.stderrTail }), errorClass);
+      finished(
+        jobs.scheduleRetry(fence, {
+          nextRunAt: now + delay,
+          now,
+          errorClass,
+          errorMessage: message,
+          stderrTail: outcome.stderrTail,
+        }),
+        errorClass,
+      );
       return;
     }
     const note = this.opts.hooks?.failureNote?.(job, errorClass, message) ?? null;
-    finished(jobs.finish(fence, { state: 'failed', now, errorClass, errorMessage: message, stderrTail: outcome.stderrTail, systemNote: note }), errorClass);
+    finished(
+      jobs.finish(fence, {
+        state: 'failed',
+        now,
+        errorClass,
+        errorMessage: message,
+        stderrTail: outcome.stderrTail,
+        systemNote: note,
+      }),
+      errorClass,
+    );
   }
 }
 

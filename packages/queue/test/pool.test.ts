@@ -65,7 +65,8 @@ describe('WorkerPool', () => {
       const n = (calls.get(job.id) ?? 0) + 1;
       calls.set(job.id, n);
       const content = store.jobs.message(job.messageId)!.content;
-      if (content === 'flaky' && n < 3) return { kind: 'failed', errorClass: 'rate_limited', message: '429', stderrTail: null };
+      if (content === 'flaky' && n < 3)
+        return { kind: 'failed', errorClass: 'rate_limited', message: '429', stderrTail: null };
       if (content === 'auth') return { kind: 'failed', errorClass: 'auth', message: 'bad key', stderrTail: 'tail' };
       return { kind: 'succeeded' };
     });
@@ -87,7 +88,9 @@ describe('WorkerPool', () => {
     startPool(
       (_job, ctx) =>
         new Promise<RunOutcome>((resolve) =>
-          ctx.signal.addEventListener('abort', () => resolve({ kind: 'failed', errorClass: 'canceled', message: 'aborted', stderrTail: null })),
+          ctx.signal.addEventListener('abort', () =>
+            resolve({ kind: 'failed', errorClass: 'canceled', message: 'aborted', stderrTail: null }),
+          ),
         ),
     );
     const j = submit('hang', { timeoutS: 0.05, maxAttempts: 1 });
@@ -99,7 +102,9 @@ describe('WorkerPool', () => {
     const p = startPool(
       (_job, ctx) =>
         new Promise<RunOutcome>((resolve) =>
-          ctx.signal.addEventListener('abort', () => resolve({ kind: 'failed', errorClass: 'canceled', message: 'x', stderrTail: null })),
+          ctx.signal.addEventListener('abort', () =>
+            resolve({ kind: 'failed', errorClass: 'canceled', message: 'x', stderrTail: null }),
+          ),
         ),
     );
     const j = submit('long');
@@ -117,11 +122,14 @@ describe('WorkerPool', () => {
         return { kind: 'succeeded' };
       }
       return new Promise<RunOutcome>((resolve) =>
-        ctx.signal.addEventListener('abort', () => resolve({ kind: 'failed', errorClass: 'canceled', message: 'x', stderrTail: null })),
+        ctx.signal.addEventListener('abort', () =>
+          resolve({ kind: 'failed', errorClass: 'canceled', message: 'x', stderrTail: null }),
+        ),
       );
     });
     // Unrouted jobs of one user are serialized; give each its own task so both run at once.
-    const mk = () => store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: Date.now() }).id;
+    const mk = () =>
+      store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: Date.now() }).id;
     const s = submit('short', { taskId: mk() });
     const l = submit('long', { taskId: mk() });
     await until(() => p.isRunning(s.id) && p.isRunning(l.id));
@@ -133,7 +141,13 @@ describe('WorkerPool', () => {
   });
 
   it('runs the jobs of one task one at a time, in arrival order', async () => {
-    const task = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: Date.now() });
+    const task = store.tasks.create({
+      title: 't',
+      executor: 'command',
+      workspaceRoot: dir,
+      userId: 'owner',
+      now: Date.now(),
+    });
     const order: string[] = [];
     let concurrent = 0;
     let maxConcurrent = 0;
@@ -172,7 +186,10 @@ describe('nothing stuck', () => {
       },
       idlePollMs: 20,
       recordRetryMs: 20,
-      hooks: { onRecordError: (_j, _e, attempt) => errors.push(attempt), onRecordRecovered: (_j, n) => recovered.push(n) },
+      hooks: {
+        onRecordError: (_j, _e, attempt) => errors.push(attempt),
+        onRecordRecovered: (_j, n) => recovered.push(n),
+      },
     });
     pool.start();
     const j = submit('x');
@@ -182,7 +199,9 @@ describe('nothing stuck', () => {
     other.exec('BEGIN IMMEDIATE');
     release();
     await until(() => errors.length >= 2);
-    expect(pool.unrecordedOutcomes()).toEqual([expect.objectContaining({ jobId: j.id, lastError: expect.stringMatching(/locked|busy/i) })]);
+    expect(pool.unrecordedOutcomes()).toEqual([
+      expect.objectContaining({ jobId: j.id, lastError: expect.stringMatching(/locked|busy/i) }),
+    ]);
     expect(stateOf(j.id)).toBe('running');
     other.exec('ROLLBACK');
     other.close();

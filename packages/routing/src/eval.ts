@@ -50,7 +50,8 @@ export type RoutingCase = v.InferOutput<typeof RoutingCaseSchema> & { source: st
 /** Reads routing cases from a `.jsonl` file or every `*.jsonl` in a directory; throws CaseFileError listing bad lines. */
 export function loadCases(pathOrDir: string): RoutingCase[] {
   return loadJsonLines(pathOrDir, RoutingCaseSchema, (c) => {
-    if (c.expect.decision === 'existing' && (c.expect.task_id ?? null) === null) return 'expect.decision "existing" needs expect.task_id';
+    if (c.expect.decision === 'existing' && (c.expect.task_id ?? null) === null)
+      return 'expect.decision "existing" needs expect.task_id';
     return null;
   });
 }
@@ -89,7 +90,13 @@ export interface EvaluateRoutingOptions {
 }
 
 function caseTasks(c: RoutingCase): CandidateTask[] {
-  return c.open_tasks.map((t) => ({ id: t.id, title: t.title, summary: t.summary, updatedAt: new Date(t.updated_at), recent: t.recent }));
+  return c.open_tasks.map((t) => ({
+    id: t.id,
+    title: t.title,
+    summary: t.summary,
+    updatedAt: new Date(t.updated_at),
+    recent: t.recent,
+  }));
 }
 
 function caseNow(c: RoutingCase, tasks: readonly CandidateTask[]): Date {
@@ -99,7 +106,10 @@ function caseNow(c: RoutingCase, tasks: readonly CandidateTask[]): Date {
 }
 
 /** Runs every case through a real Router (replay or live executor) and scores the outcomes. */
-export async function evaluateRouting(cases: readonly RoutingCase[], opts: EvaluateRoutingOptions): Promise<EvalReport> {
+export async function evaluateRouting(
+  cases: readonly RoutingCase[],
+  opts: EvaluateRoutingOptions,
+): Promise<EvalReport> {
   const signal = opts.signal ?? new AbortController().signal;
   const results: RoutingCaseResult[] = [];
   for (const c of cases) {
@@ -114,7 +124,14 @@ export async function evaluateRouting(cases: readonly RoutingCase[], opts: Evalu
       now: () => now,
     });
     const explicitTaskId = c.message.task_id ?? null;
-    const out = await router.route({ message: c.message.content, explicitTaskId, openTasks: tasks, cwd: opts.cwd ?? process.cwd(), jobId: null, signal });
+    const out = await router.route({
+      message: c.message.content,
+      explicitTaskId,
+      openTasks: tasks,
+      cwd: opts.cwd ?? process.cwd(),
+      jobId: null,
+      signal,
+    });
     const expectedTask = c.expect.decision === 'existing' ? (c.expect.task_id ?? null) : null;
     let passed = out.decision === c.expect.decision && out.taskId === expectedTask;
     if (c.expect.fallback !== undefined && out.fallback !== c.expect.fallback) passed = false;

@@ -54,12 +54,17 @@ export function parseRouteOutput(raw: string, candidateIds: ReadonlySet<string>)
     return { ok: false, code: 'confidence_out_of_range', detail: `confidence ${confidence} is outside 0..1` };
   }
   if (reason.trim() === '') return { ok: false, code: 'empty_reason', detail: 'reason is empty' };
-  if (decision === 'new') return { ok: true, value: { decision: 'new', taskId: null, confidence, reason: reason.trim() } };
+  if (decision === 'new')
+    return { ok: true, value: { decision: 'new', taskId: null, confidence, reason: reason.trim() } };
   if (taskId === undefined || taskId === null || taskId.trim() === '') {
     return { ok: false, code: 'missing_task_id', detail: 'decision "existing" without a task_id' };
   }
   if (!candidateIds.has(taskId)) {
-    return { ok: false, code: 'task_not_candidate', detail: `task_id ${quote(taskId)} was not among the offered candidates` };
+    return {
+      ok: false,
+      code: 'task_not_candidate',
+      detail: `task_id ${quote(taskId)} was not among the offered candidates`,
+    };
   }
   return { ok: true, value: { decision: 'existing', taskId, confidence, reason: reason.trim() } };
 }

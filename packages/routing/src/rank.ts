@@ -39,7 +39,8 @@ function docOf(t: CandidateTask, query: ReadonlySet<string>): Doc {
   };
   add(tokenize(t.title), RANKING.titleBoost);
   add(tokenize(t.summary), 1);
-  for (const m of t.recent.slice(-RANKING.recentMessages)) add(tokenize(m.content.slice(0, RANKING.recentCharsEach)), 1);
+  for (const m of t.recent.slice(-RANKING.recentMessages))
+    add(tokenize(m.content.slice(0, RANKING.recentCharsEach)), 1);
   return { tf, length };
 }
 
@@ -87,9 +88,7 @@ export function rankCandidates(
   });
   ranked.sort(
     (a, b) =>
-      b.score - a.score ||
-      b.updatedAt.getTime() - a.updatedAt.getTime() ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      b.score - a.score || b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   return ranked.slice(0, opts.limit);
 }

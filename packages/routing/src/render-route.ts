@@ -13,7 +13,10 @@ export const ROUTE_PROMPT_LIMITS = {
 
 function renderCandidate(t: CandidateTask, index: number): string {
   const L = ROUTE_PROMPT_LIMITS;
-  const lines = [`${index + 1}. task_id: ${t.id}`, `   title: ${clip(collapseWhitespace(t.title), L.titleChars) || '(untitled)'}`];
+  const lines = [
+    `${index + 1}. task_id: ${t.id}`,
+    `   title: ${clip(collapseWhitespace(t.title), L.titleChars) || '(untitled)'}`,
+  ];
   const summary = clip(collapseWhitespace(t.summary), L.summaryChars);
   if (summary !== '') lines.push(`   summary: ${summary}`);
   const recent = t.recent.slice(-L.recentLines);
@@ -28,9 +31,10 @@ export function renderRoutePrompt(
   template: PromptTemplate,
   input: { message: string; candidates: readonly CandidateTask[] },
 ): RenderedPrompt {
-  const message = input.message.length > ROUTE_PROMPT_LIMITS.messageChars
-    ? `${input.message.slice(0, ROUTE_PROMPT_LIMITS.messageChars)}\n[… message truncated …]`
-    : input.message;
+  const message =
+    input.message.length > ROUTE_PROMPT_LIMITS.messageChars
+      ? `${input.message.slice(0, ROUTE_PROMPT_LIMITS.messageChars)}\n[… message truncated …]`
+      : input.message;
   const text = fillTemplate(template.text, {
     candidates: input.candidates.map(renderCandidate).join('\n\n'),
     // A message cannot close the delimiter block early and pose as instructions.

@@ -71,11 +71,13 @@ export class Router {
   readonly #now: () => Date;
 
   constructor(opts: RouterOptions) {
-    if (!(opts.threshold >= 0 && opts.threshold <= 1)) throw new ConfigError(`router threshold ${opts.threshold} must be within 0..1`);
+    if (!(opts.threshold >= 0 && opts.threshold <= 1))
+      throw new ConfigError(`router threshold ${opts.threshold} must be within 0..1`);
     if (!Number.isInteger(opts.maxCandidates) || opts.maxCandidates < 1) {
       throw new ConfigError(`router maxCandidates ${opts.maxCandidates} must be a positive integer`);
     }
-    if (!(opts.timeoutMs > 0)) throw new ConfigError(`router timeoutMs ${opts.timeoutMs} must be a positive number of milliseconds`);
+    if (!(opts.timeoutMs > 0))
+      throw new ConfigError(`router timeoutMs ${opts.timeoutMs} must be a positive number of milliseconds`);
     this.#opts = opts;
     this.#now = opts.now ?? (() => new Date());
   }
@@ -89,7 +91,10 @@ export class Router {
     const decided = this.#withoutModel(input);
     if (decided !== null) return { ...base, ...decided, latencyMs: elapsed() };
 
-    const ranked = rankCandidates(input.message, input.openTasks, { now: this.#now(), limit: this.#opts.maxCandidates });
+    const ranked = rankCandidates(input.message, input.openTasks, {
+      now: this.#now(),
+      limit: this.#opts.maxCandidates,
+    });
     const prompt = renderRoutePrompt(this.#opts.template, { message: input.message, candidates: ranked });
     const offered = {
       ...base,
@@ -127,7 +132,13 @@ export class Router {
   #withoutModel(input: RouteInput): Decision | null {
     const explicit = this.#explicitTarget(input);
     if (explicit !== null) {
-      return { decision: 'existing', taskId: explicit.taskId, confidence: null, reason: explicit.reason, fallback: 'explicit' };
+      return {
+        decision: 'existing',
+        taskId: explicit.taskId,
+        confidence: null,
+        reason: explicit.reason,
+        fallback: 'explicit',
+      };
     }
     if (input.openTasks.length === 0) {
       return { decision: 'new', taskId: null, confidence: null, reason: 'no open tasks', fallback: 'no_candidates' };
@@ -161,7 +172,14 @@ export class Router {
         fallback: 'low_confidence',
       };
     }
-    return { rawOutput, decision: answer.decision, taskId: answer.taskId, confidence: answer.confidence, reason: answer.reason, fallback: null };
+    return {
+      rawOutput,
+      decision: answer.decision,
+      taskId: answer.taskId,
+      confidence: answer.confidence,
+      reason: answer.reason,
+      fallback: null,
+    };
   }
 
   /**
@@ -169,7 +187,8 @@ export class Router {
    * A mention of a task that is not open is still explicit: the daemon decides (reopen or refuse).
    */
   #explicitTarget(input: RouteInput): { taskId: string; reason: string } | null {
-    if (input.explicitTaskId !== null) return { taskId: input.explicitTaskId, reason: 'task id given with the message' };
+    if (input.explicitTaskId !== null)
+      return { taskId: input.explicitTaskId, reason: 'task id given with the message' };
     const refs = findExplicitTaskRefs(input.message);
     if (refs.length === 0) return null;
     const open = new Set(input.openTasks.map((t) => t.id));

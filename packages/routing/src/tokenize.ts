@@ -18,7 +18,11 @@ export function tokenize(text: string): string[] {
   const ascii = !/[\u0080-\uffff]/.test(text);
   const parts = ascii
     ? text.toLowerCase().split(/[^a-z0-9_]+/)
-    : text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().split(/[^\p{L}\p{N}_]+/u);
+    : text
+        .normalize('NFKD')
+        .replace(/\p{M}+/gu, '')
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}_]+/u);
   for (const raw of parts) {
     if (raw.length < 2 || STOP_WORDS.has(raw)) continue;
     out.push(raw.length > 3 && raw.endsWith('s') && !raw.endsWith('ss') ? raw.slice(0, -1) : raw);

@@ -11,12 +11,26 @@ const A = 't_01j9zq3k8m4n5p6r7s8t9v0w1x';
 const B = 't_01j9zq3k8m4n5p6r7s8t9v0w2y';
 const openTasks = [
   { id: A, title: 'Fix OAuth login redirect loop', recent: [], updated_at: '2025-03-10T10:00:00Z' },
-  { id: B, title: 'Plan garden beds', summary: 'cedar', recent: [{ role: 'user', content: 'soil?' }], updated_at: '2025-03-10T11:00:00Z' },
+  {
+    id: B,
+    title: 'Plan garden beds',
+    summary: 'cedar',
+    recent: [{ role: 'user', content: 'soil?' }],
+    updated_at: '2025-03-10T11:00:00Z',
+  },
 ];
-const ans = (decision: string, taskId: string | null, confidence = 0.9): string => JSON.stringify({ decision, task_id: taskId, confidence, reason: 'r' });
+const ans = (decision: string, taskId: string | null, confidence = 0.9): string =>
+  JSON.stringify({ decision, task_id: taskId, confidence, reason: 'r' });
 
 function line(over: Record<string, unknown>): string {
-  return JSON.stringify({ id: 'c', category: 'follow_up', open_tasks: openTasks, message: { content: 'login loops again' }, expect: { decision: 'existing', task_id: A }, ...over });
+  return JSON.stringify({
+    id: 'c',
+    category: 'follow_up',
+    open_tasks: openTasks,
+    message: { content: 'login loops again' },
+    expect: { decision: 'existing', task_id: A },
+    ...over,
+  });
 }
 
 let dir = '';
@@ -73,7 +87,12 @@ describe('loadCases', () => {
 describe('evaluateRouting', () => {
   const template = loadTemplate('router', 'v1');
   const run = (cases: RoutingCase[], maxCandidates = 8) =>
-    evaluateRouting(cases, { executorFor: (c) => replayExecutor(c.model_output), threshold: 0.55, maxCandidates, template });
+    evaluateRouting(cases, {
+      executorFor: (c) => replayExecutor(c.model_output),
+      threshold: 0.55,
+      maxCandidates,
+      template,
+    });
 
   function cases(lines: string[]): RoutingCase[] {
     writeFileSync(join(dir, 'c.jsonl'), lines.join('\n'));
@@ -86,7 +105,12 @@ describe('evaluateRouting', () => {
         line({ id: 'right', model_output: ans('existing', A) }),
         line({ id: 'wrong', model_output: ans('existing', B) }),
         line({ id: 'new-ok', category: 'topic_jump', expect: { decision: 'new' }, model_output: ans('new', null) }),
-        line({ id: 'attached-instead-of-new', category: 'topic_jump', expect: { decision: 'new' }, model_output: ans('existing', B) }),
+        line({
+          id: 'attached-instead-of-new',
+          category: 'topic_jump',
+          expect: { decision: 'new' },
+          model_output: ans('existing', B),
+        }),
         line({ id: 'no-output', category: 'malformed_output' }),
       ]),
     );
@@ -109,9 +133,21 @@ describe('evaluateRouting', () => {
   it('checks optional fallback and reject_code expectations', async () => {
     const report = await run(
       cases([
-        line({ id: 'f1', expect: { decision: 'new', fallback: 'invalid_output', reject_code: 'no_json' }, model_output: 'nope' }),
-        line({ id: 'f2', expect: { decision: 'new', fallback: 'invalid_output', reject_code: 'schema' }, model_output: 'nope' }),
-        line({ id: 'f3', expect: { decision: 'new', fallback: 'low_confidence' }, model_output: ans('existing', A, 0.2) }),
+        line({
+          id: 'f1',
+          expect: { decision: 'new', fallback: 'invalid_output', reject_code: 'no_json' },
+          model_output: 'nope',
+        }),
+        line({
+          id: 'f2',
+          expect: { decision: 'new', fallback: 'invalid_output', reject_code: 'schema' },
+          model_output: 'nope',
+        }),
+        line({
+          id: 'f3',
+          expect: { decision: 'new', fallback: 'low_confidence' },
+          model_output: ans('existing', A, 0.2),
+        }),
       ]),
     );
     expect(report.results.map((r) => r.passed)).toEqual([true, false, true]);
@@ -119,7 +155,10 @@ describe('evaluateRouting', () => {
 
   it('measures recall@K of the local ranking', async () => {
     // With K=1 the more recent garden task is ranked first only when the message shares no words with the login task.
-    const report = await run(cases([line({ id: 'r1', message: { content: 'zzz' }, model_output: ans('existing', A) })]), 1);
+    const report = await run(
+      cases([line({ id: 'r1', message: { content: 'zzz' }, model_output: ans('existing', A) })]),
+      1,
+    );
     expect(report.recallAtK).toBe(0);
     expect(report.results[0]?.got).toMatchObject({ fallback: 'invalid_output', rejectCode: 'task_not_candidate' });
   });

@@ -15,7 +15,10 @@ describe('parseRouteOutput accepts', () => {
     ['a bare fence with prose around', `Sure! Here is my answer:\n\`\`\`\n${goodJson}\n\`\`\`\nLet me know.`],
     ['prose with stray braces before', `The set {a, b} matters. ${goodJson}`],
     ['the same object twice', `${goodJson}\n\nAgain: ${goodJson}`],
-    ['the same object twice with keys reordered', `${goodJson} ${JSON.stringify({ reason: 'same bug', confidence: 0.9, task_id: T1, decision: 'existing' })}`],
+    [
+      'the same object twice with keys reordered',
+      `${goodJson} ${JSON.stringify({ reason: 'same bug', confidence: 0.9, task_id: T1, decision: 'existing' })}`,
+    ],
     ['an unrelated object next to the answer', `Example: {"foo": 1}\n${goodJson}`],
     ['braces inside strings', JSON.stringify({ ...good, reason: 'mentions } and { in text' })],
   ])('%s', (_, raw) => {
@@ -25,8 +28,14 @@ describe('parseRouteOutput accepts', () => {
   });
 
   it('a new decision, dropping any task id it carries', () => {
-    const r = parseRouteOutput(JSON.stringify({ decision: 'new', task_id: T2, confidence: 0.8, reason: 'different topic' }), candidates);
-    expect(r).toEqual({ ok: true, value: { decision: 'new', taskId: null, confidence: 0.8, reason: 'different topic' } });
+    const r = parseRouteOutput(
+      JSON.stringify({ decision: 'new', task_id: T2, confidence: 0.8, reason: 'different topic' }),
+      candidates,
+    );
+    expect(r).toEqual({
+      ok: true,
+      value: { decision: 'new', taskId: null, confidence: 0.8, reason: 'different topic' },
+    });
   });
 
   it('boundary confidences 0 and 1', () => {
@@ -45,7 +54,11 @@ describe('parseRouteOutput rejects', () => {
     ['trailing comma', '{"decision": "new", "confidence": 0.9, "reason": "x",}', 'no_json'],
     ['a JSON array of scalars', '[1, 2, 3]', 'no_json'],
     ['only unrelated objects', '{"answer": 42}', 'no_json'],
-    ['two different answers', `${goodJson}\n${JSON.stringify({ ...good, task_id: T2 })}`, 'multiple_conflicting_objects'],
+    [
+      'two different answers',
+      `${goodJson}\n${JSON.stringify({ ...good, task_id: T2 })}`,
+      'multiple_conflicting_objects',
+    ],
     ['confidence as a string', JSON.stringify({ ...good, confidence: '0.9' }), 'schema'],
     ['missing reason', JSON.stringify({ decision: 'new', confidence: 0.9 }), 'schema'],
     ['decision as a number', JSON.stringify({ ...good, decision: 1 }), 'schema'],
@@ -53,7 +66,11 @@ describe('parseRouteOutput rejects', () => {
     ['unknown decision', JSON.stringify({ ...good, decision: 'merge' }), 'unknown_decision'],
     ['decision in other case', JSON.stringify({ ...good, decision: 'Existing' }), 'unknown_decision'],
     ['task not offered', JSON.stringify({ ...good, task_id: 't_01j9zq3k8m4n5p6r7s8t9v0w3z' }), 'task_not_candidate'],
-    ['existing without task id', JSON.stringify({ decision: 'existing', confidence: 0.9, reason: 'x' }), 'missing_task_id'],
+    [
+      'existing without task id',
+      JSON.stringify({ decision: 'existing', confidence: 0.9, reason: 'x' }),
+      'missing_task_id',
+    ],
     ['existing with null task id', JSON.stringify({ ...good, task_id: null }), 'missing_task_id'],
     ['existing with blank task id', JSON.stringify({ ...good, task_id: ' ' }), 'missing_task_id'],
     ['confidence above 1', JSON.stringify({ ...good, confidence: 1.2 }), 'confidence_out_of_range'],
@@ -111,7 +128,10 @@ describe('parseRouteOutput properties', () => {
   }
 
   it('never throws and never yields an invalid decision on arbitrary strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => isValidDecision(parseRouteOutput(s, candidates))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => isValidDecision(parseRouteOutput(s, candidates))),
+      { numRuns: 500 },
+    );
   });
 
   // Review: a reply nested a few thousand levels deep failed the message with "Maximum call stack size exceeded".

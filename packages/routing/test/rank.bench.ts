@@ -2,7 +2,10 @@ import { bench, describe } from 'vitest';
 import type { CandidateTask } from '../src/rank.js';
 import { rankCandidates } from '../src/rank.js';
 
-const words = 'deploy nginx postgres backup invoice garden kafka login oauth webpack cron budget recipe tax docker vacuum replica flaky test mobile css'.split(' ');
+const words =
+  'deploy nginx postgres backup invoice garden kafka login oauth webpack cron budget recipe tax docker vacuum replica flaky test mobile css'.split(
+    ' ',
+  );
 const now = new Date('2025-03-10T12:00:00Z');
 
 function makeTasks(n: number): CandidateTask[] {
@@ -28,6 +31,9 @@ function makeTasks(n: number): CandidateTask[] {
 const tasks3k = makeTasks(3000);
 describe('rankCandidates', () => {
   bench('3000 open tasks, 8 candidates', () => {
-    rankCandidates('the postgres replica backup fails after the nightly vacuum, can you check the cron job', tasks3k, { now, limit: 8 });
+    rankCandidates('the postgres replica backup fails after the nightly vacuum, can you check the cron job', tasks3k, {
+      now,
+      limit: 8,
+    });
   });
 });

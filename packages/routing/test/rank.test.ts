@@ -12,7 +12,14 @@ function task(id: string, title: string, updatedAt: Date, extra: Partial<Candida
 
 describe('tokenize', () => {
   it('lowercases, folds accents, drops stop words and plural s', () => {
-    expect(tokenize('The Café tests for parse_config in src/app.ts')).toEqual(['cafe', 'test', 'parse_config', 'src', 'app', 'ts']);
+    expect(tokenize('The Café tests for parse_config in src/app.ts')).toEqual([
+      'cafe',
+      'test',
+      'parse_config',
+      'src',
+      'app',
+      'ts',
+    ]);
   });
 });
 
@@ -25,7 +32,9 @@ describe('rankCandidates', () => {
   it('lets a strong lexical match beat a more recent unrelated task', () => {
     const tasks = [
       task('recent', 'Plan the garden beds', hoursAgo(0.1)),
-      task('match', 'Postgres replication lag', hoursAgo(72), { summary: 'replica falls behind during nightly vacuum' }),
+      task('match', 'Postgres replication lag', hoursAgo(72), {
+        summary: 'replica falls behind during nightly vacuum',
+      }),
     ];
     const ranked = rankCandidates('the postgres replica is lagging again after vacuum', tasks, { now, limit: 10 });
     expect(ranked.map((t) => t.id)).toEqual(['match', 'recent']);
@@ -39,7 +48,9 @@ describe('rankCandidates', () => {
 
   it('uses recent lines and summary, not only the title', () => {
     const tasks = [
-      task('x', 'Misc', hoursAgo(3), { recent: [{ role: 'assistant', content: 'I bumped the webpack version to 5.90' }] }),
+      task('x', 'Misc', hoursAgo(3), {
+        recent: [{ role: 'assistant', content: 'I bumped the webpack version to 5.90' }],
+      }),
       task('y', 'Misc', hoursAgo(3), { summary: 'grocery list for the weekend' }),
     ];
     expect(rankCandidates('webpack still warns', tasks, { now, limit: 1 }).map((t) => t.id)).toEqual(['x']);
@@ -55,7 +66,10 @@ describe('rankCandidates', () => {
   });
 
   it('scores stay within 0..1 and future or invalid dates do not break the order', () => {
-    const tasks = [task('future', 'release notes', new Date(now.getTime() + 3_600_000)), task('bad', 'release notes', new Date(Number.NaN))];
+    const tasks = [
+      task('future', 'release notes', new Date(now.getTime() + 3_600_000)),
+      task('bad', 'release notes', new Date(Number.NaN)),
+    ];
     const ranked = rankCandidates('release notes', tasks, { now, limit: 5 });
     expect(ranked.map((t) => t.id)).toEqual(['future', 'bad']);
     for (const r of ranked) expect(r.score).toBeGreaterThanOrEqual(0);

@@ -11,7 +11,8 @@ describe('committed routing regression set', () => {
   const cases = loadCases(dir);
 
   it('has at least 15 cases in each required category', () => {
-    for (const cat of CATEGORIES) expect(cases.filter((c) => c.category === cat).length, cat).toBeGreaterThanOrEqual(15);
+    for (const cat of CATEGORIES)
+      expect(cases.filter((c) => c.category === cat).length, cat).toBeGreaterThanOrEqual(15);
   });
 
   it('replays at 100% with the shipped template and default settings', async () => {

@@ -14,31 +14,71 @@ const LOGIN = 't_01j9zq3k8m4n5p6r7s8t9v0w1x';
 const GARDEN = 't_01j9zq3k8m4n5p6r7s8t9v0w2y';
 const CLOSED = 't_01j9zq3k8m4n5p6r7s8t9v0w3z';
 const tasks: CandidateTask[] = [
-  { id: LOGIN, title: 'Fix OAuth login redirect loop', summary: 'callback URL mismatch', updatedAt: new Date(now.getTime() - 3_600_000), recent: [{ role: 'assistant', content: 'I changed the callback URL in settings.py' }] },
-  { id: GARDEN, title: 'Plan raised garden beds', summary: 'cedar vs pine', updatedAt: new Date(now.getTime() - 60_000), recent: [] },
+  {
+    id: LOGIN,
+    title: 'Fix OAuth login redirect loop',
+    summary: 'callback URL mismatch',
+    updatedAt: new Date(now.getTime() - 3_600_000),
+    recent: [{ role: 'assistant', content: 'I changed the callback URL in settings.py' }],
+  },
+  {
+    id: GARDEN,
+    title: 'Plan raised garden beds',
+    summary: 'cedar vs pine',
+    updatedAt: new Date(now.getTime() - 60_000),
+    recent: [],
+  },
 ];
 
 function router(executor: FakeExecutor, over: Partial<RouterOptions> = {}): Router {
-  return new Router({ executor, template: loadTemplate('router', 'v1'), threshold: 0.55, maxCandidates: 8, timeoutMs: 2_000, now: () => now, ...over });
+  return new Router({
+    executor,
+    template: loadTemplate('router', 'v1'),
+    threshold: 0.55,
+    maxCandidates: 8,
+    timeoutMs: 2_000,
+    now: () => now,
+    ...over,
+  });
 }
 
 function input(over: Partial<RouteInput> = {}): RouteInput {
-  return { message: 'the login still loops after the redirect', explicitTaskId: null, openTasks: tasks, cwd: '/tmp', jobId: 'j_1', signal: new AbortController().signal, ...over };
+  return {
+    message: 'the login still loops after the redirect',
+    explicitTaskId: null,
+    openTasks: tasks,
+    cwd: '/tmp',
+    jobId: 'j_1',
+    signal: new AbortController().signal,
+    ...over,
+  };
 }
 
-const answer = (o: Record<string, unknown>): string => JSON.stringify({ decision: 'existing', task_id: LOGIN, confidence: 0.9, reason: 'same login bug', ...o });
+const answer = (o: Record<string, unknown>): string =>
+  JSON.stringify({ decision: 'existing', task_id: LOGIN, confidence: 0.9, reason: 'same login bug', ...o });
 
 describe('Router options', () => {
-  it.each([{ threshold: 1.5 }, { threshold: -0.1 }, { maxCandidates: 0 }, { maxCandidates: 2.5 }, { timeoutMs: 0 }])('refuses %j', (over) => {
-    expect(() => router(replying('x'), over)).toThrow(ConfigError);
-  });
+  it.each([{ threshold: 1.5 }, { threshold: -0.1 }, { maxCandidates: 0 }, { maxCandidates: 2.5 }, { timeoutMs: 0 }])(
+    'refuses %j',
+    (over) => {
+      expect(() => router(replying('x'), over)).toThrow(ConfigError);
+    },
+  );
 });
 
 describe('Router fast paths (no model call)', () => {
   it('an explicit task id from the client wins, even when not open', async () => {
     const ex = replying(answer({}));
     const out = await router(ex).route(input({ explicitTaskId: CLOSED }));
-    expect(out).toMatchObject({ decision: 'existing', taskId: CLOSED, fallback: 'explicit', modelCalled: false, confidence: null, promptChars: 0, candidates: [] });
+    expect(out).toMatchObject({
+      decision: 'existing',
+      taskId: CLOSED,
+      fallback: 'explicit',
+      modelCalled: false,
+      confidence: null,
+      promptChars: 0,
+      candidates: [],
+    });
     expect(ex.calls).toHaveLength(0);
   });
 
@@ -67,11 +107,29 @@ describe('Router model path', () => {
   it('attaches on a confident valid answer and records the decision inputs', async () => {
     const ex = replying(`Sure.\n\`\`\`json\n${answer({})}\n\`\`\``);
     const out = await router(ex).route(input());
-    expect(out).toMatchObject({ decision: 'existing', taskId: LOGIN, confidence: 0.9, reason: 'same login bug', fallback: null, rejectCode: null, modelCalled: true, errorClass: null, templateId: 'router', templateVersion: 'v1' });
+    expect(out).toMatchObject({
+      decision: 'existing',
+      taskId: LOGIN,
+      confidence: 0.9,
+      reason: 'same login bug',
+      fallback: null,
+      rejectCode: null,
+      modelCalled: true,
+      errorClass: null,
+      templateId: 'router',
+      templateVersion: 'v1',
+    });
     expect(out.candidates.map((c) => c.taskId)).toEqual([LOGIN, GARDEN]);
     expect(out.rawOutput).toContain('same login bug');
     expect(out.promptChars).toBe(ex.calls[0]?.prompt.length);
-    expect(ex.calls[0]).toMatchObject({ stage: 'route', sessionId: null, taskId: null, jobId: 'j_1', cwd: '/tmp', timeoutMs: 2_000 });
+    expect(ex.calls[0]).toMatchObject({
+      stage: 'route',
+      sessionId: null,
+      taskId: null,
+      jobId: 'j_1',
+      cwd: '/tmp',
+      timeoutMs: 2_000,
+    });
     expect(out.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -100,7 +158,13 @@ describe('Router model path', () => {
 
   it('invalid output → new (invalid_output) with the reject code and raw output', async () => {
     const out = await router(replying('I would put it in the login task.')).route(input());
-    expect(out).toMatchObject({ decision: 'new', taskId: null, fallback: 'invalid_output', rejectCode: 'no_json', rawOutput: 'I would put it in the login task.' });
+    expect(out).toMatchObject({
+      decision: 'new',
+      taskId: null,
+      fallback: 'invalid_output',
+      rejectCode: 'no_json',
+      rawOutput: 'I would put it in the login task.',
+    });
   });
 
   it('truncates the stored raw output to 4 KiB', async () => {
@@ -109,11 +173,21 @@ describe('Router model path', () => {
     expect(out.decision).toBe('existing');
   });
 
-  it.each(ERROR_CLASSES.filter((c) => c !== 'timeout'))('ExecutorError %s → new (executor_error)', async (cls: ErrorClass) => {
-    const out = await router(failing(cls)).route(input());
-    expect(out).toMatchObject({ decision: 'new', taskId: null, fallback: 'executor_error', errorClass: cls, modelCalled: true, rawOutput: null });
-    expect(out.reason).toContain(cls);
-  });
+  it.each(ERROR_CLASSES.filter((c) => c !== 'timeout'))(
+    'ExecutorError %s → new (executor_error)',
+    async (cls: ErrorClass) => {
+      const out = await router(failing(cls)).route(input());
+      expect(out).toMatchObject({
+        decision: 'new',
+        taskId: null,
+        fallback: 'executor_error',
+        errorClass: cls,
+        modelCalled: true,
+        rawOutput: null,
+      });
+      expect(out.reason).toContain(cls);
+    },
+  );
 
   it('ExecutorError timeout → new (timeout)', async () => {
     const out = await router(failing('timeout')).route(input());

@@ -113,7 +113,8 @@ function preMigrationBackup(sqlite: BetterSqlite3.Database, opts: OpenDbOptions,
   const check = new Database(tmp, { readonly: true });
   try {
     const result = String(check.pragma('integrity_check', { simple: true }));
-    if (result !== 'ok') throw new Error(`the pre-migration backup ${tmp} failed integrity_check (${result}); nothing was migrated`);
+    if (result !== 'ok')
+      throw new Error(`the pre-migration backup ${tmp} failed integrity_check (${result}); nothing was migrated`);
   } finally {
     check.close();
   }

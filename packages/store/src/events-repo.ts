@@ -10,7 +10,14 @@ import type { EventRow, MaintenanceRunRow } from './schema.js';
 export class EventsRepo {
   constructor(private readonly db: Drizzle) {}
 
-  add(e: { component: string; level: EventLevel; kind: string; message: string; details?: unknown; now: number }): EventRow {
+  add(e: {
+    component: string;
+    level: EventLevel;
+    kind: string;
+    message: string;
+    details?: unknown;
+    now: number;
+  }): EventRow {
     const row: EventRow = {
       id: newId('e'),
       component: e.component,

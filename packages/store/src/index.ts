@@ -7,7 +7,15 @@ export { acquireDataDirLock, isDataDirLocked, lockHolderPid, lockPath } from './
 export type { DataDirLock } from './lock.js';
 export { Store } from './store.js';
 export { JobsRepo } from './jobs-repo.js';
-export type { AcceptInput, Fence, JobFilter, RecoveryReport, RetryResult, TimingField, Transition } from './jobs-repo.js';
+export type {
+  AcceptInput,
+  Fence,
+  JobFilter,
+  RecoveryReport,
+  RetryResult,
+  TimingField,
+  Transition,
+} from './jobs-repo.js';
 export { TasksRepo } from './tasks-repo.js';
 export type { CloseDecisionInput, NewTask, TaskFilter } from './tasks-repo.js';
 export { DecisionsRepo } from './decisions-repo.js';

@@ -77,7 +77,10 @@ export class JobsRepo {
       if (input.maxQueued !== undefined) {
         const { n } = this.cached(`SELECT count(*) AS n FROM jobs WHERE state = 'queued'`).get() as { n: number };
         if (n >= input.maxQueued) {
-          throw new LimitError('queue_full', `the queue is full: ${n} jobs are waiting (queue.max_depth = ${input.maxQueued}); retry once some have run, cancel queued jobs, or raise queue.max_depth`);
+          throw new LimitError(
+            'queue_full',
+            `the queue is full: ${n} jobs are waiting (queue.max_depth = ${input.maxQueued}); retry once some have run, cancel queued jobs, or raise queue.max_depth`,
+          );
         }
       }
       if (input.taskId !== null) {
@@ -203,7 +206,7 @@ export class JobsRepo {
   claimNext(lane: Lane, now: number, horizonMs = Number.MAX_SAFE_INTEGER): JobRow | null {
     return immediate(this.sqlite, () => {
       const row = this.cached(
-          `SELECT j.id FROM jobs j
+        `SELECT j.id FROM jobs j
            WHERE j.state = 'queued' AND j.lane = ? AND (j.next_run_at <= ? OR j.next_run_at > ?)
              AND CASE WHEN j.task_id IS NOT NULL THEN NOT EXISTS (
                    SELECT 1 FROM jobs o WHERE o.task_id = j.task_id AND o.id <> j.id
@@ -213,7 +216,7 @@ export class JobsRepo {
                      AND (o.state = 'running' OR (o.state = 'queued' AND o.id < j.id)))
                  END
            ORDER BY j.id LIMIT 1`,
-        ).get(lane, now, Math.min(Number.MAX_SAFE_INTEGER, now + horizonMs)) as { id: string } | undefined;
+      ).get(lane, now, Math.min(Number.MAX_SAFE_INTEGER, now + horizonMs)) as { id: string } | undefined;
       if (!row) return null;
       const job = this.mustGet(row.id);
       const first = job.startedAt === null;
@@ -235,7 +238,9 @@ export class JobsRepo {
 
   /** Earliest time a queued job of this lane becomes runnable (for the worker's sleep), or null if none. */
   nextWake(lane: Lane): number | null {
-    const r = this.cached(`SELECT min(next_run_at) AS t FROM jobs WHERE state = 'queued' AND lane = ?`).get(lane) as { t: number | null };
+    const r = this.cached(`SELECT min(next_run_at) AS t FROM jobs WHERE state = 'queued' AND lane = ?`).get(lane) as {
+      t: number | null;
+    };
     return r.t;
   }
 
@@ -324,7 +329,11 @@ export class JobsRepo {
    */
   private transition(f: Fence, now: number, write: () => JobState): Transition {
     return immediate(this.sqlite, () => {
-      const job = this.db.select({ reply: jobs.replyMessageId, createdAt: jobs.createdAt }).from(jobs).where(this.fenced(f)).get();
+      const job = this.db
+        .select({ reply: jobs.replyMessageId, createdAt: jobs.createdAt })
+        .from(jobs)
+        .where(this.fenced(f))
+        .get();
       if (!job) return null;
       if (job.reply !== null) {
         this.settleAnswered(f.jobId, job.createdAt, now);
@@ -337,7 +346,15 @@ export class JobsRepo {
   private settleAnswered(jobId: string, createdAt: number, now: number): void {
     this.db
       .update(jobs)
-      .set({ state: 'succeeded', stage: null, errorClass: null, errorMessage: null, finishedAt: now, totalMs: now - createdAt, updatedAt: now })
+      .set({
+        state: 'succeeded',
+        stage: null,
+        errorClass: null,
+        errorMessage: null,
+        finishedAt: now,
+        totalMs: now - createdAt,
+        updatedAt: now,
+      })
       .where(eq(jobs.id, jobId))
       .run();
   }
@@ -431,7 +448,11 @@ export class JobsRepo {
           updatedAt: p.now,
           ...(p.state === 'succeeded'
             ? {}
-            : { errorClass: p.errorClass ?? null, errorMessage: p.errorMessage ?? null, stderrTail: p.stderrTail ?? null }),
+            : {
+                errorClass: p.errorClass ?? null,
+                errorMessage: p.errorMessage ?? null,
+                stderrTail: p.stderrTail ?? null,
+              }),
         })
         .where(eq(jobs.id, f.jobId))
         .run();
@@ -563,7 +584,11 @@ export class JobsRepo {
         .all()
         .filter((j) => !opts.held?.has(j.id));
       const update = (id: string, patch: Partial<JobRow>): void => {
-        this.db.update(jobs).set({ stage: null, updatedAt: now, ...patch }).where(eq(jobs.id, id)).run();
+        this.db
+          .update(jobs)
+          .set({ stage: null, updatedAt: now, ...patch })
+          .where(eq(jobs.id, id))
+          .run();
       };
       const ended = (j: JobRow) => ({ finishedAt: now, totalMs: now - j.createdAt });
       for (const j of orphans) {
@@ -629,11 +654,18 @@ export class JobsRepo {
   }
 
   countMessages(): number {
-    return (this.db.select({ n: sql<number>`count(*)` }).from(messages).get()?.n ?? 0);
+    return (
+      this.db
+        .select({ n: sql<number>`count(*)` })
+        .from(messages)
+        .get()?.n ?? 0
+    );
   }
 
   /** Failed jobs since `since`, grouped by error class: count, latest time, latest message and job. */
-  failureSummary(since: number): { errorClass: ErrorClass; count: number; lastAt: number; lastMessage: string; lastJobId: string }[] {
+  failureSummary(
+    since: number,
+  ): { errorClass: ErrorClass; count: number; lastAt: number; lastMessage: string; lastJobId: string }[] {
     return this.sqlite
       .prepare(
         `SELECT error_class AS errorClass, count(*) AS count, max(finished_at) AS lastAt,
@@ -641,6 +673,12 @@ export class JobsRepo {
                 (SELECT id FROM jobs j3 WHERE j3.state = 'failed' AND j3.error_class = j.error_class ORDER BY finished_at DESC LIMIT 1) AS lastJobId
          FROM jobs j WHERE state = 'failed' AND finished_at >= ? GROUP BY error_class ORDER BY count DESC`,
       )
-      .all(since) as { errorClass: ErrorClass; count: number; lastAt: number; lastMessage: string; lastJobId: string }[];
+      .all(since) as {
+      errorClass: ErrorClass;
+      count: number;
+      lastAt: number;
+      lastMessage: string;
+      lastJobId: string;
+    }[];
   }
 }

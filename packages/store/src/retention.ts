@@ -6,7 +6,15 @@ import type BetterSqlite3 from 'better-sqlite3';
  */
 
 /** The tables retention deletes from, children before parents (the FK-safe order). */
-export const RETENTION_TABLES = ['route_decisions', 'close_decisions', 'memory', 'jobs', 'messages', 'tasks', 'events'] as const;
+export const RETENTION_TABLES = [
+  'route_decisions',
+  'close_decisions',
+  'memory',
+  'jobs',
+  'messages',
+  'tasks',
+  'events',
+] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 /** Cut-off times, epoch ms: rows older than these go (`tasks` for closed tasks, `jobs` for finished jobs). */

@@ -191,9 +191,12 @@ export class TasksRepo {
       if (input.action === 'close') {
         const blocker = this.closeBlocker(input.taskId, input.jobId);
         if (blocker !== null && input.source === 'manual') {
-          throw new ConflictError(`task ${task.id} cannot close: ${blocker}. Cancel that work or wait for it, then close the task`);
+          throw new ConflictError(
+            `task ${task.id} cannot close: ${blocker}. Cancel that work or wait for it, then close the task`,
+          );
         }
-        if (blocker !== null) input = { ...input, action: 'keep_open', reason: `not closed: ${blocker} (the model said: ${input.reason})` };
+        if (blocker !== null)
+          input = { ...input, action: 'keep_open', reason: `not closed: ${blocker} (the model said: ${input.reason})` };
       }
       if (input.action === 'reopen' && task.state === 'open') {
         throw new ConflictError(`task ${task.id} is already open`);
@@ -236,7 +239,14 @@ export class TasksRepo {
       } else if (input.action === 'reopen') {
         this.db
           .update(tasks)
-          .set({ state: 'open', closedAt: null, closedBy: null, closeReason: null, closeConfidence: null, updatedAt: input.now })
+          .set({
+            state: 'open',
+            closedAt: null,
+            closedBy: null,
+            closeReason: null,
+            closeConfidence: null,
+            updatedAt: input.now,
+          })
           .where(eq(tasks.id, input.taskId))
           .run();
       }
@@ -247,11 +257,14 @@ export class TasksRepo {
   /** Why the task may not close now (work waiting, or the judged job canceled), or null. */
   private closeBlocker(taskId: string, jobId: string | null): string | null {
     const pending = this.sqlite
-      .prepare(`SELECT id, state FROM jobs WHERE task_id = ? AND state IN ('queued', 'running') AND id IS NOT ? ORDER BY id LIMIT 1`)
+      .prepare(
+        `SELECT id, state FROM jobs WHERE task_id = ? AND state IN ('queued', 'running') AND id IS NOT ? ORDER BY id LIMIT 1`,
+      )
       .get(taskId, jobId) as { id: string; state: string } | undefined;
     if (pending) return `job ${pending.id} of this task is ${pending.state}`;
     if (jobId !== null) {
-      const r = this.sqlite.prepare(`SELECT cancel_requested AS c FROM jobs WHERE id = ?`).get(jobId) as { c: number } | undefined;
+      const r = this.sqlite.prepare(`SELECT cancel_requested AS c FROM jobs WHERE id = ?`).get(jobId) as
+        { c: number } | undefined;
       if (r?.c) return `the owner canceled job ${jobId} after its reply`;
     }
     return null;

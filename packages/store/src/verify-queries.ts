@@ -50,7 +50,8 @@ const INVARIANTS: InvariantSpec[] = [
     sql: `SELECT m.id FROM messages m WHERE m.role = 'user' AND m.task_id IS NULL
             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.message_id = m.id AND j.state IN ('queued','running','failed','canceled'))
           ORDER BY m.id`,
-    detail: 'user messages with no task and no queued, running, failed or canceled job: accepted work that can no longer finish.',
+    detail:
+      'user messages with no task and no queued, running, failed or canceled job: accepted work that can no longer finish.',
   },
   {
     name: 'assistant and system messages belong to a task',
@@ -72,7 +73,8 @@ const INVARIANTS: InvariantSpec[] = [
   {
     name: 'messages point at jobs that exist',
     sql: `SELECT id FROM messages m WHERE m.job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = m.job_id) ORDER BY id`,
-    detail: 'messages whose job_id names a deleted job (retention before this version left them); harmless, cleared by the next retention run.',
+    detail:
+      'messages whose job_id names a deleted job (retention before this version left them); harmless, cleared by the next retention run.',
   },
   {
     name: 'finished jobs have a finish time',
@@ -92,14 +94,23 @@ const EXAMPLES = 10;
  * alter0's invariants and the row counts, read in one transaction so they describe the same moment even while
  * the daemon writes. `lockHeld`: whether some process holds the data directory (running jobs are legitimate then).
  */
-export function verifyTables(db: BetterSqlite3.Database, opts: { lockHeld: boolean }): { invariants: InvariantResult[]; counts: TableCounts } {
+export function verifyTables(
+  db: BetterSqlite3.Database,
+  opts: { lockHeld: boolean },
+): { invariants: InvariantResult[]; counts: TableCounts } {
   return db.transaction(() => ({ invariants: invariantsOf(db, opts.lockHeld), counts: countsOf(db) }))();
 }
 
 function invariantsOf(db: BetterSqlite3.Database, lockHeld: boolean): InvariantResult[] {
   return INVARIANTS.map((spec) => {
     if (spec.onlyWithoutLockHolder === true && lockHeld) {
-      return { name: spec.name, ok: true, count: 0, detail: 'not applicable: a process holds the data directory', examples: [] };
+      return {
+        name: spec.name,
+        ok: true,
+        count: 0,
+        detail: 'not applicable: a process holds the data directory',
+        examples: [],
+      };
     }
     const ids = db.prepare(spec.sql).pluck().all() as string[];
     return {
@@ -114,16 +125,23 @@ function invariantsOf(db: BetterSqlite3.Database, lockHeld: boolean): InvariantR
 
 /** All counts zero: what a report shows when the tables cannot be read. */
 export function emptyTableCounts(): TableCounts {
-  const zero = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+  const zero = <K extends string>(keys: readonly K[]) =>
+    Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
   return { jobs: zero(JOB_STATES), tasks: zero(TASK_STATES), messages: 0, events: 0 };
 }
 
 function countsOf(db: BetterSqlite3.Database): TableCounts {
   const counts = emptyTableCounts();
-  for (const r of db.prepare('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[]) {
+  for (const r of db.prepare('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as {
+    state: JobState;
+    n: number;
+  }[]) {
     counts.jobs[r.state] = r.n;
   }
-  for (const r of db.prepare('SELECT state, count(*) AS n FROM tasks GROUP BY state').all() as { state: TaskState; n: number }[]) {
+  for (const r of db.prepare('SELECT state, count(*) AS n FROM tasks GROUP BY state').all() as {
+    state: TaskState;
+    n: number;
+  }[]) {
     counts.tasks[r.state] = r.n;
   }
   counts.messages = Number(db.prepare('SELECT count(*) FROM messages').pluck().get());

@@ -23,19 +23,54 @@ afterEach(() => {
 /** A task with one answered job, closed at `closedAt` (or left open). */
 function taskWithTurn(title: string, closedAt: number | null): string {
   const task = store.tasks.create({ title, executor: 'command', workspaceRoot: '/tmp/ws', userId: 'owner', now: T0 });
-  const { job } = store.jobs.accept({ content: title, channelId: 'test', userId: 'owner', sessionId: null, taskId: task.id, lane: 'interactive', maxAttempts: 3, timeoutS: 60, now: T0 });
+  const { job } = store.jobs.accept({
+    content: title,
+    channelId: 'test',
+    userId: 'owner',
+    sessionId: null,
+    taskId: task.id,
+    lane: 'interactive',
+    maxAttempts: 3,
+    timeoutS: 60,
+    now: T0,
+  });
   const claimed = store.jobs.claimNext('interactive', T0);
   if (claimed?.id !== job.id) throw new Error('fixture: claimed another job');
   const fence = { jobId: job.id, attempt: claimed.attempt };
-  store.jobs.storeReply(fence, { taskId: task.id, content: 'reply', sessionId: 's', summary: 's', usageJson: null, executeMs: 1, channelId: 'test', userId: 'owner', now: T0 });
+  store.jobs.storeReply(fence, {
+    taskId: task.id,
+    content: 'reply',
+    sessionId: 's',
+    summary: 's',
+    usageJson: null,
+    executeMs: 1,
+    channelId: 'test',
+    userId: 'owner',
+    now: T0,
+  });
   store.jobs.finish(fence, { state: 'succeeded', now: T0 });
   if (closedAt !== null) {
-    store.tasks.applyCloseDecision({ taskId: task.id, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'done', modelCalled: false, latencyMs: 0, now: closedAt });
+    store.tasks.applyCloseDecision({
+      taskId: task.id,
+      jobId: null,
+      source: 'manual',
+      action: 'close',
+      confidence: 1,
+      reason: 'done',
+      modelCalled: false,
+      latencyMs: 0,
+      now: closedAt,
+    });
   }
   return task.id;
 }
 
-const cutoffs = (now: number) => ({ tasks: now - 30 * DAY, decisions: now - 90 * DAY, events: now - 30 * DAY, jobs: now - 30 * DAY });
+const cutoffs = (now: number) => ({
+  tasks: now - 30 * DAY,
+  decisions: now - 90 * DAY,
+  events: now - 30 * DAY,
+  jobs: now - 30 * DAY,
+});
 
 describe('retention queries', () => {
   it('plans a long-closed task with everything of its own, and never an open one', () => {
@@ -53,7 +88,17 @@ describe('retention queries', () => {
     const sqlite = store.opened.sqlite;
     const c = cutoffs(T0 + 60 * DAY);
     const plan = planRetention(sqlite, c);
-    store.tasks.applyCloseDecision({ taskId: old, jobId: null, source: 'manual', action: 'reopen', confidence: 1, reason: 'again', modelCalled: false, latencyMs: 0, now: T0 + 60 * DAY });
+    store.tasks.applyCloseDecision({
+      taskId: old,
+      jobId: null,
+      source: 'manual',
+      action: 'reopen',
+      confidence: 1,
+      reason: 'again',
+      modelCalled: false,
+      latencyMs: 0,
+      now: T0 + 60 * DAY,
+    });
     const deleteBatch = retentionDeleter(sqlite, c);
     const deleted = Object.fromEntries(RETENTION_TABLES.map((t) => [t, deleteBatch(t, plan[t])]));
     expect(deleted).toMatchObject({ tasks: 0, messages: 0 });
@@ -69,13 +114,30 @@ describe('verify queries', () => {
     expect(report.invariants.every((i) => i.ok)).toBe(true);
     store.opened.sqlite.prepare('UPDATE tasks SET closed_at = NULL WHERE id = ?').run(id);
     report = verifyTables(store.opened.sqlite, { lockHeld: false });
-    expect(report.invariants.find((i) => i.name === 'closed tasks have a close time')).toMatchObject({ ok: false, count: 1, examples: [id] });
+    expect(report.invariants.find((i) => i.name === 'closed tasks have a close time')).toMatchObject({
+      ok: false,
+      count: 1,
+      examples: [id],
+    });
   });
 
   it('counts a running job as an orphan only when no process holds the data directory', () => {
-    store.jobs.accept({ content: 'x', channelId: 'test', userId: 'owner', sessionId: null, taskId: null, lane: 'interactive', maxAttempts: 3, timeoutS: 60, now: T0 });
+    store.jobs.accept({
+      content: 'x',
+      channelId: 'test',
+      userId: 'owner',
+      sessionId: null,
+      taskId: null,
+      lane: 'interactive',
+      maxAttempts: 3,
+      timeoutS: 60,
+      now: T0,
+    });
     store.jobs.claimNext('interactive', T0);
-    const orphan = (lockHeld: boolean) => verifyTables(store.opened.sqlite, { lockHeld }).invariants.find((i) => i.name === 'no running job without a lock holder');
+    const orphan = (lockHeld: boolean) =>
+      verifyTables(store.opened.sqlite, { lockHeld }).invariants.find(
+        (i) => i.name === 'no running job without a lock holder',
+      );
     expect(orphan(false)).toMatchObject({ ok: false, count: 1 });
     expect(orphan(true)).toMatchObject({ ok: true, detail: 'not applicable: a process holds the data directory' });
   });

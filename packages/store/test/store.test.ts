@@ -61,7 +61,11 @@ describe('lock', () => {
     const storeDist = new URL('../dist/lock.js', import.meta.url).href;
     const child = spawn(
       process.execPath,
-      ['--input-type=module', '-e', `import {acquireDataDirLock} from ${JSON.stringify(storeDist)}; acquireDataDirLock(${JSON.stringify(lockDir)}); console.log('locked'); setInterval(()=>{}, 1000);`],
+      [
+        '--input-type=module',
+        '-e',
+        `import {acquireDataDirLock} from ${JSON.stringify(storeDist)}; acquireDataDirLock(${JSON.stringify(lockDir)}); console.log('locked'); setInterval(()=>{}, 1000);`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await new Promise<void>((resolve, reject) => {
@@ -112,7 +116,15 @@ describe('queue claims', () => {
     const c = store.jobs.claimNext('interactive', Date.now() + 1)!;
     expect(c.attempt).toBe(1);
     const old = { jobId: j.id, attempt: 1 };
-    expect(store.jobs.scheduleRetry(old, { nextRunAt: 0, now: 1, errorClass: 'timeout', errorMessage: 'slow', stderrTail: null })).toBe('queued');
+    expect(
+      store.jobs.scheduleRetry(old, {
+        nextRunAt: 0,
+        now: 1,
+        errorClass: 'timeout',
+        errorMessage: 'slow',
+        stderrTail: null,
+      }),
+    ).toBe('queued');
     const c2 = store.jobs.claimNext('interactive', Date.now() + 1)!;
     expect(c2.attempt).toBe(2);
     expect(store.jobs.finish(old, { state: 'failed', now: 2, errorClass: 'exit', errorMessage: 'late' })).toBeNull();
@@ -123,11 +135,34 @@ describe('queue claims', () => {
   it('recovers orphans at boot: re-queued with the attempt counted, failed when out of attempts, completed when replied', () => {
     const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
     const r1 = accept('one').job;
-    const r2 = store.jobs.accept({ content: 'two', channelId: 'c', userId: 'u2', sessionId: null, taskId: null, lane: 'interactive', maxAttempts: 1, timeoutS: 5, now: Date.now() }).job;
+    const r2 = store.jobs.accept({
+      content: 'two',
+      channelId: 'c',
+      userId: 'u2',
+      sessionId: null,
+      taskId: null,
+      lane: 'interactive',
+      maxAttempts: 1,
+      timeoutS: 5,
+      now: Date.now(),
+    }).job;
     const r3 = accept('three', t.id, 'u3').job;
     const now = Date.now() + 5;
     for (let i = 0; i < 3; i++) store.jobs.claimNext('interactive', now);
-    store.jobs.storeReply({ jobId: r3.id, attempt: 1 }, { taskId: t.id, content: 'done', sessionId: 's', summary: '', usageJson: null, executeMs: 1, channelId: 'c', userId: 'u3', now });
+    store.jobs.storeReply(
+      { jobId: r3.id, attempt: 1 },
+      {
+        taskId: t.id,
+        content: 'done',
+        sessionId: 's',
+        summary: '',
+        usageJson: null,
+        executeMs: 1,
+        channelId: 'c',
+        userId: 'u3',
+        now,
+      },
+    );
     const rep = store.jobs.recoverOrphans(now);
     expect(rep.requeued).toEqual([r1.id]);
     expect(rep.failed).toEqual([r2.id]);
@@ -163,14 +198,32 @@ describe('queue claims', () => {
       const j = accept('x', t.id).job;
       const c = store.jobs.claimNext('interactive', Date.now() + 1)!;
       const f = { jobId: j.id, attempt: c.attempt };
-      const reply = store.jobs.storeReply(f, { taskId: t.id, content: 'done', sessionId: 's', summary: '', usageJson: null, executeMs: 1, channelId: 'c', userId: 'owner', now: 2 });
+      const reply = store.jobs.storeReply(f, {
+        taskId: t.id,
+        content: 'done',
+        sessionId: 's',
+        summary: '',
+        usageJson: null,
+        executeMs: 1,
+        channelId: 'c',
+        userId: 'owner',
+        now: 2,
+      });
       expect(reply).not.toBeNull();
       return { j, f, t };
     };
     // Review defect 1: a close-stage timeout re-queued a job that had answered.
     it('is never re-queued by a retryable failure: it ends succeeded', () => {
       const { j, f } = answered();
-      expect(store.jobs.scheduleRetry(f, { nextRunAt: 0, now: 3, errorClass: 'timeout', errorMessage: 'slow close', stderrTail: null })).toBe('succeeded');
+      expect(
+        store.jobs.scheduleRetry(f, {
+          nextRunAt: 0,
+          now: 3,
+          errorClass: 'timeout',
+          errorMessage: 'slow close',
+          stderrTail: null,
+        }),
+      ).toBe('succeeded');
       expect(store.jobs.get(j.id)).toMatchObject({ state: 'succeeded', errorClass: null, errorMessage: null });
       expect(store.jobs.claimNext('interactive', Date.now() + 10)).toBeNull();
     });
@@ -184,14 +237,34 @@ describe('queue claims', () => {
     it('is not canceled by a late cancel, and cannot be retried', () => {
       const { j, f } = answered();
       expect(store.jobs.requestCancel(j.id, 3).immediate).toBe(false);
-      expect(store.jobs.finish(f, { state: 'canceled', now: 4, errorClass: 'canceled', errorMessage: 'canceled by the owner' })).toBe('succeeded');
+      expect(
+        store.jobs.finish(f, {
+          state: 'canceled',
+          now: 4,
+          errorClass: 'canceled',
+          errorMessage: 'canceled by the owner',
+        }),
+      ).toBe('succeeded');
       expect(store.jobs.get(j.id)).toMatchObject({ state: 'succeeded', cancelRequested: true });
       expect(() => store.jobs.retry(j.id, 5)).toThrow(/already answered .*Send a new message/);
     });
     it('records no failure note when asked to fail', () => {
       const { j, f, t } = answered();
-      expect(store.jobs.finish(f, { state: 'failed', now: 3, errorClass: 'exit', errorMessage: 'x', systemNote: 'could not answer' })).toBe('succeeded');
-      expect(store.tasks.messages(t.id).map((m) => m.role).sort()).toEqual(['assistant', 'user']);
+      expect(
+        store.jobs.finish(f, {
+          state: 'failed',
+          now: 3,
+          errorClass: 'exit',
+          errorMessage: 'x',
+          systemNote: 'could not answer',
+        }),
+      ).toBe('succeeded');
+      expect(
+        store.tasks
+          .messages(t.id)
+          .map((m) => m.role)
+          .sort(),
+      ).toEqual(['assistant', 'user']);
       expect(store.jobs.get(j.id)?.state).toBe('succeeded');
     });
   });
@@ -202,8 +275,22 @@ describe('queue claims', () => {
     const c = store.jobs.claimNext('interactive', Date.now() + 1)!;
     store.jobs.requestCancel(j.id, 2);
     const f = { jobId: j.id, attempt: c.attempt };
-    expect(store.jobs.storeReply(f, { taskId: t.id, content: 'late', sessionId: 's', summary: '', usageJson: null, executeMs: 1, channelId: 'c', userId: 'owner', now: 3 })).toBeNull();
-    expect(store.jobs.finish(f, { state: 'canceled', now: 4, errorClass: 'canceled', errorMessage: 'canceled' })).toBe('canceled');
+    expect(
+      store.jobs.storeReply(f, {
+        taskId: t.id,
+        content: 'late',
+        sessionId: 's',
+        summary: '',
+        usageJson: null,
+        executeMs: 1,
+        channelId: 'c',
+        userId: 'owner',
+        now: 3,
+      }),
+    ).toBeNull();
+    expect(store.jobs.finish(f, { state: 'canceled', now: 4, errorClass: 'canceled', errorMessage: 'canceled' })).toBe(
+      'canceled',
+    );
     expect(store.jobs.get(j.id)).toMatchObject({ state: 'canceled', replyMessageId: null });
     expect(store.tasks.messages(t.id).map((m) => m.role)).toEqual(['user']);
   });
@@ -235,10 +322,42 @@ describe('queue claims', () => {
 describe('close rule', () => {
   it('manual close and reopen change state and record decisions', () => {
     const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
-    store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'done', modelCalled: false, latencyMs: 0, now: 2 });
+    store.tasks.applyCloseDecision({
+      taskId: t.id,
+      jobId: null,
+      source: 'manual',
+      action: 'close',
+      confidence: 1,
+      reason: 'done',
+      modelCalled: false,
+      latencyMs: 0,
+      now: 2,
+    });
     expect(store.tasks.get(t.id)).toMatchObject({ state: 'closed', closedBy: 'manual', closeReason: 'done' });
-    expect(() => store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'x', modelCalled: false, latencyMs: 0, now: 3 })).toThrow(/already closed/);
-    store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'reopen', confidence: 1, reason: 'more', modelCalled: false, latencyMs: 0, now: 4 });
+    expect(() =>
+      store.tasks.applyCloseDecision({
+        taskId: t.id,
+        jobId: null,
+        source: 'manual',
+        action: 'close',
+        confidence: 1,
+        reason: 'x',
+        modelCalled: false,
+        latencyMs: 0,
+        now: 3,
+      }),
+    ).toThrow(/already closed/);
+    store.tasks.applyCloseDecision({
+      taskId: t.id,
+      jobId: null,
+      source: 'manual',
+      action: 'reopen',
+      confidence: 1,
+      reason: 'more',
+      modelCalled: false,
+      latencyMs: 0,
+      now: 4,
+    });
     expect(store.tasks.get(t.id)?.state).toBe('open');
     expect(store.tasks.closeDecisions(t.id).map((d) => d.action)).toEqual(['close', 'reopen']);
   });
@@ -248,38 +367,86 @@ describe('close rule', () => {
     const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
     const first = accept('one', t.id).job;
     const waiting = accept('two', t.id).job;
-    const auto = store.tasks.applyCloseDecision({ taskId: t.id, jobId: first.id, source: 'auto', action: 'close', confidence: 0.9, reason: 'done', modelCalled: true, latencyMs: 1, now: 2 });
-    expect(auto.decision).toMatchObject({ action: 'keep_open', reason: expect.stringContaining(`job ${waiting.id} of this task is queued`) });
+    const auto = store.tasks.applyCloseDecision({
+      taskId: t.id,
+      jobId: first.id,
+      source: 'auto',
+      action: 'close',
+      confidence: 0.9,
+      reason: 'done',
+      modelCalled: true,
+      latencyMs: 1,
+      now: 2,
+    });
+    expect(auto.decision).toMatchObject({
+      action: 'keep_open',
+      reason: expect.stringContaining(`job ${waiting.id} of this task is queued`),
+    });
     expect(store.tasks.get(t.id)?.state).toBe('open');
-    expect(() => store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'x', modelCalled: false, latencyMs: 0, now: 3 })).toThrow(
-      /cannot close: job .* is queued\. Cancel that work or wait/,
-    );
+    expect(() =>
+      store.tasks.applyCloseDecision({
+        taskId: t.id,
+        jobId: null,
+        source: 'manual',
+        action: 'close',
+        confidence: 1,
+        reason: 'x',
+        modelCalled: false,
+        latencyMs: 0,
+        now: 3,
+      }),
+    ).toThrow(/cannot close: job .* is queued\. Cancel that work or wait/);
   });
 
   it('a job about to execute in a closed task reopens it with a recorded decision', () => {
     const t = store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
-    store.tasks.applyCloseDecision({ taskId: t.id, jobId: null, source: 'manual', action: 'close', confidence: 1, reason: 'done', modelCalled: false, latencyMs: 0, now: 2 });
+    store.tasks.applyCloseDecision({
+      taskId: t.id,
+      jobId: null,
+      source: 'manual',
+      action: 'close',
+      confidence: 1,
+      reason: 'done',
+      modelCalled: false,
+      latencyMs: 0,
+      now: 2,
+    });
     const j = accept('more', t.id).job;
     expect(store.tasks.reopenForJob(t.id, { id: j.id, messageId: j.messageId }, 3)).toBe(true);
     expect(store.tasks.get(t.id)?.state).toBe('open');
-    expect(store.tasks.closeDecisions(t.id).at(-1)).toMatchObject({ action: 'reopen', jobId: j.id, reason: expect.stringContaining(j.messageId) });
+    expect(store.tasks.closeDecisions(t.id).at(-1)).toMatchObject({
+      action: 'reopen',
+      jobId: j.id,
+      reason: expect.stringContaining(j.messageId),
+    });
     expect(store.tasks.reopenForJob(t.id, { id: j.id, messageId: j.messageId }, 4)).toBe(false);
   });
 });
 
 describe('upgrade', () => {
   it('backs up a populated database before applying a new migration, and keeps every row', () => {
-    const t = store.tasks.create({ title: 'keep me', executor: 'command', workspaceRoot: dir, userId: 'owner', now: 1 });
+    const t = store.tasks.create({
+      title: 'keep me',
+      executor: 'command',
+      workspaceRoot: dir,
+      userId: 'owner',
+      now: 1,
+    });
     accept('hello', t.id);
     store.close();
     // The next release's migrations: the shipped ones plus one more.
     const next = path.join(dir, 'next-migrations');
     fs.cpSync(MIGRATIONS_FOLDER, next, { recursive: true });
-    const journal = JSON.parse(fs.readFileSync(path.join(next, 'meta/_journal.json'), 'utf8')) as { entries: { idx: number; when: number; tag: string; version: string; breakpoints: boolean }[] };
+    const journal = JSON.parse(fs.readFileSync(path.join(next, 'meta/_journal.json'), 'utf8')) as {
+      entries: { idx: number; when: number; tag: string; version: string; breakpoints: boolean }[];
+    };
     const last = journal.entries.at(-1)!;
     journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: '9999_test_next' });
     fs.writeFileSync(path.join(next, 'meta/_journal.json'), JSON.stringify(journal));
-    fs.writeFileSync(path.join(next, '9999_test_next.sql'), 'ALTER TABLE `tasks` ADD `priority` integer DEFAULT 0 NOT NULL;');
+    fs.writeFileSync(
+      path.join(next, '9999_test_next.sql'),
+      'ALTER TABLE `tasks` ADD `priority` integer DEFAULT 0 NOT NULL;',
+    );
     store = Store.open({ file: file(), migrationsFolder: next });
     const v = codeSchemaVersion();
     expect(store.opened.schema).toMatchObject({ migrated: 1, dbVersion: v + 1 });

@@ -111,19 +111,31 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<Daemon> {
   const fail = async (why: string): Promise<never> => {
     await child.cleanup();
     const stdout = child.stdout() === '' ? '' : `\n--- stdout ---\n${child.stdout().slice(-2000)}`;
-    throw new DaemonStartError(`alter0 serve ${why}\ncommand: node ${args.join(' ')}\n--- log (tail) ---\n${child.stderr().slice(-6000)}${stdout}`);
+    throw new DaemonStartError(
+      `alter0 serve ${why}\ncommand: node ${args.join(' ')}\n--- log (tail) ---\n${child.stderr().slice(-6000)}${stdout}`,
+    );
   };
   // `done` ends the start-up waits still pending once one of them has decided (e.g. the log wait after an exit).
   const done = new AbortController();
   const deadline = AbortSignal.any([AbortSignal.timeout(startTimeoutMs), done.signal, ...(o.signal ? [o.signal] : [])]);
   try {
     const url = await listening(child, startTimeoutMs, deadline).catch((e: unknown) =>
-      fail(o.signal?.aborted ? 'start was aborted' : e instanceof DaemonStartError ? e.message : `did not log "listening" within ${startTimeoutMs} ms`),
+      fail(
+        o.signal?.aborted
+          ? 'start was aborted'
+          : e instanceof DaemonStartError
+            ? e.message
+            : `did not log "listening" within ${startTimeoutMs} ms`,
+      ),
     );
     const listeningMs = performance.now() - child.spawnedAt;
     const client = createApiClient({ baseUrl: url, token: o.token ?? null });
     await readyz(child, client, Math.max(1, startTimeoutMs - listeningMs), deadline).catch((e: unknown) =>
-      fail(e instanceof DaemonStartError ? e.message : `listened but GET /readyz did not answer 200 within ${startTimeoutMs} ms`),
+      fail(
+        e instanceof DaemonStartError
+          ? e.message
+          : `listened but GET /readyz did not answer 200 within ${startTimeoutMs} ms`,
+      ),
     );
     if (child.pid === undefined) return await fail('has no pid');
     const { spawnedAt, proc, exited, alive, stderr, onStderr, stop, cleanup } = child;
@@ -156,7 +168,8 @@ function prepare(o: DaemonOptions): { args: string[]; data: string; dir: string 
   if (o.bin === undefined && !existsSync(CLI_DIST)) {
     throw new DaemonStartError(`${CLI_DIST} is missing: build first with \`pnpm exec tsc -b\` at the repository root`);
   }
-  const dir = o.data === undefined || o.config !== undefined || o.token !== undefined ? tempDir('alter0-daemon-') : null;
+  const dir =
+    o.data === undefined || o.config !== undefined || o.token !== undefined ? tempDir('alter0-daemon-') : null;
   const data = o.data ?? join(dir ?? '', 'data');
   mkdirSync(data, { recursive: true });
   const args = [...(o.nodeArgs ?? []), bin, 'serve', '--data', data, '--listen', o.listen ?? '127.0.0.1:0'];
@@ -193,7 +206,12 @@ interface Child {
 
 function spawnChild(args: readonly string[], o: DaemonOptions, dir: string | null): Child {
   const spawnedAt = performance.now();
-  const proc = spawn(process.execPath, args, { cwd: o.cwd, env: o.env ?? inheritedEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(process.execPath, args, {
+    cwd: o.cwd,
+    env: o.env ?? inheritedEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const pid = proc.pid;
   const exited = new Promise<Exit>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   // Every pipe is drained for the whole run (a full pipe would block the daemon); only a tail is kept.
@@ -255,7 +273,9 @@ async function listening(child: Child, timeoutMs: number, deadline: AbortSignal)
     untilText(child.stderr, LISTENING, { timeoutMs, wake: child.onStderr, signal: deadline, intervalMs: 1000 }).then(
       (t) => LISTENING.exec(t)?.[1]?.replace(/\/$/, '') ?? '',
     ),
-    child.exited.then((e) => Promise.reject(new DaemonStartError(`exited (code ${e.code}, signal ${e.signal}) before it was ready`))),
+    child.exited.then((e) =>
+      Promise.reject(new DaemonStartError(`exited (code ${e.code}, signal ${e.signal}) before it was ready`)),
+    ),
   ]);
 }
 
@@ -265,7 +285,9 @@ async function readyz(child: Child, client: ApiClient, timeoutMs: number, deadli
     async () => {
       if (!child.alive()) throw new DaemonStartError('exited while starting');
       try {
-        return (await client.readyz({ signal: AbortSignal.any([deadline, AbortSignal.timeout(2_000)]) })).status === 200;
+        return (
+          (await client.readyz({ signal: AbortSignal.any([deadline, AbortSignal.timeout(2_000)]) })).status === 200
+        );
       } catch (e) {
         if (deadline.aborted) throw e;
         // A readiness answer that breaks the contract will not turn right by waiting.

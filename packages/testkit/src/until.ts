@@ -40,7 +40,9 @@ export async function until<T>(fn: () => T | PromiseLike<T>, opts: UntilOptions 
     const left = end - performance.now();
     if (left <= 0) {
       const detail = opts.detail?.();
-      throw new UntilTimeoutError(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${detail ? `; ${detail}` : ''}`);
+      throw new UntilTimeoutError(
+        `timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${detail ? `; ${detail}` : ''}`,
+      );
     }
     await pause(Math.min(intervalMs, left), opts.wake, opts.signal);
   }
@@ -65,7 +67,11 @@ async function pause(ms: number, wake: Wake | undefined, signal: AbortSignal | u
 }
 
 /** Waits until `text()` matches `pattern` and resolves with the text; the failure carries the text's tail. */
-export async function untilText(text: () => string, pattern: RegExp | string, opts: UntilOptions = {}): Promise<string> {
+export async function untilText(
+  text: () => string,
+  pattern: RegExp | string,
+  opts: UntilOptions = {},
+): Promise<string> {
   const matches = (t: string): boolean => (typeof pattern === 'string' ? t.includes(pattern) : pattern.test(t));
   return until(
     () => {

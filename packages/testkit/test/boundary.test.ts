@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 
 // The testkit is for tests and the tooling harnesses only: no product package may ship a dependency on it.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const products = ['apps', 'packages'].flatMap((d) => readdirSync(join(ROOT, d)).map((n) => join(ROOT, d, n))).filter((p) => !p.endsWith('testkit'));
+const products = ['apps', 'packages']
+  .flatMap((d) => readdirSync(join(ROOT, d)).map((n) => join(ROOT, d, n)))
+  .filter((p) => !p.endsWith('testkit'));
 
 function sources(dir: string): string[] {
   let out: string[] = [];

@@ -9,7 +9,12 @@ describe('until', () => {
   });
 
   it('times out naming what it waited for, with the detail', async () => {
-    const err = await until(() => false, { timeoutMs: 30, intervalMs: 5, what: 'the moon', detail: () => 'log tail' }).catch((e: unknown) => e);
+    const err = await until(() => false, {
+      timeoutMs: 30,
+      intervalMs: 5,
+      what: 'the moon',
+      detail: () => 'log tail',
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UntilTimeoutError);
     expect(String(err)).toMatch(/timed out after 30 ms waiting for the moon; log tail/);
   });

@@ -28,7 +28,15 @@ const plan = decodePlan(currentMessage(stage, prompt));
 
 function log(fault: FaultKind | null): void {
   if (logFile === '') return;
-  const line: AgentLogLine = { at: Date.now(), pid: process.pid, gen, stage, key: plan?.key ?? null, job: process.env.ALTER0_JOB_ID ?? '', fault };
+  const line: AgentLogLine = {
+    at: Date.now(),
+    pid: process.pid,
+    gen,
+    stage,
+    key: plan?.key ?? null,
+    job: process.env.ALTER0_JOB_ID ?? '',
+    fault,
+  };
   fs.appendFileSync(logFile, `${JSON.stringify(line)}\n`);
 }
 
@@ -59,7 +67,14 @@ if (stage === 'route') {
     process.stdout.write('I think this belongs to { "decision": maybe');
   } else {
     log(null);
-    process.stdout.write(JSON.stringify({ decision: 'new', task_id: null, confidence: 0.95, reason: 'each soak message starts its own task' }));
+    process.stdout.write(
+      JSON.stringify({
+        decision: 'new',
+        task_id: null,
+        confidence: 0.95,
+        reason: 'each soak message starts its own task',
+      }),
+    );
   }
   process.exit(0);
 }
@@ -71,7 +86,13 @@ if (stage === 'close') {
   } else {
     log(null);
     const close = plan?.close === 'yes';
-    process.stdout.write(JSON.stringify({ close, confidence: 0.95, reason: close ? 'the soak plan closes this task' : 'the soak plan keeps it open' }));
+    process.stdout.write(
+      JSON.stringify({
+        close,
+        confidence: 0.95,
+        reason: close ? 'the soak plan closes this task' : 'the soak plan keeps it open',
+      }),
+    );
   }
   process.exit(0);
 }

@@ -80,7 +80,9 @@ export class DaemonProcess {
       startTimeoutMs: START_TIMEOUT_MS,
       signal,
     }).catch((err: unknown) => {
-      throw new Error(`alter0 serve (generation ${gen}) did not start: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(
+        `alter0 serve (generation ${gen}) did not start: ${err instanceof Error ? err.message : String(err)}`,
+      );
     });
     const p = new DaemonProcess(gen, d, spawnedAt);
     // The start-up lines (recovery among them) are in the log already; the rest arrives as it is written.
@@ -107,7 +109,10 @@ export class DaemonProcess {
    * SIGTERM soon after the first (the daemon's "stop now": running jobs are aborted and re-queued), for an
    * interrupted run that should not wait for hanging agents. Resolves when it has exited.
    */
-  async stop(graceMs: number, hurry = false): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }> {
+  async stop(
+    graceMs: number,
+    hurry = false,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }> {
     if (!this.alive) return { ...(await this.exited), forced: false };
     const again = hurry ? setTimeout(() => this.alive && this.d.proc.kill('SIGTERM'), 500) : undefined;
     const r = await this.d.stop('SIGTERM', graceMs);

@@ -12,9 +12,14 @@ const db = new Database(file, { readonly: true, fileMustExist: true });
 try {
   db.pragma('busy_timeout = 10000');
   const integrity = flag === '--integrity' ? String(db.pragma('integrity_check', { simple: true })) : null;
-  const running = db.prepare(`SELECT id, attempt FROM jobs WHERE state = 'running' ORDER BY id`).all() as { id: string; attempt: number }[];
+  const running = db.prepare(`SELECT id, attempt FROM jobs WHERE state = 'running' ORDER BY id`).all() as {
+    id: string;
+    attempt: number;
+  }[];
   const byState = Object.fromEntries(
-    (db.prepare('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: string; n: number }[]).map((r) => [r.state, r.n]),
+    (db.prepare('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: string; n: number }[]).map(
+      (r) => [r.state, r.n],
+    ),
   );
   process.stdout.write(`${JSON.stringify({ integrity, running, by_state: byState })}\n`);
 } finally {

@@ -44,7 +44,9 @@ export class NoAnswerError extends Error {
 
 /** The daemon's answer as text, for messages: its status, or what broke the contract. */
 export function describe(a: Exclude<Answer<unknown>, { kind: 'ok' }>): string {
-  return a.kind === 'refused' ? `${a.status} (${a.code})` : `${a.status ?? '?'} with an answer that breaks the contract`;
+  return a.kind === 'refused'
+    ? `${a.status} (${a.code})`
+    : `${a.status ?? '?'} with an answer that breaks the contract`;
 }
 
 /**
@@ -83,7 +85,9 @@ export class Api {
   /** GET /metrics (Prometheus text, outside the JSON contract); null when it does not answer 200. */
   async metrics(url: string, timeoutMs = 15_000): Promise<string | null> {
     try {
-      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.any([this.signal, AbortSignal.timeout(timeoutMs)]) });
+      const res = await fetch(`${url}/metrics`, {
+        signal: AbortSignal.any([this.signal, AbortSignal.timeout(timeoutMs)]),
+      });
       const text = await res.text();
       return res.status === 200 ? text : null;
     } catch (e) {

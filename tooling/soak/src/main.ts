@@ -21,7 +21,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     opts = parseOptions(argv, path.join(root, 'apps/cli/bin/alter0.js'));
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      err instanceof UsageError ||
+      (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       process.stderr.write(`alter0 soak: ${err.message}\n\n${USAGE}`);
       return 2;
     }
@@ -33,19 +36,25 @@ async function main(argv: string[]): Promise<number> {
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
-    process.stderr.write(`alter0 soak: ${sig}: stopping the load and the daemon, then writing the report${signals > 1 ? ' (again: exiting now)' : ''}\n`);
+    process.stderr.write(
+      `alter0 soak: ${sig}: stopping the load and the daemon, then writing the report${signals > 1 ? ' (again: exiting now)' : ''}\n`,
+    );
     if (signals > 1) process.exit(130);
     controller.abort(new Error(`interrupted by ${sig}`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const log = (line: string): void => void process.stderr.write(`[soak ${new Date().toISOString()}] ${line}\n`);
-  log(`seed ${opts.seed}, load for ${opts.durationMs / 1000}s at ${opts.rate}/s, kill -9 every ~${opts.killEveryMs / 1000}s; report → ${opts.out}`);
+  log(
+    `seed ${opts.seed}, load for ${opts.durationMs / 1000}s at ${opts.rate}/s, kill -9 every ~${opts.killEveryMs / 1000}s; report → ${opts.out}`,
+  );
   const result = await runSoak(opts, { agent: path.join(here, 'agent.js') }, controller.signal, log);
   const report = renderReport(result, template);
   fs.writeFileSync(opts.out, report.markdown);
   if (opts.samples !== null) fs.writeFileSync(opts.samples, samplesCsv(result));
-  log(`${report.passed ? 'PASS' : 'FAIL'}: ${result.accepted} jobs, ${result.restarts.length} restarts, ${report.violations.length} violation(s); report written to ${opts.out}`);
+  log(
+    `${report.passed ? 'PASS' : 'FAIL'}: ${result.accepted} jobs, ${result.restarts.length} restarts, ${report.violations.length} violation(s); report written to ${opts.out}`,
+  );
   if (result.interrupted) return 130;
   if (result.harnessErrors.length > 0 && result.accepted === 0) return 3;
   return report.passed ? 0 : 1;
@@ -54,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`alter0 soak: the harness failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `alter0 soak: the harness failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(3);
   },
 );

@@ -27,7 +27,11 @@ export function observe(run: SoakRun, j: JobView): void {
       t.runningSeen = { attempt: j.attempt, gen: run.gen, at: Date.now() };
     } else if (!t.stuckReported && Date.now() - t.runningSeen.at > t.timeoutS * 1000 + STUCK_MARGIN_MS) {
       t.stuckReported = true;
-      violate(run, 'stuck_running', `job ${j.id} has been running attempt ${j.attempt} for more than ${Math.round((Date.now() - t.runningSeen.at) / 1000)}s (timeout ${t.timeoutS}s + ${STUCK_MARGIN_MS / 1000}s margin)`);
+      violate(
+        run,
+        'stuck_running',
+        `job ${j.id} has been running attempt ${j.attempt} for more than ${Math.round((Date.now() - t.runningSeen.at) / 1000)}s (timeout ${t.timeoutS}s + ${STUCK_MARGIN_MS / 1000}s margin)`,
+      );
     }
   }
   const was = t.state;
@@ -48,7 +52,8 @@ function finished(run: SoakRun, t: Tracked): void {
     outcomes.failed_by_class[cls] = (outcomes.failed_by_class[cls] ?? 0) + 1;
     // The owner's move after a failure: retry it (chains are kept short so a run converges).
     const depth = t.chain.jobs.indexOf(t.id);
-    if (run.retriesOn && run.loadOn && depth < 2 && !t.retried && run.reactRng.chance(0.8)) launch(run, retryOf(run, t));
+    if (run.retriesOn && run.loadOn && depth < 2 && !t.retried && run.reactRng.chance(0.8))
+      launch(run, retryOf(run, t));
   }
   checkExpectation(run, t);
 }
@@ -155,7 +160,15 @@ export async function sample(run: SoakRun): Promise<void> {
     // Keep the open set bounded the way an owner would: close the oldest (the list is newest first).
     if (run.loadOn && list.length > OPEN_TASKS_TARGET) {
       for (const task of list.slice(OPEN_TASKS_TARGET).slice(-5)) {
-        launch(run, send(run, 'close_task', (c, o) => c.closeTask(task.id, { reason: 'soak: too many open tasks' }, o), () => undefined));
+        launch(
+          run,
+          send(
+            run,
+            'close_task',
+            (c, o) => c.closeTask(task.id, { reason: 'soak: too many open tasks' }, o),
+            () => undefined,
+          ),
+        );
       }
     }
   }

@@ -120,12 +120,17 @@ export function parseFaults(text: string): Record<FaultKind, number> {
     const [k, v] = item.split('=');
     const kind = FAULT_KINDS.find((f) => f === k);
     const p = Number(v);
-    if (kind === undefined) throw new UsageError(`--faults: unknown fault ${JSON.stringify(k)}; known: ${FAULT_KINDS.join(', ')}`);
-    if (!Number.isFinite(p) || p < 0 || p > 1) throw new UsageError(`--faults ${k}=${v}: expected a rate between 0 and 1`);
+    if (kind === undefined)
+      throw new UsageError(`--faults: unknown fault ${JSON.stringify(k)}; known: ${FAULT_KINDS.join(', ')}`);
+    if (!Number.isFinite(p) || p < 0 || p > 1)
+      throw new UsageError(`--faults ${k}=${v}: expected a rate between 0 and 1`);
     out[kind] = p;
   }
   const execShare = out.slow + out.hang + out.rate_limited + out.unavailable + out.auth;
-  if (execShare > 1) throw new UsageError(`--faults: the execute-stage rates (slow, hang, rate_limited, unavailable, auth) add up to ${execShare}, more than 1`);
+  if (execShare > 1)
+    throw new UsageError(
+      `--faults: the execute-stage rates (slow, hang, rate_limited, unavailable, auth) add up to ${execShare}, more than 1`,
+    );
   return out;
 }
 
@@ -169,10 +174,12 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
   const durationMs = parseDuration(values.duration, 'duration');
   if (durationMs <= 0) throw new UsageError('--duration must be more than 0');
   const jobTimeoutMs = parseDuration(values['job-timeout'], 'job-timeout');
-  if (jobTimeoutMs < 2000) throw new UsageError('--job-timeout must be at least 2s (the daemon counts it in whole seconds)');
+  if (jobTimeoutMs < 2000)
+    throw new UsageError('--job-timeout must be at least 2s (the daemon counts it in whole seconds)');
   const maxAttempts = positive(values['max-attempts'], 'max-attempts', true);
   const [iw, bw] = values.workers.split(',').map((w) => positive(w, 'workers', true));
-  if (iw === undefined || bw === undefined) throw new UsageError('--workers: expected two numbers: interactive,background (e.g. 2,2)');
+  if (iw === undefined || bw === undefined)
+    throw new UsageError('--workers: expected two numbers: interactive,background (e.g. 2,2)');
   const jobTimeoutS = Math.round(jobTimeoutMs / 1000);
   // Backoff is shortened for the soak (see daemonArgs); each attempt can take the whole timeout.
   const drainDefault = maxAttempts * (jobTimeoutS * 1000 + 5000) + 60_000;
@@ -192,7 +199,8 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
     maxAttempts,
     faults: parseFaults(values.faults),
     sampleEveryMs: Math.max(500, parseDuration(values['sample-every'], 'sample-every')),
-    drainTimeoutMs: values['drain-timeout'] === undefined ? drainDefault : parseDuration(values['drain-timeout'], 'drain-timeout'),
+    drainTimeoutMs:
+      values['drain-timeout'] === undefined ? drainDefault : parseDuration(values['drain-timeout'], 'drain-timeout'),
     interactiveWorkers: iw,
     backgroundWorkers: bw,
     bin: values.bin ?? defaultBin,

@@ -52,7 +52,9 @@ export async function observeLoop(run: SoakRun): Promise<void> {
       if (Date.now() - lastProgress >= PROGRESS_MS) {
         lastProgress = Date.now();
         const rss = result.samples.rssMb.at(-1)?.v;
-        run.log(`progress: ${Math.round((Date.now() - result.startedAt) / 1000)}s, ${result.accepted} accepted, ${run.nonTerminal.size} in flight, ${result.restarts.length} restarts, ${result.violations.length} violations, RSS ${rss === undefined ? '?' : rss.toFixed(0)} MB`);
+        run.log(
+          `progress: ${Math.round((Date.now() - result.startedAt) / 1000)}s, ${result.accepted} accepted, ${run.nonTerminal.size} in flight, ${result.restarts.length} restarts, ${result.violations.length} violations, RSS ${rss === undefined ? '?' : rss.toFixed(0)} MB`,
+        );
       }
     } catch (err) {
       // A kill may land mid-poll; anything else is worth seeing in the report.
@@ -92,11 +94,20 @@ export async function verifyAll(run: SoakRun): Promise<void> {
     // A drifted answer is a violation of its own (contract_drift); it says nothing about the job being lost.
     if (a.kind === 'drift') continue;
     if (a.kind === 'refused') {
-      violate(run, 'lost_message', `job ${t.id} was accepted (2xx) and is not found at the end (GET answered ${describe(a)})`);
+      violate(
+        run,
+        'lost_message',
+        `job ${t.id} was accepted (2xx) and is not found at the end (GET answered ${describe(a)})`,
+      );
       continue;
     }
     const j = viewOf(a.value);
-    if (!TERMINAL.has(j.state)) violate(run, 'not_terminal', `job ${t.id} is still ${j.state} (attempt ${j.attempt}) ${Math.round(run.opts.drainTimeoutMs / 1000)}s after the load stopped`);
+    if (!TERMINAL.has(j.state))
+      violate(
+        run,
+        'not_terminal',
+        `job ${t.id} is still ${j.state} (attempt ${j.attempt}) ${Math.round(run.opts.drainTimeoutMs / 1000)}s after the load stopped`,
+      );
     else if (!TERMINAL.has(t.state)) observe(run, j);
   }
 }
@@ -109,7 +120,8 @@ export async function stopDaemon(run: SoakRun): Promise<void> {
   const stopped = await d.stop(40_000, run.signal.aborted);
   run.result.daemonErrorLines += d.errorLines;
   run.result.daemonLastErrors.push(...d.lastErrors);
-  if (stopped.forced) harnessError(run, 'stop', new Error('alter0 serve did not stop within 40s of SIGTERM and was killed'));
+  if (stopped.forced)
+    harnessError(run, 'stop', new Error('alter0 serve did not stop within 40s of SIGTERM and was killed'));
 }
 
 /** After the stop: no agent is left, the database is intact and holds no unfinished job. */
@@ -118,7 +130,12 @@ export async function finalChecks(run: SoakRun): Promise<void> {
   // Graceful stop kills its own agents; whatever remains is an orphan.
   const left = findAgents(run.runId);
   result.checks.orphan_process++;
-  for (const o of left) violate(run, 'orphan_process', `agent pid ${o.pid} (stage ${o.stage || '?'}, job ${o.job || '?'}, generation ${o.gen}) is still running after alter0 serve stopped`);
+  for (const o of left)
+    violate(
+      run,
+      'orphan_process',
+      `agent pid ${o.pid} (stage ${o.stage || '?'}, job ${o.job || '?'}, generation ${o.gen}) is still running after alter0 serve stopped`,
+    );
   killAll(left.map((o) => o.pid));
   if (fs.existsSync(dbFile)) {
     try {
@@ -127,7 +144,12 @@ export async function finalChecks(run: SoakRun): Promise<void> {
       result.finalDb = { integrity: fin.integrity, by_state: fin.by_state };
       if (fin.integrity !== 'ok') violate(run, 'integrity', `PRAGMA integrity_check at the end: ${fin.integrity}`);
       const open = (fin.by_state.queued ?? 0) + (fin.by_state.running ?? 0);
-      if (open > 0 && !result.interrupted) violate(run, 'not_terminal', `the database holds ${open} job(s) queued or running at the end (${JSON.stringify(fin.by_state)})`);
+      if (open > 0 && !result.interrupted)
+        violate(
+          run,
+          'not_terminal',
+          `the database holds ${open} job(s) queued or running at the end (${JSON.stringify(fin.by_state)})`,
+        );
     } catch (err) {
       harnessError(run, 'final database check', err);
     }

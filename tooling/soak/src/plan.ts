@@ -11,7 +11,15 @@ export const EXEC_FAULTS = ['ok', 'long', 'slow', 'hang', 'rate_limited', 'unava
 export type ExecFault = (typeof EXEC_FAULTS)[number];
 
 /** Every kind of fault the soak injects (as logged by the agent and counted in the report). */
-export const FAULT_KINDS = ['slow', 'hang', 'rate_limited', 'unavailable', 'auth', 'malformed_route', 'malformed_close'] as const;
+export const FAULT_KINDS = [
+  'slow',
+  'hang',
+  'rate_limited',
+  'unavailable',
+  'auth',
+  'malformed_route',
+  'malformed_close',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface MessagePlan {

@@ -51,7 +51,12 @@ export function findAgents(runId: string): AgentProcess[] {
       const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
       if (state === 'Z' || state === 'X') continue;
       const env = readEnviron(pid);
-      out.push({ pid, gen: Number(env.get('SOAK_GEN') ?? 0), job: env.get('ALTER0_JOB_ID') ?? '', stage: env.get('ALTER0_STAGE') ?? '' });
+      out.push({
+        pid,
+        gen: Number(env.get('SOAK_GEN') ?? 0),
+        job: env.get('ALTER0_JOB_ID') ?? '',
+        stage: env.get('ALTER0_STAGE') ?? '',
+      });
     } catch {
       // It exited while we looked: not an agent that remains.
     }

@@ -43,11 +43,19 @@ export function evaluate(r: SoakResult): Evaluation {
   const out: Evaluation = { resources: [], violations: [] };
   const loadPhase = (ps: Point[]): Point[] => ps.filter((p) => r.loadEndedAt === 0 || p.t <= r.loadEndedAt);
   const runWarm = (ps: Point[]): Point[] => ps.filter((p) => p.t - r.startedAt >= b.warmupMs);
-  const row = (name: string, unit: string, all: Point[], fitted: Point[], perLifetime: boolean, slopeBound: number | null, maxBound: number | null): void =>
-    judgeResource(r, out, { name, unit, all, fitted, perLifetime, slopeBound, maxBound });
+  const row = (
+    name: string,
+    unit: string,
+    all: Point[],
+    fitted: Point[],
+    perLifetime: boolean,
+    slopeBound: number | null,
+    maxBound: number | null,
+  ): void => judgeResource(r, out, { name, unit, all, fitted, perLifetime, slopeBound, maxBound });
 
   const s = r.samples;
-  const floors = (ps: Point[]): Point[] => floorPerWindow(afterWarmup(ps, b.warmupMs), floorWindowMs(r.options.sampleEveryMs));
+  const floors = (ps: Point[]): Point[] =>
+    floorPerWindow(afterWarmup(ps, b.warmupMs), floorWindowMs(r.options.sampleEveryMs));
   row('daemon RSS', 'MB', s.rssMb, floors(s.rssMb), true, b.rssSlopeMbPerH, b.maxRssMb);
   row('daemon V8 heap used', 'MB', s.heapMb, floors(s.heapMb), true, b.heapSlopeMbPerH, null);
   row('daemon open fds', 'fds', s.fds, floors(s.fds), true, b.fdSlopePerH, b.maxFds);
@@ -79,7 +87,11 @@ function judgeResource(r: SoakResult, out: Evaluation, c: ResourceCurve): void {
   const { name, unit, fitted, perLifetime, slopeBound, maxBound } = c;
   const summary = summarize(c.all.map((p) => p.v));
   const slope = perLifetime ? pooledSlopePerHour(fitted) : slopePerHour(fitted);
-  const windowMs = perLifetime ? coveredMs(fitted) : fitted.length > 1 ? (fitted[fitted.length - 1]?.t ?? 0) - (fitted[0]?.t ?? 0) : 0;
+  const windowMs = perLifetime
+    ? coveredMs(fitted)
+    : fitted.length > 1
+      ? (fitted[fitted.length - 1]?.t ?? 0) - (fitted[0]?.t ?? 0)
+      : 0;
   const parts: string[] = [];
   let verdict: ResourceRow['verdict'] = 'ok';
   const notes: string[] = [];
@@ -87,7 +99,11 @@ function judgeResource(r: SoakResult, out: Evaluation, c: ResourceCurve): void {
     parts.push(`max ≤ ${maxBound} ${unit}`);
     if (summary.max !== null && summary.max > maxBound) {
       verdict = 'exceeded';
-      out.violations.push({ kind: 'resource_bound', at: r.endedAt, detail: `${name}: max ${fmt(summary.max)} ${unit} is above the bound of ${maxBound} ${unit}` });
+      out.violations.push({
+        kind: 'resource_bound',
+        at: r.endedAt,
+        detail: `${name}: max ${fmt(summary.max)} ${unit} is above the bound of ${maxBound} ${unit}`,
+      });
     }
   }
   if (slopeBound !== null) {
@@ -97,7 +113,11 @@ function judgeResource(r: SoakResult, out: Evaluation, c: ResourceCurve): void {
       notes.push(`slope not judged: ${mins(windowMs)} observed after warm-up, ${mins(b.minSlopeWindowMs)} needed`);
     } else if (slope > slopeBound) {
       verdict = 'exceeded';
-      out.violations.push({ kind: 'resource_bound', at: r.endedAt, detail: `${name}: grows ${fmt(slope, 2)} ${unit}/h over ${mins(windowMs)}, above the bound of ${slopeBound} ${unit}/h` });
+      out.violations.push({
+        kind: 'resource_bound',
+        at: r.endedAt,
+        detail: `${name}: grows ${fmt(slope, 2)} ${unit}/h over ${mins(windowMs)}, above the bound of ${slopeBound} ${unit}/h`,
+      });
     }
   }
   out.resources.push({
@@ -121,10 +141,15 @@ function judgeDatabaseGrowth(r: SoakResult, out: Evaluation): void {
   const perJobKb = r.accepted > 0 ? ((r.dbBytesEnd / 2 ** 20 - first) * 1024) / r.accepted : null;
   if (db) {
     db.bound = `growth ≤ ${b.maxDbKbPerJob} KB per accepted job`;
-    db.note = perJobKb === null ? 'no jobs accepted' : `${perJobKb.toFixed(2)} KB per accepted job (database + WAL at the end)`;
+    db.note =
+      perJobKb === null ? 'no jobs accepted' : `${perJobKb.toFixed(2)} KB per accepted job (database + WAL at the end)`;
     if (perJobKb !== null && perJobKb > b.maxDbKbPerJob) {
       db.verdict = 'exceeded';
-      out.violations.push({ kind: 'resource_bound', at: r.endedAt, detail: `database grew ${perJobKb.toFixed(1)} KB per accepted job, above the bound of ${b.maxDbKbPerJob} KB` });
+      out.violations.push({
+        kind: 'resource_bound',
+        at: r.endedAt,
+        detail: `database grew ${perJobKb.toFixed(1)} KB per accepted job, above the bound of ${b.maxDbKbPerJob} KB`,
+      });
     }
   }
 }
@@ -139,12 +164,15 @@ export function fillTemplate(template: string, values: Record<string, string>): 
     return v;
   });
   const unused = Object.keys(values).filter((k) => !used.has(k));
-  if (unused.length > 0) throw new Error(`the soak report template lacks the placeholders ${unused.map((k) => `{{${k}}}`).join(', ')}`);
+  if (unused.length > 0)
+    throw new Error(`the soak report template lacks the placeholders ${unused.map((k) => `{{${k}}}`).join(', ')}`);
   return text;
 }
 
 const table = (head: string[], rows: (string | number)[][]): string =>
-  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join(
+    '\n',
+  );
 
 const dur = (ms: number): string => {
   const s = Math.round(ms / 1000);
@@ -164,10 +192,14 @@ export function renderReport(r: SoakResult, template: string, now = Date.now()):
   const violations = [...r.violations, ...ev.violations];
   const reasons = failReasons(r, violations);
   const passed = reasons.length === 0;
-  const byKind = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length])) as Record<ViolationKind, number>;
+  const byKind = Object.fromEntries(
+    VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length]),
+  ) as Record<ViolationKind, number>;
   const values: Record<string, string> = {
     verdict: passed ? 'PASS' : 'FAIL',
-    verdict_reasons: passed ? 'No invariant violation, no resource bound exceeded, the queue drained.' : reasons.map((x) => `- ${x}`).join('\n'),
+    verdict_reasons: passed
+      ? 'No invariant violation, no resource bound exceeded, the queue drained.'
+      : reasons.map((x) => `- ${x}`).join('\n'),
     generated_at: new Date(now).toISOString(),
     config_table: configTable(r),
     duration_table: durationTable(r),
@@ -209,7 +241,11 @@ function failReasons(r: SoakResult, violations: Violation[]): string[] {
 }
 
 /** The machine-readable summary at the end of the report. */
-function summaryOf(r: SoakResult, ev: Evaluation, v: { passed: boolean; violations: Violation[]; byKind: Record<ViolationKind, number> }) {
+function summaryOf(
+  r: SoakResult,
+  ev: Evaluation,
+  v: { passed: boolean; violations: Violation[]; byKind: Record<ViolationKind, number> },
+) {
   const o = r.options;
   const rs = summarize(r.restarts.map((x) => x.restartMs));
   return {
@@ -230,7 +266,10 @@ function summaryOf(r: SoakResult, ev: Evaluation, v: { passed: boolean; violatio
     checks: r.checks,
     violations: { total: v.violations.length, by_kind: v.byKind },
     resources: Object.fromEntries(
-      ev.resources.map((x) => [x.name, { min: x.summary.min, median: x.summary.median, max: x.summary.max, slope_per_h: x.slope, verdict: x.verdict }]),
+      ev.resources.map((x) => [
+        x.name,
+        { min: x.summary.min, median: x.summary.median, max: x.summary.max, slope_per_h: x.slope, verdict: x.verdict },
+      ]),
     ),
     contract_drifts: r.contractDrifts,
     harness_errors: r.harnessErrors.length,
@@ -253,7 +292,10 @@ function configTable(r: SoakResult): string {
       ['fault rates', FAULT_KINDS.map((k) => `${k}=${o.faults[k]}`).join(', ')],
       ['sampling', `every ${dur(o.sampleEveryMs)}`],
       ['drain timeout', dur(o.drainTimeoutMs)],
-      ['data directory', `\`${r.dataDir}\`${o.data === null ? (o.keepData ? ' (kept)' : ' (temporary, removed)') : ''}`],
+      [
+        'data directory',
+        `\`${r.dataDir}\`${o.data === null ? (o.keepData ? ' (kept)' : ' (temporary, removed)') : ''}`,
+      ],
       ['daemon settings', 'backoff 500 ms … 5 s, router/closer timeout = job timeout, file log off, backup every 12 h'],
       ['host', `${process.platform} ${process.arch}, Node ${process.version}`],
     ],
@@ -280,7 +322,10 @@ function outcomesTable(r: SoakResult): string {
       ['accepted (2xx with a job id)', r.accepted],
       ['succeeded at the first attempt', r.outcomes.succeeded],
       ['succeeded after a retry (backoff or owner retry)', r.outcomes.succeeded_after_retry],
-      ['failed', `${r.outcomes.failed}${byClass.length > 0 ? ` (${byClass.map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`],
+      [
+        'failed',
+        `${r.outcomes.failed}${byClass.length > 0 ? ` (${byClass.map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+      ],
       ['canceled', r.outcomes.canceled],
       ['recovered at a restart (running when killed)', r.outcomes.recovered],
     ],
@@ -292,7 +337,15 @@ function restartsTable(r: SoakResult): string {
   const rs = summarize(r.restarts.map((x) => x.restartMs));
   const sum = (f: (x: SoakResult['restarts'][number]) => number): number => r.restarts.reduce((a, x) => a + f(x), 0);
   return `${table(
-    ['restarts', 'restart time median', 'max', 'jobs left running', 'recovered', 'agents alive at the kill', 'orphans after restart'],
+    [
+      'restarts',
+      'restart time median',
+      'max',
+      'jobs left running',
+      'recovered',
+      'agents alive at the kill',
+      'orphans after restart',
+    ],
     [
       [
         r.restarts.length,
@@ -311,16 +364,40 @@ function checksTable(r: SoakResult, ev: Evaluation, byKind: Record<ViolationKind
   return table(
     ['invariant', 'checks', 'violations'],
     [
-      ['no accepted message lost (GET /api/jobs/{id} after each restart and at the end)', r.checks.lost_message, byKind.lost_message],
+      [
+        'no accepted message lost (GET /api/jobs/{id} after each restart and at the end)',
+        r.checks.lost_message,
+        byKind.lost_message,
+      ],
       ['no job running longer than its timeout + margin while the daemon is up', 'every poll', byKind.stuck_running],
-      ['every job left running at a kill was recovered at the restart', r.checks.unrecovered_job, byKind.unrecovered_job],
+      [
+        'every job left running at a kill was recovered at the restart',
+        r.checks.unrecovered_job,
+        byKind.unrecovered_job,
+      ],
       ['every job terminal at the end', r.checks.not_terminal, byKind.not_terminal],
       ['PRAGMA integrity_check = ok after each restart and at the end', r.checks.integrity, byKind.integrity],
-      ['no agent process survives its daemon (after each restart + grace, and at the end)', r.checks.orphan_process, byKind.orphan_process],
-      ['each job ends as its fault plan predicts (chains not hit by a kill or cancel)', r.checks.unexpected_outcome, byKind.unexpected_outcome],
+      [
+        'no agent process survives its daemon (after each restart + grace, and at the end)',
+        r.checks.orphan_process,
+        byKind.orphan_process,
+      ],
+      [
+        'each job ends as its fault plan predicts (chains not hit by a kill or cancel)',
+        r.checks.unexpected_outcome,
+        byKind.unexpected_outcome,
+      ],
       ['the daemon restarts after every kill -9', r.restarts.length, byKind.restart_failed],
-      ['resource bounds (below)', ev.resources.filter((x) => x.bound !== 'reported only').length, byKind.resource_bound],
-      [`every answer matches the API contract (@alter0/api's client validates it; ${r.contractDrifts} answer(s) did not)`, 'every answer', byKind.contract_drift],
+      [
+        'resource bounds (below)',
+        ev.resources.filter((x) => x.bound !== 'reported only').length,
+        byKind.resource_bound,
+      ],
+      [
+        `every answer matches the API contract (@alter0/api's client validates it; ${r.contractDrifts} answer(s) did not)`,
+        'every answer',
+        byKind.contract_drift,
+      ],
     ],
   );
 }
@@ -372,7 +449,8 @@ function boundsText(b: Bounds): string {
 export function samplesCsv(r: SoakResult): string {
   const rows = ['resource,time_iso,t_s,generation,value'];
   for (const [name, points] of Object.entries(r.samples)) {
-    for (const p of points as Point[]) rows.push(`${name},${new Date(p.t).toISOString()},${((p.t - r.startedAt) / 1000).toFixed(1)},${p.gen},${p.v}`);
+    for (const p of points as Point[])
+      rows.push(`${name},${new Date(p.t).toISOString()},${((p.t - r.startedAt) / 1000).toFixed(1)},${p.gen},${p.v}`);
   }
   return `${rows.join('\n')}\n`;
 }

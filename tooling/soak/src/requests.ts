@@ -26,7 +26,12 @@ export function track(run: SoakRun, id: string, chain: Chain, isRetry: boolean, 
 
 function newChain(run: SoakRun, longMs: number): Chain {
   const { opts, result } = run;
-  const plan = drawPlan(run.rng, `m${(run.keySeq++).toString(36)}-${opts.seed}`, { faults: opts.faults, maxAttempts: opts.maxAttempts, jobTimeoutS: opts.jobTimeoutS, syncWaitMs: run.syncWaitMs }, longMs);
+  const plan = drawPlan(
+    run.rng,
+    `m${(run.keySeq++).toString(36)}-${opts.seed}`,
+    { faults: opts.faults, maxAttempts: opts.maxAttempts, jobTimeoutS: opts.jobTimeoutS, syncWaitMs: run.syncWaitMs },
+    longMs,
+  );
   if (plan.exec !== 'ok' && plan.exec !== 'long') result.faultsPlanned[plan.exec]++;
   if (plan.route === 'malformed') result.faultsPlanned.malformed_route++;
   if (plan.close === 'malformed') result.faultsPlanned.malformed_close++;
@@ -68,11 +73,22 @@ export function submit(run: SoakRun, kind: 'sync' | 'async' | 'followup'): Promi
   const body = { content, channel_id: 'soak', ...(taskId ? { task_id: taskId } : {}) };
   const onOk = (b: { job_id: string }): void => track(run, b.job_id, chain, false, opts.jobTimeoutS);
   if (async) {
-    const job: JobRequest = { ...body, lane: kind === 'async' ? 'background' : 'interactive', timeout_s: opts.jobTimeoutS, max_attempts: opts.maxAttempts };
+    const job: JobRequest = {
+      ...body,
+      lane: kind === 'async' ? 'background' : 'interactive',
+      timeout_s: opts.jobTimeoutS,
+      max_attempts: opts.maxAttempts,
+    };
     return send(run, kind, (c, o) => c.submitJob(job, o), onOk);
   }
   const message = { ...body, wait_ms: run.syncWaitMs };
-  return send(run, kind, (c, o) => c.sendMessage(message, o), (a) => onOk(a.body), run.syncWaitMs + 15_000);
+  return send(
+    run,
+    kind,
+    (c, o) => c.sendMessage(message, o),
+    (a) => onOk(a.body),
+    run.syncWaitMs + 15_000,
+  );
 }
 
 /** Cancels one of the most recent unfinished jobs; null when there is none. */
@@ -82,12 +98,22 @@ export function cancelOne(run: SoakRun): Promise<void> | null {
   const t = id === undefined ? undefined : run.jobs.get(id);
   if (t === undefined) return null;
   t.chain.canceled = true;
-  return send(run, 'cancel', (c, o) => c.cancelJob(t.id, o), () => undefined);
+  return send(
+    run,
+    'cancel',
+    (c, o) => c.cancelJob(t.id, o),
+    () => undefined,
+  );
 }
 
 export function retryOf(run: SoakRun, t: Tracked): Promise<void> {
   t.retried = true;
-  return send(run, 'retry', (c, o) => c.retryJob(t.id, o), (b) => track(run, b.job_id, t.chain, true, t.timeoutS));
+  return send(
+    run,
+    'retry',
+    (c, o) => c.retryJob(t.id, o),
+    (b) => track(run, b.job_id, t.chain, true, t.timeoutS),
+  );
 }
 
 /** Keeps a request in flight without waiting for it; the phases wait for all of them at their ends. */

@@ -29,7 +29,8 @@ export async function restart(run: SoakRun): Promise<void> {
   await checkNothingLost(run, d);
   run.result.checks.integrity++;
   const integ = await checkDb(run.dbFile, true, run.signal);
-  if (integ.integrity !== 'ok') violate(run, 'integrity', `PRAGMA integrity_check after the restart of generation ${run.gen}: ${integ.integrity}`);
+  if (integ.integrity !== 'ok')
+    violate(run, 'integrity', `PRAGMA integrity_check after the restart of generation ${run.gen}: ${integ.integrity}`);
   const orphans = await checkOrphans(run, t0, t3);
   const record: RestartRecord = {
     gen: run.gen,
@@ -43,7 +44,9 @@ export async function restart(run: SoakRun): Promise<void> {
     orphansAfterRestart: orphans,
   };
   run.result.restarts.push(record);
-  run.log(`restart ${run.result.restarts.length}: generation ${run.gen} serving after ${record.restartMs} ms; ${record.leftRunning} left running, ${record.recovered} recovered, ${record.agentsAtKill} agents at the kill, ${record.orphansAfterRestart} orphans after`);
+  run.log(
+    `restart ${run.result.restarts.length}: generation ${run.gen} serving after ${record.restartMs} ms; ${record.leftRunning} left running, ${record.recovered} recovered, ${record.agentsAtKill} agents at the kill, ${record.orphansAfterRestart} orphans after`,
+  );
 }
 
 /** Kills the daemon and waits for it to be gone; returns how many of its agents were running then. */
@@ -82,7 +85,11 @@ async function startNext(run: SoakRun, dead: DaemonProcess): Promise<DaemonProce
     return await DaemonProcess.start(run.spec, run.gen, run.signal);
   } catch (err) {
     if (run.signal.aborted) throw err;
-    violate(run, 'restart_failed', `after kill -9 of generation ${dead.gen}, alter0 serve did not start again: ${err instanceof Error ? err.message : String(err)}`);
+    violate(
+      run,
+      'restart_failed',
+      `after kill -9 of generation ${dead.gen}, alter0 serve did not start again: ${err instanceof Error ? err.message : String(err)}`,
+    );
     throw err;
   }
 }
@@ -97,13 +104,27 @@ async function checkRecovered(run: SoakRun, dead: DaemonProcess, next: DaemonPro
   run.result.outcomes.recovered += recoveredIds.size;
   for (const r of snap.running) {
     run.result.checks.unrecovered_job++;
-    if (!recoveredIds.has(r.id)) violate(run, 'unrecovered_job', `job ${r.id} was running (attempt ${r.attempt}) when generation ${dead.gen} was killed, but the restart did not report recovering it`);
+    if (!recoveredIds.has(r.id))
+      violate(
+        run,
+        'unrecovered_job',
+        `job ${r.id} was running (attempt ${r.attempt}) when generation ${dead.gen} was killed, but the restart did not report recovering it`,
+      );
     const a = await run.api.call((c, o) => c.getJob(r.id, o));
     if (a.kind === 'drift') continue;
     const j = a.kind === 'ok' ? viewOf(a.value) : null;
-    if (a.kind === 'refused') violate(run, 'lost_message', `job ${r.id} (running at the kill) is not found after the restart (GET answered ${describe(a)})`);
+    if (a.kind === 'refused')
+      violate(
+        run,
+        'lost_message',
+        `job ${r.id} (running at the kill) is not found after the restart (GET answered ${describe(a)})`,
+      );
     else if (j !== null && j.state === 'running' && j.attempt <= r.attempt) {
-      violate(run, 'unrecovered_job', `job ${r.id} is still running attempt ${j.attempt} after the restart, but that attempt died with generation ${dead.gen}`);
+      violate(
+        run,
+        'unrecovered_job',
+        `job ${r.id} is still running attempt ${j.attempt} after the restart, but that attempt died with generation ${dead.gen}`,
+      );
     }
   }
   return recoveredIds.size;
@@ -115,7 +136,12 @@ async function checkNothingLost(run: SoakRun, dead: DaemonProcess): Promise<void
   for (const t of fromDead) {
     run.result.checks.lost_message++;
     const a = await run.api.call((c, o) => c.getJob(t.id, o));
-    if (a.kind === 'refused' && a.status === 404) violate(run, 'lost_message', `job ${t.id} was accepted (2xx) before the kill -9 of generation ${dead.gen} and is gone after the restart`);
+    if (a.kind === 'refused' && a.status === 404)
+      violate(
+        run,
+        'lost_message',
+        `job ${t.id} was accepted (2xx) before the kill -9 of generation ${dead.gen} and is gone after the restart`,
+      );
   }
 }
 
@@ -125,7 +151,11 @@ async function checkOrphans(run: SoakRun, killedAt: number, restartedAt: number)
   const orphans = findAgents(run.runId).filter((a) => a.gen < run.gen);
   run.result.checks.orphan_process++;
   for (const o of orphans) {
-    violate(run, 'orphan_process', `agent pid ${o.pid} (stage ${o.stage || '?'}, job ${o.job || '?'}) spawned by generation ${o.gen} is still running ${Math.round((Date.now() - killedAt) / 1000)}s after that daemon was killed and ${Math.round((Date.now() - restartedAt) / 1000)}s after the restart`);
+    violate(
+      run,
+      'orphan_process',
+      `agent pid ${o.pid} (stage ${o.stage || '?'}, job ${o.job || '?'}) spawned by generation ${o.gen} is still running ${Math.round((Date.now() - killedAt) / 1000)}s after that daemon was killed and ${Math.round((Date.now() - restartedAt) / 1000)}s after the restart`,
+    );
   }
   // Reported once; removed so they neither pile up nor are counted again.
   killAll(orphans.map((o) => o.pid));

@@ -18,7 +18,8 @@ export const VIOLATION_KINDS = [
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
 /** The invariants counted per check performed (stuck_running is checked on every poll, not counted). */
-export type CheckKind = 'lost_message' | 'unrecovered_job' | 'not_terminal' | 'integrity' | 'orphan_process' | 'unexpected_outcome';
+export type CheckKind =
+  'lost_message' | 'unrecovered_job' | 'not_terminal' | 'integrity' | 'orphan_process' | 'unexpected_outcome';
 
 export interface Violation {
   kind: ViolationKind;
@@ -93,7 +94,12 @@ export interface SoakResult {
 
 /** A result with every counter at zero, for a run starting now. */
 export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): SoakResult {
-  const zero = (): { sent: number; accepted: number; refused: number; errors: number } => ({ sent: 0, accepted: 0, refused: 0, errors: 0 });
+  const zero = (): { sent: number; accepted: number; refused: number; errors: number } => ({
+    sent: 0,
+    accepted: 0,
+    refused: 0,
+    errors: 0,
+  });
   return {
     options: opts,
     runId,
@@ -111,7 +117,14 @@ export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): 
     faultsInjected: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
     agentRuns: {},
     restarts: [],
-    checks: { lost_message: 0, unrecovered_job: 0, not_terminal: 0, integrity: 0, orphan_process: 0, unexpected_outcome: 0 },
+    checks: {
+      lost_message: 0,
+      unrecovered_job: 0,
+      not_terminal: 0,
+      integrity: 0,
+      orphan_process: 0,
+      unexpected_outcome: 0,
+    },
     violations: [],
     samples: { rssMb: [], heapMb: [], fds: [], dbMb: [], walMb: [], queueDepth: [], openTasks: [], agents: [] },
     daemonErrorLines: 0,

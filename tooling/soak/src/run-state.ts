@@ -78,7 +78,12 @@ export interface SoakRun {
 }
 
 /** Prepares a run: its random streams, work and data directories, the daemon's spec, and an empty result. */
-export function prepareRun(opts: SoakOptions, paths: { agent: string }, signal: AbortSignal, log: (line: string) => void): SoakRun {
+export function prepareRun(
+  opts: SoakOptions,
+  paths: { agent: string },
+  signal: AbortSignal,
+  log: (line: string) => void,
+): SoakRun {
   const runId = `soak-${opts.seed}-${process.pid}-${Date.now().toString(36)}`;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-soak-'));
   const dataDir = opts.data ?? path.join(work, 'data');
@@ -103,7 +108,11 @@ export function prepareRun(opts: SoakOptions, paths: { agent: string }, signal: 
     syncWaitMs: Math.min(2000, Math.round((opts.jobTimeoutS * 1000) / 4)),
     spec: daemonSpec(opts, { agent: paths.agent, runId, dataDir, agentLog, stateDir }),
     result: emptyResult(opts, runId, dataDir),
-    api: new Api(() => run.daemon?.client ?? null, signal, (e) => drift(run, e)),
+    api: new Api(
+      () => run.daemon?.client ?? null,
+      signal,
+      (e) => drift(run, e),
+    ),
     driftsSeen: new Set(),
     jobs: new Map(),
     nonTerminal: new Set(),
@@ -121,7 +130,10 @@ export function prepareRun(opts: SoakOptions, paths: { agent: string }, signal: 
   return run;
 }
 
-function daemonSpec(opts: SoakOptions, p: { agent: string; runId: string; dataDir: string; agentLog: string; stateDir: string }): DaemonSpec {
+function daemonSpec(
+  opts: SoakOptions,
+  p: { agent: string; runId: string; dataDir: string; agentLog: string; stateDir: string },
+): DaemonSpec {
   return {
     bin: opts.bin,
     data: p.dataDir,
@@ -140,14 +152,19 @@ function daemonSpec(opts: SoakOptions, p: { agent: string; runId: string; dataDi
       // Backups copy the database: a 24 h soak should see one, not one per restart.
       'backup.interval=12h',
     ],
-    env: { SOAK_AGENT_LOG: p.agentLog, SOAK_STATE_DIR: p.stateDir, SOAK_HANG_MAX_MS: String(Math.max(60_000, opts.jobTimeoutS * 4000)) },
+    env: {
+      SOAK_AGENT_LOG: p.agentLog,
+      SOAK_STATE_DIR: p.stateDir,
+      SOAK_HANG_MAX_MS: String(Math.max(60_000, opts.jobTimeoutS * 4000)),
+    },
   };
 }
 
 export function violate(run: SoakRun, kind: ViolationKind, detail: string): void {
   const { violations } = run.result;
   if (violations.length < MAX_VIOLATIONS_KEPT) violations.push({ kind, at: Date.now(), detail });
-  else if (violations.length === MAX_VIOLATIONS_KEPT) violations.push({ kind, at: Date.now(), detail: 'further violations not listed' });
+  else if (violations.length === MAX_VIOLATIONS_KEPT)
+    violations.push({ kind, at: Date.now(), detail: 'further violations not listed' });
   run.log(`VIOLATION ${kind}: ${detail}`);
 }
 

@@ -12,7 +12,12 @@ import type { SoakRun } from './run-state.js';
  * Runs one soak: the caller owns the options and the signal (SIGINT → abort), and writes the report. Phases:
  * prepare, start the daemon, load with kills and restarts while observing, drain, verify, stop and check.
  */
-export async function runSoak(opts: SoakOptions, paths: { agent: string }, signal: AbortSignal, log: (line: string) => void): Promise<SoakResult> {
+export async function runSoak(
+  opts: SoakOptions,
+  paths: { agent: string },
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<SoakResult> {
   const run = prepareRun(opts, paths, signal, log);
   const { result } = run;
   const stopAll = (): void => {
@@ -26,7 +31,9 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
   try {
     run.daemon = await DaemonProcess.start(run.spec, run.gen, signal);
     run.up = true;
-    log(`alter0 serve generation 1 at ${run.daemon.url} (pid ${run.daemon.pid}); data ${run.dataDir}; run ${run.runId}`);
+    log(
+      `alter0 serve generation 1 at ${run.daemon.url} (pid ${run.daemon.pid}); data ${run.dataDir}; run ${run.runId}`,
+    );
     loops.push(loadLoop(run, loadEnd));
     if (opts.killEveryMs > 0) loops.push(killLoop(run, loadEnd));
     observer = observeLoop(run);
@@ -34,7 +41,9 @@ export async function runSoak(opts: SoakOptions, paths: { agent: string }, signa
     await Promise.all(loops);
     result.loadEndedAt = Date.now();
     run.retriesOn = false;
-    log(`load ended after ${Math.round((result.loadEndedAt - result.startedAt) / 1000)}s: ${result.accepted} jobs accepted, ${result.restarts.length} restarts; draining`);
+    log(
+      `load ended after ${Math.round((result.loadEndedAt - result.startedAt) / 1000)}s: ${result.accepted} jobs accepted, ${result.restarts.length} restarts; draining`,
+    );
     await Promise.allSettled([...run.inflight]);
     await drain(run);
     run.loadOn = false;

@@ -18,7 +18,13 @@ export interface PlanContext {
   syncWaitMs: number;
 }
 
-const EXEC_ORDER: readonly Exclude<ExecFault, 'ok' | 'long'>[] = ['slow', 'hang', 'rate_limited', 'unavailable', 'auth'];
+const EXEC_ORDER: readonly Exclude<ExecFault, 'ok' | 'long'>[] = [
+  'slow',
+  'hang',
+  'rate_limited',
+  'unavailable',
+  'auth',
+];
 
 /** Draws one message's plan. `longMs` > 0 makes the answer slow by about that much (the async long jobs). */
 export function drawPlan(rng: Rng, key: string, ctx: PlanContext, longMs: number): MessagePlan {
@@ -70,7 +76,20 @@ export function expectationOf(plan: MessagePlan, maxAttempts: number): Expectati
   return { first: { state: 'succeeded', errorClass: null }, retry: 'succeeded' };
 }
 
-const WORDS = ['deploy', 'report', 'refactor', 'invoice', 'garden', 'backup', 'parser', 'budget', 'sketch', 'review', 'ticket', 'kernel'];
+const WORDS = [
+  'deploy',
+  'report',
+  'refactor',
+  'invoice',
+  'garden',
+  'backup',
+  'parser',
+  'budget',
+  'sketch',
+  'review',
+  'ticket',
+  'kernel',
+];
 
 /** The message text: the plan marker and a few words (so tasks get distinct titles). */
 export function messageText(rng: Rng, plan: MessagePlan): string {

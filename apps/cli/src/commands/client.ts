@@ -9,7 +9,17 @@ import { loadLocalConfig } from '../config-args.js';
 import { ms, table } from '../format.js';
 import { output } from '../output.js';
 import { terminalText } from '../terminal-text.js';
-import type { ChatArgs, ClientArgs, CloseArgs, IdArgs, JobArgs, JobsArgs, SendArgs, SubmitArgs, TasksArgs } from '../descriptors/client.js';
+import type {
+  ChatArgs,
+  ClientArgs,
+  CloseArgs,
+  IdArgs,
+  JobArgs,
+  JobsArgs,
+  SendArgs,
+  SubmitArgs,
+  TasksArgs,
+} from '../descriptors/client.js';
 
 export function clientFor(args: ClientArgs): CliClient {
   const loaded = loadLocalConfig({ config: args.config, data: args.data });
@@ -24,12 +34,19 @@ const out = (s: string): void => output.text(s);
 const json = (v: unknown): void => output.json(v);
 
 function printJob(j: Job): void {
-  out(`job ${j.id}  ${j.state}${j.stage ? ` (${j.stage})` : ''}  lane ${j.lane}  attempt ${j.attempt}/${j.max_attempts}`);
+  out(
+    `job ${j.id}  ${j.state}${j.stage ? ` (${j.stage})` : ''}  lane ${j.lane}  attempt ${j.attempt}/${j.max_attempts}`,
+  );
   if (j.task_id) out(`task ${j.task_id}`);
   if (j.route) out(`route ${j.route.decision}${j.route.fallback ? ` [${j.route.fallback}]` : ''}: ${j.route.reason}`);
   const t = j.timings;
-  out(`timings queue ${ms(t.queue_wait_ms)}  route ${ms(t.route_ms)}  execute ${ms(t.execute_ms)}  close ${ms(t.close_ms)}  total ${ms(t.total_ms)}`);
-  if (j.error) out(`error (${j.error.class}): ${j.error.message}${j.error.stderr_tail ? `\n--- stderr tail ---\n${j.error.stderr_tail}` : ''}`);
+  out(
+    `timings queue ${ms(t.queue_wait_ms)}  route ${ms(t.route_ms)}  execute ${ms(t.execute_ms)}  close ${ms(t.close_ms)}  total ${ms(t.total_ms)}`,
+  );
+  if (j.error)
+    out(
+      `error (${j.error.class}): ${j.error.message}${j.error.stderr_tail ? `\n--- stderr tail ---\n${j.error.stderr_tail}` : ''}`,
+    );
   if (j.reply !== null) out(`\n${j.reply}`);
 }
 
@@ -43,11 +60,18 @@ async function waitForJob(c: CliClient, id: string, timeoutMs: number): Promise<
 }
 
 export async function send(a: SendArgs): Promise<void> {
-  const body = { content: a.text.join(' '), task_id: a.task, channel_id: 'cli', ...(a.wait !== undefined ? { wait_ms: Math.round(a.wait * 1000) } : {}) };
+  const body = {
+    content: a.text.join(' '),
+    task_id: a.task,
+    channel_id: 'cli',
+    ...(a.wait !== undefined ? { wait_ms: Math.round(a.wait * 1000) } : {}),
+  };
   const r = await clientFor(a).sendMessage(body);
   if (a.json) return json(r.body);
   if (r.status === 202) {
-    out(`still working: job ${r.body.job_id} (${r.body.state}). Follow it with \`alter0 job ${r.body.job_id} --wait\`.`);
+    out(
+      `still working: job ${r.body.job_id} (${r.body.state}). Follow it with \`alter0 job ${r.body.job_id} --wait\`.`,
+    );
     return;
   }
   if (r.body.error && r.body.reply == null) {
@@ -74,7 +98,11 @@ export async function submit(a: SubmitArgs): Promise<void> {
 
 export async function jobs(a: JobsArgs): Promise<void> {
   // `--limit 0` (or none) leaves the limit to the service, as an empty filter does.
-  const list = await clientFor(a).listJobs({ state: a.state, task_id: a.task || undefined, limit: a.limit || undefined });
+  const list = await clientFor(a).listJobs({
+    state: a.state,
+    task_id: a.task || undefined,
+    limit: a.limit || undefined,
+  });
   if (a.json) return json({ jobs: list });
   out(
     table(
@@ -102,7 +130,11 @@ export async function job(a: JobArgs): Promise<void> {
 }
 
 /** Posts to one job or task by id and prints one line of the answer (or the answer with --json). */
-async function actOn<T>(a: IdArgs, act: (c: CliClient, id: string) => Promise<T>, line: (answer: T, id: string) => string): Promise<void> {
+async function actOn<T>(
+  a: IdArgs,
+  act: (c: CliClient, id: string) => Promise<T>,
+  line: (answer: T, id: string) => string,
+): Promise<void> {
   const answer = await act(clientFor(a), a.id);
   if (a.json) return json(answer);
   out(line(answer, a.id));
@@ -111,16 +143,24 @@ async function actOn<T>(a: IdArgs, act: (c: CliClient, id: string) => Promise<T>
 export async function tasks(a: TasksArgs): Promise<void> {
   const list = await clientFor(a).listTasks({ state: a.state ?? 'open', limit: a.limit ?? 50, q: a.q || undefined });
   if (a.json) return json({ tasks: list });
-  out(table(list.map((t) => ({ ...t, updated: t.updated_at })), ['id', 'state', 'executor', 'updated', 'title']));
+  out(
+    table(
+      list.map((t) => ({ ...t, updated: t.updated_at })),
+      ['id', 'state', 'executor', 'updated', 'title'],
+    ),
+  );
 }
 
 export async function task(a: IdArgs): Promise<void> {
   const t = await clientFor(a).getTask(a.id);
   if (a.json) return json(t);
-  out(`task ${t.id}  ${t.state}${t.closed_by ? ` (closed by ${t.closed_by}: ${t.close_reason})` : ''}\n${t.title}\nexecutor ${t.executor}  session ${t.session_id ?? '-'}`);
+  out(
+    `task ${t.id}  ${t.state}${t.closed_by ? ` (closed by ${t.closed_by}: ${t.close_reason})` : ''}\n${t.title}\nexecutor ${t.executor}  session ${t.session_id ?? '-'}`,
+  );
   for (const m of t.messages) out(`\n[${m.role} ${m.created_at}]\n${m.content}`);
   if (t.decisions.route.length || t.decisions.close.length) out('\ndecisions:');
-  for (const d of t.decisions.route) out(`  route ${d.decision}${d.fallback ? ` [${d.fallback}]` : ''} conf ${d.confidence ?? '-'}: ${d.reason}`);
+  for (const d of t.decisions.route)
+    out(`  route ${d.decision}${d.fallback ? ` [${d.fallback}]` : ''} conf ${d.confidence ?? '-'}: ${d.reason}`);
   for (const d of t.decisions.close) out(`  ${d.source} ${d.action} conf ${d.confidence ?? '-'}: ${d.reason}`);
 }
 
@@ -189,7 +229,9 @@ export async function chat(a: ChatArgs): Promise<void> {
         prompt();
         continue;
       }
-      taskId = (await chatTurn(c, { content: line, task_id: taskId, channel_id: 'cli-chat', session_id: sessionId })) ?? taskId;
+      taskId =
+        (await chatTurn(c, { content: line, task_id: taskId, channel_id: 'cli-chat', session_id: sessionId })) ??
+        taskId;
       prompt();
     }
   } finally {
@@ -203,5 +245,15 @@ export const cancel = (a: IdArgs): Promise<void> =>
     (c, id) => c.cancelJob(id),
     (j, id) => `job ${id}: ${j.state}${j.cancel_requested && j.state === 'running' ? ' (cancel requested)' : ''}`,
   );
-export const retry = (a: IdArgs): Promise<void> => actOn(a, (c, id) => c.retryJob(id), (r) => r.job_id);
-export const reopen = (a: IdArgs): Promise<void> => actOn(a, (c, id) => c.reopenTask(id), (t, id) => `task ${id}: ${t.state}`);
+export const retry = (a: IdArgs): Promise<void> =>
+  actOn(
+    a,
+    (c, id) => c.retryJob(id),
+    (r) => r.job_id,
+  );
+export const reopen = (a: IdArgs): Promise<void> =>
+  actOn(
+    a,
+    (c, id) => c.reopenTask(id),
+    (t, id) => `task ${id}: ${t.state}`,
+  );

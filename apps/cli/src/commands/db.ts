@@ -37,7 +37,12 @@ export async function backupDb(a: BackupArgs): Promise<void> {
 
 export async function restoreDb(a: RestoreArgs): Promise<void> {
   const { config } = loadLocalConfig(a);
-  const r = await restore({ dataDir: config.data_dir, file: a.file, backupDir: config.backup.dir, keep: config.backup.keep });
+  const r = await restore({
+    dataDir: config.data_dir,
+    file: a.file,
+    backupDir: config.backup.dir,
+    keep: config.backup.keep,
+  });
   if (a.json) return json(r);
   out(`restored ${path.resolve(a.file)} into ${r.dbFile} (schema version ${r.schemaVersion}, ${r.ms} ms)`);
   if (r.replacedPath) out(`the replaced database is kept as ${r.replacedPath}`);
@@ -75,7 +80,9 @@ export async function migrateDb(a: MigrateArgs): Promise<void> {
     out(`database: ${s.dbFile}${s.exists ? '' : ' (does not exist yet; it is created at the code version)'}`);
     out(`db version: ${s.dbVersion}`);
     out(`code version: ${s.codeVersion}`);
-    out(`pending: ${s.pending}${s.pending > 0 ? ' (applied by `alter0 db migrate` or at the next start, after a backup)' : ''}`);
+    out(
+      `pending: ${s.pending}${s.pending > 0 ? ' (applied by `alter0 db migrate` or at the next start, after a backup)' : ''}`,
+    );
     return;
   }
   const r = await migrate({ dataDir: config.data_dir, backupDir: config.backup.dir });

@@ -13,9 +13,12 @@ import { output } from '../output.js';
 /** What to do about each class of executor failure (docs/operations.md has the full runbook). */
 export const HINTS: Record<ErrorClass, string> = {
   auth: 'the agent CLI is not logged in or its key was refused: log in as the user the service runs as (`claude`, `codex login`) and retry the jobs',
-  rate_limited: 'the model provider is rate limiting: alter0 retries with backoff; lower queue.*_workers or wait for the quota to reset',
-  unavailable: 'the provider or the network is down or overloaded: alter0 retries; check connectivity from this machine',
-  timeout: 'jobs ran past queue.job_timeout_s (or the router/closer timeout): raise it for long work, or look for an agent that hangs',
+  rate_limited:
+    'the model provider is rate limiting: alter0 retries with backoff; lower queue.*_workers or wait for the quota to reset',
+  unavailable:
+    'the provider or the network is down or overloaded: alter0 retries; check connectivity from this machine',
+  timeout:
+    'jobs ran past queue.job_timeout_s (or the router/closer timeout): raise it for long work, or look for an agent that hangs',
   not_found: 'the agent CLI is not on the service PATH: install it or set executor.<kind>.bin to its absolute path',
   exit: 'the agent CLI exited with an error: read the stderr tail with `alter0 job <id>`',
   bad_output: 'the agent CLI printed output alter0 cannot parse: compare its version with docs/executors.md',
@@ -30,7 +33,15 @@ export async function diagnose(a: DiagnoseArgs): Promise<void> {
   const dbFile = path.join(config.data_dir, 'alter0.db');
   const report: {
     service: { running: boolean; pid: number | null; status: StatusDocument | { error: string } | null };
-    failures: { component: string; class: string; count: number; last_at: string; last_message: string; last_job: string; hint: string }[];
+    failures: {
+      component: string;
+      class: string;
+      count: number;
+      last_at: string;
+      last_message: string;
+      last_job: string;
+      hint: string;
+    }[];
     events: { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }[];
   } = { service: { running: false, pid: null, status: null }, failures: [], events: [] };
   const lock = isDataDirLocked(config.data_dir);
@@ -56,13 +67,24 @@ export async function diagnose(a: DiagnoseArgs): Promise<void> {
           hint: HINTS[f.errorClass] ?? '',
         });
       }
-      const groups = new Map<string, { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }>();
+      const groups = new Map<
+        string,
+        { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }
+      >();
       for (const e of store.events.recent({ since, limit: 5000 })) {
         if (e.level !== 'warn' && e.level !== 'error') continue;
         const k = `${e.component}/${e.kind}`;
         const g = groups.get(k);
         if (g) g.count++;
-        else groups.set(k, { component: e.component, kind: e.kind, level: e.level, count: 1, last_at: new Date(e.createdAt).toISOString(), last_message: e.message });
+        else
+          groups.set(k, {
+            component: e.component,
+            kind: e.kind,
+            level: e.level,
+            count: 1,
+            last_at: new Date(e.createdAt).toISOString(),
+            last_message: e.message,
+          });
       }
       report.events = [...groups.values()];
     } finally {
@@ -72,7 +94,11 @@ export async function diagnose(a: DiagnoseArgs): Promise<void> {
   if (a.json) return output.json(report);
   // Failure messages and hints quote agents (stderr, errors): printed through the sanitizing seam.
   const out = (s: string): void => output.text(s);
-  out(report.service.running ? `service: running (pid ${report.service.pid})` : 'service: NOT running (start it with `alter0 serve` or your service manager)');
+  out(
+    report.service.running
+      ? `service: running (pid ${report.service.pid})`
+      : 'service: NOT running (start it with `alter0 serve` or your service manager)',
+  );
   const st = report.service.status;
   if (st && 'components' in st) {
     for (const [name, c] of Object.entries(st.components)) {
@@ -84,7 +110,10 @@ export async function diagnose(a: DiagnoseArgs): Promise<void> {
     return;
   }
   for (const f of report.failures) {
-    out(`\n[${f.component}] ${f.class}: ${f.count} failed job(s), last ${f.last_at} (job ${f.last_job})\n  ${f.last_message}\n  → ${f.hint}`);
+    out(
+      `\n[${f.component}] ${f.class}: ${f.count} failed job(s), last ${f.last_at} (job ${f.last_job})\n  ${f.last_message}\n  → ${f.hint}`,
+    );
   }
-  for (const e of report.events) out(`\n[${e.component}] ${e.kind} (${e.level}): ${e.count}×, last ${e.last_at}\n  ${e.last_message}`);
+  for (const e of report.events)
+    out(`\n[${e.component}] ${e.kind} (${e.level}): ${e.count}×, last ${e.last_at}\n  ${e.last_message}`);
 }

@@ -13,7 +13,12 @@ export interface ProbeResult {
 }
 
 /** GET `url` through `call` with a deadline; `call` returns null when the answer is good, else why not. Never throws. */
-async function probe(url: string, call: (signal: AbortSignal) => Promise<string | null>, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
+async function probe(
+  url: string,
+  call: (signal: AbortSignal) => Promise<string | null>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ProbeResult> {
   const deadline = AbortSignal.timeout(timeoutMs);
   try {
     const why = await call(signal ? AbortSignal.any([signal, deadline]) : deadline);
@@ -22,7 +27,8 @@ async function probe(url: string, call: (signal: AbortSignal) => Promise<string 
     if (deadline.aborted) return { ok: false, detail: `GET ${url}: no answer within ${timeoutMs} ms` };
     if (err instanceof ApiUnreachableError) return { ok: false, detail: `GET ${url} failed: ${networkCause(err)}` };
     // An error envelope quotes the service; anything else (another program on that port?) says what came back.
-    if (err instanceof ApiRequestError) return { ok: false, detail: `GET ${url} answered ${err.status}: ${err.message}` };
+    if (err instanceof ApiRequestError)
+      return { ok: false, detail: `GET ${url} answered ${err.status}: ${err.message}` };
     return { ok: false, detail: `GET ${url} failed: ${errorMessage(err)}` };
   }
 }
@@ -54,7 +60,12 @@ export async function healthcheck(addr: string, timeoutMs: number, signal?: Abor
 function defaultAddr(args: HealthcheckArgs): string {
   if (args.addr !== undefined) return args.addr;
   if (process.env.ALTER0_URL) return process.env.ALTER0_URL;
-  const { config } = loadConfig({ file: args.config, env: process.env, flags: args.data === undefined ? {} : { data_dir: args.data }, cwd: process.cwd() });
+  const { config } = loadConfig({
+    file: args.config,
+    env: process.env,
+    flags: args.data === undefined ? {} : { data_dir: args.data },
+    cwd: process.cwd(),
+  });
   const { host, port } = splitListen(config.listen);
   const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
   return `http://${connectHost}:${port}`;
@@ -64,7 +75,9 @@ function defaultAddr(args: HealthcheckArgs): string {
 export async function runHealthcheck(args: HealthcheckArgs): Promise<void> {
   const seconds = args.timeout ?? 3;
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    process.stderr.write(`alter0 healthcheck: --timeout must be a positive number of seconds, got ${String(args.timeout)}\n`);
+    process.stderr.write(
+      `alter0 healthcheck: --timeout must be a positive number of seconds, got ${String(args.timeout)}\n`,
+    );
     process.exitCode = EXIT.usage;
     return;
   }

@@ -71,7 +71,9 @@ export async function logs(a: LogsArgs): Promise<void> {
   };
   const files = logFiles(dir);
   if (files.length === 0 && !a.follow) {
-    throw new ValidationError(`no log files in ${dir}; is log.file enabled and has alter0 run with this data directory?`);
+    throw new ValidationError(
+      `no log files in ${dir}; is log.file enabled and has alter0 run with this data directory?`,
+    );
   }
   const emit = (line: string): void => {
     const rec = matches(line, f);

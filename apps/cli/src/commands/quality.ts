@@ -16,7 +16,11 @@ const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFix
 
 function categoryTable(byCategory: Record<string, RateCount>): string {
   return table(
-    Object.entries(byCategory).map(([category, c]) => ({ category, passed: `${c.passed}/${c.total}`, rate: pct(c.passRate) })),
+    Object.entries(byCategory).map(([category, c]) => ({
+      category,
+      passed: `${c.passed}/${c.total}`,
+      rate: pct(c.passRate),
+    })),
     ['category', 'passed', 'rate'],
   );
 }
@@ -24,7 +28,8 @@ function categoryTable(byCategory: Record<string, RateCount>): string {
 /** `ID@VERSION` → the template, from whichever package owns that id. */
 function loadAnyTemplate(ref: string): PromptTemplate {
   const m = /^([a-z0-9_-]+)@([a-z0-9_.-]+)$/i.exec(ref);
-  if (!m) throw new ValidationError(`name a template as ID@VERSION, e.g. router@v1 (see alter0 prompts list), not "${ref}"`);
+  if (!m)
+    throw new ValidationError(`name a template as ID@VERSION, e.g. router@v1 (see alter0 prompts list), not "${ref}"`);
   const [, id, version] = m as unknown as [string, string, string];
   return id === 'closer' ? closing.loadTemplate(id, version) : routing.loadTemplate(id, version);
 }
@@ -34,7 +39,12 @@ export function prompts(args: PromptsArgs): void {
   if (args.action === 'list') {
     const all = [...routing.listTemplates(), ...closing.listTemplates()];
     if (args.json) return void output.json(all);
-    output.text(table(all.map((t) => ({ template: `${t.id}@${t.version}`, hash: t.hash })), ['template', 'hash']));
+    output.text(
+      table(
+        all.map((t) => ({ template: `${t.id}@${t.version}`, hash: t.hash })),
+        ['template', 'hash'],
+      ),
+    );
     return;
   }
   if (!args.ref) throw new ValidationError('prompts show needs ID@VERSION, e.g. alter0 prompts show router@v1');
@@ -49,11 +59,27 @@ export async function decisions(a: DecisionsArgs): Promise<void> {
   if (a.json) return void output.json(r);
   if (!a.kind || a.kind === 'route') {
     output.text(
-      `ROUTE\n${table(r.route.map((d) => ({ ...d, template: `${String(d.template_id)}@${String(d.template_version)}` })), ['created_at', 'job_id', 'task_id', 'decision', 'confidence', 'fallback', 'model_called', 'latency_ms', 'template', 'reason'])}\n`,
+      `ROUTE\n${table(
+        r.route.map((d) => ({ ...d, template: `${String(d.template_id)}@${String(d.template_version)}` })),
+        [
+          'created_at',
+          'job_id',
+          'task_id',
+          'decision',
+          'confidence',
+          'fallback',
+          'model_called',
+          'latency_ms',
+          'template',
+          'reason',
+        ],
+      )}\n`,
     );
   }
   if (!a.kind || a.kind === 'close') {
-    output.text(`CLOSE\n${table(r.close, ['created_at', 'task_id', 'source', 'action', 'confidence', 'fallback', 'latency_ms', 'reason'])}`);
+    output.text(
+      `CLOSE\n${table(r.close, ['created_at', 'task_id', 'source', 'action', 'confidence', 'fallback', 'latency_ms', 'reason'])}`,
+    );
   }
 }
 
@@ -87,9 +113,13 @@ export async function evaluate(a: EvalArgs): Promise<void> {
     if (a.json) output.json(r);
     else {
       output.text(categoryTable(r.byCategory));
-      output.text(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   wrong-attach ${pct(r.wrongAttachRate)}   recall@${r.k} ${pct(r.recallAtK)}`);
+      output.text(
+        `overall ${r.passed}/${r.total} = ${pct(r.passRate)}   wrong-attach ${pct(r.wrongAttachRate)}   recall@${r.k} ${pct(r.recallAtK)}`,
+      );
       for (const f of r.results.filter((x) => !x.passed)) {
-        output.text(`FAIL ${f.id} (${f.category}): expected ${f.expected.decision} ${f.expected.taskId ?? ''}, got ${f.got.decision} ${f.got.taskId ?? ''} [${f.got.fallback ?? 'no fallback'}] ${f.got.reason}`);
+        output.text(
+          `FAIL ${f.id} (${f.category}): expected ${f.expected.decision} ${f.expected.taskId ?? ''}, got ${f.got.decision} ${f.got.taskId ?? ''} [${f.got.fallback ?? 'no fallback'}] ${f.got.reason}`,
+        );
       }
     }
   } else {
@@ -106,7 +136,9 @@ export async function evaluate(a: EvalArgs): Promise<void> {
     if (a.json) output.json(r);
     else {
       output.text(categoryTable(r.byCategory));
-      output.text(`overall ${r.passed}/${r.total} = ${pct(r.passRate)}   false-close ${pct(r.falseCloseRate)}   missed-close ${pct(r.missedCloseRate)}`);
+      output.text(
+        `overall ${r.passed}/${r.total} = ${pct(r.passRate)}   false-close ${pct(r.falseCloseRate)}   missed-close ${pct(r.missedCloseRate)}`,
+      );
       for (const f of r.results.filter((x) => !x.passed)) output.text(`FAIL ${f.id} (${f.category})`);
     }
   }

@@ -28,7 +28,12 @@ export async function serve(args: ServeArgs): Promise<void> {
     console: true,
     redact,
   });
-  logger.info('starting', { config_file: loaded.file ?? undefined, data_dir: config.data_dir, listen: config.listen, pid: process.pid });
+  logger.info('starting', {
+    config_file: loaded.file ?? undefined,
+    data_dir: config.data_dir,
+    listen: config.listen,
+    pid: process.pid,
+  });
   // The signal handlers go in before the daemon starts (its workers may start agents before startDaemon
   // returns): a SIGTERM during start-up stops it gracefully once it is up, instead of killing the process with
   // its agents still running.
@@ -50,7 +55,10 @@ export async function serve(args: ServeArgs): Promise<void> {
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     if (signals === 1) {
-      logger.info('signal received: stopping gracefully (send it again to stop at once)', { signal: sig, starting: daemon === null });
+      logger.info('signal received: stopping gracefully (send it again to stop at once)', {
+        signal: sig,
+        starting: daemon === null,
+      });
       if (daemon) stopGracefully(daemon);
     } else {
       // Fast path: kill every agent process tree now and go. Everything committed is safe; jobs left running

@@ -59,7 +59,9 @@ function checkPath(what: string, p: string, strict: boolean): void {
   // Newlines would end the unit line; in list-valued settings whitespace and quotes would split or unquote it.
   const bad = strict ? /[\s"'\\]/ : /[\n\r]/;
   if (bad.test(p)) {
-    throw new ServiceInstallError(`${what} "${p}" contains ${strict ? 'whitespace, a quote or a backslash' : 'a line break'}, which a unit file cannot hold here; choose a simpler path`);
+    throw new ServiceInstallError(
+      `${what} "${p}" contains ${strict ? 'whitespace, a quote or a backslash' : 'a line break'}, which a unit file cannot hold here; choose a simpler path`,
+    );
   }
 }
 
@@ -69,7 +71,8 @@ export function renderUnit(template: string, u: UnitInputs): string {
   checkPath('the alter0 CLI', u.cli, false);
   if (u.configFile !== null) checkPath('the config file', u.configFile, false);
   if (u.dataDir !== null) checkPath('the data directory', u.dataDir, u.mode === 'system');
-  if (u.mode === 'system' && u.dataDir === null) throw new ServiceInstallError('the system unit needs a data directory');
+  if (u.mode === 'system' && u.dataDir === null)
+    throw new ServiceInstallError('the system unit needs a data directory');
   for (const d of u.pathDirs) checkPath('a PATH entry', d, false);
   const argv = [u.node, u.cli, 'serve'];
   if (u.dataDir !== null) argv.push('--data-dir', u.dataDir);
@@ -84,12 +87,17 @@ export function renderUnit(template: string, u: UnitInputs): string {
   const used = new Set<string>();
   const out = template.replace(/@([A-Z_]+)@/g, (whole, name: string) => {
     const v = fields[name];
-    if (v === undefined) throw new ServiceInstallError(`the unit template has an unknown field ${whole}; the template and this alter0 version do not match`);
+    if (v === undefined)
+      throw new ServiceInstallError(
+        `the unit template has an unknown field ${whole}; the template and this alter0 version do not match`,
+      );
     used.add(name);
     return v;
   });
   if (u.mode === 'system' && !used.has('DATA_DIR')) {
-    throw new ServiceInstallError('the system unit template does not use @DATA_DIR@ (ReadWritePaths=); the template and this alter0 version do not match');
+    throw new ServiceInstallError(
+      'the system unit template does not use @DATA_DIR@ (ReadWritePaths=); the template and this alter0 version do not match',
+    );
   }
   return out;
 }
@@ -133,7 +141,10 @@ function stopTimeoutS(dataDir: string | null, configFile: string | null): number
 }
 
 export function userUnitFile(env: NodeJS.ProcessEnv = process.env): string {
-  const configHome = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(os.homedir(), '.config');
+  const configHome =
+    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME)
+      ? env.XDG_CONFIG_HOME
+      : path.join(os.homedir(), '.config');
   return path.join(configHome, 'systemd', 'user', 'alter0.service');
 }
 
@@ -181,7 +192,9 @@ export function install(args: ServiceInstallArgs): void {
 
   if (mode === 'system') {
     if (process.getuid?.() !== 0) {
-      throw new ServiceInstallError(`writing ${SYSTEM_UNIT_FILE} needs root: run sudo ${node} ${cli} service install (or add --user for a user service)`);
+      throw new ServiceInstallError(
+        `writing ${SYSTEM_UNIT_FILE} needs root: run sudo ${node} ${cli} service install (or add --user for a user service)`,
+      );
     }
     fs.mkdirSync(path.dirname(SYSUSERS_FILE), { recursive: true });
     fs.writeFileSync(SYSUSERS_FILE, readTemplate(path.join(TEMPLATE_DIR, 'alter0.sysusers')), { mode: 0o644 });

@@ -19,15 +19,23 @@ function configValue(configFile: string, tokenFile: string): string {
 function configure(loaded: LoadedConfig, target: string, printOnly: boolean): { note: string; done: boolean } {
   const current = loaded.config.token_file;
   const source = loaded.sources.token_file;
-  if (current === target) return { note: `token_file already names it (${source?.detail ?? source?.source ?? 'config'})`, done: true };
+  if (current === target)
+    return { note: `token_file already names it (${source?.detail ?? source?.source ?? 'config'})`, done: true };
   if (source !== undefined && (source.source === 'env' || source.source === 'flag')) {
-    return { note: `token_file is set by ${source.detail ?? source.source} to ${current}; set it to ${target} there`, done: false };
+    return {
+      note: `token_file is set by ${source.detail ?? source.source} to ${current}; set it to ${target} there`,
+      done: false,
+    };
   }
   const configFile = loaded.file ?? path.join(loaded.config.data_dir, 'alter0.toml');
   const line = `token_file = ${JSON.stringify(configValue(configFile, target))}`;
-  if (printOnly) return { note: `add this line at the top of ${configFile} (before any [section]): ${line}`, done: false };
+  if (printOnly)
+    return { note: `add this line at the top of ${configFile} (before any [section]): ${line}`, done: false };
   const how = setTopLevelString(configFile, 'token_file', configValue(configFile, target));
-  return { note: `${line} ${how === 'created' ? 'written to the new file' : how === 'replaced' ? 'replaced in' : 'added to'} ${configFile}`, done: true };
+  return {
+    note: `${line} ${how === 'created' ? 'written to the new file' : how === 'replaced' ? 'replaced in' : 'added to'} ${configFile}`,
+    done: true,
+  };
 }
 
 /** `alter0 token init`: a new token file, the config pointed at it, and what to do next. */
@@ -35,13 +43,19 @@ export function initToken(a: InitArgs): void {
   // The token rules are what this command satisfies: load without them (e.g. listen is already 0.0.0.0).
   const loaded = loadLocalConfig(a, { tokenRules: false });
   const { config } = loaded;
-  const target = a.file !== undefined ? path.resolve(a.file) : config.token_file !== '' ? config.token_file : path.join(config.data_dir, 'token');
+  const target =
+    a.file !== undefined
+      ? path.resolve(a.file)
+      : config.token_file !== ''
+        ? config.token_file
+        : path.join(config.data_dir, 'token');
   writeTokenFile(target, { replace: a.force === true });
   const configured = configure(loaded, target, a['print-only'] === true);
   // Read back as the service will (once the config names the token): a mistake shows here, not at the next start.
   const check = loadLocalConfig(a, { tokenRules: configured.done });
   const { host, port } = splitListen(check.config.listen);
-  const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const connectHost =
+    host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const running = isDataDirLocked(config.data_dir);
   const first = configured.done ? '' : 'change the config as said above, then ';
   const restart = running.locked

@@ -15,7 +15,10 @@ const TASK_FILTERS: readonly TaskFilter[] = ['open', 'closed', 'all'];
 
 function withClientFlags<T>(y: Argv<T>): Argv<T & ClientArgs> {
   return y
-    .option('addr', { type: 'string', describe: 'URL of the running service (default: $ALTER0_URL, else from the config, http://127.0.0.1:7070)' })
+    .option('addr', {
+      type: 'string',
+      describe: 'URL of the running service (default: $ALTER0_URL, else from the config, http://127.0.0.1:7070)',
+    })
     .option('json', { type: 'boolean', describe: 'print the API answer as JSON' })
     .option('config', { type: 'string', describe: 'config file to read the address and token from' })
     .option('data', { type: 'string', describe: 'data directory whose config to read' });
@@ -23,7 +26,13 @@ function withClientFlags<T>(y: Argv<T>): Argv<T & ClientArgs> {
 
 type Cmd<A> = CommandModule<object, A & ClientArgs>;
 export type SendArgs = ClientArgs & { text: string[]; task?: string; wait?: number };
-export type SubmitArgs = ClientArgs & { text: string[]; task?: string; lane?: Lane; timeout?: number; attempts?: number };
+export type SubmitArgs = ClientArgs & {
+  text: string[];
+  task?: string;
+  lane?: Lane;
+  timeout?: number;
+  attempts?: number;
+};
 export type JobsArgs = ClientArgs & { state?: JobState; task?: string; limit?: number };
 export type JobArgs = ClientArgs & { id: string; wait?: boolean; timeout?: number };
 export type IdArgs = ClientArgs & { id: string };
@@ -99,7 +108,8 @@ const tasks: Cmd<TasksArgs> = {
 const close: Cmd<CloseArgs> = {
   command: 'close <id>',
   describe: 'close a task (recorded as a manual close decision)',
-  builder: (y) => withClientFlags(y).positional('id', { type: 'string', demandOption: true }).option('reason', { type: 'string' }),
+  builder: (y) =>
+    withClientFlags(y).positional('id', { type: 'string', demandOption: true }).option('reason', { type: 'string' }),
   handler: async (a) => (await import('../commands/client.js')).close(a),
 };
 
@@ -112,7 +122,8 @@ const status: Cmd<object> = {
 
 const chat: Cmd<ChatArgs> = {
   command: 'chat',
-  describe: 'an interactive conversation: each line is sent to the task of the previous reply (/new starts over, /quit ends)',
+  describe:
+    'an interactive conversation: each line is sent to the task of the previous reply (/new starts over, /quit ends)',
   builder: (y) => withClientFlags(y).option('task', { type: 'string', describe: 'start in this task' }),
   handler: async (a) => (await import('../commands/client.js')).chat(a),
 };
@@ -123,9 +134,13 @@ export const clientCommands = [
   jobs,
   job,
   idCommand('cancel', 'cancel a queued or running job', async (a) => (await import('../commands/client.js')).cancel(a)),
-  idCommand('retry', 'retry a failed or canceled job (prints the new job id)', async (a) => (await import('../commands/client.js')).retry(a)),
+  idCommand('retry', 'retry a failed or canceled job (prints the new job id)', async (a) =>
+    (await import('../commands/client.js')).retry(a),
+  ),
   tasks,
-  idCommand('task', 'show a task with its conversation and decisions', async (a) => (await import('../commands/client.js')).task(a)),
+  idCommand('task', 'show a task with its conversation and decisions', async (a) =>
+    (await import('../commands/client.js')).task(a),
+  ),
   close,
   idCommand('reopen', 'reopen a closed task', async (a) => (await import('../commands/client.js')).reopen(a)),
   status,

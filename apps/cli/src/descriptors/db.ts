@@ -31,7 +31,8 @@ const restoreCommand: CommandModule<object, RestoreArgs> = {
 
 const verifyCommand: CommandModule<object, JsonArgs> = {
   command: 'verify',
-  describe: "check the database: integrity, foreign keys, schema version and alter0's invariants (exit 1 on any failure)",
+  describe:
+    "check the database: integrity, foreign keys, schema version and alter0's invariants (exit 1 on any failure)",
   builder: (y) => withJson(y),
   handler: async (a) => (await import('../commands/db.js')).verifyDb(a),
 };
@@ -39,7 +40,8 @@ const verifyCommand: CommandModule<object, JsonArgs> = {
 const cleanupCommand: CommandModule<object, CleanupArgs> = {
   command: 'cleanup',
   describe: 'apply the retention settings now (safe while alter0 runs); --dry-run only counts',
-  builder: (y) => withJson(y).option('dry-run', { type: 'boolean', describe: 'count what would be deleted; delete nothing' }),
+  builder: (y) =>
+    withJson(y).option('dry-run', { type: 'boolean', describe: 'count what would be deleted; delete nothing' }),
   handler: async (a) => (await import('../commands/db.js')).cleanupDb(a),
 };
 
@@ -47,7 +49,10 @@ const migrateCommand: CommandModule<object, MigrateArgs> = {
   command: 'migrate',
   describe: 'apply pending schema migrations after a backup (alter0 must be stopped); --status only reports',
   builder: (y) =>
-    withJson(y).option('status', { type: 'boolean', describe: 'print the database and code schema versions and what is pending' }),
+    withJson(y).option('status', {
+      type: 'boolean',
+      describe: 'print the database and code schema versions and what is pending',
+    }),
   handler: async (a) => (await import('../commands/db.js')).migrateDb(a),
 };
 

@@ -2,7 +2,15 @@ import type { CommandModule } from 'yargs';
 import { withLocalFlags } from '../local-flags.js';
 import type { LocalArgs } from '../local-flags.js';
 
-export type LogsArgs = LocalArgs & { task?: string; job?: string; since?: string; level?: string; follow?: boolean; grep?: string; json?: boolean };
+export type LogsArgs = LocalArgs & {
+  task?: string;
+  job?: string;
+  since?: string;
+  level?: string;
+  follow?: boolean;
+  grep?: string;
+  json?: boolean;
+};
 
 export const logsCommand: CommandModule<object, LogsArgs> = {
   command: 'logs',

@@ -16,7 +16,14 @@ export interface DecisionsArgs {
   addr?: string;
 }
 
-export type EvalArgs = LocalArgs & { kind: 'routing' | 'closing'; cases: string; 'eval-executor'?: string; 'min-pass'?: number; json?: boolean; template?: string };
+export type EvalArgs = LocalArgs & {
+  kind: 'routing' | 'closing';
+  cases: string;
+  'eval-executor'?: string;
+  'min-pass'?: number;
+  json?: boolean;
+  template?: string;
+};
 
 const prompts: CommandModule = {
   command: 'prompts <action> [ref]',
@@ -62,4 +69,8 @@ const evalCommand: CommandModule<object, EvalArgs> = {
   handler: async (a) => (await import('../commands/quality.js')).evaluate(a),
 };
 
-export const qualityCommands = [prompts, decisions as unknown as CommandModule, evalCommand as unknown as CommandModule];
+export const qualityCommands = [
+  prompts,
+  decisions as unknown as CommandModule,
+  evalCommand as unknown as CommandModule,
+];

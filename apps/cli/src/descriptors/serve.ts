@@ -8,6 +8,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
   describe: 'run the alter0 service in this process (HTTP API, console, workers)',
   builder: (y) =>
-    withLocalFlags(y).option('print-config', { type: 'boolean', describe: 'print every setting with where it came from, then exit' }),
+    withLocalFlags(y).option('print-config', {
+      type: 'boolean',
+      describe: 'print every setting with where it came from, then exit',
+    }),
   handler: async (args) => (await import('../commands/serve.js')).serve(args),
 };

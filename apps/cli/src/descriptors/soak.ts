@@ -12,7 +12,8 @@ export const FLAGS: Record<string, string> = {
   'job-timeout': 'job timeout; hangs last this long (default 30s)',
   long: 'mean execute time of the async long jobs (default 5s)',
   'max-attempts': 'queue.max_attempts (default 3)',
-  faults: 'fault rates per message, e.g. slow=0.1,hang=0.02,rate_limited=0.04,unavailable=0.04,auth=0.02,malformed_route=0.04,malformed_close=0.04',
+  faults:
+    'fault rates per message, e.g. slow=0.1,hang=0.02,rate_limited=0.04,unavailable=0.04,auth=0.02,malformed_route=0.04,malformed_close=0.04',
   'sample-every': 'resource and invariant sampling interval (default 5s)',
   'drain-timeout': 'bound on the final wait for the queue to drain',
   workers: 'interactive,background workers (default 2,2)',
@@ -33,7 +34,8 @@ export type SoakArgs = Record<string, unknown>;
 
 export const soakCommand: CommandModule<object, SoakArgs> = {
   command: 'soak',
-  describe: 'soak and chaos test: run the real alter0 serve under a fault-injecting load with kill -9s, check invariants, write a report',
+  describe:
+    'soak and chaos test: run the real alter0 serve under a fault-injecting load with kill -9s, check invariants, write a report',
   builder: (y) => {
     let b = y;
     for (const [name, describe] of Object.entries(FLAGS)) b = b.option(name, { type: 'string', describe });

@@ -15,9 +15,19 @@ export function listen(fetch: Fetch, listenAt: string): Promise<ServerType> {
     const s = serve({ fetch, hostname: host.replace(/^\[|\]$/g, ''), port }, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new Alter0Error('port_in_use', `cannot listen on ${listenAt}: the address is in use by another program (another alter0 on a different data directory?). Stop it, or choose another address with --listen or \`listen\` in the config.`));
+        reject(
+          new Alter0Error(
+            'port_in_use',
+            `cannot listen on ${listenAt}: the address is in use by another program (another alter0 on a different data directory?). Stop it, or choose another address with --listen or \`listen\` in the config.`,
+          ),
+        );
       } else if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-        reject(new Alter0Error('listen_failed', `cannot listen on ${listenAt}: ${err.code} (${err.message}); choose an address this machine has and a port above 1023`));
+        reject(
+          new Alter0Error(
+            'listen_failed',
+            `cannot listen on ${listenAt}: ${err.code} (${err.message}); choose an address this machine has and a port above 1023`,
+          ),
+        );
       } else reject(err);
     });
   });
@@ -31,7 +41,13 @@ export function keepListening(server: ServerType, store: Store, logger: Logger, 
   server.on('error', (err: Error) => {
     logger.error('HTTP listener error', { err });
     try {
-      store.events.add({ component: 'gateway', level: 'error', kind: 'listener_error', message: errorMessage(err), now: now() });
+      store.events.add({
+        component: 'gateway',
+        level: 'error',
+        kind: 'listener_error',
+        message: errorMessage(err),
+        now: now(),
+      });
     } catch {
       // the log line above has it
     }

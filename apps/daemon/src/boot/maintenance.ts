@@ -25,7 +25,10 @@ export function scheduleMaintenance(config: Config, d: MaintenanceDeps): Schedul
       {
         name: 'stale_sweep',
         every: HOUR_MS,
-        run: (signal) => Promise.resolve(sweepStale({ store, metrics, logger, bus, now }, parseDuration(config.closer.stale_after), signal)),
+        run: (signal) =>
+          Promise.resolve(
+            sweepStale({ store, metrics, logger, bus, now }, parseDuration(config.closer.stale_after), signal),
+          ),
       },
     ],
     store,

@@ -13,7 +13,14 @@ export function recoverJobs(store: Store, logger: Logger, now: () => number): nu
   const rescued = recovered.requeued.length + recovered.failed.length + recovered.completed.length;
   if (rescued > 0) {
     logger.warn('recovered jobs left running by the previous process', { ...recovered });
-    store.events.add({ component: 'queue', level: 'warn', kind: 'recovered', message: `recovered ${rescued} orphaned job(s) at start`, details: recovered, now: now() });
+    store.events.add({
+      component: 'queue',
+      level: 'warn',
+      kind: 'recovered',
+      message: `recovered ${rescued} orphaned job(s) at start`,
+      details: recovered,
+      now: now(),
+    });
   }
   return rescued;
 }
@@ -40,7 +47,13 @@ export function reapAgents(dataDir: string, store: Store, logger: Logger, now: (
   const reaped = reapOrphanGroups(groupsDir, { onUntrusted: (problem) => logger.warn(`agent reaper: ${problem}`) });
   if (reaped > 0) {
     logger.warn('killed agent processes left by the previous process', { groups: reaped });
-    store.events.add({ component: 'executor', level: 'warn', kind: 'orphans_killed', message: `killed ${reaped} agent process group(s) left by the previous process`, now: now() });
+    store.events.add({
+      component: 'executor',
+      level: 'warn',
+      kind: 'orphans_killed',
+      message: `killed ${reaped} agent process group(s) left by the previous process`,
+      now: now(),
+    });
   }
   return { workspaceRoot, systemCwd, groupsDir };
 }

@@ -47,7 +47,13 @@ async function stop(d: StopDeps, drainMs: number): Promise<void> {
     (d.server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   });
   try {
-    store.events.add({ component: 'gateway', level: 'info', kind: 'stopped', message: `alter0 stopped (finished ${drained.finished}, re-queued ${drained.interrupted})`, now: d.now() });
+    store.events.add({
+      component: 'gateway',
+      level: 'info',
+      kind: 'stopped',
+      message: `alter0 stopped (finished ${drained.finished}, re-queued ${drained.interrupted})`,
+      now: d.now(),
+    });
     store.checkpoint();
   } catch (err) {
     logger.error('checkpoint at shutdown failed', { err: errorMessage(err) });

@@ -38,9 +38,15 @@ export function openStorage(config: Config, logger: Logger, cleanup: Cleanup): S
   for (const suffix of ['', '-wal', '-shm']) privateFile(`${store.file}${suffix}`);
   const tightened = tightenDataDir(dataDir, [config.log.dir, config.backup.dir]);
   if (tightened.fixed.length > 0) {
-    logger.warn('made files private that other users could read', { count: tightened.fixed.length, fixed: tightened.fixed.slice(0, 50) });
+    logger.warn('made files private that other users could read', {
+      count: tightened.fixed.length,
+      fixed: tightened.fixed.slice(0, 50),
+    });
   }
-  if (tightened.failed.length > 0) logger.warn('could not make some files private; fix them by hand (chmod go-rwx)', { failed: tightened.failed.slice(0, 50) });
+  if (tightened.failed.length > 0)
+    logger.warn('could not make some files private; fix them by hand (chmod go-rwx)', {
+      failed: tightened.failed.slice(0, 50),
+    });
   const { pragmas, schema } = store.opened;
   logger.info('database open', {
     file: store.file,
@@ -53,7 +59,9 @@ export function openStorage(config: Config, logger: Logger, cleanup: Cleanup): S
     backup: schema.backupPath ?? undefined,
   });
   if (pragmas.synchronous !== 2 || pragmas.journalMode !== 'wal') {
-    throw new Error(`the database did not accept WAL + synchronous=FULL (got ${pragmas.journalMode}, ${pragmas.synchronous})`);
+    throw new Error(
+      `the database did not accept WAL + synchronous=FULL (got ${pragmas.journalMode}, ${pragmas.synchronous})`,
+    );
   }
   return store;
 }

@@ -66,7 +66,14 @@ function jobHooks(d: WorkerDeps): PoolHooks {
       }),
     onOrphansRecovered: (report) => {
       logger.warn('handed back running jobs no worker held', { ...report });
-      store.events.add({ component: 'queue', level: 'warn', kind: 'recovered', message: 'the watchdog handed back running jobs no worker held', details: report, now: now() });
+      store.events.add({
+        component: 'queue',
+        level: 'warn',
+        kind: 'recovered',
+        message: 'the watchdog handed back running jobs no worker held',
+        details: report,
+        now: now(),
+      });
     },
     failureNote: (job, errorClass, message) =>
       `The agent could not answer (${errorClass}): ${message}\nRetry with \`alter0 retry ${job.id}\` or POST /api/jobs/${job.id}/retry.`,
@@ -82,7 +89,14 @@ function loopHooks(d: WorkerDeps, failures: QueueFailures): PoolHooks {
       failures.loop = `${lane} workers: ${errorMessage(err)} (${consecutive} in a row; retrying in ${Math.round(retryInMs / 1000)}s)`;
       // The event itself may fail to write when the database is the problem; the log line has it then.
       try {
-        if (consecutive === 1) store.events.add({ component: 'queue', level: 'error', kind: 'worker_failed', message: `${lane} workers: ${errorMessage(err)}; retrying with backoff`, now: now() });
+        if (consecutive === 1)
+          store.events.add({
+            component: 'queue',
+            level: 'error',
+            kind: 'worker_failed',
+            message: `${lane} workers: ${errorMessage(err)}; retrying with backoff`,
+            now: now(),
+          });
       } catch {
         // see above
       }
@@ -90,7 +104,13 @@ function loopHooks(d: WorkerDeps, failures: QueueFailures): PoolHooks {
     onLoopRecovered: (lane, failureCount) => {
       logger.info('queue workers recovered', { lane, failures: failureCount });
       failures.loop = null;
-      store.events.add({ component: 'queue', level: 'info', kind: 'worker_recovered', message: `${lane} workers recovered after ${failureCount} error(s)`, now: now() });
+      store.events.add({
+        component: 'queue',
+        level: 'info',
+        kind: 'worker_recovered',
+        message: `${lane} workers recovered after ${failureCount} error(s)`,
+        now: now(),
+      });
     },
   };
 }
@@ -103,13 +123,21 @@ function recordHooks(d: WorkerDeps, failures: QueueFailures, pool: () => WorkerP
   const { store, logger, now } = d;
   return {
     onRecordError: (job, err, attempt, retryInMs) => {
-      logger.child({ job_id: job.id }).error('could not record the job outcome; retrying', { err, attempt, retry_in_ms: retryInMs });
+      logger
+        .child({ job_id: job.id })
+        .error('could not record the job outcome; retrying', { err, attempt, retry_in_ms: retryInMs });
       failures.record = `the outcome of job ${job.id} could not be written (${errorMessage(err)}; ${attempt} tries, next in ${Math.round(retryInMs / 1000)}s); it shows running until the database takes writes again`;
     },
     onRecordRecovered: (job, attempts) => {
       logger.child({ job_id: job.id }).info('job outcome recorded after earlier failures', { attempts });
       if (pool().unrecordedOutcomes().length === 0) failures.record = null;
-      store.events.add({ component: 'queue', level: 'info', kind: 'outcome_recorded', message: `the outcome of job ${job.id} was written after ${attempts} failed tries`, now: now() });
+      store.events.add({
+        component: 'queue',
+        level: 'info',
+        kind: 'outcome_recorded',
+        message: `the outcome of job ${job.id} was written after ${attempts} failed tries`,
+        now: now(),
+      });
     },
   };
 }

@@ -32,7 +32,12 @@ export function taskForRun(deps: PipelineDeps, run: JobRun, taskId: string | nul
 }
 
 /** The execute stage: the task's agent answers the message in the task's session and workspace. */
-export async function executeStage(deps: PipelineDeps, run: JobRun, task: TaskRow, xlog: Logger): Promise<Step<Executed>> {
+export async function executeStage(
+  deps: PipelineDeps,
+  run: JobRun,
+  task: TaskRow,
+  xlog: Logger,
+): Promise<Step<Executed>> {
   const { store } = deps;
   store.jobs.setStage(run.fence, 'execute', deps.now());
   deps.bus.job(run.job.id);
@@ -53,7 +58,13 @@ export async function executeStage(deps: PipelineDeps, run: JobRun, task: TaskRo
 }
 
 /** Runs the agent in the task's session, or in a new one when the agent no longer knows that session. */
-async function runAgent(deps: PipelineDeps, run: JobRun, task: TaskRow, executor: Executor, xlog: Logger): Promise<ExecResult> {
+async function runAgent(
+  deps: PipelineDeps,
+  run: JobRun,
+  task: TaskRow,
+  executor: Executor,
+  xlog: Logger,
+): Promise<ExecResult> {
   const runIn = (sessionId: string | null) =>
     executor.run({
       stage: 'execute',
@@ -74,7 +85,13 @@ async function runAgent(deps: PipelineDeps, run: JobRun, task: TaskRow, executor
     // session rather than failing every retry the same way. The task's transcript stays in alter0.
     if (!(err instanceof SessionNotFoundError)) throw err;
     xlog.warn('the agent session of this task is gone; continuing in a new session', { lost_session: err.sessionId });
-    deps.store.events.add({ component: 'executor', level: 'warn', kind: 'session_lost', message: `task ${task.id}: agent session ${err.sessionId} not found; started a new one`, now: deps.now() });
+    deps.store.events.add({
+      component: 'executor',
+      level: 'warn',
+      kind: 'session_lost',
+      message: `task ${task.id}: agent session ${err.sessionId} not found; started a new one`,
+      now: deps.now(),
+    });
     deps.store.tasks.touch(task.id, deps.now(), { sessionId: null });
     return await runIn(null);
   }

@@ -12,7 +12,13 @@ const WRITE_RETRY_DELAYS_MS = [1000, 3000, 10_000];
  * Stores the reply, the task's session and summary and the job's reply pointer in one commit (the sync answer is
  * released here): from then on the job has answered (invariant 9).
  */
-export async function storeReplyStage(deps: PipelineDeps, run: JobRun, task: TaskRow, executed: Executed, xlog: Logger): Promise<Step<void>> {
+export async function storeReplyStage(
+  deps: PipelineDeps,
+  run: JobRun,
+  task: TaskRow,
+  executed: Executed,
+  xlog: Logger,
+): Promise<Step<void>> {
   const { store } = deps;
   const { job, fence, message } = run;
   const { reply, executeMs } = executed;
@@ -34,13 +40,20 @@ export async function storeReplyStage(deps: PipelineDeps, run: JobRun, task: Tas
     }),
   );
   if (!stored) return failed('canceled', 'the job was superseded before its reply could be stored');
-  xlog.child({ session_id: reply.sessionId ?? undefined }).info('reply stored', { execute_ms: Math.round(executeMs), reply_chars: reply.text.length });
+  xlog
+    .child({ session_id: reply.sessionId ?? undefined })
+    .info('reply stored', { execute_ms: Math.round(executeMs), reply_chars: reply.text.length });
   deps.bus.job(job.id);
   deps.bus.task(task.id);
   return { next: undefined };
 }
 
-async function withWriteRetries<T>(delays: readonly number[], signal: AbortSignal, log: Logger, write: () => T): Promise<T> {
+async function withWriteRetries<T>(
+  delays: readonly number[],
+  signal: AbortSignal,
+  log: Logger,
+  write: () => T,
+): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return write();

@@ -19,7 +19,8 @@ export interface Routed {
 export async function routeStage(deps: PipelineDeps, run: JobRun, log: Logger): Promise<Step<Routed>> {
   const { store, bus, metrics } = deps;
   const { job, fence } = run;
-  const needsRoute = job.taskId === null || (job.requestedTaskId !== null && store.decisions.routeForJob(job.id) === undefined);
+  const needsRoute =
+    job.taskId === null || (job.requestedTaskId !== null && store.decisions.routeForJob(job.id) === undefined);
   if (!needsRoute) return { next: { taskId: job.taskId, log } };
   const started = performance.now();
   store.jobs.setStage(fence, 'route', deps.now());
@@ -42,7 +43,13 @@ export async function routeStage(deps: PipelineDeps, run: JobRun, log: Logger): 
  * Decides the job's task, creating or reopening it as needed, and records the decision — all in one
  * transaction with the job's assignment. Returns the task id, or null when the job's fence was lost (canceled).
  */
-async function routeJob(deps: PipelineDeps, job: JobRow, content: string, signal: AbortSignal, log: Logger): Promise<string | null> {
+async function routeJob(
+  deps: PipelineDeps,
+  job: JobRow,
+  content: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<string | null> {
   const outcome = await askRouter(deps, job, content, signal);
   const assigned = assignRoute(deps, job, content, outcome);
   deps.metrics.routeDecision(outcome.decision, outcome.fallback);
@@ -104,7 +111,13 @@ function assignRoute(deps: PipelineDeps, job: JobRow, content: string, outcome: 
  * The task the router chose, reopened when closed, or a new one when it chose none or one that does not exist
  * (then `note` says so for the decision's reason). Runs inside assignRoute's transaction.
  */
-function routedTask(deps: PipelineDeps, job: JobRow, content: string, chosen: string | null, now: number): { task: TaskRow; note: string } {
+function routedTask(
+  deps: PipelineDeps,
+  job: JobRow,
+  content: string,
+  chosen: string | null,
+  now: number,
+): { task: TaskRow; note: string } {
   const { store } = deps;
   let note = '';
   let existing = chosen ? store.tasks.get(chosen) : undefined;

@@ -44,7 +44,11 @@ export function fail(errorClass: ErrorClass, message: string, stderrTail: string
   return { kind: 'failed', errorClass, message, stderrTail };
 }
 
-export function failed(errorClass: ErrorClass, message: string, stderrTail: string | null = null): { done: RunOutcome } {
+export function failed(
+  errorClass: ErrorClass,
+  message: string,
+  stderrTail: string | null = null,
+): { done: RunOutcome } {
   return { done: fail(errorClass, message, stderrTail) };
 }
 

@@ -31,7 +31,12 @@ export function acceptMessage(deps: ApiDeps, c: Context, body: JobRequest, lane:
 }
 
 /** Resolves true once the job has a reply or is terminal, false after `ms` (the job carries on either way). */
-export function waitForReply(deps: Pick<ApiDeps, 'store' | 'bus'>, jobId: string, ms: number, signal: AbortSignal): Promise<boolean> {
+export function waitForReply(
+  deps: Pick<ApiDeps, 'store' | 'bus'>,
+  jobId: string,
+  ms: number,
+  signal: AbortSignal,
+): Promise<boolean> {
   const ready = (): boolean => {
     const j = deps.store.jobs.get(jobId);
     return j !== undefined && (j.repliedAt !== null || isTerminalJobState(j.state));

@@ -21,7 +21,12 @@ export function eventRoutes(deps: ApiDeps): Hono {
   app.get('/api/events', (c) => {
     // A foreign page must not read the stream (nor hold its slots): the same rule as for state changes.
     if (!sameOrigin(c.req.header('sec-fetch-site'), c.req.header('origin'), c.req.header('host'))) {
-      return sendError(c, 403, 'cross_origin', 'cross-origin request refused: the event stream is only available to the console itself and to non-browser clients');
+      return sendError(
+        c,
+        403,
+        'cross_origin',
+        'cross-origin request refused: the event stream is only available to the console itself and to non-browser clients',
+      );
     }
     const release = slots.take();
     if (!release) {

@@ -19,7 +19,16 @@ export function messageRoutes(deps: ApiDeps): Hono {
     if (!done) return c.json({ job_id: row.id, state: row.state } satisfies MessagePending, 202);
     const v = jobView(deps.store, row);
     return c.json(
-      { job_id: v.id, task_id: v.task_id, state: v.state, stage: v.stage, reply: v.reply, route: v.route, timings: v.timings, error: v.error } satisfies MessageDone,
+      {
+        job_id: v.id,
+        task_id: v.task_id,
+        state: v.state,
+        stage: v.stage,
+        reply: v.reply,
+        route: v.route,
+        timings: v.timings,
+        error: v.error,
+      } satisfies MessageDone,
       200,
     );
   });

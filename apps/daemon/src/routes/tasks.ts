@@ -12,7 +12,9 @@ export function taskRoutes(deps: ApiDeps): Hono {
 
   app.get('/api/tasks', (c) => {
     const q = parseInput(TasksQuery, c.req.query(), 'query');
-    return c.json({ tasks: store.tasks.list({ state: q.state ?? 'open', q: q.q, limit: q.limit }).map(taskView) } satisfies TaskList);
+    return c.json({
+      tasks: store.tasks.list({ state: q.state ?? 'open', q: q.q, limit: q.limit }).map(taskView),
+    } satisfies TaskList);
   });
 
   app.get('/api/tasks/:id', (c) => {

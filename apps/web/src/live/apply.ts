@@ -15,7 +15,10 @@ function taskMatches(task: Task, filter: TaskFilter, q: string): boolean {
 
 /** Applies a live task event to a list: update in place, add when it now matches, drop when it no longer does. */
 export function applyTaskEvent(list: Task[], event: Task, filter: TaskFilter, q: string): Task[] {
-  const task = newer(list.find((t) => t.id === event.id), event);
+  const task = newer(
+    list.find((t) => t.id === event.id),
+    event,
+  );
   const rest = list.filter((t) => t.id !== task.id);
   const known = rest.length !== list.length;
   if (!taskMatches(task, filter, q)) return known ? rest : list;

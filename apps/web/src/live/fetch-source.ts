@@ -32,7 +32,11 @@ export function openFetchEventSource(
 
   void (async () => {
     try {
-      const res = await fetchFn(url, { headers: { Accept: 'text/event-stream', ...headers }, signal: ac.signal, cache: 'no-store' });
+      const res = await fetchFn(url, {
+        headers: { Accept: 'text/event-stream', ...headers },
+        signal: ac.signal,
+        cache: 'no-store',
+      });
       onStatus?.(res.status);
       if (!res.ok || !res.body) return fail();
       readyState = OPEN;

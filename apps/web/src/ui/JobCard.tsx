@@ -35,12 +35,21 @@ export interface JobCardProps {
 
 export function JobCard({ job, inTaskView, onRetried }: JobCardProps) {
   return (
-    <article className={`card job job-${job.state}`} data-job-id={job.id} data-state={job.state} aria-label={`Job ${job.id}`}>
+    <article
+      className={`card job job-${job.state}`}
+      data-job-id={job.id}
+      data-state={job.state}
+      aria-label={`Job ${job.id}`}
+    >
       <JobHead job={job} inTaskView={inTaskView} />
       {!inTaskView && job.content && <p className="job-content">{truncate(job.content, 400)}</p>}
       {job.reply !== null && job.reply !== '' && <pre className="reply">{job.reply}</pre>}
       {job.error && <JobErrorView error={job.error} />}
-      {job.retry_of && <p className="meta">retry of <code>{job.retry_of}</code></p>}
+      {job.retry_of && (
+        <p className="meta">
+          retry of <code>{job.retry_of}</code>
+        </p>
+      )}
       {job.next_run_at && job.state === 'queued' && <p className="meta">next run {formatTime(job.next_run_at)}</p>}
       {job.route && (
         <p className="meta route">

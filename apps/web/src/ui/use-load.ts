@@ -15,7 +15,10 @@ export interface Loaded<T> {
  * reloadToken is bumped (the refresh control, a live reconnect), aborting the previous run so a slow answer
  * never overwrites a newer one. Keeps the last data while reloading so views do not flicker.
  */
-export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, merge?: (prev: T | null, next: T) => T): Loaded<T> {
+export function useLoad<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  merge?: (prev: T | null, next: T) => T,
+): Loaded<T> {
   const { reloadToken } = useApp();
   const [data, setDataState] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -89,7 +89,10 @@ function useSubmissions() {
         update(key, { phase: 'accepted', jobId: r.job_id });
       } else {
         const r = await api.sendMessage(input, { signal });
-        update(key, r.status === 200 ? { phase: 'answered', result: r.body } : { phase: 'accepted', jobId: r.body.job_id });
+        update(
+          key,
+          r.status === 200 ? { phase: 'answered', result: r.body } : { phase: 'accepted', jobId: r.body.job_id },
+        );
       }
       return true;
     } catch (e) {
@@ -149,7 +152,12 @@ function ComposerForm({ text, setText, background, setBackground, replyTo, focus
           <span>
             Into task <strong>{replyTo.title || replyTo.id}</strong> <code>{replyTo.id}</code>
           </span>
-          <button type="button" className="btn small" onClick={() => setReplyTo(null)} aria-label={`Stop replying to task ${replyTo.id}`}>
+          <button
+            type="button"
+            className="btn small"
+            onClick={() => setReplyTo(null)}
+            aria-label={`Stop replying to task ${replyTo.id}`}
+          >
             × Remove
           </button>
         </div>
@@ -174,7 +182,11 @@ function SubmissionView({ sub, onRetried }: { sub: Submission; onRetried: (jobId
   return (
     <div className="submission" data-phase={sub.phase}>
       <p className="sent">
-        <span className="meta">{sub.background ? 'background' : 'sent'}{sub.replyTo ? ` → ${sub.replyTo.id}` : ''}:</span> {sub.content}
+        <span className="meta">
+          {sub.background ? 'background' : 'sent'}
+          {sub.replyTo ? ` → ${sub.replyTo.id}` : ''}:
+        </span>{' '}
+        {sub.content}
       </p>
       {sub.phase === 'sending' && (
         <p className="muted" role="status">
@@ -189,14 +201,23 @@ function SubmissionView({ sub, onRetried }: { sub: Submission; onRetried: (jobId
       {sub.phase === 'accepted' && <LiveJobCard id={sub.jobId} onRetried={onRetried} />}
       {/* A failed or canceled answer gets the live card: it has the retry button. */}
       {sub.phase === 'answered' &&
-        (sub.result.state === 'succeeded' ? <Answer result={sub.result} /> : <LiveJobCard id={sub.result.job_id} onRetried={onRetried} />)}
+        (sub.result.state === 'succeeded' ? (
+          <Answer result={sub.result} />
+        ) : (
+          <LiveJobCard id={sub.result.job_id} onRetried={onRetried} />
+        ))}
     </div>
   );
 }
 
 function Answer({ result }: { result: MessageDone }) {
   return (
-    <article className={`card answer job-${result.state}`} data-job-id={result.job_id} data-state={result.state} aria-label="Answer">
+    <article
+      className={`card answer job-${result.state}`}
+      data-job-id={result.job_id}
+      data-state={result.state}
+      aria-label="Answer"
+    >
       <header className="card-head">
         <StateBadge state={result.state} />
         <code className="id">{result.job_id}</code>

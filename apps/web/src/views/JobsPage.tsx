@@ -17,7 +17,10 @@ export function JobsPage() {
   );
   const jobs = useLoad(load, mergeList);
   const { setData } = jobs;
-  useEffect(() => bus.onJob((j) => setData((list) => (list ? applyJobEvent(list, j, filter) : list))), [bus, setData, filter]);
+  useEffect(
+    () => bus.onJob((j) => setData((list) => (list ? applyJobEvent(list, j, filter) : list))),
+    [bus, setData, filter],
+  );
 
   return (
     <section className="panel" aria-labelledby="jobs-title">
@@ -25,7 +28,13 @@ export function JobsPage() {
       <div className="toolbar">
         <div className="segmented" role="group" aria-label="Job state filter">
           {FILTERS.map((f) => (
-            <button key={f} type="button" className="btn small" aria-pressed={filter === f} onClick={() => setFilter(f)}>
+            <button
+              key={f}
+              type="button"
+              className="btn small"
+              aria-pressed={filter === f}
+              onClick={() => setFilter(f)}
+            >
               {f}
             </button>
           ))}

@@ -33,7 +33,9 @@ function StatusView({ doc }: { doc: StatusDocument }) {
   return (
     <>
       <p className="status-summary" data-state={doc.state}>
-        <StateBadge state={doc.state} /> alter0 {doc.version} · {doc.uptime_s < 1 ? 'just started' : `up ${formatMs(doc.uptime_s * 1000)}`} · started {formatTime(doc.started_at)}
+        <StateBadge state={doc.state} /> alter0 {doc.version} ·{' '}
+        {doc.uptime_s < 1 ? 'just started' : `up ${formatMs(doc.uptime_s * 1000)}`} · started{' '}
+        {formatTime(doc.started_at)}
       </p>
       <div className="components">
         {components.map(([name, c]) => (
@@ -51,7 +53,12 @@ function rank(name: string): number {
 
 function ComponentCard({ name, c }: { name: string; c: ComponentStatus }) {
   return (
-    <article className={`card component comp-${c.state}`} data-component={name} data-state={c.state} aria-label={`${name}: ${c.state}`}>
+    <article
+      className={`card component comp-${c.state}`}
+      data-component={name}
+      data-state={c.state}
+      aria-label={`${name}: ${c.state}`}
+    >
       <header className="card-head">
         <h3>{name}</h3>
         <StateBadge state={c.state} />

@@ -22,10 +22,16 @@ export function TaskList({ selectedId }: { selectedId: string | null }) {
     return () => clearTimeout(t);
   }, [search]);
 
-  const load = useCallback((signal: AbortSignal) => api.listTasks({ state: filter, q, limit: 200 }, { signal }), [api, filter, q]);
+  const load = useCallback(
+    (signal: AbortSignal) => api.listTasks({ state: filter, q, limit: 200 }, { signal }),
+    [api, filter, q],
+  );
   const tasks = useLoad(load, mergeList);
   const { setData } = tasks;
-  useEffect(() => bus.onTask((t) => setData((list) => (list ? applyTaskEvent(list, t, filter, q) : list))), [bus, setData, filter, q]);
+  useEffect(
+    () => bus.onTask((t) => setData((list) => (list ? applyTaskEvent(list, t, filter, q) : list))),
+    [bus, setData, filter, q],
+  );
 
   return (
     <section className="panel task-list" aria-labelledby="tasks-title">
@@ -33,7 +39,13 @@ export function TaskList({ selectedId }: { selectedId: string | null }) {
       <div className="toolbar">
         <div className="segmented" role="group" aria-label="Task state filter">
           {FILTERS.map((f) => (
-            <button key={f} type="button" className="btn small" aria-pressed={filter === f} onClick={() => setFilter(f)}>
+            <button
+              key={f}
+              type="button"
+              className="btn small"
+              aria-pressed={filter === f}
+              onClick={() => setFilter(f)}
+            >
               {f}
             </button>
           ))}
@@ -41,12 +53,22 @@ export function TaskList({ selectedId }: { selectedId: string | null }) {
         <label className="visually-hidden" htmlFor={searchId}>
           Search tasks
         </label>
-        <input id={searchId} type="search" placeholder="Search tasks" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          id={searchId}
+          type="search"
+          placeholder="Search tasks"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
       </div>
       {tasks.error && <ErrorBox message={tasks.error} onRetry={tasks.reload} />}
       {!tasks.data && tasks.loading && <Loading what="tasks" />}
       {tasks.data && tasks.data.length === 0 && (
-        <Empty>{q ? `No ${filter === 'all' ? '' : filter + ' '}tasks match “${q}”.` : `No ${filter === 'all' ? '' : filter + ' '}tasks yet. Send a message to start one.`}</Empty>
+        <Empty>
+          {q
+            ? `No ${filter === 'all' ? '' : filter + ' '}tasks match “${q}”.`
+            : `No ${filter === 'all' ? '' : filter + ' '}tasks yet. Send a message to start one.`}
+        </Empty>
       )}
       {tasks.data && tasks.data.length > 0 && (
         <ul className="list" aria-busy={tasks.loading}>

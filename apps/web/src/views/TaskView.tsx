@@ -19,7 +19,15 @@ export function TaskView({ id }: { id: string }) {
   return <TaskDetailView task={task.data} onChanged={task.reload} refreshError={task.error} />;
 }
 
-function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; onChanged: () => void; refreshError: string | null }) {
+function TaskDetailView({
+  task,
+  onChanged,
+  refreshError,
+}: {
+  task: TaskDetail;
+  onChanged: () => void;
+  refreshError: string | null;
+}) {
   const sectionRef = useRef<HTMLElement>(null);
 
   // In the one-column layout the view sits below the list: bring it into sight when a task is picked.
@@ -29,7 +37,13 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
 
   const jobs = [...task.jobs].sort((a, b) => b.created_at.localeCompare(a.created_at));
   return (
-    <section ref={sectionRef} className="panel task-view" aria-labelledby="task-title" data-task-id={task.id} data-state={task.state}>
+    <section
+      ref={sectionRef}
+      className="panel task-view"
+      aria-labelledby="task-title"
+      data-task-id={task.id}
+      data-state={task.state}
+    >
       <header className="task-head">
         <h2 id="task-title">{task.title || task.id}</h2>
         <StateBadge state={task.state} />
@@ -43,7 +57,15 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
       <Conversation messages={task.messages} />
 
       <h3>Jobs</h3>
-      {jobs.length === 0 ? <Empty>No jobs.</Empty> : <div className="cards">{jobs.map((j) => <JobCard key={j.id} job={j} inTaskView />)}</div>}
+      {jobs.length === 0 ? (
+        <Empty>No jobs.</Empty>
+      ) : (
+        <div className="cards">
+          {jobs.map((j) => (
+            <JobCard key={j.id} job={j} inTaskView />
+          ))}
+        </div>
+      )}
 
       <h3>Route decisions</h3>
       <RouteDecisions decisions={task.decisions.route} />
@@ -57,12 +79,36 @@ function TaskDetailView({ task, onChanged, refreshError }: { task: TaskDetail; o
 function TaskFacts({ task }: { task: Task }) {
   return (
     <dl className="facts">
-      <div><dt>id</dt><dd><code>{task.id}</code></dd></div>
-      <div><dt>executor</dt><dd>{task.executor}</dd></div>
-      <div><dt>session</dt><dd>{task.session_id ? <code>{task.session_id}</code> : '—'}</dd></div>
-      {task.workspace && <div><dt>workspace</dt><dd><code>{task.workspace}</code></dd></div>}
-      <div><dt>created</dt><dd>{formatTime(task.created_at)}</dd></div>
-      <div><dt>updated</dt><dd>{formatTime(task.updated_at)}</dd></div>
+      <div>
+        <dt>id</dt>
+        <dd>
+          <code>{task.id}</code>
+        </dd>
+      </div>
+      <div>
+        <dt>executor</dt>
+        <dd>{task.executor}</dd>
+      </div>
+      <div>
+        <dt>session</dt>
+        <dd>{task.session_id ? <code>{task.session_id}</code> : '—'}</dd>
+      </div>
+      {task.workspace && (
+        <div>
+          <dt>workspace</dt>
+          <dd>
+            <code>{task.workspace}</code>
+          </dd>
+        </div>
+      )}
+      <div>
+        <dt>created</dt>
+        <dd>{formatTime(task.created_at)}</dd>
+      </div>
+      <div>
+        <dt>updated</dt>
+        <dd>{formatTime(task.updated_at)}</dd>
+      </div>
       {task.state === 'closed' && (
         <div>
           <dt>closed</dt>
@@ -153,7 +199,15 @@ function RouteDecisions({ decisions }: { decisions: RouteDecision[] }) {
     <div className="table-wrap">
       <table>
         <thead>
-          <tr><th>time</th><th>job</th><th>decision</th><th>confidence</th><th>fallback</th><th>latency</th><th>reason</th></tr>
+          <tr>
+            <th>time</th>
+            <th>job</th>
+            <th>decision</th>
+            <th>confidence</th>
+            <th>fallback</th>
+            <th>latency</th>
+            <th>reason</th>
+          </tr>
         </thead>
         <tbody>
           {decisions.map((d) => (
@@ -179,7 +233,14 @@ function CloseDecisions({ decisions }: { decisions: CloseDecision[] }) {
     <div className="table-wrap">
       <table>
         <thead>
-          <tr><th>time</th><th>source</th><th>action</th><th>confidence</th><th>fallback</th><th>reason</th></tr>
+          <tr>
+            <th>time</th>
+            <th>source</th>
+            <th>action</th>
+            <th>confidence</th>
+            <th>fallback</th>
+            <th>reason</th>
+          </tr>
         </thead>
         <tbody>
           {decisions.map((d) => (

@@ -21,14 +21,21 @@ export async function ensureAssets(signal: AbortSignal): Promise<void> {
   const built = newestMtime(join(WEB_DIR, 'dist', 'index.html'));
   const sources = Math.max(...['src', 'index.html', 'vite.config.ts'].map((p) => newestMtime(join(WEB_DIR, p))));
   if (built > sources) return;
-  const child = spawn(process.execPath, [join(WEB_DIR, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
-    cwd: WEB_DIR,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    signal,
-  });
+  const child = spawn(
+    process.execPath,
+    [join(WEB_DIR, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+    {
+      cwd: WEB_DIR,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal,
+    },
+  );
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
   const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`vite build of apps/web failed (exit ${code}); run \`pnpm --filter @alter0/web build:assets\` to see why.\n${out}`);
+  if (code !== 0)
+    throw new Error(
+      `vite build of apps/web failed (exit ${code}); run \`pnpm --filter @alter0/web build:assets\` to see why.\n${out}`,
+    );
 }

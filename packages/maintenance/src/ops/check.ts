@@ -15,7 +15,13 @@ export function checkFile(task: CheckTask): FileCheck {
       db = new Database(task.file, { readonly: true, fileMustExist: true });
     }
   } catch (err) {
-    return { ok: false, problems: [`cannot open ${task.file}: ${errorText(err)}`], schema: null, schemaError: null, schemaTooNew: false };
+    return {
+      ok: false,
+      problems: [`cannot open ${task.file}: ${errorText(err)}`],
+      schema: null,
+      schemaError: null,
+      schemaTooNew: false,
+    };
   }
   try {
     let problems: string[];

@@ -18,12 +18,20 @@ export function cleanupDatabase(task: CleanupTask, hooks: { afterPlan?: () => vo
     events: task.now - task.retention.events,
     finished_jobs: task.now - task.retention.finished_jobs,
   };
-  const params = { tasks: cutoffs.closed_tasks, decisions: cutoffs.decisions, events: cutoffs.events, jobs: cutoffs.finished_jobs };
+  const params = {
+    tasks: cutoffs.closed_tasks,
+    decisions: cutoffs.decisions,
+    events: cutoffs.events,
+    jobs: cutoffs.finished_jobs,
+  };
   const db = openLive(task.dbFile, task.busyTimeoutMs);
   try {
     const plan = planRetention(db, params);
     hooks.afterPlan?.();
-    const counts = Object.fromEntries(RETENTION_TABLES.map((t) => [t, task.dryRun ? plan[t].length : 0])) as Record<RetentionTable, number>;
+    const counts = Object.fromEntries(RETENTION_TABLES.map((t) => [t, task.dryRun ? plan[t].length : 0])) as Record<
+      RetentionTable,
+      number
+    >;
     let skipped = 0;
     let transactions = 0;
     if (!task.dryRun) {

@@ -45,7 +45,15 @@ export function verifyDatabase(task: VerifyTask): VerifyReport {
       ({ invariants, counts } = verifyTables(db, { lockHeld: task.lockHeld }));
     } catch (err) {
       // A damaged table can make these queries fail: that is a finding, not a crash.
-      invariants = [{ name: 'invariants readable', ok: false, count: 0, detail: `the checks could not read the tables: ${errorText(err)}`, examples: [] }];
+      invariants = [
+        {
+          name: 'invariants readable',
+          ok: false,
+          count: 0,
+          detail: `the checks could not read the tables: ${errorText(err)}`,
+          examples: [],
+        },
+      ];
       counts = emptyTableCounts();
     }
     const ok = integrity.ok && foreignKeys.ok && schema.ok && invariants.every((i) => i.ok);
