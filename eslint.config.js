@@ -37,7 +37,7 @@ const LAYERS = {
   queue: { src: ['core', 'store'] },
   maintenance: { src: ['core', 'config', 'obs', 'store', 'executor'] },
   fakes: { src: [], test: ['core', 'executor', 'api'] },
-  testkit: { src: ['api'] },
+  testkit: { src: ['core', 'api'] },
   daemon: { src: EVERY_PACKAGE },
   cli: { src: [...EVERY_PACKAGE, 'daemon', 'soak'], test: ['daemon', 'soak'] },
   web: { src: ['core', 'api'] },

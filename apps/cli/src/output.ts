@@ -22,7 +22,7 @@ export interface Output {
 
 const line = (s: string): string => (s.endsWith('\n') ? s : `${s}\n`);
 
-export function createOutput(streams: { stdout: Sink; stderr: Sink }): Output {
+function createOutput(streams: { stdout: Sink; stderr: Sink }): Output {
   return {
     text: (s) => void streams.stdout.write(line(terminalText(s))),
     note: (s) => void streams.stderr.write(line(terminalText(s))),

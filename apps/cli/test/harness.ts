@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ApiClient, MessageDone, MessageRequest } from '@alter0/api';
 import { ALTER0_BIN, inheritedEnv, startDaemon, tempDir as testkitTempDir } from '@alter0/testkit';
 
-export { alive, liveProcess, until, untilText } from '@alter0/testkit';
+export { liveProcess, until, untilText } from '@alter0/testkit';
 
 /** The real `alter0` command, as the owner runs it. */
 export const BIN = ALTER0_BIN;
@@ -58,7 +58,7 @@ export interface ServeOptions {
 }
 
 /** Default bound for `waitForLog`: a job through the fixture agent spawns Node two or three times. */
-export const WAIT_MS = 30_000;
+const WAIT_MS = 30_000;
 
 /** Starts `alter0 serve` (@alter0/testkit) on an ephemeral loopback port with the fixture agent. */
 export async function serve(opts: ServeOptions): Promise<Served> {

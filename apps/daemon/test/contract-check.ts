@@ -23,7 +23,7 @@ export function servedEndpoints(routes: readonly { method: string; path: string 
  * Keys the value has that its schema does not name (the schemas strip unknown keys, so parsing alone would not
  * notice a field the server sends and the contract does not have).
  */
-export function unknownKeys(schema: v.GenericSchema, value: unknown, at = ''): string[] {
+function unknownKeys(schema: v.GenericSchema, value: unknown, at = ''): string[] {
   const s = schema as v.GenericSchema & {
     wrapped?: v.GenericSchema;
     entries?: v.ObjectEntries;

@@ -4,8 +4,8 @@ import { ConfigError, ERROR_CLASSES } from '@alter0/core';
 import type { CloseInput, CloserOptions } from '../src/closer.js';
 import { Closer } from '../src/closer.js';
 import { loadTemplate } from '../src/templates-closer.js';
-import { deaf, failing, replying, slow, throwingPlain } from './fake-executors.js';
-import type { FakeExecutor } from './fake-executors.js';
+import { deaf, failing, replying, slow, throwingPlain } from '@alter0/testkit';
+import type { FakeExecutor } from '@alter0/testkit';
 
 const TASK = 't_01j9zq3k8m4n5p6r7s8t9v0w1x';
 

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecRequest } from '@alter0/core';
 
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-export const PROGRAMS = join(FIXTURES, 'programs');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const PROGRAMS = join(FIXTURES, 'programs');
 export const NODE = process.execPath;
 
 export function program(name: string): string {

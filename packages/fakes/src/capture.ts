@@ -64,7 +64,7 @@ function codexStep(extra: string[] = [], timeoutMs = 30_000): Step {
   return { args: [...CODEX_ARGS, ...extra, '-'], stdin: PROMPT1, timeoutMs };
 }
 
-export const SCENARIOS: Scenario[] = [
+const SCENARIOS: Scenario[] = [
   {
     name: 'claude-success-resume',
     cli: 'claude',
@@ -342,7 +342,7 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-export interface CaptureStep {
+interface CaptureStep {
   argv: string[];
   stdin: string | null;
   exit_code: number | null;
@@ -356,7 +356,7 @@ export interface CaptureStep {
   requests: unknown[];
 }
 
-export interface Capture {
+interface Capture {
   scenario: string;
   note: string;
   cli: CliName;

@@ -16,7 +16,7 @@ import { isRecord } from './helpers.js';
  */
 
 /** The owner's `alter0` command. */
-export const ALTER0_BIN = TESTKIT_BIN;
+const ALTER0_BIN = TESTKIT_BIN;
 
 /** Text that only the router and closer prompt templates contain (packages/{routing,closing}/prompts). */
 export const ROUTER_MARK = 'You are the message router of alter0';
@@ -46,7 +46,7 @@ export async function agentSide(kind: CliName, program: string, tmp: TempHome): 
 }
 
 /** `[executor.env]` as TOML: JSON string literals are valid TOML basic strings. */
-export function executorEnvToml(env: Record<string, string>): string {
+function executorEnvToml(env: Record<string, string>): string {
   const lines = ['[executor.env]'];
   for (const [k, v] of Object.entries(env)) lines.push(`${k} = ${JSON.stringify(v)}`);
   return `${lines.join('\n')}\n`;
@@ -89,7 +89,7 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
  * How long `alter0 serve` may take to be ready: about a second on an idle machine, several on a loaded two-core
  * one (and the agent CLIs' version probes run meanwhile).
  */
-export const START_TIMEOUT_MS = 40_000;
+const START_TIMEOUT_MS = 40_000;
 
 /** Starts `alter0 serve` (@alter0/testkit) on 127.0.0.1:0 and resolves once it is ready (START_TIMEOUT_MS at most). */
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {

@@ -6,8 +6,8 @@ import type { RouteInput, RouterOptions } from '../src/router.js';
 import { RAW_OUTPUT_MAX_BYTES } from '@alter0/model-call';
 import { Router } from '../src/router.js';
 import { loadTemplate } from '../src/templates-router.js';
-import { deaf, failing, replying, slow, throwingPlain } from './fake-executors.js';
-import type { FakeExecutor } from './fake-executors.js';
+import { deaf, failing, replying, slow, throwingPlain } from '@alter0/testkit';
+import type { FakeExecutor } from '@alter0/testkit';
 
 const now = new Date('2025-03-10T12:00:00Z');
 const LOGIN = 't_01j9zq3k8m4n5p6r7s8t9v0w1x';

@@ -23,3 +23,5 @@ export {
 } from './procs.js';
 export type { ProcInfo, ProcessUnder } from './procs.js';
 export { longTests } from './long.js';
+export { deaf, failing, replying, slow, throwingPlain } from './fake-executors.js';
+export type { FakeExecutor } from './fake-executors.js';

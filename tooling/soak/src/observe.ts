@@ -136,7 +136,7 @@ export function readAgentLog(run: SoakRun): void {
 }
 
 /** One sample of the daemon's resources, the database and the queue; keeps the open tasks bounded. */
-export async function sample(run: SoakRun): Promise<void> {
+async function sample(run: SoakRun): Promise<void> {
   const { api, result, dbFile } = run;
   const d = run.daemon;
   if (d === null || !run.up) return;
@@ -183,7 +183,7 @@ export async function sampleWhenDue(run: SoakRun): Promise<void> {
 }
 
 /** One unlabelled sample from a Prometheus text exposition; null when absent. */
-export function metricValue(text: string | null, name: string): number | null {
+function metricValue(text: string | null, name: string): number | null {
   if (text === null) return null;
   const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text);
   return m?.[1] === undefined ? null : Number(m[1]);

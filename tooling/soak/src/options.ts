@@ -53,7 +53,7 @@ export interface SoakOptions {
   bounds: Bounds;
 }
 
-export const DEFAULT_FAULTS: Record<FaultKind, number> = {
+const DEFAULT_FAULTS: Record<FaultKind, number> = {
   slow: 0.1,
   hang: 0.02,
   rate_limited: 0.04,

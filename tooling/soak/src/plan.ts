@@ -7,7 +7,7 @@
  * Execute-stage behaviours. `long` is the async long work (not a fault); counted faults (`n`) hit the first n
  * attempts of the message's chain only.
  */
-export const EXEC_FAULTS = ['ok', 'long', 'slow', 'hang', 'rate_limited', 'unavailable', 'auth'] as const;
+const EXEC_FAULTS = ['ok', 'long', 'slow', 'hang', 'rate_limited', 'unavailable', 'auth'] as const;
 export type ExecFault = (typeof EXEC_FAULTS)[number];
 
 /** Every kind of fault the soak injects (as logged by the agent and counted in the report). */

@@ -6,7 +6,7 @@ import { VIOLATION_KINDS } from './result.js';
 import { afterWarmup, coveredMs, floorPerWindow, pooledSlopePerHour, slopePerHour, summarize } from './stats.js';
 import type { Point, Summary } from './stats.js';
 
-export interface ResourceRow {
+interface ResourceRow {
   name: string;
   unit: string;
   summary: Summary;
@@ -20,14 +20,14 @@ export interface ResourceRow {
   note: string;
 }
 
-export interface Evaluation {
+interface Evaluation {
   resources: ResourceRow[];
   /** Violations of the resource bounds (added to the run's). */
   violations: Violation[];
 }
 
 /** Floors are taken over windows of 12 samples, at least 1 minute. */
-export const floorWindowMs = (sampleEveryMs: number): number => Math.max(60_000, 12 * sampleEveryMs);
+const floorWindowMs = (sampleEveryMs: number): number => Math.max(60_000, 12 * sampleEveryMs);
 
 const fmt = (x: number | null, digits = 1): string => (x === null ? 'n/a' : x.toFixed(digits));
 // Rounded down, so a window just short of the minimum never prints as equal to it.
@@ -38,7 +38,7 @@ const mins = (ms: number): string => `${(Math.floor(ms / 6_000) / 10).toFixed(1)
  * `minSlopeWindowMs` of post-warm-up observation, since a slope fitted over seconds extrapolated to an hour is
  * noise (a short CI soak reports them, marked "not judged").
  */
-export function evaluate(r: SoakResult): Evaluation {
+function evaluate(r: SoakResult): Evaluation {
   const b: Bounds = r.options.bounds;
   const out: Evaluation = { resources: [], violations: [] };
   const loadPhase = (ps: Point[]): Point[] => ps.filter((p) => r.loadEndedAt === 0 || p.t <= r.loadEndedAt);

@@ -4,7 +4,7 @@ import type { Chain, SoakRun, Tracked } from './run-state.js';
 import { drawPlan, messageText } from './workload.js';
 
 /** Starts tracking a job the daemon accepted (2xx): from here on it must reach a terminal state. */
-export function track(run: SoakRun, id: string, chain: Chain, isRetry: boolean, timeoutS: number): void {
+function track(run: SoakRun, id: string, chain: Chain, isRetry: boolean, timeoutS: number): void {
   if (run.jobs.has(id)) return;
   chain.jobs.push(id);
   run.jobs.set(id, {

@@ -18,7 +18,7 @@ export const VIOLATION_KINDS = [
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
 /** The invariants counted per check performed (stuck_running is checked on every poll, not counted). */
-export type CheckKind =
+type CheckKind =
   'lost_message' | 'unrecovered_job' | 'not_terminal' | 'integrity' | 'orphan_process' | 'unexpected_outcome';
 
 export interface Violation {
@@ -44,7 +44,7 @@ export interface RestartRecord {
   orphansAfterRestart: number;
 }
 
-export interface Samples {
+interface Samples {
   rssMb: Point[];
   /** V8 heap in use (prom-client's nodejs_heap_size_used_bytes): tells a JS leak from native or allocator growth. */
   heapMb: Point[];

@@ -169,7 +169,7 @@ export function violate(run: SoakRun, kind: ViolationKind, detail: string): void
 }
 
 /** An answer that breaks the API contract: counted every time, a violation once per distinct drift. */
-export function drift(run: SoakRun, e: ApiContractError): void {
+function drift(run: SoakRun, e: ApiContractError): void {
   run.result.contractDrifts++;
   if (run.driftsSeen.has(e.message) || run.driftsSeen.size >= MAX_DISTINCT_DRIFTS) return;
   run.driftsSeen.add(e.message);

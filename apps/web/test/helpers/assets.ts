@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const WEB_DIR = fileURLToPath(new URL('../../', import.meta.url));
+const WEB_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
 function newestMtime(path: string): number {
   const st = statSync(path, { throwIfNoEntry: false });

@@ -21,7 +21,7 @@ function fake(run: (req: ExecRequest) => Promise<ExecResult>): FakeExecutor {
   };
 }
 
-export function result(text: string): ExecResult {
+function result(text: string): ExecResult {
   return { text, sessionId: null, usage: null, durationMs: 1, stderrTail: '', pid: null };
 }
 
