@@ -37,11 +37,15 @@ export type MessageAnswer = { status: 200; body: MessageDone } | { status: 202; 
 export type ReadyAnswer = { status: 200 | 503; body: Readyz };
 export type ApiClient = ReturnType<typeof createApiClient>;
 
-export function createApiClient(opts: ApiClientOptions) {
-  const { call, check, send } = createTransport(opts);
-  const body = async <S extends v.GenericSchema>(c: Call<S>): Promise<v.InferOutput<S>> => (await call(c)).body;
-  const seg = encodeURIComponent;
+/** The transport, plus `body` (the validated answer's body) that most calls want; shared by the builders below. */
+type Kit = ReturnType<typeof createTransport> & {
+  body: <S extends v.GenericSchema>(c: Call<S>) => Promise<v.InferOutput<S>>;
+};
 
+const seg = encodeURIComponent;
+
+/** POST /api/message has two answers with different schemas, so it validates by status itself. */
+function messageCalls({ call, check }: Kit) {
   return {
     /** POST /api/message: 200 with the reply when the job finished within `wait_ms`, else 202 with the job to follow. */
     async sendMessage(req: MessageRequest, o: CallOptions = {}): Promise<MessageAnswer> {
@@ -58,6 +62,11 @@ export function createApiClient(opts: ApiClientOptions) {
         ? { status: 200, body: check(MessageDone, r.body, 'POST /api/message', 200) }
         : { status: 202, body: check(MessagePending, r.body, 'POST /api/message', 202) };
     },
+  };
+}
+
+function jobCalls({ body }: Kit) {
+  return {
     /** POST /api/jobs: queued, answered at once. */
     submitJob: (req: JobRequest, o: CallOptions = {}): Promise<JobAccepted> =>
       body({
@@ -99,6 +108,11 @@ export function createApiClient(opts: ApiClientOptions) {
         ok: [200, 202],
         signal: o.signal,
       }),
+  };
+}
+
+function taskCalls({ body }: Kit) {
+  return {
     listTasks: async (f: TasksFilter = {}, o: CallOptions = {}): Promise<Task[]> =>
       (
         await body({
@@ -135,6 +149,12 @@ export function createApiClient(opts: ApiClientOptions) {
         schema: Task,
         signal: o.signal,
       }),
+  };
+}
+
+/** The daemon's own state: status, the decision log, health and readiness probes. */
+function serviceCalls({ call, body }: Kit) {
+  return {
     status: (o: CallOptions = {}): Promise<StatusDocument> =>
       body({ method: 'GET', endpoint: '/api/status', path: '/api/status', schema: StatusDocument, signal: o.signal }),
     decisions: (f: DecisionsFilter = {}, o: CallOptions = {}): Promise<DecisionLog> =>
@@ -160,6 +180,12 @@ export function createApiClient(opts: ApiClientOptions) {
       });
       return { status: r.status === 200 ? 200 : 503, body: r.body };
     },
+  };
+}
+
+/** The event stream is read raw (`send`), not through `call`: it is not one JSON answer. */
+function eventCalls({ send }: Kit) {
+  return {
     /**
      * GET /api/events as validated events, until `signal` aborts or the daemon ends the stream. (A browser can use
      * `EventSource` with `parseEvent` instead; this is for fetch-based clients such as the CLI and tests.)
@@ -169,5 +195,20 @@ export function createApiClient(opts: ApiClientOptions) {
       if (!res.ok || !res.body) throw errorOf('GET /api/events', res.status, await res.text());
       yield* readEvents(res.body, o.signal);
     },
+  };
+}
+
+export function createApiClient(opts: ApiClientOptions) {
+  const transport = createTransport(opts);
+  const body = async <S extends v.GenericSchema>(c: Call<S>): Promise<v.InferOutput<S>> =>
+    (await transport.call(c)).body;
+  const kit: Kit = { ...transport, body };
+  // One builder per resource, spread in the order the methods always had; all share the one transport.
+  return {
+    ...messageCalls(kit),
+    ...jobCalls(kit),
+    ...taskCalls(kit),
+    ...serviceCalls(kit),
+    ...eventCalls(kit),
   };
 }

@@ -26,72 +26,91 @@ export const HINTS: Record<ErrorClass, string> = {
   internal: 'interrupted by a crash or an alter0 bug: see `alter0 logs --level error` and retry the jobs',
 };
 
+interface FailureGroup {
+  component: string;
+  class: string;
+  count: number;
+  last_at: string;
+  last_message: string;
+  last_job: string;
+  hint: string;
+}
+interface EventGroup {
+  component: string;
+  kind: string;
+  level: string;
+  count: number;
+  last_at: string;
+  last_message: string;
+}
+interface DiagnoseReport {
+  service: { running: boolean; pid: number | null; status: StatusDocument | { error: string } | null };
+  failures: FailureGroup[];
+  events: EventGroup[];
+}
+
 /** `alter0 diagnose`: the service's state, then recent failures and warnings grouped, with hints. */
 export async function diagnose(a: DiagnoseArgs): Promise<void> {
   const { config } = loadLocalConfig(a);
   const since = Date.now() - parseDuration(a.since ?? '24h');
   const dbFile = path.join(config.data_dir, 'alter0.db');
-  const report: {
-    service: { running: boolean; pid: number | null; status: StatusDocument | { error: string } | null };
-    failures: {
-      component: string;
-      class: string;
-      count: number;
-      last_at: string;
-      last_message: string;
-      last_job: string;
-      hint: string;
-    }[];
-    events: { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }[];
-  } = { service: { running: false, pid: null, status: null }, failures: [], events: [] };
-  const lock = isDataDirLocked(config.data_dir);
-  report.service = { running: lock.locked, pid: lock.pid, status: null };
+  const service = await serviceState(a, config.data_dir);
+  const report: DiagnoseReport = { service, failures: [], events: [] };
+  if (fs.existsSync(dbFile)) Object.assign(report, readHistory(dbFile, since));
+  if (a.json) return output.json(report);
+  printReport(report, since);
+}
+
+/** Whether the service holds the data directory, and (if it does) its status as it reports it. */
+async function serviceState(a: DiagnoseArgs, dataDir: string): Promise<DiagnoseReport['service']> {
+  const lock = isDataDirLocked(dataDir);
+  const service: DiagnoseReport['service'] = { running: lock.locked, pid: lock.pid, status: null };
   if (lock.locked) {
     try {
-      report.service.status = await clientFor({ config: a.config, data: a.data }).status();
+      service.status = await clientFor({ config: a.config, data: a.data }).status();
     } catch (err) {
-      report.service.status = { error: errorMessage(err) };
+      service.status = { error: errorMessage(err) };
     }
   }
-  if (fs.existsSync(dbFile)) {
-    const store = Store.open({ file: dbFile, readonly: true, migrate: false });
-    try {
-      for (const f of store.jobs.failureSummary(since)) {
-        report.failures.push({
-          component: 'executor',
-          class: f.errorClass,
-          count: f.count,
-          last_at: new Date(f.lastAt).toISOString(),
-          last_message: f.lastMessage,
-          last_job: f.lastJobId,
-          hint: HINTS[f.errorClass] ?? '',
+  return service;
+}
+
+/** Failed jobs by error class and warn/error events by component and kind since `since`, read-only. */
+function readHistory(dbFile: string, since: number): Pick<DiagnoseReport, 'failures' | 'events'> {
+  const store = Store.open({ file: dbFile, readonly: true, migrate: false });
+  try {
+    const failures = store.jobs.failureSummary(since).map((f): FailureGroup => ({
+      component: 'executor',
+      class: f.errorClass,
+      count: f.count,
+      last_at: new Date(f.lastAt).toISOString(),
+      last_message: f.lastMessage,
+      last_job: f.lastJobId,
+      hint: HINTS[f.errorClass] ?? '',
+    }));
+    const groups = new Map<string, EventGroup>();
+    for (const e of store.events.recent({ since, limit: 5000 })) {
+      if (e.level !== 'warn' && e.level !== 'error') continue;
+      const k = `${e.component}/${e.kind}`;
+      const g = groups.get(k);
+      if (g) g.count++;
+      else
+        groups.set(k, {
+          component: e.component,
+          kind: e.kind,
+          level: e.level,
+          count: 1,
+          last_at: new Date(e.createdAt).toISOString(),
+          last_message: e.message,
         });
-      }
-      const groups = new Map<
-        string,
-        { component: string; kind: string; level: string; count: number; last_at: string; last_message: string }
-      >();
-      for (const e of store.events.recent({ since, limit: 5000 })) {
-        if (e.level !== 'warn' && e.level !== 'error') continue;
-        const k = `${e.component}/${e.kind}`;
-        const g = groups.get(k);
-        if (g) g.count++;
-        else
-          groups.set(k, {
-            component: e.component,
-            kind: e.kind,
-            level: e.level,
-            count: 1,
-            last_at: new Date(e.createdAt).toISOString(),
-            last_message: e.message,
-          });
-      }
-      report.events = [...groups.values()];
-    } finally {
-      store.close();
     }
+    return { failures, events: [...groups.values()] };
+  } finally {
+    store.close();
   }
-  if (a.json) return output.json(report);
+}
+
+function printReport(report: DiagnoseReport, since: number): void {
   // Failure messages and hints quote agents (stderr, errors): printed through the sanitizing seam.
   const out = (s: string): void => output.text(s);
   out(
