@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { ApiClient, Job, TaskDetail } from '@alter0/api';
-import { ALTER0_BIN as TESTKIT_BIN, startDaemon as startServe, until } from '@alter0/testkit';
+import { startDaemon as startServe, until } from '@alter0/testkit';
 import { startAnthropicFake } from '../src/anthropic.js';
 import type { CliName } from '../src/cli.js';
 import type { TempHome } from '../src/env.js';
@@ -14,9 +14,6 @@ import { isRecord } from './helpers.js';
  * The real `alter0 serve` (apps/cli, built with `pnpm exec tsc -b`) as a child process, its agent
  * executors pointed at the real claude/codex CLIs and their fakes through `[executor.env]`.
  */
-
-/** The owner's `alter0` command. */
-const ALTER0_BIN = TESTKIT_BIN;
 
 /** Text that only the router and closer prompt templates contain (packages/{routing,closing}/prompts). */
 export const ROUTER_MARK = 'You are the message router of alter0';
