@@ -126,10 +126,23 @@ describe('crash loop', () => {
           return last.every((j) => ['succeeded', 'failed', 'canceled'].includes(j.state)) && last;
         },
         { timeoutMs: 150_000, what: 'every accepted job to be terminal' },
-      ).catch((err: unknown) => {
+      ).catch(async (err: unknown) => {
         const open = last.filter((j) => !['succeeded', 'failed', 'canceled'].includes(j.state));
+        // What the daemon says of its queue (an unrecorded outcome, a failing write) and its last log lines, so
+        // a stuck job can be explained from the failure alone.
+        const queue = await s.client.status().then(
+          (d) => JSON.stringify(d.components.queue),
+          (e: unknown) => `status failed: ${String(e)}`,
+        );
+        const openIds = new Set(open.map((j) => j.id));
+        const logTail = s
+          .stderr()
+          .split('\n')
+          .filter((l) => [...openIds].some((id) => l.includes(id)) || /"level":"(warn|error)"/.test(l))
+          .slice(-40)
+          .join('\n');
         throw new Error(
-          `${String(err)}; not terminal: ${JSON.stringify(open.slice(0, 5).map((j) => ({ id: j.id, state: j.state, stage: j.stage, task: j.task_id, attempt: j.attempt, error: j.error })))}`,
+          `${String(err)}; not terminal: ${JSON.stringify(open.slice(0, 5).map((j) => ({ id: j.id, state: j.state, stage: j.stage, task: j.task_id, attempt: j.attempt, error: j.error })))}; queue: ${queue}; log of those jobs and warnings:\n${logTail}`,
         );
       });
       expect(final.length).toBe(accepted.size);
