@@ -15,6 +15,7 @@ import { createApi } from './api.js';
 import type { ExecutorRegistry } from './executors.js';
 import { createPipeline } from './pipeline.js';
 import { CandidateSource } from './candidates.js';
+import { manualCloseRule } from './manual-close.js';
 import { Health, buildStatus } from './status.js';
 import { DEFAULT_WEB_ROOT, mountConsole } from './static.js';
 import { buildInfo } from './version.js';
@@ -175,21 +176,6 @@ function buildApi(opts: DaemonOptions, w: ApiWiring): Hono {
   const { config, logger } = opts;
   const { store, bus, metrics, pool, state, now } = w;
   const health = new Health(now);
-  const closeRule = (taskId: string, action: 'close' | 'reopen', reason: string): void => {
-    store.tasks.applyCloseDecision({
-      taskId,
-      jobId: null,
-      source: 'manual',
-      action,
-      confidence: 1,
-      reason,
-      modelCalled: false,
-      latencyMs: 0,
-      now: now(),
-    });
-    metrics.closeDecision('manual', action);
-    bus.task(taskId);
-  };
   return createApi({
     store,
     bus,
@@ -207,8 +193,7 @@ function buildApi(opts: DaemonOptions, w: ApiWiring): Hono {
     limits: { eventStreams: config.api.max_event_streams, queueDepth: config.queue.max_depth },
     wake: (lane) => pool.wake(lane),
     cancelRunning: (id) => pool.cancel(id),
-    closeTask: (id, reason) => closeRule(id, 'close', reason),
-    reopenTask: (id) => closeRule(id, 'reopen', 'reopened by the owner'),
+    ...manualCloseRule({ store, bus, metrics, now }),
     status: () =>
       Promise.resolve(
         buildStatus({

@@ -9,6 +9,7 @@ import { createMetrics, nullLogger } from '@alter0/obs';
 import type { ApiDeps } from '../src/api.js';
 import type { CandidateSource } from '../src/candidates.js';
 import type { ExecutorRegistry } from '../src/executors.js';
+import { manualCloseRule } from '../src/manual-close.js';
 import { createPipeline } from '../src/pipeline.js';
 import { Health, buildStatus } from '../src/status.js';
 import type { ApiUnderTest, Wiring } from './api-harness.js';
@@ -151,28 +152,14 @@ const liveWiring: Wiring = ({ store, bus, dir }) => {
     hooks: { onChange: (id) => bus.job(id) },
   });
   pool.start();
-  const closeRule = (taskId: string, action: 'close' | 'reopen', reason: string): void => {
-    store.tasks.applyCloseDecision({
-      taskId,
-      jobId: null,
-      source: 'manual',
-      action,
-      confidence: 1,
-      reason,
-      modelCalled: false,
-      latencyMs: 0,
-      now: Date.now(),
-    });
-    bus.task(taskId);
-  };
   const health = new Health(Date.now);
   const startedAt = Date.now();
   return {
     deps: {
       wake: (lane) => pool.wake(lane),
       cancelRunning: (id) => pool.cancel(id),
-      closeTask: (id, reason) => closeRule(id, 'close', reason),
-      reopenTask: (id) => closeRule(id, 'reopen', 'reopened by the owner'),
+      // The daemon's own manual close rule (apps/daemon/src/manual-close.ts).
+      ...manualCloseRule({ store, bus, metrics: createMetrics(), now: Date.now }),
       status: () =>
         Promise.resolve(
           buildStatus({
