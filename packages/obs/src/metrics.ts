@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CloseSource, ErrorClass, ExecutorKind, Lane, RouteFallback } from '@alter0/core';
+import { DUPLICATE_DEFAULT_METRICS, eventLoopMetrics } from './event-loop.js';
 
 /** Seconds: 5 ms … 4 h, so both a quick route call and a long agent run land in a real bucket. */
 export const DURATION_BUCKETS: readonly number[] = [
@@ -42,7 +43,10 @@ export interface Metrics {
 }
 
 export interface MetricsOptions {
-  /** Collect prom-client's process metrics (CPU, memory, event loop lag, handles). Default true. */
+  /**
+   * Collect process metrics: prom-client's (CPU, memory, heap, handles, GC) and alter0's event-loop delay and
+   * utilization since the previous scrape (`alter0_event_loop_*`). Default true.
+   */
   processMetrics?: boolean;
   /** Distinct channel labels kept before others are counted as "other" (channel ids come from clients). Default 32. */
   maxChannels?: number;
@@ -92,19 +96,22 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
 function newRegistry(processMetrics: boolean): Registry {
   const registry = new Registry();
-  // Unprefixed, so stock Node.js dashboards (process_*, nodejs_*) work as they are.
-  if (processMetrics) {
-    collectDefaultMetrics({ register: registry });
-    // These three are gauges named like counters, which `promtool check metrics` rejects; the same figures
-    // are in nodejs_active_handles / _requests / _resources (per type).
-    for (const name of [
-      'nodejs_active_handles_total',
-      'nodejs_active_requests_total',
-      'nodejs_active_resources_total',
-    ]) {
-      registry.removeSingleMetric(name);
-    }
+  if (!processMetrics) return registry;
+  // Unprefixed, so stock Node.js dashboards (process_*, nodejs_*) work as they are. The event loop's delay comes
+  // from alter0's own monitor (event-loop.ts): prom-client's copies of the same figures are removed, and its
+  // histogram, which nothing reads then, samples once a second instead of every 10 ms.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
+  // These three are gauges named like counters, which `promtool check metrics` rejects; the same figures
+  // are in nodejs_active_handles / _requests / _resources (per type).
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+    ...DUPLICATE_DEFAULT_METRICS,
+  ]) {
+    registry.removeSingleMetric(name);
   }
+  eventLoopMetrics([registry]);
   return registry;
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, DURATION_BUCKETS } from '../src/metrics.js';
@@ -89,5 +90,46 @@ describe('createMetrics', () => {
     expect(body).toContain('alter0_maintenance_consecutive_failures{job="retention"} 3');
     expect(body).not.toContain('version="1"');
     expect(body).toContain('alter0_build_info{version="2",commit="b",node="n"} 1');
+  });
+
+  it('reports the event loop delay since the previous scrape: a 50 ms block shows in the max, then is gone', async () => {
+    const m = createMetrics();
+    const value = (body: string, series: string): number => {
+      const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+      if (line === undefined) throw new Error(`${series} is not in /metrics`);
+      return Number(line.slice(series.length + 1));
+    };
+    await m.render(); // starts the interval
+    await delay(50);
+    const t = performance.now();
+    while (performance.now() - t < 50) {
+      // Hold the event loop, as a long synchronous call would.
+    }
+    await delay(50);
+    const blocked = (await m.render()).body;
+    expect(value(blocked, 'alter0_event_loop_delay_max_seconds')).toBeGreaterThanOrEqual(0.035);
+    expect(value(blocked, 'alter0_event_loop_delay_max_seconds')).toBeLessThan(5);
+    expect(value(blocked, 'alter0_event_loop_delay_seconds{percentile="99"}')).toBeGreaterThanOrEqual(0.035);
+    expect(value(blocked, 'alter0_event_loop_delay_seconds{percentile="50"}')).toBeLessThan(
+      value(blocked, 'alter0_event_loop_delay_max_seconds'),
+    );
+    expect(value(blocked, 'alter0_event_loop_utilization_ratio')).toBeGreaterThan(0.2);
+    expect(value(blocked, 'alter0_event_loop_utilization_ratio')).toBeLessThanOrEqual(1);
+
+    await delay(100);
+    const idle = (await m.render()).body;
+    expect(value(idle, 'alter0_event_loop_delay_max_seconds')).toBeLessThan(
+      value(blocked, 'alter0_event_loop_delay_max_seconds'),
+    );
+    expect(value(idle, 'alter0_event_loop_utilization_ratio')).toBeLessThan(0.5);
+    // One source per figure: prom-client's copies of the same quantiles are not rendered; its probe stays.
+    expect(idle).toContain('nodejs_eventloop_lag_seconds ');
+    expect(idle).not.toMatch(/^nodejs_eventloop_lag_(min|max|mean|stddev|p50|p90|p99)_seconds/m);
+    expect(idle.match(/^# TYPE alter0_event_loop_delay_max_seconds /gm)).toHaveLength(1);
+  });
+
+  it('has no event-loop monitor without process metrics', async () => {
+    const { body } = await createMetrics({ processMetrics: false }).render();
+    expect(body).not.toContain('alter0_event_loop');
   });
 });
