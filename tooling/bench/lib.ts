@@ -200,3 +200,68 @@ export function intOption(name: string, value: string | undefined, fallback: num
  * start-up in the measured path.
  */
 export const SH_AGENT = `sh -c 'IFS= read -r first; case "$first" in "sleep "*) sleep "\${first#sleep }";; esac; printf "%s\\n" "$first"; cat'`;
+
+/** Fields of /proc/<pid>/status (Linux): resident set, its peak (VmHWM) in MiB, and the number of threads. */
+export function procStatus(pid: number): { rss: number; hwm: number; threads: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number =>
+    Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rss: round(field('VmRSS') / 1024), hwm: round(field('VmHWM') / 1024), threads: field('Threads') };
+}
+
+/** Polls a process's VmRSS every `everyMs` until stopped; `stop()` returns the highest value seen, in MiB. */
+export function pollRssPeak(pid: number, everyMs = 100): { stop(): number } {
+  let peak = 0;
+  const read = (): void => {
+    try {
+      peak = Math.max(peak, procStatus(pid).rss);
+    } catch {
+      // The process is gone: the peak so far stands.
+    }
+  };
+  read();
+  const timer = setInterval(read, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      read();
+      return peak;
+    },
+  };
+}
+
+/** One scrape of the daemon's GET /metrics (bounded): each series (name with its labels) to its value. */
+export async function scrapeMetrics(d: Daemon, signal: AbortSignal): Promise<Map<string, number>> {
+  const r = await fetch(`${d.url.replace(/\/$/, '')}/metrics`, {
+    signal: AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
+  });
+  if (r.status !== 200) throw new Error(`GET /metrics answered ${r.status}`);
+  const out = new Map<string, number>();
+  for (const line of (await r.text()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+/**
+ * The event loop's delay p99 and max and its utilization in ms / ratio from a scrape: they cover the interval since
+ * the previous scrape (packages/obs/src/event-loop.ts), so scrape once before a phase and once right after it.
+ */
+export function eventLoopFigures(m: Map<string, number>): { p99_ms: number; max_ms: number; utilization: number } {
+  const get = (series: string): number => m.get(series) ?? Number.NaN;
+  return {
+    p99_ms: round(get('alter0_event_loop_delay_seconds{percentile="99"}') * 1000, 2),
+    max_ms: round(get('alter0_event_loop_delay_max_seconds') * 1000, 2),
+    utilization: round(get('alter0_event_loop_utilization_ratio'), 3),
+  };
+}
+
+/** V8's heap in use and reserved (MiB), from a scrape of /metrics. */
+export function heapFigures(m: Map<string, number>): { heap_used_mib: number; heap_total_mib: number } {
+  return {
+    heap_used_mib: round((m.get('nodejs_heap_size_used_bytes') ?? Number.NaN) / 2 ** 20),
+    heap_total_mib: round((m.get('nodejs_heap_size_total_bytes') ?? Number.NaN) / 2 ** 20),
+  };
+}
