@@ -1,4 +1,5 @@
 import type { ProcessGroups } from './process-group.js';
+import type { SpawnFn } from './run-process.js';
 
 /** Options every executor kind accepts. */
 export interface ExecutorCommonOptions {
@@ -62,4 +63,6 @@ export interface ExecutorDeps {
   redact?: (text: string) => string;
   /** Inherited variables holding one of these values are not passed (the API token, under whatever name). */
   secretValues?: readonly string[];
+  /** Starts each child (default: node's spawn in this process; the daemon passes its `Spawner`'s). */
+  spawn?: SpawnFn;
 }

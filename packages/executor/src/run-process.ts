@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExecutorError, clampTimerMs, errorMessage } from '@alter0/core';
@@ -39,7 +38,38 @@ export interface RunnerOptions {
   drainMs: number;
   /** Where live groups are registered for a shutdown-time kill; null to not track. */
   groups: ProcessGroups | null;
+  /** Starts the child: node's spawn in this process, or a `Spawner`'s (off the event loop). */
+  spawn: SpawnFn;
 }
+
+/** What a run needs of a started child; node's ChildProcess is one, a `Spawner`'s RemoteChild another. */
+export interface SpawnedChild {
+  /** Set once the child runs ('spawn' has fired); undefined before and after a failed spawn. */
+  readonly pid?: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  once(event: 'spawn', listener: () => void): this;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  once(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  off(event: 'spawn', listener: () => void): this;
+  off(event: 'error', listener: (err: Error) => void): this;
+}
+
+/** The options every run spawns with: no shell, own process group (detached), three pipes. */
+export interface SpawnRequest {
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  detached: true;
+  stdio: ['pipe', 'pipe', 'pipe'];
+}
+
+export type SpawnFn = (program: string, args: readonly string[], options: SpawnRequest) => SpawnedChild;
+
+/** Node's spawn, in this process: it blocks the event loop for the fork+exec (10–30 ms in a big process). */
+export const spawnInProcess: SpawnFn = (program, args, options) =>
+  spawn(program, args, { ...options, env: { ...options.env } });
 
 export const DEFAULT_RUNNER_OPTIONS: Readonly<RunnerOptions> = {
   killGraceMs: 3000,
@@ -47,6 +77,7 @@ export const DEFAULT_RUNNER_OPTIONS: Readonly<RunnerOptions> = {
   stderrTailBytes: 16 * 1024,
   drainMs: 250,
   groups: null,
+  spawn: spawnInProcess,
 };
 
 export interface RunOutcome {
@@ -62,7 +93,8 @@ export interface RunOutcome {
 const KILL_WAIT_MS = 2000;
 const POLL_MS = 25;
 
-type StopReason = 'timeout' | 'canceled' | 'overflow';
+/** `lost`: the child's spawner died, so nothing more is known about the child (see Spawner). */
+type StopReason = 'timeout' | 'canceled' | 'overflow' | 'lost';
 
 /**
  * Run one program to completion. Resolves with its exit status and output (a non-zero exit is
@@ -83,9 +115,9 @@ export async function runProcess(spec: RunSpec, opts: RunnerOptions): Promise<Ru
   await assertDirectory(spec.cwd, spec.label);
 
   const started = performance.now();
-  let child: ChildProcess;
+  let child: SpawnedChild;
   try {
-    child = spawn(program, spec.argv.slice(1), {
+    child = opts.spawn(program, spec.argv.slice(1), {
       cwd: spec.cwd,
       env: spec.env,
       detached: true,
@@ -94,17 +126,34 @@ export async function runProcess(spec: RunSpec, opts: RunnerOptions): Promise<Ru
   } catch (err) {
     throw spawnError(err, program, spec.label);
   }
-  const pid = child.pid;
-  if (pid === undefined) {
-    // spawn failures (ENOENT, EACCES) arrive as an 'error' event with no pid.
-    const err = await new Promise<unknown>((resolve) => child.once('error', resolve));
+  const pid = await spawned(child).catch((err: unknown) => {
     throw spawnError(err, program, spec.label);
-  }
+  });
   return supervise(child, pid, spec, opts, started);
 }
 
+/**
+ * The child's pid once it runs. Spawn failures (ENOENT, EACCES) arrive as an 'error' event with no pid; a remote
+ * spawn knows its pid only when the helper answers. Both fire before any output or exit of the child.
+ */
+function spawned(child: SpawnedChild): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onSpawn = (): void => {
+      child.off('error', onError);
+      if (child.pid === undefined) reject(new Error('the child was started but has no pid'));
+      else resolve(child.pid);
+    };
+    const onError = (err: Error): void => {
+      child.off('spawn', onSpawn);
+      reject(err);
+    };
+    child.once('spawn', onSpawn);
+    child.once('error', onError);
+  });
+}
+
 async function supervise(
-  child: ChildProcess,
+  child: SpawnedChild,
   pid: number,
   spec: RunSpec,
   opts: RunnerOptions,
@@ -121,8 +170,13 @@ async function supervise(
   const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  // Errors after a successful spawn (e.g. a failed internal kill) carry no information we act on.
-  child.on('error', () => undefined);
+  // An ExecutorError after the spawn means the child is lost (its spawner died); node's own errors after a
+  // successful spawn (a failed internal kill) carry no information we act on.
+  child.on('error', (err) => {
+    if (!(err instanceof ExecutorError)) return;
+    stop.lost ??= err;
+    stop.request('lost');
+  });
   const output = captureOutput(stdout, stderr, spec, opts, stop.request);
 
   // The child may exit without reading its stdin: EPIPE is expected, not a failure.
@@ -136,7 +190,7 @@ async function supervise(
       await terminateGroup(pid, opts.killGraceMs);
       await within(exited, KILL_WAIT_MS);
       destroyPipes(child);
-      throw stopError(first, spec, opts, output.err.text());
+      throw stopError(stop, spec, opts, output.err.text());
     }
     // The run is decided by the child's exit; a timer or abort after it changes nothing.
     disarm();
@@ -157,6 +211,8 @@ interface StopSwitch {
   stopped: Promise<StopReason>;
   request(r: StopReason): void;
   reason(): StopReason | null;
+  /** Why the child was lost, with the `lost` reason. */
+  lost: ExecutorError | null;
 }
 
 function stopSwitch(): StopSwitch {
@@ -169,7 +225,7 @@ function stopSwitch(): StopSwitch {
       resolve(r);
     };
   });
-  return { stopped, request: (r) => request(r), reason: () => stopReason };
+  return { stopped, request: (r) => request(r), reason: () => stopReason, lost: null };
 }
 
 /** What the child wrote: stdout (capped, optionally filtered by line), the stderr tail, and when both pipes closed. */
@@ -219,7 +275,7 @@ function armStops(spec: RunSpec, requestStop: (r: StopReason) => void): () => vo
 
 /** After the child exited on its own: drain its pipes, kill what it left in its group, and build the outcome. */
 async function settleExit(
-  child: ChildProcess,
+  child: SpawnedChild,
   pid: number,
   exit: Exit,
   r: { output: Output; stop: StopSwitch; spec: RunSpec; opts: RunnerOptions; started: number },
@@ -231,8 +287,8 @@ async function settleExit(
   if (output.filter !== null && !output.filter.flush()) stop.request('overflow');
   // Whatever the child left behind in its group (daemonized helpers, pipe-holding grandchildren) dies with the run.
   if (groupAlive(pid)) await terminateGroup(pid, opts.killGraceMs);
-  const reason = stop.reason();
-  if (reason === 'overflow') throw stopError(reason, spec, opts, output.err.text());
+  // Overflow, or the spawner died before all of the output was relayed: the reply would be cut.
+  if (stop.reason() === 'overflow' || stop.reason() === 'lost') throw stopError(stop, spec, opts, output.err.text());
   return {
     exitCode: exit.code,
     exitSignal: exit.signal,
@@ -284,7 +340,7 @@ function closeOf(stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve) => stream.once('close', () => resolve()));
 }
 
-function destroyPipes(child: ChildProcess): void {
+function destroyPipes(child: SpawnedChild): void {
   child.stdin?.destroy();
   child.stdout?.destroy();
   child.stderr?.destroy();
@@ -325,8 +381,14 @@ function spawnError(err: unknown, program: string, label: string): ExecutorError
   return new ExecutorError('internal', `${label}: could not start "${program}": ${errorMessage(err)}`, { cause: err });
 }
 
-function stopError(reason: StopReason, spec: RunSpec, opts: RunnerOptions, stderrTail: string): ExecutorError {
+function stopError(stop: StopSwitch, spec: RunSpec, opts: RunnerOptions, stderrTail: string): ExecutorError {
+  const reason = stop.reason() ?? 'canceled';
   switch (reason) {
+    case 'lost':
+      return new ExecutorError('internal', stop.lost?.message ?? `${spec.label}: the child was lost`, {
+        stderrTail,
+        cause: stop.lost,
+      });
     case 'timeout':
       return new ExecutorError(
         'timeout',

@@ -32,6 +32,7 @@ export function adapterRuntime(common: ExecutorCommonOptions, deps: ExecutorDeps
       stderrTailBytes: deps.stderrTailBytes ?? DEFAULT_RUNNER_OPTIONS.stderrTailBytes,
       drainMs: deps.drainMs ?? DEFAULT_RUNNER_OPTIONS.drainMs,
       groups: deps.groups ?? null,
+      spawn: deps.spawn ?? DEFAULT_RUNNER_OPTIONS.spawn,
     },
     probeTimeoutMs: deps.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
   };

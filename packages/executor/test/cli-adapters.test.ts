@@ -1,12 +1,17 @@
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecRequest } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
 import { claudeArgv } from '../src/claude-executor.js';
 import { codexArgv } from '../src/codex-executor.js';
 import { createExecutor } from '../src/create-executor.js';
+import { Spawner } from '../src/spawner.js';
 import { fixture, program, request, tempDir } from './helpers.js';
+
+// The adapters' runs go through a spawner's helper process, as in the daemon.
+const spawner = new Spawner();
+afterAll(() => spawner.close());
 
 let dir: { path: string; cleanup: () => void };
 beforeEach(() => {
@@ -116,7 +121,7 @@ describe.each([
         bin: program('fake-cli.mjs'),
         env: { FAKE_CLI_STDOUT: sample, FAKE_CLI_RECORD: join(dir.path, 'rec.json'), ...extraEnv },
       },
-      { baseEnv: { PATH: process.env.PATH }, drainMs: 100 },
+      { baseEnv: { PATH: process.env.PATH }, drainMs: 100, spawn: spawner.spawn },
     );
   }
 
@@ -178,7 +183,7 @@ describe('codex adapter and a long run', () => {
     writeFileSync(sample, `${lines.join('\n')}\n`);
     const ex = createExecutor(
       { kind: 'codex', bin: program('fake-cli.mjs'), env: { FAKE_CLI_STDOUT: sample }, maxStdoutBytes: 1024 * 1024 },
-      { baseEnv: { PATH: process.env.PATH }, drainMs: 100 },
+      { baseEnv: { PATH: process.env.PATH }, drainMs: 100, spawn: spawner.spawn },
     );
     const res = await ex.run(request({ cwd: dir.path }));
     expect(res.text).toBe('all done');

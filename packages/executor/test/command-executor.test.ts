@@ -1,12 +1,16 @@
 import { join, relative } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, ExecutorError } from '@alter0/core';
 import type { Executor } from '@alter0/core';
 import { createExecutor } from '../src/create-executor.js';
 import type { ExecutorDeps } from '../src/config.js';
+import { Spawner } from '../src/spawner.js';
 import { NODE, program, request, tempDir } from './helpers.js';
 
-const DEPS: ExecutorDeps = { baseEnv: { PATH: process.env.PATH }, drainMs: 100 };
+// The runs go through a spawner's helper process, as in the daemon.
+const spawner = new Spawner();
+afterAll(() => spawner.close());
+const DEPS: ExecutorDeps = { baseEnv: { PATH: process.env.PATH }, drainMs: 100, spawn: spawner.spawn };
 
 let dir: { path: string; cleanup: () => void };
 beforeEach(() => {

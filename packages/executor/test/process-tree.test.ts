@@ -2,16 +2,18 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExecutorError, newId } from '@alter0/core';
 import { ProcessGroups, jobProcesses, killJobProcesses, readStat, treeGroups } from '../src/process-group.js';
-import { DEFAULT_RUNNER_OPTIONS, runProcess } from '../src/run-process.js';
+import { DEFAULT_RUNNER_OPTIONS, runProcess, spawnInProcess } from '../src/run-process.js';
+import { Spawner } from '../src/spawner.js';
 import type { RunSpec, RunnerOptions } from '../src/run-process.js';
 import { NODE, isRunning, program, readPids, tempDir, waitForFile } from './helpers.js';
 
 // The shape of claude's Bash tool: the CLI (own group) starts a tool in a session of its own.
 const TOOL = program('session-tool.mjs');
-const TINY_GRACE: RunnerOptions = { ...DEFAULT_RUNNER_OPTIONS, killGraceMs: 1, drainMs: 100 };
+const spawner = new Spawner();
+afterAll(() => spawner.close());
 
 let dir: { path: string; cleanup: () => void };
 const started: number[] = [];
@@ -75,7 +77,13 @@ async function canceled(run: Promise<unknown>, ac: AbortController): Promise<voi
   expect((err as ExecutorError).errorClass).toBe('canceled');
 }
 
-describe('process trees', () => {
+// The runs go through node's spawn in this process and through the spawner's helper process (the daemon's way).
+describe.each([
+  ['in process', spawnInProcess],
+  ['through the spawner', spawner.spawn],
+])('process trees (%s)', (_how, spawn) => {
+  const TINY_GRACE: RunnerOptions = { ...DEFAULT_RUNNER_OPTIONS, killGraceMs: 1, drainMs: 100, spawn };
+
   it('treeGroups: the group, and the group of a tool started in a session of its own', async () => {
     const pidFile = join(dir.path, 'pids.json');
     startCli('hang', pidFile);

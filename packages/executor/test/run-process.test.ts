@@ -1,13 +1,16 @@
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExecutorError } from '@alter0/core';
 import { ProcessGroups } from '../src/process-group.js';
-import { DEFAULT_RUNNER_OPTIONS, runProcess } from '../src/run-process.js';
+import { DEFAULT_RUNNER_OPTIONS, runProcess, spawnInProcess } from '../src/run-process.js';
+import { Spawner } from '../src/spawner.js';
 import type { RunSpec, RunnerOptions } from '../src/run-process.js';
 import { NODE, expectGroupGone, isRunning, program, readPids, tempDir, waitForFile } from './helpers.js';
 
-const OPTS: RunnerOptions = { ...DEFAULT_RUNNER_OPTIONS, killGraceMs: 500, drainMs: 100 };
+// Every case runs twice: with node's spawn in this process, and through the spawner's helper process (the daemon's way).
+const spawner = new Spawner();
+afterAll(() => spawner.close());
 
 let dir: { path: string; cleanup: () => void };
 beforeEach(() => {
@@ -37,7 +40,12 @@ async function rejection(p: Promise<unknown>): Promise<ExecutorError> {
   return err;
 }
 
-describe('runProcess', () => {
+describe.each([
+  ['in process', spawnInProcess],
+  ['through the spawner', spawner.spawn],
+])('runProcess (%s)', (_how, spawn) => {
+  const OPTS: RunnerOptions = { ...DEFAULT_RUNNER_OPTIONS, killGraceMs: 500, drainMs: 100, spawn };
+
   it('passes the prompt on stdin and returns stdout, exit code and pid', async () => {
     const out = await runProcess(spec([NODE, program('reply.mjs')], { stdin: 'hi there' }), OPTS);
     expect(out.stdout).toBe('got: hi there\n');

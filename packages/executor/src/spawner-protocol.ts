@@ -1,0 +1,26 @@
+// The messages between a Spawner (in the daemon) and its helper process, over the IPC channel with 'advanced'
+// serialization (Buffers pass as they are). Types only: the helper's module graph gains nothing from it.
+
+/** Daemon → helper. `id` names one child for the life of the helper. */
+export type ToHelper =
+  | {
+      t: 'spawn';
+      id: number;
+      program: string;
+      args: readonly string[];
+      cwd: string;
+      env: Readonly<Record<string, string>>;
+    }
+  | { t: 'stdin'; id: number; data: Uint8Array }
+  | { t: 'stdin-end'; id: number }
+  /** The run is done with the child's pipes; the helper closes its ends. */
+  | { t: 'release'; id: number };
+
+/** Helper → daemon, in the order the helper saw them. */
+export type FromHelper =
+  | { t: 'ready'; pid: number }
+  | { t: 'spawned'; id: number; pid: number }
+  | { t: 'spawn-error'; id: number; code: string | null; message: string }
+  | { t: 'data'; id: number; fd: 1 | 2; data: Uint8Array }
+  | { t: 'eof'; id: number; fd: 1 | 2 }
+  | { t: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null };
