@@ -49,12 +49,40 @@ export class EnvFilter {
     return keep;
   }
 
-  /** The inherited environment minus what is dropped. */
+  /** The inherited environment minus what is dropped, and minus the daemon's heap sizing in NODE_OPTIONS. */
   apply(base: Readonly<Record<string, string | undefined>>): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(base)) if (v !== undefined && this.keeps(k, v)) env[k] = v;
+    const nodeOptions = env.NODE_OPTIONS;
+    if (nodeOptions !== undefined) {
+      const kept = withoutHeapFlags(nodeOptions);
+      if (kept === '') delete env.NODE_OPTIONS;
+      else env.NODE_OPTIONS = kept;
+    }
     return env;
   }
+}
+
+/** V8 heap sizing flags (`_` and `-` are the same to V8). */
+const HEAP_FLAG =
+  /^--(max[-_]old[-_]space[-_]size(?:[-_]percentage)?|max[-_]semi[-_]space[-_]size|min[-_]semi[-_]space[-_]size|max[-_]young[-_]generation[-_]size|max[-_]heap[-_]size|initial[-_]heap[-_]size|initial[-_]old[-_]space[-_]size)(=.*)?$/;
+
+/**
+ * NODE_OPTIONS without its heap sizing flags: sized for the daemon (a deployment may set them for it), they would
+ * size every agent CLI that runs on Node (claude; codex's launcher) the same. The other options stay (an owner's
+ * `--use-openssl-ca` is meant for every Node program); `executor.env` can set NODE_OPTIONS for agents outright.
+ */
+function withoutHeapFlags(nodeOptions: string): string {
+  // Tokens as Node splits them: whitespace outside double quotes.
+  const tokens = nodeOptions.match(/(?:[^\s"]+|"(?:[^"\\]|\\.)*")+/g) ?? [];
+  const kept: string[] = [];
+  for (let i = 0; i < tokens.length; i += 1) {
+    const m = HEAP_FLAG.exec(tokens[i] ?? '');
+    if (m === null) kept.push(tokens[i] ?? '');
+    // `--max-old-space-size 4096`: the value is the next token.
+    else if (m[2] === undefined && /^\d+$/.test(tokens[i + 1] ?? '')) i += 1;
+  }
+  return kept.join(' ');
 }
 
 /**

@@ -119,3 +119,24 @@ describe('redaction of what a run hands back (11)', () => {
     expect(res.stderrTail).toBe('<redacted>\n');
   });
 });
+
+describe("the daemon's NODE_OPTIONS", () => {
+  const nodeOptions = (value: string): string | undefined =>
+    new EnvFilter().apply({ PATH: '/bin', NODE_OPTIONS: value }).NODE_OPTIONS;
+
+  it('loses its heap sizing flags (they size the daemon, not every Node agent), keeps the rest', () => {
+    expect(nodeOptions('--max-semi-space-size=8 --use-openssl-ca --max_old_space_size=4096')).toBe('--use-openssl-ca');
+    expect(nodeOptions('--max-old-space-size 4096 --require "/opt/my hooks.js"')).toBe('--require "/opt/my hooks.js"');
+    expect(nodeOptions('--max-old-space-size-percentage=50')).toBeUndefined();
+    expect(nodeOptions('--max-semi-space-size=1')).toBeUndefined();
+  });
+
+  it('executor.env can still give agents a NODE_OPTIONS of their own', async () => {
+    const ex = createExecutor(
+      { kind: 'command', argv: [NODE, '-e', PRINT_ENV], env: { NODE_OPTIONS: '--max-old-space-size=512' } },
+      { baseEnv: { PATH: process.env.PATH, NODE_OPTIONS: '--max-semi-space-size=8' }, drainMs: 100 },
+    );
+    const env = JSON.parse((await ex.run(request({ cwd: dir.path }))).text) as Record<string, string>;
+    expect(env.NODE_OPTIONS).toBe('--max-old-space-size=512');
+  });
+});
