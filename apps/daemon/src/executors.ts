@@ -1,6 +1,6 @@
 import type { ErrorClass, ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
 import { configuredExecutors, createExecutor, executorConfigFor } from '@alter0/executor';
-import type { ExecutorDeps, ProcessGroups } from '@alter0/executor';
+import type { ExecutorDeps, ProcessGroups, Spawner } from '@alter0/executor';
 import type { Config } from '@alter0/config';
 
 /** The executors this configuration uses (the default one, and the router's and closer's), by kind. */
@@ -11,21 +11,30 @@ export class ExecutorRegistry {
   readonly lastErrorClass = new Map<ExecutorKind, ErrorClass | null>();
 
   /**
-   * `groups`: every agent process group alive, across executors (the backstop kill at exit). `secrets`: the
-   * redactor for what runs hand back, and values no agent inherits (the API token).
+   * `groups`: every agent process group alive, across executors (the backstop kill at exit). `spawner`: starts
+   * every agent from its helper process, off this event loop (null: node's spawn here). `secrets`: the redactor for
+   * what runs hand back, and values no agent inherits (the API token).
    */
   constructor(
     config: Config,
     readonly groups: ProcessGroups,
+    private readonly spawner: Spawner | null,
     overrides: Partial<Record<ExecutorKind, Executor>> = {},
     secrets: Pick<ExecutorDeps, 'redact' | 'secretValues'> = {},
   ) {
+    const deps: ExecutorDeps = {
+      groups: this.groups,
+      ...secrets,
+      ...(spawner === null ? {} : { spawn: spawner.spawn }),
+    };
     for (const kind of configuredExecutors(config)) {
-      this.byKind.set(
-        kind,
-        overrides[kind] ?? createExecutor(executorConfigFor(config, kind), { groups: this.groups, ...secrets }),
-      );
+      this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfigFor(config, kind), deps));
     }
+  }
+
+  /** Ends the spawner's helper process; at stop, once the agents are killed (it would kill what is left too). */
+  async close(): Promise<void> {
+    await this.spawner?.close();
   }
 
   kinds(): ExecutorKind[] {

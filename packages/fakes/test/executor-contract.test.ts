@@ -1,9 +1,9 @@
 import type { ErrorClass, ExecRequest, ExecResult, Executor, Stage } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
-import { SessionNotFoundError, createExecutor } from '@alter0/executor';
+import { SessionNotFoundError, Spawner, createExecutor } from '@alter0/executor';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAnthropicFake } from '../src/anthropic.js';
 import type { Behaviour } from '../src/behaviour.js';
 import {
@@ -24,6 +24,10 @@ import { startOpenAIFake } from '../src/openai.js';
 import type { ModelFake } from '../src/server.js';
 import { liveProcessesIn } from '@alter0/testkit';
 import { bodyText, cliOrSkip } from './helpers.js';
+
+// The CLIs run as in the daemon: forked by a spawner's helper process.
+const spawner = new Spawner();
+afterAll(() => spawner.close());
 
 /*
  * Contract tests: @alter0/executor's adapters driving the REAL pinned CLIs against the fakes.
@@ -77,7 +81,7 @@ const kinds = [
           env: claudeEnv({ baseUrl: fake.url, home: tmp.home }),
           killGraceMs: 1_000,
         },
-        { baseEnv: {} },
+        { baseEnv: {}, spawn: spawner.spawn },
       );
       return { fake, tmp, executor };
     },
@@ -92,7 +96,7 @@ const kinds = [
       await writeCodexConfig(env['CODEX_HOME'] ?? '', { baseUrl: fake.url, streamIdleTimeoutMs: 5_000 });
       const executor = createExecutor(
         { kind: 'codex', bin: codex ?? 'codex', env, killGraceMs: 1_000 },
-        { baseEnv: {} },
+        { baseEnv: {}, spawn: spawner.spawn },
       );
       return { fake, tmp, executor };
     },
@@ -202,7 +206,10 @@ describe.skipIf(claude === null)('claude adapter: the CLI gives up on its own re
     try {
       fake.script([hang()]);
       const env = claudeEnv({ baseUrl: fake.url, home: tmp.home, apiTimeoutMs: 1_000 });
-      const executor = createExecutor({ kind: 'claude', bin: claude ?? 'claude', env }, { baseEnv: {} });
+      const executor = createExecutor(
+        { kind: 'claude', bin: claude ?? 'claude', env },
+        { baseEnv: {}, spawn: spawner.spawn },
+      );
       const err = await failureOf(executor.run(request(tmp)));
       expect(err.errorClass, err.message).toBe('unavailable');
     } finally {
@@ -220,7 +227,10 @@ describe.skipIf(codex === null)('codex adapter: the CLI gives up on an idle stre
       fake.script([hang({ headers: true })]);
       const env = codexEnv({ home: tmp.home });
       await writeCodexConfig(env['CODEX_HOME'] ?? '', { baseUrl: fake.url, streamIdleTimeoutMs: 1_000 });
-      const executor = createExecutor({ kind: 'codex', bin: codex ?? 'codex', env }, { baseEnv: {} });
+      const executor = createExecutor(
+        { kind: 'codex', bin: codex ?? 'codex', env },
+        { baseEnv: {}, spawn: spawner.spawn },
+      );
       const err = await failureOf(executor.run(request(tmp)));
       expect(err.errorClass, err.message).toBe('unavailable');
     } finally {
@@ -237,7 +247,10 @@ describe('adapters: a CLI without credentials', () => {
     try {
       const env = claudeEnv({ baseUrl: fake.url, home: tmp.home });
       delete env['ANTHROPIC_API_KEY'];
-      const executor = createExecutor({ kind: 'claude', bin: claude ?? 'claude', env }, { baseEnv: {} });
+      const executor = createExecutor(
+        { kind: 'claude', bin: claude ?? 'claude', env },
+        { baseEnv: {}, spawn: spawner.spawn },
+      );
       const err = await failureOf(executor.run(request(tmp)));
       expect(err.errorClass, err.message).toBe('auth');
       expect(fake.modelCalls()).toHaveLength(0);
@@ -260,7 +273,10 @@ describe('adapters: a CLI without credentials', () => {
         const env = codexEnv({ home: tmp.home });
         await writeCodexConfig(env['CODEX_HOME'] ?? '', { baseUrl: fake.url });
         delete env[CODEX_ENV_KEY];
-        const executor = createExecutor({ kind: 'codex', bin: codex ?? 'codex', env }, { baseEnv: {} });
+        const executor = createExecutor(
+          { kind: 'codex', bin: codex ?? 'codex', env },
+          { baseEnv: {}, spawn: spawner.spawn },
+        );
         const err = await failureOf(executor.run(request(tmp)));
         expect(err.errorClass, err.message).toBe('auth');
         expect(fake.modelCalls()).toHaveLength(0);

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecRequest, Executor } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
-import { ProcessGroups, createExecutor } from '@alter0/executor';
+import { ProcessGroups, Spawner, createExecutor } from '@alter0/executor';
 import { startAnthropicFake } from '../src/anthropic.js';
 import { hang, rateLimited, reply, unauthorized } from '../src/behaviour.js';
 import type { TempHome } from '../src/env.js';
@@ -11,6 +11,10 @@ import { startOpenAIFake } from '../src/openai.js';
 import type { ModelFake } from '../src/server.js';
 import { groupGone } from '@alter0/testkit';
 import { cliOrSkip } from './helpers.js';
+
+// The CLIs run as in the daemon: forked by a spawner's helper process.
+const spawner = new Spawner();
+afterAll(() => spawner.close());
 
 /*
  * The executors driving the real, pinned CLIs (this package's devDependencies) against the fake model servers
@@ -78,7 +82,7 @@ describe.skipIf(claude === null)('claude executor with the real CLI', () => {
         env: claudeEnv({ baseUrl: fake.url, home: tmp.home }),
         killGraceMs: 1000,
       },
-      { baseEnv: {}, groups },
+      { baseEnv: {}, groups, spawn: spawner.spawn },
     );
   });
   afterEach(async () => {
@@ -150,7 +154,10 @@ describe.skipIf(codex === null)('codex executor with the real CLI', () => {
     if (codexHome === undefined) throw new Error('codexEnv set no CODEX_HOME');
     await writeCodexConfig(codexHome, { baseUrl: fake.url });
     groups = new ProcessGroups();
-    ex = createExecutor({ kind: 'codex', bin: codex ?? 'codex', env, killGraceMs: 1000 }, { baseEnv: {}, groups });
+    ex = createExecutor(
+      { kind: 'codex', bin: codex ?? 'codex', env, killGraceMs: 1000 },
+      { baseEnv: {}, groups, spawn: spawner.spawn },
+    );
   });
   afterEach(async () => {
     await fake.close();

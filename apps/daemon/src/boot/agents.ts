@@ -3,6 +3,7 @@ import type { Config, Redact } from '@alter0/config';
 import { Router, loadTemplate as loadRouterTemplate } from '@alter0/routing';
 import { Closer, loadTemplate as loadCloserTemplate } from '@alter0/closing';
 import type { Logger } from '@alter0/obs';
+import { Spawner } from '@alter0/executor';
 import { ExecutorRegistry } from '../executors.js';
 import { RecordedProcessGroups } from '../orphans.js';
 
@@ -26,7 +27,12 @@ export interface AgentOptions {
  * only degrades the service — and the router and closer that call them.
  */
 export function buildAgents(config: Config, logger: Logger, o: AgentOptions): Agents {
-  const executors = new ExecutorRegistry(config, new RecordedProcessGroups(o.groupsDir), o.overrides, {
+  // Agents are forked by the spawner's helper process: a fork of this big process would block the event loop.
+  const spawner = new Spawner({
+    onHelperLost: (info) =>
+      logger.error('the spawner helper process died; its running agents were killed and their runs fail', info),
+  });
+  const executors = new ExecutorRegistry(config, new RecordedProcessGroups(o.groupsDir), spawner, o.overrides, {
     redact: o.redact,
     secretValues: o.token === null ? [] : [o.token],
   });

@@ -61,6 +61,8 @@ async function stop(d: StopDeps, drainMs: number): Promise<void> {
   // Backstop: no agent process group outlives the service (each job's abort already killed its own).
   const killed = d.executors.groups.killAll();
   if (killed > 0) logger.warn('killed agent process groups left at exit', { groups: killed });
+  // After the kill, so the helper's own kill on close finds nothing: every agent ended through its run.
+  await d.executors.close();
   for (const f of d.cleanup) await f();
   logger.info('stopped');
 }
