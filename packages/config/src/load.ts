@@ -167,6 +167,7 @@ function crossCheck(
       }
     }
   }
+  judgeModelProblems(config, labelOf, problems);
   if (tokenRules) tokenRuleProblems(config, labelOf, problems);
   if (config.api.wait_ms > config.api.max_wait_ms) {
     problems.add(
@@ -181,6 +182,26 @@ function crossCheck(
       'queue.backoff_initial_ms',
       `${config.queue.backoff_initial_ms} is above queue.backoff_max_ms (${config.queue.backoff_max_ms}); lower it or raise queue.backoff_max_ms`,
     );
+  }
+}
+
+/** A judge's model and args are CLI flags: the command executor has neither. */
+function judgeModelProblems(config: Config, labelOf: (key: string) => string, problems: Problems): void {
+  for (const stage of ['router', 'closer'] as const) {
+    const c = config[stage];
+    if (c.executor !== 'command') continue;
+    if (c.model !== '')
+      problems.add(
+        labelOf(`${stage}.model`),
+        `${stage}.model`,
+        'is set but the command executor takes no model; use claude or codex, or leave it empty',
+      );
+    if (c.args !== undefined)
+      problems.add(
+        labelOf(`${stage}.args`),
+        `${stage}.args`,
+        'is set but the command executor takes no args (set executor.command.argv); remove it',
+      );
   }
 }
 
@@ -225,6 +246,10 @@ function tokenRuleProblems(config: Config, labelOf: (key: string) => string, pro
 const DERIVED: Readonly<Record<string, string>> = {
   'router.executor': 'executor.default',
   'closer.executor': 'executor.default',
+  'router.model': "the executor's model",
+  'router.args': "the executor's args",
+  'closer.model': "the executor's model",
+  'closer.args': "the executor's args",
   'log.dir': '<data_dir>/logs',
   'backup.dir': '<data_dir>/backups',
 };
@@ -249,7 +274,9 @@ function collectSources(raw: RawConfig, origins: ReadonlyMap<string, Origin>): R
     } else {
       const derived = DERIVED[key];
       out[key] =
-        derived !== undefined && value === '' ? { source: info(key).source, detail: `empty: ${derived}` } : info(key);
+        derived !== undefined && (value === '' || value === undefined)
+          ? { source: info(key).source, detail: `empty: ${derived}` }
+          : info(key);
     }
   };
   walk(RawConfigSchema, raw, []);

@@ -147,6 +147,16 @@ const cliExecutor = (bin: string) =>
     {},
   );
 
+/**
+ * The router's and closer's own model and args, so a small fast model can judge while a large one works.
+ * Empty model / absent args: the executor's own (`executor.<kind>.model` / `.args`). No default for args, so
+ * "absent" and "[]" (no args at all) stay different.
+ */
+const judgeModel = {
+  model: v.optional(str, ''),
+  args: v.optional(stringList),
+};
+
 export const RawConfigSchema = v.strictObject(
   {
     data_dir: nonEmpty,
@@ -183,6 +193,8 @@ export const RawConfigSchema = v.strictObject(
         threshold: v.optional(fraction, 0.55),
         max_candidates: v.optional(int(1), 8),
         timeout_s: v.optional(seconds(1), 120),
+        ...judgeModel,
+        prespawn: v.optional(bool, true),
       }),
       {},
     ),
@@ -194,6 +206,7 @@ export const RawConfigSchema = v.strictObject(
         timeout_s: v.optional(seconds(1), 120),
         enabled: v.optional(bool, true),
         stale_after: v.optional(ageDuration, '14d'),
+        ...judgeModel,
       }),
       {},
     ),

@@ -27,6 +27,9 @@ describe('defaults', () => {
       threshold: 0.55,
       max_candidates: 8,
       timeout_s: 120,
+      model: '',
+      args: undefined,
+      prespawn: true,
     });
     expect(config.closer).toMatchObject({ executor: 'claude', threshold: 0.7, enabled: true, stale_after: '14d' });
     expect(config.queue).toEqual({
@@ -117,6 +120,35 @@ describe('precedence: defaults < file < env < flags', () => {
     expect(config.closer.enabled).toBe(false);
     expect(config.executor.claude.args).toEqual(['--x']);
     expect(sources['closer.enabled']).toEqual({ source: 'flag', detail: '--set closer.enabled' });
+  });
+});
+
+describe('router and closer model and args', () => {
+  it('leave the executor its own model and args unless set, from the file, env and flags', () => {
+    const plain = load({});
+    expect(plain.config.router.model).toBe('');
+    expect(plain.config.router.args).toBeUndefined();
+    expect(plain.sources['router.args']).toEqual({ source: 'default', detail: "empty: the executor's args" });
+    const file = write('c.toml', '[router]\nmodel = "haiku"\nargs = ["--effort", "low"]\n[closer]\nargs = []\n');
+    const { config, sources } = load({
+      file,
+      env: { ALTER0_CLOSER__MODEL: 'sonnet' },
+      flags: { set: ['router.prespawn=false'] },
+    });
+    expect(config.router).toMatchObject({ model: 'haiku', args: ['--effort', 'low'], prespawn: false });
+    expect(config.closer).toMatchObject({ model: 'sonnet', args: [] });
+    expect(sources['router.model']?.source).toBe('file');
+    expect(sources['closer.model']).toEqual({ source: 'env', detail: 'ALTER0_CLOSER__MODEL' });
+  });
+
+  it('are refused for a judge that runs the command executor', () => {
+    const file = write(
+      'c.toml',
+      '[executor.command]\nargv = ["x"]\n[router]\nexecutor = "command"\nmodel = "m"\nargs = ["-v"]\n',
+    );
+    const err = errorOf({ file });
+    expect(err).toContain(`${file}: router.model: is set but the command executor takes no model`);
+    expect(err).toContain(`${file}: router.args: is set but the command executor takes no args`);
   });
 });
 
