@@ -13,6 +13,23 @@ const LABEL = 'claude';
 const NO_SESSION = /No conversation found with session ID/i;
 
 /**
+ * What makes a router/closer call the cheapest claude allows (verified against the pinned CLI, docs/executors.md):
+ * unsaved; no tools; no settings files, so no CLAUDE.md of the workspace or the owner and no hooks; no MCP servers;
+ * no skills or commands; and a one-line system prompt instead of Claude Code's (~7k characters per call).
+ */
+export const CLAUDE_JUDGE_FLAGS: readonly string[] = [
+  '--no-session-persistence',
+  '--tools',
+  '',
+  '--setting-sources',
+  '',
+  '--strict-mcp-config',
+  '--disable-slash-commands',
+  '--system-prompt',
+  'You judge text for a task manager. Answer exactly in the format the message asks for.',
+];
+
+/**
  * argv for one call. Only the execute stage touches the task's session; router and closer calls
  * run unsaved (`--no-session-persistence`) and without tools (`--tools ""`): they only classify text.
  */
@@ -34,7 +51,7 @@ export function claudeArgv(config: ClaudeExecutorConfig, req: Pick<ExecRequest, 
       argv.push('--permission-mode', 'acceptEdits');
     }
   } else {
-    argv.push('--no-session-persistence', '--tools', '');
+    argv.push(...CLAUDE_JUDGE_FLAGS);
   }
   argv.push(...(config.args ?? []));
   return argv;

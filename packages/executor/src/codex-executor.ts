@@ -24,7 +24,8 @@ export function codexArgv(config: CodexExecutorConfig, req: Pick<ExecRequest, 's
   const execute = req.stage === 'execute';
   const argv = [config.bin ?? 'codex', 'exec', '--json', '--skip-git-repo-check'];
   argv.push('--sandbox', execute ? 'workspace-write' : 'read-only');
-  if (!execute) argv.push('--ephemeral');
+  // A judge reads no AGENTS.md of the workspace and no execpolicy rules (verified, docs/executors.md).
+  if (!execute) argv.push('--ephemeral', '--ignore-rules', '-c', 'project_doc_max_bytes=0');
   // An empty model means "the CLI's default" (that is how the config file spells unset).
   if (config.model !== undefined && config.model !== '') argv.push('--model', config.model);
   argv.push(...(config.args ?? []));

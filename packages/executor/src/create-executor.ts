@@ -19,15 +19,21 @@ function createAdapter(config: ExecutorConfig, deps: ExecutorDeps): Executor {
   const rt = adapterRuntime(config, deps);
   switch (config.kind) {
     case 'claude':
-      return createClaudeExecutor({ ...config, ...(config.bin === undefined ? {} : { bin: anchor(config.bin) }) }, rt);
+      return createClaudeExecutor(
+        { ...config, ...(config.bin === undefined ? {} : { bin: anchorProgram(config.bin) }) },
+        rt,
+      );
     case 'codex':
-      return createCodexExecutor({ ...config, ...(config.bin === undefined ? {} : { bin: anchor(config.bin) }) }, rt);
+      return createCodexExecutor(
+        { ...config, ...(config.bin === undefined ? {} : { bin: anchorProgram(config.bin) }) },
+        rt,
+      );
     case 'command': {
       const [program, ...args] = config.argv;
       if (program === undefined || program === '') {
         throw new ConfigError('executor "command" needs argv with at least the program, e.g. ["my-agent", "--flag"]');
       }
-      return createCommandExecutor({ ...config, argv: [anchor(program), ...args] }, rt);
+      return createCommandExecutor({ ...config, argv: [anchorProgram(program), ...args] }, rt);
     }
   }
 }
@@ -36,7 +42,7 @@ function createAdapter(config: ExecutorConfig, deps: ExecutorDeps): Executor {
  * A relative program path ("./bin/agent") means relative to where alter0 was started, not to
  * each task's workspace (the child's cwd), so probe and every run find the same file.
  */
-function anchor(program: string): string {
+export function anchorProgram(program: string): string {
   return program.includes('/') && !isAbsolute(program) ? resolve(program) : program;
 }
 

@@ -37,6 +37,21 @@ export function executorConfigFor(config: Config, kind: ExecutorKind): ExecutorC
   }
 }
 
+/**
+ * The settings of the router's or closer's calls: the executor of that stage with the stage's own `model` and
+ * `args` when set (`router.model`, `router.args` …), else the executor's.
+ */
+export function judgeConfigFor(config: Config, stage: 'route' | 'close'): ExecutorConfig {
+  const judge = stage === 'route' ? config.router : config.closer;
+  const base = executorConfigFor(config, judge.executor);
+  if (base.kind === 'command') return base;
+  return {
+    ...base,
+    ...(judge.model === '' ? {} : { model: judge.model }),
+    ...(judge.args === undefined ? {} : { args: judge.args }),
+  };
+}
+
 /** The executors a configuration uses: the default one, the router's and (when enabled) the closer's. */
 export function configuredExecutors(config: Config): ExecutorKind[] {
   const kinds = new Set<ExecutorKind>([config.executor.default, config.router.executor]);

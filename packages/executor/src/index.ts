@@ -1,5 +1,7 @@
 export { createExecutor } from './create-executor.js';
-export { executorConfigFor, configuredExecutors } from './executor-config.js';
+export { executorConfigFor, configuredExecutors, judgeConfigFor } from './executor-config.js';
+export { WarmJudge, warmArgv } from './warm-judge.js';
+export type { WarmJudgeOptions, WarmJudgeStats } from './warm-judge.js';
 export type {
   ExecutorConfig,
   ExecutorCommonOptions,

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecRequest } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
-import { claudeArgv } from '../src/claude-executor.js';
+import { CLAUDE_JUDGE_FLAGS, claudeArgv } from '../src/claude-executor.js';
 import { codexArgv } from '../src/codex-executor.js';
 import { createExecutor } from '../src/create-executor.js';
 import { Spawner } from '../src/spawner.js';
@@ -60,8 +60,33 @@ describe('claude argv', () => {
   it('route/close: never resume, never persist, no tools', () => {
     for (const stage of ['route', 'close'] as const) {
       const argv = claudeArgv({ kind: 'claude', bin: '/opt/claude' }, req(stage, 'sess-1'));
-      expect(argv).toEqual(['/opt/claude', '-p', '--output-format', 'json', '--no-session-persistence', '--tools', '']);
+      expect(argv).toEqual(['/opt/claude', '-p', '--output-format', 'json', ...CLAUDE_JUDGE_FLAGS]);
     }
+    expect(CLAUDE_JUDGE_FLAGS.slice(0, 7)).toEqual([
+      '--no-session-persistence',
+      '--tools',
+      '',
+      '--setting-sources',
+      '',
+      '--strict-mcp-config',
+      '--disable-slash-commands',
+    ]);
+    expect(CLAUDE_JUDGE_FLAGS[7]).toBe('--system-prompt');
+  });
+
+  it("route/close with the judge's own model and args: those, after alter0's flags", () => {
+    const argv = claudeArgv({ kind: 'claude', model: 'haiku', args: ['--effort', 'low'] }, req('route', null));
+    expect(argv).toEqual([
+      'claude',
+      '-p',
+      '--output-format',
+      'json',
+      '--model',
+      'haiku',
+      ...CLAUDE_JUDGE_FLAGS,
+      '--effort',
+      'low',
+    ]);
   });
 });
 
@@ -104,8 +129,17 @@ describe('codex argv', () => {
       '--sandbox',
       'read-only',
       '--ephemeral',
+      '--ignore-rules',
+      '-c',
+      'project_doc_max_bytes=0',
       '-',
     ]);
+    expect(
+      codexArgv(
+        { kind: 'codex', model: 'gpt-mini', args: ['-c', 'model_reasoning_effort="low"'] },
+        { stage: 'route', sessionId: null },
+      ).slice(10),
+    ).toEqual(['--model', 'gpt-mini', '-c', 'model_reasoning_effort="low"', '-']);
   });
 });
 

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '@alter0/config';
 import type { Config } from '@alter0/config';
-import { configuredExecutors, executorConfigFor } from '../src/executor-config.js';
+import { configuredExecutors, executorConfigFor, judgeConfigFor } from '../src/executor-config.js';
 
 function config(raw: Record<string, unknown>): Config {
   return v.parse(ConfigSchema, { data_dir: '/tmp/alter0-test', ...raw });
@@ -32,6 +32,23 @@ describe('executorConfigFor', () => {
       killGraceMs: 1234,
       maxStdoutBytes: c.executor.max_output_bytes,
     });
+  });
+});
+
+describe('judgeConfigFor', () => {
+  it("gives the router and closer their own model and args when set, else the executor's", () => {
+    const executor = { claude: { model: 'opus', args: ['--x'] }, codex: { model: 'gpt-big', args: ['-c', 'a=1'] } };
+    const same = config({ executor });
+    expect(judgeConfigFor(same, 'route')).toMatchObject({ kind: 'claude', model: 'opus', args: ['--x'] });
+    expect(judgeConfigFor(same, 'close')).toMatchObject({ kind: 'claude', model: 'opus', args: ['--x'] });
+    const own = config({
+      executor,
+      router: { model: 'haiku', args: [] },
+      closer: { executor: 'codex', model: 'gpt-mini' },
+    });
+    expect(judgeConfigFor(own, 'route')).toMatchObject({ kind: 'claude', model: 'haiku', args: [] });
+    expect(judgeConfigFor(own, 'close')).toMatchObject({ kind: 'codex', model: 'gpt-mini', args: ['-c', 'a=1'] });
+    expect(executorConfigFor(own, 'claude')).toMatchObject({ model: 'opus', args: ['--x'] });
   });
 });
 
