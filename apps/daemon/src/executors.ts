@@ -1,5 +1,5 @@
 import type { ErrorClass, ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
-import { configuredExecutors, createExecutor, executorConfigFor } from '@alter0/executor';
+import { WarmJudge, configuredExecutors, createExecutor, executorConfigFor, judgeConfigFor } from '@alter0/executor';
 import type { ExecutorDeps, ProcessGroups, Spawner } from '@alter0/executor';
 import type { Config } from '@alter0/config';
 
@@ -9,6 +9,9 @@ export class ExecutorRegistry {
   readonly probes = new Map<ExecutorKind, ExecutorProbe>();
   readonly consecutiveFailures = new Map<ExecutorKind, number>();
   readonly lastErrorClass = new Map<ExecutorKind, ErrorClass | null>();
+  private readonly deps: ExecutorDeps;
+  /** Pre-spawned judges (router.prespawn): stopped at close. */
+  private readonly warm: WarmJudge[] = [];
 
   /**
    * `groups`: every agent process group alive, across executors (the backstop kill at exit). `spawner`: starts
@@ -16,24 +19,47 @@ export class ExecutorRegistry {
    * what runs hand back, and values no agent inherits (the API token).
    */
   constructor(
-    config: Config,
+    private readonly config: Config,
     readonly groups: ProcessGroups,
     private readonly spawner: Spawner | null,
-    overrides: Partial<Record<ExecutorKind, Executor>> = {},
+    private readonly overrides: Partial<Record<ExecutorKind, Executor>> = {},
     secrets: Pick<ExecutorDeps, 'redact' | 'secretValues'> = {},
   ) {
-    const deps: ExecutorDeps = {
+    const deps: ExecutorDeps = (this.deps = {
       groups: this.groups,
       ...secrets,
       ...(spawner === null ? {} : { spawn: spawner.spawn }),
-    };
+    });
     for (const kind of configuredExecutors(config)) {
       this.byKind.set(kind, overrides[kind] ?? createExecutor(executorConfigFor(config, kind), deps));
     }
   }
 
-  /** Ends the spawner's helper process; at stop, once the agents are killed (it would kill what is left too). */
+  /**
+   * The executor of the router's (`route`) or closer's (`close`) calls: the stage's executor kind with the stage's
+   * own model and args (`router.model` …) when set, and for claude's router with `router.prespawn` a pre-spawned
+   * process (WarmJudge). Without either, the kind's own executor. Call once per stage.
+   */
+  judge(stage: 'route' | 'close', onFallback?: (reason: string) => void): Executor {
+    const own = stage === 'route' ? this.config.router : this.config.closer;
+    const kind = own.executor;
+    if (this.overrides[kind] !== undefined) return this.get(kind);
+    const settings = judgeConfigFor(this.config, stage);
+    if (settings.kind === 'claude' && stage === 'route' && this.config.router.prespawn) {
+      const w = new WarmJudge(settings, this.deps, { stage, ...(onFallback ? { onFallback } : {}) });
+      this.warm.push(w);
+      return w.executor;
+    }
+    if (own.model === '' && own.args === undefined) return this.get(kind);
+    return createExecutor(settings, this.deps);
+  }
+
+  /**
+   * Kills the pre-spawned judges and ends the spawner's helper process; at stop, once the agents are killed (it
+   * would kill what is left too).
+   */
   async close(): Promise<void> {
+    await Promise.all(this.warm.map((w) => w.stop()));
     await this.spawner?.close();
   }
 

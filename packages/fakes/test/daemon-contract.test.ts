@@ -5,7 +5,7 @@ import type { CliName } from '../src/cli.js';
 import type { TempHome } from '../src/env.js';
 import { makeTempHome } from '../src/env.js';
 import type { RecordedRequest } from '../src/server.js';
-import { killGroups, liveInGroups, processesUnder, until } from '@alter0/testkit';
+import { killGroups, liveInGroups, liveProcesses, processesUnder, until } from '@alter0/testkit';
 import type { ProcessUnder as AgentProcess } from '@alter0/testkit';
 import type { JobRequest } from '@alter0/api';
 import type { AgentSide, Daemon } from './daemon-harness.js';
@@ -39,13 +39,26 @@ const routeJson = (taskId: string, confidence: number, reason: string): string =
 const keepOpen = (): Behaviour => reply(closeJson(false, 0.2, 'the owner may add more'));
 
 /**
+ * The CLI among the processes of a run: the one whose parent is not among them. The daemon's spawner helper (a
+ * child of the daemon, working directory `/`) forked it.
+ */
+function cliOf(d: Daemon, seen: readonly AgentProcess[]): AgentProcess[] {
+  const helpers = new Set(
+    liveProcesses()
+      .filter((p) => p.ppid === d.pid)
+      .map((p) => p.pid),
+  );
+  return seen.filter((p) => helpers.has(p.ppid) && !seen.some((q) => q.pid === p.ppid));
+}
+
+/**
  * After a job ended by a kill: the CLI's own process group is gone at once (alter0 waits for it), and
  * the processes the CLI started in groups of their own (both CLIs run tools in a new session) are gone
  * shortly after, when the CLI has cleaned them up on its SIGTERM.
  */
 async function expectAllGone(d: Daemon, seen: readonly AgentProcess[]): Promise<void> {
-  const leader = seen.filter((p) => p.ppid === d.pid);
-  expect(leader.length, `no CLI started by the daemon among ${JSON.stringify(seen)}`).toBe(1);
+  const leader = cliOf(d, seen);
+  expect(leader.length, `no CLI started by the daemon's spawner among ${JSON.stringify(seen)}`).toBe(1);
   expect(liveInGroups(leader.map((p) => p.pgid))).toEqual([]);
   await until(() => processesUnder(d.data).length === 0, {
     timeoutMs: 15_000,
@@ -77,6 +90,9 @@ function baseSets(kind: CliName, program: string): Record<string, string | numbe
     'closer.timeout_s': 20,
     'shutdown.drain_timeout_s': 1,
     'log.file': 'false',
+    // These scenarios count the processes a run leaves; the waiting router process has its own test
+    // (daemon-judge-model.test.ts).
+    'router.prespawn': 'false',
   };
 }
 
@@ -365,10 +381,11 @@ for (const kind of ['claude', 'codex'] as const) {
         await expect(d.client.cancelJob(r.job_id)).rejects.toMatchObject({ name: 'ApiRequestError', status: 409 });
       });
 
-      // claude runs its Bash tools in a session of their own, cleaning them up on SIGTERM but not on SIGKILL: the
-      // reaper kills the recorded group's whole process tree, and the processes carrying the job id
-      // (apps/daemon/src/orphans.ts). Codex's sandboxed tools die with their parent.
-      it('kill -9 of the daemon mid-run: the next start kills the CLI it left and every process that CLI started', async () => {
+      // The daemon's spawner helper sees its IPC channel close and SIGKILLs the trees of the CLIs it started —
+      // claude's Bash tools in sessions of their own included (claude does not clean them up on SIGKILL). Should
+      // the helper die with the daemon, the next start's reaper (apps/daemon/src/orphans.ts) kills what is left:
+      // apps/cli/test/reaper.test.ts.
+      it('kill -9 of the daemon mid-run: its spawner kills the CLI and every process that CLI started; the next start fails the job', async () => {
         agent.fake.script([longCommand(kind), hang()]);
         const first = await start();
         const r = await first.client.submitJob({ content: 'run the long command' });
@@ -379,29 +396,14 @@ for (const kind of ['claude', 'codex'] as const) {
           },
           { timeoutMs: 30_000, what: 'the command the agent started' },
         );
+        expect(cliOf(first, procs)).toHaveLength(1);
         await first.kill9();
-        // The agent was detached from the daemon: it outlives it.
-        expect(liveInGroups(procs.map((p) => p.pgid)).length).toBeGreaterThan(0);
-        const cli = procs.filter((p) => p.ppid === first.pid);
-        expect(cli).toHaveLength(1);
+        await until(() => liveInGroups(procs.map((p) => p.pgid)).length === 0, {
+          timeoutMs: 5_000,
+          what: 'the spawner helper to kill the CLI and its tools once the daemon is gone',
+        });
+        expect(processesUnder(first.data)).toEqual([]);
         const second = await start();
-        // claude survives its parent's death and must be reaped; codex may already have exited on its own (its
-        // stdin closed) before the restart, and then there is nothing to reap: only "nothing survives" holds for both.
-        if (kind === 'claude')
-          await second.waitForLog(
-            'killed agent processes left by the previous process',
-            'the reaper to report the CLI it killed',
-          );
-        // SIGKILL was sent during start-up; delivery and the exit itself take a moment on a busy machine.
-        await until(() => liveInGroups(cli.map((p) => p.pgid)).length === 0, {
-          timeoutMs: 15_000,
-          what: 'the CLI left by the killed daemon to be gone',
-        });
-        await until(() => processesUnder(second.data).length === 0, {
-          timeoutMs: 15_000,
-          what: 'every process of the previous run to be gone',
-        });
-        expect(liveInGroups(procs.map((p) => p.pgid))).toEqual([]);
         const job = await second.finished(r.job_id);
         expect(job.state).toBe('failed');
       });

@@ -47,7 +47,9 @@ export function buildAgents(config: Config, logger: Logger, o: AgentOptions): Ag
     (err: unknown) => logger.error('executor probe failed', { err }),
   );
   const router = new Router({
-    executor: executors.get(config.router.executor),
+    executor: executors.judge('route', (reason) =>
+      logger.warn('the pre-spawned router process gave no answer; routed with a normal call', { reason }),
+    ),
     template: loadRouterTemplate('router', config.router.template),
     threshold: config.router.threshold,
     maxCandidates: config.router.max_candidates,
@@ -55,7 +57,7 @@ export function buildAgents(config: Config, logger: Logger, o: AgentOptions): Ag
   });
   const closer = config.closer.enabled
     ? new Closer({
-        executor: executors.get(config.closer.executor),
+        executor: executors.judge('close'),
         template: loadCloserTemplate('closer', config.closer.template),
         threshold: config.closer.threshold,
         timeoutMs: config.closer.timeout_s * 1000,
