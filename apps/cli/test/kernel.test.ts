@@ -221,6 +221,45 @@ describe('alter0 serve (real daemon, command executor)', () => {
     db2.close();
   });
 
+  it('kill -9 the moment the first of 48 concurrent accepts is answered: every answered message survives', async () => {
+    const data = tempDir();
+    const { s } = await start({}, [], data);
+    const answered: string[] = [];
+    let killed = false;
+    const sends = Array.from({ length: 48 }, (_, i) =>
+      s.client.submitJob({ content: `group ${i} sleep 20000`, lane: 'background' }).then((r) => {
+        answered.push(r.job_id);
+        // The first 202 kills the daemon at once: the others of its group are answered or not, never half-kept.
+        if (!killed) {
+          killed = true;
+          s.proc.kill('SIGKILL');
+        }
+      }),
+    );
+    await Promise.allSettled(sends);
+    await s.stop('SIGKILL');
+    running.splice(running.indexOf(s), 1);
+    expect(answered.length).toBeGreaterThanOrEqual(1);
+    const db = new Database(path.join(data, 'alter0.db'), { readonly: true });
+    try {
+      const found = db.prepare(
+        `SELECT j.id FROM jobs j JOIN messages m ON m.id = j.message_id WHERE j.id = ? AND m.content LIKE 'group %'`,
+      );
+      const lost = answered.filter((id) => found.get(id) === undefined);
+      expect(lost, `answered with 202 but not in the database after kill -9 (${answered.length} answered)`).toEqual([]);
+      // Nothing half-written: every job has its message, and the other way round.
+      const pairs = db
+        .prepare(
+          `SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM messages WHERE role = 'user') AS msgs`,
+        )
+        .get() as { jobs: number; msgs: number };
+      expect(pairs.jobs).toBe(pairs.msgs);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+  });
+
   it('refuses a second instance on the same data directory, naming the holder pid', async () => {
     const { s, data } = await shared();
     const r = await cli(['serve', '--data', data, '--listen', '127.0.0.1:0', '--command', 'true']);

@@ -7,6 +7,7 @@ import type { StatusDocument } from '@alter0/api';
 import type { Store } from '@alter0/store';
 import type { Logger, Metrics } from '@alter0/obs';
 import type { Bus } from './bus.js';
+import type { Intake } from './intake.js';
 import { sendError, statusFor } from './errors.js';
 import { bearerToken, crossOriginProtection, hostAllowlist, requireJson } from './security.js';
 import { noStore, securityHeaders } from './response-headers.js';
@@ -21,6 +22,8 @@ import { taskRoutes } from './routes/tasks.js';
 
 export interface ApiDeps {
   store: Store;
+  /** Where every accepted message goes: the group commit (invariant 1). */
+  intake: Intake;
   bus: Bus;
   logger: Logger;
   metrics: Metrics;

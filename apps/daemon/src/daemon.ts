@@ -12,6 +12,7 @@ import { MaintenancePool, privateDir } from '@alter0/maintenance';
 import type { Scheduler } from '@alter0/maintenance';
 import { Bus } from './bus.js';
 import { createApi } from './api.js';
+import { Intake } from './intake.js';
 import type { ExecutorRegistry } from './executors.js';
 import { createPipeline } from './pipeline.js';
 import { CandidateSource } from './candidates.js';
@@ -176,8 +177,17 @@ function buildApi(opts: DaemonOptions, w: ApiWiring): Hono {
   const { config, logger } = opts;
   const { store, bus, metrics, pool, state, now } = w;
   const health = new Health(now);
+  const intake = new Intake({
+    store,
+    onAccepted: ({ job }) => {
+      metrics.accepted(job.channelId);
+      pool.wake(job.lane);
+      bus.job(job.id);
+    },
+  });
   return createApi({
     store,
+    intake,
     bus,
     logger,
     metrics,

@@ -8,6 +8,7 @@ import type { StatusDocument } from '@alter0/api';
 import type { ApiDeps } from '../src/api.js';
 import { createApi } from '../src/api.js';
 import { Bus } from '../src/bus.js';
+import { Intake } from '../src/intake.js';
 
 /** The hono app in-process over a real store in a temp directory; nothing runs the queued jobs. */
 export interface ApiUnderTest {
@@ -33,7 +34,7 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): A
   const store = Store.open({ file: path.join(dir, 'alter0.db') });
   const bus = new Bus();
   const wired = wire?.({ store, bus, dir });
-  const app = createApi({
+  const merged: Omit<ApiDeps, 'intake'> & Partial<Pick<ApiDeps, 'intake'>> = {
     store,
     bus,
     logger: nullLogger(),
@@ -51,7 +52,19 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): A
     now: Date.now,
     ...wired?.deps,
     ...overrides,
-  });
+  };
+  // The daemon's own intake (group commit), waking whatever `wake` the wiring gave.
+  const intake =
+    merged.intake ??
+    new Intake({
+      store,
+      onAccepted: ({ job }) => {
+        merged.metrics.accepted(job.channelId);
+        merged.wake(job.lane);
+        bus.job(job.id);
+      },
+    });
+  const app = createApi({ ...merged, intake });
   const request = async (p: string, init: RequestInit = {}): Promise<Response> => {
     const headers = new Headers(init.headers);
     if (!headers.has('host')) headers.set('host', 'localhost');

@@ -6,9 +6,12 @@ export type { SchemaState } from './migrations.js';
 export { acquireDataDirLock, isDataDirLocked, lockHolderPid, lockPath } from './lock.js';
 export type { DataDirLock } from './lock.js';
 export { Store } from './store.js';
+export type { CommitCounts } from './tx.js';
 export { JobsRepo } from './jobs-repo.js';
 export type {
   AcceptInput,
+  AcceptResult,
+  Accepted,
   Fence,
   JobFilter,
   RecoveryReport,

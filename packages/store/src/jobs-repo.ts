@@ -6,7 +6,7 @@ import { ConflictError, LimitError, NotFoundError, newId } from '@alter0/core';
 import type { Drizzle } from './db.js';
 import { jobs, messages, tasks } from './schema.js';
 import type { JobRow, MessageRow } from './schema.js';
-import { immediate } from './tx.js';
+import type { Commits } from './tx.js';
 
 export interface AcceptInput {
   content: string;
@@ -22,6 +22,15 @@ export interface AcceptInput {
   /** Queue depth limit: refused (nothing written) when this many jobs are already queued. */
   maxQueued?: number;
 }
+
+/** What an accepted input became. */
+export interface Accepted {
+  message: MessageRow;
+  job: JobRow;
+}
+
+/** One input's answer in a group commit: accepted, or refused on its own with a typed error. */
+export type AcceptResult = { ok: true; value: Accepted } | { ok: false; error: LimitError | NotFoundError };
 
 export interface JobFilter {
   state?: JobState;
@@ -59,6 +68,7 @@ export class JobsRepo {
   constructor(
     private readonly sqlite: BetterSqlite3.Database,
     private readonly db: Drizzle,
+    private readonly commits: Commits,
   ) {}
 
   /** The hot queries are prepared once per connection, not on every call. */
@@ -72,51 +82,80 @@ export class JobsRepo {
   }
 
   /** Persists the user's message and its job in one transaction (invariant 1: answer only after this commit). */
-  accept(input: AcceptInput): { message: MessageRow; job: JobRow } {
-    return immediate(this.sqlite, () => {
-      if (input.maxQueued !== undefined) {
-        const { n } = this.cached(`SELECT count(*) AS n FROM jobs WHERE state = 'queued'`).get() as { n: number };
-        if (n >= input.maxQueued) {
-          throw new LimitError(
-            'queue_full',
-            `the queue is full: ${n} jobs are waiting (queue.max_depth = ${input.maxQueued}); retry once some have run, cancel queued jobs, or raise queue.max_depth`,
-          );
-        }
-      }
-      if (input.taskId !== null) {
-        const t = this.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, input.taskId)).get();
-        if (!t) throw new NotFoundError('task', input.taskId);
-      }
-      const jobId = newId('j');
-      const message: MessageRow = {
-        id: newId('m'),
-        taskId: input.taskId,
-        role: 'user',
-        content: input.content,
-        jobId,
-        channelId: input.channelId,
-        userId: input.userId,
-        sessionId: input.sessionId,
-        createdAt: input.now,
-      };
-      this.db.insert(messages).values(message).run();
-      const job = this.newJobRow({
-        id: jobId,
-        messageId: message.id,
-        taskId: input.taskId,
-        requestedTaskId: input.taskId,
-        lane: input.lane,
-        maxAttempts: input.maxAttempts,
-        timeoutS: input.timeoutS,
-        channelId: input.channelId,
-        userId: input.userId,
-        sessionId: input.sessionId,
-        retryOf: null,
-        now: input.now,
-      });
-      this.db.insert(jobs).values(job).run();
-      return { message, job };
+  accept(input: AcceptInput): Accepted {
+    return this.commits.immediate(() => {
+      this.checkAccept(input);
+      return this.insertAccepted(input);
     });
+  }
+
+  /**
+   * Group commit: persists many messages in one transaction, so that requests arriving together share one fsync.
+   * Each input is checked on its own (a full queue or a missing task refuses that input alone, leaving nothing of
+   * it behind); a failure of the write itself (a full disk) refuses all of them, and nothing is committed.
+   * Answers, in input order, what each got — only after the commit.
+   */
+  acceptMany(inputs: readonly AcceptInput[]): AcceptResult[] {
+    return this.commits.immediate(() =>
+      inputs.map((input): AcceptResult => {
+        try {
+          this.checkAccept(input);
+        } catch (error) {
+          if (error instanceof LimitError || error instanceof NotFoundError) return { ok: false, error };
+          throw error;
+        }
+        return { ok: true, value: this.insertAccepted(input) };
+      }),
+    );
+  }
+
+  /** Refuses an input that the queue cannot take (depth limit) or that names a task that does not exist. */
+  private checkAccept(input: AcceptInput): void {
+    if (input.maxQueued !== undefined) {
+      const { n } = this.cached(`SELECT count(*) AS n FROM jobs WHERE state = 'queued'`).get() as { n: number };
+      if (n >= input.maxQueued) {
+        throw new LimitError(
+          'queue_full',
+          `the queue is full: ${n} jobs are waiting (queue.max_depth = ${input.maxQueued}); retry once some have run, cancel queued jobs, or raise queue.max_depth`,
+        );
+      }
+    }
+    if (input.taskId !== null) {
+      const t = this.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, input.taskId)).get();
+      if (!t) throw new NotFoundError('task', input.taskId);
+    }
+  }
+
+  private insertAccepted(input: AcceptInput): Accepted {
+    const jobId = newId('j');
+    const message: MessageRow = {
+      id: newId('m'),
+      taskId: input.taskId,
+      role: 'user',
+      content: input.content,
+      jobId,
+      channelId: input.channelId,
+      userId: input.userId,
+      sessionId: input.sessionId,
+      createdAt: input.now,
+    };
+    this.db.insert(messages).values(message).run();
+    const job = this.newJobRow({
+      id: jobId,
+      messageId: message.id,
+      taskId: input.taskId,
+      requestedTaskId: input.taskId,
+      lane: input.lane,
+      maxAttempts: input.maxAttempts,
+      timeoutS: input.timeoutS,
+      channelId: input.channelId,
+      userId: input.userId,
+      sessionId: input.sessionId,
+      retryOf: null,
+      now: input.now,
+    });
+    this.db.insert(jobs).values(job).run();
+    return { message, job };
   }
 
   private newJobRow(p: {
@@ -204,7 +243,8 @@ export class JobsRepo {
    * that was scheduled by a clock that has since stepped back, and runs now instead of stalling the queue.
    */
   claimNext(lane: Lane, now: number, horizonMs = Number.MAX_SAFE_INTEGER): JobRow | null {
-    return immediate(this.sqlite, () => {
+    // Relaxed (no fsync): a claim lost to a power cut leaves the job queued, which is what recovery makes of it.
+    return this.commits.relaxed(() => {
       const row = this.cached(
         `SELECT j.id FROM jobs j
            WHERE j.state = 'queued' AND j.lane = ? AND (j.next_run_at <= ? OR j.next_run_at > ?)
@@ -248,34 +288,48 @@ export class JobsRepo {
     return and(eq(jobs.id, f.jobId), eq(jobs.attempt, f.attempt), eq(jobs.state, 'running'));
   }
 
-  /** Runs `fn` only if the fence still holds; returns false (and writes nothing) otherwise. */
-  private whileFenced(f: Fence, fn: () => void): boolean {
-    return immediate(this.sqlite, () => {
+  /**
+   * Runs `fn` only if the fence still holds; returns false (and writes nothing) otherwise. `durable: false` for a
+   * running job's progress markers (see `Commits.relaxed`).
+   */
+  private whileFenced(f: Fence, fn: () => void, durable = true): boolean {
+    const write = (): boolean => {
       const ok = this.db.select({ id: jobs.id }).from(jobs).where(this.fenced(f)).get();
       if (!ok) return false;
       fn();
       return true;
-    });
+    };
+    return durable ? this.commits.immediate(write) : this.commits.relaxed(write);
   }
 
   isCurrent(f: Fence): boolean {
     return this.db.select({ id: jobs.id }).from(jobs).where(this.fenced(f)).get() !== undefined;
   }
 
+  /** A progress marker: written without an fsync (see `Commits.relaxed`). */
   setStage(f: Fence, stage: Stage, now: number): boolean {
-    return this.whileFenced(f, () => {
-      this.db.update(jobs).set({ stage, updatedAt: now }).where(eq(jobs.id, f.jobId)).run();
-    });
+    return this.whileFenced(
+      f,
+      () => {
+        this.db.update(jobs).set({ stage, updatedAt: now }).where(eq(jobs.id, f.jobId)).run();
+      },
+      false,
+    );
   }
 
+  /** A progress marker: written without an fsync (see `Commits.relaxed`); the next durable commit carries it to disk. */
   recordTiming(f: Fence, field: TimingField, ms: number, now: number): boolean {
-    return this.whileFenced(f, () => {
-      this.db
-        .update(jobs)
-        .set({ [field]: Math.round(ms), updatedAt: now })
-        .where(eq(jobs.id, f.jobId))
-        .run();
-    });
+    return this.whileFenced(
+      f,
+      () => {
+        this.db
+          .update(jobs)
+          .set({ [field]: Math.round(ms), updatedAt: now })
+          .where(eq(jobs.id, f.jobId))
+          .run();
+      },
+      false,
+    );
   }
 
   /** Attaches a routed job (and its user message) to its task. */
@@ -328,7 +382,7 @@ export class JobsRepo {
    * the job again. Returns the state written, or null when the fence no longer held.
    */
   private transition(f: Fence, now: number, write: () => JobState): Transition {
-    return immediate(this.sqlite, () => {
+    return this.commits.immediate(() => {
       const job = this.db
         .select({ reply: jobs.replyMessageId, createdAt: jobs.createdAt })
         .from(jobs)
@@ -504,7 +558,7 @@ export class JobsRepo {
    * outcome. Terminal jobs → ConflictError.
    */
   requestCancel(id: string, now: number): { job: JobRow; immediate: boolean } {
-    return immediate(this.sqlite, () => {
+    return this.commits.immediate(() => {
       const job = this.mustGet(id);
       if (job.state === 'queued') {
         this.db
@@ -535,7 +589,7 @@ export class JobsRepo {
    * retried once; asking again answers with that first retry. A job that answered is never retried.
    */
   retry(id: string, now: number, opts: { maxAttempts?: number } = {}): RetryResult {
-    return immediate(this.sqlite, () => {
+    return this.commits.immediate(() => {
       const job = this.mustGet(id);
       if (job.replyMessageId !== null) {
         throw new ConflictError(
@@ -575,7 +629,7 @@ export class JobsRepo {
    */
   recoverOrphans(now: number, opts: { held?: ReadonlySet<string>; why?: string } = {}): RecoveryReport {
     const why = opts.why ?? 'the service stopped';
-    return immediate(this.sqlite, () => {
+    return this.commits.immediate(() => {
       const report: RecoveryReport = { requeued: [], failed: [], completed: [] };
       const orphans = this.db
         .select()

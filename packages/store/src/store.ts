@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import { openDb } from './db.js';
+import { Commits } from './tx.js';
+import type { CommitCounts } from './tx.js';
 import type { OpenDbOptions, OpenedDb } from './db.js';
 import { JobsRepo } from './jobs-repo.js';
 import { TasksRepo } from './tasks-repo.js';
@@ -13,13 +15,15 @@ export class Store {
   readonly decisions: DecisionsRepo;
   readonly events: EventsRepo;
   private closed = false;
+  private readonly commits: Commits;
 
   constructor(
     readonly file: string,
     readonly opened: OpenedDb,
   ) {
-    this.tasks = new TasksRepo(opened.sqlite, opened.db);
-    this.jobs = new JobsRepo(opened.sqlite, opened.db);
+    this.commits = new Commits(opened.sqlite);
+    this.tasks = new TasksRepo(opened.sqlite, opened.db, this.commits);
+    this.jobs = new JobsRepo(opened.sqlite, opened.db, this.commits);
     this.decisions = new DecisionsRepo(opened.db);
     this.events = new EventsRepo(opened.db);
   }
@@ -30,7 +34,20 @@ export class Store {
 
   /** Runs `fn` in one IMMEDIATE transaction (for multi-repository writes). */
   transaction<T>(fn: () => T): T {
-    return this.opened.sqlite.transaction(fn).immediate();
+    return this.commits.immediate(fn);
+  }
+
+  /**
+   * Runs `fn` in one IMMEDIATE transaction committed without an fsync: for a running job's progress markers only
+   * (route assignment, close decision), never for what a client was told. Why that is safe: `Commits.relaxed` in tx.ts.
+   */
+  relaxed<T>(fn: () => T): T {
+    return this.commits.relaxed(fn);
+  }
+
+  /** Commits made through this store since it opened, durable (one fsync each) and relaxed. */
+  commitCounts(): CommitCounts {
+    return this.commits.snapshot();
   }
 
   sizes(): { dbBytes: number; walBytes: number } {

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, newId } from '@alter0/core';
 import type { Drizzle } from './db.js';
 import { closeDecisions, messages, tasks } from './schema.js';
 import type { CloseDecisionRow, MessageRow, TaskRow } from './schema.js';
-import { immediate } from './tx.js';
+import type { Commits } from './tx.js';
 
 export interface NewTask {
   title: string;
@@ -48,6 +48,7 @@ export class TasksRepo {
   constructor(
     private readonly sqlite: BetterSqlite3.Database,
     private readonly db: Drizzle,
+    private readonly commits: Commits,
   ) {
     this.recentStmt = db
       .select()
@@ -183,7 +184,7 @@ export class TasksRepo {
    * close judged for a job whose cancel was requested after its reply (cancel then means "don't close").
    */
   applyCloseDecision(input: CloseDecisionInput): { task: TaskRow; decision: CloseDecisionRow } {
-    return immediate(this.sqlite, () => {
+    return this.commits.immediate(() => {
       const task = this.mustGet(input.taskId);
       if (input.action === 'close' && task.state === 'closed') {
         throw new ConflictError(`task ${task.id} is already closed; reopen it first if you want to continue it`);
@@ -275,7 +276,7 @@ export class TasksRepo {
    * never executes in a closed task without one). Returns true when it reopened the task.
    */
   reopenForJob(taskId: string, job: { id: string; messageId: string }, now: number): boolean {
-    return immediate(this.sqlite, () => {
+    return this.commits.immediate(() => {
       if (this.mustGet(taskId).state !== 'closed') return false;
       this.applyCloseDecision({
         taskId,

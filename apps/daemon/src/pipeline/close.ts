@@ -37,14 +37,18 @@ export async function closeStage(deps: PipelineDeps, closer: Closer, run: JobRun
       timeoutMs: remainingMs,
     });
     if (store.tasks.mustGet(c.taskId).state !== 'open') return;
-    const { decision } = store.tasks.applyCloseDecision({
-      taskId: c.taskId,
-      jobId: run.job.id,
-      source: 'auto',
-      action: outcome.close ? 'close' : 'keep_open',
-      ...modelCallRecord(outcome),
-      now: deps.now(),
-    });
+    // Without an fsync (`Store.relaxed`): the job's outcome, written right after by the queue, is the durable
+    // commit that carries this decision to disk; a power cut before it leaves the task open, as a failed closer does.
+    const { decision } = store.relaxed(() =>
+      store.tasks.applyCloseDecision({
+        taskId: c.taskId,
+        jobId: run.job.id,
+        source: 'auto',
+        action: outcome.close ? 'close' : 'keep_open',
+        ...modelCallRecord(outcome),
+        now: deps.now(),
+      }),
+    );
     const closed = decision.action === 'close';
     metrics.closeDecision('auto', closed ? 'close' : 'keep_open');
     clog.info(closed ? 'task closed by the closer' : 'task stays open', {

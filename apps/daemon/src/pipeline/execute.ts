@@ -23,7 +23,8 @@ export function taskForRun(deps: PipelineDeps, run: JobRun, taskId: string | nul
   const { job } = run;
   if (taskId === null) return failed('internal', `job ${job.id} has no task after routing`);
   if (!store.tasks.get(taskId)) return failed('internal', `task ${taskId} disappeared`);
-  if (store.tasks.reopenForJob(taskId, { id: job.id, messageId: job.messageId }, deps.now())) {
+  // A progress marker of the running job (`Store.relaxed`): the reply's commit carries it to disk.
+  if (store.relaxed(() => store.tasks.reopenForJob(taskId, { id: job.id, messageId: job.messageId }, deps.now()))) {
     log.info('reopened the closed task this job belongs to');
     deps.metrics.closeDecision('manual', 'reopen');
     deps.bus.task(taskId);

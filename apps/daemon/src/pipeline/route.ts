@@ -81,12 +81,15 @@ async function askRouter(deps: PipelineDeps, job: JobRow, content: string, signa
   return outcome;
 }
 
-/** In one transaction: the task (found, reopened or new), the job's assignment and the route decision. */
+/**
+ * In one transaction: the task (found, reopened or new), the job's assignment and the route decision. Committed
+ * without an fsync (a running job's progress; `Store.relaxed`): the reply's commit carries it to disk.
+ */
 function assignRoute(deps: PipelineDeps, job: JobRow, content: string, outcome: RouteOutcome): string | null {
   const { store } = deps;
   const fence: Fence = { jobId: job.id, attempt: job.attempt };
   const now = deps.now();
-  return store.transaction(() => {
+  return store.relaxed(() => {
     // Canceled (or superseded) while routing: write nothing, not even a new task.
     if (!store.jobs.isCurrent(fence)) return null;
     const { task, note } = routedTask(deps, job, content, outcome.taskId, now);

@@ -7,10 +7,13 @@ import { isTerminalJobState } from '@alter0/core';
 import type { ApiDeps } from '../api.js';
 import { parseInput } from '../inputs.js';
 
-/** Takes in one message (POST /api/message and /api/jobs): one transaction, then the workers are woken. */
-export function acceptMessage(deps: ApiDeps, c: Context, body: JobRequest, lane: Lane): JobRow {
+/**
+ * Takes in one message (POST /api/message and /api/jobs) through the intake's group commit; resolves once it is
+ * committed (the intake has then woken the workers).
+ */
+export async function acceptMessage(deps: ApiDeps, c: Context, body: JobRequest, lane: Lane): Promise<JobRow> {
   const channelHeader = parseInput(ChannelHeader, c.req.header('x-alter0-channel'), 'x-alter0-channel header');
-  const { job } = deps.store.jobs.accept({
+  const { job } = await deps.intake.accept({
     content: body.content,
     channelId: body.channel_id ?? (channelHeader || 'http'),
     userId: body.user_id ?? 'owner',
@@ -23,10 +26,6 @@ export function acceptMessage(deps: ApiDeps, c: Context, body: JobRequest, lane:
     // Checked in the accept transaction: a refused message leaves nothing behind.
     maxQueued: deps.limits.queueDepth,
   });
-  // Committed above: only now is the client answered and the workers woken.
-  deps.metrics.accepted(job.channelId);
-  deps.wake(lane);
-  deps.bus.job(job.id);
   return job;
 }
 

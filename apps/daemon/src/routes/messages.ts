@@ -12,7 +12,7 @@ export function messageRoutes(deps: ApiDeps): Hono {
 
   app.post('/api/message', async (c) => {
     const body = parseInput(MessageInput, await readJson(c), 'message');
-    const job = acceptMessage(deps, c, body, 'interactive');
+    const job = await acceptMessage(deps, c, body, 'interactive');
     const waitMs = Math.min(body.wait_ms ?? deps.defaults.waitMs, deps.defaults.maxWaitMs);
     const done = await waitForReply(deps, job.id, waitMs, c.req.raw.signal);
     const row = deps.store.jobs.mustGet(job.id);
@@ -35,7 +35,7 @@ export function messageRoutes(deps: ApiDeps): Hono {
 
   app.post('/api/jobs', async (c) => {
     const body = parseInput(JobInput, await readJson(c), 'job');
-    const job = acceptMessage(deps, c, body, body.lane ?? 'interactive');
+    const job = await acceptMessage(deps, c, body, body.lane ?? 'interactive');
     return c.json({ job_id: job.id, state: 'queued' } satisfies JobAccepted, 202);
   });
 
