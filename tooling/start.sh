@@ -5,4 +5,5 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/tooling/setup.sh"
 . "$ROOT/tooling/env.sh"
-exec node "$ROOT/apps/cli/dist/bin.js" serve "$@"
+# Through the entry shim: it gives the daemon its own V8 flags and starts it without the full CLI.
+exec node "$ROOT/apps/cli/bin/alter0.js" serve "$@"

@@ -9,4 +9,21 @@ if (major < 22) {
   );
   process.exit(78);
 }
-await import('../dist/bin.js');
+let served = false;
+if (process.argv[2] === 'serve') {
+  // The daemon's own V8 flags (DAEMON_NODE_FLAGS in @alter0/core): when whoever started it did not give them, this
+  // process image is replaced by one that has them (same pid, so a supervisor sees no change); agents never get them.
+  const { missingDaemonFlags } = await import('@alter0/core');
+  const missing = missingDaemonFlags(process.execArgv);
+  if (missing.length > 0 && typeof process.execve === 'function' && process.env.ALTER0_NO_REEXEC !== '1') {
+    process.execve(
+      process.execPath,
+      [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)],
+      process.env,
+    );
+  }
+  // The daemon without yargs when its flags parse as they are (it then runs on); otherwise the full CLI answers.
+  const { serveFast } = await import('../dist/serve-fast.js');
+  served = await serveFast(process.argv.slice(3));
+}
+if (!served) await import('../dist/bin.js');

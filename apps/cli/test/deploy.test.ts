@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '@alter0/obs';
 import { loadConfig, parseDuration } from '@alter0/config';
+import { DAEMON_NODE_FLAGS } from '@alter0/core';
 import { execArg, renderUnit, servicePath, hiddenFromSystemUnit, CLI_ENTRY } from '../src/commands/service.js';
 import type { UnitInputs } from '../src/commands/service.js';
 // The notifier lives in the daemon, which wires it into startup; its behaviour as a deployable piece is tested here.
@@ -83,7 +84,9 @@ describeSystemd('systemd units written by alter0 service install --dry-run', () 
     const v = verifyUnit(f, false);
     expect(v.problems, v.stderr).toEqual([]);
     expect(v.status, v.stderr).toBe(0);
-    expect(r.stdout).toContain(`ExecStart=${process.execPath} ${BIN} serve --data-dir /var/lib/alter0\n`);
+    expect(r.stdout).toContain(
+      `ExecStart=${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} ${BIN} serve --data-dir /var/lib/alter0\n`,
+    );
     expect(r.stdout).toMatch(/^Type=notify$/m);
     expect(r.stdout).toMatch(/^NotifyAccess=all$/m);
     expect(r.stdout).toMatch(/^WatchdogSec=\d+s$/m);
@@ -113,7 +116,7 @@ describeSystemd('systemd units written by alter0 service install --dry-run', () 
     expect(v.problems, v.stderr).toEqual([]);
     expect(v.status, v.stderr).toBe(0);
     expect(r.stdout).toContain(
-      `ExecStart=${process.execPath} ${BIN} serve --data-dir ${path.join(d, 'data')} --config ${config}\n`,
+      `ExecStart=${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} ${BIN} serve --data-dir ${path.join(d, 'data')} --config ${config}\n`,
     );
     expect(r.stdout).toMatch(/^Environment="PATH=[^"]*:\/opt\/agents\/bin:/m);
     expect(r.stdout).toMatch(/^TimeoutStopSec=118s$/m);
@@ -208,7 +211,7 @@ describe('unit rendering', () => {
       },
     );
     expect(out).toBe(
-      'ExecStart=/opt/node/bin/node /opt/alter0/apps/cli/bin/alter0.js serve --data-dir /var/lib/alter0 --config /etc/alter0/alter0.toml\n' +
+      'ExecStart=/opt/node/bin/node --max-semi-space-size=1 /opt/alter0/apps/cli/bin/alter0.js serve --data-dir /var/lib/alter0 --config /etc/alter0/alter0.toml\n' +
         'ReadWritePaths=/var/lib/alter0\nTimeoutStopSec=48s\nEnvironment="PATH=/opt/node/bin:/usr/bin"\n',
     );
     expect(() => renderUnit('X=@NOPE@\nReadWritePaths=@DATA_DIR@\n', base)).toThrow(/unknown field @NOPE@/);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiContractError, createApiClient } from '@alter0/api';
 import type { ApiClient } from '@alter0/api';
+import { missingDaemonFlags } from '@alter0/core';
 import { until, untilText } from './until.js';
 import type { UntilOptions } from './until.js';
 
@@ -172,7 +173,10 @@ function prepare(o: DaemonOptions): { args: string[]; data: string; dir: string 
     o.data === undefined || o.config !== undefined || o.token !== undefined ? tempDir('alter0-daemon-') : null;
   const data = o.data ?? join(dir ?? '', 'data');
   mkdirSync(data, { recursive: true });
-  const args = [...(o.nodeArgs ?? []), bin, 'serve', '--data', data, '--listen', o.listen ?? '127.0.0.1:0'];
+  // The daemon's own V8 flags given here, as the systemd unit does: the entry shim need not re-exec for them.
+  const nodeArgs = [...(o.nodeArgs ?? [])];
+  nodeArgs.push(...missingDaemonFlags(nodeArgs));
+  const args = [...nodeArgs, bin, 'serve', '--data', data, '--listen', o.listen ?? '127.0.0.1:0'];
   if (o.config !== undefined && dir !== null) {
     const file = join(dir, 'alter0.toml');
     writeFileSync(file, o.config, 'utf8');

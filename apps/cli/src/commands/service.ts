@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Alter0Error } from '@alter0/core';
+import { Alter0Error, DAEMON_NODE_FLAGS } from '@alter0/core';
 import { loadConfig } from '@alter0/config';
 import { SYSTEM_DATA_DIR } from '../descriptors/service.js';
 import type { ServiceInstallArgs } from '../descriptors/service.js';
@@ -74,7 +74,8 @@ export function renderUnit(template: string, u: UnitInputs): string {
   if (u.mode === 'system' && u.dataDir === null)
     throw new ServiceInstallError('the system unit needs a data directory');
   for (const d of u.pathDirs) checkPath('a PATH entry', d, false);
-  const argv = [u.node, u.cli, 'serve'];
+  // The daemon's V8 flags on its own command line: the agents it starts do not inherit them.
+  const argv = [u.node, ...DAEMON_NODE_FLAGS, u.cli, 'serve'];
   if (u.dataDir !== null) argv.push('--data-dir', u.dataDir);
   if (u.configFile !== null) argv.push('--config', u.configFile);
   const pathValue = escapeSpecifiers(u.pathDirs.join(':')).replace(/\\/g, '\\\\').replace(/"/g, '\\"');
