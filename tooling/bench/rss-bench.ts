@@ -11,8 +11,9 @@
 //                clients through POST /api/jobs, until the queue is drained: the highest VmRSS polled every 100 ms
 //                (and VmHWM), the thread count and heap at the end of the burst;
 //   after        --idle-s seconds after the last job finished.
-// RSS, VmHWM and Threads come from /proc/<pid>/status; heap used / total and the young generation's size from the
-// daemon's /metrics (prom-client's nodejs_heap_* gauges).
+// RSS, VmHWM and Threads come from /proc/<pid>/status; heap used / total, the young generation's size and V8's
+// external memory (buffers) from the daemon's /metrics (prom-client's nodejs_heap_* and nodejs_external_memory_bytes),
+// which is also scraped once a second during the burst for the peak heap total and external memory.
 import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -63,6 +64,7 @@ async function point(d: Daemon, name: string): Promise<Record<string, number>> {
     [`${name}_heap_new_space_total_mib`]: round(
       (m.get('nodejs_heap_space_size_total_bytes{space="new"}') ?? Number.NaN) / 2 ** 20,
     ),
+    [`${name}_external_mib`]: round((m.get('nodejs_external_memory_bytes') ?? Number.NaN) / 2 ** 20),
     [`${name}_threads`]: s.threads,
   };
 }
@@ -125,9 +127,21 @@ async function main(): Promise<void> {
     Object.assign(report, await point(d, `idle_${IDLE_MS / 1000}s`));
     const tasks = await makeTasks(d);
     const rss = pollRssPeak(d.pid);
-    const seconds = await burst(d, tasks);
+    const heapPeak = { total: 0, external: 0 };
+    const heapPoll = setInterval(() => {
+      void scrapeMetrics(d, signal)
+        .then((m) => {
+          heapPeak.total = Math.max(heapPeak.total, heapFigures(m).heap_total_mib);
+          heapPeak.external = Math.max(heapPeak.external, (m.get('nodejs_external_memory_bytes') ?? 0) / 2 ** 20);
+        })
+        .catch(() => undefined);
+    }, 1000);
+    const seconds = await burst(d, tasks).finally(() => clearInterval(heapPoll));
     report['burst_jobs_per_s'] = round(N / seconds);
     report['burst_rss_peak_mib'] = rss.stop();
+    // Sampled once a second from /metrics: what V8 held near the RSS peak (the rest is native memory).
+    report['burst_heap_total_peak_mib'] = heapPeak.total;
+    report['burst_external_peak_mib'] = round(heapPeak.external);
     Object.assign(report, await point(d, 'burst_end'));
     report['vm_hwm_mib'] = procStatus(d.pid).hwm;
     await delay(IDLE_MS, undefined, { signal });
