@@ -4,7 +4,7 @@ import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 
 /** Milliseconds between two samples of the event loop's delay (Node's timer-based monitor). */
-export const EVENT_LOOP_RESOLUTION_MS = 10;
+const EVENT_LOOP_RESOLUTION_MS = 10;
 
 /**
  * The percentiles of the delay that are exported, as `percentile` labels (not `quantile`: that label belongs to
