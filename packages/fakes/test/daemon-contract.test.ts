@@ -90,6 +90,9 @@ function baseSets(kind: CliName, program: string): Record<string, string | numbe
     'closer.timeout_s': 20,
     'shutdown.drain_timeout_s': 1,
     'log.file': 'false',
+    // These scenarios count the processes a run leaves; the waiting router process has its own test
+    // (daemon-judge-model.test.ts).
+    'router.prespawn': 'false',
   };
 }
 
