@@ -284,6 +284,26 @@ describe('alter0 serve (real daemon, command executor)', () => {
     expect(r.stderr).toContain('alter0 db restore');
   });
 
+  it('refuses a damaged database at start, before anything is written, and says how to restore it', async () => {
+    const { s, data } = await start();
+    await s.stop();
+    running.splice(0);
+    const file = path.join(data, 'alter0.db');
+    const db = new Database(file);
+    const page = Number(db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'jobs_task_state'").pluck().get());
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    db.close();
+    // The whole page, its b-tree header included (the index is empty: damage past the header would go unseen).
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.alloc(pageSize, 0x33), 0, pageSize, (page - 1) * pageSize);
+    fs.closeSync(fd);
+    const r = await cli(['serve', '--data', data, '--listen', '127.0.0.1:0', '--command', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/alter0\.db is damaged \(quick_check: /);
+    expect(r.stderr).toContain('alter0 db restore');
+    expect(r.stderr).not.toContain('unexpected error');
+  });
+
   it('stops gracefully on SIGTERM with exit 0, re-queueing what it could not finish', async () => {
     const { s, data } = await start({}, ['--set', 'shutdown.drain_timeout_s=1']);
     const r = await s.client.submitJob({ content: 'sleep 60000' });

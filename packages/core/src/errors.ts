@@ -57,6 +57,13 @@ export class SchemaTooNewError extends Alter0Error {
   }
 }
 
+/** The database failed its quick_check when opened: nothing was migrated or written. */
+export class DatabaseDamagedError extends Alter0Error {
+  constructor(message: string) {
+    super('database_damaged', message);
+  }
+}
+
 /** An executor (agent CLI) run failed; `errorClass` decides whether to retry. */
 export class ExecutorError extends Alter0Error {
   readonly errorClass: ErrorClass;

@@ -33,6 +33,11 @@ export interface PreflightOptions {
   configFile?: string | null;
   /** Probe each configured executor (runs `<cli> --version`; a few seconds at most). */
   checkExecutors: boolean;
+  /**
+   * Open the database in a worker thread for its quick_check and schema (default true). The daemon's start passes
+   * false: it checks the database on its own connection when it opens it (`quickCheck` of the store's openDb).
+   */
+  checkDatabase?: boolean;
   signal?: AbortSignal;
   pool?: MaintenancePool;
   /** Free space below this is a warning (default 500 MiB). */
@@ -78,7 +83,7 @@ export async function preflight(opts: PreflightOptions): Promise<CheckResult[]> 
   const probes = opts.checkExecutors ? checkExecutors(config, opts) : Promise.resolve([]);
   results.push(checkPermissions(config, opts.uid === undefined ? currentUid() : opts.uid));
   results.push(await checkDataDir(config.data_dir));
-  results.push(...(await checkDatabase(config.data_dir, opts)));
+  if (opts.checkDatabase ?? true) results.push(...(await checkDatabase(config.data_dir, opts)));
   results.push(await checkDisk(config.data_dir, opts.warnFreeBytes ?? 500 * MIB, opts.minFreeBytes ?? 100 * MIB));
   results.push(checkLock(config.data_dir));
   results.push(checkSharedMachine(config, opts));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { DatabaseDamagedError } from '@alter0/core';
 import * as schema from './schema.js';
 import { MIGRATIONS_FOLDER, schemaState } from './migrations.js';
 import type { SchemaState } from './migrations.js';
@@ -44,6 +45,12 @@ export interface OpenDbOptions {
   now?: () => Date;
   /** Defaults to the migrations shipped with the package (tests point elsewhere to simulate upgrades). */
   migrationsFolder?: string;
+  /**
+   * Run `PRAGMA quick_check` on an existing database before anything is migrated or written, and refuse a damaged
+   * one (DatabaseDamagedError). The daemon's start does it here, on its own connection, rather than in a worker
+   * thread: nothing is served yet, and starting a thread that loads the store again cost most of a restart.
+   */
+  quickCheck?: boolean;
 }
 
 export function configureConnection(sqlite: BetterSqlite3.Database, busyTimeoutMs: number): OpenedDb['pragmas'] {
@@ -75,6 +82,7 @@ export function openDb(opts: OpenDbOptions): OpenedDb {
     const pragmas = configureConnection(sqlite, opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
     const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
     const state = schemaState(sqlite, folder);
+    if (opts.quickCheck === true && state.dbVersion > 0) refuseDamaged(sqlite, opts.file);
     let migrated = 0;
     let backupPath: string | null = null;
     if (state.pending > 0 && (opts.migrate ?? true) && !readonly) {
@@ -94,8 +102,30 @@ export function openDb(opts: OpenDbOptions): OpenedDb {
     };
   } catch (err) {
     sqlite.close();
-    throw err;
+    throw notADatabase(err, opts.file) ?? err;
   }
+}
+
+const RESTORE_ADVICE =
+  'Stop alter0 and restore the newest good backup: `alter0 db restore <backup>` (list them in the backups directory; see docs/operations.md)';
+
+/** SQLite's "not a database" / "malformed" at open, as the typed error that says what to do. */
+function notADatabase(err: unknown, file: string): DatabaseDamagedError | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') return null;
+  return new DatabaseDamagedError(
+    `${file} cannot be read as an SQLite database (${(err as Error).message}); nothing was changed. ${RESTORE_ADVICE}`,
+  );
+}
+
+function refuseDamaged(sqlite: BetterSqlite3.Database, file: string): void {
+  const problems = (sqlite.pragma('quick_check(10)') as { quick_check: string }[]).map((r) =>
+    r.quick_check.replace(/\s+/g, ' '),
+  );
+  if (problems.length === 1 && problems[0] === 'ok') return;
+  throw new DatabaseDamagedError(
+    `${file} is damaged (quick_check: ${problems.slice(0, 3).join('; ')}); nothing was changed. ${RESTORE_ADVICE}`,
+  );
 }
 
 /** Invariant 6: a backup is taken before any migration runs. Start-up is not yet serving, so this is synchronous. */

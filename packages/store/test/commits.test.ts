@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LimitError, NotFoundError } from '@alter0/core';
+import Database from 'better-sqlite3';
+import { DatabaseDamagedError, LimitError, NotFoundError } from '@alter0/core';
 import type { AcceptInput } from '../src/jobs-repo.js';
 import { Store } from '../src/store.js';
 
@@ -120,5 +121,41 @@ describe('durable and relaxed commits', () => {
       relaxed: 3,
     });
     expect(store.jobs.mustGet(job.id)).toMatchObject({ state: 'succeeded', routeMs: 3, executeMs: 5 });
+  });
+});
+
+describe('the quick_check at open', () => {
+  function damageIndexPage(file: string): void {
+    const db = new Database(file);
+    db.pragma('journal_mode = DELETE');
+    const page = Number(db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'jobs_task_state'").pluck().get());
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    db.close();
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.alloc(pageSize - 100, 0x33), 0, pageSize - 100, (page - 1) * pageSize + 100);
+    fs.closeSync(fd);
+    // Back in WAL mode, as alter0 keeps it: opening it then changes nothing in the file.
+    const wal = new Database(file);
+    wal.pragma('journal_mode = WAL');
+    wal.close();
+  }
+
+  it('refuses a damaged database before anything is migrated or written, and says how to restore', () => {
+    const file = path.join(dir, 'alter0.db');
+    store.jobs.accept(input('kept'));
+    store.close();
+    damageIndexPage(file);
+    const before = fs.readFileSync(file);
+    expect(() => Store.open({ file, quickCheck: true })).toThrow(DatabaseDamagedError);
+    expect(() => Store.open({ file, quickCheck: true })).toThrow(/is damaged \(quick_check: .*alter0 db restore/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    store = Store.open({ file: path.join(dir, 'other.db'), quickCheck: true });
+  });
+
+  it('a file that is not a database is refused with the same advice, never as an unexpected error', () => {
+    const file = path.join(dir, 'garbage.db');
+    fs.writeFileSync(file, Buffer.alloc(8192, 7));
+    expect(() => Store.open({ file, quickCheck: true })).toThrow(DatabaseDamagedError);
+    expect(() => Store.open({ file })).toThrow(/cannot be read as an SQLite database .*alter0 db restore/);
   });
 });

@@ -14,7 +14,8 @@ export type Cleanup = (() => void | Promise<void>)[];
  * supervisor does not restart-loop); the others start the service degraded and are logged.
  */
 export async function refuseOnFatalChecks(config: Config, logger: Logger, pool: MaintenancePool): Promise<void> {
-  const checks = await preflight({ config, checkExecutors: false, pool });
+  // The database is checked when it is opened (openStorage), on the daemon's own connection.
+  const checks = await preflight({ config, checkExecutors: false, checkDatabase: false, pool });
   for (const c of checks.filter((x) => !x.ok)) {
     (c.fatal ? logger.error : logger.warn).call(logger, `preflight: ${c.check}: ${c.detail}`, { fix: c.fix });
   }
@@ -31,7 +32,8 @@ export async function refuseOnFatalChecks(config: Config, logger: Logger, pool: 
  */
 export function openStorage(config: Config, logger: Logger, cleanup: Cleanup): Store {
   const dataDir = config.data_dir;
-  const store = Store.open({ file: path.join(dataDir, 'alter0.db'), backupDir: config.backup.dir });
+  // quick_check before any migration or write: a damaged database is refused as the preflight refused it.
+  const store = Store.open({ file: path.join(dataDir, 'alter0.db'), backupDir: config.backup.dir, quickCheck: true });
   cleanup.unshift(() => store.close());
   // SQLite gives the -wal and -shm files the database's own mode: 0600 on all three, then fix what an older
   // install (or another umask) left readable, and say what changed.
