@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Entry shim kept outside dist/ so the package manager can link it before the first build.
+import { readdirSync, statSync } from 'node:fs';
+
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
   process.stderr.write(
@@ -32,7 +34,48 @@ if (process.argv[2] === 'serve') {
     );
   }
   // The daemon without yargs when its flags parse as they are (it then runs on); otherwise the full CLI answers.
-  const { serveFast } = await import('../dist/serve-fast.js');
+  // From the one-file bundle of the same code when it is up to date (scripts/bundle-daemon.mjs says why).
+  const { serveFast } = await import(freshBundle() ?? '../dist/serve-fast.js');
   served = await serveFast(process.argv.slice(3));
 }
 if (!served) await import('../dist/bin.js');
+
+/**
+ * dist/serve.bundle.mjs when it is newer than the last build of every package (tsc -b writes each one's
+ * tsconfig.tsbuildinfo); null, with a warning in the log's format, when it is missing or older — a stale bundle
+ * would run code that is no longer the source.
+ */
+function freshBundle() {
+  const bundle = new URL('../dist/serve.bundle.mjs', import.meta.url);
+  let built;
+  try {
+    built = statSync(bundle).mtimeMs;
+  } catch {
+    return null;
+  }
+  const root = new URL('../../../', import.meta.url);
+  for (const group of ['packages', 'apps']) {
+    let names = [];
+    try {
+      names = readdirSync(new URL(`${group}/`, root));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      let mtime = 0;
+      try {
+        mtime = statSync(new URL(`${group}/${name}/tsconfig.tsbuildinfo`, root)).mtimeMs;
+      } catch {
+        continue;
+      }
+      if (mtime > built) {
+        const message = `the daemon's bundle is older than the last build of ${group}/${name}; starting from the separate modules (a slower start)`;
+        process.stderr.write(
+          `${JSON.stringify({ time: new Date().toISOString(), level: 'warn', message, fix: 'run `pnpm build` (it rebuilds apps/cli/dist/serve.bundle.mjs)' })}\n`,
+        );
+        return null;
+      }
+    }
+  }
+  return bundle.href;
+}

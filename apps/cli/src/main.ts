@@ -20,7 +20,7 @@ import { output } from './output.js';
  * `alter0 … | head`: when the reader goes away, stop quietly with success, as other Unix tools do, instead of
  * an unhandled EPIPE error. Any other stdout error is reported.
  */
-export function quietOnClosedPipe(stream: NodeJS.WriteStream, exit: (code: number) => never = process.exit): void {
+function quietOnClosedPipe(stream: NodeJS.WriteStream, exit: (code: number) => never = process.exit): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') exit(0);
     process.stderr.write(`alter0: cannot write the output: ${err.message}\n`);
