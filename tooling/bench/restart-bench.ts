@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { missingDaemonFlags } from '@alter0/core';
 import {
   ALTER0_BIN,
   ROOT,
@@ -50,7 +51,10 @@ const { values } = parseArgs({
 const RESTARTS = intOption('restarts', values.restarts, 10);
 const HISTORY = intOption('history', values.history, 500);
 const QUEUED = intOption('queued', values.queued, 20);
-const NODE_ARGS = values['node-arg'] ?? [];
+// As the systemd unit starts it: with the daemon's own V8 flags, so the entry shim does not re-execute itself
+// (--node-arg adds or overrides flags).
+const GIVEN_ARGS = values['node-arg'] ?? [];
+const NODE_ARGS = [...GIVEN_ARGS, ...missingDaemonFlags(GIVEN_ARGS)];
 const TASKS = 16;
 const START_TIMEOUT_MS = 60_000;
 const signal = runDeadline(intOption('max-minutes', values['max-minutes'], 5));

@@ -139,6 +139,7 @@ async function measure(setup: Setup): Promise<Record<string, Pair[]>> {
       { content: 'Remember the word PELICAN.', wait_ms: 120_000 },
       daemon.within(150_000),
     );
+    if (first.status !== 200) throw new Error(`the first message was not answered in time (job ${first.body.job_id})`);
     const firstDone: MessageDone = first.body;
     const taskId = firstDone.task_id ?? '';
     await finished(daemon, firstDone.job_id, 120_000, signal);

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DAEMON_NODE_FLAGS } from '@alter0/core';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +72,9 @@ interface ServeTimes {
 /** One `alter0 serve` on a fresh data dir: spawn → first log line, → "listening", → /readyz 200. */
 async function timeServe(): Promise<ServeTimes> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-startup-'));
+  // With the daemon's V8 flags, as the systemd unit gives them (no re-exec by the entry shim).
   const args = [
+    ...DAEMON_NODE_FLAGS,
     CLI,
     'serve',
     '--data',

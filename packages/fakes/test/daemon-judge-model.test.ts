@@ -54,6 +54,7 @@ describe.skipIf(claude === null)('judge models through the daemon (real claude)'
     const keepOpen = reply(JSON.stringify({ close: false, confidence: 0.2, reason: 'more to come' }));
     agent.fake.script([reply('noted'), keepOpen]);
     const first = await d.client.sendMessage({ content: 'Remember the word PELICAN.' });
+    if (first.status !== 200) throw new Error(`the first message was not answered in time (job ${first.body.job_id})`);
     const taskId = first.body.task_id ?? '';
     await d.finished(first.body.job_id);
     // Two routed messages: the first routing call is a normal one (it tells the router's cwd), the second runs on
