@@ -101,12 +101,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const dirs = reapAgents(dataDir, store, logger, now);
     const token = apiToken(config);
     const redact = opts.redact ?? redactorFor(config, token);
-    const { executors, router, closer, probeAbort } = buildAgents(config, logger, {
-      groupsDir: dirs.groupsDir,
-      overrides: opts.executors,
-      redact,
-      token,
-    });
+    const agentOptions = { groupsDir: dirs.groupsDir, overrides: opts.executors, redact, token, cleanup };
+    const { executors, router, closer, probeAbort } = buildAgents(config, logger, agentOptions);
     const bus = new Bus();
     const scheduler = scheduleMaintenance(config, { pool: maintenancePool, store, logger, metrics, bus, now });
     cleanup.unshift(() => scheduler.stop());
@@ -124,7 +120,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       workspaceRoot: dirs.workspaceRoot,
       systemCwd: dirs.systemCwd,
     });
-    const workers = buildWorkers(config, { store, bus, logger, metrics, handler, now });
+    const workers = buildWorkers(config, { store, bus, logger, metrics, handler, now, executors });
     const { pool } = workers;
     const state: ServingState = { accepting: true, url: null, startedAt: now() };
     const app = buildApi(opts, { store, bus, metrics, token, pool, workers, executors, scheduler, state, info, now });
@@ -242,6 +238,7 @@ function scrapeMetrics(store: Store, metrics: Metrics, now: () => number): Retur
     metrics.oldestQueuedAge(lane, age === null ? null : age / 1000);
   }
   metrics.running(stats.running);
+  metrics.dbCommits(store.commitCounts());
   metrics.tasksOpen(store.tasks.countByState().open);
   for (const m of store.events.maintenance()) {
     metrics.maintenance(m.job, { lastSuccessTs: m.lastSuccessAt, consecutiveFailures: m.consecutiveFailures });

@@ -29,6 +29,8 @@ export interface Metrics {
   /** Age of the oldest queued job in the lane; null when the lane is empty. */
   oldestQueuedAge(lane: Lane, seconds: number | null): void;
   running(n: number): void;
+  /** The database connection's commits so far, by durability (Store.commitCounts, read at scrape time). */
+  dbCommits(counts: { durable: number; relaxed: number }): void;
   executorError(kind: ExecutorKind, errorClass: ErrorClass): void;
   routeDecision(outcome: RouteOutcome, fallback: RouteFallback | null): void;
   closeDecision(source: CloseSource, action: CloseAction): void;
@@ -56,7 +58,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = newRegistry(opts.processMetrics ?? true);
   // Defined in this order, which is the order they are rendered in.
   const registers = [registry];
-  const { accepted, jobs, stage, depth, oldest, running } = queueMetrics(registers);
+  const { accepted, jobs, stage, depth, oldest, running, commits } = queueMetrics(registers);
+  const seenCommits = { durable: 0, relaxed: 0 };
   const { execErrors, routes, closes, rescued, tasksOpen } = decisionMetrics(registers);
   const { maintSuccess, maintFailures, build } = serviceMetrics(registers);
   const channelLabel = channelLabeler(opts.maxChannels ?? 32);
@@ -74,6 +77,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       else oldest.set({ lane }, seconds);
     },
     running: (n) => running.set(n),
+    dbCommits: (counts) => {
+      for (const d of ['durable', 'relaxed'] as const) {
+        if (counts[d] > seenCommits[d]) commits.inc({ durability: d }, counts[d] - seenCommits[d]);
+        seenCommits[d] = Math.max(seenCommits[d], counts[d]);
+      }
+    },
     executorError: (kind, errorClass) => execErrors.inc({ executor: kind, class: errorClass }),
     routeDecision: (outcome, fallback) => routes.inc({ outcome, fallback: fallback ?? 'none' }),
     closeDecision: (source, action) => closes.inc({ source, action }),
@@ -149,7 +158,13 @@ function queueMetrics(registers: Registry[]) {
     registers,
   });
   const running = new Gauge({ name: 'alter0_jobs_running', help: 'Jobs running now.', registers });
-  return { accepted, jobs, stage, depth, oldest, running };
+  const commits = new Counter({
+    name: 'alter0_db_commits_total',
+    help: 'Commits of the database connection: durable (one fsync each) and relaxed (none; docs/architecture.md, invariant 12).',
+    labelNames: ['durability'] as const,
+    registers,
+  });
+  return { accepted, jobs, stage, depth, oldest, running, commits };
 }
 
 /** Executor errors, route and close decisions, recovered jobs and open tasks. */

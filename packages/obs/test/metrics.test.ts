@@ -49,6 +49,15 @@ describe('createMetrics', () => {
     expect(body).toContain('nodejs_eventloop_lag_seconds');
   });
 
+  it("counts the database's commits by durability from the store's running totals", async () => {
+    const m = createMetrics({ processMetrics: false });
+    m.dbCommits({ durable: 3, relaxed: 5 });
+    m.dbCommits({ durable: 6, relaxed: 5 });
+    const body = (await m.render()).body;
+    expect(body).toContain('alter0_db_commits_total{durability="durable"} 6');
+    expect(body).toContain('alter0_db_commits_total{durability="relaxed"} 5');
+  });
+
   it('has stage buckets from 5 ms up to 4 h', async () => {
     const m = createMetrics({ processMetrics: false });
     expect(DURATION_BUCKETS[0]).toBe(0.005);

@@ -6,6 +6,7 @@ import type { Logger } from '@alter0/obs';
 import { Spawner } from '@alter0/executor';
 import { ExecutorRegistry } from '../executors.js';
 import { RecordedProcessGroups } from '../orphans.js';
+import type { Cleanup } from './storage.js';
 
 export interface Agents {
   executors: ExecutorRegistry;
@@ -20,6 +21,8 @@ export interface AgentOptions {
   overrides: Partial<Record<ExecutorKind, Executor>> | undefined;
   redact: Redact;
   token: string | null;
+  /** Where a start that fails later finds how to stop the probes and the spawner's helper. */
+  cleanup: Cleanup;
 }
 
 /**
@@ -37,6 +40,10 @@ export function buildAgents(config: Config, logger: Logger, o: AgentOptions): Ag
     secretValues: o.token === null ? [] : [o.token],
   });
   const probeAbort = new AbortController();
+  o.cleanup.unshift(async () => {
+    probeAbort.abort();
+    await executors.close();
+  });
   void executors.probeAll(probeAbort.signal).then(
     (ps) => {
       for (const p of ps) {
