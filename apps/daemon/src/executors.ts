@@ -1,5 +1,12 @@
 import type { ErrorClass, ExecutorKind, Executor, ExecutorProbe } from '@alter0/core';
-import { WarmJudge, configuredExecutors, createExecutor, executorConfigFor, judgeConfigFor } from '@alter0/executor';
+import {
+  WarmJudge,
+  configuredExecutors,
+  createExecutor,
+  executorConfigFor,
+  judgeConfigFor,
+  killJobProcesses,
+} from '@alter0/executor';
 import type { ExecutorDeps, ProcessGroups, Spawner } from '@alter0/executor';
 import type { Config } from '@alter0/config';
 
@@ -61,6 +68,17 @@ export class ExecutorRegistry {
   async close(): Promise<void> {
     await Promise.all(this.warm.map((w) => w.stop()));
     await this.spawner?.close();
+  }
+
+  /**
+   * SIGKILLs what still carries job `jobId` in its environment (invariant 8), sparing this process and its
+   * ancestors; resolves how many. Through the spawner's helper, off this event loop, when it runs
+   * (`Spawner.sweepJob`: with no helper running it sweeps here); here without a spawner. Rejects (ExecutorError)
+   * when the helper fails the sweep, exits before answering, or `signal` aborts first.
+   */
+  sweepJob(jobId: string, signal?: AbortSignal): Promise<number> {
+    if (this.spawner === null) return Promise.resolve(killJobProcesses(jobId));
+    return this.spawner.sweepJob(jobId, signal === undefined ? {} : { signal });
   }
 
   kinds(): ExecutorKind[] {

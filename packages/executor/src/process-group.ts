@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { looksLikeId } from '@alter0/core';
-import { JOB_ID_ENV } from './child-env.js';
+import { killJobProcesses } from './job-sweep.js';
 import { procSnapshot, readStat, running, startTime, treeGroups } from './proc.js';
-import type { ProcStat } from './proc.js';
 
 export { readStat, startTime, treeGroups } from './proc.js';
+export { jobProcesses, killJobProcesses } from './job-sweep.js';
 
 /** Send `sig` to every process in group `pgid`; false when the group no longer exists. */
 export function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
@@ -81,63 +79,6 @@ export class RunGroups {
     const set = new Set(groups);
     return procs.some((p) => set.has(p.pgrp) && running(p));
   }
-}
-
-/**
- * The running processes whose environment carries `ALTER0_JOB_ID=<jobId>` (every agent run gets
- * it, and its tools inherit it), other than this process and its ancestors. This finds a job's
- * tools after the CLI that started them died and they were reparented away from its tree. Only a
- * real job id (`j_` + ULID, unique across data directories and restarts) is looked for, so no
- * process that is not this job's can match; processes of other users are unreadable and skipped.
- * `self` and its ancestors are spared: a daemon started from inside an agent run carries that job id.
- */
-export function jobProcesses(jobId: string, self: number = process.pid): number[] {
-  if (!looksLikeId(jobId, 'j')) return [];
-  const procs = procSnapshot();
-  if (procs === null) return [];
-  const entry = `${JOB_ID_ENV}=${jobId}`;
-  const spared = ancestry(self, procs);
-  const out: number[] = [];
-  for (const p of procs) {
-    if (!running(p) || spared.has(p.pid)) continue;
-    let environ: string;
-    try {
-      environ = readFileSync(`/proc/${p.pid}/environ`, 'latin1');
-    } catch {
-      continue;
-    }
-    if (environ.split('\0').includes(entry)) out.push(p.pid);
-  }
-  return out;
-}
-
-/** SIGKILLs every process of `jobProcesses(jobId)`; returns how many. */
-export function killJobProcesses(jobId: string): number {
-  const killed = new Set<number>();
-  // A process may fork between the scan and the kill: look again until a scan finds nothing new.
-  for (let round = 0; round < 5; round += 1) {
-    const fresh = jobProcesses(jobId).filter((pid) => !killed.has(pid));
-    if (fresh.length === 0) break;
-    for (const pid of fresh) {
-      try {
-        process.kill(pid, 'SIGKILL');
-        killed.add(pid);
-      } catch {
-        // exited meanwhile
-      }
-    }
-  }
-  return killed.size;
-}
-
-/** `pid` and its ancestors. */
-function ancestry(pid0: number, procs: readonly ProcStat[]): Set<number> {
-  const byPid = new Map(procs.map((p) => [p.pid, p]));
-  const out = new Set<number>();
-  for (let pid: number | undefined = pid0; pid !== undefined && pid > 0 && !out.has(pid); pid = byPid.get(pid)?.ppid) {
-    out.add(pid);
-  }
-  return out;
 }
 
 export function isErrno(err: unknown, code: string): boolean {

@@ -1,12 +1,14 @@
 // The spawner's helper process: a small Node program that forks and execs the agents, so that the daemon's event
 // loop never does (fork of a big process's page tables blocks the caller 10–30 ms). Started by `Spawner` with an
-// IPC channel; it imports nothing but node builtins and ./proc.js, so it starts fast.
+// IPC channel; it imports nothing but node builtins, ./proc.js and ./job-sweep.js, so it starts fast. It also runs
+// the daemon's job-id sweeps (Spawner.sweepJob): thousands of /proc reads that would block the daemon's loop.
 //
 // It dies with the daemon: when the channel closes (the daemon exited, was SIGKILLed, or closed the spawner) it
 // SIGKILLs the process group of every child it started, and the groups of their trees, then exits.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { isJobId, killJobProcesses } from './job-sweep.js';
 import { treeGroups } from './proc.js';
 import type { FromHelper, ToHelper } from './spawner-protocol.js';
 
@@ -74,9 +76,31 @@ function spawnFailed(id: number, err: unknown): void {
   send({ t: 'spawn-error', id, code, message: err instanceof Error ? err.message : String(err) });
 }
 
+/** Kills what carries the job's id; spares the daemon (`self`) and its ancestors, and this helper. */
+function sweep(msg: Extract<ToHelper, { t: 'sweep' }>): void {
+  const { id } = msg;
+  if (!isJobId(msg.jobId) || !Number.isInteger(msg.self) || msg.self <= 1) {
+    send({
+      t: 'sweep-error',
+      id,
+      message: `bad sweep request (job id ${JSON.stringify(msg.jobId)}, self ${msg.self})`,
+    });
+    return;
+  }
+  try {
+    send({ t: 'swept', id, killed: killJobProcesses(msg.jobId, msg.self, [process.pid]) });
+  } catch (err) {
+    send({ t: 'sweep-error', id, message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 function onMessage(msg: ToHelper): void {
   if (msg.t === 'spawn') {
     start(msg);
+    return;
+  }
+  if (msg.t === 'sweep') {
+    sweep(msg);
     return;
   }
   const c = children.get(msg.id);

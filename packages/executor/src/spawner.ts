@@ -3,9 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ExecutorError } from '@alter0/core';
 import { EnvFilter } from './child-env.js';
+import { isJobId, killJobProcesses } from './job-sweep.js';
 import { RemoteChild } from './remote-child.js';
 import type { SpawnFn, SpawnRequest, SpawnedChild } from './run-process.js';
-import type { FromHelper, ToHelper } from './spawner-protocol.js';
+import type { FromHelper, SweepReply, ToHelper } from './spawner-protocol.js';
 
 const HELPER = fileURLToPath(new URL('../dist/spawner-helper.js', import.meta.url));
 
@@ -67,6 +68,29 @@ export class Spawner {
     return this.#helper?.gone === false ? this.#helper.pid : null;
   }
 
+  /**
+   * SIGKILLs every process whose environment carries job `jobId` (invariant 8: what the agent left behind, wherever
+   * it was reparented), sparing this process, its ancestors and the helper; resolves how many were killed. The scan
+   * reads /proc/<pid>/stat of every process and the environ of every running one, thousands of synchronous reads:
+   * the helper does them, off this event loop.
+   *
+   * The rule when no helper is running (none started, idled out, lost, or the spawner closed): the sweep runs here,
+   * synchronously, and no helper is started for it. A helper outlives its last child by `idleMs`, so one is running
+   * whenever an agent of this job was spawned through it lately; otherwise the sweep is the rare one, and starting
+   * a ~50 MB process to spare this loop one scan costs more than the scan.
+   *
+   * Resolves 0 at once for anything but a real job id. Rejects (ExecutorError) when the helper fails the sweep,
+   * exits before it answers, or `signal` aborts first (the helper's sweep is not stopped then); the caller then
+   * sweeps here.
+   */
+  sweepJob(jobId: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    // Only a real job id is looked for (see jobProcesses): anything else matches nothing, here or there.
+    if (!isJobId(jobId)) return Promise.resolve(0);
+    const h = this.#helper;
+    if (h === null || !h.answering || this.#closed) return Promise.resolve(killJobProcesses(jobId));
+    return h.sweep(jobId, opts.signal);
+  }
+
   /** Ends the helper (it SIGKILLs whatever it still runs); spawns after this fail. Call after the agents are killed. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -91,6 +115,9 @@ function helperEnv(base: Readonly<Record<string, string | undefined>>): Record<s
   return env;
 }
 
+/** How a sweep request ends: the helper's answer, or no answer (the helper exited, or the caller gave up). */
+type SweepEnd = SweepReply | { t: 'lost'; why: string };
+
 interface HelperEvents {
   /** No child is live any more. */
   idle(h: Helper): void;
@@ -101,6 +128,9 @@ interface HelperEvents {
 class Helper {
   readonly #proc: ChildProcess;
   readonly #children = new Map<number, RemoteChild>();
+  /** Sweeps asked of the helper and not answered yet, by request id. */
+  readonly #sweeps = new Map<number, (reply: SweepEnd) => void>();
+  #nextSweep = 1;
   /** Requests held until the helper says it listens (messages that arrive earlier would be dropped). */
   #queue: { msg: ToHelper; done: () => void }[] | null = [];
   #nextId = 1;
@@ -123,8 +153,14 @@ class Helper {
     this.#reference(false);
   }
 
+  /** Not gone, and not told to go: a request sent now is answered (or the helper's exit rejects it). */
+  get answering(): boolean {
+    return !this.gone && (this.#queue !== null || this.#proc.connected);
+  }
+
+  /** Children running, and sweeps not answered yet: the helper is not idle while either is. */
   get live(): number {
-    return this.#children.size;
+    return this.#children.size + this.#sweeps.size;
   }
 
   spawn(program: string, args: readonly string[], options: SpawnRequest): SpawnedChild {
@@ -138,6 +174,26 @@ class Helper {
     this.#reference(true);
     this.send({ t: 'spawn', id, program, args: [...args], cwd: options.cwd, env: { ...options.env } });
     return child;
+  }
+
+  sweep(jobId: string, signal: AbortSignal | undefined): Promise<number> {
+    if (signal?.aborted === true) return Promise.reject(sweepAborted(signal));
+    const id = this.#nextSweep++;
+    this.#reference(true);
+    return new Promise<number>((resolve, reject) => {
+      const onAbort = (): void => settle({ t: 'lost', why: 'aborted' });
+      const settle = (reply: SweepEnd): void => {
+        signal?.removeEventListener('abort', onAbort);
+        if (!this.#sweeps.delete(id)) return;
+        this.#settled();
+        if (reply.t === 'swept') resolve(reply.killed);
+        else if (reply.t === 'lost' && signal?.aborted === true) reject(sweepAborted(signal));
+        else reject(new ExecutorError('internal', sweepFailure(this.pid, reply)));
+      };
+      this.#sweeps.set(id, settle);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.send({ t: 'sweep', id, jobId, self: process.pid });
+    });
   }
 
   send(msg: ToHelper, done: () => void = () => undefined): void {
@@ -170,14 +226,20 @@ class Helper {
       for (const q of queued) this.send(q.msg, q.done);
       return;
     }
-    this.#children.get(msg.id)?.deliver(msg);
+    if (msg.t === 'swept' || msg.t === 'sweep-error') this.#sweeps.get(msg.id)?.(msg);
+    else this.#children.get(msg.id)?.deliver(msg);
+  }
+
+  /** A sweep was answered (or given up on): idle again when nothing else is live. */
+  #settled(): void {
+    if (this.live > 0) return;
+    this.#reference(false);
+    if (!this.gone) this.events.idle(this);
   }
 
   #drop(id: number): void {
     this.#children.delete(id);
-    if (this.#children.size > 0) return;
-    this.#reference(false);
-    if (!this.gone) this.events.idle(this);
+    this.#settled();
   }
 
   /** While children run, the helper keeps this process alive like a child would; idle, it does not. */
@@ -201,5 +263,21 @@ class Helper {
       this.events.lost({ pid: this.pid ?? this.#proc.pid ?? null, children: orphans.length, why });
     const err = `the spawner's helper process (pid ${this.pid ?? this.#proc.pid ?? '?'}) ${why} while the agent ran`;
     for (const c of orphans) c.lose(err);
+    for (const settle of [...this.#sweeps.values()]) settle({ t: 'lost', why });
   }
+}
+
+function sweepAborted(signal: AbortSignal): ExecutorError {
+  const timeout = signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError';
+  const message = timeout
+    ? "the spawner's helper did not answer the sweep in time"
+    : "the sweep through the spawner's helper was canceled";
+  return new ExecutorError(timeout ? 'timeout' : 'canceled', message, { cause: signal.reason });
+}
+
+function sweepFailure(pid: number | null, reply: Exclude<SweepEnd, { t: 'swept' }>): string {
+  const who = `the spawner's helper process (pid ${pid ?? '?'})`;
+  return reply.t === 'lost'
+    ? `${who} ${reply.why} before it answered the sweep`
+    : `${who} failed the sweep: ${reply.message}`;
 }

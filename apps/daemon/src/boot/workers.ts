@@ -6,6 +6,7 @@ import type { JobHandler, PoolHooks } from '@alter0/queue';
 import type { Logger, Metrics } from '@alter0/obs';
 import { killJobProcesses } from '@alter0/executor';
 import type { Bus } from '../bus.js';
+import type { ExecutorRegistry } from '../executors.js';
 
 /** Why the queue is degraded right now, as the pool's hooks last reported it (null: not degraded). */
 interface QueueFailures {
@@ -28,7 +29,12 @@ export interface WorkerDeps {
   metrics: Metrics;
   handler: JobHandler;
   now: () => number;
+  /** Sweeps a finished job's processes (through the spawner's helper); without it, the sweep runs in-process. */
+  executors?: Pick<ExecutorRegistry, 'sweepJob'>;
 }
+
+/** How long a sweep in the spawner's helper may take before it is swept here instead. */
+const SWEEP_TIMEOUT_MS = 10_000;
 
 /** The worker pool over the store, running the pipeline; not started yet (see startDaemon). */
 export function buildWorkers(config: Config, d: WorkerDeps): Workers {
@@ -58,12 +64,9 @@ function jobHooks(d: WorkerDeps): PoolHooks {
     onChange: (id) => d.bus.job(id),
     onFinished: (job, outcome) => d.metrics.jobFinished(job.lane, outcome),
     // Invariant 8: a tool the agent started in a session of its own can outlive the agent's process group;
-    // everything still carrying this job's id is killed once the attempt is over (off the hot path).
-    onAttemptEnd: (job) =>
-      void setImmediate(() => {
-        const n = killJobProcesses(job.id);
-        if (n > 0) logger.child({ job_id: job.id }).warn('killed processes the agent left behind', { processes: n });
-      }),
+    // everything still carrying this job's id is killed once the attempt is over (off the hot path). The pool
+    // does not wait for it: the sweep ends after the attempt does, and never rejects.
+    onAttemptEnd: (job) => void setImmediate(() => void sweepJobProcesses(job.id, d)),
     onOrphansRecovered: (report) => {
       logger.warn('handed back running jobs no worker held', { ...report });
       store.events.add({
@@ -78,6 +81,31 @@ function jobHooks(d: WorkerDeps): PoolHooks {
     failureNote: (job, errorClass, message) =>
       `The agent could not answer (${errorClass}): ${message}\nRetry with \`alter0 retry ${job.id}\` or POST /api/jobs/${job.id}/retry.`,
   };
+}
+
+/**
+ * Kills what still carries the job's id: in the spawner's helper (its /proc scan is thousands of synchronous reads)
+ * when there is one, else here. A helper that fails, dies or hangs is swept around, here, with a warning. Logs what
+ * it killed; never rejects.
+ */
+export async function sweepJobProcesses(jobId: string, d: Pick<WorkerDeps, 'logger' | 'executors'>): Promise<void> {
+  const log = d.logger.child({ job_id: jobId });
+  let n: number;
+  try {
+    n =
+      d.executors === undefined
+        ? killJobProcesses(jobId)
+        : await d.executors.sweepJob(jobId, AbortSignal.timeout(SWEEP_TIMEOUT_MS));
+  } catch (err) {
+    log.warn("the spawner's helper could not sweep the job's processes; swept in the daemon", { err });
+    try {
+      n = killJobProcesses(jobId);
+    } catch (err2) {
+      log.error("could not sweep the job's processes", { err: err2 });
+      return;
+    }
+  }
+  if (n > 0) log.warn('killed processes the agent left behind', { processes: n });
 }
 
 /** A lane's worker loop failing and recovering: logged, recorded, and shown as a degraded queue meanwhile. */
