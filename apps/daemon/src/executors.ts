@@ -19,6 +19,7 @@ export class ExecutorRegistry {
   private readonly deps: ExecutorDeps;
   /** Pre-spawned judges (router.prespawn): stopped at close. */
   private readonly warm: WarmJudge[] = [];
+  private closing: Promise<void> | null = null;
 
   /**
    * `groups`: every agent process group alive, across executors (the backstop kill at exit). `spawner`: starts
@@ -65,9 +66,13 @@ export class ExecutorRegistry {
    * Kills the pre-spawned judges and ends the spawner's helper process; at stop, once the agents are killed (it
    * would kill what is left too).
    */
-  async close(): Promise<void> {
-    await Promise.all(this.warm.map((w) => w.stop()));
-    await this.spawner?.close();
+  close(): Promise<void> {
+    // Once: a stop closes it, and so does the cleanup of a start that failed.
+    this.closing ??= (async () => {
+      await Promise.all(this.warm.map((w) => w.stop()));
+      await this.spawner?.close();
+    })();
+    return this.closing;
   }
 
   /**
