@@ -26,7 +26,7 @@ if (process.argv[2] === 'serve') {
   // process image is replaced by one that has them (same pid, so a supervisor sees no change); agents never get them.
   const { missingDaemonFlags } = await import('@alter0/core');
   const missing = missingDaemonFlags(process.execArgv);
-  if (missing.length > 0 && typeof process.execve === 'function' && process.env.ALTER0_NO_REEXEC !== '1') {
+  if (missing.length > 0 && typeof process.execve === 'function') {
     process.execve(
       process.execPath,
       [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)],

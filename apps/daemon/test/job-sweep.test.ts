@@ -76,6 +76,8 @@ async function untilDead(pid: number): Promise<boolean> {
   return false;
 }
 
+const jobOf = (id: string) => ({ id, taskId: null, userId: 'owner', channelId: 'http', sessionId: null });
+
 describe('sweepJobProcesses (onAttemptEnd)', () => {
   it("logs the count the executors' sweep answers", async () => {
     const lines: Line[] = [];
@@ -88,10 +90,21 @@ describe('sweepJobProcesses (onAttemptEnd)', () => {
         return Promise.resolve(3);
       },
     };
-    await sweepJobProcesses(jobId, { logger: recordingLogger(lines), executors });
+    await sweepJobProcesses(jobOf(jobId), { logger: recordingLogger(lines), executors });
     expect(asked).toEqual([jobId]);
     expect(lines).toEqual([
-      { level: 'warn', msg: 'killed processes the agent left behind', fields: { job_id: jobId, processes: 3 } },
+      {
+        level: 'warn',
+        msg: 'killed processes the agent left behind',
+        fields: {
+          job_id: jobId,
+          processes: 3,
+          user_id: 'owner',
+          channel_id: 'http',
+          task_id: undefined,
+          session_id: undefined,
+        },
+      },
     ]);
   });
 
@@ -102,23 +115,43 @@ describe('sweepJobProcesses (onAttemptEnd)', () => {
     const executors = {
       sweepJob: () => Promise.reject(new ExecutorError('internal', 'the helper exited before it answered the sweep')),
     };
-    await expect(sweepJobProcesses(jobId, { logger: recordingLogger(lines), executors })).resolves.toBeUndefined();
+    await expect(
+      sweepJobProcesses(jobOf(jobId), { logger: recordingLogger(lines), executors }),
+    ).resolves.toBeUndefined();
     expect(await untilDead(pid)).toBe(true);
     expect(lines.map((l) => [l.level, l.msg])).toEqual([
       ['warn', "the spawner's helper could not sweep the job's processes; swept in the daemon"],
       ['warn', 'killed processes the agent left behind'],
     ]);
-    expect(lines[1]?.fields).toEqual({ job_id: jobId, processes: 1 });
+    expect(lines[1]?.fields).toEqual({
+      job_id: jobId,
+      processes: 1,
+      user_id: 'owner',
+      channel_id: 'http',
+      task_id: undefined,
+      session_id: undefined,
+    });
   });
 
   it('without executors, sweeps in the daemon', async () => {
     const lines: Line[] = [];
     const jobId = newId('j');
     const pid = await leftBehind(jobId);
-    await sweepJobProcesses(jobId, { logger: recordingLogger(lines) });
+    await sweepJobProcesses(jobOf(jobId), { logger: recordingLogger(lines) });
     expect(await untilDead(pid)).toBe(true);
     expect(lines).toEqual([
-      { level: 'warn', msg: 'killed processes the agent left behind', fields: { job_id: jobId, processes: 1 } },
+      {
+        level: 'warn',
+        msg: 'killed processes the agent left behind',
+        fields: {
+          job_id: jobId,
+          processes: 1,
+          user_id: 'owner',
+          channel_id: 'http',
+          task_id: undefined,
+          session_id: undefined,
+        },
+      },
     ]);
   });
 });

@@ -1,6 +1,6 @@
 import { errorMessage } from '@alter0/core';
 import type { Config } from '@alter0/config';
-import type { Store } from '@alter0/store';
+import type { JobRow, Store } from '@alter0/store';
 import { WorkerPool } from '@alter0/queue';
 import type { JobHandler, PoolHooks } from '@alter0/queue';
 import type { Logger, Metrics } from '@alter0/obs';
@@ -66,7 +66,7 @@ function jobHooks(d: WorkerDeps): PoolHooks {
     // Invariant 8: a tool the agent started in a session of its own can outlive the agent's process group;
     // everything still carrying this job's id is killed once the attempt is over (off the hot path). The pool
     // does not wait for it: the sweep ends after the attempt does, and never rejects.
-    onAttemptEnd: (job) => void setImmediate(() => void sweepJobProcesses(job.id, d)),
+    onAttemptEnd: (job) => void setImmediate(() => void sweepJobProcesses(job, d)),
     onOrphansRecovered: (report) => {
       logger.warn('handed back running jobs no worker held', { ...report });
       store.events.add({
@@ -88,8 +88,19 @@ function jobHooks(d: WorkerDeps): PoolHooks {
  * when there is one, else here. A helper that fails, dies or hangs is swept around, here, with a warning. Logs what
  * it killed; never rejects.
  */
-export async function sweepJobProcesses(jobId: string, d: Pick<WorkerDeps, 'logger' | 'executors'>): Promise<void> {
-  const log = d.logger.child({ job_id: jobId });
+export async function sweepJobProcesses(
+  job: Pick<JobRow, 'id' | 'taskId' | 'userId' | 'channelId' | 'sessionId'>,
+  d: Pick<WorkerDeps, 'logger' | 'executors'>,
+): Promise<void> {
+  const jobId = job.id;
+  // The job's context, as every record on the job's path carries it (the pipeline's logger does the same).
+  const log = d.logger.child({
+    job_id: jobId,
+    task_id: job.taskId ?? undefined,
+    user_id: job.userId,
+    channel_id: job.channelId,
+    session_id: job.sessionId ?? undefined,
+  });
   let n: number;
   try {
     n =
