@@ -7,6 +7,8 @@ import type { Drizzle } from './db.js';
 import { jobs, messages, tasks } from './schema.js';
 import type { JobRow, MessageRow } from './schema.js';
 import type { Commits } from './tx.js';
+import { hotStatements } from './hot.js';
+import type { HotStatements } from './hot.js';
 
 export interface AcceptInput {
   content: string;
@@ -46,6 +48,12 @@ export interface Fence {
 
 export type TimingField = 'routeMs' | 'executeMs' | 'closeMs';
 
+const TIMING_COLUMNS: Readonly<Record<TimingField, string>> = {
+  routeMs: 'route_ms',
+  executeMs: 'execute_ms',
+  closeMs: 'close_ms',
+};
+
 /** What a fenced transition wrote: the job's new state, or null when the fence no longer held (nothing written). */
 export type Transition = JobState | null;
 
@@ -64,12 +72,15 @@ export interface RecoveryReport {
 /** The jobs table: intake, claim, fenced transitions, cancel, retry and boot recovery. */
 export class JobsRepo {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly hot: HotStatements;
 
   constructor(
     private readonly sqlite: BetterSqlite3.Database,
     private readonly db: Drizzle,
     private readonly commits: Commits,
-  ) {}
+  ) {
+    this.hot = hotStatements(sqlite, db);
+  }
 
   /** The hot queries are prepared once per connection, not on every call. */
   private cached(sqlText: string): BetterSqlite3.Statement {
@@ -139,7 +150,7 @@ export class JobsRepo {
       sessionId: input.sessionId,
       createdAt: input.now,
     };
-    this.db.insert(messages).values(message).run();
+    this.hot.insertMessage(message);
     const job = this.newJobRow({
       id: jobId,
       messageId: message.id,
@@ -154,7 +165,7 @@ export class JobsRepo {
       retryOf: null,
       now: input.now,
     });
-    this.db.insert(jobs).values(job).run();
+    this.hot.insertJob(job);
     return { message, job };
   }
 
@@ -208,7 +219,7 @@ export class JobsRepo {
   }
 
   get(id: string): JobRow | undefined {
-    return this.db.select().from(jobs).where(eq(jobs.id, id)).get();
+    return this.hot.job(id);
   }
 
   mustGet(id: string): JobRow {
@@ -231,7 +242,7 @@ export class JobsRepo {
   }
 
   message(id: string): MessageRow | undefined {
-    return this.db.select().from(messages).where(eq(messages.id, id)).get();
+    return this.hot.message(id);
   }
 
   /**
@@ -247,7 +258,7 @@ export class JobsRepo {
     return this.commits.relaxed(() => {
       const row = this.cached(
         `SELECT j.id FROM jobs j
-           WHERE j.state = 'queued' AND j.lane = ? AND (j.next_run_at <= ? OR j.next_run_at > ?)
+           WHERE j.state = 'queued' AND j.lane = ? AND NOT (j.next_run_at > ? AND j.next_run_at <= ?)
              AND CASE WHEN j.task_id IS NOT NULL THEN NOT EXISTS (
                    SELECT 1 FROM jobs o WHERE o.task_id = j.task_id AND o.id <> j.id
                      AND (o.state = 'running' OR (o.state = 'queued' AND o.id < j.id)))
@@ -284,18 +295,13 @@ export class JobsRepo {
     return r.t;
   }
 
-  private fenced(f: Fence): SQL | undefined {
-    return and(eq(jobs.id, f.jobId), eq(jobs.attempt, f.attempt), eq(jobs.state, 'running'));
-  }
-
   /**
    * Runs `fn` only if the fence still holds; returns false (and writes nothing) otherwise. `durable: false` for a
    * running job's progress markers (see `Commits.relaxed`).
    */
   private whileFenced(f: Fence, fn: () => void, durable = true): boolean {
     const write = (): boolean => {
-      const ok = this.db.select({ id: jobs.id }).from(jobs).where(this.fenced(f)).get();
-      if (!ok) return false;
+      if (!this.hot.fenced(f)) return false;
       fn();
       return true;
     };
@@ -303,7 +309,7 @@ export class JobsRepo {
   }
 
   isCurrent(f: Fence): boolean {
-    return this.db.select({ id: jobs.id }).from(jobs).where(this.fenced(f)).get() !== undefined;
+    return this.hot.fenced(f) !== undefined;
   }
 
   /** A progress marker: written without an fsync (see `Commits.relaxed`). */
@@ -311,7 +317,7 @@ export class JobsRepo {
     return this.whileFenced(
       f,
       () => {
-        this.db.update(jobs).set({ stage, updatedAt: now }).where(eq(jobs.id, f.jobId)).run();
+        this.cached(`UPDATE jobs SET stage = ?, updated_at = ? WHERE id = ?`).run(stage, now, f.jobId);
       },
       false,
     );
@@ -322,11 +328,11 @@ export class JobsRepo {
     return this.whileFenced(
       f,
       () => {
-        this.db
-          .update(jobs)
-          .set({ [field]: Math.round(ms), updatedAt: now })
-          .where(eq(jobs.id, f.jobId))
-          .run();
+        this.cached(`UPDATE jobs SET ${TIMING_COLUMNS[field]} = ?, updated_at = ? WHERE id = ?`).run(
+          Math.round(ms),
+          now,
+          f.jobId,
+        );
       },
       false,
     );
@@ -383,11 +389,7 @@ export class JobsRepo {
    */
   private transition(f: Fence, now: number, write: () => JobState): Transition {
     return this.commits.immediate(() => {
-      const job = this.db
-        .select({ reply: jobs.replyMessageId, createdAt: jobs.createdAt })
-        .from(jobs)
-        .where(this.fenced(f))
-        .get();
+      const job = this.hot.fenced(f);
       if (!job) return null;
       if (job.reply !== null) {
         this.settleAnswered(f.jobId, job.createdAt, now);

@@ -93,6 +93,9 @@ export const jobs = sqliteTable(
   },
   (t) => [
     index('jobs_state_lane_next').on(t.state, t.lane, t.nextRunAt),
+    // The claim walks a lane's queued jobs in arrival order and stops at the first it may run: without this
+    // index it evaluated its per-task check for every queued job and sorted them, at every claim.
+    index('jobs_state_lane_id').on(t.state, t.lane, t.id),
     index('jobs_task_state').on(t.taskId, t.state),
     index('jobs_message').on(t.messageId),
   ],

@@ -44,12 +44,19 @@ export interface TaskFilter {
 
 export class TasksRepo {
   private readonly recentStmt;
+  /** Read on every job's way (route, execute, close): prepared once (see hot.ts). */
+  private readonly byId;
 
   constructor(
     private readonly sqlite: BetterSqlite3.Database,
     private readonly db: Drizzle,
     private readonly commits: Commits,
   ) {
+    this.byId = db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.id, sql.placeholder('id')))
+      .prepare();
     this.recentStmt = db
       .select()
       .from(messages)
@@ -82,7 +89,7 @@ export class TasksRepo {
   }
 
   get(id: string): TaskRow | undefined {
-    return this.db.select().from(tasks).where(eq(tasks.id, id)).get();
+    return this.byId.get({ id });
   }
 
   mustGet(id: string): TaskRow {

@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_state_lane_id` ON `jobs` (`state`,`lane`,`id`);
