@@ -202,11 +202,18 @@ export function intOption(name: string, value: string | undefined, fallback: num
 export const SH_AGENT = `sh -c 'IFS= read -r first; case "$first" in "sleep "*) sleep "\${first#sleep }";; esac; printf "%s\\n" "$first"; cat'`;
 
 /** Fields of /proc/<pid>/status (Linux): resident set, its peak (VmHWM) in MiB, and the number of threads. */
-export function procStatus(pid: number): { rss: number; hwm: number; threads: number } {
+export function procStatus(pid: number): { rss: number; hwm: number; threads: number; anon: number; file: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string): number =>
     Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rss: round(field('VmRSS') / 1024), hwm: round(field('VmHWM') / 1024), threads: field('Threads') };
+  return {
+    rss: round(field('VmRSS') / 1024),
+    hwm: round(field('VmHWM') / 1024),
+    threads: field('Threads'),
+    // Anonymous memory is the process's own; file-backed pages (the node binary's code) are shared and reclaimable.
+    anon: round(field('RssAnon') / 1024),
+    file: round(field('RssFile') / 1024),
+  };
 }
 
 /** Polls a process's VmRSS every `everyMs` until stopped; `stop()` returns the highest value seen, in MiB. */

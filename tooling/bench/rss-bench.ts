@@ -59,6 +59,8 @@ async function point(d: Daemon, name: string): Promise<Record<string, number>> {
   const heap = heapFigures(m);
   return {
     [`${name}_rss_mib`]: s.rss,
+    [`${name}_rss_anon_mib`]: s.anon,
+    [`${name}_rss_file_mib`]: s.file,
     [`${name}_heap_used_mib`]: heap.heap_used_mib,
     [`${name}_heap_total_mib`]: heap.heap_total_mib,
     [`${name}_heap_new_space_total_mib`]: round(

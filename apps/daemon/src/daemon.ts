@@ -82,7 +82,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const lock: DataDirLock = acquireDataDirLock(dataDir);
   const cleanup: Cleanup = [() => lock.release()];
   try {
-    const maintenancePool = new MaintenancePool();
+    // Maintenance runs in a child process that leaves when idle: the daemon's own memory stays lean (pool.ts).
+    const maintenancePool = new MaintenancePool({ runtime: 'child_process' });
     cleanup.unshift(() => maintenancePool.close());
     await refuseOnFatalChecks(config, logger, maintenancePool);
     const store = openStorage(config, logger, cleanup);

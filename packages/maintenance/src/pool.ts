@@ -17,6 +17,12 @@ export interface MaintenancePoolOptions {
   maxThreads?: number;
   /** The worker module; default the package's dist/worker.js. */
   workerFile?: string;
+  /**
+   * Where the operations run: worker threads (default; the CLI's one-shots) or child processes — the daemon's
+   * choice: a thread loads the store's modules again and grows the daemon by ~80 MiB that stays resident after the
+   * thread leaves, while a process gives all of it back when it exits (docs/benchmarks.md, "A lean kernel").
+   */
+  runtime?: 'worker_threads' | 'child_process';
 }
 
 /** The thread pool every slow database operation runs on. One per process; close() it at shutdown. */
@@ -38,6 +44,7 @@ export class MaintenancePool {
       minThreads: 0,
       maxThreads,
       idleTimeout: opts.idleTimeoutMs ?? 30_000,
+      runtime: opts.runtime ?? 'worker_threads',
     });
   }
 
