@@ -30,7 +30,13 @@ describe.each(['worker_threads', 'child_process'] as const)('maintenance pool (%
     const file = database();
     const check = await pool.run({ op: 'check', file, level: 'quick', live: true });
     expect(check.ok).toBe(true);
-    const out = await backup({ dbFile: file, backupDir: path.join(path.dirname(file), 'backups'), pool });
+    const out = await backup({
+      dbFile: file,
+      backupDir: path.join(path.dirname(file), 'backups'),
+      reason: 'manual',
+      keep: 3,
+      pool,
+    });
     expect(fs.existsSync(out.path)).toBe(true);
   });
 
@@ -39,7 +45,7 @@ describe.each(['worker_threads', 'child_process'] as const)('maintenance pool (%
     pools.push(pool);
     const file = database();
     const ac = new AbortController();
-    const pending = pool.run({ op: 'check', file, level: 'full', live: true }, ac.signal);
+    const pending = pool.run({ op: 'check', file, level: 'integrity', live: true }, ac.signal);
     ac.abort(new Error('stop'));
     await expect(pending).rejects.toThrow();
     expect((await pool.run({ op: 'check', file, level: 'quick', live: true })).ok).toBe(true);
