@@ -1,6 +1,6 @@
 export { createExecutor } from './create-executor.js';
 export { executorConfigFor, configuredExecutors, judgeConfigFor } from './executor-config.js';
-export { WarmJudge, warmArgv } from './warm-judge.js';
+export { WARM_NICE, WarmJudge, warmArgv } from './warm-judge.js';
 export type { WarmJudgeOptions, WarmJudgeStats } from './warm-judge.js';
 export type {
   ExecutorConfig,

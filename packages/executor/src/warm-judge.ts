@@ -35,6 +35,9 @@ export interface WarmJudgeStats {
   fallbacks: number;
 }
 
+/** The niceness of a pre-spawned judge (coreutils `nice`): below the agents and the daemon. */
+export const WARM_NICE = 10;
+
 /** The process could not answer (died, gave no result): the caller makes a normal call instead. */
 class NoAnswer extends Error {}
 
@@ -245,7 +248,15 @@ export class WarmJudge {
 
   private spawn(cwd: string): void {
     if (this.stopped || this.waiting !== null) return;
-    const argv = warmArgv(claudeArgv(this.config, { stage: this.opts.stage, sessionId: null }));
+    // At a lower CPU priority (`nice`, inherited by every thread of the CLI): its start-up runs while the message it
+    // was replaced for is still being executed, and on a small machine it must not slow that call down. Waiting and
+    // answering cost it next to no CPU, so the priority does not slow the next decision.
+    const argv = [
+      'nice',
+      '-n',
+      String(WARM_NICE),
+      ...warmArgv(claudeArgv(this.config, { stage: this.opts.stage, sessionId: null })),
+    ];
     const env = childEnv(
       this.rt.baseEnv,
       this.rt.extraEnv,

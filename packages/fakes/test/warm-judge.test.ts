@@ -1,5 +1,6 @@
 import type { ExecRequest } from '@alter0/core';
-import { ProcessGroups, WarmJudge } from '@alter0/executor';
+import fs from 'node:fs';
+import { ProcessGroups, WARM_NICE, WarmJudge } from '@alter0/executor';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAnthropicFake } from '../src/anthropic.js';
@@ -69,6 +70,12 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The nice value of a process (or one of its threads), field 19 of /proc/…/stat. */
+function niceOf(pid: number, tid?: number): number {
+  const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
 /** The waiting process's pid once claude has started and is waiting on stdin (it makes no request before). */
 async function waitingPid(): Promise<number> {
   for (let i = 0; i < 100; i++) {
@@ -83,7 +90,10 @@ describe.skipIf(claude === null)('pre-spawned claude judge (real CLI)', () => {
   it('answers a prompt written to a process spawned earlier, then is replaced; never two calls per process', async () => {
     judge.start(tmp.workdir);
     const first = await waitingPid();
+    // It starts at a lower CPU priority, every thread of it (the execute call it was replaced for goes first).
+    expect(niceOf(first)).toBe(WARM_NICE);
     await delay(1500); // let it finish starting up: the prompt comes later, as a message would
+    for (const tid of fs.readdirSync(`/proc/${first}/task`)) expect(niceOf(first, Number(tid))).toBe(WARM_NICE);
     expect(fake.requests).toHaveLength(0);
     fake.script([reply(decision, { delayMs: 50 })]);
     const res = await judge.executor.run(routeRequest());
