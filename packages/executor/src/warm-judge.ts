@@ -35,6 +35,9 @@ export interface WarmJudgeStats {
   fallbacks: number;
 }
 
+const RESPAWN_POLL_MS = 200;
+const RESPAWN_MAX_WAIT_MS = 60_000;
+
 /** The niceness of a pre-spawned judge (coreutils `nice`): below the agents and the daemon. */
 export const WARM_NICE = 10;
 
@@ -241,9 +244,24 @@ export class WarmJudge {
         return await this.cold.run(req);
       }
     } finally {
-      // Replaced after use (never serves two calls); after the call, so its start-up does not compete with it.
-      if (!req.signal.aborted) this.spawn(req.cwd);
+      // Replaced after use (never serves two calls), once no agent runs: the replacement's start-up (~1 s of CPU)
+      // would otherwise compete with the very call the message was routed for.
+      if (!req.signal.aborted) this.spawnWhenIdle(req.cwd);
     }
+  }
+
+  /**
+   * Spawns the next waiting process when no other process group is live in the registry (no agent or other judge
+   * running), checking every RESPAWN_POLL_MS, or after RESPAWN_MAX_WAIT_MS at the latest.
+   */
+  private spawnWhenIdle(cwd: string, since = Date.now()): void {
+    if (this.stopped || this.waiting !== null) return;
+    const busy = (this.rt.runner.groups?.size ?? 0) - this.live.size > 0;
+    if (!busy || Date.now() - since >= RESPAWN_MAX_WAIT_MS) {
+      this.spawn(cwd);
+      return;
+    }
+    setTimeout(() => this.spawnWhenIdle(cwd, since), RESPAWN_POLL_MS).unref();
   }
 
   private spawn(cwd: string): void {

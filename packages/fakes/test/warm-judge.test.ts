@@ -115,6 +115,20 @@ describe.skipIf(claude === null)('pre-spawned claude judge (real CLI)', () => {
     expect(JSON.stringify(calls[1]?.body)).not.toContain('Route this message');
   }, 60_000);
 
+  it('starts the replacement only once no agent runs (its start-up would slow the agent down)', async () => {
+    judge.start(tmp.workdir);
+    await waitingPid();
+    await delay(1500);
+    // An agent is running (a registered group that is not the judge's).
+    groups.add(999_999, 'j_agent');
+    fake.script([reply(decision, { delayMs: 50 })]);
+    expect((await judge.executor.run(routeRequest())).text).toBe(decision);
+    await delay(600);
+    expect(judge.waitingPid(), 'no replacement while the agent runs').toBeNull();
+    groups.delete(999_999);
+    expect(await waitingPid()).toBeGreaterThan(0);
+  }, 60_000);
+
   it('kills its process group at stop and starts no more', async () => {
     judge.start(tmp.workdir);
     const pid = await waitingPid();
