@@ -65,8 +65,13 @@ export class RemoteChild extends EventEmitter implements SpawnedChild {
         return;
       case 'exit':
         this.#exited = true;
-        this.emit('exit', msg.code, msg.signal);
-        this.#maybeDrop();
+        // A child that exits at once has its 'spawned' and 'exit' arrive in one batch, handled in one turn: the
+        // exit waits for the turn after, so a listener added in the continuation that 'spawn' resumed (runProcess
+        // awaits the spawn, then listens for the exit) still hears it. node's own child emits them turns apart.
+        setImmediate(() => {
+          this.emit('exit', msg.code, msg.signal);
+          this.#maybeDrop();
+        });
     }
   }
 
