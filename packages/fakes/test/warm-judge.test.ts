@@ -90,9 +90,9 @@ describe.skipIf(claude === null)('pre-spawned claude judge (real CLI)', () => {
   it('answers a prompt written to a process spawned earlier, then is replaced; never two calls per process', async () => {
     judge.start(tmp.workdir);
     const first = await waitingPid();
-    // It starts at a lower CPU priority, every thread of it (the execute call it was replaced for goes first).
-    expect(niceOf(first)).toBe(WARM_NICE);
     await delay(1500); // let it finish starting up: the prompt comes later, as a message would
+    // It runs at a lower CPU priority, every thread of it (read once `nice` has set it and exec'd claude).
+    expect(niceOf(first)).toBe(WARM_NICE);
     for (const tid of fs.readdirSync(`/proc/${first}/task`)) expect(niceOf(first, Number(tid))).toBe(WARM_NICE);
     expect(fake.requests).toHaveLength(0);
     fake.script([reply(decision, { delayMs: 50 })]);
