@@ -48,12 +48,6 @@ export interface Fence {
 
 export type TimingField = 'routeMs' | 'executeMs' | 'closeMs';
 
-const TIMING_COLUMNS: Readonly<Record<TimingField, string>> = {
-  routeMs: 'route_ms',
-  executeMs: 'execute_ms',
-  closeMs: 'close_ms',
-};
-
 /** What a fenced transition wrote: the job's new state, or null when the fence no longer held (nothing written). */
 export type Transition = JobState | null;
 
@@ -95,7 +89,7 @@ export class JobsRepo {
   /** Persists the user's message and its job in one transaction (invariant 1: answer only after this commit). */
   accept(input: AcceptInput): Accepted {
     return this.commits.immediate(() => {
-      this.checkAccept(input);
+      this.checkAccept(input, input.maxQueued === undefined ? 0 : this.queuedCount());
       return this.insertAccepted(input);
     });
   }
@@ -107,23 +101,34 @@ export class JobsRepo {
    * Answers, in input order, what each got — only after the commit.
    */
   acceptMany(inputs: readonly AcceptInput[]): AcceptResult[] {
-    return this.commits.immediate(() =>
-      inputs.map((input): AcceptResult => {
+    return this.commits.immediate(() => {
+      // The queue's depth is counted once for the group, then kept up as its messages are accepted.
+      let queued: number | null = null;
+      return inputs.map((input): AcceptResult => {
         try {
-          this.checkAccept(input);
+          queued ??= input.maxQueued === undefined ? null : this.queuedCount();
+          this.checkAccept(input, queued ?? 0);
         } catch (error) {
           if (error instanceof LimitError || error instanceof NotFoundError) return { ok: false, error };
           throw error;
         }
-        return { ok: true, value: this.insertAccepted(input) };
-      }),
-    );
+        const value = this.insertAccepted(input);
+        if (queued !== null) queued += 1;
+        return { ok: true, value };
+      });
+    });
   }
 
-  /** Refuses an input that the queue cannot take (depth limit) or that names a task that does not exist. */
-  private checkAccept(input: AcceptInput): void {
+  private queuedCount(): number {
+    return (this.cached(`SELECT count(*) AS n FROM jobs WHERE state = 'queued'`).get() as { n: number }).n;
+  }
+
+  /**
+   * Refuses an input that the queue cannot take (depth limit, against `n` jobs queued now) or that names a task
+   * that does not exist.
+   */
+  private checkAccept(input: AcceptInput, n: number): void {
     if (input.maxQueued !== undefined) {
-      const { n } = this.cached(`SELECT count(*) AS n FROM jobs WHERE state = 'queued'`).get() as { n: number };
       if (n >= input.maxQueued) {
         throw new LimitError(
           'queue_full',
@@ -328,7 +333,7 @@ export class JobsRepo {
     return this.whileFenced(
       f,
       () => {
-        this.cached(`UPDATE jobs SET ${TIMING_COLUMNS[field]} = ?, updated_at = ? WHERE id = ?`).run(
+        this.cached(`UPDATE jobs SET ${jobs[field].name} = ?, updated_at = ? WHERE id = ?`).run(
           Math.round(ms),
           now,
           f.jobId,

@@ -40,6 +40,7 @@ export class Commits {
    */
   relaxed<T>(fn: () => T): T {
     if (this.sqlite.inTransaction) return this.sqlite.transaction(fn).immediate();
+    // Not a statement prepared once: SQLite applies this pragma when the statement is compiled, not when it runs.
     this.sqlite.pragma('synchronous = NORMAL');
     try {
       const out = this.sqlite.transaction(fn).immediate();
