@@ -22,6 +22,7 @@ const EVERY_PACKAGE = [
   'closing',
   'queue',
   'maintenance',
+  'channels',
 ];
 const TEST_ONLY = ['fakes', 'testkit'];
 const LAYERS = {
@@ -31,6 +32,7 @@ const LAYERS = {
   api: { src: ['core'] },
   'model-call': { src: ['core'] },
   store: { src: ['core'] },
+  channels: { src: ['core'] },
   executor: { src: ['core', 'config'] },
   routing: { src: ['core', 'model-call'] },
   closing: { src: ['core', 'model-call'] },

@@ -103,7 +103,12 @@ const status = {
   uptime_s: 1,
   state: 'degraded',
   components: {
-    gateway: component({ url: null, accepting: true, channels: [] }),
+    gateway: component({
+      url: null,
+      accepting: true,
+      channels: [],
+      outbox: { pending: 0, dead: 0, oldest_pending_age_ms: null },
+    }),
     queue: component({
       depth: { interactive: 0, background: 0 },
       oldest_queued_age_ms: { interactive: null, background: null },

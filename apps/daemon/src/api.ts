@@ -40,6 +40,8 @@ export interface ApiDeps {
   wake(lane: Lane): void;
   /** Aborts a running job in this process (after the cancel was recorded). */
   cancelRunning(jobId: string): void;
+  /** Looks at once whether the job ended and needs announcing (after a sync wait gave up). */
+  announce(jobId: string): void;
   /** Manual close/reopen: the same rule as the closer's. */
   closeTask(taskId: string, reason: string): void;
   reopenTask(taskId: string): void;

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import type { Hono } from 'hono';
-import type { Executor, ExecutorKind } from '@alter0/core';
+import type { Executor, ExecutorKind, Lane } from '@alter0/core';
+import type { ChannelSnapshot } from '@alter0/channels';
+import type { StatusDocument } from '@alter0/api';
 import type { Config, Redact } from '@alter0/config';
 import { allowedHosts, parseDuration, readTokenFile, redactorFor, splitListen, isLoopbackHost } from '@alter0/config';
 import { acquireDataDirLock } from '@alter0/store';
@@ -15,12 +17,15 @@ import { createApi } from './api.js';
 import { Intake } from './intake.js';
 import type { ExecutorRegistry } from './executors.js';
 import { createPipeline } from './pipeline.js';
+import type { PipelineDeps } from './pipeline.js';
 import { CandidateSource } from './candidates.js';
 import { manualCloseRule } from './manual-close.js';
 import { Health, buildStatus } from './status.js';
 import { DEFAULT_WEB_ROOT, mountConsole } from './static.js';
 import { buildInfo } from './version.js';
 import { createNotifier } from './notify.js';
+import { buildChannels } from './boot/channels.js';
+import type { Channels } from './boot/channels.js';
 import { buildAgents } from './boot/agents.js';
 import { keepListening, listen, urlOf } from './boot/listen.js';
 import { scheduleMaintenance } from './boot/maintenance.js';
@@ -107,30 +112,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const bus = new Bus();
     const scheduler = scheduleMaintenance(config, { pool: maintenancePool, store, logger, metrics, bus, now });
     cleanup.unshift(() => scheduler.stop());
-    const candidates = new CandidateSource(store, {
-      limit: config.router.max_candidates,
-      perTask: 3,
-      inlineMax: 200,
-      now,
-    });
-    cleanup.unshift(() => candidates.close());
-    const handler = createPipeline({
-      ...{ store, executors, router, candidates, closer, bus, logger, metrics, now },
-      defaultExecutor: config.executor.default,
-      routerExecutor: config.router.executor,
-      workspaceRoot: dirs.workspaceRoot,
-      systemCwd: dirs.systemCwd,
-    });
-    const workers = buildWorkers(config, { store, bus, logger, metrics, handler, now, executors });
+    const workers = buildQueue(config, { store, bus, logger, metrics, now, executors, router, closer, dirs, cleanup });
     const { pool } = workers;
     const state: ServingState = { accepting: true, url: null, startedAt: now() };
-    const app = buildApi(opts, { store, bus, metrics, token, pool, workers, executors, scheduler, state, info, now });
+    const wiring = { store, bus, metrics, token, pool, workers, executors, scheduler, state, info, now };
+    const { app, channels } = buildFront(opts, wiring);
+    cleanup.unshift(() => channels.stop());
     const server = await listen(app.fetch, config.listen);
-    keepListening(server, store, logger, now);
+    keepListening(server, store, logger, now, (st, error) => channels.supervisor.report('http', st, error));
     const url = urlOf(server);
     state.url = url;
-    // Workers start once the listener is bound: a start that fails (port in use) leaves the queue untouched.
+    // Workers and channels start once the listener is bound: a start that fails (port in use) leaves the queue untouched.
     pool.start();
+    channels.start();
     // Ready for systemd only now: the database is open, migrated and recovered, and the listener is bound.
     await notifier.ready();
     notifier.status(`listening on ${url}`);
@@ -138,7 +132,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     logger.info('listening', { url, pid: process.pid, version: info.version });
     const stop = stopper({
       ...{ notifier, logger, probeAbort, pool, stopWatchdog, server, store, executors, cleanup, now },
-      stopAccepting: () => (state.accepting = false),
+      stopAccepting: () => {
+        state.accepting = false;
+        // No new chat messages while draining; notices of the jobs that finish go out until the end.
+        void channels.supervisor.stop();
+      },
       defaultDrainMs: config.shutdown.drain_timeout_s * 1000,
     });
     return { url, store, metrics, killAgents: () => executors.groups.killAll(), stop };
@@ -146,6 +144,32 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await undoStart(cleanup);
     throw err;
   }
+}
+
+/** The pipeline (route, execute, close) and the workers that run it over the queue. */
+function buildQueue(
+  config: Config,
+  d: Pick<PipelineDeps, 'store' | 'executors' | 'router' | 'closer' | 'bus' | 'logger' | 'metrics' | 'now'> & {
+    dirs: ReturnType<typeof reapAgents>;
+    cleanup: Cleanup;
+  },
+): Workers {
+  const { store, bus, logger, metrics, now, executors } = d;
+  const candidates = new CandidateSource(store, {
+    limit: config.router.max_candidates,
+    perTask: 3,
+    inlineMax: 200,
+    now,
+  });
+  d.cleanup.unshift(() => candidates.close());
+  const handler = createPipeline({
+    ...{ store, executors, router: d.router, candidates, closer: d.closer, bus, logger, metrics, now },
+    defaultExecutor: config.executor.default,
+    routerExecutor: config.router.executor,
+    workspaceRoot: d.dirs.workspaceRoot,
+    systemCwd: d.dirs.systemCwd,
+  });
+  return buildWorkers(config, { store, bus, logger, metrics, handler, now, executors });
 }
 
 /** What the API reads of the running daemon. */
@@ -169,11 +193,13 @@ interface ApiWiring {
   now: () => number;
 }
 
-/** The HTTP API over the running daemon: intake, the manual close rule, status and metrics. */
-function buildApi(opts: DaemonOptions, w: ApiWiring): Hono {
+/**
+ * What faces the owner: the intake (the one way in), the channels (http, telegram, webhooks and their outbox), and
+ * the HTTP API over the running daemon with the manual close rule, status and metrics.
+ */
+function buildFront(opts: DaemonOptions, w: ApiWiring): { app: Hono; channels: Channels } {
   const { config, logger } = opts;
   const { store, bus, metrics, pool, state, now } = w;
-  const health = new Health(now);
   const intake = new Intake({
     store,
     onAccepted: ({ job }) => {
@@ -182,51 +208,62 @@ function buildApi(opts: DaemonOptions, w: ApiWiring): Hono {
       bus.job(job.id);
     },
   });
-  return createApi({
-    store,
-    intake,
-    bus,
-    logger,
-    metrics,
+  const closeRule = manualCloseRule({ store, bus, metrics, now });
+  const actions = { wake: (lane: Lane) => pool.wake(lane), cancelRunning: (id: string) => pool.cancel(id) };
+  const defaults = { timeoutS: config.queue.job_timeout_s, maxAttempts: config.queue.max_attempts };
+  const status = statusOf(config, w, () => channels.supervisor.snapshot());
+  const channels = buildChannels(config, {
+    ...{ store, bus, logger, metrics, now },
+    version: w.info.version,
+    telegram: {
+      ...{ ...actions, intake, status, closeTask: closeRule.closeTask },
+      defaults: { ...defaults, queueDepth: config.queue.max_depth },
+    },
+  });
+  const app = createApi({
+    ...{ store, intake, bus, logger, metrics, status, now, ...actions, ...closeRule },
     allowedHosts: new Set(allowedHosts(config)),
     token: w.token,
     defaults: {
+      ...defaults,
       waitMs: config.api.wait_ms,
       maxWaitMs: config.api.max_wait_ms,
       bodyLimitBytes: config.api.body_limit_bytes,
-      timeoutS: config.queue.job_timeout_s,
-      maxAttempts: config.queue.max_attempts,
     },
     limits: { eventStreams: config.api.max_event_streams, queueDepth: config.queue.max_depth },
-    wake: (lane) => pool.wake(lane),
-    cancelRunning: (id) => pool.cancel(id),
-    ...manualCloseRule({ store, bus, metrics, now }),
-    status: () =>
-      Promise.resolve(
-        buildStatus({
-          version: w.info.version,
-          startedAt: state.startedAt,
-          now,
-          health,
-          store,
-          pool,
-          workers: w.workers.counts,
-          executors: w.executors,
-          degradeAfterFailures: config.status.executor_degraded_after_failures,
-          queueDegradedAgeMs: parseDuration(config.status.queue_degraded_after),
-          url: () => state.url,
-          accepting: () => state.accepting,
-          dataDir: config.data_dir,
-          scheduler: () => w.scheduler.status(),
-          queueFailure: () =>
-            [w.workers.failures.loop, w.workers.failures.record].filter((x) => x !== null).join('; ') || null,
-        }),
-      ),
+    announce: (id) => channels.announce(id),
     accepting: () => state.accepting,
-    now,
     metricsText: () => scrapeMetrics(store, metrics, now),
     staticHandler: opts.webRoot === null ? undefined : (a) => mountConsole(a, opts.webRoot ?? DEFAULT_WEB_ROOT),
   });
+  return { app, channels };
+}
+
+/** The status document, built per request from live figures (status.ts). */
+function statusOf(config: Config, w: ApiWiring, channels: () => ChannelSnapshot[]): () => Promise<StatusDocument> {
+  const health = new Health(w.now);
+  return () =>
+    Promise.resolve(
+      buildStatus({
+        version: w.info.version,
+        startedAt: w.state.startedAt,
+        now: w.now,
+        health,
+        store: w.store,
+        pool: w.pool,
+        workers: w.workers.counts,
+        executors: w.executors,
+        degradeAfterFailures: config.status.executor_degraded_after_failures,
+        queueDegradedAgeMs: parseDuration(config.status.queue_degraded_after),
+        url: () => w.state.url,
+        accepting: () => w.state.accepting,
+        channels,
+        dataDir: config.data_dir,
+        scheduler: () => w.scheduler.status(),
+        queueFailure: () =>
+          [w.workers.failures.loop, w.workers.failures.record].filter((x) => x !== null).join('; ') || null,
+      }),
+    );
 }
 
 /** Gauges that describe the database are read at scrape time, so they are never stale. */

@@ -5,6 +5,7 @@ import type { WorkerPool } from '@alter0/queue';
 import type { ExecutorRegistry } from './executors.js';
 import type { ScheduledJobStatus } from '@alter0/maintenance';
 import type { ComponentName, StatusDocument } from '@alter0/api';
+import type { ChannelSnapshot } from '@alter0/channels';
 
 type Components = StatusDocument['components'];
 
@@ -44,6 +45,8 @@ export interface StatusDeps {
   queueDegradedAgeMs: number;
   url: () => string | null;
   accepting: () => boolean;
+  /** The channels' supervisor's view (http, telegram, webhook). */
+  channels: () => ChannelSnapshot[];
   dataDir: string;
   scheduler: () => ScheduledJobStatus[];
   /** Set while the queue's workers fail to reach the database (they retry with backoff). */
@@ -77,7 +80,7 @@ export function buildStatus(d: StatusDeps): StatusDocument {
     };
   };
   const components: Components = {
-    gateway: component('gateway', gatewayReading(d)),
+    gateway: component('gateway', gatewayReading(d, now)),
     queue: component('queue', queueReading(d, now)),
     executor: component('executor', executorReading(d)),
     scheduler: component('scheduler', schedulerReading(d)),
@@ -92,14 +95,37 @@ export function buildStatus(d: StatusDeps): StatusDocument {
   };
 }
 
-function gatewayReading(d: StatusDeps): Reading<'gateway'> {
+/**
+ * Down when it no longer accepts (stopping); degraded while a channel fails or a notice has waited long; the
+ * channel's own error is the gateway's.
+ */
+function gatewayReading(d: StatusDeps, now: number): Reading<'gateway'> {
+  const channels = d.channels();
+  const outbox = d.store.outbox.summary();
+  const failing = channels.find((c) => c.state !== 'ok');
+  const state: ComponentState = !d.accepting() ? 'down' : failing ? 'degraded' : 'ok';
   return {
-    state: d.accepting() ? 'ok' : 'down',
+    state,
     details: {
       url: d.url(),
       accepting: d.accepting(),
-      channels: [{ name: 'http', state: d.accepting() ? 'ok' : 'down' }],
+      channels: channels.map((c) => ({
+        name: c.name,
+        state: c.name === 'http' && !d.accepting() ? 'down' : c.state,
+        since: iso(c.since),
+        last_error: c.lastError && { message: c.lastError.message, at: iso(c.lastError.at) },
+        restarts: c.restarts,
+        next_retry_at: c.nextRetryAt === null ? null : iso(c.nextRetryAt),
+      })),
+      outbox: {
+        pending: outbox.pending,
+        dead: outbox.dead,
+        oldest_pending_age_ms: outbox.oldestPendingAt === null ? null : Math.max(0, now - outbox.oldestPendingAt),
+      },
     },
+    error: failing
+      ? `channel ${failing.name} is ${failing.state}: ${failing.lastError?.message ?? 'no error recorded'}`
+      : undefined,
   };
 }
 

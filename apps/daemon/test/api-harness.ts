@@ -45,6 +45,7 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): A
     limits: { eventStreams: 32, queueDepth: 10_000 },
     wake: () => undefined,
     cancelRunning: () => undefined,
+    announce: () => undefined,
     closeTask: () => undefined,
     reopenTask: () => undefined,
     status: () => Promise.resolve(quietStatus()),
@@ -108,7 +109,21 @@ function quietStatus(): StatusDocument {
     uptime_s: 0,
     state: 'ok',
     components: {
-      gateway: ok({ url: null, accepting: true, channels: [{ name: 'http', state: 'ok' as const }] }),
+      gateway: ok({
+        url: null,
+        accepting: true,
+        channels: [
+          {
+            name: 'http',
+            state: 'ok' as const,
+            since: '2026-01-01T00:00:00.000Z',
+            last_error: null,
+            restarts: 0,
+            next_retry_at: null,
+          },
+        ],
+        outbox: { pending: 0, dead: 0, oldest_pending_age_ms: null },
+      }),
       queue: ok({
         depth: lanes,
         oldest_queued_age_ms: { interactive: null, background: null },

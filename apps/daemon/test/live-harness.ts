@@ -175,6 +175,9 @@ const liveWiring: Wiring = ({ store, bus, dir }) => {
             queueDegradedAgeMs: 60_000,
             url: () => 'http://127.0.0.1:7070',
             accepting: () => true,
+            channels: () => [
+              { name: 'http', state: 'ok', since: startedAt, lastError: null, restarts: 0, nextRetryAt: null },
+            ],
             dataDir: dir,
             scheduler: () => [
               {

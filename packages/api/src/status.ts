@@ -15,10 +15,23 @@ const component = <D extends v.ObjectEntries>(details: D) =>
     details: v.object(details),
   });
 
+export const ChannelStatus = v.object({
+  name: v.string(),
+  state,
+  since: timestamp,
+  last_error: v.nullable(v.object({ message: v.string(), at: timestamp })),
+  /** Restarts after failures since alter0 started. */
+  restarts: count,
+  /** When a failing channel is tried again; null while it runs. */
+  next_retry_at: nullableTimestamp,
+});
+
 export const GatewayComponent = component({
   url: nullableString,
   accepting: v.boolean(),
-  channels: v.array(v.object({ name: v.string(), state })),
+  channels: v.array(ChannelStatus),
+  /** Notices (a job's end, to its chat and the webhooks) waiting to be delivered, and given up. */
+  outbox: v.object({ pending: count, dead: count, oldest_pending_age_ms: nullableNumber }),
 });
 
 export const QueueComponent = component({

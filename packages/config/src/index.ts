@@ -5,7 +5,7 @@ export type { FlagOverrides } from './flags.js';
 export { RESERVED_ENV_NAMES, envNameFor } from './env.js';
 export { parseDuration } from './duration.js';
 export { type ListenAddress, splitListen, isLoopbackHost } from './listen.js';
-export { readTokenFile, writeTokenFile, newToken, MIN_TOKEN_CHARS } from './token.js';
+export { readBotTokenFile, readTokenFile, writeTokenFile, newToken, MIN_TOKEN_CHARS } from './token.js';
 export { defaultDataDir, DEFAULT_CONFIG_NAME } from './paths.js';
 export { formatConfigReport, redactValue } from './report.js';
 export { allowedHosts } from './hosts.js';

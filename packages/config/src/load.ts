@@ -8,7 +8,7 @@ import { isLoopbackHost, splitListen } from './listen.js';
 import { chooseConfigFile, defaultDataDir } from './paths.js';
 import { type Origin, Problems, type SourceInfo } from './problems.js';
 import { type Config, ConfigSchema, type RawConfig, RawConfigSchema } from './schema.js';
-import { readTokenFile } from './token.js';
+import { readBotTokenFile, readTokenFile } from './token.js';
 import { describeSchema } from './tree.js';
 import path from 'node:path';
 
@@ -168,6 +168,7 @@ function crossCheck(
     }
   }
   judgeModelProblems(config, labelOf, problems);
+  telegramProblems(config, labelOf, problems);
   if (tokenRules) tokenRuleProblems(config, labelOf, problems);
   if (config.api.wait_ms > config.api.max_wait_ms) {
     problems.add(
@@ -202,6 +203,32 @@ function judgeModelProblems(config: Config, labelOf: (key: string) => string, pr
         `${stage}.args`,
         'is set but the command executor takes no args (set executor.command.argv); remove it',
       );
+  }
+}
+
+/** An enabled Telegram channel needs its token and an allowlist: without one, anyone who finds the bot could run agents. */
+function telegramProblems(config: Config, labelOf: (key: string) => string, problems: Problems): void {
+  const t = config.telegram;
+  if (!t.enabled) return;
+  if (t.token_file === '') {
+    problems.add(
+      labelOf('telegram.enabled'),
+      'telegram.token_file',
+      'is empty but telegram.enabled is true; write the token @BotFather gave into a file (umask 077) and set telegram.token_file to it',
+    );
+  } else {
+    try {
+      readBotTokenFile(t.token_file);
+    } catch (err) {
+      problems.add(labelOf('telegram.token_file'), 'telegram.token_file', errorMessage(err));
+    }
+  }
+  if (t.allowed_chat_ids.length === 0) {
+    problems.add(
+      labelOf('telegram.enabled'),
+      'telegram.allowed_chat_ids',
+      'is empty but telegram.enabled is true; list the chat ids allowed to use the bot (your own chat id: see docs/channels.md)',
+    );
   }
 }
 

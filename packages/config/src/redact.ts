@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from './schema.js';
 import { REDACTED, isSecretName, redactText, secretArgs } from './secrets.js';
+import { readBotTokenFile } from './token.js';
 
 /** Hides secrets in a piece of text alter0 is about to store or print. */
 export type Redact = (text: string) => string;
@@ -11,14 +12,21 @@ const MIN_SECRET = 8;
 
 /**
  * The secret values a configuration carries, as they would appear in an agent's output:
- * - the API token;
+ * - the API token, and the Telegram bot token;
  * - `executor.env` values: those whose name says secret, and every other value of 8+ characters except file paths
  *   and URLs (a URL's password and secret query values are taken instead; the rest of a URL is an address);
  * - the secrets in `executor.*.args` and `executor.command.argv` (see secretArgs).
  */
-export function configSecrets(config: Pick<Config, 'executor'>, token: string | null): string[] {
+export function configSecrets(config: Pick<Config, 'executor' | 'telegram'>, token: string | null): string[] {
   const out = new Set<string>();
   if (token !== null && token !== '') out.add(token);
+  if (config.telegram.enabled && config.telegram.token_file !== '') {
+    try {
+      out.add(readBotTokenFile(config.telegram.token_file));
+    } catch {
+      // the config check reports an unreadable token file; nothing to hide then
+    }
+  }
   for (const [name, value] of Object.entries(config.executor.env)) {
     if (isSecretName(name)) {
       if (value.length >= MIN_NAMED_SECRET) out.add(value);
@@ -55,6 +63,6 @@ export function createRedactor(secrets: readonly string[]): Redact {
 }
 
 /** The redactor for a configuration and its API token (null without one), built once at start-up. */
-export function redactorFor(config: Pick<Config, 'executor'>, token: string | null): Redact {
+export function redactorFor(config: Pick<Config, 'executor' | 'telegram'>, token: string | null): Redact {
   return createRedactor(configSecrets(config, token));
 }

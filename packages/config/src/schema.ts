@@ -95,6 +95,15 @@ const httpUrl = v.pipe(
     'expected "" or an http(s) URL such as "https://alter0.example.net"',
   ),
 );
+const apiRoot = v.pipe(
+  str,
+  v.check((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'expected an http(s) URL'),
+);
+const chatId = v.pipe(
+  v.number('expected an integer chat id'),
+  v.integer('expected an integer chat id'),
+  v.check((n) => n !== 0, 'a chat id is never 0'),
+);
 const envName = v.pipe(
   str,
   v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)'),
@@ -257,6 +266,38 @@ export const RawConfigSchema = v.strictObject(
       }),
       {},
     ),
+    telegram: v.optional(
+      table({
+        enabled: v.optional(bool, false),
+        /** A file (mode 0600) holding the bot token @BotFather gave. */
+        token_file: v.optional(str, ''),
+        /** Chats whose messages are taken; updates from any other chat are ignored. Required when enabled. */
+        allowed_chat_ids: v.optional(v.array(chatId, 'expected an array of chat ids (integers)'), []),
+        api_url: v.optional(apiRoot, 'https://api.telegram.org'),
+      }),
+      {},
+    ),
+    channels: v.optional(
+      table({
+        /** First wait before a failed channel is started again; doubles per failure in a row. */
+        retry_initial: v.optional(timerDuration, '1s'),
+        /** The longest wait between restarts, and the pace at which a channel that needs the owner is retried. */
+        retry_max: v.optional(timerDuration, '5m'),
+      }),
+      {},
+    ),
+    notify: v.optional(
+      table({
+        /** POSTed JSON `{event, job_id, task_id, state, reply_excerpt, error, dedup_key}` when a job nobody waited for ends. */
+        webhook_urls: v.optional(v.array(apiRoot, 'expected an array of http(s) URLs'), []),
+        /** POSTed a plain-text line instead (ntfy-style topics). */
+        text_urls: v.optional(v.array(apiRoot, 'expected an array of http(s) URLs'), []),
+        /** Attempts per notice before it is given up (an event says so); backoff 5 s doubling to 10 min. */
+        max_attempts: v.optional(int(1), 12),
+        timeout_s: v.optional(seconds(1), 10),
+      }),
+      {},
+    ),
     retention: v.optional(
       table({
         closed_tasks: v.optional(ageDuration, '90d'),
@@ -292,4 +333,10 @@ export const ConfigSchema = v.pipe(RawConfigSchema, v.transform(resolveDerived))
 export type Config = v.InferOutput<typeof ConfigSchema>;
 
 /** Keys whose values are file system paths: relative values resolve against the config file's folder (file) or the working directory (env, flags). */
-export const PATH_KEYS: ReadonlySet<string> = new Set(['data_dir', 'token_file', 'log.dir', 'backup.dir']);
+export const PATH_KEYS: ReadonlySet<string> = new Set([
+  'data_dir',
+  'token_file',
+  'log.dir',
+  'backup.dir',
+  'telegram.token_file',
+]);

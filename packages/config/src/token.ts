@@ -13,6 +13,36 @@ export const MIN_TOKEN_CHARS = 32;
  * MIN_TOKEN_CHARS non-space characters. Throws ConfigError saying how to fix it.
  */
 export function readTokenFile(file: string): string {
+  const howto = `(umask 077; openssl rand -hex 32 > ${file})`;
+  const token = readSecretFile(file, 'token file', `create it with: ${howto}`);
+  if (token.length < MIN_TOKEN_CHARS) {
+    throw new ConfigError(
+      `token in ${file} has ${token.length} characters, fewer than ${MIN_TOKEN_CHARS}; write a new one with: ${howto}`,
+    );
+  }
+  return token;
+}
+
+/** A Telegram bot token as @BotFather gives it: the bot's numeric id, a colon, then 30+ URL-safe characters. */
+const BOT_TOKEN_RE = /^\d{3,}:[A-Za-z0-9_-]{30,}$/;
+
+/** Reads the Telegram bot token from `file`, held to the same file rules as the API token (readTokenFile). */
+export function readBotTokenFile(file: string): string {
+  const token = readSecretFile(
+    file,
+    'telegram token file',
+    `write the token @BotFather gave into it: (umask 077; cat > ${file})`,
+  );
+  if (!BOT_TOKEN_RE.test(token)) {
+    throw new ConfigError(
+      `telegram token file ${file} does not hold a bot token (digits, a colon, then letters, like 123456:AAE…); copy the token @BotFather gave, on one line`,
+    );
+  }
+  return token;
+}
+
+/** A regular file only its owner can read or write, holding one secret on one line without spaces. */
+function readSecretFile(file: string, what: string, missingHowto: string): string {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
@@ -20,32 +50,27 @@ export function readTokenFile(file: string): string {
     const code = err instanceof Error && 'code' in err ? String(err.code) : '';
     throw new ConfigError(
       code === 'ENOENT'
-        ? `token file ${file} does not exist; create it with: (umask 077; openssl rand -hex 32 > ${file})`
-        : `cannot read token file ${file}: ${err instanceof Error ? err.message : String(err)}`,
+        ? `${what} ${file} does not exist; ${missingHowto}`
+        : `cannot read ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  if (!st.isFile()) throw new ConfigError(`token file ${file} is not a regular file`);
-  const untrusted = trustProblem(file, st, 'token file');
+  if (!st.isFile()) throw new ConfigError(`${what} ${file} is not a regular file`);
+  const untrusted = trustProblem(file, st, what);
   if (untrusted !== null) throw new ConfigError(untrusted);
   const perm = st.mode & 0o777;
   if ((perm & 0o077) !== 0) {
     throw new ConfigError(
-      `token file ${file} has mode ${perm.toString(8).padStart(4, '0')}, so other users can read or change it; run: chmod 600 ${file}`,
+      `${what} ${file} has mode ${perm.toString(8).padStart(4, '0')}, so other users can read or change it; run: chmod 600 ${file}`,
     );
   }
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read token file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ConfigError(`cannot read ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
   const token = text.trim();
-  if (/\s/.test(token)) throw new ConfigError(`token file ${file} must hold one token on one line, without spaces`);
-  if (token.length < MIN_TOKEN_CHARS) {
-    throw new ConfigError(
-      `token in ${file} has ${token.length} characters, fewer than ${MIN_TOKEN_CHARS}; write a new one with: (umask 077; openssl rand -hex 32 > ${file})`,
-    );
-  }
+  if (/\s/.test(token)) throw new ConfigError(`${what} ${file} must hold one token on one line, without spaces`);
   return token;
 }
 

@@ -56,6 +56,7 @@ describe('duration bounds (7)', () => {
     'closer.timeout_s',
     'queue.job_timeout_s',
     'shutdown.drain_timeout_s',
+    'notify.timeout_s',
   ];
 
   it('every *_ms and *_s setting stops at 7 days, naming the key, the limit and the value', () => {

@@ -4,3 +4,4 @@ export * from './ids.js';
 export * from './executor.js';
 export * from './timers.js';
 export * from './daemon-flags.js';
+export * from './backoff.js';

@@ -39,6 +39,13 @@ export interface Metrics {
   tasksOpen(n: number): void;
   maintenance(job: string, state: MaintenanceState): void;
   buildInfo(version: string, commit: string, node: string): void;
+  /** A channel's state now (one series per state, 1 for the current one). */
+  channelState(channel: string, state: 'ok' | 'degraded' | 'down'): void;
+  channelRestarted(channel: string): void;
+  /** A notice's delivery attempt: sent, failed (to be retried) or given up. */
+  noticeDelivery(channel: string, outcome: 'sent' | 'failed' | 'given_up'): void;
+  /** Notices waiting in the outbox (read at scrape time). */
+  outboxPending(n: number): void;
   render(): Promise<{ contentType: string; body: string }>;
   /** The underlying registry, for metrics another package defines itself. */
   readonly registry: Registry;
@@ -62,6 +69,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const seenCommits = { durable: 0, relaxed: 0 };
   const { execErrors, routes, closes, rescued, tasksOpen } = decisionMetrics(registers);
   const { maintSuccess, maintFailures, build } = serviceMetrics(registers);
+  const { channelUp, channelRestarts, notices, outboxPending } = channelMetrics(registers);
   const channelLabel = channelLabeler(opts.maxChannels ?? 32);
 
   return {
@@ -99,6 +107,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       build.reset();
       build.set({ version, commit, node }, 1);
     },
+    channelState: (channel, state) => {
+      for (const st of ['ok', 'degraded', 'down'] as const) channelUp.set({ channel, state: st }, st === state ? 1 : 0);
+    },
+    channelRestarted: (channel) => channelRestarts.inc({ channel }),
+    noticeDelivery: (channel, outcome) => notices.inc({ channel, outcome }),
+    outboxPending: (n) => outboxPending.set(n),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
 }
@@ -217,6 +231,33 @@ function serviceMetrics(registers: Registry[]) {
     registers,
   });
   return { maintSuccess, maintFailures, build };
+}
+
+function channelMetrics(registers: Registry[]) {
+  const channelUp = new Gauge({
+    name: 'alter0_channel_state',
+    help: "1 for each channel's current state (ok, degraded, down), 0 for the others.",
+    labelNames: ['channel', 'state'] as const,
+    registers,
+  });
+  const channelRestarts = new Counter({
+    name: 'alter0_channel_restarts_total',
+    help: 'Restarts of a channel after it failed.',
+    labelNames: ['channel'] as const,
+    registers,
+  });
+  const notices = new Counter({
+    name: 'alter0_notices_total',
+    help: 'Delivery attempts of notices (a job that ended, to a chat or a webhook), by outcome.',
+    labelNames: ['channel', 'outcome'] as const,
+    registers,
+  });
+  const outboxPending = new Gauge({
+    name: 'alter0_outbox_pending',
+    help: 'Notices waiting to be delivered.',
+    registers,
+  });
+  return { channelUp, channelRestarts, notices, outboxPending };
 }
 
 /** Channel ids come from clients: the first `max` distinct ones keep their label, the rest count as "other". */

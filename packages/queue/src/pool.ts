@@ -1,10 +1,8 @@
-import type { ErrorClass, Lane } from '@alter0/core';
-import { LANES, clampTimerMs, errorMessage, isRetryable } from '@alter0/core';
+import type { BackoffPolicy, ErrorClass, Lane } from '@alter0/core';
+import { LANES, backoffDelayMs, clampTimerMs, errorMessage, isRetryable } from '@alter0/core';
 import type { Fence, JobRow, JobsRepo, RecoveryReport, Transition } from '@alter0/store';
 import { JobAbort, abortCauseOf } from './abort.js';
 import type { AbortCause } from './abort.js';
-import { backoffDelayMs } from './backoff.js';
-import type { BackoffPolicy } from './backoff.js';
 
 /** What the pipeline reports for one run of a job; the pool turns it into the durable state change. */
 export type RunOutcome =

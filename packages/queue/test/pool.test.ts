@@ -6,7 +6,7 @@ import { Store } from '@alter0/store';
 import type { JobRow } from '@alter0/store';
 import { WorkerPool } from '../src/pool.js';
 import type { JobHandler, RunOutcome } from '../src/pool.js';
-import { backoffDelayMs } from '../src/backoff.js';
+import { backoffDelayMs } from '@alter0/core';
 
 let dir: string;
 let store: Store;

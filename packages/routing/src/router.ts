@@ -24,6 +24,8 @@ export interface RouteInput {
   message: string;
   /** A task id the client named (API `task_id`); wins over everything. */
   explicitTaskId: string | null;
+  /** The sender asked for a new task (Telegram's /new): no model is asked. */
+  newTask?: boolean;
   openTasks: readonly CandidateTask[];
   cwd: string;
   jobId: string | null;
@@ -137,6 +139,15 @@ export class Router {
         taskId: explicit.taskId,
         confidence: null,
         reason: explicit.reason,
+        fallback: 'explicit',
+      };
+    }
+    if (input.newTask === true) {
+      return {
+        decision: 'new',
+        taskId: null,
+        confidence: null,
+        reason: 'the sender asked for a new task',
         fallback: 'explicit',
       };
     }

@@ -8,6 +8,7 @@ import { jobs, messages, tasks } from './schema.js';
 import type { JobRow, MessageRow } from './schema.js';
 import type { Commits } from './tx.js';
 import { hotStatements } from './hot.js';
+import type { ChannelsRepo } from './channels-repo.js';
 import type { HotStatements } from './hot.js';
 
 export interface AcceptInput {
@@ -23,6 +24,14 @@ export interface AcceptInput {
   now: number;
   /** Queue depth limit: refused (nothing written) when this many jobs are already queued. */
   maxQueued?: number;
+  /** Nobody waits for the answer: announce the job's end through the outbox (see `jobs.notify`). */
+  notify?: boolean;
+  /** 'new': start a new task without asking the router (Telegram's /new). */
+  routeHint?: 'new' | null;
+  /** The channel's input position, committed with the message (Telegram: the next update offset). */
+  cursor?: { channel: string; value: string };
+  /** The channel's own id of the message (Telegram: chat + message id), so replies to it find the job. */
+  ref?: { chatId: string; messageId: number };
 }
 
 /** What an accepted input became. */
@@ -72,6 +81,7 @@ export class JobsRepo {
     private readonly sqlite: BetterSqlite3.Database,
     private readonly db: Drizzle,
     private readonly commits: Commits,
+    private readonly channels: ChannelsRepo,
   ) {
     this.hot = hotStatements(sqlite, db);
   }
@@ -168,9 +178,13 @@ export class JobsRepo {
       userId: input.userId,
       sessionId: input.sessionId,
       retryOf: null,
+      notify: input.notify ?? false,
+      routeHint: input.routeHint ?? null,
       now: input.now,
     });
     this.hot.insertJob(job);
+    if (input.cursor) this.channels.setCursor(input.cursor.channel, input.cursor.value, input.now);
+    if (input.ref) this.channels.addRef({ channel: input.channelId, ...input.ref, jobId, now: input.now });
     return { message, job };
   }
 
@@ -186,6 +200,8 @@ export class JobsRepo {
     userId: string;
     sessionId: string | null;
     retryOf: string | null;
+    notify: boolean;
+    routeHint: 'new' | null;
     now: number;
   }): JobRow {
     return {
@@ -210,6 +226,9 @@ export class JobsRepo {
       userId: p.userId,
       sessionId: p.sessionId,
       usageJson: null,
+      routeHint: p.routeHint,
+      notify: p.notify,
+      notifiedAt: null,
       createdAt: p.now,
       updatedAt: p.now,
       startedAt: null,
@@ -620,6 +639,9 @@ export class JobsRepo {
         userId: job.userId,
         sessionId: job.sessionId,
         retryOf: job.id,
+        // A retry is announced like the job it retries; it goes to the task that job had.
+        notify: job.notify,
+        routeHint: null,
         now,
       });
       this.db.insert(jobs).values(row).run();

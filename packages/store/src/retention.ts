@@ -10,6 +10,8 @@ export const RETENTION_TABLES = [
   'route_decisions',
   'close_decisions',
   'memory',
+  'outbox',
+  'channel_refs',
   'jobs',
   'messages',
   'tasks',
@@ -40,6 +42,9 @@ const PLAN: Record<RetentionTable, string> = {
     SELECT id FROM close_decisions WHERE task_id IN (SELECT id FROM purge_tasks)
     UNION SELECT id FROM close_decisions WHERE created_at < :decisions`,
   memory: `SELECT id FROM memory WHERE task_id IN (SELECT id FROM purge_tasks)`,
+  // Delivered or given-up notices, and chat message ids, age out with the finished jobs they belong to.
+  outbox: `SELECT id FROM outbox WHERE state <> 'pending' AND created_at < :jobs`,
+  channel_refs: `SELECT id FROM channel_refs WHERE created_at < :jobs`,
   jobs: `
     SELECT id FROM jobs WHERE task_id IN (SELECT id FROM purge_tasks)
        OR message_id IN (SELECT id FROM messages WHERE task_id IN (SELECT id FROM purge_tasks))
@@ -65,6 +70,8 @@ const GUARD: Record<RetentionTable, string> = {
   route_decisions: `(created_at < :decisions OR task_id IS NULL OR task_id NOT IN (SELECT id FROM tasks WHERE state = 'open'))`,
   close_decisions: `(created_at < :decisions OR task_id IN (SELECT id FROM tasks WHERE state = 'closed'))`,
   memory: `task_id IN (SELECT id FROM tasks WHERE state = 'closed')`,
+  outbox: `state <> 'pending'`,
+  channel_refs: '1',
   // A job of a task that is open now (reopened since the plan) goes only by its own age rule.
   jobs: `state IN ${TERMINAL}
          AND (task_id IS NULL OR task_id NOT IN (SELECT id FROM tasks WHERE state = 'open')

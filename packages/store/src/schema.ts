@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, real, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, real, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type {
   ClosedBy,
   CloseSource,
@@ -80,6 +80,15 @@ export const jobs = sqliteTable(
     userId: text('user_id').notNull(),
     sessionId: text('session_id'),
     usageJson: text('usage_json'),
+    /** 'new': the sender asked for a new task (Telegram's /new); the route stage then asks no model. */
+    routeHint: text('route_hint').$type<'new'>(),
+    /**
+     * Nobody waits for this job's answer (background lane, an async request, a sync wait that ran out, a chat
+     * channel): its end is announced through the outbox. `notifiedAt` is set in the transaction that queues the
+     * notices, so each job's end is announced once.
+     */
+    notify: integer('notify', { mode: 'boolean' }).notNull().default(false),
+    notifiedAt: integer('notified_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     startedAt: integer('started_at'),
@@ -98,6 +107,7 @@ export const jobs = sqliteTable(
     index('jobs_state_lane_id').on(t.state, t.lane, t.id),
     index('jobs_task_state').on(t.taskId, t.state),
     index('jobs_message').on(t.messageId),
+    index('jobs_notify_pending').on(t.notify, t.notifiedAt),
   ],
 );
 
@@ -182,6 +192,66 @@ export const memory = sqliteTable(
   (t) => [index('memory_task').on(t.taskId)],
 );
 
+/** Where a channel's input stands (Telegram: the next update offset), committed with what it accepted. */
+export const channelCursors = sqliteTable('channel_cursors', {
+  channel: text('channel').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * A chat message a channel knows by its own id (Telegram: chat id + message id), and the job it belongs to: the
+ * owner's message that became the job, or the bot's message that carried its reply. Replying to one pins the new
+ * message to that job's task; /cancel and /retry act on that job.
+ */
+export const channelRefs = sqliteTable(
+  'channel_refs',
+  {
+    id: text('id').primaryKey(),
+    channel: text('channel').notNull(),
+    chatId: text('chat_id').notNull(),
+    messageId: integer('message_id').notNull(),
+    jobId: text('job_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('channel_refs_message').on(t.channel, t.chatId, t.messageId),
+    index('channel_refs_job').on(t.jobId),
+    index('channel_refs_created').on(t.createdAt),
+  ],
+);
+
+export type OutboxState = 'pending' | 'sent' | 'dead';
+
+/**
+ * Notices to deliver (a job's end, to its chat and the webhooks): at least once, retried with backoff until sent
+ * or given up (`dead`, with an event). `dedupKey` makes queuing the same notice twice a no-op and travels with it,
+ * so a receiver can drop a repeat.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    dedupKey: text('dedup_key').notNull().unique(),
+    /** Which channel delivers it: 'telegram', 'webhook'. */
+    channel: text('channel').notNull(),
+    /** The chat id, or the webhook URL. */
+    target: text('target').notNull(),
+    jobId: text('job_id'),
+    event: text('event').notNull(),
+    payloadJson: text('payload_json').notNull(),
+    state: text('state').$type<OutboxState>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Parts already delivered (a reply split into several chat messages resumes after the last one sent). */
+    progress: integer('progress').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    sentAt: integer('sent_at'),
+  },
+  (t) => [index('outbox_state_next').on(t.state, t.nextAttemptAt), index('outbox_created').on(t.createdAt)],
+);
+
 export const maintenanceRuns = sqliteTable('maintenance_runs', {
   job: text('job').primaryKey(),
   lastStartAt: integer('last_start_at'),
@@ -199,3 +269,5 @@ export type RouteDecisionRow = typeof routeDecisions.$inferSelect;
 export type CloseDecisionRow = typeof closeDecisions.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type MaintenanceRunRow = typeof maintenanceRuns.$inferSelect;
+export type ChannelRefRow = typeof channelRefs.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;

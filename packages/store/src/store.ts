@@ -7,6 +7,8 @@ import { JobsRepo } from './jobs-repo.js';
 import { TasksRepo } from './tasks-repo.js';
 import { DecisionsRepo } from './decisions-repo.js';
 import { EventsRepo } from './events-repo.js';
+import { ChannelsRepo } from './channels-repo.js';
+import { OutboxRepo } from './outbox-repo.js';
 
 /** The one owner of the database connection; the repositories are its parts. */
 export class Store {
@@ -14,6 +16,8 @@ export class Store {
   readonly jobs: JobsRepo;
   readonly decisions: DecisionsRepo;
   readonly events: EventsRepo;
+  readonly channels: ChannelsRepo;
+  readonly outbox: OutboxRepo;
   private closed = false;
   private readonly commits: Commits;
 
@@ -23,7 +27,9 @@ export class Store {
   ) {
     this.commits = new Commits(opened.sqlite);
     this.tasks = new TasksRepo(opened.sqlite, opened.db, this.commits);
-    this.jobs = new JobsRepo(opened.sqlite, opened.db, this.commits);
+    this.channels = new ChannelsRepo(opened.db);
+    this.outbox = new OutboxRepo(opened.db, this.commits);
+    this.jobs = new JobsRepo(opened.sqlite, opened.db, this.commits, this.channels);
     this.decisions = new DecisionsRepo(opened.db);
     this.events = new EventsRepo(opened.db);
   }

@@ -34,12 +34,24 @@ export function listen(fetch: Fetch, listenAt: string): Promise<ServerType> {
 }
 
 /**
- * After the bind, a listener error (e.g. out of file descriptors) is logged and recorded, not fatal: the server
- * keeps accepting once the cause passes.
+ * After the bind, a listener error (e.g. out of file descriptors) is logged, recorded and reported as the http
+ * channel's (degraded), not fatal: the server keeps accepting once the cause passes.
  */
-export function keepListening(server: ServerType, store: Store, logger: Logger, now: () => number): void {
+export function keepListening(
+  server: ServerType,
+  store: Store,
+  logger: Logger,
+  now: () => number,
+  report: (state: 'ok' | 'degraded', error?: string) => void,
+): void {
+  let calm: NodeJS.Timeout | null = null;
   server.on('error', (err: Error) => {
     logger.error('HTTP listener error', { err });
+    report('degraded', `the HTTP listener failed: ${errorMessage(err)}`);
+    // ok again after a minute without another error: the listener itself never stopped.
+    if (calm) clearTimeout(calm);
+    calm = setTimeout(() => report('ok'), 60_000);
+    calm.unref();
     try {
       store.events.add({
         component: 'gateway',

@@ -65,10 +65,12 @@ async function routeJob(
 /** The router's decision over the candidates; a failed router call counts against the router's executor. */
 async function askRouter(deps: PipelineDeps, job: JobRow, content: string, signal: AbortSignal): Promise<RouteOutcome> {
   // A task the client named wins without looking at the others: no candidate list to load.
-  const candidates = job.requestedTaskId === null ? await deps.candidates.load(content, signal) : [];
+  const newTask = job.routeHint === 'new';
+  const candidates = job.requestedTaskId === null && !newTask ? await deps.candidates.load(content, signal) : [];
   const outcome = await deps.router.route({
     message: content,
     explicitTaskId: job.requestedTaskId,
+    newTask,
     openTasks: candidates,
     cwd: deps.systemCwd,
     jobId: job.id,

@@ -9,9 +9,15 @@ import { parseInput } from '../inputs.js';
 
 /**
  * Takes in one message (POST /api/message and /api/jobs) through the intake's group commit; resolves once it is
- * committed (the intake has then woken the workers).
+ * committed (the intake has then woken the workers). `notify`: the caller will not wait for the answer.
  */
-export async function acceptMessage(deps: ApiDeps, c: Context, body: JobRequest, lane: Lane): Promise<JobRow> {
+export async function acceptMessage(
+  deps: ApiDeps,
+  c: Context,
+  body: JobRequest,
+  lane: Lane,
+  notify: boolean,
+): Promise<JobRow> {
   const channelHeader = parseInput(ChannelHeader, c.req.header('x-alter0-channel'), 'x-alter0-channel header');
   const { job } = await deps.intake.accept({
     content: body.content,
@@ -25,6 +31,8 @@ export async function acceptMessage(deps: ApiDeps, c: Context, body: JobRequest,
     now: deps.now(),
     // Checked in the accept transaction: a refused message leaves nothing behind.
     maxQueued: deps.limits.queueDepth,
+    // Nobody waits for a background job or an async request: its end is announced (webhooks).
+    notify: notify || lane === 'background',
   });
   return job;
 }

@@ -12,9 +12,15 @@ export function messageRoutes(deps: ApiDeps): Hono {
 
   app.post('/api/message', async (c) => {
     const body = parseInput(MessageInput, await readJson(c), 'message');
-    const job = await acceptMessage(deps, c, body, 'interactive');
+    const job = await acceptMessage(deps, c, body, 'interactive', false);
     const waitMs = Math.min(body.wait_ms ?? deps.defaults.waitMs, deps.defaults.maxWaitMs);
     const done = await waitForReply(deps, job.id, waitMs, c.req.raw.signal);
+    if (!done) {
+      // The caller stops waiting: from now on the job's end is announced like any job nobody waits for. Marked
+      // before answering, so a job that ends right after this 202 is announced too.
+      deps.store.outbox.markNotify(job.id);
+      deps.announce(job.id);
+    }
     const row = deps.store.jobs.mustGet(job.id);
     if (!done) return c.json({ job_id: row.id, state: row.state } satisfies MessagePending, 202);
     const v = jobView(deps.store, row);
@@ -35,7 +41,7 @@ export function messageRoutes(deps: ApiDeps): Hono {
 
   app.post('/api/jobs', async (c) => {
     const body = parseInput(JobInput, await readJson(c), 'job');
-    const job = await acceptMessage(deps, c, body, body.lane ?? 'interactive');
+    const job = await acceptMessage(deps, c, body, body.lane ?? 'interactive', true);
     return c.json({ job_id: job.id, state: 'queued' } satisfies JobAccepted, 202);
   });
 

@@ -1,0 +1,169 @@
+import { backoffDelayMs, clampTimerMs, errorMessage } from '@alter0/core';
+import type { Deliverer } from './delivery.js';
+import { DeliveryError } from './delivery.js';
+import type { Delivery } from './notice.js';
+
+/** The outbox as the dispatcher sees it (the daemon adapts the store's outbox to this). */
+export interface OutboxPort {
+  due(now: number, limit: number): Delivery[];
+  nextDueAt(): number | null;
+  progressed(id: string, parts: number): void;
+  sent(id: string, now: number): void;
+  /** `nextAttemptAt` null: given up. */
+  failed(id: string, p: { error: string; nextAttemptAt: number | null; now: number }): void;
+}
+
+export interface DispatcherOptions {
+  outbox: OutboxPort;
+  deliverers: ReadonlyMap<string, Deliverer>;
+  /** Attempts per notice before it is given up. */
+  maxAttempts: number;
+  /** Backoff between attempts of one notice. */
+  retryInitialMs: number;
+  retryMaxMs: number;
+  now: () => number;
+  onSent(d: Delivery): void;
+  onFailed(d: Delivery, error: string, givenUp: boolean, retryAt: number | null): void;
+  /** A read or write of the outbox failed (the database): logged; the dispatcher tries again later. */
+  onError(err: unknown): void;
+}
+
+/** Notices to one target go one after another, in order; targets do not wait for each other. */
+const MAX_TARGETS_AT_ONCE = 8;
+const BATCH = 100;
+/** How soon a dispatcher whose outbox read failed looks again. */
+const ERROR_PAUSE_MS = 5_000;
+
+/**
+ * Delivers the outbox: every due notice goes to its channel's deliverer; success marks it sent, failure schedules
+ * the next attempt with backoff (or the wait the receiver asked for), and after `maxAttempts` it is given up. A
+ * target that hangs or fails holds up only its own notices.
+ */
+export class OutboxDispatcher {
+  private readonly busy = new Set<string>();
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  private pumping = false;
+  private again = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly o: DispatcherOptions) {}
+
+  start(): void {
+    this.kick();
+  }
+
+  /** New notices were queued (or a target freed up): look now. */
+  kick(): void {
+    if (this.abort.signal.aborted) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    // Off the caller's stack: a kick comes from inside other work (a commit, a finished delivery).
+    setImmediate(() => this.pump());
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort(new Error('alter0 is stopping'));
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private pump(): void {
+    this.pumping = false;
+    this.again = false;
+    if (this.abort.signal.aborted) return;
+    let due: Delivery[];
+    try {
+      due = this.o.outbox.due(this.o.now(), BATCH);
+    } catch (err) {
+      this.o.onError(err);
+      this.arm(this.o.now() + ERROR_PAUSE_MS);
+      return;
+    }
+    const byTarget = new Map<string, Delivery[]>();
+    for (const d of due) {
+      const key = `${d.channel}\u0000${d.target}`;
+      if (this.busy.has(key)) continue;
+      byTarget.set(key, [...(byTarget.get(key) ?? []), d]);
+    }
+    for (const [key, list] of byTarget) {
+      if (this.busy.size >= MAX_TARGETS_AT_ONCE) break;
+      this.busy.add(key);
+      const p = this.drain(list).finally(() => {
+        this.busy.delete(key);
+        this.inFlight.delete(p);
+        this.kick();
+      });
+      this.inFlight.add(p);
+    }
+    if (this.again) this.kick();
+    else this.armNext();
+  }
+
+  private armNext(): void {
+    let next: number | null;
+    try {
+      next = this.o.outbox.nextDueAt();
+    } catch (err) {
+      this.o.onError(err);
+      next = this.o.now() + ERROR_PAUSE_MS;
+    }
+    if (next !== null) this.arm(next);
+  }
+
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), clampTimerMs(Math.max(at - this.o.now(), 50)));
+    this.timer.unref();
+  }
+
+  /** One target's due notices, in order; stops at the first failure so later ones do not overtake it. */
+  private async drain(list: readonly Delivery[]): Promise<void> {
+    for (const d of list) {
+      if (this.abort.signal.aborted) return;
+      if (!(await this.deliverOne(d))) return;
+    }
+  }
+
+  private async deliverOne(d: Delivery): Promise<boolean> {
+    const deliverer = this.o.deliverers.get(d.channel);
+    try {
+      if (!deliverer) throw new DeliveryError(`no channel "${d.channel}" is configured to deliver this notice`);
+      await deliverer.deliver(d, (parts) => this.o.outbox.progressed(d.id, parts), this.abort.signal);
+    } catch (err) {
+      if (this.abort.signal.aborted) return false;
+      this.failed(d, err);
+      return false;
+    }
+    try {
+      this.o.outbox.sent(d.id, this.o.now());
+    } catch (err) {
+      // Delivered but not marked: it goes again later, which at-least-once allows.
+      this.o.onError(err);
+    }
+    this.o.onSent(d);
+    return true;
+  }
+
+  private failed(d: Delivery, err: unknown): void {
+    const attempts = d.attempts + 1;
+    const message = errorMessage(err);
+    const asked = err instanceof DeliveryError ? err.retryAfterMs : null;
+    const givenUp = attempts >= this.o.maxAttempts;
+    const wait = Math.max(
+      backoffDelayMs(attempts, { initialMs: this.o.retryInitialMs, maxMs: this.o.retryMaxMs, jitter: 0.2 }),
+      asked ?? 0,
+    );
+    const now = this.o.now();
+    const retryAt = givenUp ? null : now + wait;
+    try {
+      this.o.outbox.failed(d.id, { error: message, nextAttemptAt: retryAt, now });
+    } catch (e) {
+      this.o.onError(e);
+    }
+    this.o.onFailed(d, message, givenUp, retryAt);
+  }
+}
