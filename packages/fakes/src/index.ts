@@ -16,6 +16,27 @@ export {
 export type { ModelFake, RecordedRequest } from './server.js';
 export { startAnthropicFake } from './anthropic.js';
 export { startOpenAIFake } from './openai.js';
+export type {
+  ButtonPressInput,
+  ChatType,
+  TelegramCallbackAnswer,
+  TelegramChatAction,
+  TelegramCommand,
+  TelegramEdit,
+  TelegramFake,
+  TelegramFault,
+  TelegramMessage,
+  TelegramRequest,
+  TgCallbackQuery,
+  TgChat,
+  TgEntity,
+  TgMessage,
+  TgUpdate,
+  TgUser,
+  UserMessageInput,
+  WaitOptions,
+} from './telegram-types.js';
+export { startTelegramFake, DEFAULT_TELEGRAM_TOKEN } from './telegram.js';
 export type { CliName } from './cli.js';
 export { cliPath, binDir, missingCliMessage, PINNED_PACKAGES } from './cli.js';
 export type { ClaudeEnvOptions, CodexConfigOptions, CodexEnvOptions, TempHome } from './env.js';
