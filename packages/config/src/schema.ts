@@ -292,8 +292,11 @@ export const RawConfigSchema = v.strictObject(
         webhook_urls: v.optional(v.array(apiRoot, 'expected an array of http(s) URLs'), []),
         /** POSTed a plain-text line instead (ntfy-style topics). */
         text_urls: v.optional(v.array(apiRoot, 'expected an array of http(s) URLs'), []),
-        /** Attempts per notice before it is given up (an event says so); backoff 5 s doubling to 10 min. */
+        /** Attempts per notice before it is given up (an event says so). */
         max_attempts: v.optional(int(1), 12),
+        /** Wait after a notice's first failed attempt; doubles per attempt up to retry_max. */
+        retry_initial: v.optional(timerDuration, '5s'),
+        retry_max: v.optional(timerDuration, '10m'),
         timeout_s: v.optional(seconds(1), 10),
       }),
       {},

@@ -129,8 +129,8 @@ function dispatcherFor(
     },
     deliverers,
     maxAttempts: config.notify.max_attempts,
-    retryInitialMs: 5_000,
-    retryMaxMs: 600_000,
+    retryInitialMs: parseDuration(config.notify.retry_initial),
+    retryMaxMs: parseDuration(config.notify.retry_max),
     now: d.now,
     onSent: (n) => {
       d.metrics.noticeDelivery(n.channel, 'sent');

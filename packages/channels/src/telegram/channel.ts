@@ -1,4 +1,4 @@
-import { Api } from 'grammy';
+import { Api } from 'grammy/web';
 import type { Message, Update } from 'grammy/types';
 import { errorMessage } from '@alter0/core';
 import type { RunContext, SupervisedChannel } from '../channel.js';
@@ -224,7 +224,10 @@ export class TelegramChannel implements SupervisedChannel, Deliverer {
   }
 }
 
-/** grammY types its signal parameter with the abort-controller shim's class; Node's own AbortSignal is what it uses at run time. */
+/**
+ * grammY's declarations type its signal parameter with the abort-controller package's class; its web build (the
+ * one used here: global fetch, no node-fetch and its deprecation warnings) passes Node's own AbortSignal through.
+ */
 type ApiSignal = Parameters<Api['getMe']>[0];
 function sig(signal: AbortSignal): ApiSignal {
   return signal as unknown as ApiSignal;
