@@ -1,4 +1,4 @@
-import { useCallback, useEffect } from 'react';
+import { useCallback, useEffect, type ReactNode } from 'react';
 import type { ComponentStatus, StatusDocument } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { ErrorBox, Loading, StateBadge } from '../ui/feedback.js';
@@ -8,6 +8,9 @@ import { useLoad } from '../ui/use-load.js';
 /** Status is not pushed over SSE, so the page polls while it is open. */
 const POLL_MS = 5_000;
 const ORDER = ['gateway', 'queue', 'executor', 'scheduler', 'storage'];
+
+type GatewayDetails = StatusDocument['components']['gateway']['details'];
+type Channel = GatewayDetails['channels'][number];
 
 export function StatusPage() {
   const { api } = useApp();
@@ -38,9 +41,20 @@ function StatusView({ doc }: { doc: StatusDocument }) {
         {formatTime(doc.started_at)}
       </p>
       <div className="components">
-        {components.map(([name, c]) => (
-          <ComponentCard key={name} name={name} c={c} />
-        ))}
+        {components.map(([name, c]) =>
+          name === 'gateway' ? (
+            // The whole row: its channels table has six columns.
+            <ComponentCard
+              key={name}
+              name={name}
+              c={c}
+              wide
+              details={<GatewayView d={doc.components.gateway.details} />}
+            />
+          ) : (
+            <ComponentCard key={name} name={name} c={c} />
+          ),
+        )}
       </div>
     </>
   );
@@ -51,10 +65,21 @@ function rank(name: string): number {
   return i < 0 ? ORDER.length : i;
 }
 
-function ComponentCard({ name, c }: { name: string; c: ComponentStatus }) {
+/** `details`: a component's own rendering of its details, instead of the generic one; `wide`: a whole row. */
+function ComponentCard({
+  name,
+  c,
+  details,
+  wide = false,
+}: {
+  name: string;
+  c: ComponentStatus;
+  details?: ReactNode;
+  wide?: boolean;
+}) {
   return (
     <article
-      className={`card component comp-${c.state}`}
+      className={`card component comp-${c.state}${wide ? ' component-wide' : ''}`}
       data-component={name}
       data-state={c.state}
       aria-label={`${name}: ${c.state}`}
@@ -69,8 +94,77 @@ function ComponentCard({ name, c }: { name: string; c: ComponentStatus }) {
           last error ({formatTime(c.last_error.at)}): {c.last_error.message}
         </p>
       )}
-      {c.details && Object.keys(c.details).length > 0 && <Details value={c.details} />}
+      {details ?? (c.details && Object.keys(c.details).length > 0 && <Details value={c.details} />)}
     </article>
+  );
+}
+
+/** The gateway's scalars as usual, then a row per channel and a line for the outbox. */
+function GatewayView({ d }: { d: GatewayDetails }) {
+  const { channels, outbox, ...rest } = d;
+  return (
+    <dl className="details">
+      <DetailEntries value={rest} />
+      <div className="wide">
+        <dt>channels</dt>
+        <dd>
+          <ChannelTable channels={channels} />
+        </dd>
+      </div>
+      <div className="wide">
+        <dt>outbox</dt>
+        <dd className="outbox" data-pending={outbox.pending} data-dead={outbox.dead}>
+          {outboxLine(outbox)}
+        </dd>
+      </div>
+    </dl>
+  );
+}
+
+function outboxLine(o: GatewayDetails['outbox']): string {
+  const oldest = o.oldest_pending_age_ms === null ? '' : ` (oldest ${formatMs(o.oldest_pending_age_ms)} ago)`;
+  return `${o.pending} waiting${oldest}, ${o.dead} given up`;
+}
+
+function ChannelTable({ channels }: { channels: Channel[] }) {
+  if (channels.length === 0) return <>none</>;
+  return (
+    <div className="table-wrap">
+      <table aria-label="Channels">
+        <thead>
+          <tr>
+            <th scope="col">name</th>
+            <th scope="col">state</th>
+            <th scope="col">since</th>
+            <th scope="col">last error</th>
+            <th scope="col">restarts</th>
+            <th scope="col">next retry</th>
+          </tr>
+        </thead>
+        <tbody>
+          {channels.map((ch) => (
+            <tr key={ch.name} data-channel={ch.name} data-state={ch.state}>
+              <th scope="row">{ch.name}</th>
+              <td>
+                <StateBadge state={ch.state} />
+              </td>
+              <td>{formatTime(ch.since)}</td>
+              <td className="wrap last-error">
+                {ch.last_error ? (
+                  <>
+                    {ch.last_error.message} <span className="meta">({formatTime(ch.last_error.at)})</span>
+                  </>
+                ) : (
+                  '—'
+                )}
+              </td>
+              <td>{ch.restarts}</td>
+              <td>{formatTime(ch.next_retry_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -98,16 +192,20 @@ function scalar(key: string, v: unknown): string {
 function Details({ value }: { value: Record<string, unknown> }) {
   return (
     <dl className="details">
-      {Object.entries(value).map(([k, v]) => (
-        <div key={k} className={Array.isArray(v) || isRecord(v) ? 'wide' : undefined}>
-          <dt>{k.replaceAll('_', ' ')}</dt>
-          <dd>
-            <DetailValue k={k} v={v} />
-          </dd>
-        </div>
-      ))}
+      <DetailEntries value={value} />
     </dl>
   );
+}
+
+function DetailEntries({ value }: { value: Record<string, unknown> }) {
+  return Object.entries(value).map(([k, v]) => (
+    <div key={k} className={Array.isArray(v) || isRecord(v) ? 'wide' : undefined}>
+      <dt>{k.replaceAll('_', ' ')}</dt>
+      <dd>
+        <DetailValue k={k} v={v} />
+      </dd>
+    </div>
+  ));
 }
 
 function DetailValue({ k, v }: { k: string; v: unknown }) {

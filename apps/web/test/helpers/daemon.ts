@@ -18,6 +18,8 @@ export interface DaemonOptions {
   listen?: string;
   /** More `alter0 serve` arguments, e.g. ['--set', 'token_file=/path']. */
   extraArgs?: readonly string[];
+  /** More environment variables, e.g. settings such as ALTER0_NOTIFY__WEBHOOK_URLS. */
+  env?: Readonly<Record<string, string>>;
   startTimeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -30,7 +32,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     data: opts.dataDir,
     ...(opts.listen === undefined ? {} : { listen: opts.listen }),
     args: ['--executor', 'command', '--command', opts.command.join(' '), ...(opts.extraArgs ?? [])],
-    env: { ...inheritedEnv(), ALTER0_CONFIG: process.env.ALTER0_CONFIG ?? '', NO_COLOR: '1' },
+    env: { ...inheritedEnv(), ALTER0_CONFIG: process.env.ALTER0_CONFIG ?? '', NO_COLOR: '1', ...opts.env },
     // A cold start is about a second on an idle machine, several on a loaded two-core one.
     startTimeoutMs: opts.startTimeoutMs ?? 45_000,
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
