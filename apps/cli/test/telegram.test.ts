@@ -143,6 +143,10 @@ describe('the Telegram channel through the real daemon', () => {
     expect(fake.chatActions(OWNER).some((a) => a.action === 'typing')).toBe(true);
     const [job] = await jobsOf(s, OWNER);
     expect(job).toMatchObject({ channel_id: 'telegram', user_id: String(OWNER), session_id: String(OWNER) });
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toContain('alter0_channel_state{channel="telegram",state="ok"} 1');
+    expect(metrics).toContain('alter0_channel_state{channel="telegram",state="down"} 0');
+    expect(metrics).toMatch(/alter0_notices_total\{channel="telegram",outcome="sent"\} [1-9]/);
     expect(fake.commands().map((c) => c.command)).toEqual(
       expect.arrayContaining(['tasks', 'status', 'new', 'close', 'cancel', 'retry', 'help']),
     );
@@ -285,6 +289,11 @@ describe('the Telegram channel through the real daemon', () => {
       'the outbox is empty',
       async () => (await s.client.status()).components.gateway.details.outbox.pending === 0,
     );
+    // The receiver's failures showed: the webhook channel went degraded, and its delivery made it ok again.
+    expect(events(data, 'channel_degraded').some((e) => e.details.channel === 'webhook')).toBe(true);
+    expect((await s.client.status()).components.gateway.details.channels.find((c) => c.name === 'webhook')?.state).toBe(
+      'ok',
+    );
     expect(st.components.gateway.details.channels.map((c) => c.name)).toEqual(['http', 'webhook', 'telegram']);
     // The webhook's secret path and query never reach the log.
     expect(s.stderr()).not.toContain('secret-in-query');
@@ -302,22 +311,23 @@ describe('the Telegram channel through the real daemon', () => {
     ['a connection reset', { kind: 'reset' } as const, /cannot reach Telegram/],
   ])('recovers by itself from %s: degraded, then ok, each transition an event', async (_name, f, said) => {
     const before = events(data).length;
+    const telegramEvents = () =>
+      events(data)
+        .slice(before)
+        .filter((e) => e.details.channel === 'telegram');
     fake.fault(f, { method: 'getUpdates' });
     // The held poll answers this update; the next poll meets the fault.
     const nudge = fake.sendUserMessage({ chatId: OWNER, text: `nudge ${_name}` });
     await fake.waitFor(() => answerTo(fake, OWNER, nudge.messageId), { timeoutMs: 30_000 });
     await waitUntil(
       'the degraded event',
-      () =>
-        events(data)
-          .slice(before)
-          .some((e) => e.kind === 'channel_degraded' && said.test(e.message)),
+      () => telegramEvents().some((e) => e.kind === 'channel_degraded' && said.test(e.message)),
       {
         timeoutMs: 20_000,
       },
     );
     await waitUntil('the ok event', () => {
-      const after = events(data).slice(before);
+      const after = telegramEvents();
       const degraded = after.findIndex((e) => e.kind === 'channel_degraded');
       return degraded >= 0 && after.slice(degraded).some((e) => e.kind === 'channel_ok');
     });

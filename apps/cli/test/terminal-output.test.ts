@@ -107,7 +107,7 @@ const status = {
       url: null,
       accepting: true,
       channels: [],
-      outbox: { pending: 0, dead: 0, oldest_pending_age_ms: null },
+      outbox: { pending: 0, dead: 0, oldest_pending_age_ms: null, last_error: null },
     }),
     queue: component({
       depth: { interactive: 0, background: 0 },

@@ -278,6 +278,7 @@ function scrapeMetrics(store: Store, metrics: Metrics, now: () => number): Retur
   metrics.running(stats.running);
   metrics.dbCommits(store.commitCounts());
   metrics.tasksOpen(store.tasks.countByState().open);
+  metrics.outboxPending(store.outbox.summary().pending);
   for (const m of store.events.maintenance()) {
     metrics.maintenance(m.job, { lastSuccessTs: m.lastSuccessAt, consecutiveFailures: m.consecutiveFailures });
   }

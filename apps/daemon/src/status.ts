@@ -121,6 +121,7 @@ function gatewayReading(d: StatusDeps, now: number): Reading<'gateway'> {
         pending: outbox.pending,
         dead: outbox.dead,
         oldest_pending_age_ms: outbox.oldestPendingAt === null ? null : Math.max(0, now - outbox.oldestPendingAt),
+        last_error: outbox.lastError,
       },
     },
     error: failing

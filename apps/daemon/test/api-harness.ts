@@ -122,7 +122,7 @@ function quietStatus(): StatusDocument {
             next_retry_at: null,
           },
         ],
-        outbox: { pending: 0, dead: 0, oldest_pending_age_ms: null },
+        outbox: { pending: 0, dead: 0, oldest_pending_age_ms: null, last_error: null },
       }),
       queue: ok({
         depth: lanes,

@@ -22,6 +22,7 @@ import { createPipeline } from '../src/pipeline.js';
 import { Bus } from '../src/bus.js';
 import type { CandidateSource } from '../src/candidates.js';
 import type { ExecutorRegistry } from '../src/executors.js';
+import { Announcer } from '../src/channels/announce.js';
 
 const RUNS = Number(process.env.ALTER0_MODEL_RUNS ?? 25);
 const SHORT_TIMEOUT_S = 0.25;
@@ -36,6 +37,8 @@ interface Call {
 interface Generation {
   store: Store;
   pool: WorkerPool;
+  /** Queues the notices of the jobs nobody waits for (apps/daemon/src/channels/announce.ts). */
+  announcer: Announcer;
 }
 
 class World {
@@ -100,7 +103,14 @@ class World {
       watchdogMs: 50,
     });
     pool.start();
-    return { store, pool };
+    const announcer = new Announcer({
+      store,
+      targets: { webhookUrls: ['http://127.0.0.1:9/hook'], telegram: false },
+      logger: nullLogger(),
+      now: Date.now,
+      queued: () => undefined,
+    });
+    return { store, pool, announcer };
   }
 
   /** The scripted agent: checks what must hold whenever an agent starts, then waits for a command. */
@@ -273,6 +283,38 @@ class World {
       )
       .all();
     expect(closedUnderWork, 'a task closed while work for it was queued').toEqual([]);
+    this.checkNotices();
+  }
+
+  /**
+   * A job nobody waits for is announced once it ended, and only then, with the way it ended (its scan runs
+   * here as the daemon's runs every 30 s; a lock by another process makes it try again later).
+   */
+  checkNotices(): void {
+    try {
+      this.gen.announcer.scan();
+    } catch (err) {
+      if (!busy(err)) throw err;
+    }
+    const db = this.store.opened.sqlite;
+    const early = db
+      .prepare(
+        `SELECT id, state FROM jobs WHERE notified_at IS NOT NULL AND reply_message_id IS NULL AND state NOT IN ${TERMINAL}`,
+      )
+      .all();
+    expect(early, 'a job announced before it ended').toEqual([]);
+    const wrong = db
+      .prepare(
+        `SELECT o.job_id, o.event, j.state FROM outbox o JOIN jobs j ON j.id = o.job_id
+         WHERE o.event <> CASE WHEN j.reply_message_id IS NOT NULL THEN 'job.succeeded'
+                               WHEN j.state = 'canceled' THEN 'job.canceled' ELSE 'job.failed' END`,
+      )
+      .all();
+    expect(wrong, 'a notice that says otherwise than how its job ended').toEqual([]);
+    const twice = db.prepare(`SELECT job_id, count(*) AS n FROM outbox GROUP BY job_id HAVING n <> 1`).all();
+    expect(twice, 'a job announced twice to one receiver').toEqual([]);
+    const unasked = db.prepare(`SELECT o.job_id FROM outbox o JOIN jobs j ON j.id = o.job_id WHERE j.notify = 0`).all();
+    expect(unasked, 'a job announced that someone waited for').toEqual([]);
   }
 
   dispose(): void {
@@ -281,6 +323,7 @@ class World {
   }
 }
 
+const TERMINAL = `('succeeded', 'failed', 'canceled')`;
 const settle = (ms = 15): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const busy = (err: unknown): boolean => /SQLITE_BUSY|database is locked/i.test(String(err));
 
@@ -303,9 +346,14 @@ const pick = <T>(xs: readonly T[], i: number): T | undefined => (xs.length === 0
 
 const weighted = [
   fc
-    .record({ to: fc.oneof(fc.constant('new' as const), fc.nat(5)), explicit: fc.boolean(), short: fc.boolean() })
-    .map(({ to, explicit, short }) =>
-      cmd(`submit(${to}${explicit ? ', explicit' : ''}${short ? ', short' : ''})`, (w) => {
+    .record({
+      to: fc.oneof(fc.constant('new' as const), fc.nat(5)),
+      explicit: fc.boolean(),
+      short: fc.boolean(),
+      notify: fc.boolean(),
+    })
+    .map(({ to, explicit, short, notify }) =>
+      cmd(`submit(${to}${explicit ? ', explicit' : ''}${short ? ', short' : ''}${notify ? ', notify' : ''})`, (w) => {
         const taskId = explicit && to !== 'new' ? (pick(w.tasks, to) ?? null) : null;
         w.store.jobs.accept({
           content: `to:${to}`,
@@ -317,6 +365,7 @@ const weighted = [
           maxAttempts: 2,
           timeoutS: short ? SHORT_TIMEOUT_S : 30,
           now: Date.now(),
+          notify,
         });
         w.gen.pool.wake();
       }),
@@ -412,6 +461,14 @@ async function finish(w: World): Promise<void> {
     )
     .all();
   expect(orphans, 'accepted messages without a terminal job').toEqual([]);
+  // Every job nobody waited for is announced, once it ended.
+  const unannounced = w.store.opened.sqlite
+    .prepare(
+      `SELECT id, state FROM jobs WHERE notify = 1 AND (reply_message_id IS NOT NULL OR state IN ${TERMINAL})
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = jobs.id)`,
+    )
+    .all();
+  expect(unannounced, 'a job nobody waited for that ended unannounced').toEqual([]);
 }
 
 /** Named regressions of the review's defects, through the real pipeline and pool. */

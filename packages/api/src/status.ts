@@ -31,7 +31,13 @@ export const GatewayComponent = component({
   accepting: v.boolean(),
   channels: v.array(ChannelStatus),
   /** Notices (a job's end, to its chat and the webhooks) waiting to be delivered, and given up. */
-  outbox: v.object({ pending: count, dead: count, oldest_pending_age_ms: nullableNumber }),
+  outbox: v.object({
+    pending: count,
+    dead: count,
+    oldest_pending_age_ms: nullableNumber,
+    /** Why a waiting notice's last attempt failed (null when none failed). */
+    last_error: nullableString,
+  }),
 });
 
 export const QueueComponent = component({

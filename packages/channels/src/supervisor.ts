@@ -63,10 +63,14 @@ export class ChannelSupervisor {
     for (const slot of this.slots.values()) if (slot.channel.run) this.launch(slot);
   }
 
-  /** A state reported from outside the channel's run (deliveries, the HTTP listener). */
+  /**
+   * A state reported from outside the channel's run (deliveries, the HTTP listener). A channel that runs itself
+   * says when it works (`ctx.ok()`): reports only apply to channels without a run, so a delivery that succeeds
+   * never hides a failing poll, nor a failed one flap a channel whose poll works.
+   */
   report(name: string, state: ChannelState, error?: string): void {
     const slot = this.slots.get(name);
-    if (!slot) return;
+    if (!slot || slot.channel.run) return;
     if (state === 'ok') slot.failures = 0;
     this.set(slot, state, error ?? null, slot.snap.nextRetryAt);
   }

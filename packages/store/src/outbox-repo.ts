@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lte, min, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, min, or, sql } from 'drizzle-orm';
 import { newId } from '@alter0/core';
 import type { Drizzle } from './db.js';
 import { jobs, outbox } from './schema.js';
@@ -17,6 +17,8 @@ export interface OutboxSummary {
   pending: number;
   dead: number;
   oldestPendingAt: number | null;
+  /** Why the pending notice retried last failed (null when none failed). */
+  lastError: string | null;
 }
 
 /**
@@ -167,6 +169,18 @@ export class OutboxRepo {
       .groupBy(outbox.state)
       .all();
     const of = (s: string) => rows.find((r) => r.state === s);
-    return { pending: of('pending')?.n ?? 0, dead: of('dead')?.n ?? 0, oldestPendingAt: of('pending')?.oldest ?? null };
+    const failing = this.db
+      .select({ error: outbox.lastError })
+      .from(outbox)
+      .where(and(eq(outbox.state, 'pending'), isNotNull(outbox.lastError)))
+      .orderBy(desc(outbox.nextAttemptAt))
+      .limit(1)
+      .get();
+    return {
+      pending: of('pending')?.n ?? 0,
+      dead: of('dead')?.n ?? 0,
+      oldestPendingAt: of('pending')?.oldest ?? null,
+      lastError: failing?.error ?? null,
+    };
   }
 }
