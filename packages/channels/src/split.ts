@@ -4,7 +4,7 @@ export const TELEGRAM_MAX_CHARS = 4096;
 /**
  * Splits `text` into parts of at most `max` UTF-16 code units, at the last paragraph break, else line break, else
  * space in the second half of a part, else anywhere but inside a surrogate pair. Joining the parts gives `text`
- * back, but for the whitespace a break was made at.
+ * back, but for the whitespace a break was made at; no part is only whitespace unless the whole text is.
  */
 export function splitText(text: string, max = TELEGRAM_MAX_CHARS): string[] {
   if (max < 2) throw new RangeError('max must be at least 2');
@@ -16,7 +16,10 @@ export function splitText(text: string, max = TELEGRAM_MAX_CHARS): string[] {
     rest = rest.slice(cut).replace(/^[ \t]*\n?/, '');
   }
   if (rest.length > 0 || parts.length === 0) parts.push(rest);
-  return parts.filter((p, i) => p.length > 0 || i === 0);
+  // A part of only whitespace (more of it at the start or end of the text than a break takes) would be a message
+  // Telegram refuses as empty; only a text with nothing else in it stays as it is.
+  const kept = parts.filter((p) => p.trim().length > 0);
+  return kept.length > 0 ? kept : parts.slice(0, 1);
 }
 
 function cutAt(s: string, max: number): number {
