@@ -46,6 +46,12 @@ export class OutboxDispatcher {
   private pumping = false;
   private again = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Targets whose notice failed, until that notice is retried: their later notices wait for it. (due() orders by
+   * due time, and the retry is due after them: without the hold they would go as soon as the failure freed the
+   * target.)
+   */
+  private readonly held = new Map<string, { id: string; retryAt: number }>();
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -76,20 +82,15 @@ export class OutboxDispatcher {
     this.again = false;
     if (this.abort.signal.aborted) return;
     let due: Delivery[];
+    const now = this.o.now();
     try {
-      due = this.o.outbox.due(this.o.now(), BATCH);
+      due = this.o.outbox.due(now, BATCH);
     } catch (err) {
       this.o.onError(err);
       this.arm(this.o.now() + ERROR_PAUSE_MS);
       return;
     }
-    const byTarget = new Map<string, Delivery[]>();
-    for (const d of due) {
-      const key = `${d.channel}\u0000${d.target}`;
-      if (this.busy.has(key)) continue;
-      byTarget.set(key, [...(byTarget.get(key) ?? []), d]);
-    }
-    for (const [key, list] of byTarget) {
+    for (const [key, list] of this.byTarget(due, now)) {
       if (this.busy.size >= MAX_TARGETS_AT_ONCE) break;
       this.busy.add(key);
       const p = this.drain(list).finally(() => {
@@ -101,6 +102,26 @@ export class OutboxDispatcher {
     }
     if (this.again) this.kick();
     else this.armNext();
+  }
+
+  /** The due notices per free target, in order: a held target's failed notice first, or none until it is due. */
+  private byTarget(due: readonly Delivery[], now: number): Map<string, Delivery[]> {
+    const byTarget = new Map<string, Delivery[]>();
+    for (const d of due) {
+      const key = targetOf(d);
+      if (this.busy.has(key)) continue;
+      const list = byTarget.get(key) ?? [];
+      if (this.held.get(key)?.id === d.id) list.unshift(d);
+      else list.push(d);
+      byTarget.set(key, list);
+    }
+    for (const [key, hold] of this.held) {
+      if (this.busy.has(key) || byTarget.get(key)?.[0]?.id === hold.id) continue;
+      if (now < hold.retryAt) byTarget.delete(key);
+      // Due but not read (gone from the outbox, or beyond the batch): the others go rather than wait forever.
+      else this.held.delete(key);
+    }
+    return byTarget;
   }
 
   private armNext(): void {
@@ -138,6 +159,7 @@ export class OutboxDispatcher {
       this.failed(d, err);
       return false;
     }
+    if (this.held.get(targetOf(d))?.id === d.id) this.held.delete(targetOf(d));
     try {
       this.o.outbox.sent(d.id, this.o.now());
     } catch (err) {
@@ -159,6 +181,8 @@ export class OutboxDispatcher {
     );
     const now = this.o.now();
     const retryAt = givenUp ? null : now + wait;
+    if (retryAt === null) this.held.delete(targetOf(d));
+    else this.held.set(targetOf(d), { id: d.id, retryAt });
     try {
       this.o.outbox.failed(d.id, { error: message, nextAttemptAt: retryAt, now });
     } catch (e) {
@@ -166,4 +190,9 @@ export class OutboxDispatcher {
     }
     this.o.onFailed(d, message, givenUp, retryAt);
   }
+}
+
+/** Notices to one target go in order; the key of that order. */
+function targetOf(d: Delivery): string {
+  return `${d.channel}\u0000${d.target}`;
 }
