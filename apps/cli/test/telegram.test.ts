@@ -8,7 +8,7 @@ import type { TelegramFake, TelegramMessage } from '@alter0/fakes';
 import { startTelegramFake } from '@alter0/fakes';
 import type { Job } from '@alter0/api';
 import type { Served } from './harness.js';
-import { readAgentLog, serve, tempDir, until } from './harness.js';
+import { cli, readAgentLog, serve, tempDir, until } from './harness.js';
 
 const waitUntil = <T>(what: string, fn: () => T | PromiseLike<T>, o: { timeoutMs?: number } = {}) =>
   until(fn, { what, ...o });
@@ -357,6 +357,11 @@ describe('the Telegram channel through the real daemon', () => {
       expect(doc.components.gateway.details.channels.find((c) => c.name === 'telegram')?.next_retry_at).not.toBeNull();
       // The API is not affected.
       expect((await s.client.sendMessage({ content: 'api still works' })).status).toBe(200);
+      // `alter0 status` says it in the owner's words, and exits 1.
+      const shown = await cli(['status', '--data', data, '--addr', s.url]);
+      expect(shown.code).toBe(1);
+      expect(shown.stdout).toMatch(/telegram\s+down\s+\d+\s+\S+\s+.*Telegram refused the bot token/);
+      expect(shown.stdout).toMatch(/notices: \d+ waiting/);
     } finally {
       fake.restore();
     }

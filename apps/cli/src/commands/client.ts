@@ -185,6 +185,21 @@ export async function status(a: ClientArgs): Promise<void> {
       ['component', 'state', 'since', 'last error'],
     ),
   );
+  const g = s.components.gateway.details;
+  out(
+    table(
+      g.channels.map((c) => ({
+        channel: c.name,
+        state: c.state,
+        restarts: String(c.restarts),
+        'next retry': c.next_retry_at,
+        'last error': c.last_error ? `${c.last_error.at} ${c.last_error.message}` : null,
+      })),
+      ['channel', 'state', 'restarts', 'next retry', 'last error'],
+    ),
+  );
+  const failing = g.outbox.last_error ? ` (last failure: ${g.outbox.last_error})` : '';
+  out(`notices: ${g.outbox.pending} waiting${failing}, ${g.outbox.dead} given up`);
   if (s.state !== 'ok') process.exitCode = 1;
 }
 
