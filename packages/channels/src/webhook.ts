@@ -1,4 +1,4 @@
-import { errorMessage } from '@alter0/core';
+import { fetchFailure } from './net-error.js';
 import type { Deliverer } from './delivery.js';
 import { DeliveryError } from './delivery.js';
 import type { Delivery, JobNotice } from './notice.js';
@@ -40,7 +40,7 @@ export class WebhookDeliverer implements Deliverer {
       });
     } catch (err) {
       const why =
-        err instanceof Error && err.name === 'TimeoutError' ? `no answer in ${this.o.timeoutMs} ms` : errorMessage(err);
+        err instanceof Error && err.name === 'TimeoutError' ? `no answer in ${this.o.timeoutMs} ms` : fetchFailure(err);
       throw new DeliveryError(`webhook ${where(d.target)} could not be reached: ${why}`);
     }
     // The body is not needed; reading it frees the connection.

@@ -93,11 +93,20 @@ export class OutboxRepo {
     });
   }
 
+  /** Due notices, the first waiting one of each receiver only (ids grow with time: the oldest goes first). */
   due(now: number, limit = 50): OutboxRow[] {
     return this.db
       .select()
       .from(outbox)
-      .where(and(eq(outbox.state, 'pending'), lte(outbox.nextAttemptAt, now)))
+      .where(
+        and(
+          eq(outbox.state, 'pending'),
+          lte(outbox.nextAttemptAt, now),
+          // Only the first pending notice of each receiver: a later one never overtakes one that is being retried.
+          sql`NOT EXISTS (SELECT 1 FROM outbox o WHERE o.state = 'pending' AND o.channel = ${outbox.channel}
+                            AND o.target = ${outbox.target} AND o.id < ${outbox.id})`,
+        ),
+      )
       .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
       .limit(limit)
       .all();

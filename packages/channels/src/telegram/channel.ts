@@ -191,7 +191,7 @@ export class TelegramChannel implements SupervisedChannel, Deliverer {
     if (!api) throw new DeliveryError('the Telegram channel has not connected yet; see its state in `alter0 status`');
     const n = d.payload as ChatNotice;
     const chat = Number(d.target);
-    const parts = splitText(n.text === '' ? '(empty reply)' : n.text);
+    const parts = splitText(n.text.trim() === '' ? '(empty reply)' : n.text);
     for (let i = d.progress; i < parts.length; i++) {
       const replyTo = i === 0 && n.reply_to !== null ? n.reply_to : null;
       let sent: Message.TextMessage;

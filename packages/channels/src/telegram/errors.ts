@@ -2,6 +2,7 @@ import { GrammyError, HttpError } from 'grammy/web';
 import { errorMessage } from '@alter0/core';
 import { ChannelDownError, ChannelFaultError } from '../channel.js';
 import { DeliveryError } from '../delivery.js';
+import { fetchFailure } from '../net-error.js';
 
 /** A 429's wait, when Telegram said one. */
 export function retryAfterMs(err: unknown): number | null {
@@ -39,19 +40,9 @@ export function channelErrorOf(err: unknown, where: { tokenFile: string; apiUrl:
     return new ChannelFaultError(`Telegram answered ${said}`);
   }
   if (err instanceof HttpError) {
-    return new ChannelFaultError(`cannot reach Telegram at ${where.apiUrl}: ${networkCause(err.error)}`);
+    return new ChannelFaultError(`cannot reach Telegram at ${where.apiUrl}: ${fetchFailure(err.error)}`);
   }
   return err instanceof Error ? err : new Error(String(err));
-}
-
-/** fetch's own error says only "fetch failed": the cause (ECONNREFUSED, a reset, a timeout) is what helps. */
-function networkCause(e: unknown): string {
-  const cause = e instanceof Error ? e.cause : undefined;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return `${errorMessage(e)} (${typeof code === 'string' ? `${code}: ` : ''}${cause.message})`;
-  }
-  return errorMessage(e);
 }
 
 /** The same for a delivery: what failed, and how long Telegram asked to wait. */
