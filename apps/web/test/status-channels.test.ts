@@ -131,7 +131,10 @@ describe.skipIf(!tools.run && !tools.required)('status page: channels and outbox
       /^a notice could not be delivered: .+\(.+\)$/,
     );
     await page
-      .locator('[data-component="gateway"] .outbox', { hasText: /^1 waiting \(oldest .+ ago\), 0 given up$/ })
+      .locator('[data-component="gateway"] .outbox', {
+        hasText:
+          /^1 waiting \(oldest .+ ago\), 0 given up; last failure: webhook http:\/\/127\.0\.0\.1:9 could not be reached: fetch failed \(/,
+      })
       .waitFor(WAIT);
     await expect(channels(page).locator('tr[data-channel="http"]').getAttribute('data-state')).resolves.toBe('ok');
 

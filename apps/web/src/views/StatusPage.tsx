@@ -123,7 +123,8 @@ function GatewayView({ d }: { d: GatewayDetails }) {
 
 function outboxLine(o: GatewayDetails['outbox']): string {
   const oldest = o.oldest_pending_age_ms === null ? '' : ` (oldest ${formatMs(o.oldest_pending_age_ms)} ago)`;
-  return `${o.pending} waiting${oldest}, ${o.dead} given up`;
+  const failing = o.pending > 0 && o.last_error ? `; last failure: ${o.last_error}` : '';
+  return `${o.pending} waiting${oldest}, ${o.dead} given up${failing}`;
 }
 
 function ChannelTable({ channels }: { channels: Channel[] }) {
