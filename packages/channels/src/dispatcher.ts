@@ -166,7 +166,7 @@ export class OutboxDispatcher {
       // Delivered but not marked: it goes again later, which at-least-once allows.
       this.o.onError(err);
     }
-    this.o.onSent(d);
+    this.safely(() => this.o.onSent(d));
     return true;
   }
 
@@ -188,7 +188,16 @@ export class OutboxDispatcher {
     } catch (e) {
       this.o.onError(e);
     }
-    this.o.onFailed(d, message, givenUp, retryAt);
+    this.safely(() => this.o.onFailed(d, message, givenUp, retryAt));
+  }
+
+  /** A hook that throws (its event could not be written) must not reject a delivery nobody awaits. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.onError(err);
+    }
   }
 }
 

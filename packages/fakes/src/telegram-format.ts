@@ -4,7 +4,7 @@ import type { Formatted } from './telegram-markdown.js';
 import { byteOffset, parseMarkdownV2, refuse } from './telegram-markdown.js';
 import type { TgEntity } from './telegram-types.js';
 
-export const MAX_TEXT_LENGTH = 4096;
+const MAX_TEXT_LENGTH = 4096;
 
 /**
  * A message text checked as Telegram checks it: markup parsed first (its errors win), then the text left

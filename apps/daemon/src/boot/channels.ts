@@ -149,6 +149,7 @@ function dispatcherFor(
         return;
       }
       log.child({ job_id: jobOf(n) }).error('notice given up', { notice_id: n.id, to: n.channel, err: error });
+      // Throws when the database refuses it: the dispatcher logs that, and the log line above has the rest.
       d.store.events.add({
         component: 'gateway',
         level: 'error',

@@ -45,7 +45,14 @@ export class Announcer {
 
   /** One job changed: announce it if it ended and someone should hear of it. */
   check(jobId: string): void {
-    const job = this.o.store.jobs.get(jobId);
+    // Called from the bus, inside whoever changed the job: a read that fails must not fail them (the scan retries).
+    let job;
+    try {
+      job = this.o.store.jobs.get(jobId);
+    } catch (err) {
+      this.o.logger.debug('could not read a changed job; the next scan announces it', { err: errorMessage(err) });
+      return;
+    }
     if (job && needsAnnouncing(job)) this.announce([job]);
   }
 

@@ -179,7 +179,15 @@ export class TelegramChannel implements SupervisedChannel, Deliverer {
   }
 
   private showTyping(api: Api, signal: AbortSignal): void {
-    for (const chat of this.o.host.busyChats()) {
+    let chats: number[];
+    try {
+      chats = this.o.host.busyChats();
+    } catch (err) {
+      // A timer's throw would end the process: a database that is busy just skips one "typing…".
+      this.o.host.log('debug', 'could not read the chats with running jobs', { err: errorMessage(err) });
+      return;
+    }
+    for (const chat of chats) {
       if (!this.o.allowedChatIds.has(chat)) continue;
       api.sendChatAction(chat, 'typing', undefined, sig(signal)).catch(() => undefined);
     }
