@@ -58,6 +58,18 @@ beforeEach(() => {
 
     for (const d of [40, 40, 40, 1, 1])
       store.events.add({ component: 'test', level: 'info', kind: 'x', message: 'e', now: ago(d) });
+    // Notices: delivered and given up long ago (go), delivered recently (stays), and one still waiting (stays,
+    // whatever its age); chat message ids of a job long finished (go) and of a recent one (stays).
+    const notice = store.opened.sqlite.prepare(
+      `INSERT INTO outbox (id, dedup_key, channel, target, job_id, event, payload_json, state, next_attempt_at, created_at)
+       VALUES (?, ?, 'webhook', 'http://x', ?, 'job.canceled', '{}', ?, ?, ?)`,
+    );
+    notice.run('n-sent-old', 'k1', u1.job.id, 'sent', ago(40), ago(40));
+    notice.run('n-dead-old', 'k2', u1.job.id, 'dead', ago(40), ago(40));
+    notice.run('n-sent-new', 'k3', u2.job.id, 'sent', ago(5), ago(5));
+    notice.run('n-pending-old', 'k4', u1.job.id, 'pending', ago(40), ago(40));
+    store.channels.addRef({ channel: 'telegram', chatId: '7', messageId: 1, jobId: u1.job.id, now: ago(40) });
+    store.channels.addRef({ channel: 'telegram', chatId: '7', messageId: 2, jobId: u2.job.id, now: ago(5) });
     ids = {
       old: old.id,
       recentClosed: recentClosed.id,
@@ -75,7 +87,17 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const expected = { tasks: 1, memory: 1, close_decisions: 2, route_decisions: 3, jobs: 7, messages: 5, events: 3 };
+const expected = {
+  tasks: 1,
+  memory: 1,
+  close_decisions: 2,
+  route_decisions: 3,
+  jobs: 7,
+  messages: 5,
+  events: 3,
+  outbox: 2,
+  channel_refs: 1,
+};
 
 describe('cleanup', () => {
   it('a dry run counts exactly what the real run then deletes, and changes nothing', async () => {
@@ -86,15 +108,23 @@ describe('cleanup', () => {
     expect(dry.transactions).toBe(0);
     expect(count(dbFile, 'jobs')).toBe(before);
     expect(formatCleanupReport(dry)).toMatch(
-      /^would delete: route_decisions 3, close_decisions 2, memory 1, jobs 7, messages 5, tasks 1, events 3/,
+      /^would delete: route_decisions 3, close_decisions 2, memory 1, outbox 2, channel_refs 1, jobs 7, messages 5, tasks 1, events 3/,
     );
 
     // Small batches: many short write transactions instead of one long one.
     const real = await cleanup({ dbFile, now: NOW, retention, dryRun: false, batchSize: 2, pauseMs: 0, pool });
     expect(real.counts).toEqual(dry.counts);
     expect(real.skipped).toBe(0);
-    expect(real.transactions).toBe(2 + 1 + 1 + 4 + 3 + 1 + 2);
+    expect(real.transactions).toBe(2 + 1 + 1 + 1 + 1 + 4 + 3 + 1 + 2);
     expect(count(dbFile, 'jobs')).toBe(before - expected.jobs);
+    // The notice still waiting stays, however old; so does the one delivered recently.
+    const db = new Database(dbFile, { readonly: true });
+    try {
+      expect(db.prepare('SELECT id FROM outbox ORDER BY id').pluck().all()).toEqual(['n-pending-old', 'n-sent-new']);
+      expect(db.prepare('SELECT message_id FROM channel_refs').pluck().all()).toEqual([2]);
+    } finally {
+      db.close();
+    }
 
     const again = await cleanup({ dbFile, now: NOW, retention, dryRun: false, pool });
     expect(Object.values(again.counts).every((n) => n === 0)).toBe(true);
