@@ -54,6 +54,11 @@ export function createCliClient(opts: CliClientOptions): CliClient {
     decisions: guard(api.decisions),
     healthz: guard(api.healthz),
     readyz: guard(api.readyz),
+    listApprovals: guard(api.listApprovals),
+    getApproval: guard(api.getApproval),
+    raiseApproval: guard(api.raiseApproval),
+    allowApproval: guard(api.allowApproval),
+    denyApproval: guard(api.denyApproval),
   };
 }
 

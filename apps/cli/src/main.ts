@@ -8,6 +8,7 @@ import { doctorCommand } from './descriptors/doctor.js';
 import { serviceCommand } from './descriptors/service.js';
 import { healthcheckCommand } from './descriptors/healthcheck.js';
 import { clientCommands } from './descriptors/client.js';
+import { approvalCommands } from './descriptors/approvals.js';
 import { qualityCommands } from './descriptors/quality.js';
 import { logsCommand } from './descriptors/logs.js';
 import { diagnoseCommand } from './descriptors/diagnose.js';
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(serviceCommand)
       .command(healthcheckCommand as never)
       .command(clientCommands)
+      .command(approvalCommands)
       .command(qualityCommands)
       .command(logsCommand as never)
       .command(diagnoseCommand as never)

@@ -19,6 +19,8 @@ import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { taskRoutes } from './routes/tasks.js';
+import { approvalRoutes, exceptRuns, runTokens } from './routes/approvals.js';
+import type { Approvals } from './approvals/service.js';
 
 export interface ApiDeps {
   store: Store;
@@ -42,6 +44,8 @@ export interface ApiDeps {
   cancelRunning(jobId: string): void;
   /** Looks at once whether the job ended and needs announcing (after a sync wait gave up). */
   announce(jobId: string): void;
+  /** Tool-use approvals: raised by runs, answered by the owner (approvals/service.ts). */
+  approvals: Approvals;
   /** Manual close/reopen: the same rule as the closer's. */
   closeTask(taskId: string, reason: string): void;
   reopenTask(taskId: string): void;
@@ -81,9 +85,12 @@ export function createApi(deps: ApiDeps): Hono {
   app.use('*', crossOriginProtection());
   // Probes answer without the token (a supervisor's health check has none).
   app.route('/', healthRoutes(deps));
+  // A run's approval token opens its own approvals only, and needs no API token (routes/approvals.ts).
+  app.use('/api/*', runTokens(deps));
   if (deps.token) {
-    app.use('/api/*', bearerToken(deps.token));
-    app.use('/metrics', bearerToken(deps.token));
+    const owner = bearerToken(deps.token);
+    app.use('/api/*', exceptRuns(owner));
+    app.use('/metrics', owner);
   }
   app.use('/api/*', requireJson());
   app.use(
@@ -107,7 +114,15 @@ export function createApi(deps: ApiDeps): Hono {
     await next();
   });
 
-  for (const routes of [messageRoutes, jobRoutes, taskRoutes, decisionRoutes, statusRoutes, eventRoutes])
+  for (const routes of [
+    messageRoutes,
+    jobRoutes,
+    taskRoutes,
+    decisionRoutes,
+    statusRoutes,
+    eventRoutes,
+    approvalRoutes,
+  ])
     app.route('/', routes(deps));
   if (deps.metricsText) app.route('/', metricsRoutes(deps.metricsText));
   app.all('/api/*', (c) =>

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 
-export type BusEvent = { type: 'job'; id: string } | { type: 'task'; id: string };
+export type BusEvent = { type: 'job'; id: string } | { type: 'task'; id: string } | { type: 'approval'; id: string };
 
 /**
  * In-process change notifications: the sync endpoint waits on them and the SSE stream forwards them.
@@ -20,6 +20,10 @@ export class Bus {
 
   task(id: string): void {
     this.emitter.emit('event', { type: 'task', id } satisfies BusEvent);
+  }
+
+  approval(id: string): void {
+    this.emitter.emit('event', { type: 'approval', id } satisfies BusEvent);
   }
 
   subscribe(fn: (e: BusEvent) => void): () => void {

@@ -24,6 +24,8 @@ import { Health, buildStatus } from './status.js';
 import { DEFAULT_WEB_ROOT, mountConsole } from './static.js';
 import { buildInfo } from './version.js';
 import { createNotifier } from './notify.js';
+import { Approvals } from './approvals/service.js';
+import type { ApprovalsOptions } from './approvals/service.js';
 import { buildChannels } from './boot/channels.js';
 import type { Channels } from './boot/channels.js';
 import { buildAgents } from './boot/agents.js';
@@ -112,10 +114,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const bus = new Bus();
     const scheduler = scheduleMaintenance(config, { pool: maintenancePool, store, logger, metrics, bus, now });
     cleanup.unshift(() => scheduler.stop());
-    const workers = buildQueue(config, { store, bus, logger, metrics, now, executors, router, closer, dirs, cleanup });
-    const { pool } = workers;
     const state: ServingState = { accepting: true, url: null, startedAt: now() };
-    const wiring = { store, bus, metrics, token, pool, workers, executors, scheduler, state, info, now };
+    const approvals = buildApprovals(config, { store, bus, logger, redact, now, url: () => state.url }, cleanup);
+    const queueDeps = { store, bus, logger, metrics, now, executors, router, closer, dirs, cleanup, approvals };
+    const workers = buildQueue(config, queueDeps);
+    const { pool } = workers;
+    const wiring = { store, bus, metrics, token, pool, workers, executors, scheduler, state, info, now, approvals };
     const { app, channels } = buildFront(opts, wiring);
     cleanup.unshift(() => channels.stop());
     const server = await listen(app.fetch, config.listen);
@@ -146,10 +150,34 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
 }
 
+/**
+ * The approvals of tool use (approvals/service.ts): its tokens go to each agent run, its pending questions to the
+ * owner. Started here: what the previous process left pending is denied before any run asks again.
+ */
+function buildApprovals(
+  config: Config,
+  d: Pick<ApprovalsOptions, 'store' | 'bus' | 'logger' | 'redact' | 'now' | 'url'>,
+  cleanup: Cleanup,
+): Approvals {
+  const approvals = new Approvals({
+    ...d,
+    logger: d.logger.child({ component: 'approvals' }),
+    mode: config.approvals.mode,
+    allow: config.approvals.allow,
+    timeoutMs: parseDuration(config.approvals.timeout),
+  });
+  approvals.start();
+  cleanup.unshift(() => approvals.stop());
+  return approvals;
+}
+
 /** The pipeline (route, execute, close) and the workers that run it over the queue. */
 function buildQueue(
   config: Config,
-  d: Pick<PipelineDeps, 'store' | 'executors' | 'router' | 'closer' | 'bus' | 'logger' | 'metrics' | 'now'> & {
+  d: Pick<
+    PipelineDeps,
+    'store' | 'executors' | 'router' | 'closer' | 'bus' | 'logger' | 'metrics' | 'now' | 'approvals'
+  > & {
     dirs: ReturnType<typeof reapAgents>;
     cleanup: Cleanup;
   },
@@ -164,6 +192,7 @@ function buildQueue(
   d.cleanup.unshift(() => candidates.close());
   const handler = createPipeline({
     ...{ store, executors, router: d.router, candidates, closer: d.closer, bus, logger, metrics, now },
+    approvals: d.approvals,
     defaultExecutor: config.executor.default,
     routerExecutor: config.router.executor,
     workspaceRoot: d.dirs.workspaceRoot,
@@ -180,6 +209,7 @@ interface ServingState {
 }
 
 interface ApiWiring {
+  approvals: Approvals;
   store: Store;
   bus: Bus;
   metrics: Metrics;
@@ -232,6 +262,7 @@ function buildFront(opts: DaemonOptions, w: ApiWiring): { app: Hono; channels: C
     },
     limits: { eventStreams: config.api.max_event_streams, queueDepth: config.queue.max_depth },
     announce: (id) => channels.announce(id),
+    approvals: w.approvals,
     accepting: () => state.accepting,
     metricsText: () => scrapeMetrics(store, metrics, now),
     staticHandler: opts.webRoot === null ? undefined : (a) => mountConsole(a, opts.webRoot ?? DEFAULT_WEB_ROOT),

@@ -1,6 +1,14 @@
 import type { RouteDecisionKind } from '@alter0/core';
-import type { CloseDecision, Job, RouteCandidate, RouteDecision, Task, TaskMessage } from '@alter0/api';
-import type { CloseDecisionRow, JobRow, MessageRow, RouteDecisionRow, Store, TaskRow } from '@alter0/store';
+import type { Approval, CloseDecision, Job, RouteCandidate, RouteDecision, Task, TaskMessage } from '@alter0/api';
+import type {
+  ApprovalRow,
+  CloseDecisionRow,
+  JobRow,
+  MessageRow,
+  RouteDecisionRow,
+  Store,
+  TaskRow,
+} from '@alter0/store';
 
 /**
  * Row → API JSON (docs/api.md). The API speaks snake_case and RFC 3339 times. Each view `satisfies` its schema's
@@ -139,4 +147,25 @@ export function jobView(store: Store, j: JobRow): Job {
 /** The column is plain text; the router only ever writes its RouteOutcome's decision (existing | new). */
 function routeDecisionKind(s: string): RouteDecisionKind {
   return s as RouteDecisionKind;
+}
+
+/** An approval as the API shows it (`Approval` in @alter0/api): its input as stored (redacted). */
+export function approvalView(a: ApprovalRow): Approval {
+  return {
+    id: a.id,
+    job_id: a.jobId,
+    attempt: a.attempt,
+    task_id: a.taskId,
+    agent: a.agent as Approval['agent'],
+    tool: a.tool,
+    input: JSON.parse(a.inputJson) as unknown,
+    state: a.state,
+    reason: a.reason,
+    decided_by: a.decidedBy,
+    always: a.always,
+    created_at: iso(a.createdAt),
+    expires_at: iso(a.expiresAt),
+    decided_at: a.decidedAt === null ? null : iso(a.decidedAt),
+    waited_ms: a.decidedAt === null ? null : a.decidedAt - a.createdAt,
+  };
 }

@@ -9,11 +9,14 @@ import type { ApiDeps } from '../src/api.js';
 import { createApi } from '../src/api.js';
 import { Bus } from '../src/bus.js';
 import { Intake } from '../src/intake.js';
+import { Approvals } from '../src/approvals/service.js';
 
 /** The hono app in-process over a real store in a temp directory; nothing runs the queued jobs. */
 export interface ApiUnderTest {
   app: Hono;
   store: Store;
+  /** The approvals service the API serves (tests open run tokens with it). */
+  approvals: Approvals;
   bus: Bus;
   /** `app.request` with `Host: localhost` (an allowed name) unless the headers name another. */
   request(p: string, init?: RequestInit): Promise<Response>;
@@ -46,6 +49,13 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): A
     wake: () => undefined,
     cancelRunning: () => undefined,
     announce: () => undefined,
+    approvals: new Approvals({
+      ...{ store, bus, logger: nullLogger(), now: Date.now, redact: (t: string) => t },
+      mode: 'ask',
+      allow: [],
+      timeoutMs: 60_000,
+      url: () => 'http://127.0.0.1:7070',
+    }),
     closeTask: () => undefined,
     reopenTask: () => undefined,
     status: () => Promise.resolve(quietStatus()),
@@ -74,6 +84,7 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): A
   return {
     app,
     store,
+    approvals: merged.approvals,
     bus,
     request,
     post: (p, body, headers = {}) =>

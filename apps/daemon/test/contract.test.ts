@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, Job } from '@alter0/api';
 import {
+  Approval as ApprovalSchema,
+  ApprovalList,
+  ApprovalRaised,
   DecisionLog,
   Healthz,
   Job as JobSchema,
@@ -74,6 +77,14 @@ async function holding(extra: Record<string, unknown> = {}): Promise<string> {
   );
   await until(`job ${job_id} running`, () => api.store.jobs.get(job_id)?.stage === 'execute');
   return job_id;
+}
+
+/** A pending approval of a running job (raised through the service as a run would). */
+async function pendingApproval(): Promise<string> {
+  const jobId = await holding();
+  const a = api.approvals.raise({ jobId, attempt: 1, taskId: null, agent: 'command' }, 'Bash', { command: 'ls' });
+  await canceled(jobId);
+  return a.id;
 }
 
 async function canceled(id: string): Promise<void> {
@@ -319,6 +330,87 @@ const cases: Record<string, () => Promise<void>> = {
     } finally {
       api.setAccepting(true);
     }
+  },
+
+  'POST /api/approvals': async () => {
+    const jobId = await holding();
+    const gate = api.approvals.open({ jobId, attempt: 1, taskId: null, agent: 'command' });
+    const bearer = { authorization: `Bearer ${gate?.token ?? ''}` };
+    const raised = await expectAnswer(
+      await api.post('/api/approvals', { job_id: jobId, tool: 'Bash', input: { command: 'make' } }, bearer),
+      201,
+      ApprovalRaised,
+      'raise',
+    );
+    expect(raised.state).toBe('pending');
+    await expectError(
+      await api.post('/api/approvals', { job_id: jobId, tool: 'Bash' }),
+      401,
+      'unauthorized',
+      'no run token',
+    );
+    await expectError(
+      await api.post('/api/approvals', { job_id: NO_JOB, tool: 'Bash' }, bearer),
+      403,
+      'forbidden',
+      'another job',
+    );
+    api.approvals.close(gate?.token ?? '', 'the test ended the run', 'run_ended');
+    await canceled(jobId);
+  },
+
+  'GET /api/approvals': async () => {
+    await pendingApproval();
+    const list = await expectAnswer(await api.request('/api/approvals?state=all'), 200, ApprovalList, 'approvals');
+    expect(list.approvals.length).toBeGreaterThan(0);
+    await expectError(await api.request('/api/approvals?state=some'), 400, 'invalid_request', 'bad state');
+  },
+
+  'GET /api/approvals/{id}': async () => {
+    const [a] = api.store.approvals.list({});
+    const got = await expectAnswer(
+      await api.request(`/api/approvals/${a?.id ?? ''}?wait_s=0`),
+      200,
+      ApprovalSchema,
+      'get',
+    );
+    expect(got.id).toBe(a?.id);
+    await expectError(await api.request('/api/approvals/a_00000000000000000000000000'), 404, 'not_found', 'unknown');
+    await expectError(
+      await api.request(`/api/approvals/${a?.id ?? ''}?wait_s=600`),
+      400,
+      'invalid_request',
+      'long wait',
+    );
+  },
+
+  'POST /api/approvals/{id}/allow': async () => {
+    const id = await pendingApproval();
+    const a = await expectAnswer(
+      await api.post(`/api/approvals/${id}/allow`, { always: true }),
+      200,
+      ApprovalSchema,
+      'allow',
+    );
+    expect(a).toMatchObject({ state: 'allowed', decided_by: 'api' });
+    await expectError(await api.post(`/api/approvals/${id}/allow`, {}), 409, 'conflict', 'twice');
+  },
+
+  'POST /api/approvals/{id}/deny': async () => {
+    const id = await pendingApproval();
+    const a = await expectAnswer(
+      await api.post(`/api/approvals/${id}/deny`, { reason: 'no' }, { 'x-alter0-channel': 'console' }),
+      200,
+      ApprovalSchema,
+      'deny',
+    );
+    expect(a).toMatchObject({ state: 'denied', reason: 'no', decided_by: 'console' });
+    await expectError(
+      await api.post('/api/approvals/a_00000000000000000000000000/deny', {}),
+      404,
+      'not_found',
+      'unknown',
+    );
   },
 
   'GET /metrics': async () => {

@@ -13,6 +13,8 @@ import {
 } from './answers.js';
 import { StatusDocument } from './status.js';
 import { readEvents } from './events.js';
+import { Approval, ApprovalList, ApprovalRaised } from './approvals.js';
+import type { AllowRequest, ApprovalRequest, ApprovalsFilter, DenyRequest } from './approvals.js';
 import type { ApiEvent } from './events.js';
 import { createTransport, errorOf } from './transport.js';
 import type { ApiClientOptions, Call } from './transport.js';
@@ -210,5 +212,62 @@ export function createApiClient(opts: ApiClientOptions) {
     ...taskCalls(kit),
     ...serviceCalls(kit),
     ...eventCalls(kit),
+    ...approvalCalls(kit),
+  };
+}
+
+/**
+ * Approvals: the owner's list and answers; a run raises one and waits for it with its own run token as the
+ * client's token (`createApiClient({url, token: ALTER0_APPROVAL_TOKEN})`).
+ */
+function approvalCalls({ body }: Kit) {
+  return {
+    listApprovals: async (f: ApprovalsFilter = {}, o: CallOptions = {}): Promise<Approval[]> =>
+      (
+        await body({
+          method: 'GET',
+          endpoint: '/api/approvals',
+          path: '/api/approvals',
+          schema: ApprovalList,
+          query: f,
+          signal: o.signal,
+        })
+      ).approvals,
+    getApproval: (id: string, opts: { waitS?: number } = {}, o: CallOptions = {}): Promise<Approval> =>
+      body({
+        method: 'GET',
+        endpoint: '/api/approvals/{id}',
+        path: `/api/approvals/${seg(id)}`,
+        schema: Approval,
+        query: opts.waitS === undefined ? {} : { wait_s: String(opts.waitS) },
+        signal: o.signal,
+      }),
+    raiseApproval: (req: ApprovalRequest, o: CallOptions = {}): Promise<ApprovalRaised> =>
+      body({
+        method: 'POST',
+        endpoint: '/api/approvals',
+        path: '/api/approvals',
+        schema: ApprovalRaised,
+        body: req,
+        signal: o.signal,
+      }),
+    allowApproval: (id: string, req: AllowRequest = {}, o: CallOptions = {}): Promise<Approval> =>
+      body({
+        method: 'POST',
+        endpoint: '/api/approvals/{id}/allow',
+        path: `/api/approvals/${seg(id)}/allow`,
+        schema: Approval,
+        body: req,
+        signal: o.signal,
+      }),
+    denyApproval: (id: string, req: DenyRequest = {}, o: CallOptions = {}): Promise<Approval> =>
+      body({
+        method: 'POST',
+        endpoint: '/api/approvals/{id}/deny',
+        path: `/api/approvals/${seg(id)}/deny`,
+        schema: Approval,
+        body: req,
+        signal: o.signal,
+      }),
   };
 }

@@ -1,25 +1,27 @@
 import * as v from 'valibot';
 import { timestamp } from './fields.js';
 import { Job, Task } from './objects.js';
+import { Approval } from './approvals.js';
 import { ApiContractError } from './errors.js';
 import { issuesOf } from './issues.js';
 
 /**
- * GET /api/events (server-sent events): `hello` on connect, then `job` and `task` whenever one changed, with the
+ * GET /api/events (server-sent events): `hello` on connect, then `job`, `task` and `approval` whenever one changed, with the
  * object as it is after the commit. Lines starting with `:` are heartbeats. `parseEvent` validates one event; it
  * works with a browser `EventSource` (`parseEvent(e.type, e.data)`) and with `readEvents` over a fetch stream.
  */
 
 export const HelloEvent = v.object({ at: timestamp });
 
-export const EventSchemas = { hello: HelloEvent, job: Job, task: Task } as const;
+export const EventSchemas = { hello: HelloEvent, job: Job, task: Task, approval: Approval } as const;
 export type EventName = keyof typeof EventSchemas;
 export const EVENT_NAMES = Object.keys(EventSchemas) as EventName[];
 
 export type ApiEvent =
   | { event: 'hello'; data: v.InferOutput<typeof HelloEvent> }
   | { event: 'job'; data: Job }
-  | { event: 'task'; data: Task };
+  | { event: 'task'; data: Task }
+  | { event: 'approval'; data: Approval };
 
 const isEventName = (name: string): name is EventName => Object.hasOwn(EventSchemas, name);
 

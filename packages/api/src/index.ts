@@ -3,6 +3,7 @@ export * from './objects.js';
 export * from './answers.js';
 export * from './status.js';
 export * from './events.js';
+export * from './approvals.js';
 export * from './errors.js';
 export { issuesOf } from './issues.js';
 export { idOf, timestamp } from './fields.js';

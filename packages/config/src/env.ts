@@ -16,6 +16,7 @@ export const RESERVED_ENV_NAMES: readonly string[] = [
   'ALTER0_JOB_ID',
   'ALTER0_SESSION_ID',
   'ALTER0_URL', // CLI client: daemon base URL
+  'ALTER0_APPROVAL_TOKEN', // set for executor children: raises approvals for their own run only
   'ALTER0_TOKEN', // CLI client: bearer token
   'ALTER0_ROOT', // tooling/env.sh
   'ALTER0_TOOLS',

@@ -104,6 +104,13 @@ const chatId = v.pipe(
   v.integer('expected an integer chat id'),
   v.check((n) => n !== 0, 'a chat id is never 0'),
 );
+const permissionRule = v.pipe(
+  str,
+  v.regex(
+    /^[A-Za-z_][\w-]*(\([^()]*\))?$/,
+    'expected a permission rule: a tool name, or a tool name and its argument in parentheses (e.g. "Read", "Bash(git status:*)")',
+  ),
+);
 const envName = v.pipe(
   str,
   v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)'),
@@ -298,6 +305,20 @@ export const RawConfigSchema = v.strictObject(
         retry_initial: v.optional(timerDuration, '5s'),
         retry_max: v.optional(timerDuration, '10m'),
         timeout_s: v.optional(seconds(1), 10),
+      }),
+      {},
+    ),
+    approvals: v.optional(
+      table({
+        /** ask: the owner decides each tool use a rule does not cover; allow_all / deny_all: nobody is asked. */
+        mode: v.optional(
+          v.picklist(['ask', 'allow_all', 'deny_all'], 'expected "ask", "allow_all" or "deny_all"'),
+          'ask',
+        ),
+        /** Tool uses that never ask, in claude's rule syntax: "Read", "Bash(git status:*)", "Bash(npm test)". */
+        allow: v.optional(v.array(permissionRule, 'expected an array of permission rules'), []),
+        /** An approval nobody answered in this time is denied. */
+        timeout: v.optional(timerDuration, '30m'),
       }),
       {},
     ),

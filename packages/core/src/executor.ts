@@ -12,6 +12,11 @@ export interface ExecRequest {
   cwd: string;
   timeoutMs: number;
   signal: AbortSignal;
+  /**
+   * Where this run asks the owner before it uses a tool, and the token only it holds (`ALTER0_URL`,
+   * `ALTER0_APPROVAL_TOKEN` in its environment; claude's permission prompts go there through alter0's MCP server).
+   */
+  approval?: { url: string; token: string };
 }
 
 export interface ExecUsage {

@@ -93,7 +93,7 @@ function withoutHeapFlags(nodeOptions: string): string {
 export function childEnv(
   base: Readonly<Record<string, string | undefined>>,
   extra: Readonly<Record<string, string>> | undefined,
-  req: Pick<ExecRequest, 'stage' | 'taskId' | 'jobId' | 'sessionId'>,
+  req: Pick<ExecRequest, 'stage' | 'taskId' | 'jobId' | 'sessionId' | 'approval'>,
   filter: EnvFilter = new EnvFilter(),
 ): Record<string, string> {
   const env = filter.apply(base);
@@ -102,5 +102,12 @@ export function childEnv(
   env.ALTER0_TASK_ID = req.taskId ?? '';
   env[JOB_ID_ENV] = req.jobId ?? '';
   env.ALTER0_SESSION_ID = req.sessionId ?? '';
+  if (req.approval) {
+    env.ALTER0_URL = req.approval.url;
+    env.ALTER0_APPROVAL_TOKEN = req.approval.token;
+  } else {
+    // Never one inherited from whoever started alter0: a run asks with its own token or not at all.
+    delete env.ALTER0_APPROVAL_TOKEN;
+  }
   return env;
 }

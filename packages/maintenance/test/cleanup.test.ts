@@ -97,6 +97,8 @@ const expected = {
   events: 3,
   outbox: 2,
   channel_refs: 1,
+  approvals: 0,
+  task_allow_rules: 0,
 };
 
 describe('cleanup', () => {
@@ -108,7 +110,7 @@ describe('cleanup', () => {
     expect(dry.transactions).toBe(0);
     expect(count(dbFile, 'jobs')).toBe(before);
     expect(formatCleanupReport(dry)).toMatch(
-      /^would delete: route_decisions 3, close_decisions 2, memory 1, outbox 2, channel_refs 1, jobs 7, messages 5, tasks 1, events 3/,
+      /^would delete: route_decisions 3, close_decisions 2, memory 1, outbox 2, channel_refs 1, approvals 0, task_allow_rules 0, jobs 7, messages 5, tasks 1, events 3/,
     );
 
     // Small batches: many short write transactions instead of one long one.

@@ -27,6 +27,8 @@ export { EventsRepo } from './events-repo.js';
 export { ChannelsRepo } from './channels-repo.js';
 export { OutboxRepo } from './outbox-repo.js';
 export type { NoticeInput, OutboxSummary } from './outbox-repo.js';
+export { ApprovalsRepo } from './approvals-repo.js';
+export type { Decision, NewApproval } from './approvals-repo.js';
 export { RETENTION_TABLES, planRetention, retentionDeleter } from './retention.js';
 export type { RetentionCutoffs, RetentionTable } from './retention.js';
 export { emptyTableCounts, verifyTables } from './verify-queries.js';

@@ -12,6 +12,8 @@ export const RETENTION_TABLES = [
   'memory',
   'outbox',
   'channel_refs',
+  'approvals',
+  'task_allow_rules',
   'jobs',
   'messages',
   'tasks',
@@ -45,6 +47,9 @@ const PLAN: Record<RetentionTable, string> = {
   // Delivered or given-up notices, and chat message ids, age out with the finished jobs they belong to.
   outbox: `SELECT id FROM outbox WHERE state <> 'pending' AND created_at < :jobs`,
   channel_refs: `SELECT id FROM channel_refs WHERE created_at < :jobs`,
+  // Decided approvals age out with the finished jobs; a task's "always allow" rules go with the task.
+  approvals: `SELECT id FROM approvals WHERE state <> 'pending' AND created_at < :jobs`,
+  task_allow_rules: `SELECT id FROM task_allow_rules WHERE task_id IN (SELECT id FROM purge_tasks)`,
   jobs: `
     SELECT id FROM jobs WHERE task_id IN (SELECT id FROM purge_tasks)
        OR message_id IN (SELECT id FROM messages WHERE task_id IN (SELECT id FROM purge_tasks))
@@ -72,6 +77,8 @@ const GUARD: Record<RetentionTable, string> = {
   memory: `task_id IN (SELECT id FROM tasks WHERE state = 'closed')`,
   outbox: `state <> 'pending'`,
   channel_refs: '1',
+  approvals: `state <> 'pending'`,
+  task_allow_rules: `task_id NOT IN (SELECT id FROM tasks WHERE state = 'open')`,
   // A job of a task that is open now (reopened since the plan) goes only by its own age rule.
   jobs: `state IN ${TERMINAL}
          AND (task_id IS NULL OR task_id NOT IN (SELECT id FROM tasks WHERE state = 'open')

@@ -252,6 +252,54 @@ export const outbox = sqliteTable(
   (t) => [index('outbox_state_next').on(t.state, t.nextAttemptAt), index('outbox_created').on(t.createdAt)],
 );
 
+export type ApprovalState = 'pending' | 'allowed' | 'denied' | 'expired';
+
+/**
+ * A running job's request to use a tool, and the owner's answer. The input is stored redacted (it is shown, never
+ * replayed). `decidedBy` says who answered: the owner through a channel (api, cli, console, telegram), or alter0
+ * itself (policy, timeout, cancel, restart).
+ */
+export const approvals = sqliteTable(
+  'approvals',
+  {
+    id: text('id').primaryKey(),
+    jobId: text('job_id').notNull(),
+    /** The attempt that asked: a later attempt asks again. */
+    attempt: integer('attempt').notNull(),
+    taskId: text('task_id'),
+    /** The executor of the run that asked (claude, codex, command). */
+    agent: text('agent').notNull(),
+    tool: text('tool').notNull(),
+    inputJson: text('input_json').notNull(),
+    state: text('state').$type<ApprovalState>().notNull(),
+    reason: text('reason'),
+    decidedBy: text('decided_by'),
+    /** The owner also allowed this tool use for the rest of the task. */
+    always: integer('always', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    decidedAt: integer('decided_at'),
+  },
+  (t) => [
+    index('approvals_state_expires').on(t.state, t.expiresAt),
+    index('approvals_job').on(t.jobId),
+    index('approvals_task').on(t.taskId, t.createdAt),
+  ],
+);
+
+/** Tool uses the owner allowed for the rest of a task ("always allow"), as permission rules. */
+export const taskAllowRules = sqliteTable(
+  'task_allow_rules',
+  {
+    id: text('id').primaryKey(),
+    taskId: text('task_id').notNull(),
+    rule: text('rule').notNull(),
+    approvalId: text('approval_id'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('task_allow_rules_task_rule').on(t.taskId, t.rule)],
+);
+
 export const maintenanceRuns = sqliteTable('maintenance_runs', {
   job: text('job').primaryKey(),
   lastStartAt: integer('last_start_at'),
@@ -271,3 +319,4 @@ export type EventRow = typeof events.$inferSelect;
 export type MaintenanceRunRow = typeof maintenanceRuns.$inferSelect;
 export type ChannelRefRow = typeof channelRefs.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type ApprovalRow = typeof approvals.$inferSelect;

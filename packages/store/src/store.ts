@@ -9,6 +9,7 @@ import { DecisionsRepo } from './decisions-repo.js';
 import { EventsRepo } from './events-repo.js';
 import { ChannelsRepo } from './channels-repo.js';
 import { OutboxRepo } from './outbox-repo.js';
+import { ApprovalsRepo } from './approvals-repo.js';
 
 /** The one owner of the database connection; the repositories are its parts. */
 export class Store {
@@ -18,6 +19,7 @@ export class Store {
   readonly events: EventsRepo;
   readonly channels: ChannelsRepo;
   readonly outbox: OutboxRepo;
+  readonly approvals: ApprovalsRepo;
   private closed = false;
   private readonly commits: Commits;
 
@@ -29,6 +31,7 @@ export class Store {
     this.tasks = new TasksRepo(opened.sqlite, opened.db, this.commits);
     this.channels = new ChannelsRepo(opened.db);
     this.outbox = new OutboxRepo(opened.db, this.commits);
+    this.approvals = new ApprovalsRepo(opened.db, this.commits);
     this.jobs = new JobsRepo(opened.sqlite, opened.db, this.commits, this.channels);
     this.decisions = new DecisionsRepo(opened.db);
     this.events = new EventsRepo(opened.db);

@@ -13,7 +13,7 @@ export interface ClientArgs {
 /** @alter0/api's TaskFilters, spelled out here so that listing the commands does not load the API's schemas. */
 const TASK_FILTERS: readonly TaskFilter[] = ['open', 'closed', 'all'];
 
-function withClientFlags<T>(y: Argv<T>): Argv<T & ClientArgs> {
+export function withClientFlags<T>(y: Argv<T>): Argv<T & ClientArgs> {
   return y
     .option('addr', {
       type: 'string',

@@ -66,8 +66,42 @@ async function runAgent(
   executor: Executor,
   xlog: Logger,
 ): Promise<ExecResult> {
+  const gate = deps.approvals?.open({
+    jobId: run.job.id,
+    attempt: run.fence.attempt,
+    taskId: task.id,
+    agent: task.executor,
+  });
+  try {
+    return await runAgentWith(deps, run, task, executor, xlog, gate ?? undefined);
+  } finally {
+    if (gate) {
+      const end = endOfRun(run.signal);
+      deps.approvals?.close(gate.token, end.why, end.by);
+    }
+  }
+}
+
+/** Why a run's pending approvals end with it, and who ended them. */
+function endOfRun(signal: AbortSignal): { why: string; by: string } {
+  if (!signal.aborted) return { why: 'the run ended before the answer came', by: 'run_ended' };
+  const cause = abortCauseOf(signal);
+  if (cause === 'canceled') return { why: 'the job was canceled', by: 'cancel' };
+  if (cause === 'timeout') return { why: 'the job ran past its timeout', by: 'timeout' };
+  return { why: 'alter0 is stopping; the job runs again after the restart and asks again', by: 'restart' };
+}
+
+async function runAgentWith(
+  deps: PipelineDeps,
+  run: JobRun,
+  task: TaskRow,
+  executor: Executor,
+  xlog: Logger,
+  approval: { url: string; token: string } | undefined,
+): Promise<ExecResult> {
   const runIn = (sessionId: string | null) =>
     executor.run({
+      ...(approval ? { approval } : {}),
       stage: 'execute',
       prompt: run.message.content,
       sessionId,

@@ -7,6 +7,7 @@ import type { Logger, Metrics } from '@alter0/obs';
 import type { CandidateSource } from '../candidates.js';
 import type { Bus } from '../bus.js';
 import type { ExecutorRegistry } from '../executors.js';
+import type { RunApprovals } from '../approvals/service.js';
 
 export interface PipelineDeps {
   store: Store;
@@ -23,6 +24,8 @@ export interface PipelineDeps {
   /** Where router and closer calls run: outside every task's workspace. */
   systemCwd: string;
   now: () => number;
+  /** Gives each agent run a token to ask the owner before it uses a tool (absent: runs cannot ask). */
+  approvals?: RunApprovals;
   /** Waits before each further try of a reply write the database refused (default 1 s, 3 s, 10 s). */
   writeRetryDelaysMs?: readonly number[];
 }

@@ -8,7 +8,7 @@ import type { BusEvent } from '../bus.js';
 import { sendError } from '../errors.js';
 import { sameOrigin } from '../security.js';
 import { StreamSlots } from '../stream-slots.js';
-import { jobView, taskView } from '../views.js';
+import { approvalView, jobView, taskView } from '../views.js';
 
 /** A comment line this often keeps proxies and browsers from dropping an idle stream. */
 const HEARTBEAT_MS = 15_000;
@@ -86,6 +86,9 @@ async function sendChange(stream: SSEStreamingApi, deps: Pick<ApiDeps, 'store'>,
   if (type === 'job') {
     const row = deps.store.jobs.get(id);
     if (row) await send(stream, 'job', jobView(deps.store, row));
+  } else if (type === 'approval') {
+    const row = deps.store.approvals.get(id);
+    if (row) await send(stream, 'approval', approvalView(row));
   } else {
     const row = deps.store.tasks.get(id);
     if (row) await send(stream, 'task', taskView(row));

@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import { clampTimerMs, errorMessage } from '@alter0/core';
+import type { Redact } from '@alter0/config';
+import type { ApprovalRow, Store } from '@alter0/store';
+import type { Logger } from '@alter0/obs';
+import type { Bus } from '../bus.js';
+import { allowingRule, ruleFor } from './policy.js';
+import { redactInput } from './redact-input.js';
+
+type ApprovalMode = 'ask' | 'allow_all' | 'deny_all';
+
+/** The run an approval token belongs to. */
+export interface RunRef {
+  jobId: string;
+  attempt: number;
+  taskId: string | null;
+  agent: string;
+}
+
+/** What the pipeline needs: a token for each attempt, given up when the attempt ends. */
+export interface RunApprovals {
+  /** Opens the attempt's approval channel: where to ask, and a token only this attempt holds. */
+  open(run: RunRef): { url: string; token: string } | null;
+  /** The attempt ended: its token stops working and what it still waits for is denied, saying why (and by whom). */
+  close(token: string, why: string, by: string): void;
+}
+
+export interface ApprovalsOptions {
+  store: Store;
+  bus: Bus;
+  logger: Logger;
+  redact: Redact;
+  now: () => number;
+  mode: ApprovalMode;
+  allow: readonly string[];
+  timeoutMs: number;
+  /** The daemon's URL, once it listens. */
+  url: () => string | null;
+  /** A new pending approval, after its commit (Telegram asks in the chat). */
+  onPending?: (a: ApprovalRow) => void;
+  /** An approval decided (Telegram edits its question). */
+  onDecided?: (a: ApprovalRow) => void;
+}
+
+/**
+ * The one approval primitive: a running job asks for a decision about one tool use; policy answers at once, or it
+ * waits (stored, announced on the bus) for the owner, a timeout, the job's cancel or the end of its run. Every
+ * decision is one durable commit recording who answered and when.
+ */
+export class Approvals implements RunApprovals {
+  private readonly tokens = new Map<string, RunRef>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: ApprovalsOptions) {}
+
+  /** At start: approvals of runs that died with the previous process are denied (a new attempt asks again). */
+  start(): void {
+    const stale = this.o.store.approvals.pendingOf(null);
+    for (const a of stale) this.settle(a.id, 'denied', 'alter0 restarted; the run that asked ended with it', 'restart');
+    this.arm();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  open(run: RunRef): { url: string; token: string } | null {
+    const url = this.o.url();
+    if (url === null) return null;
+    const token = randomBytes(24).toString('base64url');
+    this.tokens.set(token, run);
+    return { url, token };
+  }
+
+  close(token: string, why: string, by: string): void {
+    const run = this.tokens.get(token);
+    this.tokens.delete(token);
+    if (!run) return;
+    try {
+      for (const a of this.o.store.approvals.pendingOf([run.jobId])) {
+        if (a.attempt === run.attempt) this.settle(a.id, 'denied', why, by);
+      }
+    } catch (err) {
+      // Left pending: the timeout, or the next start, denies it.
+      this.o.logger.warn('could not deny the approvals of a run that ended', { err: errorMessage(err) });
+    }
+  }
+
+  /** The run a bearer token belongs to, or null (not a run token, or its run ended). */
+  runOf(token: string): RunRef | null {
+    return this.tokens.get(token) ?? null;
+  }
+
+  /** A run asks: decided at once by the mode and the rules, or pending until someone answers. */
+  raise(run: RunRef, tool: string, input: unknown): ApprovalRow {
+    const now = this.o.now();
+    const decided = this.policy(run, tool, input);
+    const row = this.o.store.approvals.create({
+      ...{ jobId: run.jobId, attempt: run.attempt, taskId: run.taskId, agent: run.agent, tool, now },
+      inputJson: JSON.stringify(redactInput(input, this.o.redact) ?? null),
+      expiresAt: now + this.o.timeoutMs,
+      ...(decided ? { decided } : {}),
+    });
+    const log = this.o.logger.child({ job_id: run.jobId, task_id: run.taskId });
+    if (decided)
+      log.info('tool use decided by policy', {
+        approval_id: row.id,
+        tool,
+        state: decided.state,
+        reason: decided.reason,
+      });
+    else log.info('tool use waits for the owner', { approval_id: row.id, tool });
+    this.o.bus.approval(row.id);
+    if (!decided) {
+      this.safely(() => this.o.onPending?.(row));
+      this.arm();
+    }
+    return row;
+  }
+
+  private policy(
+    run: RunRef,
+    tool: string,
+    input: unknown,
+  ): { state: 'allowed' | 'denied'; reason: string; by: string } | null {
+    if (this.o.mode === 'allow_all') return { state: 'allowed', reason: 'approvals.mode is allow_all', by: 'policy' };
+    if (this.o.mode === 'deny_all') return { state: 'denied', reason: 'approvals.mode is deny_all', by: 'policy' };
+    const global = allowingRule(this.o.allow, tool, input);
+    if (global) return { state: 'allowed', reason: `approvals.allow has ${global}`, by: 'policy' };
+    const own = run.taskId ? allowingRule(this.o.store.approvals.taskRules(run.taskId), tool, input) : null;
+    if (own) return { state: 'allowed', reason: `always allowed for this task: ${own}`, by: 'policy' };
+    return null;
+  }
+
+  /** The owner's answer. `always`: allow this tool use (the same tool and argument) for the rest of the task. */
+  decide(id: string, d: { allow: boolean; by: string; reason?: string | null; always?: boolean }): ApprovalRow {
+    const a = this.o.store.approvals.mustGet(id);
+    const alwaysRule = d.allow && d.always ? ruleFor(a.tool, parseInput(a.inputJson)) : null;
+    const reason = d.allow
+      ? alwaysRule
+        ? `allowed, and always for this task: ${alwaysRule}`
+        : 'allowed'
+      : d.reason?.trim() || 'denied by the owner';
+    return this.settle(id, d.allow ? 'allowed' : 'denied', reason, d.by, alwaysRule);
+  }
+
+  /** Resolves with the approval once it is decided, or as it is after `ms` (or when `signal` aborts). */
+  wait(id: string, ms: number, signal: AbortSignal): Promise<ApprovalRow> {
+    const read = (): ApprovalRow => this.o.store.approvals.mustGet(id);
+    const first = read();
+    if (first.state !== 'pending' || ms <= 0) return Promise.resolve(first);
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        clearTimeout(t);
+        off();
+        signal.removeEventListener('abort', finish);
+        resolve(read());
+      };
+      const t = setTimeout(finish, clampTimerMs(ms));
+      const off = this.o.bus.subscribe((e) => {
+        if (e.type === 'approval' && e.id === id) finish();
+      });
+      signal.addEventListener('abort', finish, { once: true });
+    });
+  }
+
+  private settle(
+    id: string,
+    state: 'allowed' | 'denied' | 'expired',
+    reason: string,
+    by: string,
+    alwaysRule?: string | null,
+  ): ApprovalRow {
+    const row = this.o.store.approvals.decide(id, {
+      state,
+      reason,
+      by,
+      now: this.o.now(),
+      alwaysRule: alwaysRule ?? null,
+    });
+    this.o.logger.child({ job_id: row.jobId, task_id: row.taskId }).info('tool use decided', {
+      ...{ approval_id: id, tool: row.tool, state, by, reason },
+      waited_ms: (row.decidedAt ?? row.createdAt) - row.createdAt,
+    });
+    this.o.bus.approval(id);
+    this.safely(() => this.o.onDecided?.(row));
+    return row;
+  }
+
+  /** Denies what waited past approvals.timeout, then waits for the next one due. */
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    let next: number | null;
+    try {
+      next = this.o.store.approvals.nextExpiry();
+    } catch (err) {
+      this.o.logger.warn('could not read the approvals waiting; trying again in 5 s', { err: errorMessage(err) });
+      next = this.o.now() + 5_000;
+    }
+    if (next === null) return;
+    this.timer = setTimeout(() => this.expire(), clampTimerMs(Math.max(next - this.o.now(), 10)));
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    const minutes = Math.round(this.o.timeoutMs / 60_000);
+    const reason = `nobody answered within approvals.timeout (${minutes >= 1 ? `${minutes} min` : `${this.o.timeoutMs} ms`})`;
+    try {
+      for (const a of this.o.store.approvals.due(this.o.now())) this.settle(a.id, 'expired', reason, 'timeout');
+    } catch (err) {
+      this.o.logger.warn('could not expire the approvals due; trying again', { err: errorMessage(err) });
+    }
+    this.arm();
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.logger.warn('an approval hook failed', { err: errorMessage(err) });
+    }
+  }
+}
+
+function parseInput(json: string): unknown {
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return null;
+  }
+}
