@@ -3,11 +3,13 @@ import { authHeaders, createConsoleApi } from './api/client.js';
 import type { TokenStore } from './api/token.js';
 import { AppContext, type AppServices } from './app-context.js';
 import { LiveBus } from './live/bus.js';
+import { useLiveApprovals } from './live/approvals.js';
 import { connectLive, type EventSourceLike, type LiveState } from './live/connect.js';
 import { openFetchEventSource } from './live/fetch-source.js';
 import { Empty } from './ui/feedback.js';
 import { useHashRoute, type Route } from './ui/use-hash-route.js';
 import { Announcer } from './views/Announcer.js';
+import { ApprovalsPage } from './views/ApprovalsPage.js';
 import { Composer, type ReplyTo } from './views/Composer.js';
 import { JobsPage } from './views/JobsPage.js';
 import { StatusPage } from './views/StatusPage.js';
@@ -114,6 +116,7 @@ function useLiveEvents({
       {
         onJob: (j) => bus.emitJob(j),
         onTask: (t) => bus.emitTask(t),
+        onApproval: (a) => bus.emitApproval(a),
         onState: setLive,
         onReconnected,
       },
@@ -132,8 +135,10 @@ function TopBar({ route, live, onRefresh }: { route: Route; live: LiveState; onR
       <nav aria-label="Sections">
         <NavLink route={route} page="tasks" label="Tasks" />
         <NavLink route={route} page="jobs" label="Jobs" />
+        <NavLink route={route} page="approvals" label="Approvals" />
         <NavLink route={route} page="status" label="Status" />
       </nav>
+      <ApprovalsBadge />
       <span className="spacer" />
       <span className={`live live-${live}`} role="status" data-live={live}>
         <span className="dot" aria-hidden="true" />
@@ -143,6 +148,22 @@ function TopBar({ route, live, onRefresh }: { route: Route; live: LiveState; onR
         Refresh
       </button>
     </header>
+  );
+}
+
+/** How many approvals wait for the owner, on every page, live; a link to the approvals page. */
+function ApprovalsBadge() {
+  const { data } = useLiveApprovals('pending');
+  // Until the first list arrives the count is unknown: nothing rather than a wrong 0.
+  if (!data) return null;
+  const n = data.length;
+  const what = `${n === 1 ? 'approval' : 'approvals'} waiting`;
+  // The number is what shows; its name ("3 approvals waiting") is the number and the hidden words after it.
+  return (
+    <a className={`approvals-badge${n > 0 ? ' waiting' : ''}`} href="#/approvals" title={`${n} ${what}`} data-count={n}>
+      {n}
+      <span className="visually-hidden"> {what}</span>
+    </a>
   );
 }
 
@@ -158,6 +179,8 @@ function Page({ route }: { route: Route }) {
   switch (route.page) {
     case 'jobs':
       return <JobsPage />;
+    case 'approvals':
+      return <ApprovalsPage />;
     case 'status':
       return <StatusPage />;
     case 'tasks':

@@ -21,6 +21,13 @@ export function authHeaders(token: TokenStore | undefined): Record<string, strin
 }
 
 /**
+ * An answer to an approval names the console as where it was given (`decided_by: console`). Only those calls carry
+ * the header: on a message or job it would also become the job's channel, and the console's jobs stay `http`.
+ */
+const APPROVAL_DECISION = /\/api\/approvals\/[^/?]+\/(?:allow|deny)(?:\?|$)/;
+const CONSOLE_CHANNEL = 'console';
+
+/**
  * @alter0/api's client for the console: same-origin credentials, the current token on every request, and a
  * 401 reported to `onUnauthorized` (the call still fails, with the daemon's message). `fetchFn` is injectable
  * so tests can stub it.
@@ -32,6 +39,7 @@ export function createConsoleApi(opts: ConsoleApiOptions = {}): ApiClient {
     fetch: async (url, init) => {
       const headers = new Headers(init.headers);
       for (const [k, v] of Object.entries(authHeaders(token))) headers.set(k, v);
+      if (init.method === 'POST' && APPROVAL_DECISION.test(url)) headers.set('x-alter0-channel', CONSOLE_CHANNEL);
       const res = await fetchFn(url, { ...init, headers, credentials: 'same-origin' });
       if (res.status === 401) onUnauthorized?.();
       return res;

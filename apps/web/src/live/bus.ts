@@ -1,11 +1,12 @@
-import type { Job, Task } from '@alter0/api';
+import type { Approval, Job, Task } from '@alter0/api';
 
 type Listener<T> = (value: T) => void;
 
-/** Fan-out of live `job` / `task` events to whichever views are mounted. */
+/** Fan-out of live `job` / `task` / `approval` events to whichever views are mounted. */
 export class LiveBus {
   private readonly jobListeners = new Set<Listener<Job>>();
   private readonly taskListeners = new Set<Listener<Task>>();
+  private readonly approvalListeners = new Set<Listener<Approval>>();
 
   onJob(fn: Listener<Job>): () => void {
     this.jobListeners.add(fn);
@@ -17,11 +18,20 @@ export class LiveBus {
     return () => this.taskListeners.delete(fn);
   }
 
+  onApproval(fn: Listener<Approval>): () => void {
+    this.approvalListeners.add(fn);
+    return () => this.approvalListeners.delete(fn);
+  }
+
   emitJob(job: Job): void {
     for (const fn of this.jobListeners) fn(job);
   }
 
   emitTask(task: Task): void {
     for (const fn of this.taskListeners) fn(task);
+  }
+
+  emitApproval(approval: Approval): void {
+    for (const fn of this.approvalListeners) fn(approval);
   }
 }

@@ -1,11 +1,13 @@
 import { ApiContractError, parseEvent } from '@alter0/api';
-import type { ApiEvent, Job, Task } from '@alter0/api';
+import type { ApiEvent, Approval, Job, Task } from '@alter0/api';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
 export interface LiveHandlers {
   onJob(job: Job): void;
   onTask(task: Task): void;
+  /** An approval was raised or decided (optional: a view that shows none needs no handler). */
+  onApproval?(approval: Approval): void;
   onState(state: LiveState): void;
   /** The stream came back after a break: events were missed, so lists must be refetched. */
   onReconnected(): void;
@@ -73,6 +75,10 @@ export function connectLive(
     es.addEventListener('task', (ev) => {
       const e = validEvent('task', ev.data);
       if (e?.event === 'task') handlers.onTask(e.data);
+    });
+    es.addEventListener('approval', (ev) => {
+      const e = validEvent('approval', ev.data);
+      if (e?.event === 'approval') handlers.onApproval?.(e.data);
     });
     es.addEventListener('error', () => {
       if (source !== es) return;

@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
 
-export type Route = { page: 'tasks'; taskId: string | null } | { page: 'jobs' } | { page: 'status' };
+export type Route =
+  { page: 'tasks'; taskId: string | null } | { page: 'jobs' } | { page: 'approvals' } | { page: 'status' };
 
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'jobs') return { page: 'jobs' };
+  if (parts[0] === 'approvals') return { page: 'approvals' };
   if (parts[0] === 'status') return { page: 'status' };
   return { page: 'tasks', taskId: parts[0] === 'tasks' && parts[1] ? parts[1] : null };
 }

@@ -3,7 +3,7 @@ import { useApp } from '../app-context.js';
 
 const MAX_REMEMBERED = 500;
 
-/** Screen-reader announcements of job state changes (the cards themselves update silently). */
+/** Screen-reader announcements of job state changes and of new approvals (the cards themselves update silently). */
 export function Announcer() {
   const { bus } = useApp();
   const seen = useRef(new Map<string, string>());
@@ -20,6 +20,13 @@ export function Announcer() {
           if (!oldest.done) seen.current.delete(oldest.value);
         }
         if (before !== j.state) setText(`Job ${j.id} is ${j.state}${j.error ? `: ${j.error.message}` : ''}`);
+      }),
+    [bus],
+  );
+  useEffect(
+    () =>
+      bus.onApproval((a) => {
+        if (a.state === 'pending') setText(`Approval waiting: ${a.tool} for job ${a.job_id}`);
       }),
     [bus],
   );
