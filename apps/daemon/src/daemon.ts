@@ -246,7 +246,7 @@ function buildFront(opts: DaemonOptions, w: ApiWiring): { app: Hono; channels: C
     ...{ store, bus, logger, metrics, now },
     version: w.info.version,
     telegram: {
-      ...{ ...actions, intake, status, closeTask: closeRule.closeTask },
+      ...{ ...actions, intake, status, closeTask: closeRule.closeTask, approvals: w.approvals },
       defaults: { ...defaults, queueDepth: config.queue.max_depth },
     },
   });

@@ -13,4 +13,11 @@ export type { WebhookOptions } from './webhook.js';
 export { splitText, TELEGRAM_MAX_CHARS } from './split.js';
 export { TelegramChannel } from './telegram/channel.js';
 export type { TelegramOptions } from './telegram/channel.js';
-export type { AcceptAnswer, IncomingText, TelegramHost } from './telegram/host.js';
+export type {
+  AcceptAnswer,
+  ApprovalAction,
+  ApprovalPress,
+  ApprovalQuestion,
+  IncomingText,
+  TelegramHost,
+} from './telegram/host.js';

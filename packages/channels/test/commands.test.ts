@@ -55,6 +55,7 @@ function fakeHost(over: Partial<TelegramHost> = {}): TelegramHost & { calls: str
     jobOf: unused,
     recordSent: unused,
     busyChats: unused,
+    decideApproval: unused,
     refused: unused,
     log: unused,
     tasksText: () => 'open tasks: t_1',

@@ -10,6 +10,7 @@ import type { Bus } from '../bus.js';
 import { Announcer } from '../channels/announce.js';
 import type { TelegramHostDeps } from '../channels/telegram-host.js';
 import { telegramHost } from '../channels/telegram-host.js';
+import { approvalQuestions } from '../channels/telegram-approvals.js';
 
 /** One getUpdates long poll waits this long for an update (Telegram allows 50); a stop aborts it at once. */
 const TELEGRAM_POLL_S = 25;
@@ -61,27 +62,15 @@ export function buildChannels(config: Config, d: ChannelDeps): Channels {
       }),
     );
   }
-  if (config.telegram.enabled) {
-    const t = config.telegram;
-    const host = telegramHost({
-      ...d.telegram,
-      store: d.store,
-      bus: d.bus,
-      logger: d.logger,
-      now: d.now,
-      refused: (chatId, from) => refusedChat(d, log, chatId, from),
-    });
-    const channel = new TelegramChannel({
-      readToken: () => readBotTokenFile(t.token_file),
-      tokenFile: t.token_file,
-      apiUrl: t.api_url,
-      allowedChatIds: new Set(t.allowed_chat_ids),
-      pollTimeoutS: TELEGRAM_POLL_S,
-      host,
-    });
-    supervisor.add(channel);
-    deliverers.set('telegram', channel);
+  const telegram = config.telegram.enabled ? telegramChannel(config, d, log) : null;
+  if (telegram) {
+    supervisor.add(telegram);
+    deliverers.set('telegram', telegram);
   }
+  // Pending approvals are asked in Telegram, and their questions show how they were decided.
+  const approvalChanged = telegram
+    ? approvalQuestions({ ...d, allowedChatIds: config.telegram.allowed_chat_ids, channel: telegram })
+    : null;
   const dispatcher = dispatcherFor(config, d, supervisor, deliverers, log);
   const announcer = new Announcer({
     store: d.store,
@@ -98,6 +87,7 @@ export function buildChannels(config: Config, d: ChannelDeps): Channels {
       for (const c of supervisor.snapshot()) d.metrics.channelState(c.name, c.state);
       unsubscribe = d.bus.subscribe((e) => {
         if (e.type === 'job') announcer.check(e.id);
+        if (e.type === 'approval') approvalChanged?.(e.id);
       });
       announcer.start();
       dispatcher.start();
@@ -109,6 +99,26 @@ export function buildChannels(config: Config, d: ChannelDeps): Channels {
       await Promise.all([supervisor.stop(), dispatcher.stop()]);
     },
   };
+}
+
+function telegramChannel(config: Config, d: ChannelDeps, log: Logger): TelegramChannel {
+  const t = config.telegram;
+  const host = telegramHost({
+    ...d.telegram,
+    store: d.store,
+    bus: d.bus,
+    logger: d.logger,
+    now: d.now,
+    refused: (chatId, from) => refusedChat(d, log, chatId, from),
+  });
+  return new TelegramChannel({
+    readToken: () => readBotTokenFile(t.token_file),
+    tokenFile: t.token_file,
+    apiUrl: t.api_url,
+    allowedChatIds: new Set(t.allowed_chat_ids),
+    pollTimeoutS: TELEGRAM_POLL_S,
+    host,
+  });
 }
 
 function dispatcherFor(

@@ -3,9 +3,11 @@ import type { StatusDocument } from '@alter0/api';
 import { LimitError, NotFoundError } from '@alter0/core';
 import type { Store } from '@alter0/store';
 import type { Logger } from '@alter0/obs';
+import type { Approvals } from '../approvals/service.js';
 import type { Intake } from '../intake.js';
 import type { JobActionDeps } from '../job-actions.js';
 import { cancelJob, retryJob } from '../job-actions.js';
+import { decideFromTelegram } from './telegram-approvals.js';
 
 export interface TelegramHostDeps extends JobActionDeps {
   store: Store;
@@ -14,6 +16,8 @@ export interface TelegramHostDeps extends JobActionDeps {
   defaults: { timeoutS: number; maxAttempts: number; queueDepth: number };
   closeTask(taskId: string, reason: string): void;
   status(): Promise<StatusDocument>;
+  /** The owner's answers to approvals: a press of a button decides by 'telegram'. */
+  approvals: Pick<Approvals, 'decide'>;
   /** A chat not on the allowlist wrote: recorded as an event. */
   refused(chatId: number, from: string): void;
 }
@@ -62,6 +66,7 @@ export function telegramHost(d: TelegramHostDeps): TelegramHost {
         ? `Running it again as job ${r.job.id}.`
         : `It was retried already, as job ${r.job.id} (${r.job.state}).`;
     },
+    decideApproval: (id, action) => decideFromTelegram(d, id, action),
     refused: (chatId, from) => d.refused(chatId, from),
     log: (level, message, meta) => log[level](message, meta),
   };

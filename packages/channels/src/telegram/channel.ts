@@ -1,5 +1,5 @@
 import { Api } from 'grammy/web';
-import type { Message, Update } from 'grammy/types';
+import type { CallbackQuery, Message, Update } from 'grammy/types';
 import { errorMessage } from '@alter0/core';
 import type { RunContext, SupervisedChannel } from '../channel.js';
 import type { Deliverer } from '../delivery.js';
@@ -8,8 +8,9 @@ import type { ChatNotice, Delivery } from '../notice.js';
 import { splitText } from '../split.js';
 import { BOT_COMMANDS, parseText } from './commands.js';
 import { channelErrorOf, deliveryErrorOf, isWebhookConflict, retryAfterMs } from './errors.js';
-import type { TelegramHost } from './host.js';
+import type { ApprovalQuestion, TelegramHost } from './host.js';
 import { answerCommand } from './answer.js';
+import { ApprovalQuestions, parseApprovalData } from './approvals.js';
 
 export interface TelegramOptions {
   /** Reads the bot token (at each start, so a replaced token file is picked up without a restart of alter0). */
@@ -26,14 +27,28 @@ export interface TelegramOptions {
 /**
  * The Telegram bot: long polling (no inbound port), so it works behind NAT. Each update's offset is committed in the
  * same transaction as what it became, so after a crash no update is lost and none runs twice. Replies and
- * notices are delivered through the outbox (`deliver`).
+ * notices are delivered through the outbox (`deliver`). Pending approvals are asked with buttons (`askApproval`),
+ * answered by a press (a `callback_query`), and their questions show how they were decided (`approvalDecided`).
  */
 export class TelegramChannel implements SupervisedChannel, Deliverer {
   readonly name = 'telegram';
   private api: Api | null = null;
   private readonly refusedChats = new Set<number>();
+  private readonly questions: ApprovalQuestions;
 
-  constructor(private readonly o: TelegramOptions) {}
+  constructor(private readonly o: TelegramOptions) {
+    this.questions = new ApprovalQuestions(o.host, () => this.api);
+  }
+
+  /** Asks the owner about a pending approval in `q.chatId`, with buttons. Best effort: never throws. */
+  askApproval(q: ApprovalQuestion): Promise<void> {
+    return this.questions.ask(q);
+  }
+
+  /** An approval was decided (anywhere): its question shows `outcome` and loses its buttons. Never throws. */
+  approvalDecided(id: string, outcome: string): Promise<void> {
+    return this.questions.decided(id, outcome);
+  }
 
   async run(ctx: RunContext): Promise<void> {
     const api = this.connect();
@@ -72,7 +87,7 @@ export class TelegramChannel implements SupervisedChannel, Deliverer {
       let updates: Update[];
       try {
         updates = await api.getUpdates(
-          { offset, timeout: this.o.pollTimeoutS, allowed_updates: ['message'] },
+          { offset, timeout: this.o.pollTimeoutS, allowed_updates: ['message', 'callback_query'] },
           sig(signal),
         );
       } catch (err) {
@@ -98,6 +113,7 @@ export class TelegramChannel implements SupervisedChannel, Deliverer {
   /** One update: taken, answered or ignored — and its offset committed in every case. */
   private async handle(api: Api, u: Update, signal: AbortSignal): Promise<void> {
     const next = u.update_id + 1;
+    if (u.callback_query) return this.pressed(api, u.callback_query, next, signal);
     const m = u.message;
     if (!m) return this.o.host.commitCursor(next);
     if (!this.o.allowedChatIds.has(m.chat.id)) {
@@ -144,6 +160,44 @@ export class TelegramChannel implements SupervisedChannel, Deliverer {
       return this.say(api, m, answer.message, signal);
     }
     void api.sendChatAction(m.chat.id, 'typing', undefined, sig(signal)).catch(() => undefined);
+  }
+
+  /** A button pressed: an approval decided (from an allowed chat only), the press answered, the question edited. */
+  private async pressed(api: Api, q: CallbackQuery, next: number, signal: AbortSignal): Promise<void> {
+    const chatId = q.message?.chat.id;
+    if (chatId === undefined || !this.o.allowedChatIds.has(chatId)) {
+      this.o.host.commitCursor(next);
+      this.o.host.log('warn', 'ignored a button pressed outside the allowed chats', {
+        chat_id: chatId ?? null,
+        user_id: q.from.id,
+      });
+      return this.answerPress(api, q, 'Not allowed: this chat is not in telegram.allowed_chat_ids.', signal);
+    }
+    const button = parseApprovalData(q.data);
+    if (!button) {
+      this.o.host.commitCursor(next);
+      return this.answerPress(api, q, 'This button does nothing any more.', signal);
+    }
+    const wasAsked = this.questions.has(button.id);
+    // Decided and committed before the offset: after a crash between the two, the press is read again and
+    // answered "already …".
+    const press = this.o.host.decideApproval(button.id, button.action);
+    this.o.host.commitCursor(next);
+    await this.answerPress(api, q, press.answer, signal);
+    if (press.outcome !== null) await this.questions.pressed(q, button.id, press.outcome, wasAsked);
+  }
+
+  /** The little notice the presser sees (Telegram shows 200 characters). Best effort. */
+  private async answerPress(api: Api, q: CallbackQuery, text: string, signal: AbortSignal): Promise<void> {
+    try {
+      await api.answerCallbackQuery(q.id, { text: text.slice(0, 200) }, sig(signal));
+    } catch (err) {
+      if (!signal.aborted)
+        this.o.host.log('warn', 'could not answer a pressed button', {
+          chat_id: q.message?.chat.id,
+          err: errorMessage(err),
+        });
+    }
   }
 
   private repliedJob(m: Message): { jobId: string; taskId: string | null } | null {

@@ -15,6 +15,23 @@ export interface IncomingText {
 /** An accept refused on its own (a full queue): said to the owner, and the update is done. */
 export type AcceptAnswer = { ok: true; jobId: string } | { ok: false; message: string };
 
+/** A button under an approval question: allow once, deny, or allow this tool use for the rest of the task. */
+export type ApprovalAction = 'allow' | 'deny' | 'always';
+
+/** A pending approval to ask in a chat: the whole question, already in the owner's words. */
+export interface ApprovalQuestion {
+  id: string;
+  chatId: number;
+  text: string;
+}
+
+/** What a press decided: the short answer the presser sees, and the line the question shows now. */
+export interface ApprovalPress {
+  answer: string;
+  /** null: there is nothing to show (an approval alter0 does not know). */
+  outcome: string | null;
+}
+
 /**
  * What the Telegram channel needs of the daemon. Accepting commits the message, its job and the update offset in
  * one transaction; an infrastructure failure throws (the update is then read again after the restart).
@@ -36,6 +53,8 @@ export interface TelegramHost {
   closeTask(taskId: string, reason: string): Promise<string>;
   cancelJob(jobId: string): string;
   retryJob(jobId: string): string;
+  /** An approval button was pressed in an allowed chat: decides it (by 'telegram') unless it is decided already. */
+  decideApproval(id: string, action: ApprovalAction): ApprovalPress;
   /** A chat not on the allowlist wrote (reported once per chat while the channel runs). */
   refused(chatId: number, from: string): void;
   log(level: 'debug' | 'info' | 'warn', message: string, meta?: Record<string, unknown>): void;
