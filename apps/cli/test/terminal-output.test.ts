@@ -31,6 +31,7 @@ const job = {
   route: { decision: 'existing', task_id: ID('t'), confidence: 0.9, reason: EVIL, fallback: null },
   timings: { queue_wait_ms: 1, route_ms: 2, execute_ms: 3, close_ms: 4, total_ms: 10 },
   usage: null,
+  permission_denials: [],
   retry_of: null,
   cancel_requested: false,
   channel_id: 'cli',

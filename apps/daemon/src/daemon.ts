@@ -165,6 +165,8 @@ function buildApprovals(
     mode: config.approvals.mode,
     allow: config.approvals.allow,
     timeoutMs: parseDuration(config.approvals.timeout),
+    // claude starts the approval server per run: this very alter0 (the entry it was started from), another command.
+    ...(process.argv[1] ? { mcpCommand: [process.execPath, process.argv[1], 'mcp-approvals'] } : {}),
   });
   approvals.start();
   cleanup.unshift(() => approvals.stop());

@@ -130,6 +130,7 @@ export function jobView(store: Store, j: JobRow): Job {
       total_ms: j.totalMs,
     },
     usage: j.usageJson ? (JSON.parse(j.usageJson) as Job['usage']) : null,
+    permission_denials: j.denialsJson ? (JSON.parse(j.denialsJson) as Job['permission_denials']) : [],
     retry_of: j.retryOf,
     cancel_requested: j.cancelRequested,
     channel_id: j.channelId,

@@ -66,6 +66,8 @@ export const Job = v.object({
   route: v.nullable(JobRoute),
   timings: JobTimings,
   usage: v.nullable(JobUsage),
+  /** Tool uses the agent was refused in the run that answered (claude's permission_denials; the input as it reported it). */
+  permission_denials: v.array(v.object({ tool: v.string(), input: v.unknown() })),
   retry_of: v.nullable(idOf('j')),
   /** A cancel asked after the reply was stored: the job succeeded, the task is not closed by it. */
   cancel_requested: v.boolean(),

@@ -16,7 +16,12 @@ export interface ExecRequest {
    * Where this run asks the owner before it uses a tool, and the token only it holds (`ALTER0_URL`,
    * `ALTER0_APPROVAL_TOKEN` in its environment; claude's permission prompts go there through alter0's MCP server).
    */
-  approval?: { url: string; token: string };
+  approval?: {
+    url: string;
+    token: string;
+    /** argv of alter0's MCP approval server (`alter0 mcp-approvals`), for agents that ask through MCP (claude). */
+    mcpCommand?: readonly string[];
+  };
 }
 
 export interface ExecUsage {
@@ -36,6 +41,8 @@ export interface ExecResult {
   /** Last bytes of stderr, for diagnosis even on success. */
   stderrTail: string;
   pid: number | null;
+  /** Tool uses the agent was refused during the run (claude's permission_denials), inputs as the agent reported them. */
+  denials?: { tool: string; input: unknown }[];
 }
 
 export interface ExecutorProbe {

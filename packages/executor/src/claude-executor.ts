@@ -1,13 +1,14 @@
 import type { ExecRequest, ExecResult, Executor, ExecutorProbe } from '@alter0/core';
 import { ExecutorError } from '@alter0/core';
 import { classifyFailure, failureMessage, stderrDetail } from './classify.js';
-import { claudeReply, claudeUsage, parseClaudeOutput } from './claude-output.js';
+import { claudeDenials, claudeReply, claudeUsage, parseClaudeOutput } from './claude-output.js';
 import type { ClaudeResult } from './claude-output.js';
 import type { ClaudeExecutorConfig } from './config.js';
 import type { RunOutcome } from './run-process.js';
 import { probeBinary, runRequest } from './runtime.js';
 import type { AdapterRuntime } from './runtime.js';
 import { SessionNotFoundError } from './session-lost.js';
+import { approvalMcp } from './claude-approvals.js';
 
 const LABEL = 'claude';
 const NO_SESSION = /No conversation found with session ID/i;
@@ -61,8 +62,14 @@ export function createClaudeExecutor(config: ClaudeExecutorConfig, rt: AdapterRu
   return {
     kind: 'claude',
     async run(req: ExecRequest): Promise<ExecResult> {
-      const out = await runRequest(rt, req, { argv: claudeArgv(config, req), label: LABEL });
-      return claudeResult(req, out);
+      const mcp = await approvalMcp(req);
+      try {
+        const argv = [...claudeArgv(config, req), ...(mcp?.args ?? [])];
+        const out = await runRequest(rt, req, { argv, label: LABEL });
+        return claudeResult(req, out);
+      } finally {
+        await mcp?.remove();
+      }
     },
     probe(signal: AbortSignal): Promise<ExecutorProbe> {
       return probeBinary('claude', config.bin ?? 'claude', rt, signal, true);
@@ -94,6 +101,7 @@ export function claudeResult(req: Pick<ExecRequest, 'stage' | 'sessionId'>, out:
     durationMs: out.durationMs,
     stderrTail: out.stderrTail,
     pid: out.pid,
+    denials: claudeDenials(r),
   };
 }
 

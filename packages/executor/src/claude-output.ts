@@ -15,6 +15,10 @@ const ClaudeResultSchema = v.looseObject({
   total_cost_usd: v.optional(v.number()),
   api_error_status: v.nullish(v.number()),
   api_error_type: v.nullish(v.string()),
+  /** Tool uses refused during the run (its permission mode, or the permission-prompt tool's deny). */
+  permission_denials: v.optional(
+    v.array(v.looseObject({ tool_name: v.string(), tool_input: v.optional(v.unknown()) })),
+  ),
   usage: v.optional(
     v.looseObject({
       input_tokens: v.optional(v.number()),
@@ -51,6 +55,12 @@ export function parseClaudeOutput(stdout: string): ClaudeParse {
       .join('; ')}`;
   }
   return { ok: false, reason };
+}
+
+/** The run's refused tool uses, as claude reported them (undefined when it reported none). */
+export function claudeDenials(r: ClaudeResult): { tool: string; input: unknown }[] | undefined {
+  const d = r.permission_denials;
+  return d && d.length > 0 ? d.map((x) => ({ tool: x.tool_name, input: x.tool_input ?? null })) : undefined;
 }
 
 /** A successful answer: not flagged as an error, subtype "success", with reply text. */

@@ -11,6 +11,9 @@ import { SessionNotFoundError } from './session-lost.js';
 const LABEL = 'codex';
 const NO_THREAD = /no rollout found for thread id/i;
 
+/** approvals.mode as codex's sandbox: it cannot ask, so "ask" keeps it to what is safe without asking. */
+const CODEX_SANDBOX = { ask: 'workspace-write', allow_all: 'danger-full-access', deny_all: 'read-only' } as const;
+
 /**
  * argv for one call; the prompt always comes on stdin (`-`).
  * - `--skip-git-repo-check`: task workspaces are plain directories, and codex refuses to run
@@ -23,7 +26,7 @@ const NO_THREAD = /no rollout found for thread id/i;
 export function codexArgv(config: CodexExecutorConfig, req: Pick<ExecRequest, 'stage' | 'sessionId'>): string[] {
   const execute = req.stage === 'execute';
   const argv = [config.bin ?? 'codex', 'exec', '--json', '--skip-git-repo-check'];
-  argv.push('--sandbox', execute ? 'workspace-write' : 'read-only');
+  argv.push('--sandbox', execute ? CODEX_SANDBOX[config.approvals ?? 'ask'] : 'read-only');
   // A judge reads no AGENTS.md of the workspace and no execpolicy rules (verified, docs/executors.md).
   if (!execute) argv.push('--ephemeral', '--ignore-rules', '-c', 'project_doc_max_bytes=0');
   // An empty model means "the CLI's default" (that is how the config file spells unset).

@@ -34,6 +34,11 @@ export interface CodexExecutorConfig extends ExecutorCommonOptions {
   args?: string[];
   /** Passed as --model; empty or absent leaves the CLI's default. */
   model?: string;
+  /**
+   * approvals.mode. `codex exec` cannot ask anyone, so the mode becomes its sandbox for execute runs: ask →
+   * workspace-write (what it may do unasked, nothing more), allow_all → danger-full-access, deny_all → read-only.
+   */
+  approvals?: 'ask' | 'allow_all' | 'deny_all';
 }
 
 export interface CommandExecutorConfig extends ExecutorCommonOptions {

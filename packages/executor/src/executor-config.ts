@@ -30,6 +30,7 @@ export function executorConfigFor(config: Config, kind: ExecutorKind): ExecutorC
         bin: config.executor.codex.bin,
         args: config.executor.codex.args,
         model: config.executor.codex.model,
+        approvals: config.approvals.mode,
         ...shared,
       };
     case 'command':

@@ -120,6 +120,17 @@ describe('codex argv', () => {
     ]);
   });
 
+  it('approvals.mode becomes the sandbox of execute runs (codex exec cannot ask); judges stay read-only', () => {
+    const sandbox = (approvals: 'ask' | 'allow_all' | 'deny_all', stage: 'execute' | 'route') => {
+      const argv = codexArgv({ kind: 'codex', approvals }, { stage, sessionId: null });
+      return argv[argv.indexOf('--sandbox') + 1];
+    };
+    expect(sandbox('ask', 'execute')).toBe('workspace-write');
+    expect(sandbox('allow_all', 'execute')).toBe('danger-full-access');
+    expect(sandbox('deny_all', 'execute')).toBe('read-only');
+    expect(sandbox('allow_all', 'route')).toBe('read-only');
+  });
+
   it('route/close: ephemeral, read-only, never resume', () => {
     expect(codexArgv({ kind: 'codex' }, { stage: 'close', sessionId: 'th-1' })).toEqual([
       'codex',

@@ -26,4 +26,5 @@ CREATE TABLE `task_allow_rules` (
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `task_allow_rules_task_rule` ON `task_allow_rules` (`task_id`,`rule`);
+CREATE UNIQUE INDEX `task_allow_rules_task_rule` ON `task_allow_rules` (`task_id`,`rule`);--> statement-breakpoint
+ALTER TABLE `jobs` ADD `denials_json` text;

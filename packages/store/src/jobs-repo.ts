@@ -226,6 +226,7 @@ export class JobsRepo {
       userId: p.userId,
       sessionId: p.sessionId,
       usageJson: null,
+      denialsJson: null,
       routeHint: p.routeHint,
       notify: p.notify,
       notifiedAt: null,
@@ -454,6 +455,8 @@ export class JobsRepo {
       sessionId: string | null;
       summary: string;
       usageJson: string | null;
+      /** The run's refused tool uses, JSON (null: none). */
+      denialsJson?: string | null;
       executeMs: number;
       channelId: string;
       userId: string;
@@ -483,6 +486,7 @@ export class JobsRepo {
           repliedAt: p.now,
           executeMs: Math.round(p.executeMs),
           usageJson: p.usageJson,
+          denialsJson: p.denialsJson ?? null,
           errorClass: null,
           errorMessage: null,
           ...(p.nextStage ? { stage: p.nextStage } : {}),

@@ -80,6 +80,8 @@ export const jobs = sqliteTable(
     userId: text('user_id').notNull(),
     sessionId: text('session_id'),
     usageJson: text('usage_json'),
+    /** Tool uses the agent was refused in the run that answered (claude's permission_denials), JSON. */
+    denialsJson: text('denials_json'),
     /** 'new': the sender asked for a new task (Telegram's /new); the route stage then asks no model. */
     routeHint: text('route_hint').$type<'new'>(),
     /**

@@ -51,4 +51,11 @@ const request: CommandModule<object, RequestArgs> = {
   handler: async (a) => (await import('../commands/approvals.js')).request(a),
 };
 
-export const approvalCommands = [approvals, approve, deny, request] as CommandModule[];
+/** Started by claude, per run, from the MCP config the claude executor writes: not for people (hidden). */
+const mcp: CommandModule = {
+  command: 'mcp-approvals',
+  describe: false,
+  handler: async () => (await import('../commands/mcp-approvals.js')).mcpApprovals(),
+};
+
+export const approvalCommands = [approvals, approve, deny, request, mcp] as CommandModule[];

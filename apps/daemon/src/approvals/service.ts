@@ -17,10 +17,17 @@ export interface RunRef {
   agent: string;
 }
 
+/** What a run is given to ask with (ExecRequest.approval). */
+export interface RunApproval {
+  url: string;
+  token: string;
+  mcpCommand?: readonly string[];
+}
+
 /** What the pipeline needs: a token for each attempt, given up when the attempt ends. */
 export interface RunApprovals {
   /** Opens the attempt's approval channel: where to ask, and a token only this attempt holds. */
-  open(run: RunRef): { url: string; token: string } | null;
+  open(run: RunRef): RunApproval | null;
   /** The attempt ended: its token stops working and what it still waits for is denied, saying why (and by whom). */
   close(token: string, why: string, by: string): void;
 }
@@ -36,6 +43,8 @@ export interface ApprovalsOptions {
   timeoutMs: number;
   /** The daemon's URL, once it listens. */
   url: () => string | null;
+  /** argv of alter0's MCP approval server (`alter0 mcp-approvals`), for claude runs. */
+  mcpCommand?: readonly string[];
   /** A new pending approval, after its commit (Telegram asks in the chat). */
   onPending?: (a: ApprovalRow) => void;
   /** An approval decided (Telegram edits its question). */
@@ -64,12 +73,12 @@ export class Approvals implements RunApprovals {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  open(run: RunRef): { url: string; token: string } | null {
+  open(run: RunRef): RunApproval | null {
     const url = this.o.url();
     if (url === null) return null;
     const token = randomBytes(24).toString('base64url');
     this.tokens.set(token, run);
-    return { url, token };
+    return { url, token, ...(this.o.mcpCommand ? { mcpCommand: this.o.mcpCommand } : {}) };
   }
 
   close(token: string, why: string, by: string): void {

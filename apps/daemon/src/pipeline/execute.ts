@@ -6,6 +6,7 @@ import { abortCauseOf } from '@alter0/queue';
 import type { TaskRow } from '@alter0/store';
 import type { Logger } from '@alter0/obs';
 import type { JobRun, PipelineDeps, Step } from './run.js';
+import type { RunApproval } from '../approvals/service.js';
 import { fail, failed } from './run.js';
 
 /** The agent's answer and how long it took. */
@@ -97,7 +98,7 @@ async function runAgentWith(
   task: TaskRow,
   executor: Executor,
   xlog: Logger,
-  approval: { url: string; token: string } | undefined,
+  approval: RunApproval | undefined,
 ): Promise<ExecResult> {
   const runIn = (sessionId: string | null) =>
     executor.run({

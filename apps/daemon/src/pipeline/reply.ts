@@ -31,6 +31,7 @@ export async function storeReplyStage(
       sessionId: reply.sessionId ?? task.sessionId,
       summary: summarize(task.summary, message.content, reply.text),
       usageJson: reply.usage ? JSON.stringify(reply.usage) : null,
+      denialsJson: reply.denials ? JSON.stringify(reply.denials) : null,
       executeMs,
       channelId: job.channelId,
       userId: job.userId,
