@@ -12,6 +12,7 @@ import {
   STAGES,
   TASK_STATES,
 } from '@alter0/core';
+import { Approval } from './approvals.js';
 import { count, idOf, nullableNumber, nullableString, nullableTimestamp, timestamp } from './fields.js';
 
 /** The objects of docs/api.md ("Objects"), as the daemon's views (apps/daemon/src/views.ts) write them. */
@@ -158,6 +159,8 @@ export const TaskDetail = v.object({
   messages: v.array(TaskMessage),
   jobs: v.array(Job),
   decisions: DecisionLog,
+  /** The task's approvals of tool use, newest first: who answered, how long each waited. */
+  approvals: v.array(Approval),
 });
 
 export type JobError = v.InferOutput<typeof JobError>;

@@ -3,7 +3,7 @@ import type { TaskDetail, TaskList } from '@alter0/api';
 import { CloseInput, EmptyInput, TasksQuery } from '@alter0/api';
 import type { ApiDeps } from '../api.js';
 import { parseInput, readJson } from '../inputs.js';
-import { closeDecisionView, jobView, messageView, routeDecisionView, taskView } from '../views.js';
+import { approvalView, closeDecisionView, jobView, messageView, routeDecisionView, taskView } from '../views.js';
 
 /** GET /api/tasks, GET /api/tasks/{id}, POST /api/tasks/{id}/close and /reopen (the closer's rule, invariant 5). */
 export function taskRoutes(deps: ApiDeps): Hono {
@@ -27,6 +27,7 @@ export function taskRoutes(deps: ApiDeps): Hono {
         route: store.decisions.routeForTask(task.id).map(routeDecisionView),
         close: store.tasks.closeDecisions(task.id).map(closeDecisionView),
       },
+      approvals: store.approvals.list({ taskId: task.id, limit: 200 }).map(approvalView),
     } satisfies TaskDetail);
   });
 
