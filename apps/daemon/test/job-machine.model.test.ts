@@ -23,6 +23,7 @@ import { Bus } from '../src/bus.js';
 import type { CandidateSource } from '../src/candidates.js';
 import type { ExecutorRegistry } from '../src/executors.js';
 import { Announcer } from '../src/channels/announce.js';
+import { Approvals } from '../src/approvals/service.js';
 
 const RUNS = Number(process.env.ALTER0_MODEL_RUNS ?? 25);
 const SHORT_TIMEOUT_S = 0.25;
@@ -39,6 +40,8 @@ interface Generation {
   pool: WorkerPool;
   /** Queues the notices of the jobs nobody waits for (apps/daemon/src/channels/announce.ts). */
   announcer: Announcer;
+  /** Tool-use approvals: every agent run asks one question as it starts (apps/daemon/src/approvals/service.ts). */
+  approvals: Approvals;
 }
 
 class World {
@@ -60,8 +63,13 @@ class World {
 
   private boot(): Generation {
     const store = Store.open({ file: this.file, busyTimeoutMs: 5 });
-    // As at every start: the previous process's running jobs are orphans.
+    // As at every start: the previous process's running jobs are orphans, and their questions are denied.
     store.jobs.recoverOrphans(Date.now());
+    const approvals = new Approvals({
+      ...{ store, bus: new Bus(), logger: nullLogger(), now: Date.now, redact: (t: string) => t },
+      ...{ mode: 'ask' as const, allow: [], timeoutMs: 60_000, url: () => 'http://127.0.0.1:7070' },
+    });
+    approvals.start();
     const agent: Executor = {
       kind: 'command',
       probe: () => Promise.reject(new Error('not used')),
@@ -92,6 +100,7 @@ class World {
       systemCwd: this.dir,
       now: Date.now,
       writeRetryDelaysMs: [5, 20, 50],
+      approvals,
     });
     const pool = new WorkerPool({
       jobs: store.jobs,
@@ -110,7 +119,7 @@ class World {
       now: Date.now,
       queued: () => undefined,
     });
-    return { store, pool, announcer };
+    return { store, pool, announcer, approvals };
   }
 
   /** The scripted agent: checks what must hold whenever an agent starts, then waits for a command. */
@@ -123,6 +132,10 @@ class World {
     if (store.tasks.get(taskId)?.state !== 'open')
       this.violations.push(`job ${job.id} executed in closed task ${taskId}`);
     this.executing.add(taskId);
+    // The run asks the owner once, with its own token; the question is left to the run's end (or an answer).
+    const run = req.approval ? this.gen.approvals.runOf(req.approval.token) : null;
+    if (req.approval && !run) this.violations.push(`job ${job.id} started with a token that is not its run's`);
+    if (run) this.gen.approvals.raise(run, 'Bash', { command: `step of ${job.id}` });
     return this.wait(job.id, 'execute', req.signal, (kind) => {
       if (kind === 'ok')
         return {
@@ -315,6 +328,24 @@ class World {
     expect(twice, 'a job announced twice to one receiver').toEqual([]);
     const unasked = db.prepare(`SELECT o.job_id FROM outbox o JOIN jobs j ON j.id = o.job_id WHERE j.notify = 0`).all();
     expect(unasked, 'a job announced that someone waited for').toEqual([]);
+    this.checkApprovals();
+  }
+
+  /** A question waits only while the very attempt that asked still runs (then its end, or a restart, denies it). */
+  checkApprovals(): void {
+    const waiting = this.store.opened.sqlite
+      .prepare(
+        `SELECT a.id, a.job_id AS job, a.attempt, j.state, j.attempt AS now_attempt FROM approvals a
+         JOIN jobs j ON j.id = a.job_id WHERE a.state = 'pending'`,
+      )
+      .all() as { id: string; job: string; attempt: number; state: string; now_attempt: number }[];
+    // While another process holds the database, a denial may be owed (retried until the write goes through).
+    const owed = this.gen.approvals.owedDenials();
+    const orphaned = waiting.filter(
+      (a) =>
+        (a.state !== 'running' || a.attempt !== a.now_attempt || !this.gen.pool.isRunning(a.job)) && !owed.has(a.id),
+    );
+    expect(orphaned, 'a question left waiting after the run that asked ended').toEqual([]);
   }
 
   dispose(): void {
@@ -469,6 +500,11 @@ async function finish(w: World): Promise<void> {
     )
     .all();
   expect(unannounced, 'a job nobody waited for that ended unannounced').toEqual([]);
+  // Nothing runs any more: every question was answered or denied with its run.
+  // (an owed denial is retried every second once the database takes writes again)
+  for (let i = 0; i < 100 && w.store.approvals.list({ state: 'pending' }).length > 0; i++) await settle(20);
+  const waiting = w.store.approvals.list({ state: 'pending' });
+  expect(waiting, 'a question still waiting after every run ended').toEqual([]);
 }
 
 /** Named regressions of the review's defects, through the real pipeline and pool. */

@@ -58,6 +58,8 @@ export interface ApprovalsOptions {
  */
 export class Approvals implements RunApprovals {
   private readonly tokens = new Map<string, RunRef>();
+  private readonly owed = new Map<string, { why: string; by: string }>();
+  private owedTimer: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: ApprovalsOptions) {}
@@ -71,6 +73,7 @@ export class Approvals implements RunApprovals {
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.owedTimer) clearTimeout(this.owedTimer);
   }
 
   open(run: RunRef): RunApproval | null {
@@ -85,13 +88,44 @@ export class Approvals implements RunApprovals {
     const run = this.tokens.get(token);
     this.tokens.delete(token);
     if (!run) return;
+    let waiting: ApprovalRow[];
     try {
-      for (const a of this.o.store.approvals.pendingOf([run.jobId])) {
-        if (a.attempt === run.attempt) this.settle(a.id, 'denied', why, by);
-      }
+      waiting = this.o.store.approvals.pendingOf([run.jobId]).filter((a) => a.attempt === run.attempt);
     } catch (err) {
-      // Left pending: the timeout, or the next start, denies it.
-      this.o.logger.warn('could not deny the approvals of a run that ended', { err: errorMessage(err) });
+      this.o.logger.warn('could not read the approvals of a run that ended', { err: errorMessage(err) });
+      return;
+    }
+    for (const a of waiting) this.owed.set(a.id, { why, by });
+    this.payOwed();
+  }
+
+  /**
+   * Questions of ended runs not denied yet: a database another process holds refused the write; they are denied
+   * as soon as it takes writes again (tried every second). Read by the model-based test's invariant.
+   */
+  owedDenials(): ReadonlySet<string> {
+    return new Set(this.owed.keys());
+  }
+
+  private payOwed(): void {
+    for (const [id, d] of this.owed) {
+      try {
+        if (this.o.store.approvals.get(id)?.state === 'pending') this.settle(id, 'denied', d.why, d.by);
+        this.owed.delete(id);
+      } catch (err) {
+        this.o.logger.warn('could not deny the approval of a run that ended; trying again in 1 s', {
+          approval_id: id,
+          err: errorMessage(err),
+        });
+        if (!this.owedTimer) {
+          this.owedTimer = setTimeout(() => {
+            this.owedTimer = null;
+            this.payOwed();
+          }, 1_000);
+          this.owedTimer.unref();
+        }
+        return;
+      }
     }
   }
 
