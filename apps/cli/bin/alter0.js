@@ -38,6 +38,12 @@ if (process.argv[2] === 'serve') {
   const { serveFast } = await import(freshBundle() ?? '../dist/serve-fast.js');
   served = await serveFast(process.argv.slice(3));
 }
+if (process.argv[2] === 'mcp-approvals' && process.argv.length === 3) {
+  // Started by claude before every run that may ask the owner, and waited for: straight to the server, no yargs.
+  const { mcpApprovals } = await import('../dist/commands/mcp-approvals.js');
+  await mcpApprovals();
+  served = true;
+}
 if (!served) await import('../dist/bin.js');
 
 /**

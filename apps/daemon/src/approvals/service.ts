@@ -81,7 +81,9 @@ export class Approvals implements RunApprovals {
     if (url === null) return null;
     const token = randomBytes(24).toString('base64url');
     this.tokens.set(token, run);
-    return { url, token, ...(this.o.mcpCommand ? { mcpCommand: this.o.mcpCommand } : {}) };
+    // Under deny_all claude's own print mode refuses the same uses: it needs no server (which costs each run its start).
+    const mcp = this.o.mcpCommand && this.o.mode !== 'deny_all' ? { mcpCommand: this.o.mcpCommand } : {};
+    return { url, token, ...mcp };
   }
 
   close(token: string, why: string, by: string): void {
