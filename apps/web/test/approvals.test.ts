@@ -1,6 +1,7 @@
 // Approvals in the console, in Debian's Chromium against the real daemon: the fixture agent asks before a tool use
 // (`ask-approval TOOL ARG` runs `alter0 approval request` with its run's own token); the top bar counts the waiting
-// ones live, the approvals page shows them and answers them, and the agent is told the answer.
+// ones live, the approvals page shows them and answers them, the agent is told the answer, and a task's page lists its
+// approvals.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -273,6 +274,61 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     expect((await replyOf(job_id, 'approval(1): denied: decided from elsewhere')).reply).toBeTruthy();
     await page.close();
   });
+  it("a task's page lists its approvals (tool, argument, state, who answered, how long it waited), live, on a phone", async () => {
+    const { job_id } = await daemon.client.submitJob({ content: 'ask-approval Bash make release' }, o);
+    const asked = await pendingOf(job_id);
+    const taskId = asked.task_id;
+    if (!taskId) throw new Error(`approval ${asked.id} has no task`);
+    await daemon.client.allowApproval(asked.id, { always: true }, o);
+    await replyOf(job_id, 'approval(0): allowed');
+
+    // Opened once the approval was answered.
+    const page = await open(`#/tasks/${taskId}`, 390);
+    const section = page.locator('section.task-view section[aria-labelledby="task-approvals-title"]');
+    await section.getByRole('heading', { name: 'Approvals', level: 3 }).waitFor(WAIT);
+    const row = (id: string) => section.locator(`li.task-approval[data-approval-id="${id}"]`);
+    const allowed = row(asked.id);
+    await expect(allowed.getAttribute('data-state')).resolves.toBe('allowed');
+    await expect(allowed.locator('.approval-tool').textContent()).resolves.toBe('Bash');
+    await expect(allowed.locator('.approval-arg').textContent()).resolves.toBe('make release');
+    await expect(allowed.locator('.badge').textContent()).resolves.toBe('allowed');
+    await expect(allowed.locator('.decided-by').textContent()).resolves.toBe('api');
+    await expect(allowed.locator('.task-approval-outcome').textContent()).resolves.toMatch(
+      /^allowed by api after [\d.]+ m?s · always for this task · job j_/,
+    );
+    await expect(allowed.getByRole('link').count()).resolves.toBe(0);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+
+    // A reply into the task asks again: no job event tells of it, the approval event does. Newest on top, linked to
+    // the approvals page while it waits; a long argument is cut short (all of it in the title) and wraps.
+    await page.evaluate(() => Object.assign(window, { __sameDocument: true }));
+    const arg = `deploy --target=${'y'.repeat(300)}`;
+    const second = await daemon.client.submitJob({ content: `ask-approval Bash ${arg}`, task_id: taskId }, o);
+    const again = await pendingOf(second.job_id);
+    expect(again.task_id).toBe(taskId);
+    const waiting = row(again.id);
+    await waiting.and(page.locator('[data-state="pending"]')).waitFor(WAIT);
+    await expect(section.locator('li.task-approval').first().getAttribute('data-approval-id')).resolves.toBe(again.id);
+    await expect(waiting.locator('.badge').textContent()).resolves.toBe('pending');
+    await expect(
+      waiting.getByRole('link', { name: 'answer it on the approvals page' }).getAttribute('href'),
+    ).resolves.toBe('#/approvals');
+    await expect(waiting.locator('.approval-arg').getAttribute('title')).resolves.toBe(arg);
+    await expect(waiting.locator('.approval-arg').textContent()).resolves.toMatch(/^deploy --target=y+…$/);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+
+    await daemon.client.denyApproval(again.id, { reason: 'not today' }, o);
+    await waiting.and(page.locator('[data-state="denied"]')).waitFor(WAIT);
+    await expect(waiting.locator('.decided-by').textContent()).resolves.toBe('api');
+    await expect(waiting.locator('.reason-text').textContent()).resolves.toBe('not today');
+    await expect(waiting.getByRole('link').count()).resolves.toBe(0);
+    await expect(section.locator('li.task-approval').count()).resolves.toBe(2);
+    await expect(page.evaluate(() => (window as { __sameDocument?: boolean }).__sameDocument)).resolves.toBe(true);
+    expect((await replyOf(second.job_id, 'approval(1): denied: not today')).reply).toBeTruthy();
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await page.close();
+  });
+
   it('an answer that comes too late shows the daemon refusal (409) on the card, which is decided already', async () => {
     const page = await open('#/approvals', 1280);
     const { job_id } = await daemon.client.submitJob({ content: 'ask-approval Bash npm publish' }, o);

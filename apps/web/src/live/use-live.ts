@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef } from 'react';
-import type { Job, Task } from '@alter0/api';
+import type { Approval, Job, Task } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { useLoad, type Loaded } from '../ui/use-load.js';
 import { newer } from './freshest.js';
@@ -21,8 +21,8 @@ export function useLiveJob(id: string): Loaded<Job> {
 }
 
 /**
- * Calls `fn` when a live event concerns this task, coalescing bursts (a job emits several events in
- * quick succession) into one call.
+ * Calls `fn` when a live event concerns this task (the task, one of its jobs, an approval asked by one of them),
+ * coalescing bursts (a job emits several events in quick succession) into one call.
  */
 export function useTaskEvents(taskId: string, fn: () => void, delayMs = 150): void {
   const { bus } = useApp();
@@ -40,10 +40,15 @@ export function useTaskEvents(taskId: string, fn: () => void, delayMs = 150): vo
     const offTask = bus.onTask((t: Task) => {
       if (t.id === taskId) poke();
     });
+    // An approval asked or answered while its job keeps running: no job event says so.
+    const offApproval = bus.onApproval((a: Approval) => {
+      if (a.task_id === taskId) poke();
+    });
     return () => {
       clearTimeout(timer);
       offJob();
       offTask();
+      offApproval();
     };
   }, [bus, taskId, delayMs]);
 }

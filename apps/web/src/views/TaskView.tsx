@@ -1,17 +1,17 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client.js';
-import type { CloseDecision, RouteDecision, Task, TaskDetail, TaskMessage } from '@alter0/api';
+import type { Approval, CloseDecision, RouteDecision, Task, TaskDetail, TaskMessage } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { useTaskEvents } from '../live/use-live.js';
 import { JobCard } from '../ui/JobCard.js';
 import { Empty, ErrorBox, Loading, StateBadge } from '../ui/feedback.js';
-import { formatConfidence, formatMs, formatTime, shortId } from '../ui/format.js';
+import { formatConfidence, formatMs, formatTime, shortId, truncate } from '../ui/format.js';
 import { useLoad } from '../ui/use-load.js';
 
 export function TaskView({ id }: { id: string }) {
   const { api } = useApp();
   const task = useLoad(useCallback((signal: AbortSignal) => api.getTask(id, { signal }), [api, id]));
-  // Messages and decisions are not in the events: refetch the whole view when something about it changes.
+  // Messages, decisions and approvals are not in the events: refetch the whole view when something about it changes.
   useTaskEvents(id, task.reload);
 
   if (task.error && !task.data) return <ErrorBox message={task.error} onRetry={task.reload} />;
@@ -49,7 +49,7 @@ function TaskDetailView({
         <StateBadge state={task.state} />
       </header>
       {refreshError && <ErrorBox message={refreshError} onRetry={onChanged} />}
-      {task.summary && <p>{task.summary}</p>}
+      {task.summary && <p className="task-summary">{task.summary}</p>}
       <TaskFacts task={task} />
       <TaskActions task={task} onChanged={onChanged} />
 
@@ -66,6 +66,8 @@ function TaskDetailView({
           ))}
         </div>
       )}
+
+      {task.approvals.length > 0 && <TaskApprovals approvals={task.approvals} />}
 
       <h3>Route decisions</h3>
       <RouteDecisions decisions={task.decisions.route} />
@@ -190,6 +192,80 @@ function Conversation({ messages }: { messages: TaskMessage[] }) {
         </li>
       ))}
     </ol>
+  );
+}
+
+/** What a tool was asked for, at a glance: the command, else the file, else the input as one line of JSON. */
+function approvalArgument(input: unknown): string {
+  if (typeof input === 'string') return input;
+  if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
+    const fields = input as Record<string, unknown>;
+    for (const key of ['command', 'file_path']) {
+      const value = fields[key];
+      if (typeof value === 'string' && value !== '') return value;
+    }
+    if (Object.keys(fields).length === 0) return '';
+  }
+  // It came as JSON, so it goes back to JSON (undefined: there was none).
+  return JSON.stringify(input) ?? '';
+}
+
+const ARGUMENT_MAX = 120;
+
+/** The task's approvals, newest first (as the daemon lists them): one compact row each. */
+function TaskApprovals({ approvals }: { approvals: Approval[] }) {
+  return (
+    <section className="task-approvals" aria-labelledby="task-approvals-title">
+      <h3 id="task-approvals-title">Approvals</h3>
+      <ol className="task-approval-list">
+        {approvals.map((a) => (
+          <TaskApproval key={a.id} a={a} />
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+function TaskApproval({ a }: { a: Approval }) {
+  const arg = approvalArgument(a.input);
+  return (
+    <li className={`task-approval approval-${a.state}`} data-approval-id={a.id} data-state={a.state}>
+      <div className="task-approval-head">
+        <StateBadge state={a.state} />
+        <strong className="approval-tool">{a.tool}</strong>
+        {arg !== '' && (
+          <code className="approval-arg" title={arg.length > ARGUMENT_MAX ? arg : undefined}>
+            {truncate(arg, ARGUMENT_MAX)}
+          </code>
+        )}
+      </div>
+      <p className="meta task-approval-outcome">
+        {a.state === 'pending' ? (
+          <>
+            waiting since <time dateTime={a.created_at}>{formatTime(a.created_at)}</time> ·{' '}
+            <a href="#/approvals">answer it on the approvals page</a>
+          </>
+        ) : (
+          <>
+            {a.state} by <strong className="decided-by">{a.decided_by ?? '—'}</strong> after{' '}
+            <span className="waited">{formatMs(a.waited_ms)}</span>
+            {a.always && (
+              <>
+                {' '}
+                · <span className="always">always</span> for this task
+              </>
+            )}
+          </>
+        )}{' '}
+        · job <code title={a.job_id}>{shortId(a.job_id)}</code>
+        {a.attempt > 1 && <> (attempt {a.attempt})</>}
+      </p>
+      {a.state !== 'pending' && a.reason && a.reason !== a.state && (
+        <p className="meta task-approval-reason">
+          reason: <span className="reason-text">{a.reason}</span>
+        </p>
+      )}
+    </li>
   );
 }
 
