@@ -152,6 +152,7 @@ function fakeService(): http.Server {
         messages: [{ id: ID('m'), role: 'assistant', content: EVIL, job_id: ID('j'), created_at: AT }],
         jobs: [job],
         decisions,
+        approvals: [],
       });
     }
     if (p === '/api/tasks') return send(200, { tasks: [task] });
