@@ -23,6 +23,7 @@ const EVERY_PACKAGE = [
   'queue',
   'maintenance',
   'channels',
+  'memory',
 ];
 const TEST_ONLY = ['fakes', 'testkit'];
 const LAYERS = {
@@ -33,6 +34,7 @@ const LAYERS = {
   'model-call': { src: ['core'] },
   store: { src: ['core'] },
   channels: { src: ['core'] },
+  memory: { src: ['core', 'model-call'] },
   executor: { src: ['core', 'config'] },
   routing: { src: ['core', 'model-call'] },
   closing: { src: ['core', 'model-call'] },

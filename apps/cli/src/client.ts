@@ -59,6 +59,10 @@ export function createCliClient(opts: CliClientOptions): CliClient {
     raiseApproval: guard(api.raiseApproval),
     allowApproval: guard(api.allowApproval),
     denyApproval: guard(api.denyApproval),
+    listMemory: guard(api.listMemory),
+    addMemory: guard(api.addMemory),
+    editMemory: guard(api.editMemory),
+    removeMemory: guard(api.removeMemory),
   };
 }
 

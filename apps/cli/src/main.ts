@@ -9,6 +9,7 @@ import { serviceCommand } from './descriptors/service.js';
 import { healthcheckCommand } from './descriptors/healthcheck.js';
 import { clientCommands } from './descriptors/client.js';
 import { approvalCommands } from './descriptors/approvals.js';
+import { memoryCommands } from './descriptors/memory.js';
 import { qualityCommands } from './descriptors/quality.js';
 import { logsCommand } from './descriptors/logs.js';
 import { diagnoseCommand } from './descriptors/diagnose.js';
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(healthcheckCommand as never)
       .command(clientCommands)
       .command(approvalCommands)
+      .command(memoryCommands)
       .command(qualityCommands)
       .command(logsCommand as never)
       .command(diagnoseCommand as never)

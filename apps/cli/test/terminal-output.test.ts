@@ -32,6 +32,7 @@ const job = {
   timings: { queue_wait_ms: 1, route_ms: 2, execute_ms: 3, close_ms: 4, total_ms: 10 },
   usage: null,
   permission_denials: [],
+  memory: null,
   retry_of: null,
   cancel_requested: false,
   channel_id: 'cli',

@@ -20,6 +20,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes } from './routes/status.js';
 import { taskRoutes } from './routes/tasks.js';
 import { approvalRoutes, exceptRuns, runTokens } from './routes/approvals.js';
+import { memoryRoutes } from './routes/memory.js';
 import type { Approvals } from './approvals/service.js';
 
 export interface ApiDeps {
@@ -122,6 +123,7 @@ export function createApi(deps: ApiDeps): Hono {
     statusRoutes,
     eventRoutes,
     approvalRoutes,
+    memoryRoutes,
   ])
     app.route('/', routes(deps));
   if (deps.metricsText) app.route('/', metricsRoutes(deps.metricsText));

@@ -27,6 +27,7 @@ import { createNotifier } from './notify.js';
 import { Approvals } from './approvals/service.js';
 import type { ApprovalsOptions } from './approvals/service.js';
 import { buildChannels } from './boot/channels.js';
+import { loadMemoryTemplate } from '@alter0/memory';
 import type { Channels } from './boot/channels.js';
 import { buildAgents } from './boot/agents.js';
 import { keepListening, listen, urlOf } from './boot/listen.js';
@@ -195,6 +196,7 @@ function buildQueue(
   const handler = createPipeline({
     ...{ store, executors, router: d.router, candidates, closer: d.closer, bus, logger, metrics, now },
     approvals: d.approvals,
+    memory: { template: loadMemoryTemplate(config.memory.template), maxChars: config.memory.max_prompt_chars },
     defaultExecutor: config.executor.default,
     routerExecutor: config.router.executor,
     workspaceRoot: d.dirs.workspaceRoot,

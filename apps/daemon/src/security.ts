@@ -75,10 +75,10 @@ export function sameOrigin(
   }
 }
 
-/** POST bodies are JSON only: a form or text/plain post (what a foreign page can send without preflight) is refused. */
+/** POST and PATCH bodies are JSON only: a form or text/plain post (what a foreign page can send without preflight) is refused. */
 export function requireJson(): MiddlewareHandler {
   return async (c, next) => {
-    if (c.req.method === 'POST') {
+    if (c.req.method === 'POST' || c.req.method === 'PATCH') {
       const ct = c.req.header('content-type') ?? '';
       if (!/^application\/json(\s*;|$)/i.test(ct)) {
         return sendError(

@@ -1,7 +1,17 @@
 import type { RouteDecisionKind } from '@alter0/core';
-import type { Approval, CloseDecision, Job, RouteCandidate, RouteDecision, Task, TaskMessage } from '@alter0/api';
+import type {
+  Approval,
+  MemoryEntry,
+  CloseDecision,
+  Job,
+  RouteCandidate,
+  RouteDecision,
+  Task,
+  TaskMessage,
+} from '@alter0/api';
 import type {
   ApprovalRow,
+  MemoryRow,
   CloseDecisionRow,
   JobRow,
   MessageRow,
@@ -131,6 +141,7 @@ export function jobView(store: Store, j: JobRow): Job {
     },
     usage: j.usageJson ? (JSON.parse(j.usageJson) as Job['usage']) : null,
     permission_denials: j.denialsJson ? (JSON.parse(j.denialsJson) as Job['permission_denials']) : [],
+    memory: j.memoryJson ? (JSON.parse(j.memoryJson) as Job['memory']) : null,
     retry_of: j.retryOf,
     cancel_requested: j.cancelRequested,
     channel_id: j.channelId,
@@ -168,5 +179,17 @@ export function approvalView(a: ApprovalRow): Approval {
     expires_at: iso(a.expiresAt),
     decided_at: a.decidedAt === null ? null : iso(a.decidedAt),
     waited_ms: a.decidedAt === null ? null : a.decidedAt - a.createdAt,
+  };
+}
+
+/** A memory entry as the API shows it (`MemoryEntry` in @alter0/api). */
+export function memoryView(m: MemoryRow): MemoryEntry {
+  return {
+    id: m.id,
+    task_id: m.taskId,
+    kind: m.kind,
+    content: m.content,
+    created_at: iso(m.createdAt),
+    updated_at: iso(m.updatedAt),
   };
 }

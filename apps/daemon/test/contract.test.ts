@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, Job } from '@alter0/api';
 import {
+  MemoryDeleted,
+  MemoryEntry,
+  MemoryList,
   Approval as ApprovalSchema,
   ApprovalList,
   ApprovalRaised,
@@ -411,6 +414,44 @@ const cases: Record<string, () => Promise<void>> = {
       'not_found',
       'unknown',
     );
+  },
+
+  'GET /api/memory': async () => {
+    await api.post('/api/memory', { content: 'use pnpm, never npm' });
+    const list = await expectAnswer(await api.request('/api/memory'), 200, MemoryList, 'memory');
+    expect(list.memory.some((m) => m.content === 'use pnpm, never npm' && m.task_id === null)).toBe(true);
+    await expectError(await api.request('/api/memory', { method: 'PUT' }), 404, 'not_found', 'no PUT');
+  },
+
+  'POST /api/memory': async () => {
+    const m = await expectAnswer(
+      await api.post('/api/memory', { content: 'deploys go through make release' }),
+      201,
+      MemoryEntry,
+      'add',
+    );
+    expect(m).toMatchObject({ kind: 'note', task_id: null });
+    await expectError(await api.post('/api/memory', { content: '  ' }), 400, 'invalid_request', 'empty');
+    await expectError(await api.post('/api/memory', { content: 'x', task_id: NO_TASK }), 404, 'not_found', 'no task');
+  },
+
+  'PATCH /api/memory/{id}': async () => {
+    const m = await expectAnswer(await api.post('/api/memory', { content: 'old' }), 201, MemoryEntry, 'add');
+    const patch = (id: string, body: unknown) =>
+      api.request(`/api/memory/${id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const edited = await expectAnswer(await patch(m.id, { content: 'new' }), 200, MemoryEntry, 'edit');
+    expect(edited.content).toBe('new');
+    await expectError(await patch('r_00000000000000000000000000', { content: 'x' }), 404, 'not_found', 'unknown');
+  },
+
+  'DELETE /api/memory/{id}': async () => {
+    const m = await expectAnswer(await api.post('/api/memory', { content: 'gone soon' }), 201, MemoryEntry, 'add');
+    await expectAnswer(await api.request(`/api/memory/${m.id}`, { method: 'DELETE' }), 200, MemoryDeleted, 'delete');
+    await expectError(await api.request(`/api/memory/${m.id}`, { method: 'DELETE' }), 404, 'not_found', 'twice');
   },
 
   'GET /metrics': async () => {

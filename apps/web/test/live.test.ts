@@ -50,6 +50,7 @@ function job(name: string, updated_at: string, extra: Partial<Job> = {}): Job {
     timings: { queue_wait_ms: null, route_ms: null, execute_ms: null, close_ms: null, total_ms: null },
     usage: null,
     permission_denials: [],
+    memory: null,
     retry_of: null,
     cancel_requested: false,
     channel_id: 'web',

@@ -14,6 +14,8 @@ import {
 import { StatusDocument } from './status.js';
 import { readEvents } from './events.js';
 import { Approval, ApprovalList, ApprovalRaised } from './approvals.js';
+import { MemoryDeleted, MemoryEntry, MemoryList } from './memory.js';
+import type { MemoryRequest } from './memory.js';
 import type { AllowRequest, ApprovalRequest, ApprovalsFilter, DenyRequest } from './approvals.js';
 import type { ApiEvent } from './events.js';
 import { createTransport, errorOf } from './transport.js';
@@ -213,6 +215,50 @@ export function createApiClient(opts: ApiClientOptions) {
     ...serviceCalls(kit),
     ...eventCalls(kit),
     ...approvalCalls(kit),
+    ...memoryCalls(kit),
+  };
+}
+
+/** The owner's memory: list, add, edit, remove. */
+function memoryCalls({ body }: Kit) {
+  return {
+    listMemory: async (f: { task_id?: string } = {}, o: CallOptions = {}): Promise<MemoryEntry[]> =>
+      (
+        await body({
+          method: 'GET',
+          endpoint: '/api/memory',
+          path: '/api/memory',
+          schema: MemoryList,
+          query: f,
+          signal: o.signal,
+        })
+      ).memory,
+    addMemory: (req: MemoryRequest, o: CallOptions = {}): Promise<MemoryEntry> =>
+      body({
+        method: 'POST',
+        endpoint: '/api/memory',
+        path: '/api/memory',
+        schema: MemoryEntry,
+        body: req,
+        signal: o.signal,
+      }),
+    editMemory: (id: string, content: string, o: CallOptions = {}): Promise<MemoryEntry> =>
+      body({
+        method: 'PATCH',
+        endpoint: '/api/memory/{id}',
+        path: `/api/memory/${seg(id)}`,
+        schema: MemoryEntry,
+        body: { content },
+        signal: o.signal,
+      }),
+    removeMemory: (id: string, o: CallOptions = {}): Promise<MemoryDeleted> =>
+      body({
+        method: 'DELETE',
+        endpoint: '/api/memory/{id}',
+        path: `/api/memory/${seg(id)}`,
+        schema: MemoryDeleted,
+        signal: o.signal,
+      }),
   };
 }
 

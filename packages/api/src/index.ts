@@ -4,6 +4,7 @@ export * from './answers.js';
 export * from './status.js';
 export * from './events.js';
 export * from './approvals.js';
+export * from './memory.js';
 export * from './errors.js';
 export { issuesOf } from './issues.js';
 export { idOf, timestamp } from './fields.js';

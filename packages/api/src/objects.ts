@@ -69,6 +69,15 @@ export const Job = v.object({
   usage: v.nullable(JobUsage),
   /** Tool uses the agent was refused in the run that answered (claude's permission_denials; the input as it reported it). */
   permission_denials: v.array(v.object({ tool: v.string(), input: v.unknown() })),
+  /** The owner's memory placed before the message when this job started a new agent session (docs/memory.md). */
+  memory: v.nullable(
+    v.object({
+      template: v.object({ id: v.string(), version: v.string(), hash: v.string() }),
+      ids: v.array(v.string()),
+      cut: v.array(v.string()),
+      chars: count,
+    }),
+  ),
   retry_of: v.nullable(idOf('j')),
   /** A cancel asked after the reply was stored: the job succeeded, the task is not closed by it. */
   cancel_requested: v.boolean(),

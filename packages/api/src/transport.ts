@@ -22,7 +22,7 @@ export interface ApiClientOptions {
 }
 
 export interface Outgoing {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   body?: unknown;
   query?: Record<string, string | number | undefined>;
@@ -53,12 +53,12 @@ export function createTransport(opts: ApiClientOptions) {
     const url = urlOf(r.path, r.query);
     const headers: Record<string, string> = { accept, ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    if (r.method === 'POST') headers['content-type'] = 'application/json';
+    if (r.method === 'POST' || r.method === 'PATCH') headers['content-type'] = 'application/json';
     try {
       return await doFetch(url, {
         method: r.method,
         headers,
-        body: r.method === 'POST' ? JSON.stringify(r.body ?? {}) : undefined,
+        body: r.method === 'POST' || r.method === 'PATCH' ? JSON.stringify(r.body ?? {}) : undefined,
         signal: r.signal,
       });
     } catch (err) {

@@ -308,6 +308,14 @@ export const RawConfigSchema = v.strictObject(
       }),
       {},
     ),
+    memory: v.optional(
+      table({
+        /** The most characters of memory placed before a new session's first message (whole entries; the rest is cut and logged). */
+        max_prompt_chars: v.optional(int(0), 4000),
+        template: v.optional(nonEmpty, 'v1'),
+      }),
+      {},
+    ),
     approvals: v.optional(
       table({
         /** ask: the owner decides each tool use a rule does not cover; allow_all / deny_all: nobody is asked. */

@@ -209,7 +209,7 @@ describe('errors name the source, the key and the problem', () => {
       .map((l) => l.trim());
     expect(lines).toEqual([
       `${file}: queue.max_atempts: unknown key; did you mean "max_attempts"?`,
-      `${file}: nope: unknown key; known keys here: data_dir, listen, allowed_hosts, token_file, public_url, api, executor, router, closer, queue, shutdown, log, status, backup, telegram, channels, notify, approvals, retention`,
+      `${file}: nope: unknown key; known keys here: data_dir, listen, allowed_hosts, token_file, public_url, api, executor, router, closer, queue, shutdown, log, status, backup, telegram, channels, notify, memory, approvals, retention`,
       `${file}: queue.interactive_workers: must be at least 1 (got 0)`,
       `${file}: executor.claude.args: expected an array of strings (got "--x")`,
       'ALTER0_API__WAIT_MS: api.wait_ms: expected a number, got "soon"',

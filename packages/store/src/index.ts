@@ -28,6 +28,7 @@ export { ChannelsRepo } from './channels-repo.js';
 export { OutboxRepo } from './outbox-repo.js';
 export type { NoticeInput, OutboxSummary } from './outbox-repo.js';
 export { ApprovalsRepo } from './approvals-repo.js';
+export { MemoryRepo } from './memory-repo.js';
 export type { Decision, NewApproval } from './approvals-repo.js';
 export { RETENTION_TABLES, planRetention, retentionDeleter } from './retention.js';
 export type { RetentionCutoffs, RetentionTable } from './retention.js';

@@ -227,6 +227,7 @@ export class JobsRepo {
       sessionId: p.sessionId,
       usageJson: null,
       denialsJson: null,
+      memoryJson: null,
       routeHint: p.routeHint,
       notify: p.notify,
       notifiedAt: null,

@@ -82,6 +82,8 @@ export const jobs = sqliteTable(
     usageJson: text('usage_json'),
     /** Tool uses the agent was refused in the run that answered (claude's permission_denials), JSON. */
     denialsJson: text('denials_json'),
+    /** The owner's memory placed before the message of a new agent session (MemoryUse of @alter0/memory), JSON. */
+    memoryJson: text('memory_json'),
     /** 'new': the sender asked for a new task (Telegram's /new); the route stage then asks no model. */
     routeHint: text('route_hint').$type<'new'>(),
     /**
@@ -186,7 +188,10 @@ export const memory = sqliteTable(
   'memory',
   {
     id: text('id').primaryKey(),
+    /** null: global (every task's new sessions); else that task's own. */
     taskId: text('task_id').references(() => tasks.id),
+    /** 'note': the owner's entry (kept until removed). */
+    kind: text('kind').$type<'note'>().notNull().default('note'),
     content: text('content').notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -322,3 +327,4 @@ export type MaintenanceRunRow = typeof maintenanceRuns.$inferSelect;
 export type ChannelRefRow = typeof channelRefs.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type ApprovalRow = typeof approvals.$inferSelect;
+export type MemoryRow = typeof memory.$inferSelect;

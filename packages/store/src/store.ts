@@ -10,6 +10,7 @@ import { EventsRepo } from './events-repo.js';
 import { ChannelsRepo } from './channels-repo.js';
 import { OutboxRepo } from './outbox-repo.js';
 import { ApprovalsRepo } from './approvals-repo.js';
+import { MemoryRepo } from './memory-repo.js';
 
 /** The one owner of the database connection; the repositories are its parts. */
 export class Store {
@@ -20,6 +21,7 @@ export class Store {
   readonly channels: ChannelsRepo;
   readonly outbox: OutboxRepo;
   readonly approvals: ApprovalsRepo;
+  readonly memory: MemoryRepo;
   private closed = false;
   private readonly commits: Commits;
 
@@ -32,6 +34,7 @@ export class Store {
     this.channels = new ChannelsRepo(opened.db);
     this.outbox = new OutboxRepo(opened.db, this.commits);
     this.approvals = new ApprovalsRepo(opened.db, this.commits);
+    this.memory = new MemoryRepo(opened.db, this.commits);
     this.jobs = new JobsRepo(opened.sqlite, opened.db, this.commits, this.channels);
     this.decisions = new DecisionsRepo(opened.db);
     this.events = new EventsRepo(opened.db);

@@ -11,6 +11,7 @@ import type { DecisionsArgs, EvalArgs, PromptsArgs } from '../descriptors/qualit
 import { clientFor } from './client.js';
 import { table } from '../format.js';
 import { output } from '../output.js';
+import { listMemoryTemplates, loadMemoryTemplate } from '@alter0/memory';
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 
@@ -31,13 +32,14 @@ function loadAnyTemplate(ref: string): PromptTemplate {
   if (!m)
     throw new ValidationError(`name a template as ID@VERSION, e.g. router@v1 (see alter0 prompts list), not "${ref}"`);
   const [, id, version] = m as unknown as [string, string, string];
+  if (id === 'memory') return loadMemoryTemplate(version);
   return id === 'closer' ? closing.loadTemplate(id, version) : routing.loadTemplate(id, version);
 }
 
 /** `alter0 prompts list|show`. */
 export function prompts(args: PromptsArgs): void {
   if (args.action === 'list') {
-    const all = [...routing.listTemplates(), ...closing.listTemplates()];
+    const all = [...routing.listTemplates(), ...closing.listTemplates(), ...listMemoryTemplates()];
     if (args.json) return void output.json(all);
     output.text(
       table(

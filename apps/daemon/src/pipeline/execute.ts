@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import type { ExecResult, Executor } from '@alter0/core';
 import { ExecutorError, errorMessage } from '@alter0/core';
 import { SessionNotFoundError } from '@alter0/executor';
+import { withMemory } from '@alter0/memory';
 import { abortCauseOf } from '@alter0/queue';
 import type { TaskRow } from '@alter0/store';
 import type { Logger } from '@alter0/obs';
@@ -104,7 +105,8 @@ async function runAgentWith(
     executor.run({
       ...(approval ? { approval } : {}),
       stage: 'execute',
-      prompt: run.message.content,
+      // A new agent session starts with the owner's memory before the message; a resumed one has it already.
+      prompt: sessionId === null ? promptWithMemory(deps, run, task, xlog) : run.message.content,
       sessionId,
       taskId: task.id,
       jobId: run.job.id,
@@ -131,6 +133,26 @@ async function runAgentWith(
     deps.store.tasks.touch(task.id, deps.now(), { sessionId: null });
     return await runIn(null);
   }
+}
+
+/**
+ * The first prompt of a new session: the owner's global memory and the task's own before the message, capped by
+ * memory.max_prompt_chars (what was cut is logged); what was placed is recorded on the job.
+ */
+function promptWithMemory(deps: PipelineDeps, run: JobRun, task: TaskRow, xlog: Logger): string {
+  const message = run.message.content;
+  if (!deps.memory) return message;
+  const entries = deps.store.memory
+    .forTask(task.id)
+    .map((m) => ({ id: m.id, content: m.content, task: m.taskId !== null }));
+  const { prompt, use } = withMemory(deps.memory.template, entries, message, deps.memory.maxChars);
+  if (use) {
+    deps.store.memory.recordUse(run.job.id, JSON.stringify(use));
+    if (use.cut.length > 0) {
+      xlog.warn('memory cut to fit memory.max_prompt_chars', { placed: use.ids.length, cut: use.cut });
+    }
+  }
+  return prompt;
 }
 
 /** The failed outcome of an agent run that threw, counted against its executor unless it was a cancel. */

@@ -8,6 +8,7 @@ import type { CandidateSource } from '../candidates.js';
 import type { Bus } from '../bus.js';
 import type { ExecutorRegistry } from '../executors.js';
 import type { RunApprovals } from '../approvals/service.js';
+import type { withMemory } from '@alter0/memory';
 
 export interface PipelineDeps {
   store: Store;
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   /** Where router and closer calls run: outside every task's workspace. */
   systemCwd: string;
   now: () => number;
+  /** The owner's memory for new agent sessions: the preamble template and its cap (absent: none). */
+  memory?: { template: Parameters<typeof withMemory>[0]; maxChars: number };
   /** Gives each agent run a token to ask the owner before it uses a tool (absent: runs cannot ask). */
   approvals?: RunApprovals;
   /** Waits before each further try of a reply write the database refused (default 1 s, 3 s, 10 s). */
