@@ -27,7 +27,7 @@ describe('extractJsonObjects', () => {
     expect(extractJsonObjects(nested(MAX_ANSWER_DEPTH + 1, '{"a":'))).toEqual([]);
   });
 
-  it('never throws and never returns anything nested beyond the cap, at any depth', () => {
+  it('never throws and never returns anything nested beyond the cap, at any depth', { timeout: 30_000 }, () => {
     const input = fc.record({
       depth: fc.integer({ min: 1, max: 20_000 }),
       open: fc.constantFrom('[' as const, '{"a":' as const),
@@ -45,7 +45,8 @@ describe('extractJsonObjects', () => {
     );
   });
 
-  it('never throws on arbitrary text and returns only plain objects', () => {
+  // 500 random texts: about 1 s alone, but CI once needed more than vitest's default 5 s on two shared, busy cores.
+  it('never throws on arbitrary text and returns only plain objects', { timeout: 30_000 }, () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) =>
         extractJsonObjects(s).every((o) => typeof o === 'object' && o !== null && !Array.isArray(o)),
