@@ -12,6 +12,7 @@ import { Announcer } from './views/Announcer.js';
 import { ApprovalsPage } from './views/ApprovalsPage.js';
 import { Composer, type ReplyTo } from './views/Composer.js';
 import { JobsPage } from './views/JobsPage.js';
+import { MemoryPage } from './views/MemoryPage.js';
 import { StatusPage } from './views/StatusPage.js';
 import { TaskList } from './views/TaskList.js';
 import { TaskView } from './views/TaskView.js';
@@ -136,6 +137,7 @@ function TopBar({ route, live, onRefresh }: { route: Route; live: LiveState; onR
         <NavLink route={route} page="tasks" label="Tasks" />
         <NavLink route={route} page="jobs" label="Jobs" />
         <NavLink route={route} page="approvals" label="Approvals" />
+        <NavLink route={route} page="memory" label="Memory" />
         <NavLink route={route} page="status" label="Status" />
       </nav>
       <ApprovalsBadge />
@@ -181,6 +183,8 @@ function Page({ route }: { route: Route }) {
       return <JobsPage />;
     case 'approvals':
       return <ApprovalsPage />;
+    case 'memory':
+      return <MemoryPage />;
     case 'status':
       return <StatusPage />;
     case 'tasks':

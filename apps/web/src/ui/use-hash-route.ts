@@ -1,12 +1,17 @@
 import { useEffect, useState } from 'react';
 
 export type Route =
-  { page: 'tasks'; taskId: string | null } | { page: 'jobs' } | { page: 'approvals' } | { page: 'status' };
+  | { page: 'tasks'; taskId: string | null }
+  | { page: 'jobs' }
+  | { page: 'approvals' }
+  | { page: 'memory' }
+  | { page: 'status' };
 
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'jobs') return { page: 'jobs' };
   if (parts[0] === 'approvals') return { page: 'approvals' };
+  if (parts[0] === 'memory') return { page: 'memory' };
   if (parts[0] === 'status') return { page: 'status' };
   return { page: 'tasks', taskId: parts[0] === 'tasks' && parts[1] ? parts[1] : null };
 }
