@@ -29,7 +29,8 @@ describe('approvals through the real daemon (command executor)', () => {
         AGENT_ALTER0_BIN: BIN,
         ALTER0_CLOSER__ENABLED: 'false',
         ALTER0_APPROVALS__ALLOW: JSON.stringify(['Bash(git status:*)']),
-        ALTER0_APPROVALS__TIMEOUT: '3s',
+        // Long enough for a CLI answer on a busy machine; the expiry has a daemon of its own below.
+        ALTER0_APPROVALS__TIMEOUT: '2m',
       },
     });
   }, 60_000);
@@ -101,12 +102,25 @@ describe('approvals through the real daemon (command executor)', () => {
   });
 
   it('denies when nobody answers in time, and when the job is canceled', async () => {
-    const late = await s.client.submitJob({ content: 'ask-approval Bash make deploy' });
-    expect((await ended(late.job_id)).reply).toMatch(
-      /approval\(1\): expired: nobody answered within approvals.timeout/,
-    );
-    const [expired] = await s.client.listApprovals({ state: 'all', job_id: late.job_id });
-    expect(expired).toMatchObject({ state: 'expired', decided_by: 'timeout' });
+    const quick = await serve({
+      data: path.join(tempDir('alter0-approvals-expire-'), 'data'),
+      env: { AGENT_ALTER0_BIN: BIN, ALTER0_CLOSER__ENABLED: 'false', ALTER0_APPROVALS__TIMEOUT: '2s' },
+    });
+    try {
+      const late = await quick.client.submitJob({ content: 'ask-approval Bash make deploy' });
+      const job = await until(
+        async () => {
+          const j = await quick.client.getJob(late.job_id);
+          return j.reply !== null && j;
+        },
+        { what: 'the expired job answered', timeoutMs: 60_000 },
+      );
+      expect(job.reply).toMatch(/approval\(1\): expired: nobody answered within approvals.timeout/);
+      const [expired] = await quick.client.listApprovals({ state: 'all', job_id: late.job_id });
+      expect(expired).toMatchObject({ state: 'expired', decided_by: 'timeout' });
+    } finally {
+      await quick.cleanup();
+    }
 
     const canceled = await s.client.submitJob({ content: 'ask-approval Bash make clean' });
     const a = await pendingFor(canceled.job_id);
