@@ -1,6 +1,7 @@
 import { Api } from 'grammy/web';
 import type { CallbackQuery, Message, Update } from 'grammy/types';
-import { errorMessage } from '@alter0/core';
+import { setTimeout as delay } from 'node:timers/promises';
+import { clampTimerMs, errorMessage } from '@alter0/core';
 import type { RunContext, SupervisedChannel } from '../channel.js';
 import type { Deliverer } from '../delivery.js';
 import { DeliveryError } from '../delivery.js';
@@ -95,7 +96,8 @@ export class TelegramChannel implements SupervisedChannel, Deliverer {
         const wait = retryAfterMs(err);
         if (wait !== null) {
           ctx.degraded(`Telegram rate-limits the bot: waiting ${Math.ceil(wait / 1000)} s as it asked`);
-          await sleep(wait, signal);
+          // Resolves early (not an error) when the channel is stopping: the loop then ends.
+          await delay(clampTimerMs(wait), undefined, { signal }).catch(() => undefined);
           continue;
         }
         if (isWebhookConflict(err)) await api.deleteWebhook(undefined, sig(signal)).catch(() => undefined);
@@ -293,16 +295,4 @@ export class TelegramChannel implements SupervisedChannel, Deliverer {
 type ApiSignal = Parameters<Api['getMe']>[0];
 function sig(signal: AbortSignal): ApiSignal {
   return signal as unknown as ApiSignal;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
