@@ -189,6 +189,7 @@ export function memoryView(m: MemoryRow): MemoryEntry {
     task_id: m.taskId,
     kind: m.kind,
     content: m.content,
+    pinned: m.pinned,
     created_at: iso(m.createdAt),
     updated_at: iso(m.updatedAt),
   };

@@ -7,8 +7,11 @@ export const MemoryEntry = v.object({
   id: idOf('r'),
   /** null: global (every task's new sessions); else that task's own. */
   task_id: v.nullable(idOf('t')),
-  kind: v.picklist(['note']),
+  /** note: the owner's entry; task_summary: what a task did, kept when it closed. */
+  kind: v.picklist(['note', 'task_summary']),
   content: v.string(),
+  /** Kept by retention even when its task ages out. */
+  pinned: v.boolean(),
   created_at: timestamp,
   updated_at: timestamp,
 });

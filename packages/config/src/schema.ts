@@ -211,6 +211,8 @@ export const RawConfigSchema = v.strictObject(
         timeout_s: v.optional(seconds(1), 120),
         ...judgeModel,
         prespawn: v.optional(bool, true),
+        /** Tasks closed this recently are candidates too (marked closed); choosing one reopens it. "0s": open tasks only. */
+        closed_lookback: v.optional(ageDuration, '7d'),
       }),
       {},
     ),
@@ -316,6 +318,15 @@ export const RawConfigSchema = v.strictObject(
       }),
       {},
     ),
+    schedules: v.optional(
+      table({
+        /** After downtime: "once" runs a schedule's missed firings as one catch-up run; "skip" drops them. */
+        missed: v.optional(v.picklist(['once', 'skip'], 'expected "once" or "skip"'), 'once'),
+        /** A schedule whose jobs failed this many times in a row is paused (an event and its status say why). */
+        max_consecutive_failures: v.optional(int(1), 5),
+      }),
+      {},
+    ),
     approvals: v.optional(
       table({
         /** ask: the owner decides each tool use a rule does not cover; allow_all / deny_all: nobody is asked. */
@@ -336,6 +347,8 @@ export const RawConfigSchema = v.strictObject(
         decisions: v.optional(ageDuration, '90d'),
         events: v.optional(ageDuration, '30d'),
         finished_jobs: v.optional(ageDuration, '30d'),
+        /** The owner's memory notes not changed for this long are removed; "never" keeps them until removed. */
+        memory: v.optional(v.union([v.literal('never'), ageDuration], 'expected "never" or a duration'), 'never'),
       }),
       {},
     ),

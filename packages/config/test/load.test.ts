@@ -30,6 +30,7 @@ describe('defaults', () => {
       model: '',
       args: undefined,
       prespawn: true,
+      closed_lookback: '7d',
     });
     expect(config.closer).toMatchObject({ executor: 'claude', threshold: 0.7, enabled: true, stale_after: '14d' });
     expect(config.queue).toEqual({
@@ -50,7 +51,7 @@ describe('defaults', () => {
       file: true,
     });
     expect(config.backup).toEqual({ interval: '24h', keep: 7, dir: path.join(config.data_dir, 'backups') });
-    expect(config.retention).toEqual({ closed_tasks: '90d', decisions: '90d', events: '30d', finished_jobs: '30d' });
+    expect(config.retention).toEqual({ closed_tasks: '90d', decisions: '90d', events: '30d', finished_jobs: '30d', memory: 'never' });
     expect(sources['queue.interactive_workers']).toEqual({ source: 'default' });
     expect(sources['data_dir']).toEqual({ source: 'default', detail: '~/.local/share/alter0' });
     expect(sources['log.dir']).toEqual({ source: 'default', detail: 'empty: <data_dir>/logs' });
@@ -209,7 +210,7 @@ describe('errors name the source, the key and the problem', () => {
       .map((l) => l.trim());
     expect(lines).toEqual([
       `${file}: queue.max_atempts: unknown key; did you mean "max_attempts"?`,
-      `${file}: nope: unknown key; known keys here: data_dir, listen, allowed_hosts, token_file, public_url, api, executor, router, closer, queue, shutdown, log, status, backup, telegram, channels, notify, memory, approvals, retention`,
+      `${file}: nope: unknown key; known keys here: data_dir, listen, allowed_hosts, token_file, public_url, api, executor, router, closer, queue, shutdown, log, status, backup, telegram, channels, notify, memory, schedules, approvals, retention`,
       `${file}: queue.interactive_workers: must be at least 1 (got 0)`,
       `${file}: executor.claude.args: expected an array of strings (got "--x")`,
       'ALTER0_API__WAIT_MS: api.wait_ms: expected a number, got "soon"',

@@ -46,6 +46,7 @@ export class MemoryRepo {
         taskId: p.taskId,
         kind: 'note',
         content: p.content,
+        pinned: false,
         createdAt: p.now,
         updatedAt: p.now,
       };

@@ -184,15 +184,19 @@ export const events = sqliteTable(
   (t) => [index('events_created').on(t.createdAt), index('events_component').on(t.component, t.createdAt)],
 );
 
+export type MemoryKind = 'note' | 'task_summary';
+
 export const memory = sqliteTable(
   'memory',
   {
     id: text('id').primaryKey(),
     /** null: global (every task's new sessions); else that task's own. */
     taskId: text('task_id').references(() => tasks.id),
-    /** 'note': the owner's entry (kept until removed). */
-    kind: text('kind').$type<'note'>().notNull().default('note'),
+    /** 'note': the owner's entry (kept until removed); 'task_summary': what a task did, kept when it closed. */
+    kind: text('kind').$type<MemoryKind>().notNull().default('note'),
     content: text('content').notNull(),
+    /** Kept by retention even when its task ages out. */
+    pinned: integer('pinned', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -307,6 +311,64 @@ export const taskAllowRules = sqliteTable(
   (t) => [uniqueIndex('task_allow_rules_task_rule').on(t.taskId, t.rule)],
 );
 
+export type ScheduleKind = 'cron' | 'every' | 'at';
+/** active: fires when due; paused: by the owner or after repeated failures (pausedReason says which); done: a one-shot that fired. */
+export type ScheduleState = 'active' | 'paused' | 'done';
+
+/**
+ * Work the owner asked to start by itself: a message sent on channel `schedule` at each firing. `nextRunAt` is
+ * the fence of exactly-once firing: a firing moves it on in the transaction that accepts its job.
+ */
+export const schedules = sqliteTable(
+  'schedules',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').$type<ScheduleKind>().notNull(),
+    /** cron: the pattern; every: the period in ms; at: the time, epoch ms. */
+    expr: text('expr').notNull(),
+    /** IANA zone of a cron pattern (null: the daemon's). */
+    tz: text('tz'),
+    text: text('text').notNull(),
+    /** The task each firing goes to (null: routed like any message). */
+    taskId: text('task_id'),
+    lane: text('lane').$type<Lane>().notNull(),
+    userId: text('user_id').notNull(),
+    state: text('state').$type<ScheduleState>().notNull(),
+    pausedReason: text('paused_reason'),
+    /** The next slot to fire (null when paused or done). */
+    nextRunAt: integer('next_run_at'),
+    /** The slot of the last firing. */
+    lastFiredAt: integer('last_fired_at'),
+    lastJobId: text('last_job_id'),
+    /** How the last finished run ended: succeeded, failed, canceled; or missed (skipped after downtime). */
+    lastResult: text('last_result'),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('schedules_state_next').on(t.state, t.nextRunAt)],
+);
+
+/** One firing of a schedule: its slot (unique per schedule, so a slot can never fire twice), its job and how it ended. */
+export const scheduleRuns = sqliteTable(
+  'schedule_runs',
+  {
+    id: text('id').primaryKey(),
+    scheduleId: text('schedule_id').notNull(),
+    slotAt: integer('slot_at').notNull(),
+    firedAt: integer('fired_at').notNull(),
+    jobId: text('job_id').notNull(),
+    /** null until the job ended: succeeded, failed or canceled. */
+    result: text('result'),
+    endedAt: integer('ended_at'),
+  },
+  (t) => [
+    uniqueIndex('schedule_runs_slot').on(t.scheduleId, t.slotAt),
+    index('schedule_runs_open').on(t.result, t.scheduleId),
+    index('schedule_runs_job').on(t.jobId),
+  ],
+);
+
 export const maintenanceRuns = sqliteTable('maintenance_runs', {
   job: text('job').primaryKey(),
   lastStartAt: integer('last_start_at'),
@@ -328,3 +390,5 @@ export type ChannelRefRow = typeof channelRefs.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type ApprovalRow = typeof approvals.$inferSelect;
 export type MemoryRow = typeof memory.$inferSelect;
+export type ScheduleRow = typeof schedules.$inferSelect;
+export type ScheduleRunRow = typeof scheduleRuns.$inferSelect;
