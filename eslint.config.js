@@ -35,6 +35,7 @@ const LAYERS = {
   store: { src: ['core'] },
   channels: { src: ['core'] },
   memory: { src: ['core', 'model-call'] },
+  schedules: { src: ['core', 'config'] },
   executor: { src: ['core', 'config'] },
   routing: { src: ['core', 'model-call'] },
   closing: { src: ['core', 'model-call'] },
