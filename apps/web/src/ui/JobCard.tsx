@@ -4,6 +4,7 @@ import type { Job, JobError } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { StateBadge } from './feedback.js';
 import { formatConfidence, formatMs, formatTime, truncate } from './format.js';
+import { Markdown } from './Markdown.js';
 
 const TIMINGS: ReadonlyArray<[keyof Job['timings'], string]> = [
   ['queue_wait_ms', 'queue wait'],
@@ -43,7 +44,7 @@ export function JobCard({ job, inTaskView, onRetried }: JobCardProps) {
     >
       <JobHead job={job} inTaskView={inTaskView} />
       {!inTaskView && job.content && <p className="job-content">{truncate(job.content, 400)}</p>}
-      {job.reply !== null && job.reply !== '' && <pre className="reply">{job.reply}</pre>}
+      {job.reply !== null && job.reply !== '' && <Markdown className="reply" text={job.reply} />}
       {job.error && <JobErrorView error={job.error} />}
       {job.retry_of && (
         <p className="meta">

@@ -5,6 +5,7 @@ import { useApp } from '../app-context.js';
 import { StateBadge } from '../ui/feedback.js';
 import { Timings } from '../ui/JobCard.js';
 import { formatConfidence } from '../ui/format.js';
+import { Markdown } from '../ui/Markdown.js';
 import { LiveJobCard } from './LiveJobCard.js';
 
 export interface ReplyTo {
@@ -227,7 +228,7 @@ function Answer({ result }: { result: MessageDone }) {
           </a>
         )}
       </header>
-      {result.reply !== null && result.reply !== '' && <pre className="reply">{result.reply}</pre>}
+      {result.reply !== null && result.reply !== '' && <Markdown className="reply" text={result.reply} />}
       {result.error && (
         <div className="job-error">
           <strong>{result.error.class}</strong>: {result.error.message}

@@ -6,6 +6,7 @@ import { useTaskEvents } from '../live/use-live.js';
 import { JobCard } from '../ui/JobCard.js';
 import { Empty, ErrorBox, Loading, StateBadge } from '../ui/feedback.js';
 import { formatConfidence, formatMs, formatTime, shortId, truncate } from '../ui/format.js';
+import { Markdown } from '../ui/Markdown.js';
 import { useLoad } from '../ui/use-load.js';
 
 export function TaskView({ id }: { id: string }) {
@@ -188,7 +189,8 @@ function Conversation({ messages }: { messages: TaskMessage[] }) {
           <span className="meta">
             {m.role} · {formatTime(m.created_at)}
           </span>
-          <pre>{m.content}</pre>
+          {/* The agent's reply is Markdown; the owner's own messages (and system notes) stay as typed. */}
+          {m.role === 'assistant' ? <Markdown text={m.content} /> : <pre>{m.content}</pre>}
         </li>
       ))}
     </ol>
