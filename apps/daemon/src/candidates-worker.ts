@@ -1,10 +1,10 @@
 import { Store } from '@alter0/store';
 import { rankCandidates } from '@alter0/routing';
-import type { CandidateTask } from '@alter0/routing';
+import { loadCandidatePool } from './candidate-pool.js';
 
 /**
- * Runs on a worker thread (tinypool): loads the open tasks with their recent lines over its own read-only
- * connection and ranks them, so a database with thousands of open tasks never stalls the daemon's event loop.
+ * Runs on a worker thread (tinypool): loads the open and recently closed tasks with their recent lines over its own
+ * read-only connection and ranks them, so a database with thousands of them never stalls the daemon's event loop.
  */
 export interface RankTask {
   dbFile: string;
@@ -12,6 +12,8 @@ export interface RankTask {
   nowMs: number;
   limit: number;
   perTask: number;
+  /** Tasks closed at or after this time (ms) are candidates too; null: open tasks only. */
+  closedSinceMs: number | null;
 }
 
 export interface RankedCandidateWire {
@@ -20,6 +22,8 @@ export interface RankedCandidateWire {
   summary: string;
   updatedAtMs: number;
   recent: { role: 'user' | 'assistant' | 'system'; content: string }[];
+  /** Set for a closed task: when (ms) and why it closed. */
+  closed: { atMs: number; reason: string } | null;
 }
 
 let store: Store | null = null;
@@ -31,23 +35,13 @@ export default function rank(task: RankTask): RankedCandidateWire[] {
     store = Store.open({ file: task.dbFile, readonly: true, migrate: false });
     storeFile = task.dbFile;
   }
-  const open = store.tasks.open();
-  const recent = store.tasks.recentMessages(
-    open.map((t) => t.id),
-    task.perTask,
-  );
-  const all: CandidateTask[] = open.map((t) => ({
-    id: t.id,
-    title: t.title,
-    summary: t.summary,
-    updatedAt: new Date(t.updatedAt),
-    recent: (recent.get(t.id) ?? []).map((m) => ({ role: m.role, content: m.content })),
-  }));
+  const all = loadCandidatePool(store, { perTask: task.perTask, closedSince: task.closedSinceMs });
   return rankCandidates(task.message, all, { now: new Date(task.nowMs), limit: task.limit }).map((c) => ({
     id: c.id,
     title: c.title,
     summary: c.summary,
     updatedAtMs: c.updatedAt.getTime(),
     recent: c.recent.map((r) => ({ role: r.role, content: r.content })),
+    closed: c.closed === undefined ? null : { atMs: c.closed.at.getTime(), reason: c.closed.reason },
   }));
 }

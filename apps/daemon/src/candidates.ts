@@ -2,32 +2,51 @@ import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import type { Store } from '@alter0/store';
 import type { CandidateTask } from '@alter0/routing';
+import { candidatePoolSize, loadCandidatePool } from './candidate-pool.js';
 import type { RankTask, RankedCandidateWire } from './candidates-worker.js';
 
 const WORKER = fileURLToPath(new URL('../dist/candidates-worker.js', import.meta.url));
 
+interface CandidateSourceOptions {
+  /** How many candidates the worker hands back (the router's `max_candidates`). */
+  limit: number;
+  perTask: number;
+  /** Past this many candidate tasks, loading and ranking move to the worker thread. */
+  inlineMax: number;
+  /**
+   * Tasks closed this recently (ms) are candidates too, marked closed (`router.closed_lookback`); 0: open tasks
+   * only.
+   */
+  closedLookbackMs: number;
+  now: () => number;
+}
+
 /**
- * The router's candidate pool. With few open tasks it is read inline (a few small queries); past
- * `inlineMax` the loading and the local ranking move to a worker thread, which hands back only the best
- * `limit` candidates (the router ranks those again among themselves).
+ * The router's candidate pool: the open tasks and the tasks closed within `closedLookbackMs`. With few of them it
+ * is read inline (a few small queries); past `inlineMax` the loading and the local ranking move to a worker thread,
+ * which hands back only the best `limit` candidates (the router ranks those again among themselves).
  */
 export class CandidateSource {
   private pool: Tinypool | null = null;
 
   constructor(
     private readonly store: Store,
-    private readonly opts: { limit: number; perTask: number; inlineMax: number; now: () => number },
+    private readonly opts: CandidateSourceOptions,
   ) {}
 
   async load(message: string, signal: AbortSignal): Promise<CandidateTask[]> {
-    if (this.store.tasks.countByState().open <= this.opts.inlineMax) return this.inline();
+    const nowMs = this.opts.now();
+    const closedSince = this.opts.closedLookbackMs > 0 ? nowMs - this.opts.closedLookbackMs : null;
+    if (candidatePoolSize(this.store, { closedSince }) <= this.opts.inlineMax)
+      return loadCandidatePool(this.store, { perTask: this.opts.perTask, closedSince });
     this.pool ??= new Tinypool({ filename: WORKER, minThreads: 0, maxThreads: 1, idleTimeout: 60_000 });
     const task: RankTask = {
       dbFile: this.store.file,
       message,
-      nowMs: this.opts.now(),
+      nowMs,
       limit: this.opts.limit,
       perTask: this.opts.perTask,
+      closedSinceMs: closedSince,
     };
     const ranked = (await this.pool.run(task, { signal })) as RankedCandidateWire[];
     return ranked.map((c) => ({
@@ -36,21 +55,7 @@ export class CandidateSource {
       summary: c.summary,
       updatedAt: new Date(c.updatedAtMs),
       recent: c.recent,
-    }));
-  }
-
-  private inline(): CandidateTask[] {
-    const open = this.store.tasks.open();
-    const recent = this.store.tasks.recentMessages(
-      open.map((t) => t.id),
-      this.opts.perTask,
-    );
-    return open.map((t) => ({
-      id: t.id,
-      title: t.title,
-      summary: t.summary,
-      updatedAt: new Date(t.updatedAt),
-      recent: (recent.get(t.id) ?? []).map((m) => ({ role: m.role, content: m.content })),
+      ...(c.closed === null ? {} : { closed: { at: new Date(c.closed.atMs), reason: c.closed.reason } }),
     }));
   }
 

@@ -28,6 +28,7 @@ import { Approvals } from './approvals/service.js';
 import type { ApprovalsOptions } from './approvals/service.js';
 import { buildChannels } from './boot/channels.js';
 import { loadMemoryTemplate } from '@alter0/memory';
+import { offersClosedTasks } from '@alter0/routing';
 import type { Channels } from './boot/channels.js';
 import { buildAgents } from './boot/agents.js';
 import { keepListening, listen, urlOf } from './boot/listen.js';
@@ -190,6 +191,10 @@ function buildQueue(
     limit: config.router.max_candidates,
     perTask: 3,
     inlineMax: 200,
+    // router/v1 predates closed candidates: it is offered open tasks only, whatever the lookback.
+    closedLookbackMs: offersClosedTasks({ version: config.router.template })
+      ? parseDuration(config.router.closed_lookback)
+      : 0,
     now,
   });
   d.cleanup.unshift(() => candidates.close());

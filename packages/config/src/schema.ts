@@ -205,7 +205,7 @@ export const RawConfigSchema = v.strictObject(
     router: v.optional(
       table({
         executor: v.optional(executorOrDefault, ''),
-        template: v.optional(nonEmpty, 'v1'),
+        template: v.optional(nonEmpty, 'v2'),
         threshold: v.optional(fraction, 0.55),
         max_candidates: v.optional(int(1), 8),
         timeout_s: v.optional(seconds(1), 120),

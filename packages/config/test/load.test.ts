@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../src/duration.js';
 import { loadConfig } from '../src/load.js';
 import { configSandbox } from './sandbox.js';
 
@@ -23,7 +24,7 @@ describe('defaults', () => {
     expect(config.executor.command.argv).toEqual([]);
     expect(config.router).toEqual({
       executor: 'claude',
-      template: 'v1',
+      template: 'v2',
       threshold: 0.55,
       max_candidates: 8,
       timeout_s: 120,
@@ -51,7 +52,13 @@ describe('defaults', () => {
       file: true,
     });
     expect(config.backup).toEqual({ interval: '24h', keep: 7, dir: path.join(config.data_dir, 'backups') });
-    expect(config.retention).toEqual({ closed_tasks: '90d', decisions: '90d', events: '30d', finished_jobs: '30d', memory: 'never' });
+    expect(config.retention).toEqual({
+      closed_tasks: '90d',
+      decisions: '90d',
+      events: '30d',
+      finished_jobs: '30d',
+      memory: 'never',
+    });
     expect(sources['queue.interactive_workers']).toEqual({ source: 'default' });
     expect(sources['data_dir']).toEqual({ source: 'default', detail: '~/.local/share/alter0' });
     expect(sources['log.dir']).toEqual({ source: 'default', detail: 'empty: <data_dir>/logs' });
@@ -281,6 +288,17 @@ describe('errors name the source, the key and the problem', () => {
     expect(errorOf({ file })).toContain(`${file}: closer.stale_after: expected a duration`);
     expect(errorOf({ env: { ALTER0_BACKUP__INTERVAL: '24' } })).toContain(
       'ALTER0_BACKUP__INTERVAL: backup.interval: expected a duration',
+    );
+  });
+
+  it('router.closed_lookback takes "0s" (open tasks only) and refuses what is not a duration', () => {
+    expect(load({ file: write('c.toml', '[router]\nclosed_lookback = "0s"\n') }).config.router.closed_lookback).toBe(
+      '0s',
+    );
+    expect(parseDuration('0s')).toBe(0);
+    expect(load({ env: { ALTER0_ROUTER__CLOSED_LOOKBACK: '3d' } }).config.router.closed_lookback).toBe('3d');
+    expect(errorOf({ env: { ALTER0_ROUTER__CLOSED_LOOKBACK: 'a week' } })).toContain(
+      'router.closed_lookback: expected a duration',
     );
   });
 

@@ -6,6 +6,7 @@ import { loadJsonLines, rate, rateByCategory } from '@alter0/model-call';
 import { ROUTE_REJECT_CODES } from './parse-route.js';
 import type { CandidateTask } from './rank.js';
 import { rankCandidates } from './rank.js';
+import { offersClosedTasks } from './render-route.js';
 import type { RouteOutcome } from './router.js';
 import { Router } from './router.js';
 
@@ -25,6 +26,10 @@ const RoutingCaseSchema = v.object({
       summary: v.optional(v.string(), ''),
       recent: v.array(Line),
       updated_at: Timestamp,
+      /** A recently closed task (a candidate marked closed; choosing it reopens it): needs `closed_at`. */
+      state: v.optional(v.picklist(['open', 'closed']), 'open'),
+      closed_at: v.optional(Timestamp),
+      close_reason: v.optional(v.string(), ''),
     }),
   ),
   message: v.object({
@@ -52,6 +57,9 @@ export function loadCases(pathOrDir: string): RoutingCase[] {
   return loadJsonLines(pathOrDir, RoutingCaseSchema, (c) => {
     if (c.expect.decision === 'existing' && (c.expect.task_id ?? null) === null)
       return 'expect.decision "existing" needs expect.task_id';
+    const undated = c.open_tasks.find((t) => (t.state === 'closed') !== (t.closed_at !== undefined));
+    if (undated !== undefined)
+      return `open_tasks ${undated.id}: "closed_at" goes with "state": "closed", and only there`;
     return null;
   });
 }
@@ -96,6 +104,7 @@ function caseTasks(c: RoutingCase): CandidateTask[] {
     summary: t.summary,
     updatedAt: new Date(t.updated_at),
     recent: t.recent,
+    ...(t.state === 'closed' ? { closed: { at: new Date(t.closed_at ?? t.updated_at), reason: t.close_reason } } : {}),
   }));
 }
 
@@ -137,8 +146,12 @@ export async function evaluateRouting(
     if (c.expect.fallback !== undefined && out.fallback !== c.expect.fallback) passed = false;
     if (c.expect.reject_code !== undefined && out.rejectCode !== c.expect.reject_code) passed = false;
     const needsRanking = expectedTask !== null && explicitTaskId === null && out.fallback !== 'explicit';
+    // Recall over what the router offers: a template that does not know closed tasks never sees them.
+    const offered = offersClosedTasks(opts.template) ? tasks : tasks.filter((t) => t.closed === undefined);
     const recalled = needsRanking
-      ? rankCandidates(c.message.content, tasks, { now, limit: opts.maxCandidates }).some((r) => r.id === expectedTask)
+      ? rankCandidates(c.message.content, offered, { now, limit: opts.maxCandidates }).some(
+          (r) => r.id === expectedTask,
+        )
       : null;
     results.push({
       id: c.id,

@@ -5,7 +5,7 @@ export { rankCandidates, RANKING } from './rank.js';
 export { tokenize } from './tokenize.js';
 export type { RouteAnswer, RouteParse, RouteRejectCode } from './parse-route.js';
 export { parseRouteOutput, ROUTE_REJECT_CODES } from './parse-route.js';
-export { renderRoutePrompt, ROUTE_PROMPT_LIMITS } from './render-route.js';
+export { offersClosedTasks, renderRoutePrompt, ROUTE_PROMPT_LIMITS } from './render-route.js';
 export type { RouteInput, RouteOutcome, RouterOptions } from './router.js';
 export { Router } from './router.js';
 export type { EvalReport, EvaluateRoutingOptions, RoutingCase, RoutingCaseResult } from './eval.js';

@@ -8,6 +8,11 @@ export interface CandidateTask {
   updatedAt: Date;
   /** The last few messages of the task, oldest first. */
   recent: { role: MessageRole; content: string }[];
+  /**
+   * Set when the task is closed (a recently closed task offered with the open ones): when and why it closed.
+   * Choosing it reopens it.
+   */
+  closed?: { at: Date; reason: string };
 }
 
 export type RankedCandidate = CandidateTask & { score: number };
@@ -45,10 +50,12 @@ function docOf(t: CandidateTask, query: ReadonlySet<string>): Doc {
 }
 
 /**
- * Orders open tasks by how likely `message` continues them, best first, at most `limit`:
+ * Orders candidate tasks (open, and recently closed ones) by how likely `message` continues them, best first, at
+ * most `limit`:
  *   score = 0.65 · bm25(message, task) / max_task bm25  +  0.35 · 0.5^(age_hours / 24)
- * where the BM25 document is title (×2) + summary + the last 3 messages (400 chars each).
- * Ties go to the more recently updated task, then the smaller id, so the order is deterministic.
+ * where the BM25 document is title (×2) + summary + the last 3 messages (400 chars each). A closed task is ranked
+ * like an open one. Ties go to a task still open, then the more recently updated task, then the smaller id, so
+ * the order is deterministic.
  */
 export function rankCandidates(
   message: string,
@@ -88,7 +95,10 @@ export function rankCandidates(
   });
   ranked.sort(
     (a, b) =>
-      b.score - a.score || b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      b.score - a.score ||
+      Number(a.closed !== undefined) - Number(b.closed !== undefined) ||
+      b.updatedAt.getTime() - a.updatedAt.getTime() ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   return ranked.slice(0, opts.limit);
 }

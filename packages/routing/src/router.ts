@@ -6,7 +6,7 @@ import { parseRouteOutput } from './parse-route.js';
 import type { RouteRejectCode } from './parse-route.js';
 import type { CandidateTask } from './rank.js';
 import { rankCandidates } from './rank.js';
-import { renderRoutePrompt } from './render-route.js';
+import { offersClosedTasks, renderRoutePrompt } from './render-route.js';
 import { findExplicitTaskRefs } from './explicit.js';
 
 export interface RouterOptions {
@@ -26,6 +26,10 @@ export interface RouteInput {
   explicitTaskId: string | null;
   /** The sender asked for a new task (Telegram's /new): no model is asked. */
   newTask?: boolean;
+  /**
+   * The candidates: the open tasks, and recently closed ones marked `closed` (choosing one reopens it). A template
+   * that does not know closed tasks (router/v1) is offered the open ones only.
+   */
   openTasks: readonly CandidateTask[];
   cwd: string;
   jobId: string | null;
@@ -90,6 +94,8 @@ export class Router {
     const started = performance.now();
     const elapsed = (): number => Math.round(performance.now() - started);
     const base = this.#baseOutcome();
+    if (!offersClosedTasks(this.#opts.template))
+      input = { ...input, openTasks: input.openTasks.filter((t) => t.closed === undefined) };
     const decided = this.#withoutModel(input);
     if (decided !== null) return { ...base, ...decided, latencyMs: elapsed() };
 
@@ -202,7 +208,7 @@ export class Router {
       return { taskId: input.explicitTaskId, reason: 'task id given with the message' };
     const refs = findExplicitTaskRefs(input.message);
     if (refs.length === 0) return null;
-    const open = new Set(input.openTasks.map((t) => t.id));
+    const open = new Set(input.openTasks.filter((t) => t.closed === undefined).map((t) => t.id));
     const taskId = refs.find((r) => open.has(r)) ?? refs[0];
     if (taskId === undefined) return null;
     return { taskId, reason: `message mentions #${taskId}${open.has(taskId) ? '' : ' (not an open task)'}` };

@@ -163,3 +163,67 @@ describe('evaluateRouting', () => {
     expect(report.results[0]?.got).toMatchObject({ fallback: 'invalid_output', rejectCode: 'task_not_candidate' });
   });
 });
+
+describe('cases with recently closed candidates', () => {
+  const closedA = {
+    ...openTasks[0],
+    state: 'closed',
+    closed_at: '2025-03-09T18:00:00Z',
+    close_reason: 'login works again',
+  };
+
+  it('reads a closed candidate into a CandidateTask marked closed', async () => {
+    writeFileSync(
+      join(dir, 'c.jsonl'),
+      line({
+        id: 'reopen',
+        category: 'closed_task',
+        open_tasks: [closedA, openTasks[1]],
+        model_output: ans('existing', A),
+      }),
+    );
+    const cases = loadCases(dir);
+    expect(cases[0]?.open_tasks.map((t) => t.state)).toEqual(['closed', 'open']);
+    const prompts: string[] = [];
+    const evaluate = (version: string) =>
+      evaluateRouting(cases, {
+        executorFor: (c) => {
+          const ex = replayExecutor(c.model_output);
+          return { ...ex, run: (req) => (prompts.push(req.prompt), ex.run(req)) };
+        },
+        threshold: 0.55,
+        maxCandidates: 8,
+        template: loadTemplate('router', version),
+      });
+    const v2 = await evaluate('v2');
+    expect(v2).toMatchObject({ passRate: 1, recallAtK: 1 });
+    expect(prompts[0]).toContain(`task_id: ${A} [closed 2025-03-09: login works again]`);
+    // router/v1 is never offered the closed task: the same answer names a task it did not offer.
+    const v1 = await evaluate('v1');
+    expect(v1).toMatchObject({ passRate: 0, recallAtK: 0 });
+    expect(v1.results[0]?.got).toMatchObject({ rejectCode: 'task_not_candidate' });
+    expect(prompts[1]).not.toContain(A);
+  });
+
+  it('refuses a closed candidate without closed_at, and closed_at on an open one', () => {
+    const file = join(dir, 'bad.jsonl');
+    const { closed_at: _dropped, ...undated } = closedA;
+    writeFileSync(
+      file,
+      [
+        line({ id: 'x1', open_tasks: [undated] }),
+        line({ id: 'x2', open_tasks: [{ ...openTasks[0], closed_at: '2025-03-09T18:00:00Z' }] }),
+        line({ id: 'x3', open_tasks: [{ ...openTasks[0], state: 'gone' }] }),
+      ].join('\n'),
+    );
+    let err: unknown;
+    try {
+      loadCases(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CaseFileError);
+    expect((err as CaseFileError).problems.map((p) => p.where)).toEqual([`${file}:1`, `${file}:2`, `${file}:3`]);
+    expect((err as CaseFileError).message).toContain('"closed_at" goes with "state": "closed"');
+  });
+});

@@ -82,3 +82,35 @@ describe('rankCandidates', () => {
     expect(rankCandidates('same', tasks, { now, limit: 5 }).map((t) => t.id)).toEqual(['a', 'b']);
   });
 });
+
+describe('rankCandidates with recently closed tasks', () => {
+  const closed = { at: hoursAgo(1), reason: 'fixed' };
+
+  it('ranks a closed task like an open one: a strong match wins whatever its state', () => {
+    const tasks = [
+      task('open', 'Plan the garden beds', hoursAgo(0.1)),
+      task('closed', 'Postgres replication lag', hoursAgo(30), { closed }),
+    ];
+    const ranked = rankCandidates('postgres replication lag is back', tasks, { now, limit: 10 });
+    expect(ranked.map((t) => t.id)).toEqual(['closed', 'open']);
+    expect(ranked[0]?.closed).toEqual(closed);
+  });
+
+  it('puts a task still open first on ties, before a closed one with the smaller id', () => {
+    const at = hoursAgo(1);
+    expect(
+      rankCandidates('same', [task('a', 'same', at, { closed }), task('b', 'same', at)], { now, limit: 5 }).map(
+        (t) => t.id,
+      ),
+    ).toEqual(['b', 'a']);
+  });
+
+  it('applies the limit to open and closed tasks together', () => {
+    const tasks = [
+      task('o1', 'one', hoursAgo(1)),
+      task('c1', 'two', hoursAgo(2), { closed }),
+      task('o2', 'three', hoursAgo(3)),
+    ];
+    expect(rankCandidates('zzz', tasks, { now, limit: 2 }).map((t) => t.id)).toEqual(['o1', 'c1']);
+  });
+});

@@ -227,3 +227,58 @@ describe('Router model path', () => {
     await expect(router(replying(answer({}))).route(input({ signal: ac.signal }))).rejects.toThrow();
   });
 });
+
+describe('Router with recently closed candidates', () => {
+  const closedLogin: CandidateTask = {
+    id: CLOSED,
+    title: 'Fix OAuth login redirect loop',
+    summary: 'callback URL mismatch',
+    updatedAt: new Date(now.getTime() - 86_400_000),
+    recent: [{ role: 'user', content: 'works now, thanks' }],
+    closed: { at: new Date('2025-03-09T12:00:00Z'), reason: 'the owner confirmed   login works' },
+  };
+  const v2 = { template: loadTemplate('router', 'v2') };
+
+  it('router/v2 offers a closed task marked closed, and choosing it answers existing with its id', async () => {
+    const ex = replying(answer({ task_id: CLOSED, reason: 'the fixed loop broke again' }));
+    const out = await router(ex, v2).route(input({ openTasks: [tasks[1] as CandidateTask, closedLogin] }));
+    expect(out).toMatchObject({ decision: 'existing', taskId: CLOSED, fallback: null, templateVersion: 'v2' });
+    expect(out.candidates.map((c) => c.taskId)).toEqual([CLOSED, GARDEN]);
+    const prompt = ex.calls[0]?.prompt ?? '';
+    expect(prompt).toContain(`task_id: ${CLOSED} [closed 2025-03-09: the owner confirmed login works]`);
+    expect(prompt).toContain(`task_id: ${GARDEN}\n`);
+  });
+
+  it('router/v2 calls the model when only closed tasks are candidates', async () => {
+    const ex = replying(answer({ decision: 'new', task_id: null, reason: 'only looks similar' }));
+    const out = await router(ex, v2).route(input({ openTasks: [closedLogin] }));
+    expect(out).toMatchObject({ decision: 'new', taskId: null, fallback: null, modelCalled: true });
+  });
+
+  it('router/v1 is offered open tasks only: closed candidates are dropped before ranking', async () => {
+    const ex = replying(answer({ task_id: CLOSED }));
+    const out = await router(ex).route(input({ openTasks: [...tasks, closedLogin] }));
+    expect(out.candidates.map((c) => c.taskId)).toEqual([LOGIN, GARDEN]);
+    expect(out).toMatchObject({ decision: 'new', fallback: 'invalid_output', rejectCode: 'task_not_candidate' });
+    expect(ex.calls[0]?.prompt).not.toContain(CLOSED);
+    const none = replying(answer({}));
+    expect(await router(none).route(input({ openTasks: [closedLogin] }))).toMatchObject({
+      decision: 'new',
+      fallback: 'no_candidates',
+      modelCalled: false,
+    });
+    expect(none.calls).toHaveLength(0);
+  });
+
+  it('a #t_ mention prefers an open task over a closed candidate', async () => {
+    const out = await router(replying(answer({})), v2).route(
+      input({ message: `like #${CLOSED}, but for #${GARDEN}`, openTasks: [...tasks, closedLogin] }),
+    );
+    expect(out).toMatchObject({ decision: 'existing', taskId: GARDEN, fallback: 'explicit' });
+    const closedOnly = await router(replying(answer({})), v2).route(
+      input({ message: `reopen #${CLOSED}`, openTasks: [...tasks, closedLogin] }),
+    );
+    expect(closedOnly).toMatchObject({ decision: 'existing', taskId: CLOSED, fallback: 'explicit' });
+    expect(closedOnly.reason).toContain('not an open task');
+  });
+});

@@ -1,4 +1,4 @@
-import { and, desc, eq, like, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, like, or, sql } from 'drizzle-orm';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { ClosedBy, CloseSource, ExecutorKind, MessageRole, TaskState } from '@alter0/core';
 import { ConflictError, NotFoundError, newId } from '@alter0/core';
@@ -123,6 +123,31 @@ export class TasksRepo {
       .orderBy(desc(tasks.updatedAt))
       .limit(limit)
       .all();
+  }
+
+  /**
+   * Tasks closed at or after `since` (ms), most recently updated first: the router's recently closed candidates.
+   * Served by tasks_state_updated: closing a task sets its updated_at to its closed_at and nothing moves it back, so
+   * the index's range on updated_at holds every such task and closed_at only sorts out the ones touched since.
+   */
+  closedSince(since: number, limit = 5000): TaskRow[] {
+    return this.db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.state, 'closed'), gte(tasks.updatedAt, since), gte(tasks.closedAt, since)))
+      .orderBy(desc(tasks.updatedAt))
+      .limit(limit)
+      .all();
+  }
+
+  /** How many tasks `closedSince(since)` would return without its limit. */
+  countClosedSince(since: number): number {
+    const row = this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(tasks)
+      .where(and(eq(tasks.state, 'closed'), gte(tasks.updatedAt, since), gte(tasks.closedAt, since)))
+      .get();
+    return row?.n ?? 0;
   }
 
   /**

@@ -423,6 +423,51 @@ describe('close rule', () => {
   });
 });
 
+describe('recently closed tasks', () => {
+  const close = (id: string, now: number) =>
+    store.tasks.applyCloseDecision({
+      taskId: id,
+      jobId: null,
+      source: 'manual',
+      action: 'close',
+      confidence: 1,
+      reason: `closed at ${now}`,
+      modelCalled: false,
+      latencyMs: 0,
+      now,
+    });
+  const task = (now: number) =>
+    store.tasks.create({ title: 't', executor: 'command', workspaceRoot: dir, userId: 'owner', now });
+
+  it('closedSince returns the tasks closed at or after the cut-off, newest first, and counts them', () => {
+    const [old, edge, recent, open] = [task(1), task(2), task(3), task(4)];
+    close(old.id, 1_000);
+    close(edge.id, 2_000);
+    close(recent.id, 3_000);
+    // Touched after its close (its updated_at moved on): still judged by when it closed.
+    store.tasks.touch(old.id, 5_000);
+    expect(store.tasks.closedSince(2_000).map((t) => t.id)).toEqual([recent.id, edge.id]);
+    expect(store.tasks.closedSince(2_000, 1).map((t) => t.id)).toEqual([recent.id]);
+    expect(store.tasks.countClosedSince(2_000)).toBe(2);
+    expect(store.tasks.closedSince(0).map((t) => t.id)).toEqual([old.id, recent.id, edge.id]);
+    expect(store.tasks.closedSince(3_001)).toEqual([]);
+    expect(store.tasks.closedSince(0).some((t) => t.id === open.id)).toBe(false);
+  });
+
+  it('finds them through the tasks_state_updated index, not a scan', () => {
+    const db = new Database(file(), { readonly: true });
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE state = 'closed' AND updated_at >= ? AND closed_at >= ? ORDER BY updated_at DESC LIMIT 10`,
+      )
+      .all(0, 0) as { detail: string }[];
+    db.close();
+    expect(plan.map((p) => p.detail).join('\n')).toMatch(
+      /USING INDEX tasks_state_updated \(state=\? AND updated_at>\?\)/,
+    );
+  });
+});
+
 describe('upgrade', () => {
   it('backs up a populated database before applying a new migration, and keeps every row', () => {
     const t = store.tasks.create({

@@ -53,13 +53,16 @@ async function routeJob(
   const outcome = await askRouter(deps, job, content, signal);
   const assigned = assignRoute(deps, job, content, outcome);
   deps.metrics.routeDecision(outcome.decision, outcome.fallback);
-  log.child({ task_id: assigned ?? undefined }).info('routed', {
+  // A reopen counts like the owner's (invariant 5: one close rule, the same metrics).
+  if (assigned?.reopened === true) deps.metrics.closeDecision('manual', 'reopen');
+  log.child({ task_id: assigned?.taskId }).info('routed', {
     decision: outcome.decision,
     fallback: outcome.fallback ?? undefined,
     confidence: outcome.confidence,
     model_called: outcome.modelCalled,
+    ...(assigned?.reopened === true ? { reopened: true } : {}),
   });
-  return assigned;
+  return assigned?.taskId ?? null;
 }
 
 /** The router's decision over the candidates; a failed router call counts against the router's executor. */
@@ -86,55 +89,68 @@ async function askRouter(deps: PipelineDeps, job: JobRow, content: string, signa
 /**
  * In one transaction: the task (found, reopened or new), the job's assignment and the route decision. Committed
  * without an fsync (a running job's progress; `Store.relaxed`): the reply's commit carries it to disk.
+ * Returns null when the job's fence was lost (canceled), else the task and whether routing reopened it.
  */
-function assignRoute(deps: PipelineDeps, job: JobRow, content: string, outcome: RouteOutcome): string | null {
+function assignRoute(
+  deps: PipelineDeps,
+  job: JobRow,
+  content: string,
+  outcome: RouteOutcome,
+): { taskId: string; reopened: boolean } | null {
   const { store } = deps;
   const fence: Fence = { jobId: job.id, attempt: job.attempt };
   const now = deps.now();
   return store.relaxed(() => {
     // Canceled (or superseded) while routing: write nothing, not even a new task.
     if (!store.jobs.isCurrent(fence)) return null;
-    const { task, note } = routedTask(deps, job, content, outcome.taskId, now);
+    const { task, missing, reopened } = routedTask(deps, job, content, outcome, now);
     if (!store.jobs.assignTask(fence, task.id, now)) return null;
     store.decisions.addRoute({
       jobId: job.id,
       messageId: job.messageId,
       taskId: task.id,
-      decision: outcome.taskId && !note ? outcome.decision : 'new',
+      decision: outcome.taskId && !missing ? outcome.decision : 'new',
       ...modelCallRecord(outcome),
-      reason: outcome.reason + note,
+      reason:
+        outcome.reason +
+        (missing ? ` (task ${outcome.taskId} does not exist; started a new one)` : '') +
+        (reopened ? ` (the task was closed; reopened it)` : ''),
       candidates: outcome.candidates,
       inputSummary: content.slice(0, 200),
       now,
     });
     store.tasks.touch(task.id, now);
-    return task.id;
+    return { taskId: task.id, reopened };
   });
 }
 
 /**
  * The task the router chose, reopened when closed, or a new one when it chose none or one that does not exist
- * (then `note` says so for the decision's reason). Runs inside assignRoute's transaction.
+ * (`missing`). A closed task the message named (`#t_…`, a task id) or the router chose among the recently closed
+ * candidates is reopened by the one close rule, recorded like the owner's reopen (invariant 5) with a reason that
+ * says which message and which way. Runs inside assignRoute's transaction.
  */
 function routedTask(
   deps: PipelineDeps,
   job: JobRow,
   content: string,
-  chosen: string | null,
+  outcome: RouteOutcome,
   now: number,
-): { task: TaskRow; note: string } {
+): { task: TaskRow; missing: boolean; reopened: boolean } {
   const { store } = deps;
-  let note = '';
+  const chosen = outcome.taskId;
   let existing = chosen ? store.tasks.get(chosen) : undefined;
-  if (chosen && !existing) note = ` (task ${chosen} does not exist; started a new one)`;
-  if (existing && existing.state === 'closed') {
+  const missing = chosen !== null && existing === undefined;
+  const reopened = existing?.state === 'closed';
+  if (existing && reopened) {
+    const how = outcome.fallback === 'explicit' ? 'names it' : 'continues it (routing)';
     store.tasks.applyCloseDecision({
       taskId: existing.id,
       jobId: job.id,
       source: 'manual',
       action: 'reopen',
-      confidence: 1,
-      reason: `reopened by message ${job.messageId} that refers to it`,
+      confidence: outcome.confidence ?? 1,
+      reason: `reopened: message ${job.messageId} ${how}`,
       modelCalled: false,
       latencyMs: 0,
       now,
@@ -148,5 +164,5 @@ function routedTask(
     userId: job.userId,
     now,
   });
-  return { task: existing, note };
+  return { task: existing, missing, reopened };
 }
