@@ -115,6 +115,22 @@ describe('alter0 db (real CLI, real daemon)', () => {
     expect(text.stdout).toMatch(/^would delete: .*events 0/);
   });
 
+  it('cleanup --dry-run counts the memory notes past retention.memory ("never" by default)', async () => {
+    const data = dataDir();
+    const store = Store.open({ file: path.join(data, 'alter0.db') });
+    const old = Date.now() - 400 * 86_400_000;
+    store.memory.add({ content: 'an old note', taskId: null, now: old });
+    const pinned = store.memory.add({ content: 'an old pinned note', taskId: null, now: old });
+    store.memory.edit(pinned.id, { pinned: true }, Date.now());
+    store.close();
+    const never = await cli(['db', 'cleanup', '--dry-run', '--data', data]);
+    expect(never.code, never.stderr).toBe(0);
+    expect(never.stdout).toMatch(/^would delete: .*memory 0/);
+    const aged = await cli(['db', 'cleanup', '--dry-run', '--data', data], { ALTER0_RETENTION__MEMORY: '180d' });
+    expect(aged.code, aged.stderr).toBe(0);
+    expect(aged.stdout).toMatch(/^would delete: .*memory 1,/);
+  });
+
   it('migrate --status prints the versions; migrate on a current database does nothing', async () => {
     const data = dataDir();
     Store.open({ file: path.join(data, 'alter0.db') }).close();

@@ -420,6 +420,18 @@ const cases: Record<string, () => Promise<void>> = {
     await api.post('/api/memory', { content: 'use pnpm, never npm' });
     const list = await expectAnswer(await api.request('/api/memory'), 200, MemoryList, 'memory');
     expect(list.memory.some((m) => m.content === 'use pnpm, never npm' && m.task_id === null)).toBe(true);
+    // A search: every word, any case; narrowed by kind.
+    const found = await expectAnswer(await api.request('/api/memory?q=PNPM%20never'), 200, MemoryList, 'search');
+    expect(found.memory.map((m) => m.content)).toContain('use pnpm, never npm');
+    const summaries = await expectAnswer(
+      await api.request('/api/memory?q=pnpm&kind=task_summary'),
+      200,
+      MemoryList,
+      'search summaries',
+    );
+    expect(summaries.memory).toEqual([]);
+    await expectError(await api.request('/api/memory?kind=summary'), 400, 'invalid_request', 'bad kind');
+    await expectError(await api.request('/api/memory?q=%20%20'), 400, 'invalid_request', 'empty q');
     await expectError(await api.request('/api/memory', { method: 'PUT' }), 404, 'not_found', 'no PUT');
   },
 
@@ -445,6 +457,10 @@ const cases: Record<string, () => Promise<void>> = {
       });
     const edited = await expectAnswer(await patch(m.id, { content: 'new' }), 200, MemoryEntry, 'edit');
     expect(edited.content).toBe('new');
+    const pinned = await expectAnswer(await patch(m.id, { pinned: true }), 200, MemoryEntry, 'pin');
+    expect(pinned).toMatchObject({ content: 'new', pinned: true, updated_at: edited.updated_at });
+    await expectError(await patch(m.id, {}), 400, 'invalid_request', 'nothing to change');
+    await expectError(await patch(m.id, { pinned: 'yes' }), 400, 'invalid_request', 'pinned not a boolean');
     await expectError(await patch('r_00000000000000000000000000', { content: 'x' }), 404, 'not_found', 'unknown');
   },
 

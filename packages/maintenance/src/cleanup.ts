@@ -23,7 +23,8 @@ export interface CleanupOptions {
 
 /**
  * Retention on a worker thread: closed tasks closed longer ago than `closed_tasks` (with their messages, jobs,
- * decisions and memory), decisions, events and finished jobs older than their ages. Never touches a queued or
+ * decisions and unpinned memory; a pinned entry keeps the task's row), decisions, events, finished jobs and the
+ * owner's unpinned notes (`memory`, unless null) older than their ages. Never touches a queued or
  * running job, a message of an open task, or the latest job of a task. A dry run returns the counts only.
  */
 export async function cleanup(opts: CleanupOptions): Promise<CleanupReport> {
@@ -34,10 +35,12 @@ export async function cleanup(opts: CleanupOptions): Promise<CleanupReport> {
     );
   }
   for (const [k, v] of Object.entries(opts.retention)) {
-    if (!(Number.isFinite(v) && v > 0)) {
+    // memory alone may be null: the owner's notes are kept until removed.
+    if (k === 'memory' && v === null) continue;
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
       throw new Alter0Error(
         'invalid_request',
-        `retention.${k} must be a positive age in milliseconds, got ${String(v)}`,
+        `retention.${k} must be a positive age in milliseconds${k === 'memory' ? ' (or null: never)' : ''}, got ${String(v)}`,
       );
     }
   }
@@ -65,6 +68,7 @@ export function retentionFromConfig(config: Pick<Config, 'retention'>): Retentio
     decisions: parseDuration(config.retention.decisions),
     events: parseDuration(config.retention.events),
     finished_jobs: parseDuration(config.retention.finished_jobs),
+    memory: config.retention.memory === 'never' ? null : parseDuration(config.retention.memory),
   };
 }
 

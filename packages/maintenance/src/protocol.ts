@@ -75,6 +75,8 @@ export interface Retention {
   decisions: number;
   events: number;
   finished_jobs: number;
+  /** The owner's unpinned notes unchanged for this long; null: kept until the owner removes them. */
+  memory: number | null;
 }
 
 export interface CleanupTask {
@@ -100,7 +102,8 @@ export interface CleanupReport {
   /** Rows planned but kept because they changed meanwhile (a task reopened, a job retried). */
   skipped: number;
   transactions: number;
-  cutoffs: { closed_tasks: number; decisions: number; events: number; finished_jobs: number };
+  /** Epoch ms: what is older goes (memory null: notes never age out). */
+  cutoffs: { closed_tasks: number; decisions: number; events: number; finished_jobs: number; memory: number | null };
   ms: number;
 }
 

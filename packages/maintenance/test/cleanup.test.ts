@@ -11,7 +11,13 @@ import { DAY, accept, closeTask, count, newTask, tempDir, turn } from './fixture
 
 const NOW = Date.UTC(2025, 5, 1);
 const ago = (days: number): number => NOW - days * DAY;
-const retention = { closed_tasks: 90 * DAY, decisions: 60 * DAY, events: 30 * DAY, finished_jobs: 30 * DAY };
+const retention = {
+  closed_tasks: 90 * DAY,
+  decisions: 60 * DAY,
+  events: 30 * DAY,
+  finished_jobs: 30 * DAY,
+  memory: null,
+};
 
 let pool: MaintenancePool;
 let dir: string;
@@ -89,7 +95,8 @@ afterEach(() => {
 
 const expected = {
   tasks: 1,
-  memory: 1,
+  // The old task's own note and its summary (written when it closed).
+  memory: 2,
   close_decisions: 2,
   route_decisions: 3,
   jobs: 7,
@@ -110,7 +117,7 @@ describe('cleanup', () => {
     expect(dry.transactions).toBe(0);
     expect(count(dbFile, 'jobs')).toBe(before);
     expect(formatCleanupReport(dry)).toMatch(
-      /^would delete: route_decisions 3, close_decisions 2, memory 1, outbox 2, channel_refs 1, approvals 0, task_allow_rules 0, jobs 7, messages 5, tasks 1, events 3/,
+      /^would delete: route_decisions 3, close_decisions 2, memory 2, outbox 2, channel_refs 1, approvals 0, task_allow_rules 0, jobs 7, messages 5, tasks 1, events 3/,
     );
 
     // Small batches: many short write transactions instead of one long one.
@@ -199,7 +206,8 @@ describe('cleanup', () => {
       expect(store.tasks.get(ids.old)?.state).toBe('open');
       expect(store.tasks.messages(ids.old).length).toBe(4);
       expect(store.jobs.list({ taskId: ids.old }).length).toBe(1);
-      expect(count(dbFile, 'memory')).toBe(1);
+      // The old task's note and summary, and the summaries of the two other closed tasks.
+      expect(count(dbFile, 'memory')).toBe(4);
     } finally {
       store.close();
     }
@@ -207,13 +215,115 @@ describe('cleanup', () => {
 
   it('reads its ages from the config table and refuses a non-positive age', async () => {
     expect(
-      retentionFromConfig({ retention: { closed_tasks: '90d', decisions: '60d', events: '30d', finished_jobs: '4w' } }),
+      retentionFromConfig({
+        retention: { closed_tasks: '90d', decisions: '60d', events: '30d', finished_jobs: '4w', memory: 'never' },
+      }),
     ).toEqual({
       ...retention,
       finished_jobs: 28 * DAY,
     });
+    expect(
+      retentionFromConfig({
+        retention: { closed_tasks: '90d', decisions: '60d', events: '30d', finished_jobs: '30d', memory: '180d' },
+      }),
+    ).toEqual({ ...retention, memory: 180 * DAY });
     await expect(
       cleanup({ dbFile, now: NOW, retention: { ...retention, events: 0 }, dryRun: true, pool }),
     ).rejects.toThrow('retention.events must be a positive age');
+    await expect(
+      cleanup({ dbFile, now: NOW, retention: { ...retention, memory: -1 }, dryRun: true, pool }),
+    ).rejects.toThrow('retention.memory must be a positive age in milliseconds (or null: never), got -1');
+  });
+});
+
+describe('cleanup of memory', () => {
+  const memoryOf = (file: string): { id: string; kind: string; task_id: string | null }[] => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare('SELECT id, kind, task_id FROM memory ORDER BY created_at, id').all() as never;
+    } finally {
+      db.close();
+    }
+  };
+
+  it("an unpinned summary goes with its task; a pinned one stays, and keeps its task's row only", async () => {
+    const store = Store.open({ file: dbFile });
+    let pinned: string;
+    try {
+      const summaries = store.memory.list({ kind: 'task_summary' });
+      expect(summaries.map((m) => m.taskId).sort()).toEqual([ids.old, ids.recentClosed, ids.closedBusy].sort());
+      pinned = summaries.find((m) => m.taskId === ids.old)!.id;
+      store.memory.edit(pinned, { pinned: true }, NOW);
+    } finally {
+      store.close();
+    }
+    const dry = await cleanup({ dbFile, now: NOW, retention, dryRun: true, pool });
+    // The task's own unpinned note goes; its row stays, so it is not planned.
+    expect(dry.counts).toEqual({ ...expected, memory: 1, tasks: 0 });
+    const real = await cleanup({ dbFile, now: NOW, retention, dryRun: false, pool });
+    expect(real.counts).toEqual(dry.counts);
+    expect(real.skipped).toBe(0);
+
+    const after = Store.open({ file: dbFile });
+    try {
+      expect(after.tasks.get(ids.old)?.state).toBe('closed');
+      expect(after.tasks.messages(ids.old)).toEqual([]);
+      expect(after.jobs.list({ taskId: ids.old })).toEqual([]);
+      expect(after.memory.list({ taskId: ids.old }).map((m) => m.id)).toEqual([pinned]);
+    } finally {
+      after.close();
+    }
+    // Nothing left to plan: the kept row is not counted again on every run.
+    const again = await cleanup({ dbFile, now: NOW, retention, dryRun: true, pool });
+    expect(Object.values(again.counts).every((n) => n === 0)).toBe(true);
+    const report = await verify({ dbFile, lockHeld: false, pool });
+    expect(report.ok).toBe(true);
+
+    // Unpinned later: it goes with its task at the next run.
+    const s2 = Store.open({ file: dbFile });
+    try {
+      s2.memory.edit(pinned, { pinned: false }, NOW);
+    } finally {
+      s2.close();
+    }
+    const last = await cleanup({ dbFile, now: NOW, retention, dryRun: false, pool });
+    expect(last.counts).toMatchObject({ memory: 1, tasks: 1 });
+    expect(memoryOf(dbFile).some((m) => m.task_id === ids.old)).toBe(false);
+  });
+
+  it('notes unchanged for longer than retention.memory go unless pinned; "never" keeps them', async () => {
+    const store = Store.open({ file: dbFile });
+    let keep: string[];
+    try {
+      const old = store.memory.add({ content: 'old note', taskId: null, now: ago(200) });
+      const pinned = store.memory.add({ content: 'old pinned note', taskId: null, now: ago(200) });
+      store.memory.edit(pinned.id, { pinned: true }, NOW);
+      const edited = store.memory.add({ content: 'old but edited', taskId: ids.open, now: ago(200) });
+      store.memory.edit(edited.id, { content: 'edited lately' }, ago(5));
+      const bound = store.memory.add({ content: 'old note of an open task', taskId: ids.open, now: ago(190) });
+      keep = [pinned.id, edited.id];
+      // "never": every note stays (only the purged task's own entries go, as before).
+      const never = await cleanup({ dbFile, now: NOW, retention, dryRun: true, pool });
+      expect(never.counts.memory).toBe(2);
+
+      const aged = { ...retention, memory: 180 * DAY };
+      const dry = await cleanup({ dbFile, now: NOW, retention: aged, dryRun: true, pool });
+      expect(dry.counts.memory).toBe(2 + 2);
+      expect(formatCleanupReport(dry)).toContain('memory 4');
+      await cleanup({ dbFile, now: NOW, retention: aged, dryRun: false, pool });
+      const left = memoryOf(dbFile);
+      expect(left.map((m) => m.id)).not.toContain(old.id);
+      expect(left.map((m) => m.id)).not.toContain(bound.id);
+      for (const id of keep) expect(left.map((m) => m.id)).toContain(id);
+      // Summaries do not age by retention.memory: the two closed tasks that stay keep theirs (one closed 100 days ago).
+      expect(
+        left
+          .filter((m) => m.kind === 'task_summary')
+          .map((m) => m.task_id)
+          .sort(),
+      ).toEqual([ids.recentClosed, ids.closedBusy].sort());
+    } finally {
+      store.close();
+    }
   });
 });

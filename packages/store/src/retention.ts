@@ -21,19 +21,24 @@ export const RETENTION_TABLES = [
 ] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
-/** Cut-off times, epoch ms: rows older than these go (`tasks` for closed tasks, `jobs` for finished jobs). */
+/**
+ * Cut-off times, epoch ms: rows older than these go (`tasks` for closed tasks, `jobs` for finished jobs, `memory`
+ * for the owner's unpinned notes by their last change; null: notes never age out).
+ */
 export interface RetentionCutoffs {
   tasks: number;
   decisions: number;
   events: number;
   jobs: number;
+  memory: number | null;
 }
 
 const TERMINAL = `('succeeded','failed','canceled')`;
 
 /*
  * What goes, per table, as one SELECT of ids over a temp table of the closed tasks to purge (`purge_tasks`).
- * Parameters: :tasks, :decisions, :events, :jobs are the cut-off times (rows older than them go).
+ * Parameters: :tasks, :decisions, :events, :jobs, :memory are the cut-off times (rows older than them go; a null
+ * :memory matches nothing).
  */
 const PLAN: Record<RetentionTable, string> = {
   route_decisions: `
@@ -43,7 +48,11 @@ const PLAN: Record<RetentionTable, string> = {
   close_decisions: `
     SELECT id FROM close_decisions WHERE task_id IN (SELECT id FROM purge_tasks)
     UNION SELECT id FROM close_decisions WHERE created_at < :decisions`,
-  memory: `SELECT id FROM memory WHERE task_id IN (SELECT id FROM purge_tasks)`,
+  // A purged task's entries (its summary, notes bound to it) go with it unless pinned; the owner's unpinned notes
+  // go once unchanged for retention.memory.
+  memory: `
+    SELECT id FROM memory WHERE pinned = 0 AND task_id IN (SELECT id FROM purge_tasks)
+    UNION SELECT id FROM memory WHERE pinned = 0 AND kind = 'note' AND updated_at < :memory`,
   // Delivered or given-up notices, and chat message ids, age out with the finished jobs they belong to.
   outbox: `SELECT id FROM outbox WHERE state <> 'pending' AND created_at < :jobs`,
   channel_refs: `SELECT id FROM channel_refs WHERE created_at < :jobs`,
@@ -63,7 +72,8 @@ const PLAN: Record<RetentionTable, string> = {
   messages: `
     SELECT id FROM messages WHERE task_id IN (SELECT id FROM purge_tasks)
     UNION SELECT id FROM purge_unrouted`,
-  tasks: `SELECT id FROM purge_tasks`,
+  // A pinned entry keeps its task's row (only the row: its messages, jobs and decisions go).
+  tasks: `SELECT id FROM purge_tasks p WHERE NOT EXISTS (SELECT 1 FROM memory y WHERE y.task_id = p.id AND y.pinned = 1)`,
   events: `SELECT id FROM events WHERE created_at < :events`,
 };
 
@@ -74,7 +84,10 @@ const PLAN: Record<RetentionTable, string> = {
 const GUARD: Record<RetentionTable, string> = {
   route_decisions: `(created_at < :decisions OR task_id IS NULL OR task_id NOT IN (SELECT id FROM tasks WHERE state = 'open'))`,
   close_decisions: `(created_at < :decisions OR task_id IN (SELECT id FROM tasks WHERE state = 'closed'))`,
-  memory: `task_id IN (SELECT id FROM tasks WHERE state = 'closed')`,
+  // Pinned or edited since the plan, or its task reopened (or closed again) since: it stays.
+  memory: `pinned = 0
+           AND (task_id IN (SELECT id FROM tasks WHERE state = 'closed' AND closed_at < :tasks)
+                OR (kind = 'note' AND updated_at < :memory))`,
   outbox: `state <> 'pending'`,
   channel_refs: '1',
   approvals: `state <> 'pending'`,
@@ -95,8 +108,9 @@ const GUARD: Record<RetentionTable, string> = {
 
 /**
  * Every row retention would delete, per table, read in one snapshot: closed tasks closed before `tasks` with
- * everything of theirs (nothing of them still waiting or running), decisions, events and finished jobs older
- * than their cut-offs, and messages never routed whose jobs all finished before `jobs`.
+ * everything of theirs (nothing of them still waiting or running; a pinned memory entry and the task's row stay),
+ * decisions, events, finished jobs and unpinned notes older than their cut-offs, and messages never routed whose
+ * jobs all finished before `jobs`.
  */
 export function planRetention(db: BetterSqlite3.Database, cutoffs: RetentionCutoffs): Record<RetentionTable, string[]> {
   // TEMP tables live in this connection's own temp database: building them takes no lock on alter0.db.
@@ -161,8 +175,8 @@ export function retentionDeleter(
 }
 
 /** better-sqlite3 refuses named parameters a statement does not use: pass only the ones it has. */
-function paramsFor(stmt: BetterSqlite3.Statement, cutoffs: RetentionCutoffs): Partial<RetentionCutoffs> {
-  const out: Partial<RetentionCutoffs> = {};
+function paramsFor(stmt: BetterSqlite3.Statement, cutoffs: RetentionCutoffs): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
   for (const k of Object.keys(cutoffs) as (keyof RetentionCutoffs)[]) {
     if (stmt.source.includes(`:${k}`)) out[k] = cutoffs[k];
   }

@@ -34,7 +34,7 @@ export class Store {
     this.channels = new ChannelsRepo(opened.db);
     this.outbox = new OutboxRepo(opened.db, this.commits);
     this.approvals = new ApprovalsRepo(opened.db, this.commits);
-    this.memory = new MemoryRepo(opened.db, this.commits);
+    this.memory = new MemoryRepo(opened.sqlite, opened.db, this.commits);
     this.jobs = new JobsRepo(opened.sqlite, opened.db, this.commits, this.channels);
     this.decisions = new DecisionsRepo(opened.db);
     this.events = new EventsRepo(opened.db);

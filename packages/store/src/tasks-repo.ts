@@ -6,6 +6,7 @@ import type { Drizzle } from './db.js';
 import { closeDecisions, messages, tasks } from './schema.js';
 import type { CloseDecisionRow, MessageRow, TaskRow } from './schema.js';
 import type { Commits } from './tx.js';
+import { writeTaskSummary } from './memory-repo.js';
 
 export interface NewTask {
   title: string;
@@ -211,6 +212,9 @@ export class TasksRepo {
    * The one close rule (invariant 5): auto, manual and stale closes make the same state change and the same
    * decision record. A keep_open decision only records. Reopen records too.
    *
+   * A close also keeps the task's summary as memory (kind task_summary; rewritten by a close after a reopen,
+   * which leaves it in place).
+   *
    * A task never closes under work: while another job of it is queued or running (the owner asked for more), a
    * manual close is refused and an automatic one is recorded as keep_open with the reason. So is an automatic
    * close judged for a job whose cancel was requested after its reply (cancel then means "don't close").
@@ -269,6 +273,8 @@ export class TasksRepo {
           })
           .where(eq(tasks.id, input.taskId))
           .run();
+        // What the task did, kept as memory in the same commit (docs/memory.md, "Summaries of closed tasks").
+        writeTaskSummary(this.db, this.mustGet(input.taskId), input.now);
       } else if (input.action === 'reopen') {
         this.db
           .update(tasks)

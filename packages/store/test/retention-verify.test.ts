@@ -70,6 +70,7 @@ const cutoffs = (now: number) => ({
   decisions: now - 90 * DAY,
   events: now - 30 * DAY,
   jobs: now - 30 * DAY,
+  memory: null,
 });
 
 describe('retention queries', () => {

@@ -5,14 +5,17 @@ import type { ApiDeps } from '../api.js';
 import { parseInput, readJson } from '../inputs.js';
 import { memoryView } from '../views.js';
 
-/** GET/POST /api/memory, PATCH/DELETE /api/memory/{id}: the owner's memory entries (docs/memory.md). */
+/** GET/POST /api/memory (search with ?q=), PATCH/DELETE /api/memory/{id}: the owner's memory (docs/memory.md). */
 export function memoryRoutes(deps: ApiDeps): Hono {
   const { store } = deps;
   const app = new Hono();
 
+  // With q: the entries matching every word, best first (at most 50); without: all, oldest first.
   app.get('/api/memory', (c) => {
     const q = parseInput(MemoryQuery, c.req.query(), 'query');
-    return c.json({ memory: store.memory.list(q.task_id ? { taskId: q.task_id } : {}).map(memoryView) });
+    const filter = { ...(q.task_id ? { taskId: q.task_id } : {}), ...(q.kind ? { kind: q.kind } : {}) };
+    const rows = q.q === undefined ? store.memory.list(filter) : store.memory.search(q.q, filter);
+    return c.json({ memory: rows.map(memoryView) });
   });
 
   app.post('/api/memory', async (c) => {
@@ -23,7 +26,7 @@ export function memoryRoutes(deps: ApiDeps): Hono {
 
   app.patch('/api/memory/:id', async (c) => {
     const body = parseInput(MemoryEditInput, await readJson(c), 'memory edit');
-    return c.json(memoryView(store.memory.edit(c.req.param('id'), body.content, deps.now())));
+    return c.json(memoryView(store.memory.edit(c.req.param('id'), body, deps.now())));
   });
 
   app.delete('/api/memory/:id', async (c) => {

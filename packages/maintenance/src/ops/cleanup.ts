@@ -17,12 +17,14 @@ export function cleanupDatabase(task: CleanupTask, hooks: { afterPlan?: () => vo
     decisions: task.now - task.retention.decisions,
     events: task.now - task.retention.events,
     finished_jobs: task.now - task.retention.finished_jobs,
+    memory: task.retention.memory === null ? null : task.now - task.retention.memory,
   };
   const params = {
     tasks: cutoffs.closed_tasks,
     decisions: cutoffs.decisions,
     events: cutoffs.events,
     jobs: cutoffs.finished_jobs,
+    memory: cutoffs.memory,
   };
   const db = openLive(task.dbFile, task.busyTimeoutMs);
   try {
