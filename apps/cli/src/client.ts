@@ -62,6 +62,7 @@ export function createCliClient(opts: CliClientOptions): CliClient {
     listMemory: guard(api.listMemory),
     addMemory: guard(api.addMemory),
     editMemory: guard(api.editMemory),
+    pinMemory: guard(api.pinMemory),
     removeMemory: guard(api.removeMemory),
   };
 }

@@ -15,7 +15,7 @@ import { StatusDocument } from './status.js';
 import { readEvents } from './events.js';
 import { Approval, ApprovalList, ApprovalRaised } from './approvals.js';
 import { MemoryDeleted, MemoryEntry, MemoryList } from './memory.js';
-import type { MemoryRequest } from './memory.js';
+import type { MemoryEditRequest, MemoryFilter, MemoryRequest } from './memory.js';
 import type { AllowRequest, ApprovalRequest, ApprovalsFilter, DenyRequest } from './approvals.js';
 import type { ApiEvent } from './events.js';
 import { createTransport, errorOf } from './transport.js';
@@ -219,10 +219,20 @@ export function createApiClient(opts: ApiClientOptions) {
   };
 }
 
-/** The owner's memory: list, add, edit, remove. */
+/** The owner's memory: list or search (`q`), add, edit, pin, remove. */
 function memoryCalls({ body }: Kit) {
+  const patch = (id: string, req: MemoryEditRequest, o: CallOptions): Promise<MemoryEntry> =>
+    body({
+      method: 'PATCH',
+      endpoint: '/api/memory/{id}',
+      path: `/api/memory/${seg(id)}`,
+      schema: MemoryEntry,
+      body: req,
+      signal: o.signal,
+    });
   return {
-    listMemory: async (f: { task_id?: string } = {}, o: CallOptions = {}): Promise<MemoryEntry[]> =>
+    /** All entries oldest first; with `q`, those matching every word, best first (at most 50). */
+    listMemory: async (f: MemoryFilter = {}, o: CallOptions = {}): Promise<MemoryEntry[]> =>
       (
         await body({
           method: 'GET',
@@ -242,15 +252,9 @@ function memoryCalls({ body }: Kit) {
         body: req,
         signal: o.signal,
       }),
-    editMemory: (id: string, content: string, o: CallOptions = {}): Promise<MemoryEntry> =>
-      body({
-        method: 'PATCH',
-        endpoint: '/api/memory/{id}',
-        path: `/api/memory/${seg(id)}`,
-        schema: MemoryEntry,
-        body: { content },
-        signal: o.signal,
-      }),
+    editMemory: (id: string, content: string, o: CallOptions = {}): Promise<MemoryEntry> => patch(id, { content }, o),
+    /** Pinned: kept by retention (a summary with its task's row, a note past retention.memory). */
+    pinMemory: (id: string, pinned: boolean, o: CallOptions = {}): Promise<MemoryEntry> => patch(id, { pinned }, o),
     removeMemory: (id: string, o: CallOptions = {}): Promise<MemoryDeleted> =>
       body({
         method: 'DELETE',
