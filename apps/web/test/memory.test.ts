@@ -1,5 +1,6 @@
 // The memory page, in Debian's Chromium against the real daemon: add an entry (global and a task's own), edit it
-// inline, remove it after a confirm step, and the daemon's refusals (empty entry, unknown task) shown on the page.
+// inline, remove it after a confirm step, and the daemon's refusals (empty entry, unknown task) shown on the page;
+// a closed task's summary in its own section, pinned and unpinned, and found by the search box.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,6 +198,61 @@ describe.skipIf(!tools.run && !tools.required)('memory page (Chromium, real daem
     await section.getByRole('button', { name: 'Yes, remove' }).click();
     await section.waitFor({ state: 'detached', ...WAIT });
     await expect(contents()).resolves.toEqual([]);
+    await page.close();
+  });
+
+  it("a closed task's summary: its own section, pinned and unpinned from the keyboard, found by the search", async () => {
+    const { job_id } = await daemon.client.submitJob({ content: 'Rotate the staging certificates [[tag:certs]]' }, o);
+    const taskId = await until('the job to finish in a task', async () => {
+      const j = await daemon.client.getJob(job_id, o);
+      return j.state === 'succeeded' ? j.task_id : null;
+    });
+    await daemon.client.closeTask(taskId, { reason: 'certificates rotated' }, o);
+    const [summary] = await daemon.client.listMemory({ kind: 'task_summary' }, o);
+    expect(summary).toMatchObject({ task_id: taskId, kind: 'task_summary', pinned: false });
+    expect(summary?.content).toContain('(manual): certificates rotated');
+    await daemon.client.addMemory({ content: 'Certificates live in the vault' }, o);
+
+    const page = await open(1280);
+    const section = page.locator('section[aria-labelledby="memory-summaries"]');
+    const entry = section.locator(`li.memory-entry[data-memory-id="${summary?.id}"]`);
+    await entry.waitFor(WAIT);
+    await expect(section.getByRole('heading', { level: 3 }).textContent()).resolves.toBe('Closed tasks (1)');
+    await expect(entry.locator('.badge', { hasText: 'task summary' }).count()).resolves.toBe(1);
+    await expect(entry.getByRole('link', { name: `task ${taskId}` }).getAttribute('href')).resolves.toBe(
+      `#/tasks/${taskId}`,
+    );
+    // Not among the notes placed in sessions.
+    await expect(page.locator('section[aria-labelledby="memory-global"] li.memory-entry').count()).resolves.toBe(1);
+
+    // Pin with the keyboard: the daemon keeps it pinned, the page says so, the focus stays on the button.
+    await entry.getByRole('button', { name: 'Pin', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await entry.locator('.badge', { hasText: 'pinned' }).waitFor(WAIT);
+    const unpin = entry.getByRole('button', { name: 'Unpin', exact: true });
+    await expect(unpin.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect(page.getByRole('status').filter({ hasText: 'Pinned' }).count()).resolves.toBe(1);
+    await expect(daemon.client.listMemory({ kind: 'task_summary' }, o)).resolves.toMatchObject([{ pinned: true }]);
+    await page.keyboard.press('Enter');
+    await entry.getByRole('button', { name: 'Pin', exact: true }).waitFor(WAIT);
+    await expect(entry.locator('.badge', { hasText: 'pinned' }).count()).resolves.toBe(0);
+    await expect(daemon.client.listMemory({ kind: 'task_summary' }, o)).resolves.toMatchObject([{ pinned: false }]);
+
+    // The search box: every word must match, over notes and summaries; the best match first.
+    const search = page.getByRole('searchbox', { name: 'Search memory' });
+    const results = page.locator('section[aria-labelledby="memory-results"]');
+    await search.fill('CERTIFICATES');
+    await results.getByRole('heading', { name: 'Matches for “CERTIFICATES” (2)' }).waitFor(WAIT);
+    await search.fill('staging certificates');
+    await results.getByRole('heading', { name: 'Matches for “staging certificates” (1)' }).waitFor(WAIT);
+    await expect(results.locator('li.memory-entry').getAttribute('data-memory-id')).resolves.toBe(summary?.id);
+    await expect(page.locator('section[aria-labelledby="memory-summaries"]').count()).resolves.toBe(0);
+    await search.fill('certificates nowhere');
+    await results.getByText('No memory matches “certificates nowhere”.').waitFor(WAIT);
+    // Cleared: the grouped page again.
+    await search.fill('');
+    await section.waitFor(WAIT);
+    await expect(results.count()).resolves.toBe(0);
     await page.close();
   });
 });

@@ -1,4 +1,13 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type FormEvent,
+  type KeyboardEvent,
+  type RefObject,
+} from 'react';
 import type { MemoryEntry } from '@alter0/api';
 import { errorMessage } from '../api/client.js';
 import { useApp } from '../app-context.js';
@@ -6,63 +15,142 @@ import { Empty, ErrorBox, Loading } from '../ui/feedback.js';
 import { formatTime } from '../ui/format.js';
 import { useLoad } from '../ui/use-load.js';
 
-/** Global entries first, then each task's, in the order the daemon lists them. */
-function group(list: MemoryEntry[]): { global: MemoryEntry[]; tasks: [string, MemoryEntry[]][] } {
+/** The owner's notes, global first, then each task's own, in the order the daemon lists them; summaries apart. */
+function group(list: MemoryEntry[]): {
+  global: MemoryEntry[];
+  tasks: [string, MemoryEntry[]][];
+  summaries: MemoryEntry[];
+} {
   const global: MemoryEntry[] = [];
   const tasks = new Map<string, MemoryEntry[]>();
+  const summaries: MemoryEntry[] = [];
   for (const m of list) {
-    if (m.task_id === null) global.push(m);
+    if (m.kind === 'task_summary') summaries.push(m);
+    else if (m.task_id === null) global.push(m);
     else tasks.set(m.task_id, [...(tasks.get(m.task_id) ?? []), m]);
   }
-  return { global, tasks: [...tasks] };
+  // The latest closes first: what was done lately is what one looks for.
+  summaries.reverse();
+  return { global, tasks: [...tasks], summaries };
+}
+
+/** The search box's text, settled for 250 ms and trimmed: what is sent as `?q=`. */
+function useSettled(text: string): string {
+  const [settled, setSettled] = useState('');
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(text.trim()), 250);
+    return () => clearTimeout(t);
+  }, [text]);
+  return settled;
 }
 
 export function MemoryPage() {
   const { api } = useApp();
-  // No live events for memory: the list is loaded again after every change made here.
-  const memory = useLoad(useCallback((signal: AbortSignal) => api.listMemory({}, { signal }), [api]));
+  const [search, setSearch] = useState('');
+  const q = useSettled(search);
+  // No live events for memory: the list is loaded again after every change made here. The answer carries its
+  // query, so the last list shown while the next one loads is never shown under the new query's heading.
+  const memory = useLoad(
+    useCallback(
+      async (signal: AbortSignal) => ({ q, list: await api.listMemory(q ? { q } : {}, { signal }) }),
+      [api, q],
+    ),
+  );
   const [said, setSaid] = useState('');
   const changed = (what: string): void => {
     setSaid(what);
     memory.reload();
   };
-  const { global, tasks } = group(memory.data ?? []);
 
   return (
     <section className="panel memory-page" aria-labelledby="memory-title">
       <h2 id="memory-title">Memory</h2>
       <p className="hint">
         Short facts and preferences placed before each new agent session: global ones in every task, a task&apos;s own
-        only in that task.
+        only in that task. A closed task leaves a summary here (never placed in a session). Pinned entries are kept by
+        retention.
       </p>
       <p className="visually-hidden" role="status">
         {said}
       </p>
       <AddForm onAdded={() => changed('Memory entry added.')} />
+      <SearchBox value={search} onChange={setSearch} />
       {memory.error && <ErrorBox message={memory.error} onRetry={memory.reload} />}
       {!memory.data && memory.loading && <Loading what="memory" />}
-      {memory.data && (
-        <>
-          <section className="memory-section" aria-labelledby="memory-global">
-            <h3 id="memory-global">Global ({global.length})</h3>
-            {global.length === 0 ? <Empty>No global entry.</Empty> : <EntryList list={global} onChanged={changed} />}
-          </section>
-          {tasks.map(([taskId, list]) => (
-            <section
-              key={taskId}
-              className="memory-section"
-              aria-labelledby={`memory-task-${taskId}`}
-              data-task-id={taskId}
-            >
-              <h3 id={`memory-task-${taskId}`}>
-                <a href={`#/tasks/${encodeURIComponent(taskId)}`}>Task {taskId}</a> ({list.length})
-              </h3>
-              <EntryList list={list} onChanged={changed} />
-            </section>
-          ))}
-        </>
+      {memory.data &&
+        (memory.data.q ? (
+          <SearchResults q={memory.data.q} list={memory.data.list} busy={memory.loading} onChanged={changed} />
+        ) : (
+          <Grouped list={memory.data.list} onChanged={changed} />
+        ))}
+    </section>
+  );
+}
+
+function SearchBox({ value, onChange }: { value: string; onChange(v: string): void }) {
+  const id = useId();
+  return (
+    <div className="toolbar memory-search" role="search">
+      <label className="visually-hidden" htmlFor={id}>
+        Search memory
+      </label>
+      <input
+        id={id}
+        type="search"
+        placeholder="Search memory (every word must match)"
+        value={value}
+        maxLength={500}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
+  );
+}
+
+function SearchResults(p: { q: string; list: MemoryEntry[]; busy: boolean; onChanged(what: string): void }) {
+  return (
+    <section className="memory-section" aria-labelledby="memory-results" aria-busy={p.busy}>
+      <h3 id="memory-results">
+        Matches for “{p.q}” ({p.list.length})
+      </h3>
+      {p.list.length === 0 ? (
+        <Empty>No memory matches “{p.q}”.</Empty>
+      ) : (
+        <EntryList list={p.list} onChanged={p.onChanged} showScope />
       )}
     </section>
+  );
+}
+
+function Grouped({ list, onChanged }: { list: MemoryEntry[]; onChanged(what: string): void }) {
+  const { global, tasks, summaries } = group(list);
+  return (
+    <>
+      <section className="memory-section" aria-labelledby="memory-global">
+        <h3 id="memory-global">Global ({global.length})</h3>
+        {global.length === 0 ? <Empty>No global entry.</Empty> : <EntryList list={global} onChanged={onChanged} />}
+      </section>
+      {tasks.map(([taskId, entries]) => (
+        <section
+          key={taskId}
+          className="memory-section"
+          aria-labelledby={`memory-task-${taskId}`}
+          data-task-id={taskId}
+        >
+          <h3 id={`memory-task-${taskId}`}>
+            <a href={`#/tasks/${encodeURIComponent(taskId)}`}>Task {taskId}</a> ({entries.length})
+          </h3>
+          <EntryList list={entries} onChanged={onChanged} />
+        </section>
+      ))}
+      <section className="memory-section" aria-labelledby="memory-summaries">
+        <h3 id="memory-summaries">Closed tasks ({summaries.length})</h3>
+        {summaries.length === 0 ? (
+          <Empty>No summary yet: a task leaves one here when it closes.</Empty>
+        ) : (
+          <EntryList list={summaries} onChanged={onChanged} showScope />
+        )}
+      </section>
+    </>
   );
 }
 
@@ -121,11 +209,20 @@ function AddForm({ onAdded }: { onAdded(): void }) {
   );
 }
 
-function EntryList({ list, onChanged }: { list: MemoryEntry[]; onChanged(what: string): void }) {
+function EntryList({
+  list,
+  onChanged,
+  showScope = false,
+}: {
+  list: MemoryEntry[];
+  onChanged(what: string): void;
+  /** Name each entry's task (or "global"): where the list is not grouped by it. */
+  showScope?: boolean;
+}) {
   return (
     <ul className="memory-list">
       {list.map((m) => (
-        <EntryItem key={m.id} m={m} onChanged={onChanged} />
+        <EntryItem key={m.id} m={m} onChanged={onChanged} showScope={showScope} />
       ))}
     </ul>
   );
@@ -133,22 +230,26 @@ function EntryList({ list, onChanged }: { list: MemoryEntry[]; onChanged(what: s
 
 type Mode = 'view' | 'edit' | 'confirm';
 
-function EntryItem({ m, onChanged }: { m: MemoryEntry; onChanged(what: string): void }) {
-  const { api } = useApp();
+/** An entry's mode; back in view, the keyboard returns to the button that opened the edit or the confirm step. */
+function useModeFocus() {
   const [mode, setMode] = useState<Mode>('view');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const contentId = useId();
   const buttons = useRef<HTMLDivElement>(null);
-  // Where the keyboard goes back to when the edit or the confirm step closes: the button that opened it.
   const returnTo = useRef<'Edit' | 'Remove' | null>(null);
-
   useEffect(() => {
     if (mode !== 'view' || !returnTo.current) return;
     const name = returnTo.current;
     returnTo.current = null;
     [...(buttons.current?.querySelectorAll('button') ?? [])].find((b) => b.textContent === name)?.focus();
   }, [mode]);
+  return { mode, setMode, buttons, returnTo };
+}
+
+function EntryItem({ m, onChanged, showScope }: { m: MemoryEntry; onChanged(what: string): void; showScope: boolean }) {
+  const { api } = useApp();
+  const { mode, setMode, buttons, returnTo } = useModeFocus();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const contentId = useId();
 
   const to = (next: Mode, from: 'Edit' | 'Remove' | null = null): void => {
     returnTo.current = from;
@@ -172,7 +273,7 @@ function EntryItem({ m, onChanged }: { m: MemoryEntry; onChanged(what: string): 
   };
 
   return (
-    <li className="memory-entry" data-memory-id={m.id} data-mode={mode}>
+    <li className="memory-entry" data-memory-id={m.id} data-kind={m.kind} data-pinned={m.pinned} data-mode={mode}>
       {mode === 'edit' ? (
         <EditForm
           initial={m.content}
@@ -182,7 +283,7 @@ function EntryItem({ m, onChanged }: { m: MemoryEntry; onChanged(what: string): 
         />
       ) : (
         <>
-          <EntryText m={m} id={contentId} />
+          <EntryText m={m} id={contentId} showScope={showScope} />
           {mode === 'confirm' ? (
             <ConfirmRemove
               describedBy={contentId}
@@ -191,14 +292,22 @@ function EntryItem({ m, onChanged }: { m: MemoryEntry; onChanged(what: string): 
               onKeep={() => to('view', 'Remove')}
             />
           ) : (
-            <div className="card-actions" ref={buttons}>
-              <button type="button" className="btn small" aria-describedby={contentId} onClick={() => to('edit')}>
-                Edit
-              </button>
-              <button type="button" className="btn small" aria-describedby={contentId} onClick={() => to('confirm')}>
-                Remove
-              </button>
-            </div>
+            <EntryActions
+              ref={buttons}
+              describedBy={contentId}
+              pinned={m.pinned}
+              onEdit={() => to('edit')}
+              // Not disabled while busy: a disabled button would drop the keyboard's focus.
+              onPin={() =>
+                void (busy
+                  ? undefined
+                  : run(
+                      () => api.pinMemory(m.id, !m.pinned),
+                      m.pinned ? 'Unpinned: retention may remove it.' : 'Pinned: retention keeps it.',
+                    ))
+              }
+              onRemove={() => to('confirm')}
+            />
           )}
         </>
       )}
@@ -211,14 +320,50 @@ function EntryItem({ m, onChanged }: { m: MemoryEntry; onChanged(what: string): 
   );
 }
 
-function EntryText({ m, id }: { m: MemoryEntry; id: string }) {
+function EntryActions(p: {
+  ref: RefObject<HTMLDivElement | null>;
+  describedBy: string;
+  pinned: boolean;
+  onEdit(): void;
+  onPin(): void;
+  onRemove(): void;
+}) {
+  return (
+    <div className="card-actions" ref={p.ref}>
+      <button type="button" className="btn small" aria-describedby={p.describedBy} onClick={p.onEdit}>
+        Edit
+      </button>
+      <button type="button" className="btn small" aria-describedby={p.describedBy} onClick={p.onPin}>
+        {p.pinned ? 'Unpin' : 'Pin'}
+      </button>
+      <button type="button" className="btn small" aria-describedby={p.describedBy} onClick={p.onRemove}>
+        Remove
+      </button>
+    </div>
+  );
+}
+
+function EntryText({ m, id, showScope }: { m: MemoryEntry; id: string; showScope: boolean }) {
+  const summary = m.kind === 'task_summary';
   return (
     <>
       <p className="memory-content" id={id}>
         {m.content}
       </p>
       <p className="meta memory-meta">
-        <code className="id">{m.id}</code> · {m.updated_at !== m.created_at ? 'edited' : 'added'}{' '}
+        {summary && <span className="badge state-closed">task summary</span>}
+        {summary && ' '}
+        {m.pinned && <span className="badge state-running">pinned</span>}
+        {m.pinned && ' '}
+        <code className="id">{m.id}</code>
+        {showScope && (
+          <>
+            {' · '}
+            {m.task_id === null ? 'global' : <a href={`#/tasks/${encodeURIComponent(m.task_id)}`}>task {m.task_id}</a>}
+          </>
+        )}
+        {' · '}
+        {summary ? 'closed' : m.updated_at !== m.created_at ? 'edited' : 'added'}{' '}
         <time dateTime={m.updated_at}>{formatTime(m.updated_at)}</time>
       </p>
     </>
