@@ -24,6 +24,7 @@ const EVERY_PACKAGE = [
   'maintenance',
   'channels',
   'memory',
+  'schedules',
 ];
 const TEST_ONLY = ['fakes', 'testkit'];
 const LAYERS = {

@@ -64,6 +64,13 @@ export function createCliClient(opts: CliClientOptions): CliClient {
     editMemory: guard(api.editMemory),
     pinMemory: guard(api.pinMemory),
     removeMemory: guard(api.removeMemory),
+    listSchedules: guard(api.listSchedules),
+    getSchedule: guard(api.getSchedule),
+    addSchedule: guard(api.addSchedule),
+    pauseSchedule: guard(api.pauseSchedule),
+    resumeSchedule: guard(api.resumeSchedule),
+    runSchedule: guard(api.runSchedule),
+    removeSchedule: guard(api.removeSchedule),
   };
 }
 

@@ -10,6 +10,7 @@ import { healthcheckCommand } from './descriptors/healthcheck.js';
 import { clientCommands } from './descriptors/client.js';
 import { approvalCommands } from './descriptors/approvals.js';
 import { memoryCommands } from './descriptors/memory.js';
+import { scheduleCommands } from './descriptors/schedule.js';
 import { qualityCommands } from './descriptors/quality.js';
 import { logsCommand } from './descriptors/logs.js';
 import { diagnoseCommand } from './descriptors/diagnose.js';
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(clientCommands)
       .command(approvalCommands)
       .command(memoryCommands)
+      .command(scheduleCommands)
       .command(qualityCommands)
       .command(logsCommand as never)
       .command(diagnoseCommand as never)

@@ -21,7 +21,9 @@ import { statusRoutes } from './routes/status.js';
 import { taskRoutes } from './routes/tasks.js';
 import { approvalRoutes, exceptRuns, runTokens } from './routes/approvals.js';
 import { memoryRoutes } from './routes/memory.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import type { Approvals } from './approvals/service.js';
+import type { ScheduleService } from './schedules/service.js';
 
 export interface ApiDeps {
   store: Store;
@@ -47,6 +49,8 @@ export interface ApiDeps {
   announce(jobId: string): void;
   /** Tool-use approvals: raised by runs, answered by the owner (approvals/service.ts). */
   approvals: Approvals;
+  /** The owner's schedules (schedules/service.ts). */
+  schedules: ScheduleService;
   /** Manual close/reopen: the same rule as the closer's. */
   closeTask(taskId: string, reason: string): void;
   reopenTask(taskId: string): void;
@@ -124,6 +128,7 @@ export function createApi(deps: ApiDeps): Hono {
     eventRoutes,
     approvalRoutes,
     memoryRoutes,
+    scheduleRoutes,
   ])
     app.route('/', routes(deps));
   if (deps.metricsText) app.route('/', metricsRoutes(deps.metricsText));

@@ -6,7 +6,7 @@ import type { StatusDocument } from '@alter0/api';
 import type { Config, Redact } from '@alter0/config';
 import { allowedHosts, parseDuration, readTokenFile, redactorFor, splitListen, isLoopbackHost } from '@alter0/config';
 import { acquireDataDirLock } from '@alter0/store';
-import type { DataDirLock, Store } from '@alter0/store';
+import type { Accepted, DataDirLock, Store } from '@alter0/store';
 import type { WorkerPool } from '@alter0/queue';
 import type { Logger, Metrics } from '@alter0/obs';
 import { createMetrics } from '@alter0/obs';
@@ -32,6 +32,7 @@ import { offersClosedTasks } from '@alter0/routing';
 import type { Channels } from './boot/channels.js';
 import { buildAgents } from './boot/agents.js';
 import { keepListening, listen, urlOf } from './boot/listen.js';
+import { ScheduleService } from './schedules/service.js';
 import { scheduleMaintenance } from './boot/maintenance.js';
 import { reapAgents, recoverJobs } from './boot/recover.js';
 import { stopper } from './boot/stop.js';
@@ -122,8 +123,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const workers = buildQueue(config, queueDeps);
     const { pool } = workers;
     const wiring = { store, bus, metrics, token, pool, workers, executors, scheduler, state, info, now, approvals };
-    const { app, channels } = buildFront(opts, wiring);
+    const { app, channels, schedules } = buildFront(opts, wiring);
     cleanup.unshift(() => channels.stop());
+    cleanup.unshift(() => schedules.stop());
     const server = await listen(app.fetch, config.listen);
     keepListening(server, store, logger, now, (st, error) => channels.supervisor.report('http', st, error));
     const url = urlOf(server);
@@ -131,6 +133,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Workers and channels start once the listener is bound: a start that fails (port in use) leaves the queue untouched.
     pool.start();
     channels.start();
+    schedules.start();
     // Ready for systemd only now: the database is open, migrated and recovered, and the listener is bound.
     await notifier.ready();
     notifier.status(`listening on ${url}`);
@@ -140,6 +143,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ...{ notifier, logger, probeAbort, pool, stopWatchdog, server, store, executors, cleanup, now },
       stopAccepting: () => {
         state.accepting = false;
+        schedules.stop();
         // No new chat messages while draining; notices of the jobs that finish go out until the end.
         void channels.supervisor.stop();
       },
@@ -236,17 +240,15 @@ interface ApiWiring {
  * What faces the owner: the intake (the one way in), the channels (http, telegram, webhooks and their outbox), and
  * the HTTP API over the running daemon with the manual close rule, status and metrics.
  */
-function buildFront(opts: DaemonOptions, w: ApiWiring): { app: Hono; channels: Channels } {
+function buildFront(opts: DaemonOptions, w: ApiWiring): { app: Hono; channels: Channels; schedules: ScheduleService } {
   const { config, logger } = opts;
   const { store, bus, metrics, pool, state, now } = w;
-  const intake = new Intake({
-    store,
-    onAccepted: ({ job }) => {
-      metrics.accepted(job.channelId);
-      pool.wake(job.lane);
-      bus.job(job.id);
-    },
-  });
+  const onAccepted = ({ job }: Accepted): void => {
+    metrics.accepted(job.channelId);
+    pool.wake(job.lane);
+    bus.job(job.id);
+  };
+  const intake = new Intake({ store, onAccepted });
   const closeRule = manualCloseRule({ store, bus, metrics, now });
   const actions = { wake: (lane: Lane) => pool.wake(lane), cancelRunning: (id: string) => pool.cancel(id) };
   const defaults = { timeoutS: config.queue.job_timeout_s, maxAttempts: config.queue.max_attempts };
@@ -258,6 +260,13 @@ function buildFront(opts: DaemonOptions, w: ApiWiring): { app: Hono; channels: C
       ...{ ...actions, intake, status, closeTask: closeRule.closeTask, approvals: w.approvals },
       defaults: { ...defaults, queueDepth: config.queue.max_depth },
     },
+  });
+  const schedules = new ScheduleService({
+    ...{ store, bus, metrics, now, onAccepted },
+    logger: logger.child({ component: 'scheduler' }),
+    missed: config.schedules.missed,
+    maxFailures: config.schedules.max_consecutive_failures,
+    defaults: { ...defaults, queueDepth: config.queue.max_depth },
   });
   const app = createApi({
     ...{ store, intake, bus, logger, metrics, status, now, ...actions, ...closeRule },
@@ -272,11 +281,12 @@ function buildFront(opts: DaemonOptions, w: ApiWiring): { app: Hono; channels: C
     limits: { eventStreams: config.api.max_event_streams, queueDepth: config.queue.max_depth },
     announce: (id) => channels.announce(id),
     approvals: w.approvals,
+    schedules,
     accepting: () => state.accepting,
     metricsText: () => scrapeMetrics(store, metrics, now),
     staticHandler: opts.webRoot === null ? undefined : (a) => mountConsole(a, opts.webRoot ?? DEFAULT_WEB_ROOT),
   });
-  return { app, channels };
+  return { app, channels, schedules };
 }
 
 /** The status document, built per request from live figures (status.ts). */

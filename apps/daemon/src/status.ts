@@ -183,6 +183,8 @@ function executorReading(d: StatusDeps): Reading<'executor'> {
 function schedulerReading(d: StatusDeps): Reading<'scheduler'> {
   const jobs = d.scheduler();
   const failing = jobs.filter((j) => j.consecutiveFailures > 0);
+  // The owner's schedules are shown here; a paused one is the owner's to resume, not a fault of alter0.
+  const owner = d.store.schedules.summary();
   return {
     state: failing.length > 0 ? 'degraded' : 'ok',
     details: {
@@ -197,6 +199,15 @@ function schedulerReading(d: StatusDeps): Reading<'scheduler'> {
         consecutive_failures: j.consecutiveFailures,
         next_run: j.nextRunAt === null ? null : iso(j.nextRunAt),
       })),
+      schedules: {
+        count: owner.count,
+        active: owner.active,
+        paused: owner.paused.length,
+        next_run_at: owner.next === null ? null : iso(owner.next.at),
+        next_id: owner.next?.id ?? null,
+        paused_ids: owner.paused,
+        failing: owner.failing,
+      },
     },
     error: failing[0]
       ? `${failing[0].name}: ${failing[0].lastError ?? 'failed'} (${failing[0].consecutiveFailures} in a row)`

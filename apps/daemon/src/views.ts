@@ -2,6 +2,9 @@ import type { RouteDecisionKind } from '@alter0/core';
 import type {
   Approval,
   MemoryEntry,
+  Schedule,
+  ScheduleDetail,
+  ScheduleRun,
   CloseDecision,
   Job,
   RouteCandidate,
@@ -16,9 +19,13 @@ import type {
   JobRow,
   MessageRow,
   RouteDecisionRow,
+  ScheduleRow,
+  ScheduleRunRow,
   Store,
   TaskRow,
 } from '@alter0/store';
+import { formatPeriod } from '@alter0/schedules';
+import { describeRow } from './schedules/service.js';
 
 /**
  * Row → API JSON (docs/api.md). The API speaks snake_case and RFC 3339 times. Each view `satisfies` its schema's
@@ -192,5 +199,46 @@ export function memoryView(m: MemoryRow): MemoryEntry {
     pinned: m.pinned,
     created_at: iso(m.createdAt),
     updated_at: iso(m.updatedAt),
+  };
+}
+
+/** A schedule as the API shows it (`Schedule` in @alter0/api). */
+export function scheduleView(s: ScheduleRow): Schedule {
+  return {
+    id: s.id,
+    kind: s.kind,
+    description: describeRow(s),
+    cron: s.kind === 'cron' ? s.expr : null,
+    every: s.kind === 'every' ? formatPeriod(Number(s.expr)) : null,
+    at: s.kind === 'at' ? iso(Number(s.expr)) : null,
+    tz: s.tz,
+    text: s.text,
+    task_id: s.taskId,
+    lane: s.lane,
+    state: s.state,
+    paused_reason: s.pausedReason,
+    next_run_at: isoOrNull(s.nextRunAt),
+    last_fired_at: isoOrNull(s.lastFiredAt),
+    last_job_id: s.lastJobId,
+    last_result: s.lastResult as Schedule['last_result'],
+    consecutive_failures: s.consecutiveFailures,
+    created_at: iso(s.createdAt),
+    updated_at: iso(s.updatedAt),
+  };
+}
+
+/** A schedule with its latest firings (`ScheduleDetail`). */
+export function scheduleDetailView(s: ScheduleRow, runs: ScheduleRunRow[]): ScheduleDetail {
+  return {
+    ...scheduleView(s),
+    runs: runs.map((r) => ({
+      id: r.id,
+      slot_at: iso(r.slotAt),
+      kind: r.kind,
+      fired_at: iso(r.firedAt),
+      job_id: r.jobId,
+      result: r.result as ScheduleRun['result'],
+      ended_at: r.endedAt === null ? null : iso(r.endedAt),
+    })),
   };
 }

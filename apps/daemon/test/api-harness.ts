@@ -9,6 +9,7 @@ import type { ApiDeps } from '../src/api.js';
 import { createApi } from '../src/api.js';
 import { Bus } from '../src/bus.js';
 import { Intake } from '../src/intake.js';
+import { ScheduleService } from '../src/schedules/service.js';
 import { Approvals } from '../src/approvals/service.js';
 
 /** The hono app in-process over a real store in a temp directory; nothing runs the queued jobs. */
@@ -55,6 +56,11 @@ export function apiUnderTest(overrides: Partial<ApiDeps> = {}, wire?: Wiring): A
       allow: [],
       timeoutMs: 60_000,
       url: () => 'http://127.0.0.1:7070',
+    }),
+    schedules: new ScheduleService({
+      ...{ store, bus, logger: nullLogger(), metrics: createMetrics(), now: Date.now },
+      ...{ missed: 'once' as const, maxFailures: 5, onAccepted: () => undefined },
+      defaults: { timeoutS: 60, maxAttempts: 1, queueDepth: 10_000 },
     }),
     closeTask: () => undefined,
     reopenTask: () => undefined,
@@ -143,7 +149,10 @@ function quietStatus(): StatusDocument {
         jobs_by_state: { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 },
       }),
       executor: ok({ executors: [] }),
-      scheduler: ok({ jobs: [] }),
+      scheduler: ok({
+        jobs: [],
+        schedules: { count: 0, active: 0, paused: 0, next_run_at: null, next_id: null, paused_ids: [], failing: 0 },
+      }),
       storage: ok({ db_bytes: 0, wal_bytes: 0, schema_version: 1, free_bytes: null, data_dir: '/nonexistent' }),
     },
   };

@@ -29,6 +29,11 @@ import {
   TaskDetail,
   TaskList,
   readEvents,
+  Schedule,
+  ScheduleDeleted,
+  ScheduleDetail,
+  ScheduleList,
+  ScheduleRunNow,
 } from '@alter0/api';
 import { apiUnderTest } from './api-harness.js';
 import { documentedEndpoints, expectAnswer, expectError, servedEndpoints } from './contract-check.js';
@@ -38,6 +43,7 @@ import { liveApiUnderTest } from './live-harness.js';
 const DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/api.md');
 const NO_JOB = 'j_00000000000000000000000000';
 const NO_TASK = 't_00000000000000000000000000';
+const NO_SCHEDULE = 's_00000000000000000000000000';
 
 let api: LiveApi;
 beforeAll(() => {
@@ -468,6 +474,89 @@ const cases: Record<string, () => Promise<void>> = {
     const m = await expectAnswer(await api.post('/api/memory', { content: 'gone soon' }), 201, MemoryEntry, 'add');
     await expectAnswer(await api.request(`/api/memory/${m.id}`, { method: 'DELETE' }), 200, MemoryDeleted, 'delete');
     await expectError(await api.request(`/api/memory/${m.id}`, { method: 'DELETE' }), 404, 'not_found', 'twice');
+  },
+
+  'GET /api/schedules': async () => {
+    const made = await api.post('/api/schedules', { text: 'daily digest', every: '24h' });
+    expect(made.status, await made.clone().text()).toBe(201);
+    const list = await expectAnswer(await api.request('/api/schedules'), 200, ScheduleList, 'schedules');
+    expect(list.schedules.map((x) => [x.text, x.description])).toContainEqual(['daily digest', 'every 1d']);
+    await expectError(await api.request('/api/schedules', { method: 'PUT' }), 404, 'not_found', 'no PUT');
+  },
+
+  'POST /api/schedules': async () => {
+    const made = await expectAnswer(
+      await api.post('/api/schedules', { text: 'weekday standup', cron: '0 9 * * 1-5', tz: 'Europe/Berlin' }),
+      201,
+      Schedule,
+      'add',
+    );
+    expect(made).toMatchObject({ kind: 'cron', cron: '0 9 * * 1-5', state: 'active', lane: 'background' });
+    await expectError(
+      await api.post('/api/schedules', { text: 'x', cron: '61 * * * *' }),
+      400,
+      'invalid_request',
+      'bad cron',
+    );
+    await expectError(await api.post('/api/schedules', { text: 'x' }), 400, 'invalid_request', 'no timing');
+    await expectError(
+      await api.post('/api/schedules', { text: 'x', every: '1h', task_id: NO_TASK }),
+      404,
+      'not_found',
+      'no task',
+    );
+  },
+
+  'GET /api/schedules/{id}': async () => {
+    const made = await expectAnswer(
+      await api.post('/api/schedules', { text: 'once', at: '+1h' }),
+      201,
+      Schedule,
+      'add',
+    );
+    const got = await expectAnswer(await api.request(`/api/schedules/${made.id}`), 200, ScheduleDetail, 'get');
+    expect(got).toMatchObject({ id: made.id, kind: 'at', runs: [] });
+    await expectError(await api.request(`/api/schedules/${NO_SCHEDULE}`), 404, 'not_found', 'missing');
+  },
+
+  'POST /api/schedules/{id}/pause': async () => {
+    const made = await expectAnswer(await api.post('/api/schedules', { text: 'p', every: '1h' }), 201, Schedule, 'add');
+    const paused = await expectAnswer(await api.post(`/api/schedules/${made.id}/pause`, {}), 200, Schedule, 'pause');
+    expect(paused).toMatchObject({ state: 'paused', paused_reason: 'paused by the owner', next_run_at: null });
+    await expectError(await api.post(`/api/schedules/${NO_SCHEDULE}/pause`, {}), 404, 'not_found', 'missing');
+  },
+
+  'POST /api/schedules/{id}/resume': async () => {
+    const made = await expectAnswer(await api.post('/api/schedules', { text: 'r', every: '1h' }), 201, Schedule, 'add');
+    await api.post(`/api/schedules/${made.id}/pause`, {});
+    const resumed = await expectAnswer(await api.post(`/api/schedules/${made.id}/resume`, {}), 200, Schedule, 'resume');
+    expect(resumed).toMatchObject({ state: 'active', paused_reason: null });
+    await expectError(await api.post(`/api/schedules/${made.id}/resume`, { x: 1 }), 400, 'invalid_request', 'a body');
+  },
+
+  'POST /api/schedules/{id}/run': async () => {
+    const made = await expectAnswer(
+      await api.post('/api/schedules', { text: 'run me', every: '24h' }),
+      201,
+      Schedule,
+      'add',
+    );
+    const ran = await expectAnswer(await api.post(`/api/schedules/${made.id}/run`, {}), 202, ScheduleRunNow, 'run');
+    expect(ran.schedule.last_job_id).toBe(ran.job_id);
+    const detail = await expectAnswer(await api.request(`/api/schedules/${made.id}`), 200, ScheduleDetail, 'runs');
+    expect(detail.runs[0]).toMatchObject({ job_id: ran.job_id, kind: 'now' });
+    await expectError(await api.post(`/api/schedules/${NO_SCHEDULE}/run`, {}), 404, 'not_found', 'missing');
+  },
+
+  'DELETE /api/schedules/{id}': async () => {
+    const made = await expectAnswer(await api.post('/api/schedules', { text: 'd', every: '1h' }), 201, Schedule, 'add');
+    await expectAnswer(
+      await api.request(`/api/schedules/${made.id}`, { method: 'DELETE' }),
+      200,
+      ScheduleDeleted,
+      'delete',
+    );
+    await expectError(await api.request(`/api/schedules/${made.id}`, { method: 'DELETE' }), 404, 'not_found', 'twice');
   },
 
   'GET /metrics': async () => {

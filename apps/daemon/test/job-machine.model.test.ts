@@ -24,6 +24,7 @@ import type { CandidateSource } from '../src/candidates.js';
 import type { ExecutorRegistry } from '../src/executors.js';
 import { Announcer } from '../src/channels/announce.js';
 import { Approvals } from '../src/approvals/service.js';
+import { ScheduleService } from '../src/schedules/service.js';
 
 const RUNS = Number(process.env.ALTER0_MODEL_RUNS ?? 25);
 const SHORT_TIMEOUT_S = 0.25;
@@ -42,7 +43,12 @@ interface Generation {
   announcer: Announcer;
   /** Tool-use approvals: every agent run asks one question as it starts (apps/daemon/src/approvals/service.ts). */
   approvals: Approvals;
+  /** The owner's schedules: it looks only when a command says so, on the model's own clock. */
+  schedules: ScheduleService;
 }
+
+/** The schedule every world has: every 10 s of the model's clock, routed like any message. */
+const PERIOD_MS = 10_000;
 
 class World {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-model-'));
@@ -56,9 +62,20 @@ class World {
   auto = false;
   locker: Store | null = null;
   gen!: Generation;
+  /**
+   * The scheduler's clock: it moves only with `clock` steps (and never back), so a look fires only what they made
+   * due. It runs an hour behind the real one: the jobs it accepts are due at once for the queue, which reads the
+   * real clock.
+   */
+  clock = Date.now() - 3_600_000;
+  scheduleId = '';
+  readonly scheduleNow = (): number => this.clock;
 
   constructor() {
     this.gen = this.boot();
+    this.scheduleId = this.gen.schedules.add({
+      ...{ text: 'to:new', every: `${PERIOD_MS / 1000}s`, taskId: null, lane: 'interactive', userId: 'owner' },
+    }).id;
   }
 
   private boot(): Generation {
@@ -119,7 +136,13 @@ class World {
       now: Date.now,
       queued: () => undefined,
     });
-    return { store, pool, announcer, approvals };
+    // Not started: no timers; `schedule-look` steps make it look, as its timer would.
+    const schedules = new ScheduleService({
+      ...{ store, bus: new Bus(), logger: nullLogger(), metrics: createMetrics(), now: this.scheduleNow },
+      ...{ missed: 'once' as const, maxFailures: 1_000, onAccepted: () => pool.wake() },
+      defaults: { timeoutS: 30, maxAttempts: 2, queueDepth: 10_000 },
+    });
+    return { store, pool, announcer, approvals, schedules };
   }
 
   /** The scripted agent: checks what must hold whenever an agent starts, then waits for a command. */
@@ -297,6 +320,33 @@ class World {
       .all();
     expect(closedUnderWork, 'a task closed while work for it was queued').toEqual([]);
     this.checkNotices();
+    this.checkSchedule();
+  }
+
+  /**
+   * A firing and its job are one commit (a lock or a crash leaves both or neither), and every slot that passed
+   * either fired once or was counted missed (merged into one catch-up run): none lost, none twice.
+   */
+  checkSchedule(): void {
+    const db = this.store.opened.sqlite;
+    const jobs = db.prepare(`SELECT id FROM jobs WHERE channel_id = 'schedule' ORDER BY id`).pluck().all();
+    const runs = db.prepare(`SELECT job_id FROM schedule_runs ORDER BY job_id`).pluck().all();
+    expect(runs, 'a schedule job without its firing, or a firing without its job').toEqual(jobs);
+    const sch = this.store.schedules.mustGet(this.scheduleId);
+    expect(sch.nextRunAt, 'an active schedule with no next slot').not.toBeNull();
+    const anchor = sch.createdAt;
+    const onSlot = db.prepare(`SELECT count(*) FROM schedule_runs WHERE kind <> 'now'`).pluck().get() as number;
+    const missed = db
+      .prepare(
+        `SELECT coalesce(sum(json_extract(details_json, '$.missed')), 0) FROM events WHERE kind = 'schedule_missed'`,
+      )
+      .pluck()
+      .get() as number;
+    const passed = ((sch.nextRunAt ?? anchor) - anchor) / PERIOD_MS - 1;
+    expect(
+      { fired: onSlot, missed },
+      `slots before the next one (${passed}): each fired once or was counted missed`,
+    ).toEqual({ fired: onSlot, missed: passed - onSlot });
   }
 
   /**
@@ -454,14 +504,23 @@ const weighted = [
   fc.boolean().map((on) => cmd(on ? 'lock-db' : 'unlock-db', (w) => (on ? w.lock() : w.unlock()))),
   fc.constant(cmd('crash', (w) => w.crash())),
   fc.constant(cmd('restart', (w) => w.restart())),
+  fc.constantFrom(3_000, 10_000, 35_000).map((ms) =>
+    cmd(`clock(+${ms / 1000}s)`, (w) => {
+      w.clock += ms;
+    }),
+  ),
+  fc.constant(cmd('schedule-look', (w) => w.gen.schedules.look())),
+  fc.constant(cmd('schedule-run-now', (w) => void w.gen.schedules.runNow(w.scheduleId))),
 ];
 // How often each kind of step comes up, in the order above: mostly traffic and answers, now and then a fault.
-const WEIGHTS = [8, 8, 4, 2, 2, 2, 2, 2, 1, 1];
+const WEIGHTS = [8, 8, 4, 2, 2, 2, 2, 2, 1, 1, 3, 3, 1];
 const step = fc.oneof(...weighted.map((arbitrary, i) => ({ arbitrary, weight: WEIGHTS[i] ?? 1 })));
 
 async function finish(w: World): Promise<void> {
   w.unlock();
   w.auto = true;
+  // What is due fires now; the clock stands still from here, so the last look below fires nothing more.
+  w.gen.schedules.look();
   for (const c of [...w.calls]) c.answer(c.stage === 'execute' ? 'ok' : 'keep');
   w.gen.pool.wake();
   const deadline = Date.now() + 30_000;
@@ -484,6 +543,10 @@ async function finish(w: World): Promise<void> {
     for (const c of [...w.calls]) c.answer(c.stage === 'execute' ? 'ok' : 'keep');
     await settle(20);
   }
+  // The scheduler's last look counts every ended firing.
+  w.gen.schedules.look();
+  const unsettled = w.store.opened.sqlite.prepare(`SELECT id FROM schedule_runs WHERE result IS NULL`).all();
+  expect(unsettled, 'a firing whose job ended, not counted on its schedule').toEqual([]);
   w.check();
   // Every accepted message ends with a terminal job (its latest one).
   const orphans = w.store.opened.sqlite

@@ -18,6 +18,8 @@ import { MemoryDeleted, MemoryEntry, MemoryList } from './memory.js';
 import type { MemoryEditRequest, MemoryFilter, MemoryRequest } from './memory.js';
 import type { AllowRequest, ApprovalRequest, ApprovalsFilter, DenyRequest } from './approvals.js';
 import type { ApiEvent } from './events.js';
+import { Schedule, ScheduleDeleted, ScheduleDetail, ScheduleList, ScheduleRunNow } from './schedules.js';
+import type { ScheduleRequest } from './schedules.js';
 import { createTransport, errorOf } from './transport.js';
 import type { ApiClientOptions, Call } from './transport.js';
 
@@ -216,6 +218,68 @@ export function createApiClient(opts: ApiClientOptions) {
     ...eventCalls(kit),
     ...approvalCalls(kit),
     ...memoryCalls(kit),
+    ...scheduleCalls(kit),
+  };
+}
+
+/** The owner's schedules: list, show (with its latest firings), add, pause, resume, run now, remove. */
+function scheduleCalls({ body }: Kit) {
+  const act = (id: string, action: 'pause' | 'resume', o: CallOptions): Promise<Schedule> =>
+    body({
+      method: 'POST',
+      endpoint: `/api/schedules/{id}/${action}`,
+      path: `/api/schedules/${seg(id)}/${action}`,
+      schema: Schedule,
+      body: {},
+      signal: o.signal,
+    });
+  return {
+    listSchedules: async (o: CallOptions = {}): Promise<Schedule[]> =>
+      (
+        await body({
+          method: 'GET',
+          endpoint: '/api/schedules',
+          path: '/api/schedules',
+          schema: ScheduleList,
+          signal: o.signal,
+        })
+      ).schedules,
+    getSchedule: (id: string, o: CallOptions = {}): Promise<ScheduleDetail> =>
+      body({
+        method: 'GET',
+        endpoint: '/api/schedules/{id}',
+        path: `/api/schedules/${seg(id)}`,
+        schema: ScheduleDetail,
+        signal: o.signal,
+      }),
+    addSchedule: (req: ScheduleRequest, o: CallOptions = {}): Promise<Schedule> =>
+      body({
+        method: 'POST',
+        endpoint: '/api/schedules',
+        path: '/api/schedules',
+        schema: Schedule,
+        body: req,
+        signal: o.signal,
+      }),
+    pauseSchedule: (id: string, o: CallOptions = {}): Promise<Schedule> => act(id, 'pause', o),
+    resumeSchedule: (id: string, o: CallOptions = {}): Promise<Schedule> => act(id, 'resume', o),
+    runSchedule: (id: string, o: CallOptions = {}): Promise<ScheduleRunNow> =>
+      body({
+        method: 'POST',
+        endpoint: '/api/schedules/{id}/run',
+        path: `/api/schedules/${seg(id)}/run`,
+        schema: ScheduleRunNow,
+        body: {},
+        signal: o.signal,
+      }),
+    removeSchedule: (id: string, o: CallOptions = {}): Promise<ScheduleDeleted> =>
+      body({
+        method: 'DELETE',
+        endpoint: '/api/schedules/{id}',
+        path: `/api/schedules/${seg(id)}`,
+        schema: ScheduleDeleted,
+        signal: o.signal,
+      }),
   };
 }
 

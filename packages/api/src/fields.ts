@@ -3,7 +3,7 @@ import * as v from 'valibot';
 /** Building blocks the request, answer and event schemas share. */
 
 /** An id the daemon made: a type prefix and a lower-case ULID (`j_01j…`). */
-export const idOf = (prefix: 't' | 'm' | 'j' | 'd' | 'a' | 'r') =>
+export const idOf = (prefix: 't' | 'm' | 'j' | 'd' | 'a' | 'r' | 's' | 'f') =>
   v.pipe(v.string(), v.regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `must be a ${prefix}_ id such as ${prefix}_01j…`));
 
 /** RFC 3339 UTC, as the daemon writes it (`Date.prototype.toISOString`). */

@@ -5,6 +5,7 @@ export * from './status.js';
 export * from './events.js';
 export * from './approvals.js';
 export * from './memory.js';
+export * from './schedules.js';
 export * from './errors.js';
 export { issuesOf } from './issues.js';
 export { idOf, timestamp } from './fields.js';

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { ScheduleSummary } from './schedules.js';
 import { COMPONENT_STATES, ERROR_CLASSES, EXECUTOR_KINDS, JOB_STATES } from '@alter0/core';
 import { count, nullableNumber, nullableString, nullableTimestamp, timestamp } from './fields.js';
 
@@ -79,6 +80,8 @@ export const SchedulerComponent = component({
       next_run: nullableTimestamp,
     }),
   ),
+  /** The owner's schedules (docs/schedules.md). */
+  schedules: ScheduleSummary,
 });
 
 export const StorageComponent = component({

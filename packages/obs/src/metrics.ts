@@ -46,6 +46,8 @@ export interface Metrics {
   noticeDelivery(channel: string, outcome: 'sent' | 'failed' | 'given_up'): void;
   /** Notices waiting in the outbox (read at scrape time). */
   outboxPending(n: number): void;
+  /** A schedule's due slot: fired (a job), missed (skipped after downtime), refused (queue full, task gone). */
+  scheduleFiring(outcome: 'fired' | 'missed' | 'refused'): void;
   render(): Promise<{ contentType: string; body: string }>;
   /** The underlying registry, for metrics another package defines itself. */
   readonly registry: Registry;
@@ -70,6 +72,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const { execErrors, routes, closes, rescued, tasksOpen } = decisionMetrics(registers);
   const { maintSuccess, maintFailures, build } = serviceMetrics(registers);
   const { channelUp, channelRestarts, notices, outboxPending } = channelMetrics(registers);
+  const scheduleFirings = new Counter({
+    name: 'alter0_schedule_firings_total',
+    help: "The owner's schedules' due slots, by outcome: fired (a job), missed (skipped after downtime), refused.",
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const channelLabel = channelLabeler(opts.maxChannels ?? 32);
 
   return {
@@ -113,6 +121,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     channelRestarted: (channel) => channelRestarts.inc({ channel }),
     noticeDelivery: (channel, outcome) => notices.inc({ channel, outcome }),
     outboxPending: (n) => outboxPending.set(n),
+    scheduleFiring: (outcome) => scheduleFirings.inc({ outcome }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
 }

@@ -2,13 +2,14 @@ CREATE TABLE `schedule_runs` (
 	`id` text PRIMARY KEY NOT NULL,
 	`schedule_id` text NOT NULL,
 	`slot_at` integer NOT NULL,
+	`kind` text NOT NULL,
 	`fired_at` integer NOT NULL,
 	`job_id` text NOT NULL,
 	`result` text,
 	`ended_at` integer
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `schedule_runs_slot` ON `schedule_runs` (`schedule_id`,`slot_at`);--> statement-breakpoint
+CREATE UNIQUE INDEX `schedule_runs_slot` ON `schedule_runs` (`schedule_id`,`slot_at`) WHERE kind <> 'now';--> statement-breakpoint
 CREATE INDEX `schedule_runs_open` ON `schedule_runs` (`result`,`schedule_id`);--> statement-breakpoint
 CREATE INDEX `schedule_runs_job` ON `schedule_runs` (`job_id`);--> statement-breakpoint
 CREATE TABLE `schedules` (

@@ -29,6 +29,8 @@ export { OutboxRepo } from './outbox-repo.js';
 export type { NoticeInput, OutboxSummary } from './outbox-repo.js';
 export { ApprovalsRepo } from './approvals-repo.js';
 export { MemoryRepo } from './memory-repo.js';
+export { SchedulesRepo } from './schedules-repo.js';
+export type { EndedRun, FireResult, Firing, NewSchedule, ScheduleSummary } from './schedules-repo.js';
 export type { Decision, NewApproval } from './approvals-repo.js';
 export { RETENTION_TABLES, planRetention, retentionDeleter } from './retention.js';
 export type { RetentionCutoffs, RetentionTable } from './retention.js';

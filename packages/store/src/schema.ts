@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, real, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type {
   ClosedBy,
@@ -312,6 +313,7 @@ export const taskAllowRules = sqliteTable(
 );
 
 export type ScheduleKind = 'cron' | 'every' | 'at';
+export type ScheduleRunKind = 'slot' | 'catch_up' | 'now';
 /** active: fires when due; paused: by the owner or after repeated failures (pausedReason says which); done: a one-shot that fired. */
 export type ScheduleState = 'active' | 'paused' | 'done';
 
@@ -356,6 +358,8 @@ export const scheduleRuns = sqliteTable(
     id: text('id').primaryKey(),
     scheduleId: text('schedule_id').notNull(),
     slotAt: integer('slot_at').notNull(),
+    /** slot: on time; catch_up: the one run after downtime; now: asked for by the owner (its slot is when it was asked). */
+    kind: text('kind').$type<ScheduleRunKind>().notNull(),
     firedAt: integer('fired_at').notNull(),
     jobId: text('job_id').notNull(),
     /** null until the job ended: succeeded, failed or canceled. */
@@ -363,7 +367,10 @@ export const scheduleRuns = sqliteTable(
     endedAt: integer('ended_at'),
   },
   (t) => [
-    uniqueIndex('schedule_runs_slot').on(t.scheduleId, t.slotAt),
+    // A slot fires once; a run the owner asked for now takes no slot.
+    uniqueIndex('schedule_runs_slot')
+      .on(t.scheduleId, t.slotAt)
+      .where(sql`kind <> 'now'`),
     index('schedule_runs_open').on(t.result, t.scheduleId),
     index('schedule_runs_job').on(t.jobId),
   ],

@@ -11,6 +11,7 @@ import { ChannelsRepo } from './channels-repo.js';
 import { OutboxRepo } from './outbox-repo.js';
 import { ApprovalsRepo } from './approvals-repo.js';
 import { MemoryRepo } from './memory-repo.js';
+import { SchedulesRepo } from './schedules-repo.js';
 
 /** The one owner of the database connection; the repositories are its parts. */
 export class Store {
@@ -22,6 +23,7 @@ export class Store {
   readonly outbox: OutboxRepo;
   readonly approvals: ApprovalsRepo;
   readonly memory: MemoryRepo;
+  readonly schedules: SchedulesRepo;
   private closed = false;
   private readonly commits: Commits;
 
@@ -36,6 +38,7 @@ export class Store {
     this.approvals = new ApprovalsRepo(opened.db, this.commits);
     this.memory = new MemoryRepo(opened.sqlite, opened.db, this.commits);
     this.jobs = new JobsRepo(opened.sqlite, opened.db, this.commits, this.channels);
+    this.schedules = new SchedulesRepo(opened.db, this.commits, this.jobs);
     this.decisions = new DecisionsRepo(opened.db);
     this.events = new EventsRepo(opened.db);
   }
