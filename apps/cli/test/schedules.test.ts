@@ -121,6 +121,8 @@ describe('schedules (real daemon)', () => {
     expect(st.components.scheduler.details.schedules.paused_ids).toEqual([
       { id: sch.id, reason: paused.paused_reason },
     ]);
+    const line = await cli(['status', '--addr', s.url]);
+    expect(line.stdout).toContain(`paused ${sch.id}: paused after 2 failed runs in a row`);
     const events = dbRows<{ kind: string; message: string }>(
       data,
       `SELECT kind, message FROM events WHERE kind = 'schedule_paused'`,

@@ -252,6 +252,26 @@ describe('the Telegram channel through the real daemon', () => {
     expect(task.close_reason).toBe('done with it');
   });
 
+  it("announces a schedule's run to each of the owner's chats and to the webhooks, naming the schedule", async () => {
+    const sch = await s.client.addSchedule({ text: 'morning digest of the repo', every: '24h' });
+    const { job_id } = await s.client.runSchedule(sch.id);
+    for (const chat of [OWNER, OTHER]) {
+      const m = await fake.waitFor(() => fake.sent(chat).find((x) => x.plainText.includes(sch.id)), {
+        timeoutMs: 30_000,
+      });
+      expect(m.plainText).toMatch(
+        /^⏰ morning digest of the repo \(s_\w+\)\n\necho\(1\): .*morning digest of the repo/s,
+      );
+    }
+    await waitUntil(
+      'the webhook got the schedule job',
+      () => hooks.bodies.find((b) => b.body.job_id === job_id && b.status === 204),
+      { timeoutMs: 30_000 },
+    );
+    expect(fake.sent(STRANGER)).toEqual([]);
+    await s.client.removeSchedule(sch.id);
+  });
+
   it('tells the owner what a command needs when it is not a reply', async () => {
     const m = fake.sendUserMessage({ chatId: OWNER, text: '/cancel' });
     expect((await fake.waitFor(() => answerTo(fake, OWNER, m.messageId))).plainText).toContain('Reply to one of');

@@ -76,6 +76,13 @@ beforeEach(() => {
     notice.run('n-pending-old', 'k4', u1.job.id, 'pending', ago(40), ago(40));
     store.channels.addRef({ channel: 'telegram', chatId: '7', messageId: 1, jobId: u1.job.id, now: ago(40) });
     store.channels.addRef({ channel: 'telegram', chatId: '7', messageId: 2, jobId: u2.job.id, now: ago(5) });
+    // A schedule's firings: ended long ago (goes), ended long ago but its latest (stays), still running (stays).
+    const run = store.opened.sqlite.prepare(
+      `INSERT INTO schedule_runs (id, schedule_id, slot_at, kind, fired_at, job_id, result, ended_at) VALUES (?, ?, ?, 'slot', ?, ?, ?, ?)`,
+    );
+    run.run('f-old', 's-a', ago(40), ago(40), u1.job.id, 'canceled', ago(40));
+    run.run('f-latest', 's-a', ago(39), ago(39), u1.job.id, 'canceled', ago(39));
+    run.run('f-open', 's-b', ago(40), ago(40), queued.job.id, null, null);
     ids = {
       old: old.id,
       recentClosed: recentClosed.id,
@@ -106,6 +113,7 @@ const expected = {
   channel_refs: 1,
   approvals: 0,
   task_allow_rules: 0,
+  schedule_runs: 1,
 };
 
 describe('cleanup', () => {
@@ -117,14 +125,14 @@ describe('cleanup', () => {
     expect(dry.transactions).toBe(0);
     expect(count(dbFile, 'jobs')).toBe(before);
     expect(formatCleanupReport(dry)).toMatch(
-      /^would delete: route_decisions 3, close_decisions 2, memory 2, outbox 2, channel_refs 1, approvals 0, task_allow_rules 0, jobs 7, messages 5, tasks 1, events 3/,
+      /^would delete: route_decisions 3, close_decisions 2, memory 2, outbox 2, channel_refs 1, approvals 0, task_allow_rules 0, schedule_runs 1, jobs 7, messages 5, tasks 1, events 3/,
     );
 
-    // Small batches: many short write transactions instead of one long one.
+    // Small batches: many short write transactions instead of one long one (one per 2 rows of each table).
     const real = await cleanup({ dbFile, now: NOW, retention, dryRun: false, batchSize: 2, pauseMs: 0, pool });
     expect(real.counts).toEqual(dry.counts);
     expect(real.skipped).toBe(0);
-    expect(real.transactions).toBe(2 + 1 + 1 + 1 + 1 + 4 + 3 + 1 + 2);
+    expect(real.transactions).toBe(2 + 1 + 1 + 1 + 1 + 1 + 4 + 3 + 1 + 2);
     expect(count(dbFile, 'jobs')).toBe(before - expected.jobs);
     // The notice still waiting stays, however old; so does the one delivered recently.
     const db = new Database(dbFile, { readonly: true });

@@ -14,6 +14,7 @@ export const RETENTION_TABLES = [
   'channel_refs',
   'approvals',
   'task_allow_rules',
+  'schedule_runs',
   'jobs',
   'messages',
   'tasks',
@@ -59,6 +60,10 @@ const PLAN: Record<RetentionTable, string> = {
   // Decided approvals age out with the finished jobs; a task's "always allow" rules go with the task.
   approvals: `SELECT id FROM approvals WHERE state <> 'pending' AND created_at < :jobs`,
   task_allow_rules: `SELECT id FROM task_allow_rules WHERE task_id IN (SELECT id FROM purge_tasks)`,
+  // A schedule's ended firings age out with the finished jobs; its latest one stays (its last result).
+  schedule_runs: `
+    SELECT r.id FROM schedule_runs r WHERE r.result IS NOT NULL AND r.ended_at < :jobs
+       AND r.id <> (SELECT max(o.id) FROM schedule_runs o WHERE o.schedule_id = r.schedule_id)`,
   jobs: `
     SELECT id FROM jobs WHERE task_id IN (SELECT id FROM purge_tasks)
        OR message_id IN (SELECT id FROM messages WHERE task_id IN (SELECT id FROM purge_tasks))
@@ -92,6 +97,7 @@ const GUARD: Record<RetentionTable, string> = {
   channel_refs: '1',
   approvals: `state <> 'pending'`,
   task_allow_rules: `task_id NOT IN (SELECT id FROM tasks WHERE state = 'open')`,
+  schedule_runs: `result IS NOT NULL`,
   // A job of a task that is open now (reopened since the plan) goes only by its own age rule.
   jobs: `state IN ${TERMINAL}
          AND (task_id IS NULL OR task_id NOT IN (SELECT id FROM tasks WHERE state = 'open')

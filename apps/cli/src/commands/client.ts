@@ -1,7 +1,7 @@
 import readline from 'node:readline/promises';
 import { randomUUID } from 'node:crypto';
 import { splitListen } from '@alter0/config';
-import type { Job, JobError, MessageRequest } from '@alter0/api';
+import type { Job, JobError, MessageRequest, StatusDocument } from '@alter0/api';
 import { createCliClient } from '../client.js';
 import type { CliClient } from '../client.js';
 import { clientToken } from '../client-token.js';
@@ -200,7 +200,16 @@ export async function status(a: ClientArgs): Promise<void> {
   );
   const failing = g.outbox.last_error ? ` (last failure: ${g.outbox.last_error})` : '';
   out(`notices: ${g.outbox.pending} waiting${failing}, ${g.outbox.dead} given up`);
+  out(schedulesLine(s.components.scheduler.details.schedules));
   if (s.state !== 'ok') process.exitCode = 1;
+}
+
+/** The owner's schedules in one line, and each paused one with why (alter0 schedule list has the rest). */
+function schedulesLine(sc: StatusDocument['components']['scheduler']['details']['schedules']): string {
+  const next = sc.next_run_at ? `, next ${sc.next_run_at} (${sc.next_id ?? ''})` : '';
+  const failing = sc.failing ? `, ${sc.failing} whose last run failed` : '';
+  const paused = sc.paused_ids.map((p) => `\n  paused ${p.id}: ${p.reason ?? ''}`).join('');
+  return `schedules: ${sc.active} active, ${sc.paused} paused${failing}${next}${paused}`;
 }
 
 /** One line of `alter0 chat`: send it, follow the job when it outlasts the wait, print the reply. Returns the reply's task. */

@@ -74,7 +74,11 @@ export function buildChannels(config: Config, d: ChannelDeps): Channels {
   const dispatcher = dispatcherFor(config, d, supervisor, deliverers, log);
   const announcer = new Announcer({
     store: d.store,
-    targets: { webhookUrls, telegram: config.telegram.enabled },
+    targets: {
+      webhookUrls,
+      telegram: config.telegram.enabled,
+      ownerChats: config.telegram.enabled ? config.telegram.allowed_chat_ids.map(String) : [],
+    },
     logger: log,
     now: d.now,
     queued: () => dispatcher.kick(),

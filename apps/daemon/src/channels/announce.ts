@@ -8,6 +8,11 @@ export interface AnnounceTargets {
   webhookUrls: readonly string[];
   /** Jobs from Telegram get their reply in their chat (when the channel is on). */
   telegram: boolean;
+  /**
+   * The owner's chats (telegram.allowed_chat_ids while the channel is on): the jobs a schedule started have no chat
+   * of their own, so their end goes to each of these.
+   */
+  ownerChats: readonly string[];
 }
 
 const EXCERPT_CHARS = 280;
@@ -100,21 +105,42 @@ export class Announcer {
       event,
       payload: notice,
     }));
-    if (targets.telegram && job.channelId === 'telegram' && job.sessionId !== null) {
-      const chat: ChatNotice = {
-        job_id: job.id,
-        text: reply ?? chatFailure(job, error ?? ''),
-        reply_to: this.ownerMessage(job),
-      };
-      out.push({
-        dedupKey: `${job.id}:${event}:telegram:${job.sessionId}`,
-        channel: 'telegram',
-        target: job.sessionId,
-        event,
-        payload: chat,
-      });
-    }
+    out.push(...this.chatNotices(job, event, reply, error));
     return out;
+  }
+
+  /** Its chat's notice for a job from Telegram; one per owner chat for a job a schedule started. */
+  private chatNotices(
+    job: JobRow,
+    event: JobNotice['event'],
+    reply: string | null,
+    error: string | null,
+  ): NoticeInput[] {
+    const { targets } = this.o;
+    const text = reply ?? chatFailure(job, error ?? '');
+    if (targets.telegram && job.channelId === 'telegram' && job.sessionId !== null) {
+      const chat: ChatNotice = { job_id: job.id, text, reply_to: this.ownerMessage(job) };
+      return [
+        {
+          dedupKey: `${job.id}:${event}:telegram:${job.sessionId}`,
+          channel: 'telegram',
+          target: job.sessionId,
+          event,
+          payload: chat,
+        },
+      ];
+    }
+    if (job.channelId !== 'schedule') return [];
+    // Says which schedule spoke: the owner did not just ask for this.
+    const schedule = job.sessionId === null ? undefined : this.o.store.schedules.get(job.sessionId);
+    const head = `⏰ ${schedule ? clip(schedule.text, 80) : 'a schedule'} (${job.sessionId ?? 'removed'})`;
+    return targets.ownerChats.map((chatId) => ({
+      dedupKey: `${job.id}:${event}:telegram:${chatId}`,
+      channel: 'telegram',
+      target: chatId,
+      event,
+      payload: { job_id: job.id, text: `${head}\n\n${text}`, reply_to: null } satisfies ChatNotice,
+    }));
   }
 
   /** The owner's chat message this job (or the job it retries) came from. */
@@ -133,6 +159,11 @@ export class Announcer {
 function needsAnnouncing(job: JobRow): boolean {
   if (!job.notify || job.notifiedAt !== null) return false;
   return job.replyMessageId !== null || job.state === 'succeeded' || job.state === 'failed' || job.state === 'canceled';
+}
+
+function clip(text: string, max: number): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length <= max ? one : `${one.slice(0, max - 1)}…`;
 }
 
 function failureText(job: JobRow): string {
