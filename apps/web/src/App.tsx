@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { authHeaders, createConsoleApi } from './api/client.js';
 import type { TokenStore } from './api/token.js';
 import { AppContext, type AppServices } from './app-context.js';
 import { LiveBus } from './live/bus.js';
 import { useLiveApprovals } from './live/approvals.js';
+import { pausedAfterFailures, useLiveSchedules } from './live/schedules.js';
 import { connectLive, type EventSourceLike, type LiveState } from './live/connect.js';
 import { openFetchEventSource } from './live/fetch-source.js';
 import { Empty } from './ui/feedback.js';
@@ -11,8 +12,10 @@ import { useHashRoute, type Route } from './ui/use-hash-route.js';
 import { Announcer } from './views/Announcer.js';
 import { ApprovalsPage } from './views/ApprovalsPage.js';
 import { Composer, type ReplyTo } from './views/Composer.js';
+import { JobPage } from './views/JobPage.js';
 import { JobsPage } from './views/JobsPage.js';
 import { MemoryPage } from './views/MemoryPage.js';
+import { SchedulesPage } from './views/SchedulesPage.js';
 import { StatusPage } from './views/StatusPage.js';
 import { TaskList } from './views/TaskList.js';
 import { TaskView } from './views/TaskView.js';
@@ -138,6 +141,7 @@ function TopBar({ route, live, onRefresh }: { route: Route; live: LiveState; onR
         <NavLink route={route} page="jobs" label="Jobs" />
         <NavLink route={route} page="approvals" label="Approvals" />
         <NavLink route={route} page="memory" label="Memory" />
+        <NavLink route={route} page="schedules" label="Schedules" badge={<SchedulesBadge />} />
         <NavLink route={route} page="status" label="Status" />
       </nav>
       <ApprovalsBadge />
@@ -169,10 +173,37 @@ function ApprovalsBadge() {
   );
 }
 
-function NavLink({ route, page, label }: { route: Route; page: Route['page']; label: string }) {
+/** How many schedules the daemon paused because their jobs kept failing; nothing while there is none. */
+function SchedulesBadge() {
+  // No timer here: a pause after failures follows a job's end, which the live events tell.
+  const { data } = useLiveSchedules();
+  const n = data?.filter(pausedAfterFailures).length ?? 0;
+  if (n === 0) return null;
+  const what = 'paused after failures';
+  return (
+    <span className="nav-count" title={`${n} ${what}`} data-count={n}>
+      {n}
+      <span className="visually-hidden"> {what}</span>
+    </span>
+  );
+}
+
+function NavLink({
+  route,
+  page,
+  label,
+  badge,
+}: {
+  route: Route;
+  page: Route['page'];
+  label: string;
+  /** A count shown in the link, after its name. */
+  badge?: ReactNode;
+}) {
   return (
     <a href={`#/${page}`} aria-current={route.page === page ? 'page' : undefined}>
       {label}
+      {badge}
     </a>
   );
 }
@@ -180,11 +211,13 @@ function NavLink({ route, page, label }: { route: Route; page: Route['page']; la
 function Page({ route }: { route: Route }) {
   switch (route.page) {
     case 'jobs':
-      return <JobsPage />;
+      return route.jobId ? <JobPage key={route.jobId} id={route.jobId} /> : <JobsPage />;
     case 'approvals':
       return <ApprovalsPage />;
     case 'memory':
       return <MemoryPage />;
+    case 'schedules':
+      return <SchedulesPage />;
     case 'status':
       return <StatusPage />;
     case 'tasks':

@@ -2,11 +2,12 @@ import type { Approval, Job, Task } from '@alter0/api';
 
 type Listener<T> = (value: T) => void;
 
-/** Fan-out of live `job` / `task` / `approval` events to whichever views are mounted. */
+/** Fan-out of live `job` / `task` / `approval` events (and of schedule changes made here) to whichever views are mounted. */
 export class LiveBus {
   private readonly jobListeners = new Set<Listener<Job>>();
   private readonly taskListeners = new Set<Listener<Task>>();
   private readonly approvalListeners = new Set<Listener<Approval>>();
+  private readonly scheduleListeners = new Set<Listener<void>>();
 
   onJob(fn: Listener<Job>): () => void {
     this.jobListeners.add(fn);
@@ -23,6 +24,12 @@ export class LiveBus {
     return () => this.approvalListeners.delete(fn);
   }
 
+  /** The daemon sends no schedule event: a change made in this console is told to the other views this way. */
+  onSchedulesChanged(fn: Listener<void>): () => void {
+    this.scheduleListeners.add(fn);
+    return () => this.scheduleListeners.delete(fn);
+  }
+
   emitJob(job: Job): void {
     for (const fn of this.jobListeners) fn(job);
   }
@@ -33,5 +40,9 @@ export class LiveBus {
 
   emitApproval(approval: Approval): void {
     for (const fn of this.approvalListeners) fn(approval);
+  }
+
+  emitSchedulesChanged(): void {
+    for (const fn of this.scheduleListeners) fn();
   }
 }

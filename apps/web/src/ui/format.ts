@@ -42,3 +42,33 @@ export function shortId(id: string): string {
   const cut = id.indexOf('_') + 1;
   return id.length - cut > 10 ? `${id.slice(0, cut)}…${id.slice(-8)}` : id;
 }
+
+/** How far a time is from `now`, in words: "in 4 min", "3 min ago", "in 2 h 5 min", "just now". */
+export function formatRelative(iso: string | null | undefined, now: number = Date.now()): string {
+  if (!iso) return '—';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const d = t - now;
+  const a = Math.abs(d);
+  if (a < 5_000) return d >= 0 ? 'in a moment' : 'just now';
+  const s = Math.round(a / 1_000);
+  const m = Math.round(a / 60_000);
+  let span: string;
+  if (s < 60) span = `${s} s`;
+  else if (m < 60) span = `${m} min`;
+  else if (m < 48 * 60) {
+    const h = Math.floor(m / 60);
+    span = h < 10 && m % 60 !== 0 ? `${h} h ${m % 60} min` : `${Math.round(m / 60)} h`;
+  } else if (m < 730 * 1_440) {
+    span = `${Math.round(m / 1_440)} days`;
+  } else {
+    span = `${Math.round(m / 525_960)} years`;
+  }
+  return d > 0 ? `in ${span}` : `${span} ago`;
+}
+
+/** A time in full, for a title next to the words of formatRelative. */
+export function formatExact(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toLocaleString()} (${iso})`;
+}
