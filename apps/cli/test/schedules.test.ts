@@ -59,7 +59,7 @@ describe('schedules (real daemon)', () => {
     expect(both.body.error.message).toContain('give only one of cron, every and at');
     const short = await cli(['schedule', 'add', '--every', '5s', 'too often', '--addr', s.url]);
     expect(short.code).toBe(1);
-    expect(short.stderr).toContain('the period "5s" is too short: a schedule runs at most every 10s');
+    expect(short.stderr).toContain('the period "5s" is too short: the shortest period is 10s');
     const zone = await cli(['schedule', 'add', '--cron', '0 9 * * *', '--tz', 'Mars/Base', 'x', '--addr', s.url]);
     expect(zone.stderr).toContain('unknown time zone "Mars/Base"');
     const none = await cli(['schedule', 'add', 'no timing', '--addr', s.url]);

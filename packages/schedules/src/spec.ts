@@ -69,7 +69,7 @@ function checkEvery(every: string): ScheduleSpec {
   }
   if (ms < MIN_PERIOD_MS) {
     throw new ValidationError(
-      `the period ${JSON.stringify(every)} is too short: a schedule runs at most every ${MIN_PERIOD_MS / 1000}s`,
+      `the period ${JSON.stringify(every)} is too short: the shortest period is ${MIN_PERIOD_MS / 1000}s`,
     );
   }
   return { kind: 'every', expr: String(ms), tz: null };
