@@ -112,9 +112,14 @@ describe('runbook: each common failure shows in status, diagnose and the log', (
     expect(st.components.executor.state).toBe('degraded');
     expect(st.components.executor.last_error?.message).toContain('2 consecutive failures (last: auth)');
     expect(st.state).toBe('degraded');
-    const d = await cli(['diagnose', '--data', data]);
+    // ALTER0_URL: the service listens on a port of its own, not the configured one diagnose would ask.
+    const d = await cli(['diagnose', '--data', data], { ALTER0_URL: s.url });
     expect(d.stdout).toContain('[executor] auth: 2 failed job(s)');
     expect(d.stdout).toContain('not logged in');
+    // The degraded component's line: what it means and what to do, the words the console's status page shows.
+    expect(d.stdout).toMatch(
+      /\n {2}executor: degraded — .+\n {4}\w+'s last jobs failed one after another \(auth\)\.\n {4}→ The agent CLI is not logged in/,
+    );
     await s.waitForLog(/"message":"executor failed".*"error_class":"auth"/, 'the "executor failed" auth log line');
   });
 

@@ -2,6 +2,7 @@ export * from './inputs.js';
 export * from './objects.js';
 export * from './answers.js';
 export * from './status.js';
+export * from './advice.js';
 export * from './events.js';
 export * from './approvals.js';
 export * from './memory.js';

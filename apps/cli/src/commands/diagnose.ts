@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ErrorClass } from '@alter0/core';
 import type { StatusDocument } from '@alter0/api';
+import { ERROR_CLASS_ADVICE, componentAdvice } from '@alter0/api';
 import { errorMessage } from '@alter0/core';
 import { parseDuration } from '@alter0/config';
 import { Store, isDataDirLocked } from '@alter0/store';
@@ -9,22 +9,6 @@ import { loadLocalConfig } from '../config-args.js';
 import type { DiagnoseArgs } from '../descriptors/diagnose.js';
 import { clientFor } from './client.js';
 import { output } from '../output.js';
-
-/** What to do about each class of executor failure (docs/operations.md has the full runbook). */
-export const HINTS: Record<ErrorClass, string> = {
-  auth: 'the agent CLI is not logged in or its key was refused: log in as the user the service runs as (`claude`, `codex login`) and retry the jobs',
-  rate_limited:
-    'the model provider is rate limiting: alter0 retries with backoff; lower queue.*_workers or wait for the quota to reset',
-  unavailable:
-    'the provider or the network is down or overloaded: alter0 retries; check connectivity from this machine',
-  timeout:
-    'jobs ran past queue.job_timeout_s (or the router/closer timeout): raise it for long work, or look for an agent that hangs',
-  not_found: 'the agent CLI is not on the service PATH: install it or set executor.<kind>.bin to its absolute path',
-  exit: 'the agent CLI exited with an error: read the stderr tail with `alter0 job <id>`',
-  bad_output: 'the agent CLI printed output alter0 cannot parse: compare its version with docs/executors.md',
-  canceled: 'canceled by the owner or by a shutdown: retry them if they are still wanted',
-  internal: 'interrupted by a crash or an alter0 bug: see `alter0 logs --level error` and retry the jobs',
-};
 
 interface FailureGroup {
   component: string;
@@ -86,7 +70,7 @@ function readHistory(dbFile: string, since: number): Pick<DiagnoseReport, 'failu
       last_at: new Date(f.lastAt).toISOString(),
       last_message: f.lastMessage,
       last_job: f.lastJobId,
-      hint: HINTS[f.errorClass] ?? '',
+      hint: ERROR_CLASS_ADVICE[f.errorClass] ?? '',
     }));
     const groups = new Map<string, EventGroup>();
     for (const e of store.events.recent({ since, limit: 5000 })) {
@@ -120,8 +104,12 @@ function printReport(report: DiagnoseReport, since: number): void {
   );
   const st = report.service.status;
   if (st && 'components' in st) {
+    // The same meaning and advice as the console's status page (@alter0/api's componentAdvice).
     for (const [name, c] of Object.entries(st.components)) {
-      if (c.state !== 'ok') out(`  ${name}: ${c.state}${c.last_error ? ` — ${c.last_error.message}` : ''}`);
+      if (c.state === 'ok') continue;
+      const advice = componentAdvice(name, c);
+      out(`  ${name}: ${c.state}${c.last_error ? ` — ${c.last_error.message}` : ''}`);
+      out(`    ${advice.meaning}${advice.action ? `\n    → ${advice.action}` : ''}`);
     }
   }
   if (report.failures.length === 0 && report.events.length === 0) {
