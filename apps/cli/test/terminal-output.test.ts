@@ -119,7 +119,10 @@ const status = {
       jobs_by_state: { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 },
     }),
     executor: component({ executors: [] }, { state: 'degraded', last_error: { message: EVIL, at: AT } }),
-    scheduler: component({ jobs: [] }),
+    scheduler: component({
+      jobs: [],
+      schedules: { count: 0, active: 0, paused: 0, next_run_at: null, next_id: null, paused_ids: [], failing: 0 },
+    }),
     storage: component({ db_bytes: 0, wal_bytes: 0, schema_version: 1, free_bytes: null, data_dir: '/d' }),
   },
 };
