@@ -3,9 +3,10 @@ import { secureHeaders } from 'hono/secure-headers';
 
 /**
  * The console's Content-Security-Policy. Vite's build (apps/web/dist/index.html) loads one module script and one
- * stylesheet from this origin and has no inline script or style; the favicon is a `data:` URL; live updates and
- * API calls go to this origin. Nothing else is allowed: a model reply rendered by the console cannot load or
- * send anything elsewhere, and no other site may frame the console (clickjacking).
+ * stylesheet from this origin and has no inline script or style; its icons, web app manifest and service worker
+ * (sw.js, which caches nothing) are files of this origin; live updates and API calls go to this origin. Nothing
+ * else is allowed: a model reply rendered by the console cannot load or send anything elsewhere, and no other site
+ * may frame the console (clickjacking).
  */
 const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
@@ -14,6 +15,8 @@ const CONTENT_SECURITY_POLICY = {
   imgSrc: ["'self'", 'data:'],
   fontSrc: ["'self'"],
   connectSrc: ["'self'"],
+  manifestSrc: ["'self'"],
+  workerSrc: ["'self'"],
   objectSrc: ["'none'"],
   baseUri: ["'none'"],
   formAction: ["'self'"],

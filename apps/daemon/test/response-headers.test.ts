@@ -72,9 +72,29 @@ describe('security headers', () => {
       expectSecurityHeaders(res, `console ${p}`);
     }
     const csp = (await api.request('/')).headers.get('content-security-policy') ?? '';
-    // index.html: a module script and a stylesheet from this origin, a data: favicon; the app fetches this origin.
+    // index.html: a module script, a stylesheet and icons from this origin; the app fetches this origin.
     expect(csp).toContain("style-src 'self'");
     expect(csp).toContain("img-src 'self' data:");
     expect(csp).toContain("connect-src 'self'");
+  });
+
+  it('the web app manifest is served as application/manifest+json and allowed by the policy, as is the worker', async () => {
+    webRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'alter0-web-'));
+    fs.writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html><title>alter0</title>');
+    fs.writeFileSync(path.join(webRoot, 'manifest.webmanifest'), '{"name":"alter0"}');
+    fs.writeFileSync(path.join(webRoot, 'sw.js'), '// caches nothing\n');
+    const root = webRoot;
+    api = apiUnderTest({ staticHandler: (app) => mountConsole(app, root) });
+    const manifest = await api.request('/manifest.webmanifest');
+    expect(manifest.status).toBe(200);
+    expect(manifest.headers.get('content-type')).toMatch(/^application\/manifest\+json\b/);
+    await expect(manifest.json()).resolves.toEqual({ name: 'alter0' });
+    expectSecurityHeaders(manifest, 'GET /manifest.webmanifest');
+    const csp = (await api.request('/')).headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("manifest-src 'self'");
+    expect(csp).toContain("worker-src 'self'");
+    const worker = await api.request('/sw.js');
+    expect(worker.status).toBe(200);
+    expect(worker.headers.get('content-type')).toMatch(/^(text|application)\/javascript\b/);
   });
 });

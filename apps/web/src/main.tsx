@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { sessionTokenStore } from './api/token.js';
 import { App } from './App.js';
+import { registerServiceWorker } from './notify/service-worker.js';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -11,3 +12,5 @@ createRoot(root).render(
     <App token={sessionTokenStore()} />
   </StrictMode>,
 );
+// After the first render: the worker is not needed to show the console.
+registerServiceWorker();

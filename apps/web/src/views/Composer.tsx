@@ -6,7 +6,10 @@ import { StateBadge } from '../ui/feedback.js';
 import { Timings } from '../ui/JobCard.js';
 import { formatConfidence } from '../ui/format.js';
 import { Markdown } from '../ui/Markdown.js';
+import type { JobNotifier } from '../notify/job-notifier.js';
+import { useJobNotifications } from '../notify/use-job-notifications.js';
 import { LiveJobCard } from './LiveJobCard.js';
+import { NotifyToggle } from './NotifyToggle.js';
 
 export interface ReplyTo {
   id: string;
@@ -27,7 +30,8 @@ const KEEP = 8;
 export function Composer({ replyTo, focusToken }: { replyTo: ReplyTo | null; focusToken: number }) {
   const [text, setText] = useState('');
   const [background, setBackground] = useState(false);
-  const { subs, send, update } = useSubmissions();
+  const notifier = useJobNotifications();
+  const { subs, send, update } = useSubmissions(notifier);
 
   const submit = (): void => {
     const content = text.trim();
@@ -51,9 +55,17 @@ export function Composer({ replyTo, focusToken }: { replyTo: ReplyTo | null; foc
         focusToken={focusToken}
         onSubmit={submit}
       />
+      <NotifyToggle />
       <div className="submissions" aria-live="polite" aria-label="Sent messages">
         {subs.map((s) => (
-          <SubmissionView key={s.key} sub={s} onRetried={(jobId) => update(s.key, { phase: 'accepted', jobId })} />
+          <SubmissionView
+            key={s.key}
+            sub={s}
+            onRetried={(jobId) => {
+              notifier.track(jobId);
+              update(s.key, { phase: 'accepted', jobId });
+            }}
+          />
         ))}
       </div>
     </section>
@@ -62,9 +74,10 @@ export function Composer({ replyTo, focusToken }: { replyTo: ReplyTo | null; foc
 
 /**
  * The messages sent from this composer and how each went. `send` resolves false when the send failed (the
- * submission shows the error); sends still waiting when the composer unmounts are aborted.
+ * submission shows the error); sends still waiting when the composer unmounts are aborted. Each job started here is
+ * told to `notifier`, which may notify its end.
  */
-function useSubmissions() {
+function useSubmissions(notifier: JobNotifier) {
   const { api } = useApp();
   const [subs, setSubs] = useState<Submission[]>([]);
   const nextKey = useRef(1);
@@ -87,9 +100,13 @@ function useSubmissions() {
     try {
       if (background) {
         const r = await api.submitJob({ ...input, lane: 'background' }, { signal });
+        notifier.track(r.job_id);
         update(key, { phase: 'accepted', jobId: r.job_id });
       } else {
         const r = await api.sendMessage(input, { signal });
+        notifier.track(r.body.job_id);
+        // Answered at once: the answer is the job's end (its live event may have come first, or not at all).
+        if (r.status === 200) notifier.seen({ ...r.body, id: r.body.job_id });
         update(
           key,
           r.status === 200 ? { phase: 'answered', result: r.body } : { phase: 'accepted', jobId: r.body.job_id },

@@ -19,7 +19,9 @@ function newestMtime(path: string): number {
  */
 export async function ensureAssets(signal: AbortSignal): Promise<void> {
   const built = newestMtime(join(WEB_DIR, 'dist', 'index.html'));
-  const sources = Math.max(...['src', 'index.html', 'vite.config.ts'].map((p) => newestMtime(join(WEB_DIR, p))));
+  const sources = Math.max(
+    ...['src', 'public', 'index.html', 'vite.config.ts'].map((p) => newestMtime(join(WEB_DIR, p))),
+  );
   if (built > sources) return;
   const child = spawn(
     process.execPath,
