@@ -203,7 +203,7 @@ describe('schedules across crashes and downtime (real daemon)', () => {
     expect(runs).toHaveLength(1);
     expect(Date.parse(caught.next_run_at ?? '')).toBeGreaterThan(Date.now());
     const missed = dbRows<{ message: string }>(d2, `SELECT message FROM events WHERE kind = 'schedule_missed'`);
-    expect(missed[0]?.message).toMatch(/missed 1 run while alter0 was not running; one catch-up run starts now/);
+    expect(missed[0]?.message).toMatch(/missed 1 run while alter0 was stopped or busy; one catch-up run starts now/);
     await s.stop();
 
     shift(150 * 60_000);

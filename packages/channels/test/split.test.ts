@@ -134,7 +134,8 @@ describe('splitText', () => {
       expectWellSplit(text, parts, max);
       if (parts.length > 1) for (const p of parts) expect(isWhitespace(p)).toBe(false);
     }
-  });
+    // 2000 runs: about a second alone, several on two cores shared with the rest of the suite.
+  }, 30_000);
 
   it('splits long random replies at the Telegram limit (property)', () => {
     const random = prng(4096);
