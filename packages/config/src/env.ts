@@ -25,6 +25,7 @@ export const RESERVED_ENV_NAMES: readonly string[] = [
   'ALTER0_PNPM_VERSION',
   'ALTER0_CI_REPEAT', // .ci/run: how many times to run the test command
   'ALTER0_LONG_TESTS', // tests: the long crash loop instead of the short default one
+  'ALTER0_BENCH', // tests: 1 runs the stats and usage bench (packages/maintenance/test/stats-rollup.test.ts)
   'ALTER0_RELEASE_SKIP_TESTS', // tooling/release.sh
   'ALTER0_BUILD_COMMIT', // tooling/stamp-build.mjs
   'ALTER0_BIN', // web console tests: another build to test

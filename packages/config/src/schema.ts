@@ -327,6 +327,13 @@ export const RawConfigSchema = v.strictObject(
       }),
       {},
     ),
+    stats: v.optional(
+      table({
+        /** How often the stats rollup recomputes the current and previous hour of `stats_hourly` (docs/operations.md). */
+        rollup_every: v.optional(timerDuration, '5m'),
+      }),
+      {},
+    ),
     approvals: v.optional(
       table({
         /** ask: the owner decides each tool use a rule does not cover; allow_all / deny_all: nobody is asked. */
@@ -349,6 +356,8 @@ export const RawConfigSchema = v.strictObject(
         finished_jobs: v.optional(ageDuration, '30d'),
         /** The owner's memory notes not changed for this long are removed; "never" keeps them until removed. */
         memory: v.optional(v.union([v.literal('never'), ageDuration], 'expected "never" or a duration'), 'never'),
+        /** The hourly stats and usage rollups (`stats_hourly`, `usage_hourly`) older than this. */
+        stats: v.optional(ageDuration, '90d'),
       }),
       {},
     ),

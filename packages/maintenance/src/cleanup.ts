@@ -23,8 +23,8 @@ export interface CleanupOptions {
 
 /**
  * Retention on a worker thread: closed tasks closed longer ago than `closed_tasks` (with their messages, jobs,
- * decisions and unpinned memory; a pinned entry keeps the task's row), decisions, events, finished jobs and the
- * owner's unpinned notes (`memory`, unless null) older than their ages. Never touches a queued or
+ * decisions and unpinned memory; a pinned entry keeps the task's row), decisions, events, finished jobs, the
+ * owner's unpinned notes (`memory`, unless null) and the hourly stats history (`stats`) older than their ages. Never touches a queued or
  * running job, a message of an open task, or the latest job of a task. A dry run returns the counts only.
  */
 export async function cleanup(opts: CleanupOptions): Promise<CleanupReport> {
@@ -69,6 +69,7 @@ export function retentionFromConfig(config: Pick<Config, 'retention'>): Retentio
     events: parseDuration(config.retention.events),
     finished_jobs: parseDuration(config.retention.finished_jobs),
     memory: config.retention.memory === 'never' ? null : parseDuration(config.retention.memory),
+    stats: parseDuration(config.retention.stats),
   };
 }
 

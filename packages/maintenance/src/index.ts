@@ -13,7 +13,8 @@ export { migrate, migrationStatus } from './migrate.js';
 export type { MigrateResult, MigrationStatus } from './migrate.js';
 export { startScheduler } from './scheduler.js';
 export type { ScheduledJob, Scheduler, SchedulerOptions, ScheduledJobStatus } from './scheduler.js';
-export { backupJob, retentionJob, checkpointJob, maintenanceJobs, DAY_MS, HOUR_MS } from './jobs.js';
+export { backupJob, retentionJob, checkpointJob, statsRollupJob, maintenanceJobs, DAY_MS, HOUR_MS } from './jobs.js';
+export { statsRollup } from './stats-rollup.js';
 export { preflight, formatChecks, preflightExitCode, checkPermissions, CONFIG_CHECKS, MIB } from './preflight.js';
 export { otherLoginUsers } from './login-users.js';
 export { tightenDataDir, privateDir, privateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
@@ -29,5 +30,6 @@ export type {
   FileCheck,
   InvariantResult,
   Retention,
+  StatsRollupResult,
   VerifyReport,
 } from './protocol.js';

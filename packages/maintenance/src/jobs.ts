@@ -4,7 +4,9 @@ import { backup } from './backup.js';
 import { checkpointWal } from './checkpoint.js';
 import { cleanup, retentionFromConfig } from './cleanup.js';
 import { dbFileFor } from './paths.js';
+import type { DepthSample } from '@alter0/store';
 import type { Retention } from './protocol.js';
+import { statsRollup } from './stats-rollup.js';
 import type { MaintenancePool } from './pool.js';
 import type { ScheduledJob } from './scheduler.js';
 
@@ -73,11 +75,38 @@ export function checkpointJob(opts: { dbFile: string; every?: number | string; p
   };
 }
 
-/** The standard jobs for a configuration: backup (backup.interval, backup.keep, backup.dir), daily retention, hourly checkpoint. */
+/**
+ * The stats rollup (every `stats.rollup_every`): the current and previous hour of the hourly history, and any hours
+ * missed. `depthSamples` hands it the daemon's queue depth samples (it may take a fresh one first). Its first run
+ * comes at most one interval after start.
+ */
+export function statsRollupJob(opts: {
+  dbFile: string;
+  every: number;
+  pool: MaintenancePool;
+  now?: () => number;
+  depthSamples?: () => DepthSample[];
+}): ScheduledJob {
+  const now = opts.now ?? Date.now;
+  return {
+    name: 'stats_rollup',
+    every: opts.every,
+    startDelayMs: opts.every,
+    run: async (signal) => {
+      const samples = opts.depthSamples?.() ?? [];
+      return statsRollup({ dbFile: opts.dbFile, now: now(), samples, pool: opts.pool, signal });
+    },
+  };
+}
+
+/**
+ * The standard jobs for a configuration: backup (backup.interval, backup.keep, backup.dir), daily retention, hourly
+ * checkpoint, the stats rollup (stats.rollup_every; `depthSamples`: the daemon's queue depth samples).
+ */
 export function maintenanceJobs(
   config: Config,
   pool: MaintenancePool,
-  opts: { now?: () => number } = {},
+  opts: { now?: () => number; depthSamples?: () => DepthSample[] } = {},
 ): ScheduledJob[] {
   const dbFile = dbFileFor(config.data_dir);
   const now = opts.now ?? Date.now;
@@ -92,5 +121,12 @@ export function maintenanceJobs(
     }),
     retentionJob({ dbFile, retention: retentionFromConfig(config), pool, now }),
     checkpointJob({ dbFile, pool }),
+    statsRollupJob({
+      dbFile,
+      every: parseDuration(config.stats.rollup_every),
+      pool,
+      now,
+      depthSamples: opts.depthSamples,
+    }),
   ];
 }

@@ -1,5 +1,12 @@
 import { RETENTION_TABLES } from '@alter0/store';
-import type { InvariantResult, RetentionTable, SchemaState, TableCounts } from '@alter0/store';
+import type {
+  DepthSample,
+  InvariantResult,
+  RetentionTable,
+  RollupReport,
+  SchemaState,
+  TableCounts,
+} from '@alter0/store';
 
 /*
  * The messages between the main thread and the maintenance worker. Everything crossing the boundary is
@@ -77,6 +84,8 @@ export interface Retention {
   finished_jobs: number;
   /** The owner's unpinned notes unchanged for this long; null: kept until the owner removes them. */
   memory: number | null;
+  /** The hourly stats and usage history, by the hour it describes. */
+  stats: number;
 }
 
 export interface CleanupTask {
@@ -103,7 +112,14 @@ export interface CleanupReport {
   skipped: number;
   transactions: number;
   /** Epoch ms: what is older goes (memory null: notes never age out). */
-  cutoffs: { closed_tasks: number; decisions: number; events: number; finished_jobs: number; memory: number | null };
+  cutoffs: {
+    closed_tasks: number;
+    decisions: number;
+    events: number;
+    finished_jobs: number;
+    memory: number | null;
+    stats: number;
+  };
   ms: number;
 }
 
@@ -119,7 +135,17 @@ export interface CheckpointResult {
   checkpointedFrames: number;
 }
 
-export type WorkerTask = CopyTask | CheckTask | VerifyTask | CleanupTask | CheckpointTask;
+export interface StatsRollupTask {
+  op: 'stats_rollup';
+  dbFile: string;
+  now: number;
+  /** The daemon's queue depth samples since about the last run. */
+  samples: DepthSample[];
+  busyTimeoutMs: number;
+}
+export type StatsRollupResult = RollupReport & { ms: number };
+
+export type WorkerTask = CopyTask | CheckTask | VerifyTask | CleanupTask | CheckpointTask | StatsRollupTask;
 
 export interface WorkerResults {
   copy: CopyResult;
@@ -127,4 +153,5 @@ export interface WorkerResults {
   verify: VerifyReport;
   cleanup: CleanupReport;
   checkpoint: CheckpointResult;
+  stats_rollup: StatsRollupResult;
 }

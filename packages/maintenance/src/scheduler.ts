@@ -11,6 +11,8 @@ export interface ScheduledJob {
   run(signal: AbortSignal): Promise<unknown>;
   /** Abort a run that takes longer than this. */
   timeoutMs?: number;
+  /** An interval job that is due at start runs after this long, if sooner than the scheduler's `startDelayMs`. */
+  startDelayMs?: number;
 }
 
 export interface SchedulerOptions {
@@ -163,7 +165,7 @@ function firstRun(ctx: SchedulerContext, slot: Slot): number {
   if (slot.cron) return regularNext(slot, t);
   const last = slot.status.lastSuccessAt;
   const due = last === null ? t : last + (slot.job.every as number);
-  return Math.max(due, t + ctx.startDelayMs);
+  return Math.max(due, t + Math.min(ctx.startDelayMs, slot.job.startDelayMs ?? Number.POSITIVE_INFINITY));
 }
 
 function arm(ctx: SchedulerContext, slot: Slot, at: number): void {

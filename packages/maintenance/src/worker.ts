@@ -4,6 +4,7 @@ import { checkFile } from './ops/check.js';
 import { verifyDatabase } from './ops/verify.js';
 import { cleanupDatabase } from './ops/cleanup.js';
 import { checkpoint } from './ops/checkpoint.js';
+import { statsRollup } from './ops/stats.js';
 
 /**
  * Entry of the tinypool worker thread. better-sqlite3 is synchronous: the slow database work runs here, on its
@@ -21,5 +22,7 @@ export default function run(task: WorkerTask): WorkerResults[WorkerTask['op']] {
       return cleanupDatabase(task);
     case 'checkpoint':
       return checkpoint(task);
+    case 'stats_rollup':
+      return statsRollup(task);
   }
 }

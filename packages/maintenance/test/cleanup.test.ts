@@ -17,6 +17,7 @@ const retention = {
   events: 30 * DAY,
   finished_jobs: 30 * DAY,
   memory: null,
+  stats: 90 * DAY,
 };
 
 let pool: MaintenancePool;
@@ -83,6 +84,17 @@ beforeEach(() => {
     run.run('f-old', 's-a', ago(40), ago(40), u1.job.id, 'canceled', ago(40));
     run.run('f-latest', 's-a', ago(39), ago(39), u1.job.id, 'canceled', ago(39));
     run.run('f-open', 's-b', ago(40), ago(40), queued.job.id, null, null);
+    // The hourly history: an hour 100 days ago goes (retention.stats 90d) with its two tasks' usage; 10 days ago stays.
+    for (const d of [100, 10]) {
+      store.opened.sqlite.prepare('INSERT INTO stats_hourly (hour, rolled_at) VALUES (?, ?)').run(ago(d), ago(d));
+      for (const t of ['t-a', 't-b'])
+        store.opened.sqlite
+          .prepare(
+            `INSERT INTO usage_hourly (hour, task_id, jobs, input_tokens, output_tokens, cost_usd, jobs_with_cost)
+             VALUES (?, ?, 1, 1, 1, NULL, 0)`,
+          )
+          .run(ago(d), t);
+    }
     ids = {
       old: old.id,
       recentClosed: recentClosed.id,
@@ -114,6 +126,8 @@ const expected = {
   approvals: 0,
   task_allow_rules: 0,
   schedule_runs: 1,
+  stats_hourly: 1,
+  usage_hourly: 2,
 };
 
 describe('cleanup', () => {
@@ -125,14 +139,14 @@ describe('cleanup', () => {
     expect(dry.transactions).toBe(0);
     expect(count(dbFile, 'jobs')).toBe(before);
     expect(formatCleanupReport(dry)).toMatch(
-      /^would delete: route_decisions 3, close_decisions 2, memory 2, outbox 2, channel_refs 1, approvals 0, task_allow_rules 0, schedule_runs 1, jobs 7, messages 5, tasks 1, events 3/,
+      /^would delete: route_decisions 3, close_decisions 2, memory 2, outbox 2, channel_refs 1, approvals 0, task_allow_rules 0, schedule_runs 1, jobs 7, messages 5, tasks 1, events 3, stats_hourly 1, usage_hourly 2/,
     );
 
     // Small batches: many short write transactions instead of one long one (one per 2 rows of each table).
     const real = await cleanup({ dbFile, now: NOW, retention, dryRun: false, batchSize: 2, pauseMs: 0, pool });
     expect(real.counts).toEqual(dry.counts);
     expect(real.skipped).toBe(0);
-    expect(real.transactions).toBe(2 + 1 + 1 + 1 + 1 + 1 + 4 + 3 + 1 + 2);
+    expect(real.transactions).toBe(2 + 1 + 1 + 1 + 1 + 1 + 4 + 3 + 1 + 2 + 1 + 1);
     expect(count(dbFile, 'jobs')).toBe(before - expected.jobs);
     // The notice still waiting stays, however old; so does the one delivered recently.
     const db = new Database(dbFile, { readonly: true });
@@ -224,7 +238,14 @@ describe('cleanup', () => {
   it('reads its ages from the config table and refuses a non-positive age', async () => {
     expect(
       retentionFromConfig({
-        retention: { closed_tasks: '90d', decisions: '60d', events: '30d', finished_jobs: '4w', memory: 'never' },
+        retention: {
+          closed_tasks: '90d',
+          decisions: '60d',
+          events: '30d',
+          finished_jobs: '4w',
+          memory: 'never',
+          stats: '90d',
+        },
       }),
     ).toEqual({
       ...retention,
@@ -232,7 +253,14 @@ describe('cleanup', () => {
     });
     expect(
       retentionFromConfig({
-        retention: { closed_tasks: '90d', decisions: '60d', events: '30d', finished_jobs: '30d', memory: '180d' },
+        retention: {
+          closed_tasks: '90d',
+          decisions: '60d',
+          events: '30d',
+          finished_jobs: '30d',
+          memory: '180d',
+          stats: '90d',
+        },
       }),
     ).toEqual({ ...retention, memory: 180 * DAY });
     await expect(

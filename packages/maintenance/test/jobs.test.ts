@@ -44,12 +44,13 @@ describe('standard maintenance jobs', () => {
         ['backup', 3_600_000],
         ['retention', 86_400_000],
         ['wal_checkpoint', 3_600_000],
+        ['stats_rollup', 300_000],
       ]);
       // Writes on the daemon's connection leave frames in the WAL for the checkpoint job.
       store.events.add({ component: 'test', level: 'info', kind: 'x', message: 'recent', now: Date.now() });
       const scheduler = startScheduler({ jobs, store, logger: nullLogger(), startDelayMs: 0 });
       const end = Date.now() + 20_000;
-      while (store.events.maintenance().filter((r) => r.lastSuccessAt !== null).length < 3) {
+      while (store.events.maintenance().filter((r) => r.lastSuccessAt !== null).length < 4) {
         if (Date.now() > end)
           throw new Error(`jobs did not all succeed: ${JSON.stringify(store.events.maintenance())}`);
         await new Promise((r) => setTimeout(r, 20));
@@ -58,8 +59,11 @@ describe('standard maintenance jobs', () => {
       expect(store.events.maintenance().map((r) => [r.job, r.consecutiveFailures])).toEqual([
         ['backup', 0],
         ['retention', 0],
+        ['stats_rollup', 0],
         ['wal_checkpoint', 0],
       ]);
+      // The rollup computed the hours of the populated jobs (ten days ago) up to now.
+      expect(count(dbFile, 'stats_hourly')).toBeGreaterThan(240);
       expect((await listBackups(config.backup.dir)).map((b) => b.reason)).toEqual(['scheduled']);
       // The populated event is ten days old (retention.events=1d); the recent one stays.
       expect(store.events.recent({ component: 'test' }).map((e) => e.message)).toEqual(['recent']);

@@ -93,15 +93,20 @@ describe('scheduler', () => {
       jobs: [
         { name: 'backup', every: 3_600_000, run: async () => undefined },
         { name: 'fresh', every: 3_600_000, run: async () => undefined },
+        // A job may ask to start sooner (the stats rollup: one interval), never later.
+        { name: 'quick', every: 1_000, startDelayMs: 1_000, run: async () => undefined },
+        { name: 'patient', every: 3_600_000, startDelayMs: 60_000, run: async () => undefined },
       ],
       store,
       logger: nullLogger(),
       now: () => 2_000,
       startDelayMs: 30_000,
     });
-    const [b, f] = scheduler.status();
+    const [b, f, q, p] = scheduler.status();
     expect(b!.nextRunAt).toBe(1_000 + 3_600_000);
     expect(f!.nextRunAt).toBe(2_000 + 30_000);
+    expect(q!.nextRunAt).toBe(2_000 + 1_000);
+    expect(p!.nextRunAt).toBe(2_000 + 30_000);
   });
 
   it('computes cron schedules and rejects bad patterns and duplicate names', () => {

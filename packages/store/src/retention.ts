@@ -19,12 +19,15 @@ export const RETENTION_TABLES = [
   'messages',
   'tasks',
   'events',
+  'stats_hourly',
+  'usage_hourly',
 ] as const;
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 /**
  * Cut-off times, epoch ms: rows older than these go (`tasks` for closed tasks, `jobs` for finished jobs, `memory`
- * for the owner's unpinned notes by their last change; null: notes never age out).
+ * for the owner's unpinned notes by their last change; null: notes never age out; `stats` for the hourly history
+ * by the hour it describes).
  */
 export interface RetentionCutoffs {
   tasks: number;
@@ -32,14 +35,18 @@ export interface RetentionCutoffs {
   events: number;
   jobs: number;
   memory: number | null;
+  stats: number;
 }
+
+/** The column a planned row is known by: `id`, or the rowid of the hourly history (keyed by hour). */
+const KEY: Partial<Record<RetentionTable, string>> = { stats_hourly: 'rowid', usage_hourly: 'rowid' };
 
 const TERMINAL = `('succeeded','failed','canceled')`;
 
 /*
  * What goes, per table, as one SELECT of ids over a temp table of the closed tasks to purge (`purge_tasks`).
- * Parameters: :tasks, :decisions, :events, :jobs, :memory are the cut-off times (rows older than them go; a null
- * :memory matches nothing).
+ * Parameters: :tasks, :decisions, :events, :jobs, :memory, :stats are the cut-off times (rows older than them go; a
+ * null :memory matches nothing).
  */
 const PLAN: Record<RetentionTable, string> = {
   route_decisions: `
@@ -80,6 +87,9 @@ const PLAN: Record<RetentionTable, string> = {
   // A pinned entry keeps its task's row (only the row: its messages, jobs and decisions go).
   tasks: `SELECT id FROM purge_tasks p WHERE NOT EXISTS (SELECT 1 FROM memory y WHERE y.task_id = p.id AND y.pinned = 1)`,
   events: `SELECT id FROM events WHERE created_at < :events`,
+  // The hourly history outlives the jobs it was computed from: it goes by the hour it describes.
+  stats_hourly: `SELECT rowid AS id FROM stats_hourly WHERE hour < :stats`,
+  usage_hourly: `SELECT rowid AS id FROM usage_hourly WHERE hour < :stats`,
 };
 
 /*
@@ -110,6 +120,8 @@ const GUARD: Record<RetentionTable, string> = {
           AND NOT EXISTS (SELECT 1 FROM close_decisions c WHERE c.task_id = tasks.id)
           AND NOT EXISTS (SELECT 1 FROM memory y WHERE y.task_id = tasks.id)`,
   events: '1',
+  stats_hourly: '1',
+  usage_hourly: '1',
 };
 
 /**
@@ -118,7 +130,10 @@ const GUARD: Record<RetentionTable, string> = {
  * decisions, events, finished jobs and unpinned notes older than their cut-offs, and messages never routed whose
  * jobs all finished before `jobs`.
  */
-export function planRetention(db: BetterSqlite3.Database, cutoffs: RetentionCutoffs): Record<RetentionTable, string[]> {
+export function planRetention(
+  db: BetterSqlite3.Database,
+  cutoffs: RetentionCutoffs,
+): Record<RetentionTable, (string | number)[]> {
   // TEMP tables live in this connection's own temp database: building them takes no lock on alter0.db.
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS purge_tasks (id TEXT PRIMARY KEY);
            CREATE TEMP TABLE IF NOT EXISTS purge_unrouted (id TEXT PRIMARY KEY);
@@ -140,10 +155,10 @@ export function planRetention(db: BetterSqlite3.Database, cutoffs: RetentionCuto
          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.message_id = m.id
                           AND (j.state NOT IN ${TERMINAL} OR j.finished_at IS NULL OR j.finished_at >= :jobs))`,
     ).run({ jobs: cutoffs.jobs });
-    const plan = {} as Record<RetentionTable, string[]>;
+    const plan = {} as Record<RetentionTable, (string | number)[]>;
     for (const table of RETENTION_TABLES) {
       const stmt = db.prepare(PLAN[table]).pluck();
-      plan[table] = stmt.all(paramsFor(stmt, cutoffs)) as string[];
+      plan[table] = stmt.all(paramsFor(stmt, cutoffs)) as (string | number)[];
     }
     return plan;
   })();
@@ -157,7 +172,7 @@ export function planRetention(db: BetterSqlite3.Database, cutoffs: RetentionCuto
 export function retentionDeleter(
   db: BetterSqlite3.Database,
   cutoffs: RetentionCutoffs,
-): (table: RetentionTable, ids: readonly string[]) => number {
+): (table: RetentionTable, ids: readonly (string | number)[]) => number {
   const unlinkMessages = db.prepare(
     `UPDATE messages SET job_id = NULL WHERE job_id IN (SELECT value FROM json_each(:ids))
        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = messages.job_id)`,
@@ -166,7 +181,8 @@ export function retentionDeleter(
   return (table, ids) => {
     let del = deletes.get(table);
     if (del === undefined) {
-      del = db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT value FROM json_each(:ids)) AND ${GUARD[table]}`);
+      const key = KEY[table] ?? 'id';
+      del = db.prepare(`DELETE FROM ${table} WHERE ${key} IN (SELECT value FROM json_each(:ids)) AND ${GUARD[table]}`);
       deletes.set(table, del);
     }
     const statement = del;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { sqliteTable, text, integer, real, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, real, blob, index, primaryKey, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type {
   ClosedBy,
   CloseSource,
@@ -113,6 +113,8 @@ export const jobs = sqliteTable(
     index('jobs_task_state').on(t.taskId, t.state),
     index('jobs_message').on(t.messageId),
     index('jobs_notify_pending').on(t.notify, t.notifiedAt),
+    // The stats rollup and the live part of GET /api/usage read the jobs that ended in a time range.
+    index('jobs_finished').on(t.finishedAt),
   ],
 );
 
@@ -140,7 +142,11 @@ export const routeDecisions = sqliteTable(
     errorClass: text('error_class').$type<ErrorClass>(),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [index('route_decisions_task').on(t.taskId, t.createdAt), index('route_decisions_job').on(t.jobId)],
+  (t) => [
+    index('route_decisions_task').on(t.taskId, t.createdAt),
+    index('route_decisions_job').on(t.jobId),
+    index('route_decisions_created').on(t.createdAt),
+  ],
 );
 
 export const closeDecisions = sqliteTable(
@@ -168,7 +174,7 @@ export const closeDecisions = sqliteTable(
     errorClass: text('error_class').$type<ErrorClass>(),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [index('close_decisions_task').on(t.taskId, t.createdAt)],
+  (t) => [index('close_decisions_task').on(t.taskId, t.createdAt), index('close_decisions_created').on(t.createdAt)],
 );
 
 export const events = sqliteTable(
@@ -376,6 +382,69 @@ export const scheduleRuns = sqliteTable(
   ],
 );
 
+/**
+ * The compact history behind the console's charts (GET /api/stats): one row per hour, recomputed by the maintenance
+ * job `stats_rollup` from that hour's jobs and decisions (packages/store/src/stats.ts), kept for retention.stats.
+ * Latencies are the jobs that ended in the hour, in ms; percentiles by nearest rank, with a log-binned histogram
+ * per stage so that longer buckets can be merged.
+ */
+export const statsHourly = sqliteTable('stats_hourly', {
+  /** The hour's start, epoch ms (UTC). */
+  hour: integer('hour').primaryKey(),
+  succeeded: integer('succeeded').notNull().default(0),
+  failed: integer('failed').notNull().default(0),
+  canceled: integer('canceled').notNull().default(0),
+  queueWaitP50: integer('queue_wait_p50'),
+  queueWaitP95: integer('queue_wait_p95'),
+  routeP50: integer('route_p50'),
+  routeP95: integer('route_p95'),
+  executeP50: integer('execute_p50'),
+  executeP95: integer('execute_p95'),
+  closeP50: integer('close_p50'),
+  closeP95: integer('close_p95'),
+  /**
+   * Per stage, the hour's latencies in log bins (encodeHistograms of stats.ts: per stage present, its index, the
+   * number of bins, then bin and count of each), so that longer buckets merge their hours without parsing text.
+   */
+  latencyHist: blob('latency_hist', { mode: 'buffer' }),
+  /** Queue depth samples the daemon took in this hour (one a minute): how many, their sum and maximum. */
+  depthSamples: integer('depth_samples').notNull().default(0),
+  depthSum: integer('depth_sum').notNull().default(0),
+  depthMax: integer('depth_max'),
+  /** The newest sample counted: a sample passed again is not counted twice. */
+  depthLastAt: integer('depth_last_at'),
+  /** Router and closer calls that asked a model (route_decisions, close_decisions with model_called). */
+  routeCalls: integer('route_calls').notNull().default(0),
+  closeCalls: integer('close_calls').notNull().default(0),
+  /** Agent runs: the attempts of the jobs that ended in the hour whose execute stage ran. */
+  agentRuns: integer('agent_runs').notNull().default(0),
+  inputTokens: integer('input_tokens').notNull().default(0),
+  outputTokens: integer('output_tokens').notNull().default(0),
+  /** Null when no job of the hour reported a cost. */
+  costUsd: real('cost_usd'),
+  jobsWithCost: integer('jobs_with_cost').notNull().default(0),
+  /** When the rollup last computed this row (epoch ms). */
+  rolledAt: integer('rolled_at').notNull(),
+});
+
+/**
+ * Usage per hour and task (`taskId` '' for jobs never routed to a task): what GET /api/usage sums for the hours
+ * the rollup covered, so it never reads a month of jobs on the daemon's connection. Written with stats_hourly.
+ */
+export const usageHourly = sqliteTable(
+  'usage_hourly',
+  {
+    hour: integer('hour').notNull(),
+    taskId: text('task_id').notNull(),
+    jobs: integer('jobs').notNull(),
+    inputTokens: integer('input_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    costUsd: real('cost_usd'),
+    jobsWithCost: integer('jobs_with_cost').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.taskId] })],
+);
+
 export const maintenanceRuns = sqliteTable('maintenance_runs', {
   job: text('job').primaryKey(),
   lastStartAt: integer('last_start_at'),
@@ -399,3 +468,4 @@ export type ApprovalRow = typeof approvals.$inferSelect;
 export type MemoryRow = typeof memory.$inferSelect;
 export type ScheduleRow = typeof schedules.$inferSelect;
 export type ScheduleRunRow = typeof scheduleRuns.$inferSelect;
+export type StatsHourlyRow = typeof statsHourly.$inferSelect;

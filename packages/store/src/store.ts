@@ -12,6 +12,7 @@ import { OutboxRepo } from './outbox-repo.js';
 import { ApprovalsRepo } from './approvals-repo.js';
 import { MemoryRepo } from './memory-repo.js';
 import { SchedulesRepo } from './schedules-repo.js';
+import { StatsRepo } from './stats-repo.js';
 
 /** The one owner of the database connection; the repositories are its parts. */
 export class Store {
@@ -24,6 +25,7 @@ export class Store {
   readonly approvals: ApprovalsRepo;
   readonly memory: MemoryRepo;
   readonly schedules: SchedulesRepo;
+  readonly stats: StatsRepo;
   private closed = false;
   private readonly commits: Commits;
 
@@ -41,6 +43,7 @@ export class Store {
     this.schedules = new SchedulesRepo(opened.db, this.commits, this.jobs);
     this.decisions = new DecisionsRepo(opened.db);
     this.events = new EventsRepo(opened.db);
+    this.stats = new StatsRepo(opened.sqlite);
   }
 
   static open(opts: OpenDbOptions): Store {

@@ -71,6 +71,7 @@ const cutoffs = (now: number) => ({
   events: now - 30 * DAY,
   jobs: now - 30 * DAY,
   memory: null,
+  stats: now - 90 * DAY,
 });
 
 describe('retention queries', () => {
@@ -104,6 +105,33 @@ describe('retention queries', () => {
     const deleted = Object.fromEntries(RETENTION_TABLES.map((t) => [t, deleteBatch(t, plan[t])]));
     expect(deleted).toMatchObject({ tasks: 0, messages: 0 });
     expect(store.tasks.get(old)?.state).toBe('open');
+  });
+});
+
+describe('retention of the hourly history', () => {
+  it('deletes stats_hourly and usage_hourly rows of hours older than the stats cut-off, whatever the jobs', () => {
+    const sqlite = store.opened.sqlite;
+    const hour = (d: number): number => T0 + d * DAY;
+    for (const d of [0, 10, 100]) {
+      sqlite.prepare('INSERT INTO stats_hourly (hour, rolled_at) VALUES (?, ?)').run(hour(d), hour(d));
+      for (const task of ['t_a', 't_b', ''])
+        sqlite
+          .prepare(
+            `INSERT INTO usage_hourly (hour, task_id, jobs, input_tokens, output_tokens, cost_usd, jobs_with_cost)
+             VALUES (?, ?, 1, 10, 5, NULL, 0)`,
+          )
+          .run(hour(d), task);
+    }
+    // Day 101 with retention.stats 90d: the cut-off is day 11; days 0 and 10 go, day 100 stays.
+    const c = cutoffs(hour(101));
+    const plan = planRetention(sqlite, c);
+    expect(plan.stats_hourly).toHaveLength(2);
+    expect(plan.usage_hourly).toHaveLength(6);
+    const deleteBatch = retentionDeleter(sqlite, c);
+    expect(deleteBatch('stats_hourly', plan.stats_hourly)).toBe(2);
+    expect(deleteBatch('usage_hourly', plan.usage_hourly)).toBe(6);
+    expect(sqlite.prepare('SELECT hour FROM stats_hourly').pluck().all()).toEqual([hour(100)]);
+    expect(sqlite.prepare('SELECT DISTINCT hour FROM usage_hourly').pluck().all()).toEqual([hour(100)]);
   });
 });
 

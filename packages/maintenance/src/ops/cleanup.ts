@@ -18,6 +18,7 @@ export function cleanupDatabase(task: CleanupTask, hooks: { afterPlan?: () => vo
     events: task.now - task.retention.events,
     finished_jobs: task.now - task.retention.finished_jobs,
     memory: task.retention.memory === null ? null : task.now - task.retention.memory,
+    stats: task.now - task.retention.stats,
   };
   const params = {
     tasks: cutoffs.closed_tasks,
@@ -25,6 +26,7 @@ export function cleanupDatabase(task: CleanupTask, hooks: { afterPlan?: () => vo
     events: cutoffs.events,
     jobs: cutoffs.finished_jobs,
     memory: cutoffs.memory,
+    stats: cutoffs.stats,
   };
   const db = openLive(task.dbFile, task.busyTimeoutMs);
   try {
