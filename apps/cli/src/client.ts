@@ -71,6 +71,8 @@ export function createCliClient(opts: CliClientOptions): CliClient {
     resumeSchedule: guard(api.resumeSchedule),
     runSchedule: guard(api.runSchedule),
     removeSchedule: guard(api.removeSchedule),
+    usage: guard(api.usage),
+    stats: guard(api.stats),
   };
 }
 

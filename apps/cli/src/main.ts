@@ -11,6 +11,7 @@ import { clientCommands } from './descriptors/client.js';
 import { approvalCommands } from './descriptors/approvals.js';
 import { memoryCommands } from './descriptors/memory.js';
 import { scheduleCommands } from './descriptors/schedule.js';
+import { usageCommands } from './descriptors/usage.js';
 import { qualityCommands } from './descriptors/quality.js';
 import { logsCommand } from './descriptors/logs.js';
 import { diagnoseCommand } from './descriptors/diagnose.js';
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(approvalCommands)
       .command(memoryCommands)
       .command(scheduleCommands)
+      .command(usageCommands)
       .command(qualityCommands)
       .command(logsCommand as never)
       .command(diagnoseCommand as never)

@@ -157,6 +157,7 @@ function fakeService(): http.Server {
         jobs: [job],
         decisions,
         approvals: [],
+        usage: { jobs: 1, input_tokens: 0, output_tokens: 0, cost_usd: null, jobs_with_cost: 0 },
       });
     }
     if (p === '/api/tasks') return send(200, { tasks: [task] });

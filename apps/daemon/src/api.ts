@@ -22,6 +22,7 @@ import { taskRoutes } from './routes/tasks.js';
 import { approvalRoutes, exceptRuns, runTokens } from './routes/approvals.js';
 import { memoryRoutes } from './routes/memory.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { statsRoutes } from './routes/stats.js';
 import type { Approvals } from './approvals/service.js';
 import type { ScheduleService } from './schedules/service.js';
 
@@ -129,6 +130,7 @@ export function createApi(deps: ApiDeps): Hono {
     approvalRoutes,
     memoryRoutes,
     scheduleRoutes,
+    statsRoutes,
   ])
     app.route('/', routes(deps));
   if (deps.metricsText) app.route('/', metricsRoutes(deps.metricsText));

@@ -9,8 +9,13 @@ import type {
   Job,
   RouteCandidate,
   RouteDecision,
+  StatsFigures as StatsFiguresView,
+  StatsRange,
+  StatsReport,
   Task,
   TaskMessage,
+  UsageReport as UsageReportView,
+  UsageTotals as UsageTotalsView,
 } from '@alter0/api';
 import type {
   ApprovalRow,
@@ -21,8 +26,12 @@ import type {
   RouteDecisionRow,
   ScheduleRow,
   ScheduleRunRow,
+  StatsFigures,
+  StatsSeries,
   Store,
   TaskRow,
+  UsageReport,
+  UsageTotals,
 } from '@alter0/store';
 import { formatPeriod } from '@alter0/schedules';
 import { describeRow } from './schedules/service.js';
@@ -240,5 +249,47 @@ export function scheduleDetailView(s: ScheduleRow, runs: ScheduleRunRow[]): Sche
       result: r.result as ScheduleRun['result'],
       ended_at: r.endedAt === null ? null : iso(r.endedAt),
     })),
+  };
+}
+
+export function usageTotalsView(t: UsageTotals): UsageTotalsView {
+  return {
+    jobs: t.jobs,
+    input_tokens: t.inputTokens,
+    output_tokens: t.outputTokens,
+    cost_usd: t.costUsd,
+    jobs_with_cost: t.jobsWithCost,
+  };
+}
+
+export function usageReportView(r: UsageReport, by: UsageReportView['by']): UsageReportView {
+  return {
+    since: iso(r.since),
+    by,
+    rows: r.rows.map((row) => ({ key: row.key, title: row.title, ...usageTotalsView(row) })),
+    total: usageTotalsView(r.total),
+  };
+}
+
+function statsFiguresView(f: StatsFigures): StatsFiguresView {
+  return {
+    jobs: f.jobs,
+    latency_ms: f.latency,
+    queue_depth: f.depth,
+    model_calls: f.modelCalls,
+    tokens: f.tokens,
+    cost_usd: f.costUsd,
+  };
+}
+
+export function statsReportView(range: StatsRange, bucket: StatsReport['bucket'], s: StatsSeries): StatsReport {
+  return {
+    range,
+    bucket,
+    from: iso(s.from),
+    to: iso(s.to),
+    rolled_up_at: isoOrNull(s.rolledUpAt),
+    buckets: s.buckets.map((b) => ({ start: iso(b.start), ...statsFiguresView(b) })),
+    totals: statsFiguresView(s.totals),
   };
 }

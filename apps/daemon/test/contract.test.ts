@@ -34,7 +34,10 @@ import {
   ScheduleDetail,
   ScheduleList,
   ScheduleRunNow,
+  StatsReport,
+  UsageReport,
 } from '@alter0/api';
+import { rollupStats } from '@alter0/store';
 import { apiUnderTest } from './api-harness.js';
 import { documentedEndpoints, expectAnswer, expectError, servedEndpoints } from './contract-check.js';
 import type { LiveApi } from './live-harness.js';
@@ -216,6 +219,8 @@ const cases: Record<string, () => Promise<void>> = {
     expect(t.jobs).toHaveLength(2);
     expect(t.decisions.route.length).toBeGreaterThanOrEqual(2);
     expect(t.decisions.close.map((d) => d.action)).toEqual(['keep_open', 'keep_open']);
+    // The scripted agent reports 3 tokens in and 5 out per run, and no cost.
+    expect(t.usage).toEqual({ jobs: 2, input_tokens: 6, output_tokens: 10, cost_usd: null, jobs_with_cost: 0 });
     await expectError(await api.request(`/api/tasks/${NO_TASK}`), 404, 'not_found', 'unknown task');
   },
 
@@ -557,6 +562,60 @@ const cases: Record<string, () => Promise<void>> = {
       'delete',
     );
     await expectError(await api.request(`/api/schedules/${made.id}`, { method: 'DELETE' }), 404, 'not_found', 'twice');
+  },
+
+  'GET /api/usage': async () => {
+    const done = await answered('count my tokens');
+    await until('the job ended', () => (api.store.jobs.get(done.job_id)?.finishedAt ?? null) !== null);
+    const byDay = await expectAnswer(await api.request('/api/usage'), 200, UsageReport, 'by day');
+    const today = new Date().toISOString().slice(0, 10);
+    expect(byDay.by).toBe('day');
+    expect(byDay.rows.at(-1)).toMatchObject({ key: today, title: null, cost_usd: null });
+    expect(byDay.total.input_tokens).toBeGreaterThanOrEqual(3);
+    const byTask = await expectAnswer(await api.request('/api/usage?by=task&since=1h'), 200, UsageReport, 'by task');
+    expect(byTask.rows.find((r) => r.key === done.task_id)).toMatchObject({
+      jobs: 1,
+      input_tokens: 3,
+      output_tokens: 5,
+      cost_usd: null,
+    });
+    const iso = await expectAnswer(
+      await api.request(`/api/usage?since=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`),
+      200,
+      UsageReport,
+      'since an ISO time',
+    );
+    expect(iso.total.jobs).toBeGreaterThanOrEqual(1);
+    expect(await expectError(await api.request('/api/usage?by=week'), 400, 'invalid_request', 'by')).toContain(
+      'by must be day or task',
+    );
+    expect(
+      await expectError(await api.request('/api/usage?since=yesterday'), 400, 'invalid_request', 'since'),
+    ).toContain('since must be a duration');
+  },
+
+  'GET /api/stats': async () => {
+    const done = await answered('something to chart');
+    await until('the job ended', () => (api.store.jobs.get(done.job_id)?.finishedAt ?? null) !== null);
+    const t = Date.now();
+    rollupStats(api.store.opened.sqlite, { now: t, samples: [{ at: t, depth: 2 }] });
+    const day = await expectAnswer(await api.request('/api/stats'), 200, StatsReport, '24h');
+    expect(day).toMatchObject({ range: '24h', bucket: '1h' });
+    expect(day.buckets).toHaveLength(24);
+    const now = day.buckets.at(-1);
+    expect(now?.jobs.succeeded).toBeGreaterThanOrEqual(1);
+    expect(now?.queue_depth).toEqual({ max: 2, avg: 2 });
+    expect(now?.latency_ms.execute.p50).not.toBeNull();
+    expect(day.totals.tokens.input).toBeGreaterThanOrEqual(3);
+    expect(day.rolled_up_at).not.toBeNull();
+    const week = await expectAnswer(await api.request('/api/stats?range=7d'), 200, StatsReport, '7d');
+    expect([week.bucket, week.buckets.length]).toEqual(['6h', 28]);
+    const month = await expectAnswer(await api.request('/api/stats?range=30d'), 200, StatsReport, '30d');
+    expect([month.bucket, month.buckets.length]).toEqual(['1d', 30]);
+    expect(month.totals.jobs.succeeded).toBe(day.totals.jobs.succeeded);
+    expect(await expectError(await api.request('/api/stats?range=1y'), 400, 'invalid_request', 'range')).toContain(
+      'range must be 24h, 7d or 30d',
+    );
   },
 
   'GET /metrics': async () => {

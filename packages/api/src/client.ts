@@ -20,6 +20,8 @@ import type { AllowRequest, ApprovalRequest, ApprovalsFilter, DenyRequest } from
 import type { ApiEvent } from './events.js';
 import { Schedule, ScheduleDeleted, ScheduleDetail, ScheduleList, ScheduleRunNow } from './schedules.js';
 import type { ScheduleRequest } from './schedules.js';
+import { StatsReport, UsageReport } from './stats.js';
+import type { StatsRange, UsageFilter } from './stats.js';
 import { createTransport, errorOf } from './transport.js';
 import type { ApiClientOptions, Call } from './transport.js';
 
@@ -219,6 +221,33 @@ export function createApiClient(opts: ApiClientOptions) {
     ...approvalCalls(kit),
     ...memoryCalls(kit),
     ...scheduleCalls(kit),
+    ...statsCalls(kit),
+  };
+}
+
+/** Usage and cost (by day or task) and the hourly history behind the charts. */
+function statsCalls({ body }: Kit) {
+  return {
+    /** GET /api/usage: the jobs that ended since `since` (default 7d), by UTC day (default) or by task. */
+    usage: (f: UsageFilter = {}, o: CallOptions = {}): Promise<UsageReport> =>
+      body({
+        method: 'GET',
+        endpoint: '/api/usage',
+        path: '/api/usage',
+        schema: UsageReport,
+        query: f,
+        signal: o.signal,
+      }),
+    /** GET /api/stats: the charts' series over 24h (hourly), 7d (six-hourly) or 30d (daily). */
+    stats: (range: StatsRange = '24h', o: CallOptions = {}): Promise<StatsReport> =>
+      body({
+        method: 'GET',
+        endpoint: '/api/stats',
+        path: '/api/stats',
+        schema: StatsReport,
+        query: { range },
+        signal: o.signal,
+      }),
   };
 }
 

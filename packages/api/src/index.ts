@@ -7,6 +7,7 @@ export * from './events.js';
 export * from './approvals.js';
 export * from './memory.js';
 export * from './schedules.js';
+export * from './stats.js';
 export * from './errors.js';
 export { issuesOf } from './issues.js';
 export { idOf, timestamp } from './fields.js';

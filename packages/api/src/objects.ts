@@ -13,6 +13,7 @@ import {
   TASK_STATES,
 } from '@alter0/core';
 import { Approval } from './approvals.js';
+import { UsageTotals } from './stats.js';
 import { count, idOf, nullableNumber, nullableString, nullableTimestamp, timestamp } from './fields.js';
 
 /** The objects of docs/api.md ("Objects"), as the daemon's views (apps/daemon/src/views.ts) write them. */
@@ -170,6 +171,8 @@ export const TaskDetail = v.object({
   decisions: DecisionLog,
   /** The task's approvals of tool use, newest first: who answered, how long each waited. */
   approvals: v.array(Approval),
+  /** Tokens and cost summed over all of the task's jobs (each job's own is its `usage`). */
+  usage: UsageTotals,
 });
 
 export type JobError = v.InferOutput<typeof JobError>;

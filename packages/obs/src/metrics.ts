@@ -48,6 +48,8 @@ export interface Metrics {
   outboxPending(n: number): void;
   /** A schedule's due slot: fired (a job), missed (skipped after downtime), refused (queue full, task gone). */
   scheduleFiring(outcome: 'fired' | 'missed' | 'refused'): void;
+  /** What an agent run reported when its reply was stored: tokens in and out, cost in USD (each when reported). */
+  usage(executor: ExecutorKind, u: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void;
   render(): Promise<{ contentType: string; body: string }>;
   /** The underlying registry, for metrics another package defines itself. */
   readonly registry: Registry;
@@ -78,6 +80,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ['outcome'] as const,
     registers,
   });
+  const { tokens, cost } = usageMetrics(registers);
   const channelLabel = channelLabeler(opts.maxChannels ?? 32);
 
   return {
@@ -122,6 +125,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     noticeDelivery: (channel, outcome) => notices.inc({ channel, outcome }),
     outboxPending: (n) => outboxPending.set(n),
     scheduleFiring: (outcome) => scheduleFirings.inc({ outcome }),
+    usage: (executor, u) => {
+      const add = (counter: Counter<string>, labels: Record<string, string>, n: number | undefined): void => {
+        if (typeof n === 'number' && Number.isFinite(n) && n > 0) counter.inc(labels, n);
+      };
+      add(tokens, { executor, direction: 'in' }, u.inputTokens);
+      add(tokens, { executor, direction: 'out' }, u.outputTokens);
+      add(cost, { executor }, u.costUsd);
+    },
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
 }
@@ -240,6 +251,23 @@ function serviceMetrics(registers: Registry[]) {
     registers,
   });
   return { maintSuccess, maintFailures, build };
+}
+
+/** What the agents reported using: tokens and dollars, per executor. */
+function usageMetrics(registers: Registry[]) {
+  const tokens = new Counter({
+    name: 'alter0_tokens_total',
+    help: 'Tokens the agent CLIs reported for the runs whose reply was stored, by executor and direction (in, out).',
+    labelNames: ['executor', 'direction'] as const,
+    registers,
+  });
+  const cost = new Counter({
+    name: 'alter0_cost_usd_total',
+    help: 'Cost in USD the agent CLIs reported (claude does) for the runs whose reply was stored, by executor.',
+    labelNames: ['executor'] as const,
+    registers,
+  });
+  return { tokens, cost };
 }
 
 function channelMetrics(registers: Registry[]) {

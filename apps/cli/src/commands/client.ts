@@ -157,6 +157,10 @@ export async function task(a: IdArgs): Promise<void> {
   out(
     `task ${t.id}  ${t.state}${t.closed_by ? ` (closed by ${t.closed_by}: ${t.close_reason})` : ''}\n${t.title}\nexecutor ${t.executor}  session ${t.session_id ?? '-'}`,
   );
+  const u = t.usage;
+  out(
+    `usage ${u.jobs} job(s), ${u.input_tokens} tokens in, ${u.output_tokens} out, cost ${u.cost_usd === null ? 'n/a' : `$${u.cost_usd.toFixed(4)}`}`,
+  );
   for (const m of t.messages) out(`\n[${m.role} ${m.created_at}]\n${m.content}`);
   if (t.decisions.route.length || t.decisions.close.length) out('\ndecisions:');
   for (const d of t.decisions.route)

@@ -5,6 +5,7 @@ import type { Logger, Metrics } from '@alter0/obs';
 import { HOUR_MS, maintenanceJobs, startScheduler } from '@alter0/maintenance';
 import type { MaintenancePool, Scheduler } from '@alter0/maintenance';
 import type { Bus } from '../bus.js';
+import { DepthSampler } from '../depth-sampler.js';
 import { sweepStale } from '../stale-sweep.js';
 
 export interface MaintenanceDeps {
@@ -16,12 +17,17 @@ export interface MaintenanceDeps {
   now: () => number;
 }
 
-/** Starts the scheduler: the configured maintenance jobs plus the hourly sweep that closes stale tasks. */
+/**
+ * Starts the scheduler: the configured maintenance jobs plus the hourly sweep that closes stale tasks, and the
+ * queue depth sampler whose samples the stats rollup counts (stopped with the scheduler).
+ */
 export function scheduleMaintenance(config: Config, d: MaintenanceDeps): Scheduler {
   const { store, logger, metrics, bus, now } = d;
-  return startScheduler({
+  const sampler = new DepthSampler({ read: () => store.stats.queuedCount(), now, logger });
+  sampler.start();
+  const scheduler = startScheduler({
     jobs: [
-      ...maintenanceJobs(config, d.pool, { now }),
+      ...maintenanceJobs(config, d.pool, { now, depthSamples: () => sampler.take() }),
       {
         name: 'stale_sweep',
         every: HOUR_MS,
@@ -36,4 +42,11 @@ export function scheduleMaintenance(config: Config, d: MaintenanceDeps): Schedul
     metrics,
     now,
   });
+  return {
+    status: () => scheduler.status(),
+    stop: (opts) => {
+      sampler.stop();
+      return scheduler.stop(opts);
+    },
+  };
 }

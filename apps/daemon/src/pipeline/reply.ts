@@ -41,6 +41,7 @@ export async function storeReplyStage(
     }),
   );
   if (!stored) return failed('canceled', 'the job was superseded before its reply could be stored');
+  if (reply.usage) deps.metrics.usage(task.executor, reply.usage);
   xlog
     .child({ session_id: reply.sessionId ?? undefined })
     .info('reply stored', { execute_ms: Math.round(executeMs), reply_chars: reply.text.length });

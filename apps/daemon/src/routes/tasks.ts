@@ -3,7 +3,15 @@ import type { TaskDetail, TaskList } from '@alter0/api';
 import { CloseInput, EmptyInput, TasksQuery } from '@alter0/api';
 import type { ApiDeps } from '../api.js';
 import { parseInput, readJson } from '../inputs.js';
-import { approvalView, closeDecisionView, jobView, messageView, routeDecisionView, taskView } from '../views.js';
+import {
+  approvalView,
+  closeDecisionView,
+  jobView,
+  messageView,
+  routeDecisionView,
+  taskView,
+  usageTotalsView,
+} from '../views.js';
 
 /** GET /api/tasks, GET /api/tasks/{id}, POST /api/tasks/{id}/close and /reopen (the closer's rule, invariant 5). */
 export function taskRoutes(deps: ApiDeps): Hono {
@@ -28,6 +36,7 @@ export function taskRoutes(deps: ApiDeps): Hono {
         close: store.tasks.closeDecisions(task.id).map(closeDecisionView),
       },
       approvals: store.approvals.list({ taskId: task.id, limit: 200 }).map(approvalView),
+      usage: usageTotalsView(store.stats.taskUsage(task.id)),
     } satisfies TaskDetail);
   });
 
