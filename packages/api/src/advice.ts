@@ -114,7 +114,10 @@ function executorAdvice(c: ComponentReading): Advice {
   if (bad?.probe_error || /not found|ENOENT|no such file/i.test(message(c)))
     return {
       meaning: `${kind} cannot be started, so its jobs fail.`,
-      action: `Install the agent CLI, or set executor.${bad ? kind : '<kind>'}.bin to its absolute path.`,
+      action:
+        kind === 'command'
+          ? 'Check executor.command.argv (or --command): its program must exist and be executable by the service.'
+          : `Install the agent CLI, or set executor.${bad ? kind : '<kind>'}.bin to its absolute path.`,
     };
   const cls =
     (typeof bad?.last_error_class === 'string' ? bad.last_error_class : '') || /\(last: (\w+)\)/.exec(message(c))?.[1];

@@ -1,16 +1,24 @@
 import { useCallback, useEffect, type ReactNode } from 'react';
-import type { ComponentStatus, StatusDocument } from '@alter0/api';
+import { componentAdvice, type ComponentName, type ComponentStatus, type StatusDocument } from '@alter0/api';
 import { useApp } from '../app-context.js';
 import { ErrorBox, Loading, StateBadge } from '../ui/feedback.js';
-import { formatBytes, formatMs, formatTime } from '../ui/format.js';
+import { formatDuration } from '../ui/format.js';
+import { Ago, Lasting, WithCode } from '../ui/time.js';
 import { useLoad } from '../ui/use-load.js';
+import { ExecutorBody, GatewayBody, QueueBody, SchedulerBody, StorageBody } from './StatusParts.js';
 
 /** Status is not pushed over SSE, so the page polls while it is open. */
 const POLL_MS = 5_000;
-const ORDER = ['gateway', 'queue', 'executor', 'scheduler', 'storage'];
 
-type GatewayDetails = StatusDocument['components']['gateway']['details'];
-type Channel = GatewayDetails['channels'][number];
+/** Each component's name for people, and what it is for, in the order the page shows them (the wide ones apart). */
+const COMPONENTS: Record<ComponentName, { title: string; role: string }> = {
+  gateway: { title: 'Gateway', role: 'takes messages in and sends job notices out' },
+  queue: { title: 'Queue', role: 'holds jobs until a worker runs them' },
+  executor: { title: 'Executor', role: 'the agent CLI that does the work' },
+  storage: { title: 'Storage', role: 'the database and the disk it is on' },
+  scheduler: { title: 'Scheduler', role: 'maintenance and your schedules' },
+};
+const ORDER = Object.keys(COMPONENTS);
 
 export function StatusPage() {
   const { api } = useApp();
@@ -22,7 +30,7 @@ export function StatusPage() {
   }, [reload]);
 
   return (
-    <section className="panel" aria-labelledby="status-title">
+    <section className="panel status-page" aria-labelledby="status-title">
       <h2 id="status-title">Status</h2>
       {status.error && <ErrorBox message={status.error} onRetry={reload} />}
       {!status.data && status.loading && <Loading what="status" />}
@@ -32,29 +40,20 @@ export function StatusPage() {
 }
 
 function StatusView({ doc }: { doc: StatusDocument }) {
-  const components = Object.entries(doc.components).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  const now = Date.now();
+  const components = Object.entries(doc.components).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)) as [
+    ComponentName,
+    ComponentStatus,
+  ][];
   return (
     <>
-      <p className="status-summary" data-state={doc.state}>
-        <StateBadge state={doc.state} /> alter0 {doc.version} ·{' '}
-        {doc.uptime_s < 1 ? 'just started' : `up ${formatMs(doc.uptime_s * 1000)}`} · started{' '}
-        {formatTime(doc.started_at)}
-      </p>
+      <Summary doc={doc} components={components} now={now} />
       <div className="components">
-        {components.map(([name, c]) =>
-          name === 'gateway' ? (
-            // The whole row: its channels table has six columns.
-            <ComponentCard
-              key={name}
-              name={name}
-              c={c}
-              wide
-              details={<GatewayView d={doc.components.gateway.details} />}
-            />
-          ) : (
-            <ComponentCard key={name} name={name} c={c} />
-          ),
-        )}
+        {components.map(([name, c]) => (
+          <ComponentCard key={name} name={name} c={c} now={now}>
+            <ComponentBody name={name} doc={doc} now={now} />
+          </ComponentCard>
+        ))}
       </div>
     </>
   );
@@ -65,194 +64,96 @@ function rank(name: string): number {
   return i < 0 ? ORDER.length : i;
 }
 
-/** `details`: a component's own rendering of its details, instead of the generic one; `wide`: a whole row. */
+function titleOf(name: string): string {
+  return Object.hasOwn(COMPONENTS, name) ? COMPONENTS[name as ComponentName].title : name;
+}
+
+/** The overall state in words: all well, or which components need the owner. */
+function Summary({
+  doc,
+  components,
+  now,
+}: {
+  doc: StatusDocument;
+  components: [ComponentName, ComponentStatus][];
+  now: number;
+}) {
+  const trouble = components.filter(([, c]) => c.state !== 'ok').map(([name]) => titleOf(name));
+  const headline =
+    trouble.length === 0
+      ? 'Everything works.'
+      : `${trouble.join(', ')} ${trouble.length === 1 ? 'needs' : 'need'} attention: see below for what to do.`;
+  return (
+    <div className="status-summary" data-state={doc.state}>
+      <p className="status-headline">
+        <StateBadge state={doc.state} /> {headline}
+      </p>
+      <p className="meta">
+        alter0 {doc.version} · {doc.uptime_s < 1 ? 'just started' : `up ${formatDuration(doc.uptime_s * 1000)}`}{' '}
+        (started <Ago iso={doc.started_at} now={now} />) · checked every {POLL_MS / 1000} s
+      </p>
+    </div>
+  );
+}
+
+/** A component: its state (word and colour), what the state means, what to do when it is not ok, its last error. */
 function ComponentCard({
   name,
   c,
-  details,
-  wide = false,
+  now,
+  children,
 }: {
-  name: string;
+  name: ComponentName;
   c: ComponentStatus;
-  details?: ReactNode;
-  wide?: boolean;
+  now: number;
+  children: ReactNode;
 }) {
+  const advice = componentAdvice(name, c);
+  const role = Object.hasOwn(COMPONENTS, name) ? COMPONENTS[name].role : null;
   return (
     <article
-      className={`card component comp-${c.state}${wide ? ' component-wide' : ''}`}
+      className={`card component comp-${c.state}${name === 'gateway' || name === 'scheduler' ? ' component-wide' : ''}`}
       data-component={name}
       data-state={c.state}
-      aria-label={`${name}: ${c.state}`}
+      aria-labelledby={`component-${name}`}
     >
       <header className="card-head">
-        <h3>{name}</h3>
+        <h3 id={`component-${name}`}>{titleOf(name)}</h3>
         <StateBadge state={c.state} />
-        <span className="meta">since {formatTime(c.since)}</span>
+        <span className="meta">
+          {c.state} for <Lasting iso={c.since} now={now} />
+        </span>
       </header>
-      {c.last_error && (
-        <p className="job-error">
-          last error ({formatTime(c.last_error.at)}): {c.last_error.message}
+      {role && <p className="meta component-role">{role}</p>}
+      <p className="component-meaning">{advice.meaning}</p>
+      {advice.action && (
+        <p className="component-action">
+          <strong>What to do:</strong> <WithCode text={advice.action} />
         </p>
       )}
-      {details ?? (c.details && Object.keys(c.details).length > 0 && <Details value={c.details} />)}
+      {c.last_error && (
+        <p className={c.state === 'ok' ? 'component-error recovered' : 'component-error'}>
+          {c.state === 'ok' ? 'Last error (recovered since)' : 'Last error'}, <Ago iso={c.last_error.at} now={now} />:{' '}
+          {c.last_error.message}
+        </p>
+      )}
+      {children}
     </article>
   );
 }
 
-/** The gateway's scalars as usual, then a row per channel and a line for the outbox. */
-function GatewayView({ d }: { d: GatewayDetails }) {
-  const { channels, outbox, ...rest } = d;
-  return (
-    <dl className="details">
-      <DetailEntries value={rest} />
-      <div className="wide">
-        <dt>channels</dt>
-        <dd>
-          <ChannelTable channels={channels} />
-        </dd>
-      </div>
-      <div className="wide">
-        <dt>outbox</dt>
-        <dd className="outbox" data-pending={outbox.pending} data-dead={outbox.dead}>
-          {outboxLine(outbox)}
-        </dd>
-      </div>
-    </dl>
-  );
-}
-
-function outboxLine(o: GatewayDetails['outbox']): string {
-  const oldest = o.oldest_pending_age_ms === null ? '' : ` (oldest ${formatMs(o.oldest_pending_age_ms)} ago)`;
-  const failing = o.pending > 0 && o.last_error ? `; last failure: ${o.last_error}` : '';
-  return `${o.pending} waiting${oldest}, ${o.dead} given up${failing}`;
-}
-
-function ChannelTable({ channels }: { channels: Channel[] }) {
-  if (channels.length === 0) return <>none</>;
-  return (
-    <div className="table-wrap">
-      <table aria-label="Channels">
-        <thead>
-          <tr>
-            <th scope="col">name</th>
-            <th scope="col">state</th>
-            <th scope="col">since</th>
-            <th scope="col">last error</th>
-            <th scope="col">restarts</th>
-            <th scope="col">next retry</th>
-          </tr>
-        </thead>
-        <tbody>
-          {channels.map((ch) => (
-            <tr key={ch.name} data-channel={ch.name} data-state={ch.state}>
-              <th scope="row">{ch.name}</th>
-              <td>
-                <StateBadge state={ch.state} />
-              </td>
-              <td>{formatTime(ch.since)}</td>
-              <td className="wrap last-error">
-                {ch.last_error ? (
-                  <>
-                    {ch.last_error.message} <span className="meta">({formatTime(ch.last_error.at)})</span>
-                  </>
-                ) : (
-                  '—'
-                )}
-              </td>
-              <td>{ch.restarts}</td>
-              <td>{formatTime(ch.next_retry_at)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Byte counts and ages are easier to read formatted; the key name says which is which. */
-function scalar(key: string, v: unknown): string {
-  if (v === null || v === undefined) return '—';
-  if (typeof v === 'number') {
-    if (key.endsWith('_bytes')) return formatBytes(v);
-    if (key.endsWith('_ms')) return formatMs(v);
-    return String(v);
+function ComponentBody({ name, doc, now }: { name: ComponentName; doc: StatusDocument; now: number }) {
+  const c = doc.components;
+  switch (name) {
+    case 'gateway':
+      return <GatewayBody d={c.gateway.details} now={now} />;
+    case 'queue':
+      return <QueueBody d={c.queue.details} />;
+    case 'executor':
+      return <ExecutorBody d={c.executor.details} />;
+    case 'scheduler':
+      return <SchedulerBody d={c.scheduler.details} now={now} />;
+    case 'storage':
+      return <StorageBody d={c.storage.details} />;
   }
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (typeof v === 'string') return /^\d{4}-\d\d-\d\dT/.test(v) ? formatTime(v) : v;
-  return JSON.stringify(v);
-}
-
-/**
- * Renders a component's `details` whatever their shape: scalars as a list, objects of scalars
- * inline, arrays of objects (executors, maintenance jobs) as tables with state columns coloured.
- */
-function Details({ value }: { value: Record<string, unknown> }) {
-  return (
-    <dl className="details">
-      <DetailEntries value={value} />
-    </dl>
-  );
-}
-
-function DetailEntries({ value }: { value: Record<string, unknown> }) {
-  return Object.entries(value).map(([k, v]) => (
-    <div key={k} className={Array.isArray(v) || isRecord(v) ? 'wide' : undefined}>
-      <dt>{k.replaceAll('_', ' ')}</dt>
-      <dd>
-        <DetailValue k={k} v={v} />
-      </dd>
-    </div>
-  ));
-}
-
-function DetailValue({ k, v }: { k: string; v: unknown }) {
-  if (Array.isArray(v)) {
-    if (v.length === 0) return <>none</>;
-    if (v.every(isRecord)) return <DetailTable rows={v} />;
-    return <>{v.map((x) => scalar(k, x)).join(', ')}</>;
-  }
-  if (isRecord(v)) {
-    if (Object.values(v).some((x) => Array.isArray(x) || isRecord(x))) return <Details value={v} />;
-    return (
-      <>
-        {Object.entries(v)
-          .map(([kk, x]) => `${kk.replaceAll('_', ' ')}: ${scalar(kk, x)}`)
-          .join(' · ')}
-      </>
-    );
-  }
-  if (k === 'state' && typeof v === 'string') return <StateBadge state={v} />;
-  return <>{scalar(k, v)}</>;
-}
-
-function DetailTable({ rows }: { rows: Record<string, unknown>[] }) {
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            {cols.map((c) => (
-              <th key={c}>{c.replaceAll('_', ' ')}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r, i) => (
-            <tr key={i} data-state={typeof r.state === 'string' ? r.state : undefined}>
-              {cols.map((c) => (
-                <td key={c}>
-                  <DetailValue k={c} v={r[c]} />
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
 }

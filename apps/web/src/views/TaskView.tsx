@@ -7,6 +7,7 @@ import { JobCard } from '../ui/JobCard.js';
 import { Empty, ErrorBox, Loading, StateBadge } from '../ui/feedback.js';
 import { formatConfidence, formatMs, formatTime, shortId, truncate } from '../ui/format.js';
 import { Markdown } from '../ui/Markdown.js';
+import { ScrollBox } from '../ui/ScrollBox.js';
 import { useLoad } from '../ui/use-load.js';
 
 export function TaskView({ id }: { id: string }) {
@@ -274,65 +275,69 @@ function TaskApproval({ a }: { a: Approval }) {
 function RouteDecisions({ decisions }: { decisions: RouteDecision[] }) {
   if (decisions.length === 0) return <Empty>No route decisions recorded.</Empty>;
   return (
-    <div className="table-wrap">
-      <table>
+    <ScrollBox label="Route decisions">
+      <table className="stack" aria-label="Route decisions">
         <thead>
           <tr>
-            <th>time</th>
-            <th>job</th>
-            <th>decision</th>
-            <th>confidence</th>
-            <th>fallback</th>
-            <th>latency</th>
-            <th>reason</th>
+            <th scope="col">time</th>
+            <th scope="col">job</th>
+            <th scope="col">decision</th>
+            <th scope="col">confidence</th>
+            <th scope="col">fallback</th>
+            <th scope="col">latency</th>
+            <th scope="col">reason</th>
           </tr>
         </thead>
         <tbody>
           {decisions.map((d) => (
             <tr key={d.id}>
-              <td>{formatTime(d.created_at)}</td>
-              <td>{d.job_id ? <code title={d.job_id}>{shortId(d.job_id)}</code> : '—'}</td>
-              <td>{d.decision}</td>
-              <td>{formatConfidence(d.confidence)}</td>
-              <td>{d.fallback ?? '—'}</td>
-              <td>{formatMs(d.latency_ms)}</td>
-              <td className="wrap">{d.reason}</td>
+              <th scope="row">{formatTime(d.created_at)}</th>
+              <td data-label="job">{d.job_id ? <code title={d.job_id}>{shortId(d.job_id)}</code> : '—'}</td>
+              <td data-label="decision">{d.decision}</td>
+              <td data-label="confidence">{formatConfidence(d.confidence)}</td>
+              <td data-label="fallback">{d.fallback ?? '—'}</td>
+              <td data-label="latency">{formatMs(d.latency_ms)}</td>
+              <td data-label="reason" className="wrap">
+                {d.reason}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 
 function CloseDecisions({ decisions }: { decisions: CloseDecision[] }) {
   if (decisions.length === 0) return <Empty>No close decisions recorded.</Empty>;
   return (
-    <div className="table-wrap">
-      <table>
+    <ScrollBox label="Close decisions">
+      <table className="stack" aria-label="Close decisions">
         <thead>
           <tr>
-            <th>time</th>
-            <th>source</th>
-            <th>action</th>
-            <th>confidence</th>
-            <th>fallback</th>
-            <th>reason</th>
+            <th scope="col">time</th>
+            <th scope="col">source</th>
+            <th scope="col">action</th>
+            <th scope="col">confidence</th>
+            <th scope="col">fallback</th>
+            <th scope="col">reason</th>
           </tr>
         </thead>
         <tbody>
           {decisions.map((d) => (
             <tr key={d.id}>
-              <td>{formatTime(d.created_at)}</td>
-              <td>{d.source}</td>
-              <td>{d.action}</td>
-              <td>{formatConfidence(d.confidence)}</td>
-              <td>{d.fallback ?? '—'}</td>
-              <td className="wrap">{d.reason}</td>
+              <th scope="row">{formatTime(d.created_at)}</th>
+              <td data-label="source">{d.source}</td>
+              <td data-label="action">{d.action}</td>
+              <td data-label="confidence">{formatConfidence(d.confidence)}</td>
+              <td data-label="fallback">{d.fallback ?? '—'}</td>
+              <td data-label="reason" className="wrap">
+                {d.reason}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
