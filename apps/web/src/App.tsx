@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useState, type MouseEvent, type ReactNode } from 'react';
 import { authHeaders, createConsoleApi } from './api/client.js';
 import type { TokenStore } from './api/token.js';
 import { AppContext, type AppServices } from './app-context.js';
@@ -68,11 +68,12 @@ export function App({ token, base = '' }: AppProps) {
 
   return (
     <AppContext.Provider value={services}>
-      <a className="skip-link" href="#content">
+      <a className="skip-link" href="#content" onClick={skipToContent}>
         Skip to content
       </a>
       <TopBar route={route} live={live} onRefresh={reload} />
-      <main className="layout">
+      {/* The page's name in a class: on a phone the tasks pages dock the composer at the bottom (styles.css). */}
+      <main className={`layout page-${route.page}`}>
         <aside className="side">
           <Composer replyTo={replyTo} focusToken={focusToken} />
         </aside>
@@ -84,6 +85,12 @@ export function App({ token, base = '' }: AppProps) {
       <Announcer />
     </AppContext.Provider>
   );
+}
+
+/** The skip link moves the focus to the page's content; following its #content would change the route (the hash). */
+function skipToContent(e: MouseEvent<HTMLAnchorElement>): void {
+  e.preventDefault();
+  document.getElementById('content')?.focus();
 }
 
 interface LiveEventsOptions {

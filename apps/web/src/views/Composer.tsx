@@ -8,6 +8,7 @@ import { formatConfidence } from '../ui/format.js';
 import { Markdown } from '../ui/Markdown.js';
 import type { JobNotifier } from '../notify/job-notifier.js';
 import { useJobNotifications } from '../notify/use-job-notifications.js';
+import { useDockHeight, useRevealNewest } from '../ui/dock.js';
 import { LiveJobCard } from './LiveJobCard.js';
 import { NotifyToggle } from './NotifyToggle.js';
 
@@ -30,8 +31,11 @@ const KEEP = 8;
 export function Composer({ replyTo, focusToken }: { replyTo: ReplyTo | null; focusToken: number }) {
   const [text, setText] = useState('');
   const [background, setBackground] = useState(false);
+  const subsRef = useRef<HTMLDivElement>(null);
   const notifier = useJobNotifications();
   const { subs, send, update } = useSubmissions(notifier);
+
+  useRevealNewest(subsRef, subs[0]?.key);
 
   const submit = (): void => {
     const content = text.trim();
@@ -56,7 +60,7 @@ export function Composer({ replyTo, focusToken }: { replyTo: ReplyTo | null; foc
         onSubmit={submit}
       />
       <NotifyToggle />
-      <div className="submissions" aria-live="polite" aria-label="Sent messages">
+      <div ref={subsRef} className="submissions" role="region" aria-live="polite" aria-label="Sent messages">
         {subs.map((s) => (
           <SubmissionView
             key={s.key}
@@ -135,6 +139,8 @@ interface ComposerFormProps {
 function ComposerForm({ text, setText, background, setBackground, replyTo, focusToken, onSubmit }: ComposerFormProps) {
   const { setReplyTo } = useApp();
   const textareaRef = useRef<HTMLTextAreaElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  useDockHeight(formRef);
   const ids = { text: useId(), bg: useId(), hint: useId() };
 
   useEffect(() => {
@@ -153,7 +159,7 @@ function ComposerForm({ text, setText, background, setBackground, replyTo, focus
   };
 
   return (
-    <form onSubmit={onFormSubmit}>
+    <form ref={formRef} className="composer-form" onSubmit={onFormSubmit}>
       <label htmlFor={ids.text}>Message</label>
       <textarea
         id={ids.text}
