@@ -9,6 +9,7 @@ import { connectLive, type EventSourceLike, type LiveState } from './live/connec
 import { openFetchEventSource } from './live/fetch-source.js';
 import { Empty } from './ui/feedback.js';
 import { useHashRoute, type Route } from './ui/use-hash-route.js';
+import { ActivityPage } from './views/ActivityPage.js';
 import { Announcer } from './views/Announcer.js';
 import { ApprovalsPage } from './views/ApprovalsPage.js';
 import { Composer, type ReplyTo } from './views/Composer.js';
@@ -149,6 +150,7 @@ function TopBar({ route, live, onRefresh }: { route: Route; live: LiveState; onR
         <NavLink route={route} page="approvals" label="Approvals" />
         <NavLink route={route} page="memory" label="Memory" />
         <NavLink route={route} page="schedules" label="Schedules" badge={<SchedulesBadge />} />
+        <NavLink route={route} page="activity" label="Activity" />
         <NavLink route={route} page="status" label="Status" />
       </nav>
       <ApprovalsBadge />
@@ -225,6 +227,8 @@ function Page({ route }: { route: Route }) {
       return <MemoryPage />;
     case 'schedules':
       return <SchedulesPage />;
+    case 'activity':
+      return <ActivityPage />;
     case 'status':
       return <StatusPage />;
     case 'tasks':

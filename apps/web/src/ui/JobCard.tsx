@@ -5,6 +5,7 @@ import { useApp } from '../app-context.js';
 import { StateBadge } from './feedback.js';
 import { formatConfidence, formatMs, formatTime, truncate } from './format.js';
 import { Markdown } from './Markdown.js';
+import { JobUsageLine } from './usage.js';
 
 const TIMINGS: ReadonlyArray<[keyof Job['timings'], string]> = [
   ['queue_wait_ms', 'queue wait'],
@@ -60,6 +61,7 @@ export function JobCard({ job, inTaskView, onRetried }: JobCardProps) {
         </p>
       )}
       <Timings timings={job.timings} />
+      <JobUsageLine usage={job.usage} />
       <JobActions job={job} onRetried={onRetried} />
     </article>
   );

@@ -6,6 +6,7 @@ export type Route =
   | { page: 'approvals' }
   | { page: 'memory' }
   | { page: 'schedules' }
+  | { page: 'activity' }
   | { page: 'status' };
 
 export function parseHash(hash: string): Route {
@@ -14,6 +15,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'approvals') return { page: 'approvals' };
   if (parts[0] === 'memory') return { page: 'memory' };
   if (parts[0] === 'schedules') return { page: 'schedules' };
+  if (parts[0] === 'activity') return { page: 'activity' };
   if (parts[0] === 'status') return { page: 'status' };
   return { page: 'tasks', taskId: parts[0] === 'tasks' && parts[1] ? parts[1] : null };
 }

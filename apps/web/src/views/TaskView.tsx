@@ -9,6 +9,7 @@ import { formatConfidence, formatMs, formatTime, shortId, truncate } from '../ui
 import { Markdown } from '../ui/Markdown.js';
 import { ScrollBox } from '../ui/ScrollBox.js';
 import { useLoad } from '../ui/use-load.js';
+import { TaskUsage } from '../ui/usage.js';
 
 export function TaskView({ id }: { id: string }) {
   const { api } = useApp();
@@ -53,6 +54,7 @@ function TaskDetailView({
       {refreshError && <ErrorBox message={refreshError} onRetry={onChanged} />}
       {task.summary && <p className="task-summary">{task.summary}</p>}
       <TaskFacts task={task} />
+      <TaskUsage usage={task.usage} />
       <TaskActions task={task} onChanged={onChanged} />
 
       <h3>Conversation</h3>
