@@ -22,6 +22,13 @@ const DESKTOP = { width: 1400, height: 900 };
 const PHONE = { width: 390, height: 844 };
 /** On a phone: the lowest touch target and the smallest text, in CSS pixels. */
 const MIN = { target: 44, text: 12 };
+/**
+ * `SCREENSHOTS_DIR=docs/screenshots pnpm exec vitest run apps/web/test/a11y.test.ts` also saves each page as checked,
+ * `<page>-desktop.png` and `<page>-phone.png` (the pictures in the README). Relative to the repository's root.
+ */
+const SHOTS = process.env.SCREENSHOTS_DIR
+  ? join(fileURLToPath(new URL('../../../', import.meta.url)), process.env.SCREENSHOTS_DIR)
+  : null;
 const tools = chromiumAvailability();
 if (!tools.run && !tools.required) {
   console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
@@ -42,6 +49,7 @@ function pages(f: Fixture): { name: string; hash: string; ready: string }[] {
     { name: 'approvals', hash: '#/approvals', ready: 'article.approval[data-state="pending"]' },
     { name: 'memory', hash: '#/memory', ready: 'li.memory-entry' },
     { name: 'schedules', hash: '#/schedules', ready: 'li.schedule' },
+    { name: 'activity', hash: '#/activity', ready: 'figure.chart canvas' },
     { name: 'status', hash: '#/status', ready: '[data-component="gateway"] .component-action' },
   ];
 }
@@ -127,6 +135,8 @@ describe.skipIf(!tools.run && !tools.required)('console accessibility and phone 
         AGENT_ALTER0_BIN: process.env.ALTER0_BIN ?? ALTER0_BIN,
         // Nothing listens on port 9: the gateway turns degraded, so the status page shows what to do too.
         ALTER0_NOTIFY__WEBHOOK_URLS: '["http://127.0.0.1:9/hook"]',
+        // The Activity page draws from the hourly history: roll it up at once.
+        ALTER0_STATS__ROLLUP_EVERY: '1s',
       },
       signal: ac.signal,
     });
@@ -186,6 +196,14 @@ describe.skipIf(!tools.run && !tools.required)('console accessibility and phone 
         await page.locator(p.ready).first().waitFor(WAIT);
         expect.soft(await seriousViolations(page), `axe on ${p.name}`).toEqual([]);
         expect.soft(await overflow(page), `sideways overflow of ${p.name}`).toBeLessThanOrEqual(0);
+        if (SHOTS) {
+          mkdirSync(SHOTS, { recursive: true });
+          // Past the live updates' first paint: a card that fades in is drawn in full.
+          await page.waitForTimeout(300);
+          await page.screenshot({
+            path: join(SHOTS, `${p.name.replace(/\s+/g, '-')}-${phone ? 'phone' : 'desktop'}.png`),
+          });
+        }
         if (phone) {
           const audit = await page.evaluate(phoneAudit, MIN);
           expect.soft(audit.targets, `controls under ${MIN.target} px on ${p.name}`).toEqual([]);
