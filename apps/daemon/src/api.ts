@@ -8,7 +8,7 @@ import type { Store } from '@alter0/store';
 import type { Logger, Metrics } from '@alter0/obs';
 import type { Bus } from './bus.js';
 import type { Intake } from './intake.js';
-import { sendError, statusFor } from './errors.js';
+import { sendError, statusFor, storageRefusal } from './errors.js';
 import { bearerToken, crossOriginProtection, hostAllowlist, requireJson } from './security.js';
 import { noStore, securityHeaders } from './response-headers.js';
 import { decisionRoutes } from './routes/decisions.js';
@@ -72,6 +72,16 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.onError((err, c) => {
     if (err instanceof Alter0Error) return sendError(c, statusFor(err), err.code, err.message);
+    const storage = storageRefusal(err);
+    if (storage) {
+      deps.logger.warn('request refused: the database did not take the write', {
+        err,
+        path: c.req.path,
+        method: c.req.method,
+        code: storage.code,
+      });
+      return sendError(c, storage.status, storage.code, storage.message);
+    }
     deps.logger.error('request failed', { err, path: c.req.path, method: c.req.method });
     return sendError(
       c,

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiUnderTest } from './api-harness.js';
 import { apiUnderTest } from './api-harness.js';
 import { expectError } from './contract-check.js';
+import { Store } from '@alter0/store';
 
 let api: ApiUnderTest | null = null;
 afterEach(async () => {
@@ -144,6 +145,34 @@ describe('401 unauthorized', () => {
     expect((await api.request('/healthz')).status).toBe(200);
     expect((await api.request('/readyz')).status).toBe(200);
   });
+});
+
+describe('a write the database refuses is a clear answer, never a 500, and keeps nothing', () => {
+  it('507 storage_full when the disk is full (the database may not grow)', async () => {
+    api = apiUnderTest();
+    const db = api.store.opened.sqlite;
+    // SQLite's own "disk full": the file may not grow past the pages it has.
+    db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true }))}`);
+    const before = api.store.jobs.countMessages();
+    const res = await api.post('/api/message', { content: 'x'.repeat(200_000) });
+    expectGuarded(res, 'disk full');
+    expect(await expectError(res, 507, 'storage_full', 'disk full')).toContain('nothing of this request was kept');
+    expect(api.store.jobs.countMessages()).toBe(before);
+  });
+
+  it('503 storage_busy when another program holds the database past the busy timeout', async () => {
+    api = apiUnderTest();
+    const holder = Store.open({ file: api.store.file });
+    holder.opened.sqlite.exec('BEGIN IMMEDIATE');
+    try {
+      const res = await api.post('/api/message', { content: 'locked out' });
+      expect(await expectError(res, 503, 'storage_busy', 'locked')).toContain('held by another program (SQLITE_BUSY)');
+    } finally {
+      holder.opened.sqlite.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(api.store.jobs.countMessages()).toBe(0);
+  }, 30_000);
 });
 
 describe('503 unavailable while shutting down', () => {
