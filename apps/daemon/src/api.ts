@@ -70,26 +70,7 @@ export interface ApiDeps {
 export function createApi(deps: ApiDeps): Hono {
   const app = new Hono();
 
-  app.onError((err, c) => {
-    if (err instanceof Alter0Error) return sendError(c, statusFor(err), err.code, err.message);
-    const storage = storageRefusal(err);
-    if (storage) {
-      deps.logger.warn('request refused: the database did not take the write', {
-        err,
-        path: c.req.path,
-        method: c.req.method,
-        code: storage.code,
-      });
-      return sendError(c, storage.status, storage.code, storage.message);
-    }
-    deps.logger.error('request failed', { err, path: c.req.path, method: c.req.method });
-    return sendError(
-      c,
-      500,
-      'internal',
-      `internal error while handling ${c.req.method} ${c.req.path}; see the service log`,
-    );
-  });
+  app.onError((err, c) => answerError(deps, err, c));
   app.notFound((c) =>
     sendError(c, 404, 'not_found', `no such endpoint: ${c.req.method} ${c.req.path} (see docs/api.md)`),
   );
@@ -149,4 +130,26 @@ export function createApi(deps: ApiDeps): Hono {
   );
   deps.staticHandler?.(app);
   return app;
+}
+
+/** An error no route answered: alter0's typed errors as they say, a storage refusal as such, anything else a 500. */
+function answerError(deps: ApiDeps, err: Error, c: Context): Response {
+  if (err instanceof Alter0Error) return sendError(c, statusFor(err), err.code, err.message);
+  const storage = storageRefusal(err);
+  if (storage) {
+    deps.logger.warn('request refused: the database did not take the write', {
+      err,
+      path: c.req.path,
+      method: c.req.method,
+      code: storage.code,
+    });
+    return sendError(c, storage.status, storage.code, storage.message);
+  }
+  deps.logger.error('request failed', { err, path: c.req.path, method: c.req.method });
+  return sendError(
+    c,
+    500,
+    'internal',
+    `internal error while handling ${c.req.method} ${c.req.path}; see the service log`,
+  );
 }
