@@ -1,6 +1,7 @@
 import type { SoakOptions } from './options.js';
 import { FAULT_KINDS } from './plan.js';
 import type { FaultKind } from './plan.js';
+import type { MomentRecord } from './day/feature.js';
 import type { Point } from './stats.js';
 
 export const VIOLATION_KINDS = [
@@ -14,12 +15,35 @@ export const VIOLATION_KINDS = [
   'restart_failed',
   'resource_bound',
   'contract_drift',
+  'reexecuted',
+  'canceled_and_answered',
+  'verify',
+  'notification_lost',
+  'telegram_message_lost',
+  'approval_overdue',
+  'schedule_duplicate',
+  'schedule_lost',
+  'hostile_outcome',
 ] as const;
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
 /** The invariants counted per check performed (stuck_running is checked on every poll, not counted). */
-type CheckKind =
-  'lost_message' | 'unrecovered_job' | 'not_terminal' | 'integrity' | 'orphan_process' | 'unexpected_outcome';
+export type CheckKind =
+  | 'lost_message'
+  | 'unrecovered_job'
+  | 'not_terminal'
+  | 'integrity'
+  | 'orphan_process'
+  | 'unexpected_outcome'
+  | 'reexecuted'
+  | 'canceled_and_answered'
+  | 'verify'
+  | 'notification_lost'
+  | 'telegram_message_lost'
+  | 'approval_overdue'
+  | 'schedule_duplicate'
+  | 'schedule_lost'
+  | 'hostile_outcome';
 
 export interface Violation {
   kind: ViolationKind;
@@ -90,6 +114,10 @@ export interface SoakResult {
   /** Answers that did not match the API contract (each distinct drift is also a violation). */
   contractDrifts: number;
   harnessErrors: string[];
+  /** The day profile's hostile moments, in the order they ran. */
+  moments: MomentRecord[];
+  /** Each feature's own counters for the report (e.g. telegram: { updates_sent, replies_received }). */
+  features: Record<string, Record<string, number>>;
 }
 
 /** A result with every counter at zero, for a run starting now. */
@@ -124,6 +152,15 @@ export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): 
       integrity: 0,
       orphan_process: 0,
       unexpected_outcome: 0,
+      reexecuted: 0,
+      canceled_and_answered: 0,
+      verify: 0,
+      notification_lost: 0,
+      telegram_message_lost: 0,
+      approval_overdue: 0,
+      schedule_duplicate: 0,
+      schedule_lost: 0,
+      hostile_outcome: 0,
     },
     violations: [],
     samples: { rssMb: [], heapMb: [], fds: [], dbMb: [], walMb: [], queueDepth: [], openTasks: [], agents: [] },
@@ -133,5 +170,7 @@ export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): 
     dbBytesEnd: 0,
     contractDrifts: 0,
     harnessErrors: [],
+    moments: [],
+    features: {},
   };
 }

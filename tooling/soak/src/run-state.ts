@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ApiContractError } from '@alter0/api';
 import type { DaemonProcess, DaemonSpec } from './daemon.js';
+import type { SoakFeature } from './day/feature.js';
 import { Api } from './http.js';
 import type { JobView } from './http.js';
 import type { SoakOptions } from './options.js';
@@ -75,6 +76,8 @@ export interface SoakRun {
   keySeq: number;
   agentLogOffset: number;
   lastSample: number;
+  /** The day profile's features (channels, approvals, schedules, hostile moments); empty in the classic soak. */
+  features: SoakFeature[];
 }
 
 /** Prepares a run: its random streams, work and data directories, the daemon's spec, and an empty result. */
@@ -126,6 +129,7 @@ export function prepareRun(
     keySeq: 0,
     agentLogOffset: 0,
     lastSample: 0,
+    features: [],
   };
   return run;
 }
