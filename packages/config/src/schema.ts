@@ -327,6 +327,17 @@ export const RawConfigSchema = v.strictObject(
       }),
       {},
     ),
+    maintenance: v.optional(
+      table({
+        /** How often the retention job deletes what `[retention]` no longer keeps. */
+        retention_every: v.optional(timerDuration, '24h'),
+        /** How often the WAL is checkpointed (TRUNCATE), so it stays small between restarts. */
+        checkpoint_every: v.optional(timerDuration, '1h'),
+        /** How often open tasks untouched for `closer.stale_after` are closed as stale. */
+        stale_sweep_every: v.optional(timerDuration, '1h'),
+      }),
+      {},
+    ),
     stats: v.optional(
       table({
         /** How often the stats rollup recomputes the current and previous hour of `stats_hourly` (docs/operations.md). */

@@ -61,6 +61,7 @@ describe('defaults', () => {
       stats: '90d',
     });
     expect(config.stats).toEqual({ rollup_every: '5m' });
+    expect(config.maintenance).toEqual({ retention_every: '24h', checkpoint_every: '1h', stale_sweep_every: '1h' });
     expect(sources['queue.interactive_workers']).toEqual({ source: 'default' });
     expect(sources['data_dir']).toEqual({ source: 'default', detail: '~/.local/share/alter0' });
     expect(sources['log.dir']).toEqual({ source: 'default', detail: 'empty: <data_dir>/logs' });
@@ -219,7 +220,7 @@ describe('errors name the source, the key and the problem', () => {
       .map((l) => l.trim());
     expect(lines).toEqual([
       `${file}: queue.max_atempts: unknown key; did you mean "max_attempts"?`,
-      `${file}: nope: unknown key; known keys here: data_dir, listen, allowed_hosts, token_file, public_url, api, executor, router, closer, queue, shutdown, log, status, backup, telegram, channels, notify, memory, schedules, stats, approvals, retention`,
+      `${file}: nope: unknown key; known keys here: data_dir, listen, allowed_hosts, token_file, public_url, api, executor, router, closer, queue, shutdown, log, status, backup, telegram, channels, notify, memory, schedules, maintenance, stats, approvals, retention`,
       `${file}: queue.interactive_workers: must be at least 1 (got 0)`,
       `${file}: executor.claude.args: expected an array of strings (got "--x")`,
       'ALTER0_API__WAIT_MS: api.wait_ms: expected a number, got "soon"',

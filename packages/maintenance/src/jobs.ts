@@ -100,8 +100,8 @@ export function statsRollupJob(opts: {
 }
 
 /**
- * The standard jobs for a configuration: backup (backup.interval, backup.keep, backup.dir), daily retention, hourly
- * checkpoint, the stats rollup (stats.rollup_every; `depthSamples`: the daemon's queue depth samples).
+ * The standard jobs for a configuration: backup (backup.interval, backup.keep, backup.dir), retention
+ * (maintenance.retention_every), checkpoint (maintenance.checkpoint_every), the stats rollup (stats.rollup_every; `depthSamples`: the daemon's queue depth samples).
  */
 export function maintenanceJobs(
   config: Config,
@@ -119,8 +119,14 @@ export function maintenanceJobs(
       pool,
       now: () => new Date(now()),
     }),
-    retentionJob({ dbFile, retention: retentionFromConfig(config), pool, now }),
-    checkpointJob({ dbFile, pool }),
+    retentionJob({
+      dbFile,
+      retention: retentionFromConfig(config),
+      every: parseDuration(config.maintenance.retention_every),
+      pool,
+      now,
+    }),
+    checkpointJob({ dbFile, every: parseDuration(config.maintenance.checkpoint_every), pool }),
     statsRollupJob({
       dbFile,
       every: parseDuration(config.stats.rollup_every),

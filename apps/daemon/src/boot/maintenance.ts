@@ -2,7 +2,7 @@ import type { Config } from '@alter0/config';
 import { parseDuration } from '@alter0/config';
 import type { Store } from '@alter0/store';
 import type { Logger, Metrics } from '@alter0/obs';
-import { HOUR_MS, maintenanceJobs, startScheduler } from '@alter0/maintenance';
+import { maintenanceJobs, startScheduler } from '@alter0/maintenance';
 import type { MaintenancePool, Scheduler } from '@alter0/maintenance';
 import type { Bus } from '../bus.js';
 import { DepthSampler } from '../depth-sampler.js';
@@ -30,7 +30,7 @@ export function scheduleMaintenance(config: Config, d: MaintenanceDeps): Schedul
       ...maintenanceJobs(config, d.pool, { now, depthSamples: () => sampler.take() }),
       {
         name: 'stale_sweep',
-        every: HOUR_MS,
+        every: parseDuration(config.maintenance.stale_sweep_every),
         run: (signal) =>
           Promise.resolve(
             sweepStale({ store, metrics, logger, bus, now }, parseDuration(config.closer.stale_after), signal),
