@@ -15,8 +15,9 @@ export type { PipelineDeps } from './pipeline/run.js';
  */
 export function createPipeline(deps: PipelineDeps): JobHandler {
   return async (job, { fence, signal }) => {
-    // This attempt's deadline (the queue's timer, started at the claim, is the same).
-    const deadline = deps.now() + job.timeoutS * 1000;
+    // This attempt's deadline (the queue's timer, started at the claim, is the same), on the monotonic clock like
+    // that timer: a wall clock that jumps (NTP, a hand-set date) must neither kill a job nor give it an hour more.
+    const deadline = performance.now() + job.timeoutS * 1000;
     const jobLog = deps.logger.child({
       job_id: job.id,
       task_id: job.taskId ?? undefined,

@@ -113,7 +113,7 @@ async function runAgentWith(
       cwd: task.workspace,
       // The executor's own timeout fires first (class timeout, process group killed); the queue's abort at
       // the same deadline is the backstop.
-      timeoutMs: Math.max(1, run.deadline - deps.now()),
+      timeoutMs: Math.max(1, run.deadline - performance.now()),
       signal: run.signal,
     });
   try {

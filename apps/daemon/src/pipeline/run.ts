@@ -38,7 +38,7 @@ export interface JobRun {
   job: JobRow;
   fence: Fence;
   signal: AbortSignal;
-  /** This attempt's deadline (the queue's timer, started at the claim, is the same). */
+  /** This attempt's deadline on `performance.now()`'s clock (the queue's timer, started at the claim, is the same). */
   deadline: number;
   message: MessageRow;
 }
