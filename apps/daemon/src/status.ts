@@ -237,9 +237,16 @@ function storageReading(d: StatusDeps): Reading<'storage'> {
       free_bytes: freeBytes,
       data_dir: d.dataDir,
     },
-    error:
-      state === 'ok'
-        ? undefined
-        : `free disk space is low: ${Math.round((freeBytes ?? 0) / 1048576)} MiB left in ${d.dataDir}`,
+    error: state === 'ok' ? undefined : storageError(freeBytes ?? 0, d.dataDir),
   };
+}
+
+/** Less free space than this and SQLite's next page, WAL frame or journal does not fit: the disk is full. */
+const FULL_BELOW_BYTES = 1024 * 1024;
+
+/** Why storage is not ok: a full disk says what that means for the owner and that it passes by itself. */
+export function storageError(freeBytes: number, dataDir: string): string {
+  if (freeBytes < FULL_BELOW_BYTES)
+    return `the disk holding ${dataDir} is full: ${freeBytes} bytes free; new messages are refused (507 storage_full) and job outcomes wait until space is freed, then alter0 takes writes again by itself (no restart needed)`;
+  return `free disk space is low: ${Math.round(freeBytes / 1048576)} MiB left in ${dataDir}`;
 }

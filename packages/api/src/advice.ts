@@ -143,6 +143,12 @@ function schedulerAdvice(c: ComponentReading): Advice {
 
 function storageAdvice(c: ComponentReading): Advice {
   if (c.state === 'ok') return { meaning: 'The database is reachable and there is room on the disk.', action: null };
+  if (/ is full: /.test(message(c)))
+    return {
+      meaning: 'The disk is full: new messages are refused (507 storage_full) and job outcomes wait to be written.',
+      action:
+        'Free space on the disk holding the data directory (old backups in backup.dir, other files); alter0 takes writes again by itself, no restart needed.',
+    };
   if (c.state === 'down')
     return {
       meaning: 'The disk is almost full: writes (new jobs, replies) may fail.',

@@ -33,6 +33,8 @@ export class DaemonProcess {
   /** Log lines at level error (counted for the report), and the last few kept. */
   errorLines = 0;
   readonly lastErrors: string[] = [];
+  /** Called with every log line as it arrives (a hostile moment counts the lines written while the disk is full). */
+  readonly lineListeners = new Set<(line: string) => void>();
   private readonly tail: string[] = [];
   private partial = '';
 
@@ -122,6 +124,7 @@ export class DaemonProcess {
 
   private line(line: string): void {
     if (line.trim() === '') return;
+    for (const l of this.lineListeners) l(line);
     this.tail.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
     if (this.tail.length > LOG_TAIL_LINES) this.tail.shift();
     let rec: unknown;

@@ -14,6 +14,12 @@ export { prepareRun } from './run-state.js';
 export type { SoakRun } from './run-state.js';
 export { DaemonProcess } from './daemon.js';
 export { parseOptions } from './options.js';
+export { smallDiskFeature, MIN_SMALL_DISK_MB } from './day/small-disk.js';
+export { diskFullMoment, judgeDiskFull } from './day/moments/disk.js';
+export type { DiskFullObservation } from './day/moments/disk.js';
+export { heldReadMoment, heldWriteMoment, judgeHold } from './day/moments/db-hold.js';
+export type { HoldObservation } from './day/moments/db-hold.js';
+export { emptyTally } from './day/moments/probe.js';
 // The day profile's channels (Telegram through the fake Bot API, webhook receivers), for apps/cli/test/soak-channels.test.ts.
 export { telegramFeature } from './day/telegram.js';
 export type { TelegramFeature, TelegramFeatureOptions } from './day/telegram.js';
