@@ -8,6 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { askApproval } from './day/approval-ask.js';
+import type { AskedApproval } from './day/approval-ask.js';
 import { currentMessage, decodePlan } from './plan.js';
 import type { AgentLogLine, FaultKind, MessagePlan } from './plan.js';
 
@@ -25,6 +27,8 @@ const chunks: Buffer[] = [];
 for await (const c of process.stdin) chunks.push(c as Buffer);
 const prompt = Buffer.concat(chunks).toString('utf8');
 const plan = decodePlan(currentMessage(stage, prompt));
+/** The approval this run asked for (a plan with `appr`), logged with the run. */
+let asked: AskedApproval | null = null;
 
 function log(fault: FaultKind | null): void {
   if (logFile === '') return;
@@ -36,6 +40,7 @@ function log(fault: FaultKind | null): void {
     key: plan?.key ?? null,
     job: process.env.ALTER0_JOB_ID ?? '',
     fault,
+    ...(asked !== null ? { approval: asked } : {}),
   };
   fs.appendFileSync(logFile, `${JSON.stringify(line)}\n`);
 }
@@ -98,6 +103,16 @@ if (stage === 'close') {
 }
 
 // execute
+if (plan?.appr !== undefined) {
+  // Asks for a made-up tool use and waits for the owner (the harness); a dead daemon ends the run (the restart
+  // denies the approval, and the next attempt asks again).
+  asked = await askApproval(plan.key, process.env, Number(process.env.SOAK_APPROVAL_MAX_MS ?? 120_000));
+  if (asked.state === 'unreachable') {
+    log(null);
+    process.stderr.write('soak agent: alter0 is unreachable while waiting for an approval\n');
+    process.exit(1);
+  }
+}
 if (plan !== null) {
   switch (plan.exec) {
     case 'slow':

@@ -1,6 +1,6 @@
 // The fault plan of one soak message, carried inside the message text so that the fake agent (a separate
 // process spawned by the daemon for each stage) can act on it without any side channel:
-//   [soak k=<key> exec=<fault>[:<n>] route=ok|malformed close=no|yes|malformed] <filler>
+//   [soak k=<key> exec=<fault>[:<n>] route=ok|malformed close=no|yes|malformed[ appr=allow|late|deny|none]] <filler>
 // The agent reads the marker of the message it is working on and logs every fault it injects.
 
 /**
@@ -30,13 +30,23 @@ export interface MessagePlan {
   n: number;
   route: 'ok' | 'malformed';
   close: 'no' | 'yes' | 'malformed';
+  /**
+   * The day profile's approvals (day/approvals.ts): the execute stage asks for one tool use and waits; the harness,
+   * as owner, allows it at once, late, denies it, or never answers. Absent: nothing is asked.
+   */
+  appr?: ApprovalPlan;
 }
 
-const MARKER = /\[soak k=([a-z0-9-]+) exec=([a-z_]+)(?::(\d+))? route=(ok|malformed) close=(no|yes|malformed)\]/;
+export const APPROVAL_PLANS = ['allow', 'late', 'deny', 'none'] as const;
+export type ApprovalPlan = (typeof APPROVAL_PLANS)[number];
+
+const MARKER =
+  /\[soak k=([a-z0-9-]+) exec=([a-z_]+)(?::(\d+))? route=(ok|malformed) close=(no|yes|malformed)(?: appr=(allow|late|deny|none))?\]/;
 
 export function encodePlan(p: MessagePlan): string {
   const exec = p.exec === 'ok' ? 'ok' : `${p.exec}:${p.n}`;
-  return `[soak k=${p.key} exec=${exec} route=${p.route} close=${p.close}]`;
+  const appr = p.appr === undefined ? '' : ` appr=${p.appr}`;
+  return `[soak k=${p.key} exec=${exec} route=${p.route} close=${p.close}${appr}]`;
 }
 
 export function decodePlan(text: string): MessagePlan | null {
@@ -45,8 +55,9 @@ export function decodePlan(text: string): MessagePlan | null {
   const exec = EXEC_FAULTS.find((f) => f === m[2]);
   const route = m[4] === 'malformed' ? 'malformed' : 'ok';
   const close = m[5] === 'yes' ? 'yes' : m[5] === 'malformed' ? 'malformed' : 'no';
+  const appr = APPROVAL_PLANS.find((a) => a === m[6]);
   if (exec === undefined || m[1] === undefined) return null;
-  return { key: m[1], exec, n: m[3] === undefined ? 0 : Number(m[3]), route, close };
+  return { key: m[1], exec, n: m[3] === undefined ? 0 : Number(m[3]), route, close, ...(appr ? { appr } : {}) };
 }
 
 /**
@@ -72,4 +83,6 @@ export interface AgentLogLine {
   key: string | null;
   job: string;
   fault: FaultKind | null;
+  /** Execute runs of a plan with `appr` (day profile): the approval asked for and the decision the run got. */
+  approval?: { id: string | null; state: string };
 }

@@ -1,0 +1,174 @@
+// The day profile's schedules: a few schedules made over the API at the start of the load (every few seconds and
+// every minute, with ok plans so the soak agent answers them), stopped (paused) at the end of the load, and the
+// invariants: no slot fired twice, every firing has its job and every schedule job its firing, and every slot of
+// the window fired or was counted missed (a kill -9 or a clock jump may make slots missed, never lost).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Schedule } from '@alter0/api';
+import { encodePlan } from '../plan.js';
+import { harnessError, violate } from '../run-state.js';
+import type { SoakRun } from '../run-state.js';
+import type { SoakFeature } from './feature.js';
+import { readSchedules } from './schedules-db.js';
+import { duplicateSlots, judgeSchedules } from './schedules-judge.js';
+import type { Judged } from './schedules-judge.js';
+
+export interface SchedulesOptions {
+  /** `every` periods, one schedule each. Default ['10s', '25s']. */
+  every?: string[];
+  /** Cron patterns, one schedule each (only `* * * * *` is counted slot by slot). Default ['* * * * *']. */
+  cron?: string[];
+  /** How often poll() reads each schedule's latest firings for a duplicate. Default 30 s. */
+  checkEveryMs?: number;
+}
+
+interface Mine {
+  spec: { every?: string; cron?: string };
+  text: string;
+  id: string | null;
+  /** The schedule's next slot read just before the harness paused it (daemon clock, ms); null: the rows say. */
+  endAt: number | null;
+  /** The harness has stopped it (paused it, or found it paused or done). */
+  stopped: boolean;
+}
+
+/** The schedules feature (see the file's head); `judged()` says which schedules and windows final() judges. */
+export function schedulesFeature(opts: SchedulesOptions = {}): SoakFeature & { judged(): Judged[] } {
+  return new SchedulesFeature(opts);
+}
+
+class SchedulesFeature implements SoakFeature {
+  readonly name = 'schedules';
+  private readonly mine: Mine[] = [];
+  private readonly checkEveryMs: number;
+  private lastCheck = 0;
+  private readonly c: Record<string, number> = { schedules: 0, create_errors: 0, paused_by_harness: 0 };
+
+  constructor(private readonly opts: SchedulesOptions) {
+    this.checkEveryMs = opts.checkEveryMs ?? 30_000;
+  }
+
+  prepare(run: SoakRun): Promise<{ sets: string[]; env: Record<string, string> }> {
+    run.result.features[this.name] = this.c;
+    const specs: { every?: string; cron?: string }[] = [
+      ...(this.opts.every ?? ['10s', '25s']).map((every) => ({ every })),
+      ...(this.opts.cron ?? ['* * * * *']).map((cron) => ({ cron })),
+    ];
+    specs.forEach((spec, i) => {
+      const plan = {
+        key: `sch${i}-${run.opts.seed}`,
+        exec: 'ok' as const,
+        n: 0,
+        route: 'ok' as const,
+        close: 'yes' as const,
+      };
+      const when = spec.every === undefined ? `cron ${spec.cron ?? ''}` : `every ${spec.every}`;
+      this.mine.push({
+        spec,
+        text: `${encodePlan(plan)} scheduled check (${when})`,
+        id: null,
+        endAt: null,
+        stopped: false,
+      });
+    });
+    // once is the default; said here so the report's settings are explicit.
+    return Promise.resolve({ sets: ['schedules.missed=once'], env: {} });
+  }
+
+  /** Makes the schedules (again until each exists), lets them fire until loadEnd, then pauses them. */
+  async load(run: SoakRun, loadEnd: number): Promise<void> {
+    while (!run.signal.aborted && Date.now() < loadEnd && this.mine.some((m) => m.id === null)) {
+      if (run.up) await this.create(run);
+      if (this.mine.some((m) => m.id === null)) await this.pause(run, 1000);
+    }
+    await this.pause(run, Math.max(0, loadEnd - Date.now()));
+    // The slots after the load are not the day's: stop them, so the drain and the final checks see a still queue.
+    const end = Date.now() + 60_000;
+    while (!run.signal.aborted && Date.now() < end && this.mine.some((m) => m.id !== null && !m.stopped)) {
+      if (run.up) await this.stop(run);
+      if (this.mine.some((m) => m.id !== null && !m.stopped)) await this.pause(run, 1000);
+    }
+  }
+
+  async poll(run: SoakRun): Promise<void> {
+    if (Date.now() - this.lastCheck < this.checkEveryMs) return;
+    this.lastCheck = Date.now();
+    for (const m of this.mine) {
+      if (m.id === null) continue;
+      const id = m.id;
+      const a = await run.api.call((c, o) => c.getSchedule(id, o));
+      if (a.kind !== 'ok') continue;
+      run.result.checks.schedule_duplicate++;
+      for (const f of duplicateSlots(id, a.value.runs)) violate(run, f.kind, f.detail);
+    }
+  }
+
+  judged(): Judged[] {
+    return this.mine.flatMap((m) => (m.id === null ? [] : [{ id: m.id, endAt: m.endAt }]));
+  }
+
+  async final(run: SoakRun): Promise<void> {
+    const judged = this.judged();
+    if (judged.length === 0) return;
+    try {
+      const obs = await readSchedules(run.dbFile, run.signal);
+      const { findings, stats } = judgeSchedules(obs, judged);
+      run.result.checks.schedule_duplicate += obs.runs.length;
+      run.result.checks.schedule_lost += obs.runs.length + obs.jobs.length + judged.length;
+      Object.assign(this.c, stats);
+      for (const f of findings) violate(run, f.kind, f.detail);
+    } catch (err) {
+      if (!run.signal.aborted) harnessError(run, 'schedules: reading the database', err);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private async pause(run: SoakRun, ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: run.signal }).catch(() => undefined);
+  }
+
+  /** Adopts schedules an earlier POST made without its answer arriving, then adds the ones still missing. */
+  private async create(run: SoakRun): Promise<void> {
+    try {
+      const list = await run.api.call((c, o) => c.listSchedules(o));
+      if (list.kind !== 'ok') return;
+      for (const m of this.mine) m.id ??= list.value.find((s: Schedule) => s.text === m.text)?.id ?? null;
+      for (const m of this.mine) {
+        if (m.id !== null) continue;
+        const a = await run.api.call((c, o) => c.addSchedule({ text: m.text, ...m.spec, lane: 'background' }, o));
+        if (a.kind === 'ok') {
+          m.id = a.value.id;
+          this.c.schedules = (this.c.schedules ?? 0) + 1;
+        } else this.c.create_errors = (this.c.create_errors ?? 0) + 1;
+      }
+    } catch {
+      // The daemon is down; the next round looks whether the POST took effect.
+      this.c.create_errors = (this.c.create_errors ?? 0) + 1;
+    }
+  }
+
+  /** Reads each schedule's next slot (the end of its judged window), then pauses it. */
+  private async stop(run: SoakRun): Promise<void> {
+    for (const m of this.mine) {
+      if (m.id === null || m.stopped) continue;
+      const id = m.id;
+      try {
+        const s = await run.api.call((c, o) => c.getSchedule(id, o));
+        if (s.kind !== 'ok') continue;
+        const next = s.value.next_run_at === null ? null : Date.parse(s.value.next_run_at);
+        if (s.value.state === 'active') {
+          const p = await run.api.call((c, o) => c.pauseSchedule(id, o));
+          if (p.kind !== 'ok') continue;
+          this.c.paused_by_harness = (this.c.paused_by_harness ?? 0) + 1;
+        }
+        // Paused already (after failures) or done: the rows say where its window ends.
+        m.endAt = next;
+        m.stopped = true;
+      } catch {
+        // Down; tried again.
+      }
+    }
+  }
+}
