@@ -47,7 +47,7 @@ const LAYERS = {
   daemon: { src: EVERY_PACKAGE },
   cli: { src: [...EVERY_PACKAGE, 'daemon', 'soak'], test: ['daemon', 'soak'] },
   web: { src: ['core', 'api'] },
-  soak: { src: ['api', 'fakes', 'testkit'] },
+  soak: { src: ['api', 'fakes', 'maintenance', 'testkit'] },
   tooling: { src: ['api', 'core', 'executor', 'fakes', 'testkit'] },
 };
 

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { askApproval } from './day/approval-ask.js';
 import type { AskedApproval } from './day/approval-ask.js';
 import { currentMessage, decodePlan } from './plan.js';
@@ -30,6 +31,33 @@ const plan = decodePlan(currentMessage(stage, prompt));
 /** The approval this run asked for (a plan with `appr`), logged with the run. */
 let asked: AskedApproval | null = null;
 
+/**
+ * Exactly-once, seen from the agent (docs/architecture.md, invariant 9): an execute run of a job whose reply is
+ * already stored must never start. Read from the committed database when the run starts, so the check needs no
+ * clock (the daemon's may be faked) and no timing: the reply id, or null.
+ */
+function storedReply(): string | null {
+  const file = process.env.SOAK_DB ?? '';
+  const job = process.env.ALTER0_JOB_ID ?? '';
+  if (file === '' || job === '' || stage !== 'execute') return null;
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 2000');
+      const row = db.prepare('SELECT reply_message_id AS r FROM jobs WHERE id = ?').get(job) as
+        | { r: string | null }
+        | undefined;
+      return row?.r ?? null;
+    } finally {
+      db.close();
+    }
+  } catch {
+    // Unreadable now (a held or full disk): this run is not judged, the next one is.
+    return null;
+  }
+}
+const replyAtStart = storedReply();
+
 function log(fault: FaultKind | null): void {
   if (logFile === '') return;
   const line: AgentLogLine = {
@@ -41,6 +69,7 @@ function log(fault: FaultKind | null): void {
     job: process.env.ALTER0_JOB_ID ?? '',
     fault,
     ...(asked !== null ? { approval: asked } : {}),
+    ...(replyAtStart !== null ? { reply_stored: replyAtStart } : {}),
   };
   fs.appendFileSync(logFile, `${JSON.stringify(line)}\n`);
 }

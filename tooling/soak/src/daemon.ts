@@ -30,6 +30,8 @@ const LOG_TAIL_LINES = 40;
 export class DaemonProcess {
   /** Recovery the daemon logged at start ("recovered jobs left running by the previous process"), if any. */
   recovered: Recovered | null = null;
+  /** The harness killed or stopped it on purpose (any other exit is the daemon's own doing). */
+  expectedExit = false;
   /** Log lines at level error (counted for the report), and the last few kept. */
   errorLines = 0;
   readonly lastErrors: string[] = [];
@@ -103,6 +105,7 @@ export class DaemonProcess {
 
   /** SIGKILL, no grace: the crash the soak is about. */
   kill9(): void {
+    this.expectedExit = true;
     void this.d.kill9();
   }
 
@@ -115,6 +118,7 @@ export class DaemonProcess {
     graceMs: number,
     hurry = false,
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }> {
+    this.expectedExit = true;
     if (!this.alive) return { ...(await this.exited), forced: false };
     const again = hurry ? setTimeout(() => this.alive && this.d.proc.kill('SIGTERM'), 500) : undefined;
     const r = await this.d.stop('SIGTERM', graceMs);

@@ -1,11 +1,14 @@
 // alter0 soak harness entry: node tooling/soak/dist/main.js --duration 90s --out soak.md [...]
 // (`alter0 soak` runs this). Exit status: 0 pass, 1 violations or bounds exceeded or no drain, 2 usage,
 // 3 the harness itself failed, 130 interrupted.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { USAGE, UsageError, parseOptions } from './options.js';
 import { renderReport, samplesCsv } from './report.js';
+import { jsonReport } from './day/json-report.js';
+import type { Build } from './day/json-report.js';
 import { runSoak } from './soak.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,9 +51,14 @@ async function main(argv: string[]): Promise<number> {
   log(
     `seed ${opts.seed}, load for ${opts.durationMs / 1000}s at ${opts.rate}/s, kill -9 every ~${opts.killEveryMs / 1000}s; report → ${opts.out}`,
   );
+  const build = buildOf(root);
   const result = await runSoak(opts, { agent: path.join(here, 'agent.js') }, controller.signal, log);
   const report = renderReport(result, template);
   fs.writeFileSync(opts.out, report.markdown);
+  if (opts.json !== null) {
+    fs.mkdirSync(path.dirname(path.resolve(opts.json)), { recursive: true });
+    fs.writeFileSync(opts.json, `${JSON.stringify(jsonReport(result, report, build), null, 2)}\n`);
+  }
   if (opts.samples !== null) fs.writeFileSync(opts.samples, samplesCsv(result));
   log(
     `${report.passed ? 'PASS' : 'FAIL'}: ${result.accepted} jobs, ${result.restarts.length} restarts, ${report.violations.length} violation(s); report written to ${opts.out}`,
@@ -58,6 +66,18 @@ async function main(argv: string[]): Promise<number> {
   if (result.interrupted) return 130;
   if (result.harnessErrors.length > 0 && result.accepted === 0) return 3;
   return report.passed ? 0 : 1;
+}
+
+/** The commit this harness runs from (the daemon is built from the same tree), read when the run starts. */
+function buildOf(dir: string): Build {
+  const git = (args: string[]): string | null => {
+    try {
+      return execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  return { commit: git(['rev-parse', 'HEAD']) ?? 'unknown', dirty: (git(['status', '--porcelain']) ?? '') !== '' };
 }
 
 main(process.argv.slice(2)).then(

@@ -126,6 +126,15 @@ export function readAgentLog(run: SoakRun): void {
         const l = JSON.parse(line) as AgentLogLine;
         result.agentRuns[l.stage] = (result.agentRuns[l.stage] ?? 0) + 1;
         if (l.fault !== null) result.faultsInjected[l.fault]++;
+        if (l.stage === 'execute') {
+          result.checks.reexecuted++;
+          if (l.reply_stored !== undefined)
+            violate(
+              run,
+              'reexecuted',
+              `job ${l.job} was executed again (agent pid ${l.pid}, daemon generation ${l.gen}) after its reply ${l.reply_stored} was stored`,
+            );
+        }
       } catch {
         // A torn line from an agent killed mid-write: not a run we can count.
       }

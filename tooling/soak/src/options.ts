@@ -26,7 +26,17 @@ export interface Bounds {
   warmupMs: number;
 }
 
+export type Profile = 'classic' | 'day';
+
 export interface SoakOptions {
+  /** `classic`: the load with a kill every --kill-every. `day`: a day compressed into --duration (docs/soak.md). */
+  profile: Profile;
+  /** Day profile: kill -9s to land in the storm phase (spread over it, adapting to the restart time). */
+  kills: number;
+  /** Day profile: the share of the load phase before the storm (hostile moments, long lifetimes for slopes). */
+  calmShare: number;
+  /** The machine-readable report (JSON), or null. */
+  json: string | null;
   durationMs: number;
   out: string;
   /** Raw samples as CSV, or null. */
@@ -63,6 +73,24 @@ const DEFAULT_FAULTS: Record<FaultKind, number> = {
   malformed_close: 0.04,
 };
 
+/** The day profile's defaults, placed before the given flags (the last value of a flag wins). */
+const DAY_FLAGS = [
+  '--rate',
+  '0.7',
+  '--kill-every',
+  '0',
+  '--job-timeout',
+  '20s',
+  '--long',
+  '4s',
+  '--faults',
+  'slow=0.08,hang=0.03,rate_limited=0.07,unavailable=0.07,auth=0.05,malformed_route=0.05,malformed_close=0.05',
+  '--warmup',
+  '3m',
+  '--min-slope-window',
+  '15m',
+];
+
 export const USAGE = `alter0 soak: run the real \`alter0 serve\` under a mixed, fault-injecting workload with kill -9s, check
 the invariants continuously, and write a report.
 
@@ -87,6 +115,14 @@ the invariants continuously, and write a report.
   --max-rss-slope MB/h, --max-heap-slope MB/h, --max-fd-slope N/h, --max-queue-slope N/h, --max-wal-slope MB/h,
   --max-rss MB, --max-fds N, --max-wal MB, --max-db-kb-per-job KB   resource bounds (defaults in the report)
   --bin FILE          the alter0 entry point                                          apps/cli/bin/alter0.js
+  --json FILE         also write the machine-readable report (JSON)
+
+  --profile day       a day compressed into --duration: every channel, approvals, schedules, hostile moments
+                      in a calm phase, then a storm of kill -9s; maintenance intervals scaled (docs/soak.md).
+                      Its defaults come first, so any flag above still overrides them:
+                      ${DAY_FLAGS.join(' ')}
+  --kills N           day: kill -9s in the storm phase                     1050 per 2 hours of --duration
+  --calm F            day: share of the load before the storm (0–0.9)                                0.3
 `;
 
 /** A usage problem: the message names the flag and what it expects. */
@@ -136,6 +172,10 @@ export function parseFaults(text: string): Record<FaultKind, number> {
 
 /** The flags `soak` takes, with their defaults. */
 const FLAGS = {
+  profile: { type: 'string', default: 'classic' },
+  kills: { type: 'string' },
+  calm: { type: 'string', default: '0.3' },
+  json: { type: 'string' },
   duration: { type: 'string' },
   out: { type: 'string' },
   samples: { type: 'string' },
@@ -168,7 +208,9 @@ const FLAGS = {
 type FlagValues = ReturnType<typeof parseArgs<{ args: string[]; strict: true; options: typeof FLAGS }>>['values'];
 
 export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
-  const { values } = parseArgs({ args: argv, strict: true, options: FLAGS });
+  const profile = profileOf(argv);
+  const args = profile === 'day' ? [...DAY_FLAGS, ...argv] : argv;
+  const { values } = parseArgs({ args, strict: true, options: FLAGS });
   if (values.duration === undefined) throw new UsageError('--duration is required (e.g. --duration 24h)');
   if (values.out === undefined) throw new UsageError('--out FILE is required: where to write the report');
   const durationMs = parseDuration(values.duration, 'duration');
@@ -185,7 +227,17 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
   const drainDefault = maxAttempts * (jobTimeoutS * 1000 + 5000) + 60_000;
   const seed = values.seed === undefined ? randomInt(1, 2 ** 31 - 1) : Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed ${values.seed}: expected a whole number`);
+  const calmShare = Number(values.calm);
+  if (!Number.isFinite(calmShare) || calmShare < 0 || calmShare > 0.9)
+    throw new UsageError(`--calm ${values.calm}: expected a share of the load between 0 and 0.9`);
   return {
+    profile,
+    kills:
+      values.kills === undefined
+        ? Math.ceil((1050 * durationMs) / 7_200_000)
+        : Math.round(positive(values.kills, 'kills', true)),
+    calmShare,
+    json: values.json ?? null,
     durationMs,
     out: values.out,
     samples: values.samples ?? null,
@@ -206,6 +258,14 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
     bin: values.bin ?? defaultBin,
     bounds: boundsOf(values),
   };
+}
+
+function profileOf(argv: string[]): Profile {
+  const i = argv.lastIndexOf('--profile');
+  const v = i >= 0 ? argv[i + 1] : (argv.findLast((a) => a.startsWith('--profile='))?.slice(10) ?? 'classic');
+  if (v !== 'classic' && v !== 'day')
+    throw new UsageError(`--profile ${JSON.stringify(v)}: expected "day" or "classic"`);
+  return v;
 }
 
 function boundsOf(values: FlagValues): Bounds {

@@ -5,7 +5,7 @@ import { TERMINAL, describe, viewOf } from './http.js';
 import { observe, poll, readAgentLog, sampleWhenDue } from './observe.js';
 import { fileSize, findAgents, killAll } from './procs.js';
 import { cancelOne, launch, submit } from './requests.js';
-import { restart } from './restart.js';
+import { requestRestart } from './restart.js';
 import { POLL_MS, harnessError, violate } from './run-state.js';
 import type { SoakRun } from './run-state.js';
 
@@ -34,7 +34,7 @@ export async function killLoop(run: SoakRun, loadEnd: number): Promise<void> {
     const wait = run.opts.killEveryMs * (0.5 + run.killRng.next());
     if (Date.now() + wait >= loadEnd) break;
     await sleep(wait, undefined, { signal: run.signal });
-    await restart(run);
+    await requestRestart(run, 'kill');
   }
 }
 
@@ -49,6 +49,7 @@ export async function observeLoop(run: SoakRun): Promise<void> {
     try {
       await poll(run);
       await sampleWhenDue(run);
+      for (const f of run.features) if (f.poll && run.up) await f.poll(run);
       if (Date.now() - lastProgress >= PROGRESS_MS) {
         lastProgress = Date.now();
         const rss = result.samples.rssMb.at(-1)?.v;
@@ -140,9 +141,15 @@ export async function finalChecks(run: SoakRun): Promise<void> {
   if (fs.existsSync(dbFile)) {
     try {
       result.checks.integrity++;
-      const fin = await checkDb(dbFile, true, AbortSignal.timeout(300_000));
+      result.checks.verify++;
+      const fin = await checkDb(dbFile, { verify: true, final: true }, AbortSignal.timeout(300_000));
       result.finalDb = { integrity: fin.integrity, by_state: fin.by_state };
+      result.jobTimings = fin.timings ?? [];
       if (fin.integrity !== 'ok') violate(run, 'integrity', `PRAGMA integrity_check at the end: ${fin.integrity}`);
+      for (const v of fin.verify ?? []) violate(run, 'verify', `alter0 db verify at the end: ${v}`);
+      result.checks.canceled_and_answered += fin.by_state.canceled ?? 0;
+      for (const id of fin.canceled_and_answered ?? [])
+        violate(run, 'canceled_and_answered', `job ${id} is canceled and has a stored reply`);
       const open = (fin.by_state.queued ?? 0) + (fin.by_state.running ?? 0);
       if (open > 0 && !result.interrupted)
         violate(

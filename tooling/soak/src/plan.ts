@@ -83,6 +83,8 @@ export interface AgentLogLine {
   key: string | null;
   job: string;
   fault: FaultKind | null;
+  /** Execute runs only: the job's reply was already stored when this run started (a re-execution). */
+  reply_stored?: string;
   /** Execute runs of a plan with `appr` (day profile): the approval asked for and the decision the run got. */
   approval?: { id: string | null; state: string };
 }

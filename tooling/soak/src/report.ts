@@ -185,7 +185,11 @@ export interface Rendered {
   markdown: string;
   violations: Violation[];
   passed: boolean;
+  /** The machine-readable summary (also at the end of the Markdown). */
+  summary: ReportSummary;
 }
+
+export type ReportSummary = ReturnType<typeof summaryOf>;
 
 export function renderReport(r: SoakResult, template: string, now = Date.now()): Rendered {
   const ev = evaluate(r);
@@ -195,6 +199,7 @@ export function renderReport(r: SoakResult, template: string, now = Date.now()):
   const byKind = Object.fromEntries(
     VIOLATION_KINDS.map((k) => [k, violations.filter((v) => v.kind === k).length]),
   ) as Record<ViolationKind, number>;
+  const summary = summaryOf(r, ev, { passed, violations, byKind });
   const values: Record<string, string> = {
     verdict: passed ? 'PASS' : 'FAIL',
     verdict_reasons: passed
@@ -225,9 +230,9 @@ export function renderReport(r: SoakResult, template: string, now = Date.now()):
         ? 'None.'
         : `${r.daemonErrorLines} line(s) at level error. The last ones:\n\n\`\`\`\n${r.daemonLastErrors.slice(-10).join('\n')}\n\`\`\``,
     harness_errors: r.harnessErrors.length === 0 ? 'None.' : r.harnessErrors.map((e) => `- ${e}`).join('\n'),
-    summary_json: JSON.stringify(summaryOf(r, ev, { passed, violations, byKind }), null, 2),
+    summary_json: JSON.stringify(summary, null, 2),
   };
-  return { markdown: fillTemplate(template, values), violations, passed };
+  return { markdown: fillTemplate(template, values), violations, passed, summary };
 }
 
 /** Why the run fails; empty when it passes. */
@@ -273,6 +278,10 @@ function summaryOf(
     ),
     contract_drifts: r.contractDrifts,
     harness_errors: r.harnessErrors.length,
+    harness_error_list: r.harnessErrors,
+    violation_list: v.violations
+      .slice(0, 100)
+      .map((x) => ({ kind: x.kind, at: new Date(x.at).toISOString(), detail: x.detail })),
   };
 }
 

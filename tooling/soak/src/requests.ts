@@ -48,10 +48,13 @@ export async function send<T>(
 ): Promise<void> {
   const r = run.result.requests[kind];
   r.sent++;
+  const t0 = Date.now();
   try {
     const a = await run.api.call(fn, timeoutMs);
     if (a.kind === 'ok') {
       r.accepted++;
+      if (kind !== 'cancel' && kind !== 'close_task' && run.result.latencies.length < 200_000)
+        run.result.latencies.push([t0, Date.now() - t0, kind]);
       onOk(a.value);
     } else if (a.kind === 'drift' && a.status !== null && a.status >= 200 && a.status < 300) {
       // Accepted, but its answer broke the contract (a contract_drift violation): there is no job id to track.

@@ -24,6 +24,7 @@ export const VIOLATION_KINDS = [
   'schedule_duplicate',
   'schedule_lost',
   'hostile_outcome',
+  'daemon_exit',
 ] as const;
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
@@ -53,7 +54,11 @@ export interface Violation {
 
 export type RequestKind = 'sync' | 'async' | 'followup' | 'retry' | 'cancel' | 'close_task';
 
+/** Why a daemon lifetime ended: the harness's kill -9, the watchdog (no ping for WatchdogSec), or its own exit. */
+export type RestartCause = 'kill' | 'watchdog' | 'exit';
+
 export interface RestartRecord {
+  cause: RestartCause;
   gen: number;
   at: number;
   /** Kill sent → process gone. */
@@ -65,6 +70,7 @@ export interface RestartRecord {
   leftRunning: number;
   recovered: number;
   agentsAtKill: number;
+  /** Filled in later: the orphan check runs 5 s after the restart, without holding up the next kill. */
   orphansAfterRestart: number;
 }
 
@@ -116,6 +122,12 @@ export interface SoakResult {
   harnessErrors: string[];
   /** The day profile's hostile moments, in the order they ran. */
   moments: MomentRecord[];
+  /** Every job's [created_at, started_at, finished_at, state] from the database at the end (latency per hour). */
+  jobTimings: [number, number | null, number | null, string][];
+  /** Round trips of the requests that accept work: [sent at, ms, kind]. */
+  latencies: [number, number, string][];
+  /** Restarts whose database check was merged into the next one (restarts came faster than checks). */
+  dbChecksMerged: number;
   /** Each feature's own counters for the report (e.g. telegram: { updates_sent, replies_received }). */
   features: Record<string, Record<string, number>>;
 }
@@ -171,6 +183,9 @@ export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): 
     contractDrifts: 0,
     harnessErrors: [],
     moments: [],
+    jobTimings: [],
+    latencies: [],
+    dbChecksMerged: 0,
     features: {},
   };
 }

@@ -4,6 +4,9 @@ import path from 'node:path';
 import type { ApiContractError } from '@alter0/api';
 import type { DaemonProcess, DaemonSpec } from './daemon.js';
 import type { SoakFeature } from './day/feature.js';
+import { MaintenancePool } from '@alter0/maintenance';
+import { daySets } from './day/profile.js';
+import { RunDb } from './run-db.js';
 import { Api } from './http.js';
 import type { JobView } from './http.js';
 import type { SoakOptions } from './options.js';
@@ -76,6 +79,17 @@ export interface SoakRun {
   keySeq: number;
   agentLogOffset: number;
   lastSample: number;
+  /** The harness's read-only view of the database (quick reads on the restart path). */
+  db: RunDb;
+  /** The thread `db verify` runs on after each restart (kept for the run: a thread per check would cost more). */
+  verifyPool: MaintenancePool;
+  /** The restart under way (restarts are serialized: see requestRestart). */
+  restarting: Promise<void> | null;
+  /** Checks running beside the load after restarts (database, orphans, features); awaited at the end. */
+  checks: Set<Promise<void>>;
+  /** Database checks after restarts run one at a time, in this chain; how many wait in it. */
+  dbCheckChain: Promise<void>;
+  dbChecksQueued: number;
   /** The day profile's features (channels, approvals, schedules, hostile moments); empty in the classic soak. */
   features: SoakFeature[];
 }
@@ -130,6 +144,12 @@ export function prepareRun(
     agentLogOffset: 0,
     lastSample: 0,
     features: [],
+    db: new RunDb(path.join(dataDir, 'alter0.db')),
+    verifyPool: new MaintenancePool({ idleTimeoutMs: 600_000 }),
+    restarting: null,
+    checks: new Set(),
+    dbCheckChain: Promise.resolve(),
+    dbChecksQueued: 0,
   };
   return run;
 }
@@ -152,12 +172,18 @@ function daemonSpec(
       'queue.backoff_max_ms=5000',
       `router.timeout_s=${opts.jobTimeoutS}`,
       `closer.timeout_s=${opts.jobTimeoutS}`,
-      'log.file=false',
-      // Backups copy the database: a 24 h soak should see one, not one per restart.
-      'backup.interval=12h',
+      // The day profile compresses maintenance (day/profile.ts); the classic soak keeps it out of the way.
+      ...(opts.profile === 'day'
+        ? daySets(opts)
+        : [
+            'log.file=false',
+            // Backups copy the database: a 24 h soak should see one, not one per restart.
+            'backup.interval=12h',
+          ]),
     ],
     env: {
       SOAK_AGENT_LOG: p.agentLog,
+      SOAK_DB: path.join(p.dataDir, 'alter0.db'),
       SOAK_STATE_DIR: p.stateDir,
       SOAK_HANG_MAX_MS: String(Math.max(60_000, opts.jobTimeoutS * 4000)),
     },
