@@ -89,7 +89,9 @@ export function buildStatus(d: StatusDeps): StatusDocument {
   return {
     version: d.version,
     started_at: iso(d.startedAt),
-    uptime_s: Math.round((now - d.startedAt) / 1000),
+    // The process's own monotonic clock: after the wall clock steps back past started_at, now − started_at
+    // is negative (and breaks the contract); a step forward would add hours that never passed.
+    uptime_s: Math.round(process.uptime()),
     state: worst(Object.values(components).map((c) => c.state)),
     components,
   };

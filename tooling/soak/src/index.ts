@@ -47,3 +47,14 @@ export { readSchedules } from './day/schedules-db.js';
 export { cliFeature, jobIdOf, runCliSend } from './day/cli-traffic.js';
 export type { CliTrafficOptions } from './day/cli-traffic.js';
 export type { Judged } from './day/schedules-judge.js';
+// The day profile's time pieces (watchdog, SIGSTOP, clock jumps), for apps/cli/test/soak-hostile-time.test.ts.
+export { watchdogFeature } from './day/watchdog.js';
+export type { WatchdogFeature, WatchdogOptions } from './day/watchdog.js';
+export { judgeStop, stopMoment } from './day/moments/stop.js';
+export type { StopObservation } from './day/moments/stop.js';
+export { clockFeature, findFaketime, FAKETIME_INSTALL } from './day/clock.js';
+export type { ClockFeature } from './day/clock.js';
+export { clockJumpMoment, judgeJump } from './day/moments/clock.js';
+export type { JumpObservation } from './day/moments/clock.js';
+export type { SoakFeature } from './day/feature.js';
+export { requestRestart, supervise } from './restart.js';
