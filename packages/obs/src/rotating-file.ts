@@ -84,6 +84,18 @@ export class RotatingFileTransport extends DailyRotateFile {
       if (this.closes >= this.rotations) this.archivePending();
       if (this.closing && this.closes > this.rotations) for (const w of this.closedWaiters.splice(0)) w();
     });
+    // A write the disk refuses (full, the file gone) must never take the process down: the stream's error had no
+    // listener and crashed the daemon when its disk filled up. It is reported once per file as a warning (the
+    // logger's other destinations, stderr first, go on), and the next rotation opens a new file.
+    let failing = false;
+    this.on('new', () => {
+      failing = false;
+    });
+    this.logStream.on('error', (err: Error) => {
+      if (failing) return;
+      failing = true;
+      this.emit('warn', new Error(`cannot write the log file; the log goes on to stderr: ${err.message}`));
+    });
     // Retention removes the plain name it logged; the compressed copy is ours to remove.
     this.on('logRemoved', (name: string) => {
       this.removed.add(name);
