@@ -20,6 +20,18 @@ export type { DiskFullObservation } from './day/moments/disk.js';
 export { heldReadMoment, heldWriteMoment, judgeHold } from './day/moments/db-hold.js';
 export type { HoldObservation } from './day/moments/db-hold.js';
 export { emptyTally } from './day/moments/probe.js';
+// The day profile's approvals, schedules and CLI channel, for apps/cli/test/soak-{approvals,schedules,cli-channel}.test.ts.
+export { approvalsFeature } from './day/approvals.js';
+export type { ApprovalsOptions } from './day/approvals.js';
+export { denyReason, judgeAgentViews, judgeApprovals, overdue } from './day/approvals-judge.js';
+export type { ApprovalJob, Finding, SeenApproval } from './day/approvals-judge.js';
+export { schedulesFeature } from './day/schedules.js';
+export type { SchedulesOptions } from './day/schedules.js';
+export { duplicateSlots, judgeSchedules, slotsBetween } from './day/schedules-judge.js';
+export type { ScheduleObservation } from './day/schedules-judge.js';
+export { readSchedules } from './day/schedules-db.js';
+export { cliFeature, jobIdOf, runCliSend } from './day/cli-traffic.js';
+export type { CliTrafficOptions } from './day/cli-traffic.js';
 // The day profile's channels (Telegram through the fake Bot API, webhook receivers), for apps/cli/test/soak-channels.test.ts.
 export { telegramFeature } from './day/telegram.js';
 export type { TelegramFeature, TelegramFeatureOptions } from './day/telegram.js';
@@ -34,18 +46,6 @@ export { judgeTelegramOutage } from './day/telegram-outage.js';
 export type { TelegramOutageObserved } from './day/telegram-outage.js';
 export { judgeWebhookOutage } from './day/webhook-outage.js';
 export type { WebhookOutageObserved } from './day/webhook-outage.js';
-// The day profile's approvals, schedules and CLI channel, for apps/cli/test/soak-{approvals,schedules,cli-channel}.test.ts.
-export { approvalsFeature } from './day/approvals.js';
-export type { ApprovalsOptions } from './day/approvals.js';
-export { denyReason, judgeAgentViews, judgeApprovals, overdue } from './day/approvals-judge.js';
-export type { ApprovalJob, Finding, SeenApproval } from './day/approvals-judge.js';
-export { schedulesFeature } from './day/schedules.js';
-export type { SchedulesOptions } from './day/schedules.js';
-export { duplicateSlots, judgeSchedules, slotsBetween } from './day/schedules-judge.js';
-export type { ScheduleObservation } from './day/schedules-judge.js';
-export { readSchedules } from './day/schedules-db.js';
-export { cliFeature, jobIdOf, runCliSend } from './day/cli-traffic.js';
-export type { CliTrafficOptions } from './day/cli-traffic.js';
 export type { Judged } from './day/schedules-judge.js';
 // The day profile's time pieces (watchdog, SIGSTOP, clock jumps), for apps/cli/test/soak-hostile-time.test.ts.
 export { watchdogFeature } from './day/watchdog.js';

@@ -73,6 +73,7 @@ export async function drain(run: SoakRun): Promise<void> {
     try {
       await poll(run);
       await sampleWhenDue(run);
+      for (const f of run.features) if (f.poll && run.up) await f.poll(run);
       const s = await run.api.call((c, o) => c.status(o));
       const byState = s.kind === 'ok' ? s.value.components.queue.details.jobs_by_state : { queued: 0, running: 0 };
       const open = byState.queued + byState.running;

@@ -1,4 +1,5 @@
 import type { ApiClient, CallOptions, JobRequest } from '@alter0/api';
+import type { MessagePlan } from './plan.js';
 import type { RequestKind } from './result.js';
 import type { Chain, SoakRun, Tracked } from './run-state.js';
 import { drawPlan, messageText } from './workload.js';
@@ -22,6 +23,11 @@ function track(run: SoakRun, id: string, chain: Chain, isRetry: boolean, timeout
   });
   run.nonTerminal.add(id);
   run.result.accepted++;
+}
+
+/** A job another channel got accepted (the real CLI): from here on it is tracked like the harness's own. */
+export function adopt(run: SoakRun, id: string, plan: MessagePlan): void {
+  track(run, id, { plan, jobs: [], killed: false, canceled: false }, false, run.opts.jobTimeoutS);
 }
 
 function newChain(run: SoakRun, longMs: number): Chain {

@@ -162,17 +162,37 @@ function snapshotAfterKill(run: SoakRun, d: DaemonProcess): { id: string; attemp
   }
 }
 
+/** Like systemd's RestartSec and a start limit: a start that fails is tried again this often, for this long. */
+const RESTART_SEC_MS = 2000;
+const START_RETRY_FOR_MS = 120_000;
+
+/**
+ * Starts the next generation, trying again like systemd's Restart=always (a start may be refused for a reason that
+ * passes, such as a disk too full to start on); only a daemon that does not start at all within the bound is a
+ * violation.
+ */
 async function startNext(run: SoakRun, dead: DaemonProcess): Promise<DaemonProcess> {
-  try {
-    return await DaemonProcess.start(run.spec, run.gen, run.signal);
-  } catch (err) {
-    if (run.signal.aborted) throw err;
-    violate(
-      run,
-      'restart_failed',
-      `after kill -9 of generation ${dead.gen}, alter0 serve did not start again: ${err instanceof Error ? err.message : String(err)}`,
-    );
-    throw err;
+  const until = Date.now() + START_RETRY_FOR_MS;
+  for (;;) {
+    try {
+      return await DaemonProcess.start(run.spec, run.gen, run.signal);
+    } catch (err) {
+      if (run.signal.aborted) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      run.result.failedStarts++;
+      if (Date.now() + RESTART_SEC_MS > until) {
+        violate(
+          run,
+          'restart_failed',
+          `after the end of generation ${dead.gen}, alter0 serve did not start again within ${START_RETRY_FOR_MS / 1000}s (${run.result.failedStarts} failed starts in the run): ${why}`,
+        );
+        throw err;
+      }
+      run.log(
+        `start of generation ${run.gen} failed; trying again in ${RESTART_SEC_MS / 1000}s: ${why.split('\n')[0] ?? ''}`,
+      );
+      await sleep(RESTART_SEC_MS, undefined, { signal: run.signal });
+    }
   }
 }
 

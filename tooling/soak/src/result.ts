@@ -126,6 +126,10 @@ export interface SoakResult {
   jobTimings: [number, number | null, number | null, string][];
   /** Round trips of the requests that accept work: [sent at, ms, kind]. */
   latencies: [number, number, string][];
+  /** Parts of the day profile left out, and why (a missing tool outside CI). */
+  skipped: string[];
+  /** Starts of a generation that failed and were tried again (the supervisor's RestartSec). */
+  failedStarts: number;
   /** Restarts whose database check was merged into the next one (restarts came faster than checks). */
   dbChecksMerged: number;
   /** Each feature's own counters for the report (e.g. telegram: { updates_sent, replies_received }). */
@@ -186,6 +190,8 @@ export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): 
     jobTimings: [],
     latencies: [],
     dbChecksMerged: 0,
+    failedStarts: 0,
+    skipped: [],
     features: {},
   };
 }

@@ -7,7 +7,8 @@ import { findAgents, killAll } from './procs.js';
 import type { SoakResult } from './result.js';
 import { dayPlan } from './day/plan.js';
 import { dayTimeline } from './day/timeline.js';
-import { supervise } from './restart.js';
+import { adopt } from './requests.js';
+import { requestRestart, supervise } from './restart.js';
 import { harnessError, prepareRun } from './run-state.js';
 import type { SoakRun } from './run-state.js';
 
@@ -23,7 +24,14 @@ export async function runSoak(
 ): Promise<SoakResult> {
   const run = prepareRun(opts, paths, signal, log);
   const { result } = run;
-  const plan = dayPlan(opts);
+  const plan = dayPlan(opts, {
+    adopt: (id, p) => adopt(run, id, p),
+    restart: (cause) => requestRestart(run, cause),
+    skipped: (what, why) => {
+      run.result.skipped.push(`${what}: ${why}`);
+      log(`skipped: ${what}: ${why}`);
+    },
+  });
   run.features = plan.features;
   const stopAll = (): void => {
     run.daemon?.kill9();

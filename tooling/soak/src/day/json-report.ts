@@ -36,7 +36,9 @@ export function jsonReport(r: SoakResult, rendered: Rendered, build: Build): Rec
       watchdog: restarts('watchdog'),
       exit: restarts('exit'),
       db_checks_merged: r.dbChecksMerged,
+      failed_starts: r.failedStarts,
     },
+    skipped: r.skipped,
     checks: r.checks,
     violations_by_kind: byKind,
     moments: r.moments.map((m) => ({
