@@ -37,7 +37,7 @@ export function dayPlan(opts: SoakOptions, hooks: DayHooks): { features: SoakFea
   const d = opts.durationMs;
   const requireTools = process.env.ALTER0_REQUIRE_TOOLS === '1';
   // 100 MiB free to start (alter0 serve refuses less), the database with its backups, the WAL, and slack.
-  const disk = smallDiskFeature({ sizeMb: Math.round(192 + (64 * d) / 3_600_000), requireTools });
+  const disk = smallDiskFeature({ sizeMb: Math.round(192 + (192 * d) / 3_600_000), requireTools });
   // Above twice the busy timeout (5 s): a held write lock makes a ping wait that long (docs/soak.md).
   const watchdogSec = Math.round(clamp(d / 240_000, 12, 30));
   const watchdog = watchdogFeature({ watchdogSec, onHung: () => hooks.restart('watchdog') });

@@ -163,8 +163,11 @@ class SchedulesFeature implements SoakFeature {
           if (p.kind !== 'ok') continue;
           this.c.paused_by_harness = (this.c.paused_by_harness ?? 0) + 1;
         }
-        // Paused already (after failures) or done: the rows say where its window ends.
-        m.endAt = next;
+        // Paused already (after failures) or done: the rows say where its window ends. A daemon clock that was moved
+        // ahead (a clock-jump moment) may have put its next slot hours past real time, and the scheduler follows a
+        // clock that came back only at its next look (≤ 30 s): the window never ends after the harness's own now
+        // (less a few seconds for a slot being fired right now).
+        m.endAt = next === null ? null : Math.min(next, Date.now() - 5000);
         m.stopped = true;
       } catch {
         // Down; tried again.
