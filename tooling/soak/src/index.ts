@@ -58,3 +58,16 @@ export { clockJumpMoment, judgeJump } from './day/moments/clock.js';
 export type { JumpObservation } from './day/moments/clock.js';
 export type { SoakFeature } from './day/feature.js';
 export { requestRestart, supervise } from './restart.js';
+// Mutation testing of the soak (issue 18): the broken builds and how they are made, for apps/cli/test/soak-mutants.test.ts.
+export { HIT, MUTANTS } from './mutants.js';
+export type { Mutant } from './mutants.js';
+export {
+  applyMutant,
+  judge,
+  mutantBundle,
+  newerBuilds,
+  prepareMutant,
+  readMarks,
+  runSoakProcess,
+} from './mutants-build.js';
+export type { MutantBuild, MutantRun } from './mutants-build.js';

@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { HIT } from './mutants.js';
+import type { Mutant } from './mutants.js';
+import type { ViolationKind } from './result.js';
+
+/** Where a mutant's build lives: inside apps/cli, so Node still finds apps/cli/node_modules from it. */
+export interface MutantBuild {
+  dir: string;
+  bin: string;
+  bundle: string;
+  /** One line per daemon start (`start <pid>`) and per process that ran the mutated code (`hit <pid>`). */
+  marks: string;
+}
+
+/** The patched text; throws, naming the mutant, unless `find` matches the bundle exactly once. */
+export function applyMutant(bundle: string, m: Pick<Mutant, 'name' | 'find' | 'replace'>, hitCall: string): string {
+  const replace = m.replace.split(HIT).join(hitCall);
+  if (typeof m.find === 'string') {
+    const at = bundle.indexOf(m.find);
+    const n = at < 0 ? 0 : bundle.split(m.find).length - 1;
+    if (n !== 1) throw new Error(mismatch(m.name, n));
+    // Spliced, not String.replace: `$` in the replacement is literal.
+    return bundle.slice(0, at) + replace + bundle.slice(at + m.find.length);
+  }
+  const flags = m.find.flags.includes('g') ? m.find.flags : `${m.find.flags}g`;
+  const n = [...bundle.matchAll(new RegExp(m.find.source, flags))].length;
+  if (n !== 1) throw new Error(mismatch(m.name, n));
+  return bundle.replace(new RegExp(m.find.source, m.find.flags.replace('g', '')), replace);
+}
+
+const mismatch = (name: string, n: number): string =>
+  `mutant ${name}: its find text matches the daemon bundle ${n} times, not once — the code it breaks has moved; update tooling/soak/src/mutants.ts`;
+
+/**
+ * The bundle as the mutant's copy runs it: every module's `import.meta.url` pinned to the original bundle's URL (the
+ * bundle finds migrations, prompts and worker files relative to apps/cli/dist), and a prelude that records each
+ * start and the first run of the mutated code in `marks`.
+ */
+export function mutantBundle(original: string, originalUrl: string, marks: string, m: Mutant | null): string {
+  const fn = '__alter0MutantHit';
+  const pinned = original.split('import.meta.url').join(JSON.stringify(originalUrl));
+  const patched = m === null ? pinned : applyMutant(pinned, m, `${fn}()`);
+  const file = JSON.stringify(marks);
+  const prelude = [
+    "import { appendFileSync as __alter0MutantAppend } from 'node:fs';",
+    `let __alter0MutantHitDone = false;`,
+    `function ${fn}() { if (__alter0MutantHitDone) return; __alter0MutantHitDone = true; try { __alter0MutantAppend(${file}, \`hit \${process.pid}\\n\`); } catch {} }`,
+    `try { __alter0MutantAppend(${file}, \`start \${process.pid}\\n\`); } catch {}`,
+  ].join('\n');
+  return `${prelude}\n${patched}`;
+}
+
+/** The entry shim's copy: its freshness check looks at the real repository's packages, not at apps/cli/. */
+export function mutantShim(shim: string, root: string): string {
+  const find = "new URL('../../../', import.meta.url)";
+  const n = shim.split(find).length - 1;
+  if (n !== 1) throw new Error(`apps/cli/bin/alter0.js: expected ${find} once, found it ${n} times`);
+  return shim.replace(find, `new URL(${JSON.stringify(pathToFileURL(`${root}/`).href)})`);
+}
+
+/** Writes apps/cli/.mutants/<name>/{bin/alter0.js,dist/serve.bundle.mjs} (m null: the unmutated control). */
+export function prepareMutant(root: string, name: string, m: Mutant | null): MutantBuild {
+  const cli = path.join(root, 'apps/cli');
+  const original = path.join(cli, 'dist/serve.bundle.mjs');
+  const dir = path.join(cli, '.mutants', name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'dist'), { recursive: true });
+  const b: MutantBuild = {
+    dir,
+    bin: path.join(dir, 'bin/alter0.js'),
+    bundle: path.join(dir, 'dist/serve.bundle.mjs'),
+    marks: path.join(dir, 'marks.log'),
+  };
+  const text = fs.readFileSync(original, 'utf8');
+  fs.writeFileSync(b.bundle, mutantBundle(text, pathToFileURL(original).href, b.marks, m));
+  fs.writeFileSync(b.bin, mutantShim(fs.readFileSync(path.join(cli, 'bin/alter0.js'), 'utf8'), root));
+  return b;
+}
+
+/** The packages whose last build (tsconfig.tsbuildinfo) is newer than `file`: the entry shim would not load it. */
+export function newerBuilds(root: string, file: string): string[] {
+  const built = fs.statSync(file).mtimeMs;
+  const out: string[] = [];
+  for (const group of ['packages', 'apps']) {
+    for (const name of fs.readdirSync(path.join(root, group))) {
+      try {
+        if (fs.statSync(path.join(root, group, name, 'tsconfig.tsbuildinfo')).mtimeMs > built)
+          out.push(`${group}/${name}`);
+      } catch {
+        // Not built with tsc -b: not checked by the shim either.
+      }
+    }
+  }
+  return out;
+}
+
+/** What the marks file says: how many daemon starts ran this bundle, and how many processes ran the mutated code. */
+export function readMarks(file: string): { starts: number; hits: number } {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return { starts: 0, hits: 0 };
+  }
+  const lines = text.split('\n');
+  return {
+    starts: lines.filter((l) => l.startsWith('start ')).length,
+    hits: lines.filter((l) => l.startsWith('hit ')).length,
+  };
+}
+
+/** One soak run's outcome, as mutants.json records it. */
+export interface MutantRun {
+  name: string;
+  targets: ViolationKind | null;
+  why: string;
+  flags: string[];
+  /** True: reported the kind it targets, which its control did not; null: the control reported that kind too. */
+  caught: boolean | null;
+  /** Violations of the targeted kind in the control run with the same flags (the noise floor). */
+  control_count?: number;
+  passed: boolean;
+  exit_code: number | null;
+  violations_by_kind: Partial<Record<ViolationKind, number>>;
+  first_violation: string | null;
+  /** Daemon starts that ran the mutant's bundle, and processes that ran its broken code. */
+  starts: number;
+  hits: number;
+  duration_s: number;
+  report: string;
+  error?: string;
+}
+
+/**
+ * A mutant is caught when its run reports the kind it targets and fails while the control (same flags, unmutated)
+ * did not report that kind; when the control reported it too, the run shows nothing either way (null).
+ */
+export function judge(r: MutantRun, control: MutantRun | undefined): MutantRun {
+  if (r.targets === null) return r;
+  const n = r.violations_by_kind[r.targets] ?? 0;
+  const c = control?.violations_by_kind[r.targets] ?? 0;
+  return { ...r, control_count: c, caught: n === 0 || r.passed ? false : c === 0 ? true : null };
+}
+
+/** Runs the soak against a build; resolves with its exit code once it has written its JSON report. */
+export function runSoakProcess(
+  root: string,
+  args: string[],
+  logFile: string,
+  timeoutMs: number,
+): Promise<number | null> {
+  const main = path.join(root, 'tooling/soak/dist/main.js');
+  const out = fs.openSync(logFile, 'w');
+  const child = spawn(process.execPath, [main, ...args], { cwd: root, stdio: ['ignore', out, out] });
+  // A run that overstays is interrupted (SIGINT: it still stops the daemon and writes its report).
+  const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
+  return new Promise((resolve) => {
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      fs.closeSync(out);
+      resolve(code);
+    });
+  });
+}

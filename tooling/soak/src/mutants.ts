@@ -1,0 +1,143 @@
+import type { ViolationKind } from './result.js';
+
+/**
+ * A deliberately broken build of the daemon (issue 18): a textual patch of a copy of apps/cli/dist/serve.bundle.mjs.
+ * The day soak run against it must report the violation kind it targets, or that check of the soak is shown
+ * unable to fail. `find` must match the bundle exactly once: a refactor that moves the code makes the list fail
+ * loudly, naming the mutant, instead of silently testing nothing.
+ */
+export interface Mutant {
+  name: string;
+  targets: ViolationKind;
+  /** The bug it plants, in the daemon's terms. */
+  why: string;
+  find: string | RegExp;
+  /** `$HIT` marks the mutated path: it records (once per process) that the broken code actually ran. */
+  replace: string;
+  /** Extra soak flags (a control is run with the same flags). */
+  flags?: string[];
+}
+
+/** Replaced in `replace` by a call that records the first time each process runs the mutated code. */
+export const HIT = '$HIT';
+
+export const MUTANTS: readonly Mutant[] = [
+  {
+    name: 'recovery-deletes-jobs',
+    targets: 'lost_message',
+    why: 'startup recovery deletes the jobs it re-queues: a job accepted (2xx) and running at a kill -9 is gone after the restart',
+    find: 'report.requeued.push(j2.id);',
+    replace: '$HIT; this.db.delete(jobs).where(eq(jobs.id, j2.id)).run(); report.requeued.push(j2.id);',
+  },
+  {
+    name: 'recovery-requeues-answered',
+    targets: 'reexecuted',
+    why: 'startup recovery ignores the stored reply of a job left running (killed in its close stage) and re-queues it: the agent runs its turn again',
+    find: 'if (j2.replyMessageId !== null) {',
+    replace: 'if (j2.replyMessageId !== null && ($HIT, false)) {',
+  },
+  {
+    name: 'cancel-after-reply',
+    targets: 'canceled_and_answered',
+    why: 'a cancel of a running job that has already stored its reply (in its close stage) marks it canceled at once, instead of letting it end succeeded',
+    find: 'if (job.state === "queued") {',
+    replace: 'if (job.state === "queued" || (job.replyMessageId !== null && ($HIT, true))) {',
+  },
+  {
+    name: 'timeout-in-ms',
+    targets: 'stuck_running',
+    why: "the claim reads the job's timeout as milliseconds where seconds are meant (×1000): neither the executor's deadline nor the queue's backstop fires, a hang runs until the agent gives up",
+    find: /return this\.mustGet\(job\.id\);(?=\n\s*\}\);\n\s*\}\n\s*\/\*\* Earliest time)/,
+    replace: 'return (($HIT), { ...this.mustGet(job.id), timeoutS: this.mustGet(job.id).timeoutS * 1e3 });',
+  },
+  {
+    name: 'background-lane-never-claimed',
+    targets: 'not_terminal',
+    why: "the background lane's workers never claim a job: async jobs stay queued for ever",
+    find: 'job = this.opts.jobs.claimNext(lane, this.now(), this.horizonMs());',
+    replace:
+      'job = lane === "background" ? ($HIT, null) : this.opts.jobs.claimNext(lane, this.now(), this.horizonMs());',
+  },
+  {
+    name: 'boot-recovery-skipped',
+    targets: 'unrecovered_job',
+    why: 'startup recovery is skipped: the jobs a kill -9 left running stay running (until the pool watchdog, 30 s later)',
+    find: 'const recovered = store4.jobs.recoverOrphans(now());',
+    replace: 'const recovered = ($HIT, { requeued: [], failed: [], completed: [] });',
+  },
+  {
+    name: 'no-orphan-reaping',
+    targets: 'orphan_process',
+    why: 'the reaping at start of the agent process groups the killed process left is disabled: a hanging agent outlives its daemon',
+    find: /const reaped = reapOrphanGroups\(groupsDir, \{[^\n]*\}\);/,
+    replace: 'const reaped = ($HIT, 0);',
+  },
+  {
+    name: 'succeeded-without-finish-time',
+    targets: 'verify',
+    why: 'an answered job is settled succeeded without finished_at (breaks db verify\'s "finished jobs have a finish time")',
+    find: /finishedAt: now,(?=\n\s*totalMs: now - createdAt,)/,
+    replace: 'finishedAt: ($HIT, null),',
+  },
+  {
+    name: 'retries-disabled',
+    targets: 'unexpected_outcome',
+    why: 'max_attempts is ignored: a retryable failure (429, 503, timeout) fails the job at once, so a plan that should succeed after a retry fails',
+    find: 'if (isRetryable(errorClass) && fence.attempt < job.maxAttempts) {',
+    replace: 'if (isRetryable(errorClass) && fence.attempt < ($HIT, 1)) {',
+  },
+  {
+    name: 'exit-on-20th-message',
+    targets: 'daemon_exit',
+    why: 'the daemon exits by itself (code 1) after the 20th message it accepted in a lifetime',
+    find: 'this.o.onAccepted(r.value);',
+    replace:
+      'this.o.onAccepted(r.value); if ((globalThis.__alter0MutantAccepted = (globalThis.__alter0MutantAccepted ?? 0) + 1) === 20) { $HIT; process.exit(1); }',
+  },
+  {
+    name: 'outbox-insert-skipped',
+    targets: 'notification_lost',
+    why: 'announcing a job marks it notified but queues none of its notices: no webhook delivery, no Telegram answer',
+    find: 'for (const n of notices) {',
+    replace: 'for (const n of ($HIT, notices.slice(notices.length))) {',
+  },
+  {
+    name: 'telegram-update-dropped',
+    targets: 'telegram_message_lost',
+    why: 'one Telegram message in three is acknowledged (its update offset committed) without being taken: no job, no answer',
+    find: 'return this.take(api, m2, { text: text2, newTask, offset: next2 }, signal);',
+    replace:
+      'if (m2.message_id % 3 === 0) { $HIT; return this.o.host.commitCursor(next2); }\n          return this.take(api, m2, { text: text2, newTask, offset: next2 }, signal);',
+  },
+  {
+    name: 'disk-full-is-500',
+    targets: 'hostile_outcome',
+    why: 'a write refused for a full disk (SQLITE_FULL) is answered 500 instead of 507 storage_full',
+    find: 'status: 507,',
+    replace: 'status: ($HIT, 500),',
+  },
+  {
+    name: 'leak-per-message',
+    targets: 'resource_bound',
+    why: 'every accepted message is kept in a module-level array with 8 MiB of memory (a cache never pruned)',
+    find: 'accept(input) {\n        return new Promise((resolve3, reject) => {',
+    replace:
+      'accept(input) {\n        $HIT; (globalThis.__alter0MutantLeak ??= []).push([input, Buffer.alloc(8 << 20, 1)]);\n        return new Promise((resolve3, reject) => {',
+    // Slopes are judged only over --min-slope-window (15 min in the day profile): a short run judges the maximum.
+    flags: ['--max-rss', '300'],
+  },
+  {
+    name: 'approvals-never-expire',
+    targets: 'approval_overdue',
+    why: 'the approvals expiry finds nothing due: a tool use nobody answers waits past approvals.timeout',
+    find: 'for (const a of this.o.store.approvals.due(this.o.now()))',
+    replace: 'for (const a of ($HIT, []))',
+  },
+  {
+    name: 'schedule-slot-not-consumed',
+    targets: 'schedule_duplicate',
+    why: 'a firing neither moves the schedule on (the next_run_at fence) nor checks the slot already fired: the same slot fires again on every tick',
+    find: /this\.advance\(cur\.id, f2\.nextRunAt, now\);(\n\s*\}\n\s*const fired = [^\n]*\n\s*)if \(fired\)/,
+    replace: '$HIT;$1if (false)',
+  },
+];
