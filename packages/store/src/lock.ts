@@ -56,29 +56,48 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
 }
 
 /** Who holds the lock, or null if nobody (or it cannot be told on this platform). */
-export function lockHolderPid(file: string): number | null {
-  let ino: number;
+export function lockHolderPid(file: string, procLocks?: string): number | null {
+  let st: fs.Stats;
   try {
-    ino = fs.statSync(file).ino;
+    st = fs.statSync(file);
   } catch {
     return null;
   }
   let locks: string;
   try {
-    locks = fs.readFileSync('/proc/locks', 'utf8');
+    locks = procLocks ?? fs.readFileSync('/proc/locks', 'utf8');
   } catch {
     return null;
   }
-  // e.g. "12: POSIX  ADVISORY  WRITE 4242 fd:00:131 1073741824 1073742335"
+  // The file is named by device and inode together: inode numbers repeat across file systems (two tmpfs mounts
+  // both start near 1), and a lock on another file system's inode 5 is not ours — matching the inode alone made a
+  // daemon on one tmpfs refuse to start because another alter0 held a lock on a file with the same inode elsewhere.
+  const want = `${hex2(devMajor(st.dev))}:${hex2(devMinor(st.dev))}:${st.ino}`;
+  // e.g. "12: POSIX  ADVISORY  WRITE 4242 fd:00:131 1073741824 1073742335" (major and minor in hex, inode decimal)
   for (const line of locks.split('\n')) {
     const parts = line.trim().split(/\s+/);
     const dev = parts[5];
     const pid = Number(parts[4]);
-    if (parts[1] === 'POSIX' && dev !== undefined && Number(dev.split(':')[2]) === ino && pid > 0) {
-      return pid;
-    }
+    if (parts[1] === 'POSIX' && dev !== undefined && normalDev(dev) === want && pid > 0) return pid;
   }
   return null;
+}
+
+/** Linux's dev_t split as glibc's major()/minor() do (the high bits of both live above bit 32). */
+function devMajor(dev: number): number {
+  const d = BigInt(dev);
+  return Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+}
+function devMinor(dev: number): number {
+  const d = BigInt(dev);
+  return Number((d & 0xffn) | ((d >> 12n) & ~0xffn));
+}
+const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+/** "fd:00:131" as /proc/locks writes it, with the hex parts in one spelling. */
+function normalDev(dev: string): string {
+  const [maj, min, ino] = dev.split(':');
+  if (maj === undefined || min === undefined || ino === undefined) return '';
+  return `${hex2(parseInt(maj, 16))}:${hex2(parseInt(min, 16))}:${ino}`;
 }
 
 /**

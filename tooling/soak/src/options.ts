@@ -35,6 +35,8 @@ export interface SoakOptions {
   kills: number;
   /** Day profile: the share of the load phase before the storm (hostile moments, long lifetimes for slopes). */
   calmShare: number;
+  /** Day profile: the hostile moments to run, by name; null: all of them. */
+  moments: string[] | null;
   /** The machine-readable report (JSON), or null. */
   json: string | null;
   durationMs: number;
@@ -122,7 +124,9 @@ the invariants continuously, and write a report.
                       Its defaults come first, so any flag above still overrides them:
                       ${DAY_FLAGS.join(' ')}
   --kills N           day: kill -9s in the storm phase                     1050 per 2 hours of --duration
-  --calm F            day: share of the load before the storm (0–0.9)                                0.3
+  --calm F            day: share of the load before the storm (0–0.9)                                0.2
+  --moments LIST      day: the hostile moments to run (disk_full, db_held_read, db_held_write,
+                      sigstop_within_watchdog, sigstop_beyond_watchdog, clock_jumps), or "none"       all
 `;
 
 /** A usage problem: the message names the flag and what it expects. */
@@ -174,7 +178,8 @@ export function parseFaults(text: string): Record<FaultKind, number> {
 const FLAGS = {
   profile: { type: 'string', default: 'classic' },
   kills: { type: 'string' },
-  calm: { type: 'string', default: '0.3' },
+  calm: { type: 'string', default: '0.2' },
+  moments: { type: 'string' },
   json: { type: 'string' },
   duration: { type: 'string' },
   out: { type: 'string' },
@@ -237,6 +242,8 @@ export function parseOptions(argv: string[], defaultBin: string): SoakOptions {
         ? Math.ceil((1050 * durationMs) / 7_200_000)
         : Math.round(positive(values.kills, 'kills', true)),
     calmShare,
+    moments:
+      values.moments === undefined ? null : values.moments === 'none' ? [] : values.moments.split(',').filter(Boolean),
     json: values.json ?? null,
     durationMs,
     out: values.out,

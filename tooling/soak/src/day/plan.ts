@@ -1,3 +1,4 @@
+import { UsageError } from '../options.js';
 import type { SoakOptions } from '../options.js';
 import type { MessagePlan } from '../plan.js';
 import type { RestartCause } from '../result.js';
@@ -62,5 +63,11 @@ export function dayPlan(opts: SoakOptions, hooks: DayHooks): { features: SoakFea
     features.push(clock);
     moments.push(clockJumpMoment({ clock, holdMs: clamp(d / 120, 5000, 60_000) }));
   } else hooks.skipped('clock jumps', `libfaketime is not installed (${FAKETIME_INSTALL})`);
-  return { features, moments };
+  if (opts.moments === null) return { features, moments };
+  const unknown = opts.moments.filter((n) => !moments.some((m) => m.name === n));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `--moments: unknown ${unknown.join(', ')}; the day's moments are ${moments.map((m) => m.name).join(', ')}`,
+    );
+  return { features, moments: moments.filter((m) => opts.moments?.includes(m.name)) };
 }
