@@ -79,13 +79,25 @@ export class Store {
     return { dbBytes: size(this.file), walBytes: size(`${this.file}-wal`) };
   }
 
-  /** True when the write lock can be taken now (the watchdog's check that the database still works). */
+  /**
+   * The watchdog's check that the database still works: the write lock can be taken now, or another program holds
+   * it. The probe does not wait (busy timeout 0): waiting out the 5 s busy timeout on every ping, while another
+   * program held the write lock for 10 s, stopped the pings long enough for the watchdog to kill a daemon that was
+   * not hung (found by the day soak) — and restarting never frees another program's lock. I/O errors and a
+   * read-only file still fail it.
+   */
   writable(): boolean {
+    const db = this.opened.sqlite;
+    const waitMs = this.opened.pragmas.busyTimeoutMs;
     try {
-      this.opened.sqlite.exec('BEGIN IMMEDIATE; ROLLBACK');
+      db.pragma('busy_timeout = 0');
+      db.exec('BEGIN IMMEDIATE; ROLLBACK');
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+    } finally {
+      db.pragma(`busy_timeout = ${waitMs}`);
     }
   }
 
