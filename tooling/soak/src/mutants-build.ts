@@ -53,13 +53,30 @@ export function mutantBundle(original: string, originalUrl: string, marks: strin
   return `${prelude}\n${patched}`;
 }
 
-/** The entry shim's copy: its freshness check looks at the real repository's packages, not at apps/cli/. */
+/**
+ * The entry shim's copy: its freshness check looks at the real repository's packages, not at apps/cli/; the other
+ * commands (`alter0 send` of the CLI channel) run the real CLI. Its fallback to the separate modules
+ * ('../dist/serve-fast.js') is left pointing into the copy, where it does not exist: a copy the shim refused fails
+ * to start, loudly, instead of serving the unmutated code.
+ */
 export function mutantShim(shim: string, root: string): string {
-  const find = "new URL('../../../', import.meta.url)";
-  const n = shim.split(find).length - 1;
-  if (n !== 1) throw new Error(`apps/cli/bin/alter0.js: expected ${find} once, found it ${n} times`);
-  return shim.replace(find, `new URL(${JSON.stringify(pathToFileURL(`${root}/`).href)})`);
+  const dist = pathToFileURL(path.join(root, 'apps/cli/dist')).href;
+  const swaps: [string, string][] = [
+    ["new URL('../../../', import.meta.url)", `new URL(${JSON.stringify(pathToFileURL(`${root}/`).href)})`],
+    ["import('../dist/bin.js')", `import(${JSON.stringify(`${dist}/bin.js`)})`],
+    ["import('../dist/commands/mcp-approvals.js')", `import(${JSON.stringify(`${dist}/commands/mcp-approvals.js`)})`],
+  ];
+  let out = shim;
+  for (const [find, replace] of swaps) {
+    const n = out.split(find).length - 1;
+    if (n !== 1) throw new Error(`apps/cli/bin/alter0.js: expected ${find} once, found it ${n} times`);
+    out = out.replace(find, replace);
+  }
+  return out;
 }
+
+/** A day ahead: other builds (tsc -b) during a run must not make the shim refuse the copy between two restarts. */
+const AHEAD_MS = 86_400_000;
 
 /** Writes apps/cli/.mutants/<name>/{bin/alter0.js,dist/serve.bundle.mjs} (m null: the unmutated control). */
 export function prepareMutant(root: string, name: string, m: Mutant | null): MutantBuild {
@@ -78,6 +95,8 @@ export function prepareMutant(root: string, name: string, m: Mutant | null): Mut
   const text = fs.readFileSync(original, 'utf8');
   fs.writeFileSync(b.bundle, mutantBundle(text, pathToFileURL(original).href, b.marks, m));
   fs.writeFileSync(b.bin, mutantShim(fs.readFileSync(path.join(cli, 'bin/alter0.js'), 'utf8'), root));
+  const ahead = new Date(Date.now() + AHEAD_MS);
+  fs.utimesSync(b.bundle, ahead, ahead);
   return b;
 }
 
