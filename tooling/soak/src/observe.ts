@@ -4,7 +4,7 @@ import type { JobView } from './http.js';
 import type { AgentLogLine } from './plan.js';
 import { fileSize, findAgents, openFds, rssBytes } from './procs.js';
 import { launch, retryOf, send } from './requests.js';
-import { POLL_MS, violate } from './run-state.js';
+import { POLL_MS, violate, writeOutageMs } from './run-state.js';
 import type { SoakRun, Tracked } from './run-state.js';
 import { expectationOf } from './workload.js';
 
@@ -25,7 +25,11 @@ export function observe(run: SoakRun, j: JobView): void {
   if (j.state === 'running') {
     if (t.runningSeen === null || t.runningSeen.attempt !== j.attempt || t.runningSeen.gen !== run.gen) {
       t.runningSeen = { attempt: j.attempt, gen: run.gen, at: Date.now() };
-    } else if (!t.stuckReported && Date.now() - t.runningSeen.at > t.timeoutS * 1000 + STUCK_MARGIN_MS) {
+    } else if (
+      !t.stuckReported &&
+      Date.now() - t.runningSeen.at - writeOutageMs(run, t.runningSeen.at, Date.now()) >
+        t.timeoutS * 1000 + STUCK_MARGIN_MS
+    ) {
       t.stuckReported = true;
       violate(
         run,

@@ -83,6 +83,12 @@ export interface SoakRun {
   db: RunDb;
   /** The thread `db verify` runs on after each restart (kept for the run: a thread per check would cost more). */
   verifyPool: MaintenancePool;
+  /**
+   * Windows in which a hostile moment made writes impossible (a full disk, another program's write lock): the
+   * daemon cannot record a timeout or an expiry then, so the clocks of "stuck" and "overdue" stop (see
+   * `writeOutageMs`). `to` is null while the window is open.
+   */
+  writeOutages: { from: number; to: number | null }[];
   /** The restart under way (restarts are serialized: see requestRestart). */
   restarting: Promise<void> | null;
   /** Checks running beside the load after restarts (database, orphans, features); awaited at the end. */
@@ -146,6 +152,7 @@ export function prepareRun(
     features: [],
     db: new RunDb(path.join(dataDir, 'alter0.db')),
     verifyPool: new MaintenancePool({ idleTimeoutMs: 600_000 }),
+    writeOutages: [],
     restarting: null,
     checks: new Set(),
     dbCheckChain: Promise.resolve(),
@@ -209,4 +216,17 @@ function drift(run: SoakRun, e: ApiContractError): void {
 export function harnessError(run: SoakRun, what: string, err: unknown): void {
   const msg = `${what}: ${err instanceof Error ? err.message : String(err)}`;
   if (run.result.harnessErrors.length < 50) run.result.harnessErrors.push(msg);
+}
+
+/** After a write outage ends, this long more is the daemon's to write what waited (retries with backoff). */
+const WRITE_OUTAGE_GRACE_MS = 15_000;
+
+/** How much of [from, to] fell in a write outage (each window with its grace after it). */
+export function writeOutageMs(run: Pick<SoakRun, 'writeOutages'>, from: number, to: number): number {
+  let ms = 0;
+  for (const w of run.writeOutages) {
+    const end = (w.to ?? to) + WRITE_OUTAGE_GRACE_MS;
+    ms += Math.max(0, Math.min(to, end) - Math.max(from, w.from));
+  }
+  return ms;
 }

@@ -28,6 +28,12 @@ export const FLAGS: Record<string, string> = {
   'max-fds': 'open fd bound (default 256)',
   'max-wal': 'WAL size bound, MB (default 64)',
   'max-db-kb-per-job': 'database growth bound per accepted job, KB (default 32)',
+  json: 'also write the machine-readable report (JSON) to this file',
+  profile:
+    'day: a day compressed into --duration — every channel, approvals, schedules, hostile moments, then a storm of kill -9s (docs/soak.md); default classic',
+  kills: 'day: kill -9s in the storm (default 1050 per 2 hours of --duration)',
+  calm: 'day: share of the load before the storm, 0–0.9 (default 0.2)',
+  moments: 'day: the hostile moments to run, comma-separated, or "none" (default all)',
 };
 
 export type SoakArgs = Record<string, unknown>;
@@ -43,7 +49,8 @@ export const soakCommand: CommandModule<object, SoakArgs> = {
       .option('keep-data', { type: 'boolean', describe: 'keep the temp data directory' })
       .demandOption(['duration', 'out'])
       .example('alter0 soak --duration 24h --out soak-24h.md', 'the release soak')
-      .example('alter0 soak --duration 75s --kill-every 10s --job-timeout 5s --out soak.md', 'a short one (CI)');
+      .example('alter0 soak --duration 75s --kill-every 10s --job-timeout 5s --out soak.md', 'a short one (CI)')
+      .example('alter0 soak --profile day --duration 2h --out day.md --json day.json', 'a day in two hours (as root)');
   },
   handler: async (args) => (await import('../commands/soak.js')).soak(args),
 };

@@ -9,7 +9,7 @@ import { encodePlan } from '../plan.js';
 import type { AgentLogLine, ApprovalPlan, MessagePlan } from '../plan.js';
 import { createRng } from '../rng.js';
 import type { Rng } from '../rng.js';
-import { harnessError, violate } from '../run-state.js';
+import { harnessError, violate, writeOutageMs } from '../run-state.js';
 import type { SoakRun } from '../run-state.js';
 import { keyOfApprovalInput } from './approval-ask.js';
 import { denyReason, judgeAgentViews, judgeApprovals, overdue } from './approvals-judge.js';
@@ -216,7 +216,7 @@ class ApprovalsFeature implements SoakFeature {
       const a = await run.api.call((c, o) => c.listApprovals({ state: 'pending' }, o));
       if (a.kind !== 'ok') return;
       const pending = a.value.map(seen);
-      this.track(pending);
+      this.track(run, pending);
       run.result.checks.approval_overdue += pending.length;
       const fresh = pending.filter((p) => !this.overdueReported.has(p.id));
       const ages = new Map([...this.pendingFor].map(([id, e]) => [id, e.ms]));
@@ -232,7 +232,7 @@ class ApprovalsFeature implements SoakFeature {
   }
 
   /** Adds the time since the last poll to each approval still pending (unless the gap says the daemon was away). */
-  private track(pending: readonly SeenApproval[]): void {
+  private track(run: SoakRun, pending: readonly SeenApproval[]): void {
     const now = Date.now();
     const ids = new Set(pending.map((p) => p.id));
     for (const id of this.pendingFor.keys()) if (!ids.has(id)) this.pendingFor.delete(id);
@@ -240,7 +240,8 @@ class ApprovalsFeature implements SoakFeature {
       const e = this.pendingFor.get(p.id);
       if (e === undefined) this.pendingFor.set(p.id, { ms: 0, last: now });
       else {
-        if (now - e.last <= RESPONSIVE_GAP_MS) e.ms += now - e.last;
+        // A full disk or a held write lock keeps the expiry from being written: that time does not count either.
+        if (now - e.last <= RESPONSIVE_GAP_MS) e.ms += now - e.last - writeOutageMs(run, e.last, now);
         e.last = now;
       }
     }

@@ -200,6 +200,9 @@ async function holdPeriod(run: SoakRun, name: string, kind: HoldKind, o: HoldOpt
     return { ...p, holdError: e instanceof Error ? e.message : String(e), daemonSurvived: sameDaemon(run, d) };
   }
   const heldAt = Date.now();
+  // Another program's write lock keeps the daemon from writing anything (timeouts, expiries) until it is released.
+  const outage = { from: heldAt, to: null as number | null };
+  if (kind === 'write') run.writeOutages.push(outage);
   const lines = countLines(d, /storage_busy|SQLITE_BUSY/);
   const sent: Promise<unknown>[] = [];
   try {
@@ -218,6 +221,7 @@ async function holdPeriod(run: SoakRun, name: string, kind: HoldKind, o: HoldOpt
   } finally {
     const err = await holder.release();
     p.releasedAt = Date.now();
+    outage.to = p.releasedAt;
     if (err) run.log(`hostile moment ${name}: sqlite3 said: ${err.slice(0, 300)}`);
     await Promise.allSettled(sent);
     p.logLines = lines.stop().lines;

@@ -192,6 +192,8 @@ type FullPeriod = Omit<
 async function fullPeriod(run: SoakRun, dir: string, o: DiskFullOptions): Promise<FullPeriod> {
   const d = run.daemon;
   const filler = path.join(dir, 'soak-filler');
+  const outage = { from: Date.now(), to: null as number | null };
+  run.writeOutages.push(outage);
   const fd = fs.openSync(filler, 'w');
   const during = emptyTally();
   let lines = countLines(null, REFUSAL_LOG);
@@ -226,6 +228,7 @@ async function fullPeriod(run: SoakRun, dir: string, o: DiskFullOptions): Promis
     lines.stop();
     fs.closeSync(fd);
     fs.rmSync(filler, { force: true });
+    outage.to = Date.now();
   }
 }
 
