@@ -45,8 +45,7 @@ function storedReply(): string | null {
     try {
       db.pragma('busy_timeout = 2000');
       const row = db.prepare('SELECT reply_message_id AS r FROM jobs WHERE id = ?').get(job) as
-        | { r: string | null }
-        | undefined;
+        { r: string | null } | undefined;
       return row?.r ?? null;
     } finally {
       db.close();

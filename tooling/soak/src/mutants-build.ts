@@ -59,7 +59,7 @@ export function mutantBundle(original: string, originalUrl: string, marks: strin
  * ('../dist/serve-fast.js') is left pointing into the copy, where it does not exist: a copy the shim refused fails
  * to start, loudly, instead of serving the unmutated code.
  */
-export function mutantShim(shim: string, root: string): string {
+function mutantShim(shim: string, root: string): string {
   const dist = pathToFileURL(path.join(root, 'apps/cli/dist')).href;
   const swaps: [string, string][] = [
     ["new URL('../../../', import.meta.url)", `new URL(${JSON.stringify(pathToFileURL(`${root}/`).href)})`],

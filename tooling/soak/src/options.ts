@@ -26,7 +26,7 @@ export interface Bounds {
   warmupMs: number;
 }
 
-export type Profile = 'classic' | 'day';
+type Profile = 'classic' | 'day';
 
 export interface SoakOptions {
   /** `classic`: the load with a kill every --kill-every. `day`: a day compressed into --duration (docs/soak.md). */

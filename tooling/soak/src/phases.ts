@@ -46,6 +46,7 @@ export async function observeLoop(run: SoakRun): Promise<void> {
     await sleep(POLL_MS, undefined, { signal });
     readAgentLog(run);
     if (!run.up) continue;
+    const gen = run.gen;
     try {
       await poll(run);
       await sampleWhenDue(run);
@@ -58,8 +59,9 @@ export async function observeLoop(run: SoakRun): Promise<void> {
         );
       }
     } catch (err) {
-      // A kill may land mid-poll; anything else is worth seeing in the report.
-      if (run.up && !signal.aborted) harnessError(run, 'poll', err);
+      // A kill (or the watchdog's) may land mid-poll, and the next lifetime may be up by the time the request
+      // fails; anything else is worth seeing in the report.
+      if (run.up && run.gen === gen && !signal.aborted) harnessError(run, 'poll', err);
     }
   }
 }

@@ -37,7 +37,7 @@ export interface MessagePlan {
   appr?: ApprovalPlan;
 }
 
-export const APPROVAL_PLANS = ['allow', 'late', 'deny', 'none'] as const;
+const APPROVAL_PLANS = ['allow', 'late', 'deny', 'none'] as const;
 export type ApprovalPlan = (typeof APPROVAL_PLANS)[number];
 
 const MARKER =

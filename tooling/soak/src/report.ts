@@ -189,7 +189,7 @@ export interface Rendered {
   summary: ReportSummary;
 }
 
-export type ReportSummary = ReturnType<typeof summaryOf>;
+type ReportSummary = ReturnType<typeof summaryOf>;
 
 export function renderReport(r: SoakResult, template: string, now = Date.now()): Rendered {
   const ev = evaluate(r);

@@ -29,11 +29,6 @@ export async function requestRestart(run: SoakRun, cause: RestartCause): Promise
   return p;
 }
 
-/** kill -9 of the current daemon and a restart (serialized with every other restart). */
-export function restart(run: SoakRun, cause: RestartCause = 'kill'): Promise<void> {
-  return requestRestart(run, cause);
-}
-
 /** Watches a lifetime: an exit the harness did not cause is reported and restarted, as systemd would. */
 export function supervise(run: SoakRun, d: DaemonProcess): void {
   void d.exited.then((exit) => {

@@ -29,7 +29,7 @@ export const VIOLATION_KINDS = [
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
 /** The invariants counted per check performed (stuck_running is checked on every poll, not counted). */
-export type CheckKind =
+type CheckKind =
   | 'lost_message'
   | 'unrecovered_job'
   | 'not_terminal'

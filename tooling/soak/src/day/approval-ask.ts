@@ -10,7 +10,7 @@ export interface AskedApproval {
 }
 
 /** The made-up tool use of a plan's key: the harness (as owner) finds the plan again by this command. */
-export function approvalCommand(key: string): string {
+function approvalCommand(key: string): string {
   return `soak-approval ${key}`;
 }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** A Telegram chat message the daemon knows (the owner's message that became a job, or a bot message of its reply). */
-export interface DbRef {
+interface DbRef {
   chat: string;
   msg: number;
   job: string;
@@ -24,7 +24,7 @@ export interface DbJob {
 }
 
 /** A notice the outbox gave up on. */
-export interface DbDeadNotice {
+interface DbDeadNotice {
   job: string | null;
   channel: string;
   target: string;
@@ -73,7 +73,7 @@ export function readChannelsDb(
   });
 }
 
-export const TERMINAL_STATES = new Set(['succeeded', 'failed', 'canceled']);
+const TERMINAL_STATES = new Set(['succeeded', 'failed', 'canceled']);
 
 /** Ended as far as notices go: a stored answer is announced at once, else the terminal state. */
 export function announceable(j: DbJob): boolean {

@@ -13,10 +13,10 @@ export interface OutageWindow {
 }
 
 /** Each outage lasts this share of the load time, at least MIN_OUTAGE_MS (10 s in a 3-minute run, 9.6 min in 2 h). */
-export const OUTAGE_SHARE = 0.08;
-export const MIN_OUTAGE_MS = 10_000;
+const OUTAGE_SHARE = 0.08;
+const MIN_OUTAGE_MS = 10_000;
 
-export function outageMs(loadMs: number): number {
+function outageMs(loadMs: number): number {
   return Math.max(MIN_OUTAGE_MS, Math.round(OUTAGE_SHARE * loadMs));
 }
 
@@ -37,7 +37,7 @@ export function outageWindows(start: number, loadEnd: number, fractions: readonl
  * twice over, plus slack for kills and the start of the backoff. A notice given up is then a defect, not the soak's
  * own outage outlasting the daemon's patience.
  */
-export function noticeMaxAttempts(loadMs: number): number {
+function noticeMaxAttempts(loadMs: number): number {
   return Math.ceil(outageMs(loadMs) / NOTIFY_RETRY.maxMs) * 2 + 20;
 }
 

@@ -1,7 +1,7 @@
 import type { SoakOptions } from '../options.js';
 
 /** One hour of the compressed day, in wall-clock milliseconds (a 2 h run: 5 min). */
-export const dayHourMs = (opts: SoakOptions): number => opts.durationMs / 24;
+const dayHourMs = (opts: SoakOptions): number => opts.durationMs / 24;
 
 const secs = (ms: number, floorS: number): string => `${Math.max(floorS, Math.round(ms / 1000))}s`;
 

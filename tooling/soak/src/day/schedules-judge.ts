@@ -42,7 +42,7 @@ export interface ScheduleStats {
 const MAX_SLOTS = 100_000;
 
 /** The next slot after `t` of an `every` period (ms, anchored at creation) or of cron `* * * * *`; null: not known. */
-export function slotAfter(kind: string, expr: string, anchor: number, t: number): number | null {
+function slotAfter(kind: string, expr: string, anchor: number, t: number): number | null {
   if (kind === 'every') {
     const p = Number(expr);
     if (!(p > 0)) return null;

@@ -22,7 +22,8 @@ export async function dayTimeline(run: SoakRun, moments: HostileMoment[], loadEn
   const start = run.result.startedAt;
   const calmEnd = start + run.opts.calmShare * (loadEnd - start);
   for (const [i, m] of moments.entries()) {
-    await until(run, start + ((i + 1) * (calmEnd - start)) / (moments.length + 1));
+    // Evenly spaced, the first soon after the start: a short day has little calm to spare.
+    await until(run, start + ((i + 0.5) * (calmEnd - start)) / (moments.length + 0.5));
     if (!run.loadOn || run.signal.aborted) return;
     run.log(`hostile moment ${i + 1}/${moments.length}: ${m.name} — expected: ${m.expect}`);
     try {

@@ -25,7 +25,7 @@ export interface WatchdogOptions {
 }
 
 /** One declared hang, for the report and the moments. */
-export interface Hang {
+interface Hang {
   at: number;
   pid: number;
   gen: number;

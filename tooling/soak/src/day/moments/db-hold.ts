@@ -20,7 +20,7 @@ import {
 } from './probe.js';
 import { SqliteHolder } from './sqlite-holder.js';
 
-export type HoldKind = 'read' | 'write';
+type HoldKind = 'read' | 'write';
 
 /** What a held-database moment saw; judged by judgeHold (pure, so a test can show every check fail). */
 export interface HoldObservation {

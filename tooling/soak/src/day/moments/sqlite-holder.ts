@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 
-export const SQLITE3 = '/usr/bin/sqlite3';
+const SQLITE3 = '/usr/bin/sqlite3';
 const HELD = 'soak-held';
 
 /**
