@@ -6,7 +6,7 @@ import { cli, tempDir } from './harness.js';
 
 // The short version of `alter0 soak --profile day` (docs/soak.md "The day profile"): the same parts — every
 // channel, approvals, schedules, the watchdog, the small disk, libfaketime — and four of the six hostile moments,
-// compressed into 140 s of load ending in a storm of kill -9s; under 3 minutes in all. The 2-hour run is in
+// compressed into 130 s of load ending in a storm of kill -9s; under 3 minutes in all. The 2-hour run is in
 // docs/soak-results/.
 
 const REQUIRE_TOOLS = process.env.ALTER0_REQUIRE_TOOLS === '1';
@@ -58,7 +58,7 @@ describe.skipIf(missing !== null && !REQUIRE_TOOLS)('alter0 soak --profile day (
         '--profile',
         'day',
         '--duration',
-        '140s',
+        '130s',
         '--calm',
         '0.75',
         '--job-timeout',

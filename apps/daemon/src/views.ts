@@ -194,7 +194,9 @@ export function approvalView(a: ApprovalRow): Approval {
     created_at: iso(a.createdAt),
     expires_at: iso(a.expiresAt),
     decided_at: a.decidedAt === null ? null : iso(a.decidedAt),
-    waited_ms: a.decidedAt === null ? null : a.decidedAt - a.createdAt,
+    // Wall-clock stamps: a clock stepped back between the two made this negative, and every answer that carried it
+    // broke the contract (found by the day soak's clock jumps). The wait is not known then; 0 is the floor.
+    waited_ms: a.decidedAt === null ? null : Math.max(0, a.decidedAt - a.createdAt),
   };
 }
 

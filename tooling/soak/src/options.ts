@@ -78,7 +78,9 @@ const DEFAULT_FAULTS: Record<FaultKind, number> = {
 /** The day profile's defaults, placed before the given flags (the last value of a flag wins). */
 const DAY_FLAGS = [
   '--rate',
-  '0.7',
+  '0.4',
+  '--workers',
+  '2,3',
   '--kill-every',
   '0',
   '--job-timeout',

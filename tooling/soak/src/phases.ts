@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkDb } from './db-check.js';
-import { TERMINAL, describe, viewOf } from './http.js';
+import { NoAnswerError, TERMINAL, describe, viewOf } from './http.js';
 import { observe, poll, readAgentLog, sampleWhenDue } from './observe.js';
 import { fileSize, findAgents, killAll } from './procs.js';
 import { cancelOne, launch, submit } from './requests.js';
@@ -60,8 +60,10 @@ export async function observeLoop(run: SoakRun): Promise<void> {
       }
     } catch (err) {
       // A kill (or the watchdog's) may land mid-poll, and the next lifetime may be up by the time the request
-      // fails; anything else is worth seeing in the report.
-      if (run.up && run.gen === gen && !signal.aborted) harnessError(run, 'poll', err);
+      // fails; a daemon that does not answer (SIGSTOP, a held lock) is for the checks to judge, not a harness
+      // error. Anything else is worth seeing in the report.
+      if (err instanceof NoAnswerError) run.result.pollsUnanswered++;
+      else if (run.up && run.gen === gen && !signal.aborted) harnessError(run, 'poll', err);
     }
   }
 }

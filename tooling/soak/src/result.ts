@@ -128,6 +128,8 @@ export interface SoakResult {
   latencies: [number, number, string][];
   /** Parts of the day profile left out, and why (a missing tool outside CI). */
   skipped: string[];
+  /** Polls the daemon did not answer within their bound (it was stopped, held, or being killed). */
+  pollsUnanswered: number;
   /** Starts of a generation that failed and were tried again (the supervisor's RestartSec). */
   failedStarts: number;
   /** Restarts whose database check was merged into the next one (restarts came faster than checks). */
@@ -191,6 +193,7 @@ export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): 
     latencies: [],
     dbChecksMerged: 0,
     failedStarts: 0,
+    pollsUnanswered: 0,
     skipped: [],
     features: {},
   };

@@ -225,7 +225,7 @@ export class Approvals implements RunApprovals {
     });
     this.o.logger.child({ job_id: row.jobId, task_id: row.taskId }).info('tool use decided', {
       ...{ approval_id: id, tool: row.tool, state, by, reason },
-      waited_ms: (row.decidedAt ?? row.createdAt) - row.createdAt,
+      waited_ms: Math.max(0, (row.decidedAt ?? row.createdAt) - row.createdAt),
     });
     this.o.bus.approval(id);
     this.safely(() => this.o.onDecided?.(row));

@@ -37,6 +37,7 @@ export function jsonReport(r: SoakResult, rendered: Rendered, build: Build): Rec
       exit: restarts('exit'),
       db_checks_merged: r.dbChecksMerged,
       failed_starts: r.failedStarts,
+      polls_unanswered: r.pollsUnanswered,
     },
     skipped: r.skipped,
     checks: r.checks,

@@ -39,8 +39,9 @@ export function dayPlan(opts: SoakOptions, hooks: DayHooks): { features: SoakFea
   const requireTools = process.env.ALTER0_REQUIRE_TOOLS === '1';
   // 100 MiB free to start (alter0 serve refuses less), the database with its backups, the WAL, and slack.
   const disk = smallDiskFeature({ sizeMb: Math.round(192 + (192 * d) / 3_600_000), requireTools });
-  // Above twice the busy timeout (5 s): a held write lock makes a ping wait that long (docs/soak.md).
-  const watchdogSec = Math.round(clamp(d / 240_000, 12, 30));
+  // While another program holds the write lock every write of the daemon waits on its one thread, so a ping can
+  // come a ping interval plus the hold late: WatchdogSec stays above that (docs/soak.md).
+  const watchdogSec = Math.round(clamp(d / 240_000, 20, 30));
   const watchdog = watchdogFeature({ watchdogSec, onHung: () => hooks.restart('watchdog') });
   const features: SoakFeature[] = [
     disk,
@@ -54,7 +55,7 @@ export function dayPlan(opts: SoakOptions, hooks: DayHooks): { features: SoakFea
   const moments: HostileMoment[] = [
     diskFullMoment({ disk: disk.disk, fullMs: clamp(d / 120, 10_000, 60_000) }),
     heldReadMoment({ holdMs: clamp(d / 240, 5000, 30_000) }),
-    heldWriteMoment({ holdMs: d >= 3_600_000 ? 10_000 : 8000 }),
+    heldWriteMoment({ holdMs: d >= 3_600_000 ? 10_000 : 7000 }),
     stopMoment({ stopMs: Math.round(watchdogSec * 700), watchdog }),
     stopMoment({ stopMs: Math.round(watchdogSec * 1500), watchdog }),
   ];
