@@ -49,6 +49,14 @@ export const MUTANTS: readonly Mutant[] = [
     why: "the claim reads the job's timeout as milliseconds where seconds are meant (×1000): neither the executor's deadline nor the queue's backstop fires, a hang runs until the agent gives up",
     find: /return this\.mustGet\(job\.id\);(?=\n\s*\}\);\n\s*\}\n\s*\/\*\* Earliest time)/,
     replace: 'return (($HIT), { ...this.mustGet(job.id), timeoutS: this.mustGet(job.id).timeoutS * 1e3 });',
+    // A hang must be running in a lifetime long enough to see it stuck: in a 4 min day only the first ~50 s are
+    // calm (the first full run did not catch it at 3 % hangs). More hangs, a longer calm.
+    flags: [
+      '--faults',
+      'slow=0.08,hang=0.25,rate_limited=0.07,unavailable=0.07,auth=0.05,malformed_route=0.05,malformed_close=0.05',
+      '--calm',
+      '0.6',
+    ],
   },
   {
     name: 'background-lane-never-claimed',
