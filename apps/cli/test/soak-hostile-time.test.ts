@@ -45,7 +45,7 @@ afterEach(async () => {
 async function startRun(features: SoakFeature[], edit?: (run: SoakRun) => void): Promise<SoakRun> {
   const out = path.join(tempDir('alter0-soak-time-'), 'report.md');
   const opts = parseOptions(
-    ['--duration', '60s', '--out', out, '--job-timeout', '3s', '--seed', '11', '--workers', '2,1'],
+    ['--duration', '60s', '--out', out, '--job-timeout', '8s', '--seed', '11', '--workers', '2,1'],
     BIN,
   );
   const ac = new AbortController();

@@ -12,6 +12,9 @@ import { readSchedules } from './schedules-db.js';
 import { duplicateSlots, judgeSchedules } from './schedules-judge.js';
 import type { Judged } from './schedules-judge.js';
 
+/** A next slot further ahead than any period of the day's schedules: the daemon's clock was moved ahead. */
+const CLOCK_AHEAD_MS = 120_000;
+
 export interface SchedulesOptions {
   /** `every` periods, one schedule each. Default ['10s', '25s']. */
   every?: string[];
@@ -166,8 +169,9 @@ class SchedulesFeature implements SoakFeature {
         // Paused already (after failures) or done: the rows say where its window ends. A daemon clock that was moved
         // ahead (a clock-jump moment) may have put its next slot hours past real time, and the scheduler follows a
         // clock that came back only at its next look (≤ 30 s): the window never ends after the harness's own now
-        // (less a few seconds for a slot being fired right now).
-        m.endAt = next === null ? null : Math.min(next, Date.now() - 5000);
+        // (less a few seconds for a slot being fired right now). Without a jump the next slot is at most a period
+        // ahead, and every slot before it has fired or been counted.
+        m.endAt = next === null ? null : next > Date.now() + CLOCK_AHEAD_MS ? Date.now() - 5000 : next;
         m.stopped = true;
       } catch {
         // Down; tried again.
