@@ -1,6 +1,7 @@
 // The agent's side of the day profile's approvals: a `command` run raises an approval for a made-up tool use with
 // its own run token (ALTER0_APPROVAL_TOKEN) and waits for the decision, as `alter0 approval request` would
 // (docs/approvals.md "Any agent"). Plain fetch: the agent is a short-lived process and needs no client.
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What the run asked and what it got: the daemon's decision, or why there was none. */
 export interface AskedApproval {
@@ -61,11 +62,15 @@ export async function askApproval(key: string, env: NodeJS.ProcessEnv, maxWaitMs
   const end = Date.now() + maxWaitMs;
   let id: string | null = null;
   try {
-    const [status, raised] = await getJson(`${url}/api/approvals`, token, 15_000, {
-      job_id: job,
-      tool: 'Bash',
-      input: { command: approvalCommand(key) },
-    });
+    const body = { job_id: job, tool: 'Bash', input: { command: approvalCommand(key) } };
+    let [status, raised] = await getJson(`${url}/api/approvals`, token, 15_000, body);
+    // A full disk or a held database refuses the question for a while (503/507: nothing was kept); the run asks
+    // again, as it would wait for any answer, rather than going on unasked (a run that went on made its job
+    // succeed with no approval at all, which the checks rightly flagged).
+    while ((status === 503 || status === 507) && Date.now() + 1000 < end) {
+      await sleep(1000);
+      [status, raised] = await getJson(`${url}/api/approvals`, token, 15_000, body);
+    }
     id = field(raised, 'approval_id');
     if (status !== 201 || id === null) return { id: null, state: `refused_${status}` };
     let state = field(raised, 'state') ?? 'pending';
