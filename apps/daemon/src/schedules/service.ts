@@ -8,6 +8,8 @@ import type { Bus } from '../bus.js';
 
 /** The longest the scheduler sleeps between looks: a clock that jumped is noticed within this time. */
 const MAX_SLEEP_MS = 30_000;
+/** After a look that failed, the next comes this long after (doubling, up to MAX_SLEEP_MS). */
+const RETRY_INITIAL_MS = 1000;
 /** Channel id of the jobs a schedule starts. */
 const SCHEDULE_CHANNEL = 'schedule';
 
@@ -53,6 +55,8 @@ export class ScheduleService {
   private timer: NodeJS.Timeout | null = null;
   private settleQueued = false;
   private stopped = true;
+  /** Looks that failed in a row (the retry backs off). */
+  private failures = 0;
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly o: ScheduleServiceOptions) {}
@@ -155,9 +159,19 @@ export class ScheduleService {
     if (this.stopped) return;
     try {
       this.look();
+      this.failures = 0;
     } catch (err) {
-      // A failing look (a locked database) is retried at the next one; it must never end the daemon.
-      this.o.logger.error('the scheduler failed to look at the schedules; retrying', { error: String(err) });
+      // A failing look (a locked database, a full disk) is retried; it must never end the daemon. Not at once: a
+      // due slot that cannot be written is due again at the next look, and retrying at once spun the event loop
+      // every few milliseconds, one error line each, for as long as the disk was full (found by the day soak).
+      this.failures++;
+      const retryMs = Math.min(MAX_SLEEP_MS, RETRY_INITIAL_MS * 2 ** (this.failures - 1));
+      this.o.logger.error('the scheduler failed to look at the schedules; retrying', {
+        error: String(err),
+        retry_in_ms: retryMs,
+      });
+      this.arm(retryMs);
+      return;
     }
     this.arm();
   }
@@ -169,7 +183,7 @@ export class ScheduleService {
     this.rebaseAll();
   }
 
-  private arm(): void {
+  private arm(atLeastMs = 0): void {
     if (this.stopped) return;
     let wait = MAX_SLEEP_MS;
     try {
@@ -178,7 +192,7 @@ export class ScheduleService {
     } catch {
       // Read again at the next look.
     }
-    this.timer = setTimeout(() => this.tick(), wait);
+    this.timer = setTimeout(() => this.tick(), Math.max(atLeastMs, wait));
     this.timer.unref();
   }
 
