@@ -33,6 +33,8 @@ const MAX_TARGETS_AT_ONCE = 8;
 const BATCH = 100;
 /** How soon a dispatcher whose outbox read failed looks again. */
 const ERROR_PAUSE_MS = 5_000;
+/** A notice delivered whose `sent` mark the database refused is delivered again after this long at the soonest. */
+const UNMARKED_PAUSE_MS = 2_000;
 
 /**
  * Delivers the outbox: every due notice goes to its channel's deliverer; success marks it sent, failure schedules
@@ -116,10 +118,12 @@ export class OutboxDispatcher {
       byTarget.set(key, list);
     }
     for (const [key, hold] of this.held) {
-      if (this.busy.has(key) || byTarget.get(key)?.[0]?.id === hold.id) continue;
+      if (this.busy.has(key)) continue;
+      // Until its hold ends, a target sends nothing (its held notice is normally not due before then either; one
+      // delivered but not marked is, and must wait too).
       if (now < hold.retryAt) byTarget.delete(key);
       // Due but not read (gone from the outbox, or beyond the batch): the others go rather than wait forever.
-      else this.held.delete(key);
+      else if (byTarget.get(key)?.[0]?.id !== hold.id) this.held.delete(key);
     }
     return byTarget;
   }
@@ -163,8 +167,13 @@ export class OutboxDispatcher {
     try {
       this.o.outbox.sent(d.id, this.o.now());
     } catch (err) {
-      // Delivered but not marked: it goes again later, which at-least-once allows.
+      // Delivered but not marked (a full disk, another program's write lock): it goes again later, which
+      // at-least-once allows — but not at once. Still due, it was delivered again on every pump until the write
+      // worked (1,126 repeats to one receiver in a 4-minute day soak); its target now waits as after a failure.
       this.o.onError(err);
+      this.held.set(targetOf(d), { id: d.id, retryAt: this.o.now() + UNMARKED_PAUSE_MS });
+      this.safely(() => this.o.onSent(d));
+      return false;
     }
     this.safely(() => this.o.onSent(d));
     return true;

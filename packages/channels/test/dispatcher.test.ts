@@ -368,3 +368,29 @@ describe('OutboxDispatcher', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('OutboxDispatcher when the outbox cannot be written', () => {
+  /**
+   * Found by the day soak: with the disk full (or the database held by another program) a delivered notice could not
+   * be marked sent, stayed due, and was delivered again on every pump — 1,126 repeats to one receiver in 4 minutes.
+   */
+  it('delivers a notice it cannot mark again only after a pause, and marks it once it can', async () => {
+    const webhook = new FakeDeliverer();
+    const n = outbox.add('webhook', 'https://example.test/hook');
+    const mark = outbox.sent.bind(outbox);
+    let full = true;
+    outbox.sent = (id, now) => {
+      if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      mark(id, now);
+    };
+    startDispatcher({ webhook });
+    await sleep(1000);
+    // Delivered, not marked: at-least-once allows it again, but not in a loop.
+    expect(webhook.calls.length).toBeGreaterThanOrEqual(1);
+    expect(webhook.calls.length).toBeLessThanOrEqual(2);
+    expect(errors.length).toBe(webhook.calls.length);
+    full = false;
+    await until(() => stateOf(n.id) === 'sent', 5_000);
+    expect(webhook.calls.length).toBeLessThanOrEqual(3);
+  });
+});
