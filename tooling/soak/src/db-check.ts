@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readJsonChild } from './json-child.js';
 
 export interface DbCheck {
   /** PRAGMA integrity_check: "ok", or SQLite's list of problems; null when not asked. */
@@ -36,26 +36,5 @@ export function checkDb(
     ...(w.verify === true ? ['--verify'] : []),
     ...(w.final === true ? ['--final'] : []),
   ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, file, ...flags], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
-    child.on('error', (e) => reject(new Error(`database check of ${file} failed to run: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new Error(`database check of ${file} exited ${code}: ${err.trim() || 'no output'}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(out) as DbCheck);
-      } catch {
-        reject(new Error(`database check of ${file} printed something that is not JSON: ${out.slice(0, 200)}`));
-      }
-    });
-  });
+  return readJsonChild<DbCheck>(MAIN, [file, ...flags], `database check of ${file}`, signal, timeoutMs);
 }

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readJsonChild } from '../json-child.js';
 
 /** A Telegram chat message the daemon knows (the owner's message that became a job, or a bot message of its reply). */
 interface DbRef {
@@ -48,29 +48,8 @@ export function readChannelsDb(
   signal: AbortSignal,
   timeoutMs = 60_000,
 ): Promise<ChannelsDb> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, file, ...(telegramOnly ? ['--telegram'] : [])], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-    });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
-    child.on('error', (e) => reject(new Error(`channel tables of ${file}: ${e.message}`)));
-    child.on('close', (code) => {
-      const text = Buffer.concat(out).toString('utf8');
-      if (code !== 0) {
-        reject(new Error(`channel tables of ${file}: the reader exited ${code}: ${err.trim() || 'no output'}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(text) as ChannelsDb);
-      } catch {
-        reject(new Error(`channel tables of ${file}: the reader printed something that is not JSON`));
-      }
-    });
-  });
+  const args = [file, ...(telegramOnly ? ['--telegram'] : [])];
+  return readJsonChild<ChannelsDb>(MAIN, args, `channel tables of ${file}: the reader`, signal, timeoutMs);
 }
 
 const TERMINAL_STATES = new Set(['succeeded', 'failed', 'canceled']);
