@@ -81,6 +81,20 @@ describe('job notifier', () => {
     expect(shown).toEqual([]);
   });
 
+  it('a reply shown while the owner is looking settles its job: the end that comes later (the closer) is not told', () => {
+    let hidden = false;
+    const { n, shown } = notifier(() => hidden);
+    n.track('j_1');
+    n.answered(ended('j_1', { state: 'running', reply: 'seen here' }));
+    hidden = true;
+    n.seen(ended('j_1'));
+    // Hidden while it waited: the reply alone is no end, the end is told when it comes.
+    n.track('j_2');
+    n.answered(ended('j_2', { state: 'running', reply: 'not seen' }));
+    n.seen(ended('j_2'));
+    expect(shown.map((s) => s.jobId)).toEqual(['j_2']);
+  });
+
   it('says the outcome and the first line of the reply or the error', () => {
     expect(describeEnd(ended('j_1', { reply: '\n## Done\n\nMore text' })).body).toBe('Done');
     const failed = describeEnd(

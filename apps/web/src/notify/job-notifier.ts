@@ -81,13 +81,23 @@ export class JobNotifier {
     trim(this.early);
   }
 
-  private settle(job: EndedJob): void {
+  /**
+   * A message answered at once (200 with its reply). The reply comes when it is stored, often before the closer
+   * ends the job: a reply the owner saw here while looking settles the job, so its later end is not told.
+   */
+  answered(job: EndedJob): void {
+    if (isTerminalJobState(job.state)) return this.seen(job);
+    if (job.reply === null || this.settled.has(job.id) || this.deps.shouldNotify()) return;
+    this.settle(job, false);
+  }
+
+  private settle(job: EndedJob, tell = true): void {
     this.started.delete(job.id);
     this.early.delete(job.id);
     this.settled.add(job.id);
     trim(this.settled);
     this.save();
-    if (this.deps.shouldNotify()) this.deps.show(describeEnd(job));
+    if (tell && this.deps.shouldNotify()) this.deps.show(describeEnd(job));
   }
 
   private load(): { started: string[]; settled: string[] } {

@@ -109,8 +109,8 @@ function useSubmissions(notifier: JobNotifier) {
       } else {
         const r = await api.sendMessage(input, { signal });
         notifier.track(r.body.job_id);
-        // Answered at once: the answer is the job's end (its live event may have come first, or not at all).
-        if (r.status === 200) notifier.seen({ ...r.body, id: r.body.job_id });
+        // Answered at once: the reply is shown here (the job's end may have come first, or come later).
+        if (r.status === 200) notifier.answered({ ...r.body, id: r.body.job_id });
         update(
           key,
           r.status === 200 ? { phase: 'answered', result: r.body } : { phase: 'accepted', jobId: r.body.job_id },
