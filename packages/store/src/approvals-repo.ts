@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { ConflictError, NotFoundError, newId } from '@alter0/core';
 import type { Drizzle } from './db.js';
 import { approvals, taskAllowRules } from './schema.js';
@@ -107,16 +107,6 @@ export class ApprovalsRepo {
     });
   }
 
-  /** Pending approvals whose time is up. */
-  due(now: number): ApprovalRow[] {
-    return this.db
-      .select()
-      .from(approvals)
-      .where(and(eq(approvals.state, 'pending'), lte(approvals.expiresAt, now)))
-      .orderBy(asc(approvals.expiresAt))
-      .all();
-  }
-
   /** Pending approvals of these jobs (all pending ones when `jobIds` is null). */
   pendingOf(jobIds: readonly string[] | null): ApprovalRow[] {
     return this.db
@@ -128,18 +118,6 @@ export class ApprovalsRepo {
           : and(eq(approvals.state, 'pending'), inArray(approvals.jobId, [...jobIds])),
       )
       .all();
-  }
-
-  nextExpiry(): number | null {
-    return (
-      this.db
-        .select({ at: approvals.expiresAt })
-        .from(approvals)
-        .where(eq(approvals.state, 'pending'))
-        .orderBy(asc(approvals.expiresAt))
-        .limit(1)
-        .get()?.at ?? null
-    );
   }
 
   taskRules(taskId: string): string[] {

@@ -137,9 +137,9 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'approvals-never-expire',
     targets: 'approval_overdue',
-    why: 'the approvals expiry finds nothing due: a tool use nobody answers waits past approvals.timeout',
-    find: 'for (const a of this.o.store.approvals.due(this.o.now()))',
-    replace: 'for (const a of ($HIT, []))',
+    why: "an approval's deadline is never set: a tool use nobody answers waits past approvals.timeout",
+    find: 'this.deadlines.set(row.id, this.monotonic() + this.o.timeoutMs);',
+    replace: '$HIT;',
   },
   {
     name: 'schedule-slot-not-consumed',

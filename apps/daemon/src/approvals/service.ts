@@ -38,6 +38,8 @@ export interface ApprovalsOptions {
   logger: Logger;
   redact: Redact;
   now: () => number;
+  /** The clock approvals.timeout runs on (default `performance.now()`): a wall-clock step neither stretches nor cuts it. */
+  monotonic?: () => number;
   mode: ApprovalMode;
   allow: readonly string[];
   timeoutMs: number;
@@ -61,8 +63,17 @@ export class Approvals implements RunApprovals {
   private readonly owed = new Map<string, { why: string; by: string }>();
   private owedTimer: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * When each pending approval times out, on the monotonic clock. Complete: a start denies every approval left
+   * pending by the previous process, so every pending one was raised by this one. The stored `expiresAt` (wall
+   * clock) is what the API shows; after a clock step it is off by the step, and expiry does not read it.
+   */
+  private readonly deadlines = new Map<string, number>();
+  private readonly monotonic: () => number;
 
-  constructor(private readonly o: ApprovalsOptions) {}
+  constructor(private readonly o: ApprovalsOptions) {
+    this.monotonic = o.monotonic ?? (() => performance.now());
+  }
 
   /** At start: approvals of runs that died with the previous process are denied (a new attempt asks again). */
   start(): void {
@@ -157,6 +168,7 @@ export class Approvals implements RunApprovals {
     else log.info('tool use waits for the owner', { approval_id: row.id, tool });
     this.o.bus.approval(row.id);
     if (!decided) {
+      this.deadlines.set(row.id, this.monotonic() + this.o.timeoutMs);
       this.safely(() => this.o.onPending?.(row));
       this.arm();
     }
@@ -223,6 +235,7 @@ export class Approvals implements RunApprovals {
       now: this.o.now(),
       alwaysRule: alwaysRule ?? null,
     });
+    this.deadlines.delete(id);
     this.o.logger.child({ job_id: row.jobId, task_id: row.taskId }).info('tool use decided', {
       ...{ approval_id: id, tool: row.tool, state, by, reason },
       waited_ms: Math.max(0, (row.decidedAt ?? row.createdAt) - row.createdAt),
@@ -233,27 +246,30 @@ export class Approvals implements RunApprovals {
   }
 
   /** Denies what waited past approvals.timeout, then waits for the next one due. */
-  private arm(): void {
+  private arm(delayMs?: number): void {
     if (this.timer) clearTimeout(this.timer);
-    let next: number | null;
-    try {
-      next = this.o.store.approvals.nextExpiry();
-    } catch (err) {
-      this.o.logger.warn('could not read the approvals waiting; trying again in 5 s', { err: errorMessage(err) });
-      next = this.o.now() + 5_000;
-    }
-    if (next === null) return;
-    this.timer = setTimeout(() => this.expire(), clampTimerMs(Math.max(next - this.o.now(), 10)));
+    this.timer = null;
+    if (this.deadlines.size === 0) return;
+    const next = Math.min(...this.deadlines.values());
+    const ms = delayMs ?? Math.max(next - this.monotonic(), 10);
+    this.timer = setTimeout(() => this.expire(), clampTimerMs(ms));
     this.timer.unref();
   }
 
   private expire(): void {
     const minutes = Math.round(this.o.timeoutMs / 60_000);
     const reason = `nobody answered within approvals.timeout (${minutes >= 1 ? `${minutes} min` : `${this.o.timeoutMs} ms`})`;
+    const now = this.monotonic();
+    const due = [...this.deadlines].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]);
     try {
-      for (const a of this.o.store.approvals.due(this.o.now())) this.settle(a.id, 'expired', reason, 'timeout');
+      for (const [id] of due) {
+        if (this.o.store.approvals.get(id)?.state === 'pending') this.settle(id, 'expired', reason, 'timeout');
+        else this.deadlines.delete(id);
+      }
     } catch (err) {
-      this.o.logger.warn('could not expire the approvals due; trying again', { err: errorMessage(err) });
+      // A full disk or another program's write lock: the approval stays pending (and due) until a write lands.
+      this.o.logger.warn('could not expire the approvals due; trying again in 1 s', { err: errorMessage(err) });
+      return this.arm(1_000);
     }
     this.arm();
   }
