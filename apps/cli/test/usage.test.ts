@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatsReport, UsageReport } from '@alter0/api';
 import {
-  childPath,
-  claudeEnv,
+  claudeDaemonOptions,
   cliPath,
   makeTempHome,
   missingCliMessage,
@@ -115,23 +113,8 @@ describe.skipIf(claude === null)('usage with a cost: the real claude CLI against
   beforeAll(async () => {
     tmp = await makeTempHome('alter0-usage-claude-');
     fake = await startAnthropicFake();
-    const env = claudeEnv({ baseUrl: fake.url, home: tmp.home });
-    const data = path.join(tmp.home, '..', 'data');
-    mkdirSync(data, { recursive: true });
-    const sets = {
-      'executor.claude.bin': claude ?? 'claude',
-      'queue.max_attempts': 1,
-      'router.prespawn': 'false',
-      'log.file': 'false',
-    };
     d = await startDaemon({
-      data,
-      config: `[executor.env]\n${Object.entries(env)
-        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-        .join('\n')}\n`,
-      args: ['--executor', 'claude', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`])],
-      cwd: tmp.workdir,
-      env: { PATH: childPath(), HOME: tmp.home, TMPDIR: path.join(tmp.home, 'tmp'), LANG: 'C.UTF-8' },
+      ...claudeDaemonOptions({ bin: claude ?? 'claude', baseUrl: fake.url, tmp }),
       startTimeoutMs: 40_000,
     });
   }, 60_000);

@@ -42,6 +42,50 @@ export function claudeEnv(o: ClaudeEnvOptions): Record<string, string> {
   return { ...env, ...o.extra };
 }
 
+export interface ClaudeDaemonOptions {
+  /** The claude CLI to run (cliPath('claude')). */
+  bin: string;
+  /** The fake's URL (ModelFake.url). */
+  baseUrl: string;
+  /** A private HOME and workdir (makeTempHome); the daemon's data dir is `data` beside the HOME. */
+  tmp: TempHome;
+}
+
+/** What `alter0 serve` is started with: the fields of @alter0/testkit's DaemonOptions (this package imports none). */
+export interface ClaudeDaemon {
+  data: string;
+  /** alter0.toml: claudeEnv() as `[executor.env]`, the environment of every claude the daemon runs. */
+  config: string;
+  args: string[];
+  cwd: string;
+  /** The daemon's own environment: a private HOME and a PATH with this Node, nothing of the caller's. */
+  env: Record<string, string>;
+}
+
+/**
+ * The daemon that runs every job with the real claude CLI against a fake: one attempt per job (a failure is final),
+ * no router spawned ahead, the log on stderr only. Spread it into @alter0/testkit's startDaemon.
+ */
+export function claudeDaemonOptions(o: ClaudeDaemonOptions): ClaudeDaemon {
+  const env = claudeEnv({ baseUrl: o.baseUrl, home: o.tmp.home });
+  const sets = {
+    'executor.claude.bin': o.bin,
+    'queue.max_attempts': 1,
+    'router.prespawn': 'false',
+    'log.file': 'false',
+  };
+  return {
+    data: join(o.tmp.home, '..', 'data'),
+    // JSON string literals are valid TOML basic strings.
+    config: `[executor.env]\n${Object.entries(env)
+      .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+      .join('\n')}\n`,
+    args: ['--executor', 'claude', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`])],
+    cwd: o.tmp.workdir,
+    env: { PATH: childPath(), HOME: o.tmp.home, TMPDIR: join(o.tmp.home, 'tmp'), LANG: 'C.UTF-8' },
+  };
+}
+
 export interface CodexConfigOptions {
   /** The fake's URL (ModelFake.url); the provider's base_url is `${baseUrl}/v1`. */
   baseUrl: string;

@@ -39,9 +39,17 @@ export type {
 export { startTelegramFake, DEFAULT_TELEGRAM_TOKEN } from './telegram.js';
 export type { CliName } from './cli.js';
 export { cliPath, binDir, missingCliMessage, PINNED_PACKAGES } from './cli.js';
-export type { ClaudeEnvOptions, CodexConfigOptions, CodexEnvOptions, TempHome } from './env.js';
+export type {
+  ClaudeDaemon,
+  ClaudeDaemonOptions,
+  ClaudeEnvOptions,
+  CodexConfigOptions,
+  CodexEnvOptions,
+  TempHome,
+} from './env.js';
 export {
   childPath,
+  claudeDaemonOptions,
   claudeEnv,
   codexEnv,
   codexConfigToml,
