@@ -3,19 +3,16 @@
 // at least 44 px high and no text is smaller than 12 px. Then keyboard only: Tab reaches the skip link, the nav, the
 // composer and Send, each with a visible focus ring, and Enter follows a nav link; on a phone the composer of a task
 // view is docked in reach, the page keeps clear of it, and an answer sent from it comes into sight.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALTER0_BIN } from '@alter0/testkit';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAssets } from './helpers/assets.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from './helpers/axe.js';
-import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
-import { startDaemon, type Daemon } from './helpers/daemon.js';
+import type { Daemon } from './helpers/daemon.js';
+import { browserTests, useBrowserSuite } from './helpers/suite.js';
 
-const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 // Chromium and the daemon share two cores with the rest of the suite.
 const WAIT = { timeout: 30_000 };
 const DESKTOP = { width: 1400, height: 900 };
@@ -29,10 +26,7 @@ const MIN = { target: 44, text: 12 };
 const SHOTS = process.env.SCREENSHOTS_DIR
   ? join(fileURLToPath(new URL('../../../', import.meta.url)), process.env.SCREENSHOTS_DIR)
   : null;
-const tools = chromiumAvailability();
-if (!tools.run && !tools.required) {
-  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
+const browsers = browserTests();
 
 interface Fixture {
   taskId: string;
@@ -110,51 +104,23 @@ function focused(): { name: string; label: string; ring: boolean; visible: boole
   };
 }
 
-describe.skipIf(!tools.run && !tools.required)('console accessibility and phone layout (Chromium, real daemon)', () => {
-  const ac = new AbortController();
-  const o = { signal: ac.signal };
-  let tmp = '';
-  let browser: Browser;
-  let daemon: Daemon;
+describe.skipIf(browsers.skip)('console accessibility and phone layout (Chromium, real daemon)', () => {
+  const suite = useBrowserSuite({
+    name: 'a11y',
+    env: {
+      // The agent's `alter0 approval request` runs the same build as the daemon.
+      AGENT_ALTER0_BIN: process.env.ALTER0_BIN ?? ALTER0_BIN,
+      // Nothing listens on port 9: the gateway turns degraded, so the status page shows what to do too.
+      ALTER0_NOTIFY__WEBHOOK_URLS: '["http://127.0.0.1:9/hook"]',
+      // The Activity page draws from the hourly history: roll it up at once.
+      ALTER0_STATS__ROLLUP_EVERY: '1s',
+    },
+  });
+  const { o } = suite;
   let fixture: Fixture;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!tools.run)
-      throw new Error(
-        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
-      );
-    tmp = mkdtempSync(join(tmpdir(), 'alter0-web-a11y-'));
-    mkdirSync(join(tmp, 'agent-state'));
-    await ensureAssets(ac.signal);
-    daemon = await startDaemon({
-      dataDir: join(tmp, 'data'),
-      command: ['node', AGENT, join(tmp, 'agent-state')],
-      env: {
-        // The agent's `alter0 approval request` runs the same build as the daemon.
-        AGENT_ALTER0_BIN: process.env.ALTER0_BIN ?? ALTER0_BIN,
-        // Nothing listens on port 9: the gateway turns degraded, so the status page shows what to do too.
-        ALTER0_NOTIFY__WEBHOOK_URLS: '["http://127.0.0.1:9/hook"]',
-        // The Activity page draws from the hourly history: roll it up at once.
-        ALTER0_STATS__ROLLUP_EVERY: '1s',
-      },
-      signal: ac.signal,
-    });
-    browser = await launchChromium();
-    fixture = await seed(daemon);
-  });
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail')
-      console.error(`--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
-    expect(pageErrors.splice(0), 'uncaught errors in the page').toEqual([]);
-  });
-
-  afterAll(async () => {
-    ac.abort();
-    await daemon?.stop().catch((e: unknown) => console.error('stop failed:', e));
-    await browser?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    fixture = await seed(suite.daemon);
   });
 
   /** A task with a reply, a failed job, a pending approval (its job waits), a memory entry and a schedule. */
@@ -175,11 +141,8 @@ describe.skipIf(!tools.run && !tools.required)('console accessibility and phone 
 
   async function open(size: { width: number; height: number }, hash: string): Promise<Page> {
     const phone = size.width < 500;
-    const context = await browser.newContext({ viewport: size, ...(phone ? { isMobile: true, hasTouch: true } : {}) });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('close', () => void context.close());
-    await page.goto(`${daemon.url}/${hash}`);
+    const page = await suite.newPage({ viewport: size, ...(phone ? { isMobile: true, hasTouch: true } : {}) });
+    await page.goto(`${suite.daemon.url}/${hash}`);
     await page.locator('[data-live="live"]').waitFor(WAIT);
     return page;
   }
@@ -192,7 +155,7 @@ describe.skipIf(!tools.run && !tools.required)('console accessibility and phone 
     it(`every page at ${size.width}×${size.height}: axe finds nothing serious, nothing wider than the screen${phone ? ', controls ≥ 44 px, text ≥ 12 px' : ''}`, async () => {
       const page = await open(size, '#/tasks');
       for (const p of pages(fixture)) {
-        await page.goto(`${daemon.url}/${p.hash}`);
+        await page.goto(`${suite.daemon.url}/${p.hash}`);
         await page.locator(p.ready).first().waitFor(WAIT);
         expect.soft(await seriousViolations(page), `axe on ${p.name}`).toEqual([]);
         expect.soft(await overflow(page), `sideways overflow of ${p.name}`).toBeLessThanOrEqual(0);

@@ -4,14 +4,9 @@
 // redraw, the usage tables, the top bar's Refresh, light and dark, no sideways scroll and nothing serious for axe;
 // before the first rollup the page says so instead of drawing empty axes. Then one claude job (the real pinned CLI
 // against the fake Anthropic server, which reports tokens and a cost): its task view and job card show them.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path, { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Job, StatsReport } from '@alter0/api';
 import {
-  childPath,
-  claudeEnv,
+  claudeDaemonOptions,
   cliPath,
   makeTempHome,
   missingCliMessage,
@@ -29,20 +24,16 @@ import { costText, formatUsd } from '../src/ui/usage.js';
 import { chartsOf } from '../src/views/activity-model.js';
 import { ensureAssets } from './helpers/assets.js';
 import { seriousViolations } from './helpers/axe.js';
-import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
-import { startDaemon, type Daemon } from './helpers/daemon.js';
+import { launchChromium } from './helpers/browser.js';
+import { browserTests, useBrowserSuite } from './helpers/suite.js';
 
-const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 // Chromium and the daemon share two cores with the rest of the suite.
 const WAIT = { timeout: 30_000 };
 const DESKTOP = { width: 1400, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const TERMINAL = ['succeeded', 'failed', 'canceled'];
 const RUN = { succeeded: 3, failed: 2, canceled: 1 };
-const tools = chromiumAvailability();
-if (!tools.run && !tools.required) {
-  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
+const browsers = browserTests();
 
 const figures = {
   jobs: { succeeded: 0, failed: 0, canceled: 0 },
@@ -118,50 +109,21 @@ describe('activity helpers', () => {
   });
 });
 
-describe.skipIf(!tools.run && !tools.required)('activity page (Chromium, real daemon)', () => {
-  const ac = new AbortController();
-  const o = { signal: ac.signal };
-  let tmp = '';
-  let browser: Browser;
-  let daemon: Daemon;
-  const pageErrors: string[] = [];
-  const cspViolations: string[] = [];
+describe.skipIf(browsers.skip)('activity page (Chromium, real daemon)', () => {
+  const suite = useBrowserSuite({
+    name: 'activity',
+    // The rollup every second: the charts have the jobs at once. One attempt: a failure is final.
+    env: { ALTER0_STATS__ROLLUP_EVERY: '1s', ALTER0_QUEUE__MAX_ATTEMPTS: '1' },
+  });
+  const { o } = suite;
 
   beforeAll(async () => {
-    if (!tools.run)
-      throw new Error(
-        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
-      );
-    tmp = mkdtempSync(join(tmpdir(), 'alter0-web-activity-'));
-    mkdirSync(join(tmp, 'agent-state'));
-    await ensureAssets(ac.signal);
-    daemon = await startDaemon({
-      dataDir: join(tmp, 'data'),
-      command: ['node', AGENT, join(tmp, 'agent-state')],
-      // The rollup every second: the charts have the jobs at once. One attempt: a failure is final.
-      env: { ALTER0_STATS__ROLLUP_EVERY: '1s', ALTER0_QUEUE__MAX_ATTEMPTS: '1' },
-      signal: ac.signal,
-    });
-    browser = await launchChromium();
     await runJobs();
-  });
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail')
-      console.error(`--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
-    expect(pageErrors.splice(0), 'uncaught errors in the page').toEqual([]);
-    expect(cspViolations.splice(0), 'what the Content-Security-Policy blocked').toEqual([]);
-  });
-
-  afterAll(async () => {
-    ac.abort();
-    await daemon?.stop().catch((e: unknown) => console.error('stop failed:', e));
-    await browser?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   /** 3 jobs succeed, 2 fail ([[fail]]), 1 is canceled while it runs ([[hang]]); then the rollup has seen them all. */
   async function runJobs(): Promise<void> {
+    const { daemon } = suite;
     const ids: string[] = [];
     for (let i = 0; i < RUN.succeeded; i++) ids.push((await daemon.client.submitJob({ content: `ok ${i}` }, o)).job_id);
     for (let i = 0; i < RUN.failed; i++)
@@ -190,18 +152,12 @@ describe.skipIf(!tools.run && !tools.required)('activity page (Chromium, real da
   /** The activity page in a fresh page of `size`, once its jobs chart is drawn. */
   async function open(size: { width: number; height: number }, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
     const phone = size.width < 500;
-    const context = await browser.newContext({
+    const page = await suite.newPage({
       viewport: size,
       colorScheme,
       ...(phone ? { isMobile: true, hasTouch: true } : {}),
     });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
-    page.on('close', () => void context.close());
-    await page.goto(`${daemon.url}/#/activity`);
+    await page.goto(`${suite.daemon.url}/#/activity`);
     await page.getByRole('heading', { name: 'Activity', level: 2 }).waitFor(WAIT);
     await drawn(page, 24);
     return page;
@@ -325,9 +281,7 @@ describe.skipIf(!tools.run && !tools.required)('activity page (Chromium, real da
   });
 
   it('says there is no history yet before the first rollup, instead of empty axes', async () => {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const page = await suite.newPage({ viewport: DESKTOP });
     // The daemon's own answer, as it is before any rollup: no history, no time of one.
     await page.route('**/api/stats?**', async (route) => {
       const res = await route.fetch();
@@ -340,12 +294,12 @@ describe.skipIf(!tools.run && !tools.required)('activity page (Chromium, real da
       };
       await route.fulfill({ response: res, json: none });
     });
-    await page.goto(`${daemon.url}/#/activity`);
+    await page.goto(`${suite.daemon.url}/#/activity`);
     await page.getByText('No history yet — the rollup runs every 1 s.').waitFor(WAIT);
     await expect(page.locator('figure.chart').count()).resolves.toBe(0);
     await expect(page.locator('canvas').count()).resolves.toBe(0);
     await expect(seriousViolations(page)).resolves.toEqual([]);
-    await context.close();
+    await page.close();
   });
 });
 
@@ -354,7 +308,7 @@ const claudeRequired = process.env.ALTER0_REQUIRE_TOOLS === '1';
 if (claude === null && !claudeRequired)
   console.warn(`skipping the console's claude usage test: ${missingCliMessage('claude')}`);
 
-describe.skipIf((!tools.run || claude === null) && !claudeRequired)(
+describe.skipIf((!browsers.available || claude === null) && !claudeRequired)(
   "a claude job's usage in the console (the real claude CLI against the fake Anthropic server)",
   () => {
     let tmp: TempHome;
@@ -365,30 +319,11 @@ describe.skipIf((!tools.run || claude === null) && !claudeRequired)(
 
     beforeAll(async () => {
       if (claude === null) throw new Error(`${missingCliMessage('claude')} (ALTER0_REQUIRE_TOOLS=1)`);
-      if (!tools.run)
-        throw new Error(`${CHROMIUM} is missing (ALTER0_REQUIRE_TOOLS=1). Install it with: ${INSTALL_HINT}`);
+      browsers.requireChromium();
       await ensureAssets(AbortSignal.timeout(120_000));
       tmp = await makeTempHome('alter0-web-usage-claude-');
       fake = await startAnthropicFake();
-      const env = claudeEnv({ baseUrl: fake.url, home: tmp.home });
-      const data = path.join(tmp.home, '..', 'data');
-      mkdirSync(data, { recursive: true });
-      const sets = {
-        'executor.claude.bin': claude,
-        'queue.max_attempts': 1,
-        'router.prespawn': 'false',
-        'log.file': 'false',
-      };
-      d = await startServe({
-        data,
-        config: `[executor.env]\n${Object.entries(env)
-          .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-          .join('\n')}\n`,
-        args: ['--executor', 'claude', ...Object.entries(sets).flatMap(([k, v]) => ['--set', `${k}=${v}`])],
-        cwd: tmp.workdir,
-        env: { PATH: childPath(), HOME: tmp.home, TMPDIR: path.join(tmp.home, 'tmp'), LANG: 'C.UTF-8' },
-        startTimeoutMs: 40_000,
-      });
+      d = await startServe({ ...claudeDaemonOptions({ bin: claude, baseUrl: fake.url, tmp }), startTimeoutMs: 40_000 });
       browser = await launchChromium();
     }, 90_000);
 

@@ -2,26 +2,16 @@
 // (`ask-approval TOOL ARG` runs `alter0 approval request` with its run's own token); the top bar counts the waiting
 // ones live, the approvals page shows them and answers them, the agent is told the answer, and a task's page lists its
 // approvals.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Approval, Job } from '@alter0/api';
 import { ALTER0_BIN } from '@alter0/testkit';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { applyApprovalEvent, newerApproval } from '../src/live/approvals.js';
-import { ensureAssets } from './helpers/assets.js';
-import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
-import { startDaemon, type Daemon } from './helpers/daemon.js';
+import { browserTests, useBrowserSuite } from './helpers/suite.js';
 
-const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 // Chromium and the daemon share two cores with the rest of the suite: generous, well inside the 90 s test timeout.
 const WAIT = { timeout: 30_000 };
-const tools = chromiumAvailability();
-if (!tools.run && !tools.required) {
-  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
+const browsers = browserTests();
 
 function approval(id: string, extra: Partial<Approval> = {}): Approval {
   return {
@@ -67,56 +57,22 @@ describe('approval events applied to a list', () => {
   });
 });
 
-describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and page (Chromium, real daemon)', () => {
-  const ac = new AbortController();
-  const o = { signal: ac.signal };
-  let tmp = '';
-  let browser: Browser;
-  let daemon: Daemon;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    if (!tools.run)
-      throw new Error(
-        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
-      );
-    tmp = mkdtempSync(join(tmpdir(), 'alter0-web-approvals-'));
-    mkdirSync(join(tmp, 'agent-state'));
-    await ensureAssets(ac.signal);
-    daemon = await startDaemon({
-      dataDir: join(tmp, 'data'),
-      command: ['node', AGENT, join(tmp, 'agent-state')],
-      // The agent's `alter0 approval request` runs the same build as the daemon.
-      env: { AGENT_ALTER0_BIN: process.env.ALTER0_BIN ?? ALTER0_BIN },
-      signal: ac.signal,
-    });
-    browser = await launchChromium();
+describe.skipIf(browsers.skip)('approvals: top bar count and page (Chromium, real daemon)', () => {
+  const suite = useBrowserSuite({
+    name: 'approvals',
+    // The agent's `alter0 approval request` runs the same build as the daemon.
+    env: { AGENT_ALTER0_BIN: process.env.ALTER0_BIN ?? ALTER0_BIN },
   });
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail')
-      console.error(`--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
-    expect(pageErrors.splice(0), 'uncaught errors in the page').toEqual([]);
-  });
-
-  afterAll(async () => {
-    ac.abort();
-    await daemon?.stop().catch((e: unknown) => console.error('stop failed:', e));
-    await browser?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  const { o } = suite;
 
   /** `hash` of the console in a fresh page `width` pixels wide (390: a phone), once its live stream is up. */
   async function open(hash: string, width: number): Promise<Page> {
-    const context = await browser.newContext(
+    const page = await suite.newPage(
       width < 500
         ? { viewport: { width, height: 844 }, isMobile: true, hasTouch: true }
         : { viewport: { width, height: 900 } },
     );
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('close', () => void context.close());
-    await page.goto(`${daemon.url}/${hash}`);
+    await page.goto(`${suite.daemon.url}/${hash}`);
     await page.locator('[data-live="live"]').waitFor(WAIT);
     return page;
   }
@@ -133,11 +89,11 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
 
   const pendingOf = (jobId: string): Promise<Approval> =>
     until(`a pending approval of ${jobId}`, async () =>
-      (await daemon.client.listApprovals({ state: 'pending', job_id: jobId }, o)).at(0),
+      (await suite.daemon.client.listApprovals({ state: 'pending', job_id: jobId }, o)).at(0),
     );
   const replyOf = (jobId: string, text: string): Promise<Job> =>
     until(`the reply of ${jobId} to contain ${text}`, async () => {
-      const j = await daemon.client.getJob(jobId, o);
+      const j = await suite.daemon.client.getJob(jobId, o);
       return j.reply?.includes(text) ? j : null;
     });
 
@@ -154,7 +110,7 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     // Marks this document: still there afterwards means the count came without a reload.
     await page.evaluate(() => Object.assign(window, { __sameDocument: true }));
 
-    const { job_id } = await daemon.client.submitJob({ content: 'ask-approval Bash make deploy' }, o);
+    const { job_id } = await suite.daemon.client.submitJob({ content: 'ask-approval Bash make deploy' }, o);
     const asked = await pendingOf(job_id);
     expect(asked).toMatchObject({ tool: 'Bash', input: { command: 'make deploy' }, agent: 'command' });
     await page.getByRole('link', { name: '1 approval waiting', exact: true }).waitFor(WAIT);
@@ -202,7 +158,7 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     await page.getByRole('link', { name: '0 approvals waiting', exact: true }).waitFor(WAIT);
 
     // The daemon recorded the answer as the console's (x-alter0-channel), and the agent was told.
-    await expect(daemon.client.getApproval(asked.id, {}, o)).resolves.toMatchObject({
+    await expect(suite.daemon.client.getApproval(asked.id, {}, o)).resolves.toMatchObject({
       state: 'allowed',
       decided_by: 'console',
       always: false,
@@ -216,7 +172,7 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     await page.getByRole('heading', { name: 'Approvals', level: 2 }).waitFor(WAIT);
     // A long argument with no place to break: the input box must wrap or scroll inside itself.
     const arg = `deploy --target=${'x'.repeat(300)}`;
-    const { job_id } = await daemon.client.submitJob({ content: `ask-approval Bash ${arg}` }, o);
+    const { job_id } = await suite.daemon.client.submitJob({ content: `ask-approval Bash ${arg}` }, o);
     const asked = await pendingOf(job_id);
     const c = page.locator(
       `section[aria-labelledby="approvals-pending"] article.approval[data-approval-id="${asked.id}"]`,
@@ -238,7 +194,7 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     await expect(decided.locator('.decided-by').textContent()).resolves.toBe('console');
     await expect(decided.locator('.approval-reason .reason-text').textContent()).resolves.toBe('not on a Friday');
     await page.getByRole('link', { name: '0 approvals waiting', exact: true }).waitFor(WAIT);
-    await expect(daemon.client.getApproval(asked.id, {}, o)).resolves.toMatchObject({
+    await expect(suite.daemon.client.getApproval(asked.id, {}, o)).resolves.toMatchObject({
       state: 'denied',
       decided_by: 'console',
       reason: 'not on a Friday',
@@ -255,14 +211,14 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     const page = await open('#/approvals', 1280);
     await page.getByRole('heading', { name: 'Approvals', level: 2 }).waitFor(WAIT);
     await page.evaluate(() => Object.assign(window, { __sameDocument: true }));
-    const { job_id } = await daemon.client.submitJob({ content: 'ask-approval Bash git push --force' }, o);
+    const { job_id } = await suite.daemon.client.submitJob({ content: 'ask-approval Bash git push --force' }, o);
     const asked = await pendingOf(job_id);
     await page
       .locator(`section[aria-labelledby="approvals-pending"] article.approval[data-approval-id="${asked.id}"]`)
       .waitFor(WAIT);
     await page.getByRole('link', { name: '1 approval waiting', exact: true }).waitFor(WAIT);
 
-    await daemon.client.denyApproval(asked.id, { reason: 'decided from elsewhere' }, o);
+    await suite.daemon.client.denyApproval(asked.id, { reason: 'decided from elsewhere' }, o);
     const decided = page.locator(
       `section[aria-labelledby="approvals-decided"] article.approval[data-approval-id="${asked.id}"][data-state="denied"]`,
     );
@@ -275,11 +231,11 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     await page.close();
   });
   it("a task's page lists its approvals (tool, argument, state, who answered, how long it waited), live, on a phone", async () => {
-    const { job_id } = await daemon.client.submitJob({ content: 'ask-approval Bash make release' }, o);
+    const { job_id } = await suite.daemon.client.submitJob({ content: 'ask-approval Bash make release' }, o);
     const asked = await pendingOf(job_id);
     const taskId = asked.task_id;
     if (!taskId) throw new Error(`approval ${asked.id} has no task`);
-    await daemon.client.allowApproval(asked.id, { always: true }, o);
+    await suite.daemon.client.allowApproval(asked.id, { always: true }, o);
     await replyOf(job_id, 'approval(0): allowed');
 
     // Opened once the approval was answered.
@@ -303,7 +259,7 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     // the approvals page while it waits; a long argument is cut short (all of it in the title) and wraps.
     await page.evaluate(() => Object.assign(window, { __sameDocument: true }));
     const arg = `deploy --target=${'y'.repeat(300)}`;
-    const second = await daemon.client.submitJob({ content: `ask-approval Bash ${arg}`, task_id: taskId }, o);
+    const second = await suite.daemon.client.submitJob({ content: `ask-approval Bash ${arg}`, task_id: taskId }, o);
     const again = await pendingOf(second.job_id);
     expect(again.task_id).toBe(taskId);
     const waiting = row(again.id);
@@ -317,7 +273,7 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     await expect(waiting.locator('.approval-arg').textContent()).resolves.toMatch(/^deploy --target=y+…$/);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
 
-    await daemon.client.denyApproval(again.id, { reason: 'not today' }, o);
+    await suite.daemon.client.denyApproval(again.id, { reason: 'not today' }, o);
     await waiting.and(page.locator('[data-state="denied"]')).waitFor(WAIT);
     await expect(waiting.locator('.decided-by').textContent()).resolves.toBe('api');
     await expect(waiting.locator('.reason-text').textContent()).resolves.toBe('not today');
@@ -331,7 +287,7 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
 
   it('an answer that comes too late shows the daemon refusal (409) on the card, which is decided already', async () => {
     const page = await open('#/approvals', 1280);
-    const { job_id } = await daemon.client.submitJob({ content: 'ask-approval Bash npm publish' }, o);
+    const { job_id } = await suite.daemon.client.submitJob({ content: 'ask-approval Bash npm publish' }, o);
     const asked = await pendingOf(job_id);
     const c = page.locator(
       `section[aria-labelledby="approvals-pending"] article.approval[data-approval-id="${asked.id}"]`,
@@ -341,7 +297,7 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     const sent: Record<string, string>[] = [];
     await page.route('**/api/approvals/*/allow', async (route) => {
       sent.push(route.request().headers());
-      await daemon.client.denyApproval(asked.id, { reason: 'too late' }, o);
+      await suite.daemon.client.denyApproval(asked.id, { reason: 'too late' }, o);
       await route.continue();
     });
     await c.getByRole('button', { name: 'Always allow for this task' }).click();
@@ -354,7 +310,7 @@ describe.skipIf(!tools.run && !tools.required)('approvals: top bar count and pag
     await expect(alert.textContent()).resolves.toMatch(/already denied \(api\)/);
     expect(sent).toHaveLength(1);
     expect(sent[0]?.['x-alter0-channel']).toBe('console');
-    await expect(daemon.client.getApproval(asked.id, {}, o)).resolves.toMatchObject({
+    await expect(suite.daemon.client.getApproval(asked.id, {}, o)).resolves.toMatchObject({
       state: 'denied',
       decided_by: 'api',
       always: false,

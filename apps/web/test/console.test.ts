@@ -10,19 +10,17 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAssets } from './helpers/assets.js';
-import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
+import { launchChromium } from './helpers/browser.js';
 import type { ApiClient } from '@alter0/api';
 import { startDaemon, type Daemon } from './helpers/daemon.js';
+import { browserTests } from './helpers/suite.js';
 
 const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 // Chromium and the daemon share two cores with the rest of the suite: generous, still well inside the 90 s test timeout.
 const WAIT = { timeout: 30_000 };
-const tools = chromiumAvailability();
-if (!tools.run && !tools.required) {
-  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
+const browsers = browserTests();
 
-describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daemon)', () => {
+describe.skipIf(browsers.skip)('web console (Chromium, real daemon)', () => {
   const ac = new AbortController();
   let tmp = '';
   let shots = '';
@@ -50,10 +48,7 @@ describe.skipIf(!tools.run && !tools.required)('web console (Chromium, real daem
   }
 
   beforeAll(async () => {
-    if (!tools.run)
-      throw new Error(
-        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
-      );
+    browsers.requireChromium();
     tmp = mkdtempSync(join(tmpdir(), 'alter0-web-'));
     shots = join(tmp, 'screenshots');
     mkdirSync(join(tmp, 'agent-state'));

@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAssets } from './helpers/assets.js';
-import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
+import { launchChromium } from './helpers/browser.js';
 import { startDaemon, type Daemon } from './helpers/daemon.js';
+import { browserTests } from './helpers/suite.js';
 
 const AGENT = fileURLToPath(new URL('./fixtures/markdown-agent.mjs', import.meta.url));
 const WAIT = { timeout: 30_000 };
@@ -22,17 +23,14 @@ const CODE = `export function add(a: number, b: number): number {
   return a + b; // a long comment that goes on and on, so that the block must scroll sideways inside itself on a phone
 }`;
 
-const tools = chromiumAvailability();
-if (!tools.run && !tools.required) {
-  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
+const browsers = browserTests();
 
 interface Asked {
   taskId: string;
   jobId: string;
 }
 
-describe.skipIf(!tools.run && !tools.required)('Markdown replies (Chromium, real daemon)', () => {
+describe.skipIf(browsers.skip)('Markdown replies (Chromium, real daemon)', () => {
   const ac = new AbortController();
   let tmp = '';
   let shots = '';
@@ -58,10 +56,7 @@ describe.skipIf(!tools.run && !tools.required)('Markdown replies (Chromium, real
   }
 
   beforeAll(async () => {
-    if (!tools.run)
-      throw new Error(
-        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
-      );
+    browsers.requireChromium();
     tmp = mkdtempSync(join(tmpdir(), 'alter0-web-md-'));
     shots = join(tmp, 'screenshots');
     mkdirSync(shots);

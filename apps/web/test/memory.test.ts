@@ -1,74 +1,28 @@
 // The memory page, in Debian's Chromium against the real daemon: add an entry (global and a task's own), edit it
 // inline, remove it after a confirm step, and the daemon's refusals (empty entry, unknown task) shown on the page;
 // a closed task's summary in its own section, pinned and unpinned, and found by the search box.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAssets } from './helpers/assets.js';
-import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
-import { startDaemon, type Daemon } from './helpers/daemon.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserTests, useBrowserSuite } from './helpers/suite.js';
 
-const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 // Chromium and the daemon share two cores with the rest of the suite.
 const WAIT = { timeout: 30_000 };
 // Well formed, but no such task: the daemon answers 404.
 const UNKNOWN_TASK = 't_00000000000000000000000000';
-const tools = chromiumAvailability();
-if (!tools.run && !tools.required) {
-  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
+const browsers = browserTests();
 
-describe.skipIf(!tools.run && !tools.required)('memory page (Chromium, real daemon)', () => {
-  const ac = new AbortController();
-  const o = { signal: ac.signal };
-  let tmp = '';
-  let browser: Browser;
-  let daemon: Daemon;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    if (!tools.run)
-      throw new Error(
-        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
-      );
-    tmp = mkdtempSync(join(tmpdir(), 'alter0-web-memory-'));
-    mkdirSync(join(tmp, 'agent-state'));
-    await ensureAssets(ac.signal);
-    daemon = await startDaemon({
-      dataDir: join(tmp, 'data'),
-      command: ['node', AGENT, join(tmp, 'agent-state')],
-      signal: ac.signal,
-    });
-    browser = await launchChromium();
-  });
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail')
-      console.error(`--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
-    expect(pageErrors.splice(0), 'uncaught errors in the page').toEqual([]);
-  });
-
-  afterAll(async () => {
-    ac.abort();
-    await daemon?.stop().catch((e: unknown) => console.error('stop failed:', e));
-    await browser?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+describe.skipIf(browsers.skip)('memory page (Chromium, real daemon)', () => {
+  const suite = useBrowserSuite({ name: 'memory' });
+  const { o } = suite;
 
   /** The memory page in a fresh page `width` pixels wide (390: a phone). */
   async function open(width: number): Promise<Page> {
-    const context = await browser.newContext(
+    const page = await suite.newPage(
       width < 500
         ? { viewport: { width, height: 844 }, isMobile: true, hasTouch: true }
         : { viewport: { width, height: 900 } },
     );
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('close', () => void context.close());
-    await page.goto(`${daemon.url}/#/memory`);
+    await page.goto(`${suite.daemon.url}/#/memory`);
     await page.getByRole('heading', { name: 'Memory', level: 2 }).waitFor(WAIT);
     await page.locator('section[aria-labelledby="memory-global"]').waitFor(WAIT);
     return page;
@@ -89,7 +43,7 @@ describe.skipIf(!tools.run && !tools.required)('memory page (Chromium, real daem
   const form = (page: Page) => page.getByRole('form', { name: 'Add a memory entry' });
   const entryWith = (page: Page, text: string) =>
     page.locator('li.memory-entry').filter({ has: page.locator('.memory-content', { hasText: text }) });
-  const contents = async (): Promise<string[]> => (await daemon.client.listMemory({}, o)).map((m) => m.content);
+  const contents = async (): Promise<string[]> => (await suite.daemon.client.listMemory({}, o)).map((m) => m.content);
 
   it('adds, edits and removes a global entry; an empty one shows the daemon refusal', async () => {
     const page = await open(1280);
@@ -113,7 +67,7 @@ describe.skipIf(!tools.run && !tools.required)('memory page (Chromium, real daem
     await entry.filter({ hasText: 'Prefers pnpm over npm' }).waitFor(WAIT);
     await expect(form(page).getByLabel('New entry').inputValue()).resolves.toBe('');
     await expect(form(page).getByRole('alert').count()).resolves.toBe(0);
-    const [added] = await daemon.client.listMemory({}, o);
+    const [added] = await suite.daemon.client.listMemory({}, o);
     expect(added).toMatchObject({ content: 'Prefers pnpm over npm', task_id: null, kind: 'note' });
     await expect(entry.getAttribute('data-memory-id')).resolves.toBe(added?.id);
 
@@ -128,7 +82,7 @@ describe.skipIf(!tools.run && !tools.required)('memory page (Chromium, real daem
     await entry.locator('.memory-content', { hasText: 'Prefers pnpm, never npm' }).waitFor(WAIT);
     await expect(contents()).resolves.toEqual(['Prefers pnpm, never npm']);
     // GET /api/memory as it comes over the wire, too.
-    const wire = (await (await fetch(`${daemon.url}/api/memory`)).json()) as { memory: { content: string }[] };
+    const wire = (await (await fetch(`${suite.daemon.url}/api/memory`)).json()) as { memory: { content: string }[] };
     expect(wire.memory.map((m) => m.content)).toEqual(['Prefers pnpm, never npm']);
 
     // Escape cancels and leaves it as it was; the keyboard is back on Edit.
@@ -154,10 +108,10 @@ describe.skipIf(!tools.run && !tools.required)('memory page (Chromium, real daem
   });
 
   it("on a phone: a task's own entry, linked to the task; an unknown task refused; nothing overflows", async () => {
-    const { job_id } = await daemon.client.submitJob({ content: 'hello' }, o);
+    const { job_id } = await suite.daemon.client.submitJob({ content: 'hello' }, o);
     const taskId = await until(
       'the job to be routed to a task',
-      async () => (await daemon.client.getJob(job_id, o)).task_id,
+      async () => (await suite.daemon.client.getJob(job_id, o)).task_id,
     );
     const page = await open(390);
 
@@ -182,7 +136,7 @@ describe.skipIf(!tools.run && !tools.required)('memory page (Chromium, real daem
     await expect(section.getByRole('link', { name: `Task ${taskId}` }).getAttribute('href')).resolves.toBe(
       `#/tasks/${taskId}`,
     );
-    await expect(daemon.client.listMemory({ task_id: taskId }, o)).resolves.toMatchObject([
+    await expect(suite.daemon.client.listMemory({ task_id: taskId }, o)).resolves.toMatchObject([
       { content: long, task_id: taskId },
     ]);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
@@ -202,16 +156,19 @@ describe.skipIf(!tools.run && !tools.required)('memory page (Chromium, real daem
   });
 
   it("a closed task's summary: its own section, pinned and unpinned from the keyboard, found by the search", async () => {
-    const { job_id } = await daemon.client.submitJob({ content: 'Rotate the staging certificates [[tag:certs]]' }, o);
+    const { job_id } = await suite.daemon.client.submitJob(
+      { content: 'Rotate the staging certificates [[tag:certs]]' },
+      o,
+    );
     const taskId = await until('the job to finish in a task', async () => {
-      const j = await daemon.client.getJob(job_id, o);
+      const j = await suite.daemon.client.getJob(job_id, o);
       return j.state === 'succeeded' ? j.task_id : null;
     });
-    await daemon.client.closeTask(taskId, { reason: 'certificates rotated' }, o);
-    const [summary] = await daemon.client.listMemory({ kind: 'task_summary' }, o);
+    await suite.daemon.client.closeTask(taskId, { reason: 'certificates rotated' }, o);
+    const [summary] = await suite.daemon.client.listMemory({ kind: 'task_summary' }, o);
     expect(summary).toMatchObject({ task_id: taskId, kind: 'task_summary', pinned: false });
     expect(summary?.content).toContain('(manual): certificates rotated');
-    await daemon.client.addMemory({ content: 'Certificates live in the vault' }, o);
+    await suite.daemon.client.addMemory({ content: 'Certificates live in the vault' }, o);
 
     const page = await open(1280);
     const section = page.locator('section[aria-labelledby="memory-summaries"]');
@@ -232,11 +189,15 @@ describe.skipIf(!tools.run && !tools.required)('memory page (Chromium, real daem
     const unpin = entry.getByRole('button', { name: 'Unpin', exact: true });
     await expect(unpin.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
     await expect(page.getByRole('status').filter({ hasText: 'Pinned' }).count()).resolves.toBe(1);
-    await expect(daemon.client.listMemory({ kind: 'task_summary' }, o)).resolves.toMatchObject([{ pinned: true }]);
+    await expect(suite.daemon.client.listMemory({ kind: 'task_summary' }, o)).resolves.toMatchObject([
+      { pinned: true },
+    ]);
     await page.keyboard.press('Enter');
     await entry.getByRole('button', { name: 'Pin', exact: true }).waitFor(WAIT);
     await expect(entry.locator('.badge', { hasText: 'pinned' }).count()).resolves.toBe(0);
-    await expect(daemon.client.listMemory({ kind: 'task_summary' }, o)).resolves.toMatchObject([{ pinned: false }]);
+    await expect(suite.daemon.client.listMemory({ kind: 'task_summary' }, o)).resolves.toMatchObject([
+      { pinned: false },
+    ]);
 
     // The search box: every word must match, over notes and summaries; the best match first.
     const search = page.getByRole('searchbox', { name: 'Search memory' });

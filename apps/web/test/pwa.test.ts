@@ -5,12 +5,10 @@
 // (with the outcome and the reply's or error's first line; a click opens the job), none for a job submitted through
 // the API or while the tab is in front, none once turned off; on a plain-HTTP LAN name the control says why not.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   describeEnd,
   firstLine,
@@ -18,24 +16,14 @@ import {
   type EndedJob,
   type JobNotification,
 } from '../src/notify/job-notifier.js';
-import { ensureAssets } from './helpers/assets.js';
-import {
-  CHROMIUM,
-  INSTALL_HINT,
-  chromiumAvailability,
-  launchChromium,
-  launchChromiumProfile,
-} from './helpers/browser.js';
-import { startDaemon, type Daemon } from './helpers/daemon.js';
+import { launchChromiumProfile } from './helpers/browser.js';
+import { startDaemon } from './helpers/daemon.js';
+import { browserTests, useBrowserSuite } from './helpers/suite.js';
 
-const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 const WAIT = { timeout: 30_000 };
 /** A LAN-like name Chromium resolves to 127.0.0.1: over plain HTTP it is not a secure context (localhost is). */
 const LAN_NAME = 'alter0.lan';
-const tools = chromiumAvailability();
-if (!tools.run && !tools.required) {
-  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
+const browsers = browserTests();
 
 const ended = (id: string, over: Partial<EndedJob> = {}): EndedJob => ({
   id,
@@ -160,54 +148,18 @@ function notificationStub(): void {
   Object.defineProperty(Document.prototype, 'hidden', { get: () => hidden });
 }
 
-describe.skipIf(!tools.run && !tools.required)('installable console and notifications (Chromium, real daemon)', () => {
-  const ac = new AbortController();
-  const o = { signal: ac.signal };
-  let tmp = '';
-  let browser: Browser;
-  let daemon: Daemon;
-  const pageErrors: string[] = [];
-  const cspViolations: string[] = [];
+describe.skipIf(browsers.skip)('installable console and notifications (Chromium, real daemon)', () => {
+  const suite = useBrowserSuite({
+    name: 'pwa',
+    chromiumArgs: [`--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`],
+  });
+  const { o } = suite;
   /** Answers to /api requests that a service worker gave instead of the daemon: there must be none. */
-  const fromWorker: string[] = [];
+  const fromWorker = suite.mustStayEmpty('/api answers given by the service worker');
 
-  beforeAll(async () => {
-    if (!tools.run)
-      throw new Error(
-        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
-      );
-    tmp = mkdtempSync(join(tmpdir(), 'alter0-web-pwa-'));
-    mkdirSync(join(tmp, 'agent-state'));
-    await ensureAssets(ac.signal);
-    daemon = await startDaemon({
-      dataDir: join(tmp, 'data'),
-      command: ['node', AGENT, join(tmp, 'agent-state')],
-      signal: ac.signal,
-    });
-    browser = await launchChromium([`--host-resolver-rules=MAP ${LAN_NAME} 127.0.0.1`]);
-  });
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail')
-      console.error(`--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
-    expect(pageErrors.splice(0), 'uncaught errors in the page').toEqual([]);
-    expect(cspViolations.splice(0), 'what the Content-Security-Policy blocked').toEqual([]);
-    expect(fromWorker.splice(0), '/api answers given by the service worker').toEqual([]);
-  });
-
-  afterAll(async () => {
-    ac.abort();
-    await daemon?.stop().catch((e: unknown) => console.error('stop failed:', e));
-    await browser?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
-
+  /** A watched page of `context` (the test's own, or a real profile's); closing the page closes the context. */
   async function newPage(context: BrowserContext): Promise<Page> {
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    const page = suite.watch(await context.newPage());
     page.on('response', (r) => {
       if (new URL(r.url()).pathname.startsWith('/api/') && r.fromServiceWorker()) fromWorker.push(r.url());
     });
@@ -216,7 +168,7 @@ describe.skipIf(!tools.run && !tools.required)('installable console and notifica
   }
 
   async function open(url: string, init?: () => void): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     if (init) await context.addInitScript(init);
     const page = await newPage(context);
     await page.goto(url);
@@ -241,7 +193,7 @@ describe.skipIf(!tools.run && !tools.required)('installable console and notifica
   }
 
   it('serves a web app manifest whose icons load at their sizes', async () => {
-    const res = await fetch(`${daemon.url}/manifest.webmanifest`, o);
+    const res = await fetch(`${suite.daemon.url}/manifest.webmanifest`, o);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/manifest\+json\b/);
     const m = (await res.json()) as Record<string, unknown> & { icons: Record<string, string>[] };
@@ -266,8 +218,8 @@ describe.skipIf(!tools.run && !tools.required)('installable console and notifica
 
   it('links it from the page; Chromium finds the console installable; its worker caches no /api answer', async () => {
     // A real profile: Chromium does not install from an incognito one (which Playwright's contexts are).
-    const page = await newPage(await launchChromiumProfile(join(tmp, 'profile')));
-    await page.goto(`${daemon.url}/#/tasks`);
+    const page = await newPage(await launchChromiumProfile(join(suite.tmp, 'profile')));
+    await page.goto(`${suite.daemon.url}/#/tasks`);
     await page.locator('[data-live="live"]').waitFor(WAIT);
     const links = await page.evaluate(() => ({
       manifest: document.querySelector<HTMLLinkElement>('link[rel="manifest"]')?.href,
@@ -275,13 +227,13 @@ describe.skipIf(!tools.run && !tools.required)('installable console and notifica
       icon: document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href,
       theme: document.querySelector<HTMLMetaElement>('meta[name="theme-color"]')?.content,
     }));
-    expect(links.manifest).toBe(`${daemon.url}/manifest.webmanifest`);
+    expect(links.manifest).toBe(`${suite.daemon.url}/manifest.webmanifest`);
     expect(links.theme).toMatch(/^#[0-9a-f]{6}$/);
     for (const href of [links.apple, links.icon]) expect((await fetch(href ?? '', o)).status, href).toBe(200);
 
     const cdp = await page.context().newCDPSession(page);
     const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[] };
-    expect(manifest.url).toBe(`${daemon.url}/manifest.webmanifest`);
+    expect(manifest.url).toBe(`${suite.daemon.url}/manifest.webmanifest`);
     expect(manifest.errors).toEqual([]);
     const installable = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
     expect(installable.installabilityErrors).toEqual([]);
@@ -292,7 +244,7 @@ describe.skipIf(!tools.run && !tools.required)('installable console and notifica
       for (let i = 0; i < 100 && !navigator.serviceWorker.controller; i++) await new Promise((x) => setTimeout(x, 50));
       return { script: r.active?.scriptURL, controlled: navigator.serviceWorker.controller !== null };
     });
-    expect(worker).toEqual({ script: `${daemon.url}/sw.js`, controlled: true });
+    expect(worker).toEqual({ script: `${suite.daemon.url}/sw.js`, controlled: true });
     // The same /api URL twice, with a job added in between: the second answer is the daemon's new one.
     const jobIds = (): Promise<string[]> =>
       page.evaluate(async () => {
@@ -300,7 +252,7 @@ describe.skipIf(!tools.run && !tools.required)('installable console and notifica
         return ((await r.json()) as { jobs: { id: string }[] }).jobs.map((j) => j.id);
       });
     const before = await jobIds();
-    const added = await daemon.client.submitJob({ content: 'between two reads [[tag:fresh]]' }, o);
+    const added = await suite.daemon.client.submitJob({ content: 'between two reads [[tag:fresh]]' }, o);
     expect(before).not.toContain(added.job_id);
     await expect(jobIds()).resolves.toContain(added.job_id);
     await expect(page.evaluate(() => caches.keys())).resolves.toEqual([]);
@@ -328,13 +280,13 @@ describe.skipIf(!tools.run && !tools.required)('installable console and notifica
 
   async function endOf(id: string): Promise<void> {
     await until(`job ${id} to end`, async () =>
-      ['succeeded', 'failed', 'canceled'].includes((await daemon.client.getJob(id, o)).state),
+      ['succeeded', 'failed', 'canceled'].includes((await suite.daemon.client.getJob(id, o)).state),
     );
   }
 
   it('asks on a click only; notifies once per job sent from here that ends while hidden, and opens it', async () => {
-    const page = await open(`${daemon.url}/#/tasks`, notificationStub);
-    await page.context().grantPermissions(['notifications'], { origin: daemon.url });
+    const page = await open(`${suite.daemon.url}/#/tasks`, notificationStub);
+    await page.context().grantPermissions(['notifications'], { origin: suite.daemon.url });
     const toggle = page.getByRole('button', { name: 'Notify me when my jobs end' });
     await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
     await expect(page.evaluate(() => (window as unknown as { alter0Asked(): number }).alter0Asked())).resolves.toBe(0);
@@ -357,7 +309,7 @@ describe.skipIf(!tools.run && !tools.required)('installable console and notifica
 
     // A job submitted through the API, not from this console: nothing, even hidden. A later job of ours is told,
     // and the stream keeps order, so the API job's end was seen before it.
-    const viaApi = await daemon.client.submitJob({ content: 'from a script [[tag:api]]' }, o);
+    const viaApi = await suite.daemon.client.submitJob({ content: 'from a script [[tag:api]]' }, o);
     await endOf(viaApi.job_id);
     const last = await send(page, 'one more [[tag:last]]', true);
     await until('the third notification', async () => (await shown(page)).length >= 3);
@@ -386,15 +338,15 @@ describe.skipIf(!tools.run && !tools.required)('installable console and notifica
 
   it('under a token: the worker registers (its files are public); by a plain-HTTP LAN name the control says why not', async () => {
     const secret = randomBytes(24).toString('hex');
-    const tokenFile = join(tmp, 'token');
+    const tokenFile = join(suite.tmp, 'token');
     writeFileSync(tokenFile, `${secret}\n`, { mode: 0o600 });
     const guarded = await startDaemon({
-      dataDir: join(tmp, 'data-token'),
-      command: ['node', AGENT, join(tmp, 'agent-state')],
+      dataDir: join(suite.tmp, 'data-token'),
+      command: suite.command,
       extraArgs: ['--set', `token_file=${tokenFile}`, '--set', `allowed_hosts=["${LAN_NAME}"]`],
-      signal: ac.signal,
+      signal: o.signal,
     });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       // At 127.0.0.1 (a secure context): the worker is registered before any token is given.
       const local = await newPage(context);

@@ -2,28 +2,18 @@
 // added through the form (every, cron in a zone, once at), the daemon's refusal of a bad pattern shown with the input
 // kept, Run now (its job linked, then its result), the runs of a schedule, pause (with its reason) and resume, remove
 // after a confirm step; a schedule paused after failures counted in the nav; nothing wider than the screen.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Schedule } from '@alter0/api';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { formatRelative } from '../src/ui/format.js';
 import { parseHash } from '../src/ui/use-hash-route.js';
-import { ensureAssets } from './helpers/assets.js';
-import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
-import { startDaemon, type Daemon } from './helpers/daemon.js';
+import { browserTests, useBrowserSuite } from './helpers/suite.js';
 
-const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 // Chromium and the daemon share two cores with the rest of the suite.
 const WAIT = { timeout: 30_000 };
 // The browser's zone, so that a cron pattern and a one-shot time are read in a zone other than the machine's.
 const ZONE = 'Europe/Berlin';
-const tools = chromiumAvailability();
-if (!tools.run && !tools.required) {
-  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
+const browsers = browserTests();
 
 describe('schedule helpers', () => {
   const now = Date.parse('2026-03-01T12:00:00.000Z');
@@ -47,57 +37,23 @@ describe('schedule helpers', () => {
   });
 });
 
-describe.skipIf(!tools.run && !tools.required)('schedules page (Chromium, real daemon)', () => {
-  const ac = new AbortController();
-  const o = { signal: ac.signal };
-  let tmp = '';
-  let browser: Browser;
-  let daemon: Daemon;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    if (!tools.run)
-      throw new Error(
-        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
-      );
-    tmp = mkdtempSync(join(tmpdir(), 'alter0-web-schedules-'));
-    mkdirSync(join(tmp, 'agent-state'));
-    await ensureAssets(ac.signal);
-    daemon = await startDaemon({
-      dataDir: join(tmp, 'data'),
-      command: ['node', AGENT, join(tmp, 'agent-state')],
-      // One failed run pauses a schedule: the nav's count is seen without waiting for five.
-      extraArgs: ['--set', 'schedules.max_consecutive_failures=1'],
-      signal: ac.signal,
-    });
-    browser = await launchChromium();
+describe.skipIf(browsers.skip)('schedules page (Chromium, real daemon)', () => {
+  const suite = useBrowserSuite({
+    name: 'schedules',
+    // One failed run pauses a schedule: the nav's count is seen without waiting for five.
+    extraArgs: ['--set', 'schedules.max_consecutive_failures=1'],
   });
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail')
-      console.error(`--- daemon log (tail) ---\n${daemon?.log().slice(-4000) ?? '(not started)'}`);
-    expect(pageErrors.splice(0), 'uncaught errors in the page').toEqual([]);
-  });
-
-  afterAll(async () => {
-    ac.abort();
-    await daemon?.stop().catch((e: unknown) => console.error('stop failed:', e));
-    await browser?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  const { o } = suite;
 
   /** The schedules page in a fresh page `width` pixels wide (390: a phone), once its live stream is up. */
   async function open(width: number): Promise<Page> {
     const phone = width < 500;
-    const context = await browser.newContext({
+    const page = await suite.newPage({
       viewport: { width, height: phone ? 844 : 900 },
       ...(phone ? { isMobile: true, hasTouch: true } : {}),
       timezoneId: ZONE,
     });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('close', () => void context.close());
-    await page.goto(`${daemon.url}/#/schedules`);
+    await page.goto(`${suite.daemon.url}/#/schedules`);
     await page.getByRole('heading', { name: 'Schedules', level: 2 }).waitFor(WAIT);
     await page.locator('[data-live="live"]').waitFor(WAIT);
     await page.getByRole('heading', { name: /^Your schedules \(\d+\)$/ }).waitFor(WAIT);
@@ -119,13 +75,13 @@ describe.skipIf(!tools.run && !tools.required)('schedules page (Chromium, real d
   const form = (page: Page) => page.getByRole('form', { name: 'Add a schedule' });
   const item = (page: Page, id: string) => page.locator(`li.schedule[data-schedule-id="${id}"]`);
   const focused = (l: Locator): Promise<boolean> => l.evaluate((el) => el === document.activeElement);
-  const schedules = (): Promise<Schedule[]> => daemon.client.listSchedules(o);
+  const schedules = (): Promise<Schedule[]> => suite.daemon.client.listSchedules(o);
   /** The one schedule whose text is `text`, once the daemon has it. */
   const byText = (text: string): Promise<Schedule> =>
     until(`a schedule saying ${text}`, async () => (await schedules()).find((s) => s.text === text));
   /** What the daemon itself answers to a request: the page must show this very text. */
   async function refusal(body: object): Promise<string> {
-    const res = await fetch(`${daemon.url}/api/schedules`, {
+    const res = await fetch(`${suite.daemon.url}/api/schedules`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -182,10 +138,10 @@ describe.skipIf(!tools.run && !tools.required)('schedules page (Chromium, real d
     const jobId = (await started.textContent()) ?? '';
     expect(jobId).toMatch(/^j_/);
     await expect(started.getAttribute('href')).resolves.toBe(`#/jobs/${jobId}`);
-    const job = await daemon.client.getJob(jobId, o);
+    const job = await suite.daemon.client.getJob(jobId, o);
     expect(job).toMatchObject({ channel_id: 'schedule', content: text });
     await until(`job ${jobId} to succeed`, async () =>
-      (await daemon.client.getJob(jobId, o)).state === 'succeeded' ? true : null,
+      (await suite.daemon.client.getJob(jobId, o)).state === 'succeeded' ? true : null,
     );
     await li.locator('[data-fact="result"] .badge', { hasText: 'succeeded' }).waitFor({ timeout: 10_000 });
     await expect(li.locator('[data-fact="result"] a').getAttribute('href')).resolves.toMatch(/^#\/jobs\/j_/);
@@ -206,12 +162,12 @@ describe.skipIf(!tools.run && !tools.required)('schedules page (Chromium, real d
     await expect(li.locator('.schedule-reason').textContent()).resolves.toContain('paused by the owner');
     await expect(li.locator('[data-fact="next"]').textContent()).resolves.toContain('none while paused');
     await expect(focused(li.getByRole('button', { name: 'Resume' }))).resolves.toBe(true);
-    await expect(daemon.client.getSchedule(s.id, o)).resolves.toMatchObject({ state: 'paused' });
+    await expect(suite.daemon.client.getSchedule(s.id, o)).resolves.toMatchObject({ state: 'paused' });
     await li.getByRole('button', { name: 'Resume' }).click();
     await li.and(page.locator('[data-state="active"]')).waitFor(WAIT);
     await li.locator('[data-fact="next"] time').waitFor(WAIT);
     await expect(li.locator('.schedule-reason').count()).resolves.toBe(0);
-    await expect(daemon.client.getSchedule(s.id, o)).resolves.toMatchObject({ state: 'active' });
+    await expect(suite.daemon.client.getSchedule(s.id, o)).resolves.toMatchObject({ state: 'active' });
 
     // Remove asks first: Keep keeps it (the focus back on Remove), Yes removes it.
     await li.getByRole('button', { name: 'Remove', exact: true }).click();
@@ -250,7 +206,7 @@ describe.skipIf(!tools.run && !tools.required)('schedules page (Chromium, real d
     await expect(item(page, cron.id).locator('[data-fact="next"] time').textContent()).resolves.toMatch(/^in /);
 
     // Paused after failures (one, in this daemon): its reason, its result, and a count in the nav until resumed.
-    const failing = await daemon.client.addSchedule({ text: 'broken report [[fail]]', every: '1h' }, o);
+    const failing = await suite.daemon.client.addSchedule({ text: 'broken report [[fail]]', every: '1h' }, o);
     // Added elsewhere: no event says so; the top bar's Refresh shows it now rather than at the next poll.
     await page.getByRole('button', { name: 'Refresh' }).click();
     const li = item(page, failing.id);
@@ -269,14 +225,14 @@ describe.skipIf(!tools.run && !tools.required)('schedules page (Chromium, real d
     await nav.locator('.nav-count').waitFor({ state: 'detached', ...WAIT });
 
     // A job linked from here opens on its own page, followed live.
-    const { last_job_id: jobId } = await daemon.client.getSchedule(failing.id, o);
+    const { last_job_id: jobId } = await suite.daemon.client.getSchedule(failing.id, o);
     expect(jobId).toMatch(/^j_/);
     await li.locator('[data-fact="result"] a').click();
     await page.locator(`.job-page [data-job-id="${jobId}"][data-state="failed"]`).waitFor(WAIT);
     await page.goBack();
     await item(page, cron.id).waitFor(WAIT);
 
-    for (const x of [cron, failing]) await daemon.client.removeSchedule(x.id, o);
+    for (const x of [cron, failing]) await suite.daemon.client.removeSchedule(x.id, o);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
     await page.close();
   });
@@ -308,7 +264,7 @@ describe.skipIf(!tools.run && !tools.required)('schedules page (Chromium, real d
     expect(once).toMatchObject({ kind: 'at', at: '2099-01-01T08:00:00.000Z', tz: ZONE });
     await item(page, once.id).locator('.schedule-description', { hasText: '2099-01-01T08:00:00.000Z' }).waitFor(WAIT);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
-    await daemon.client.removeSchedule(once.id, o);
+    await suite.daemon.client.removeSchedule(once.id, o);
 
     await everyFlow(page, 'phone');
     await page.close();

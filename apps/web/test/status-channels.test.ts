@@ -10,17 +10,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatDuration, formatEvery, formatSize } from '../src/ui/format.js';
 import { ensureAssets } from './helpers/assets.js';
-import { CHROMIUM, INSTALL_HINT, chromiumAvailability, launchChromium } from './helpers/browser.js';
+import { launchChromium } from './helpers/browser.js';
 import { startDaemon, type Daemon, type DaemonOptions } from './helpers/daemon.js';
+import { browserTests } from './helpers/suite.js';
 
 const AGENT = fileURLToPath(new URL('./fixtures/agent.mjs', import.meta.url));
 // The page polls the status every 5 s; Chromium and the daemon share two cores with the rest of the suite.
 const WAIT = { timeout: 30_000 };
 const COLUMNS = ['channel', 'state', 'since', 'restarts', 'next try', 'last error'];
-const tools = chromiumAvailability();
-if (!tools.run && !tools.required) {
-  console.warn(`[@alter0/web] browser tests skipped: ${CHROMIUM} is missing. Install it with: ${INSTALL_HINT}`);
-}
+const browsers = browserTests();
 
 describe('status helpers', () => {
   it('says durations, periods and sizes in words and units', () => {
@@ -42,7 +40,7 @@ describe('status helpers', () => {
   });
 });
 
-describe.skipIf(!tools.run && !tools.required)('status page: channels and outbox (Chromium, real daemon)', () => {
+describe.skipIf(browsers.skip)('status page: channels and outbox (Chromium, real daemon)', () => {
   const ac = new AbortController();
   let tmp = '';
   let browser: Browser;
@@ -50,10 +48,7 @@ describe.skipIf(!tools.run && !tools.required)('status page: channels and outbox
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!tools.run)
-      throw new Error(
-        `${CHROMIUM} is missing and ALTER0_REQUIRE_TOOLS=1 requires the browser tests. Install it with: ${INSTALL_HINT}`,
-      );
+    browsers.requireChromium();
     tmp = mkdtempSync(join(tmpdir(), 'alter0-web-status-'));
     await ensureAssets(ac.signal);
     browser = await launchChromium();
