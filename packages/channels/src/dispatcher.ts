@@ -5,7 +5,8 @@ import type { Delivery } from './notice.js';
 
 /** The outbox as the dispatcher sees it (the daemon adapts the store's outbox to this). */
 export interface OutboxPort {
-  due(now: number, limit: number): Delivery[];
+  /** Due at `now`, and due further ahead than `horizonMs` (set by a clock that has since stepped back). */
+  due(now: number, limit: number, horizonMs: number): Delivery[];
   nextDueAt(): number | null;
   progressed(id: string, parts: number): void;
   sent(id: string, now: number): void;
@@ -35,6 +36,8 @@ const BATCH = 100;
 const ERROR_PAUSE_MS = 5_000;
 /** A notice delivered whose `sent` mark the database refused is delivered again after this long at the soonest. */
 const UNMARKED_PAUSE_MS = 2_000;
+/** The longest wait a receiver may ask for (Retry-After): a day-long one would hold its notices for a day. */
+const MAX_ASKED_WAIT_MS = 3_600_000;
 
 /**
  * Delivers the outbox: every due notice goes to its channel's deliverer; success marks it sent, failure schedules
@@ -55,7 +58,15 @@ export class OutboxDispatcher {
    */
   private readonly held = new Map<string, { id: string; retryAt: number }>();
 
-  constructor(private readonly o: DispatcherOptions) {}
+  /**
+   * The longest wait this dispatcher sets (backoff with its jitter, or a receiver's asked wait). Waits are wall-clock
+   * times (they outlive the process): one further ahead than this was set before the clock stepped back, and is over.
+   */
+  private readonly horizonMs: number;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.horizonMs = Math.max(o.retryMaxMs * 1.25, MAX_ASKED_WAIT_MS);
+  }
 
   start(): void {
     this.kick();
@@ -86,7 +97,7 @@ export class OutboxDispatcher {
     let due: Delivery[];
     const now = this.o.now();
     try {
-      due = this.o.outbox.due(now, BATCH);
+      due = this.o.outbox.due(now, BATCH, this.horizonMs);
     } catch (err) {
       this.o.onError(err);
       this.arm(this.o.now() + ERROR_PAUSE_MS);
@@ -121,7 +132,7 @@ export class OutboxDispatcher {
       if (this.busy.has(key)) continue;
       // Until its hold ends, a target sends nothing (its held notice is normally not due before then either; one
       // delivered but not marked is, and must wait too).
-      if (now < hold.retryAt) byTarget.delete(key);
+      if (now < hold.retryAt && hold.retryAt - now <= this.horizonMs) byTarget.delete(key);
       // Due but not read (gone from the outbox, or beyond the batch): the others go rather than wait forever.
       else if (byTarget.get(key)?.[0]?.id !== hold.id) this.held.delete(key);
     }
@@ -136,7 +147,7 @@ export class OutboxDispatcher {
       this.o.onError(err);
       next = this.o.now() + ERROR_PAUSE_MS;
     }
-    if (next !== null) this.arm(next);
+    if (next !== null) this.arm(Math.min(next, this.o.now() + this.horizonMs));
   }
 
   private arm(at: number): void {
@@ -186,7 +197,7 @@ export class OutboxDispatcher {
     const givenUp = attempts >= this.o.maxAttempts;
     const wait = Math.max(
       backoffDelayMs(attempts, { initialMs: this.o.retryInitialMs, maxMs: this.o.retryMaxMs, jitter: 0.2 }),
-      asked ?? 0,
+      Math.min(asked ?? 0, MAX_ASKED_WAIT_MS),
     );
     const now = this.o.now();
     const retryAt = givenUp ? null : now + wait;

@@ -55,9 +55,9 @@ class MemoryOutbox implements OutboxPort {
     return r;
   }
 
-  due(now: number, limit: number): Delivery[] {
+  due(now: number, limit: number, horizonMs: number): Delivery[] {
     return this.rows
-      .filter((r) => r.state === 'pending' && r.nextAttemptAt <= now)
+      .filter((r) => r.state === 'pending' && (r.nextAttemptAt <= now || r.nextAttemptAt > now + horizonMs))
       .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id.localeCompare(b.id))
       .slice(0, limit)
       .map((r) => ({
@@ -152,14 +152,18 @@ afterEach(async () => {
 const RETRY_INITIAL_MS = 20;
 const RETRY_MAX_MS = 80;
 
-function startDispatcher(deliverers: Record<string, Deliverer>, maxAttempts = 5): OutboxDispatcher {
+function startDispatcher(
+  deliverers: Record<string, Deliverer>,
+  maxAttempts = 5,
+  now: () => number = Date.now,
+): OutboxDispatcher {
   dispatcher = new OutboxDispatcher({
     outbox,
     deliverers: new Map(Object.entries(deliverers)),
     maxAttempts,
     retryInitialMs: RETRY_INITIAL_MS,
     retryMaxMs: RETRY_MAX_MS,
-    now: () => Date.now(),
+    now,
     onSent: (d) => sentIds.push(d.id),
     onFailed: (d, error, givenUp, retryAt) => failures.push({ id: d.id, error, givenUp, retryAt, at: Date.now() }),
     onError: (err) => errors.push(err),
@@ -247,6 +251,35 @@ describe('OutboxDispatcher', () => {
     // machine the test's record of the failure can lag it by more than the slack of any tolerance.
     expect((failure?.retryAt ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(300);
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(300);
+  });
+
+  // Found reading the code after the day soak's clock jumps found the same in approvals: a retry set while the
+  // clock was 2 h ahead waited 2 h more once it stepped back, and held up its receiver's later notices as long.
+  it('tries a notice again after its backoff, not hours later, when the clock stepped back after it failed', async () => {
+    let offset = 2 * 3_600_000;
+    const webhook = new FakeDeliverer(async (d) => {
+      if (d.attempts === 0) throw new DeliveryError('webhook https://example.test answered 503 Service Unavailable');
+    });
+    const n = outbox.add('webhook', 'https://example.test/hook');
+    const later = outbox.add('webhook', 'https://example.test/hook');
+    startDispatcher({ webhook }, 5, () => Date.now() + offset);
+    await until(() => failures.length === 1);
+    offset = 0;
+    await until(() => stateOf(later.id) === 'sent');
+    expect(sentIds).toEqual([n.id, later.id]);
+  });
+
+  it('waits at most an hour when a receiver asks for a day', async () => {
+    const webhook = new FakeDeliverer(async (d) => {
+      if (d.attempts === 0)
+        throw new DeliveryError('webhook https://example.test answered 429 Too Many Requests', 86_400_000);
+    });
+    outbox.add('webhook', 'https://example.test/hook');
+    startDispatcher({ webhook });
+    await until(() => failures.length === 1);
+    const [failure] = failures;
+    expect((failure?.retryAt ?? 0) - (failure?.at ?? 0)).toBeLessThanOrEqual(3_600_000);
+    expect((failure?.retryAt ?? 0) - (failure?.at ?? 0)).toBeGreaterThan(3_500_000);
   });
 
   it('delivers the notices to one chat in order: a failed one is not overtaken by the ones after it', async () => {

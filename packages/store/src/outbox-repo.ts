@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, min, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, min, or, sql } from 'drizzle-orm';
 import { newId } from '@alter0/core';
 import type { Drizzle } from './db.js';
 import { jobs, outbox } from './schema.js';
@@ -93,15 +93,23 @@ export class OutboxRepo {
     });
   }
 
-  /** Due notices, the first waiting one of each receiver only (ids grow with time: the oldest goes first). */
-  due(now: number, limit = 50): OutboxRow[] {
+  /**
+   * Due notices, the first waiting one of each receiver only (ids grow with time: the oldest goes first).
+   * `horizonMs`: the longest wait the dispatcher sets; a notice due further ahead than that is due now.
+   */
+  due(now: number, limit = 50, horizonMs = Number.MAX_SAFE_INTEGER): OutboxRow[] {
     return this.db
       .select()
       .from(outbox)
       .where(
         and(
           eq(outbox.state, 'pending'),
-          lte(outbox.nextAttemptAt, now),
+          // Due further ahead than the longest wait the dispatcher ever sets: set by a clock that has since stepped
+          // back, so due now rather than after the step (the queue's claimNext does the same).
+          or(
+            lte(outbox.nextAttemptAt, now),
+            gt(outbox.nextAttemptAt, Math.min(Number.MAX_SAFE_INTEGER, now + horizonMs)),
+          ),
           // Only the first pending notice of each receiver: a later one never overtakes one that is being retried.
           sql`NOT EXISTS (SELECT 1 FROM outbox o WHERE o.state = 'pending' AND o.channel = ${outbox.channel}
                             AND o.target = ${outbox.target} AND o.id < ${outbox.id})`,

@@ -102,6 +102,9 @@ describe('the outbox', () => {
       ['http://two', jobs[0]?.id],
       ['http://one', jobs[0]?.id],
     ]);
+    // The clock stepped back 2 h since these waits were set: beyond the dispatcher's horizon, both are due now.
+    expect(store.outbox.due(3000 - 7_200_000, 50, 600_000).map((n) => n.target)).toEqual(['http://two', 'http://one']);
+    expect(store.outbox.due(3000 - 7_200_000)).toEqual([]);
     store.outbox.failed(head.id, { error: 'gave up', nextAttemptAt: null, now: 9000 });
     expect(store.outbox.due(9000).map((n) => n.jobId)).toEqual([jobs[0]?.id, jobs[1]?.id]);
     expect(store.outbox.summary()).toMatchObject({ pending: 5, dead: 1 });

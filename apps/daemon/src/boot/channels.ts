@@ -135,7 +135,7 @@ function dispatcherFor(
   const { store } = d;
   return new OutboxDispatcher({
     outbox: {
-      due: (now, limit) => store.outbox.due(now, limit).map(deliveryOf),
+      due: (now, limit, horizonMs) => store.outbox.due(now, limit, horizonMs).map(deliveryOf),
       nextDueAt: () => store.outbox.nextDueAt(),
       progressed: (id, parts) => store.outbox.progressed(id, parts),
       sent: (id, now) => store.outbox.sent(id, now),
