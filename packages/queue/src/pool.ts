@@ -51,6 +51,8 @@ export interface PoolOptions {
   handler: JobHandler;
   hooks?: PoolHooks;
   now?: () => number;
+  /** The clock of the watchdog's sign of life (default `performance.now()`): a wall-clock step must not hide a hang. */
+  monotonic?: () => number;
   random?: () => number;
   /** Longest sleep between claim attempts when nothing wakes the lane (backoff timers are found this way). */
   idlePollMs?: number;
@@ -99,16 +101,18 @@ export class WorkerPool {
   /** When a worker loop last went round (or a job started or ended): the watchdog's sign of life. */
   private lastTick = 0;
   private readonly now: () => number;
+  private readonly monotonic: () => number;
   private readonly random: () => number;
 
   constructor(private readonly opts: PoolOptions) {
     this.now = opts.now ?? Date.now;
+    this.monotonic = opts.monotonic ?? (() => performance.now());
     this.random = opts.random ?? Math.random;
   }
 
   start(): void {
     this.started = true;
-    this.lastTick = this.now();
+    this.lastTick = this.monotonic();
     for (const lane of LANES) {
       for (let i = 0; i < this.opts.workers[lane]; i++) this.loops.push(this.loop(lane));
     }
@@ -161,7 +165,7 @@ export class WorkerPool {
   /** True while the workers are started and going round (a busy worker counts as alive: its job has its own timeout). */
   alive(): boolean {
     if (!this.started || this.stopping) return false;
-    return this.running.size > 0 || this.now() - this.lastTick < 3 * (this.opts.idlePollMs ?? 1000) + 10_000;
+    return this.running.size > 0 || this.monotonic() - this.lastTick < 3 * (this.opts.idlePollMs ?? 1000) + 10_000;
   }
 
   busy(): Record<Lane, number> {
@@ -235,7 +239,7 @@ export class WorkerPool {
     const idle = this.opts.idlePollMs ?? 1000;
     let failures = 0;
     while (!this.stopping) {
-      this.lastTick = this.now();
+      this.lastTick = this.monotonic();
       let job: JobRow | null = null;
       try {
         job = this.opts.jobs.claimNext(lane, this.now(), this.horizonMs());

@@ -306,6 +306,26 @@ describe('worker supervision', () => {
     expect(recovered).toEqual([3]);
     expect(pool.alive()).toBe(true);
   });
+
+  // The wall clock stepped back an hour while the loops were stuck: the sign of life must still age.
+  it('workers that stopped going round are not alive, even after the wall clock stepped back an hour', () => {
+    let mono = 0;
+    let wall = Date.now();
+    pool = new WorkerPool({
+      jobs: { claimNext: () => null, nextWake: () => null } as unknown as Store['jobs'],
+      workers: { interactive: 0, background: 0 },
+      backoff: { initialMs: 1, maxMs: 1, jitter: 0 },
+      handler: async () => ({ kind: 'succeeded' }),
+      idlePollMs: 10,
+      now: () => wall,
+      monotonic: () => mono,
+    });
+    pool.start();
+    expect(pool.alive()).toBe(true);
+    mono += 11_000;
+    wall += 11_000 - 3_600_000;
+    expect(pool.alive()).toBe(false);
+  });
 });
 
 describe('backoff', () => {
