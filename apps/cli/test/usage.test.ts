@@ -89,11 +89,16 @@ describe('alter0 usage and /api/stats (real daemon, the command executor)', () =
       { timeoutMs: 30_000, what: 'the rollup to count the jobs' },
     );
     expect(stats.buckets).toHaveLength(24);
-    const now = stats.buckets.at(-1);
-    expect(now?.jobs).toEqual({ succeeded: 2, failed: 1, canceled: 1 });
-    expect(now?.latency_ms.execute.p50).not.toBeNull();
-    expect(now?.model_calls.agent).toBeGreaterThanOrEqual(4);
-    expect(now?.queue_depth.max).not.toBeNull();
+    // The jobs ran within a minute or so, which may straddle the hour: one bucket holds them, or two.
+    const held = stats.buckets.filter((b) => b.jobs.succeeded + b.jobs.failed + b.jobs.canceled > 0);
+    expect(held.length).toBeGreaterThanOrEqual(1);
+    expect(held.length).toBeLessThanOrEqual(2);
+    for (const b of held) expect(stats.buckets.indexOf(b)).toBeGreaterThanOrEqual(22);
+    const sum = (f: (b: (typeof held)[number]) => number): number => held.reduce((n, b) => n + f(b), 0);
+    expect([sum((b) => b.jobs.succeeded), sum((b) => b.jobs.failed), sum((b) => b.jobs.canceled)]).toEqual([2, 1, 1]);
+    for (const b of held) expect(b.latency_ms.execute.p50).not.toBeNull();
+    expect(sum((b) => b.model_calls.agent)).toBeGreaterThanOrEqual(4);
+    expect(held.at(-1)?.queue_depth.max).not.toBeNull();
     expect(stats.rolled_up_at).not.toBeNull();
     const raw = await s.api<StatsReport>('GET', '/api/stats?range=7d');
     expect([raw.status, raw.body.bucket, raw.body.totals.jobs.succeeded]).toEqual([200, '6h', 2]);

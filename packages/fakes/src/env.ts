@@ -51,7 +51,7 @@ export interface ClaudeDaemonOptions {
   tmp: TempHome;
 }
 
-/** What `alter0 serve` is started with: the fields of @alter0/testkit's DaemonOptions (this package imports none). */
+/** What `alter0 serve` is started with: the fields of the test kit's DaemonOptions (this package does not import it). */
 export interface ClaudeDaemon {
   data: string;
   /** alter0.toml: claudeEnv() as `[executor.env]`, the environment of every claude the daemon runs. */
@@ -64,7 +64,7 @@ export interface ClaudeDaemon {
 
 /**
  * The daemon that runs every job with the real claude CLI against a fake: one attempt per job (a failure is final),
- * no router spawned ahead, the log on stderr only. Spread it into @alter0/testkit's startDaemon.
+ * no router spawned ahead, the log on stderr only. Spread it into the test kit's startDaemon.
  */
 export function claudeDaemonOptions(o: ClaudeDaemonOptions): ClaudeDaemon {
   const env = claudeEnv({ baseUrl: o.baseUrl, home: o.tmp.home });
