@@ -112,7 +112,7 @@ the invariants continuously, and write a report.
   --faults LIST       fault rates per message, e.g. slow=0.1,hang=0.02,rate_limited=0.04,
                       unavailable=0.04,auth=0.02,malformed_route=0.04,malformed_close=0.04
   --sample-every D    resource and invariant sampling interval                        5s
-  --drain-timeout D   bound on the final wait for the queue to drain        (attempts × (timeout + backoff)) + 60s
+  --drain-timeout D   final wait for the queue without progress (8× in all) (attempts × (timeout + backoff)) + 60s
   --workers I,B       interactive,background workers                                  2,2
   --warmup D          left out of each daemon lifetime's slopes                       15m
   --min-slope-window D  slopes are judged only over this much observation            2h

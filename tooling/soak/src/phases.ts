@@ -10,6 +10,8 @@ import { POLL_MS, harnessError, violate } from './run-state.js';
 import type { SoakRun } from './run-state.js';
 
 const MAX_INFLIGHT = 64;
+/** The longest drain, in drain timeouts, while the queue goes on shrinking. */
+const DRAIN_CAP = 8;
 /** A line on stderr this often, so a long run shows it is alive. */
 const PROGRESS_MS = 300_000;
 
@@ -68,11 +70,18 @@ export async function observeLoop(run: SoakRun): Promise<void> {
   }
 }
 
-/** Drain: everything accepted reaches a terminal state, bounded by the drain timeout. */
+/**
+ * Drain: everything accepted reaches a terminal state. The drain timeout bounds the wait without progress (a job
+ * left queued or running forever); a backlog that goes on shrinking is waited for, up to DRAIN_CAP drain timeouts
+ * in all — how fast it shrank is the hours' queue-wait percentiles, not a violation.
+ */
 export async function drain(run: SoakRun): Promise<void> {
   const { signal } = run;
-  const drainEnd = Date.now() + run.opts.drainTimeoutMs;
-  while (!signal.aborted && Date.now() < drainEnd) {
+  const started = Date.now();
+  const capEnd = started + DRAIN_CAP * run.opts.drainTimeoutMs;
+  let stallEnd = started + run.opts.drainTimeoutMs;
+  let fewest = Number.POSITIVE_INFINITY;
+  while (!signal.aborted && Date.now() < Math.min(stallEnd, capEnd)) {
     await sleep(POLL_MS, undefined, { signal });
     try {
       await poll(run);
@@ -84,6 +93,11 @@ export async function drain(run: SoakRun): Promise<void> {
       if (run.nonTerminal.size === 0 && open === 0) {
         run.result.drained = true;
         break;
+      }
+      const left = Math.max(open, run.nonTerminal.size);
+      if (left < fewest) {
+        fewest = left;
+        stallEnd = Date.now() + run.opts.drainTimeoutMs;
       }
     } catch (err) {
       harnessError(run, 'drain poll', err);
@@ -112,7 +126,7 @@ export async function verifyAll(run: SoakRun): Promise<void> {
       violate(
         run,
         'not_terminal',
-        `job ${t.id} is still ${j.state} (attempt ${j.attempt}) ${Math.round(run.opts.drainTimeoutMs / 1000)}s after the load stopped`,
+        `job ${t.id} is still ${j.state} (attempt ${j.attempt}) ${Math.round((Date.now() - run.result.loadEndedAt) / 1000)}s after the load stopped (the queue made no progress for ${Math.round(run.opts.drainTimeoutMs / 1000)}s, or drained for ${DRAIN_CAP} times that)`,
       );
     else if (!TERMINAL.has(t.state)) observe(run, j);
   }
