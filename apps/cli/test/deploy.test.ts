@@ -361,6 +361,23 @@ describe('systemd notifier', () => {
     expect(records.filter((r) => r.level === 'error')).toEqual([]);
   });
 
+  // Found by the day soak's control run: after a 14 s SIGSTOP with no job running, the workers' sign of life was
+  // stale for a second, the check failed, and the next ping came a whole interval (10 s) later: 24 s of silence
+  // under WatchdogSec 20 s, and a healthy daemon was killed.
+  it('checks a failed live check again within a second, not a whole ping interval later', async () => {
+    const fake = fakeShellNotify();
+    const n = createNotifier({
+      env: { PATH: `${fake.bin}:/usr/bin:/bin`, NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '60000000' },
+      logger: recordingLogger().logger,
+    });
+    expect(n.watchdogIntervalMs).toBe(30_000);
+    const staleUntil = Date.now() + 300;
+    const startedAt = Date.now();
+    stops.push(n.startWatchdog(() => Date.now() >= staleUntil));
+    await until(() => fake.lines().includes('WATCHDOG=1'), { timeoutMs: 10_000, what: 'the first ping' });
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+  });
+
   it('pings WATCHDOG=1 every WATCHDOG_USEC/2 only while the live check passes', async () => {
     const fake = fakeShellNotify();
     const { logger, records } = recordingLogger();

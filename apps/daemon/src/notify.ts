@@ -191,11 +191,17 @@ function awaitSender(s: Sender, child: ChildProcess, args: string[], resolve: (o
 }
 
 /** Pings the watchdog every interval while `healthy()` holds; returns the function that stops the pings. */
+/** How soon a failed live check is tried again (at most the ping interval). */
+const RECHECK_MS = 1_000;
+
 function startWatchdog(s: Sender, intervalMs: number, healthy: () => boolean): () => void {
   const { log } = s;
   let inFlight = false;
   let wasHealthy = true;
+  let recheck: NodeJS.Timeout | null = null;
   const tick = (): void => {
+    if (recheck) clearTimeout(recheck);
+    recheck = null;
     // A sender still waiting on PID 1 is enough; piling more up would not help.
     if (inFlight) return;
     let ok: boolean;
@@ -211,6 +217,13 @@ function startWatchdog(s: Sender, intervalMs: number, healthy: () => boolean): (
           interval_ms: intervalMs,
         });
       wasHealthy = false;
+      // Soon, not a whole interval later: after a stop (SIGSTOP, a suspend) the workers' sign of life is stale
+      // until their next round, a second or so; waiting the interval added it to the silence, and a stop shorter
+      // than WatchdogSec got a healthy daemon killed.
+      if (!s.signal?.aborted) {
+        recheck = setTimeout(tick, Math.min(RECHECK_MS, intervalMs));
+        recheck.unref();
+      }
       return;
     }
     if (!wasHealthy) log.info('live check passes again: watchdog pings resumed');
@@ -224,7 +237,10 @@ function startWatchdog(s: Sender, intervalMs: number, healthy: () => boolean): (
   // The watchdog must never be what keeps the process alive at shutdown.
   timer.unref();
   tick();
-  const stop = (): void => clearInterval(timer);
+  const stop = (): void => {
+    clearInterval(timer);
+    if (recheck) clearTimeout(recheck);
+  };
   s.signal?.addEventListener('abort', stop, { once: true });
   return stop;
 }

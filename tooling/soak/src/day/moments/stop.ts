@@ -158,6 +158,9 @@ interface Harm {
 async function stopAndContinue(ctx: Ctx, long: boolean): Promise<Harm> {
   const { run, d, o } = ctx;
   const wd = o.watchdog;
+  // Read before the wait for a ping, not after it: on a loaded machine this answer took seconds, which the stop
+  // then added to the gap since that ping (a 14 s stop became a 20 s silence, and a short stop was declared hung).
+  const running = (await runningJobs(run)).map((job) => ({ job, seenAt: Date.now() }));
   if (!long) {
     const since = Date.now();
     await waitFor(
@@ -170,7 +173,6 @@ async function stopAndContinue(ctx: Ctx, long: boolean): Promise<Harm> {
       20,
     );
   }
-  const running = (await runningJobs(run)).map((job) => ({ job, seenAt: Date.now() }));
   const lastPingBefore = wd.pingsOf(d.pid).at(-1) ?? null;
   // The hang a long stop causes is what this moment asks for; a short one must cause none.
   if (long) wd.expectSilence(Date.now() + o.stopMs + wd.watchdogMs);
