@@ -190,10 +190,10 @@ function awaitSender(s: Sender, child: ChildProcess, args: string[], resolve: (o
   });
 }
 
-/** Pings the watchdog every interval while `healthy()` holds; returns the function that stops the pings. */
 /** How soon a failed live check is tried again (at most the ping interval). */
 const RECHECK_MS = 1_000;
 
+/** Pings the watchdog every interval while `healthy()` holds; returns the function that stops the pings. */
 function startWatchdog(s: Sender, intervalMs: number, healthy: () => boolean): () => void {
   const { log } = s;
   let inFlight = false;
