@@ -12,8 +12,9 @@ import {
   readSchedules,
   schedulesFeature,
   slotsBetween,
+  stalls,
 } from '@alter0/soak';
-import type { Judged, ScheduleObservation } from '@alter0/soak';
+import type { FiringLook, Judged, ScheduleObservation } from '@alter0/soak';
 
 // The day profile's schedules (tooling/soak/src/day/schedules.ts) against the real `alter0 serve`: an `every 10s`
 // schedule, the daemon killed -9 and kept down across two slots (one catch-up, one slot counted missed), then on
@@ -133,5 +134,37 @@ describe('soak day: schedules against the real daemon', () => {
         { slot_at: at, kind: 'catch_up' },
       ]),
     ).toEqual([{ kind: 'schedule_duplicate', detail: `schedule s_x fired its slot ${at} twice` }]);
+  });
+
+  it('finds a schedule that stopped firing while the daemon was up, and excuses downtime and hostile moments', () => {
+    // A look every 30 s; `fires` says from which look on no new firing appears (a schedule that only counts its
+    // slots missed, as the schedule-slot-not-consumed mutant does).
+    const looks = (n: number, stopsAt: number, active = true): FiringLook[] =>
+      Array.from({ length: n }, (_, i) => ({
+        at: i * 30_000,
+        active,
+        runIds: [`f_${Math.min(i, stopsAt)}`, `f_${Math.min(i, stopsAt) - 1}`],
+      }));
+    const stall = 150_000;
+    // Firing on every look: nothing to say.
+    expect(stalls(looks(20, 99), stall, [])).toEqual([]);
+    // Stops at look 4 (120 s): from there to the last look (570 s) nothing new.
+    expect(stalls(looks(20, 4), stall, [])).toEqual([{ from: 120_000, to: 570_000 }]);
+    // Shorter than the bound: 120 s → 240 s.
+    expect(stalls(looks(9, 4), stall, [])).toEqual([]);
+    // A hostile moment (and the time to follow it) covers most of it: 20 s left in which the daemon was up.
+    expect(stalls(looks(12, 4), stall, [{ from: 100_000, to: 310_000 }])).toEqual([]);
+    // Restarts of a storm (1 s down in every 4.5 s) do not hide it: a restarted daemon fires its catch-up.
+    const storm = Array.from({ length: 130 }, (_, k) => ({ from: k * 4500, to: k * 4500 + 1000 }));
+    expect(stalls(looks(20, 4), stall, storm)).toEqual([{ from: 120_000, to: 570_000 }]);
+    // Paused (by the owner, or after failures): not expected to fire.
+    expect(stalls(looks(20, 4, false), stall, [])).toEqual([]);
+    // Overlapping excused windows count once.
+    expect(
+      stalls(looks(20, 4), stall, [
+        { from: 120_000, to: 400_000 },
+        { from: 200_000, to: 350_000 },
+      ]),
+    ).toEqual([{ from: 120_000, to: 570_000 }]);
   });
 });

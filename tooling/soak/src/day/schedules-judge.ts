@@ -178,3 +178,55 @@ export function duplicateSlots(id: string, runs: readonly { slot_at: string; kin
   }
   return out;
 }
+
+/** One look at a schedule over the API (harness clock): whether it was active, and the ids of its latest firings. */
+export interface FiringLook {
+  at: number;
+  active: boolean;
+  runIds: readonly string[];
+}
+
+export interface Span {
+  from: number;
+  to: number;
+}
+
+/** How much of `span` no `excused` window covers. */
+function freeMs(span: Span, excused: readonly Span[]): number {
+  let covered = 0;
+  let reach = span.from;
+  for (const e of [...excused].sort((a, b) => a.from - b.from)) {
+    const from = Math.max(e.from, reach);
+    const to = Math.min(e.to, span.to);
+    if (to > from) covered += to - from;
+    reach = Math.max(reach, to);
+  }
+  return span.to - span.from - covered;
+}
+
+/**
+ * Spans in which an active schedule showed no new firing for at least `stallMs` outside the `excused` windows
+ * (hostile moments and the scheduler's time to follow them, the daemon's downtime). Slots that pass while the daemon
+ * is down are counted missed, and that is fine; a daemon that is up fires each slot on time, or once late after
+ * downtime — a schedule that only counts its slots missed while the daemon runs has stopped (the slot-by-slot
+ * judge cannot tell the two apart: both account for every slot).
+ */
+export function stalls(looks: readonly FiringLook[], stallMs: number, excused: readonly Span[]): Span[] {
+  const out: Span[] = [];
+  const seen = new Set<string>();
+  let span: Span | null = null;
+  const close = (): void => {
+    if (span !== null && freeMs(span, excused) >= stallMs) out.push(span);
+  };
+  for (const l of looks) {
+    const fresh = l.runIds.some((id) => !seen.has(id));
+    for (const id of l.runIds) seen.add(id);
+    if (!l.active || fresh) {
+      close();
+      span = l.active ? { from: l.at, to: l.at } : null;
+    } else if (span === null) span = { from: l.at, to: l.at };
+    else span.to = l.at;
+  }
+  close();
+  return out;
+}

@@ -1,19 +1,28 @@
 // The day profile's schedules: a few schedules made over the API at the start of the load (every few seconds and
 // every minute, with ok plans so the soak agent answers them), stopped (paused) at the end of the load, and the
 // invariants: no slot fired twice, every firing has its job and every schedule job its firing, and every slot of
-// the window fired or was counted missed (a kill -9 or a clock jump may make slots missed, never lost).
+// the window fired or was counted missed (a kill -9 or a clock jump may make slots missed, never lost), and an
+// active schedule goes on firing while the daemon is up.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Schedule } from '@alter0/api';
+import { parseDuration } from '../options.js';
 import { encodePlan } from '../plan.js';
 import { harnessError, violate } from '../run-state.js';
 import type { SoakRun } from '../run-state.js';
 import type { SoakFeature } from './feature.js';
 import { readSchedules } from './schedules-db.js';
-import { duplicateSlots, judgeSchedules } from './schedules-judge.js';
-import type { Judged } from './schedules-judge.js';
+import { duplicateSlots, judgeSchedules, stalls } from './schedules-judge.js';
+import type { FiringLook, Judged, Span } from './schedules-judge.js';
 
 /** A next slot further ahead than any period of the day's schedules: the daemon's clock was moved ahead. */
 const CLOCK_AHEAD_MS = 120_000;
+/**
+ * After a hostile moment ends, the scheduler may take this long to fire again: it looks at least every 30 s, and a
+ * clock that came back is followed at its next look (its next slot may have been set hours ahead).
+ */
+const FOLLOW_MS = 60_000;
+/** After a restart the harness's own snapshot of the database comes before the spawn (not in restartMs). */
+const RESTART_SLACK_MS = 1000;
 
 export interface SchedulesOptions {
   /** `every` periods, one schedule each. Default ['10s', '25s']. */
@@ -32,6 +41,8 @@ interface Mine {
   endAt: number | null;
   /** The harness has stopped it (paused it, or found it paused or done). */
   stopped: boolean;
+  /** What poll() saw of it, in order. */
+  looks: FiringLook[];
 }
 
 /** The schedules feature (see the file's head); `judged()` says which schedules and windows final() judges. */
@@ -71,6 +82,7 @@ class SchedulesFeature implements SoakFeature {
         id: null,
         endAt: null,
         stopped: false,
+        looks: [],
       });
     });
     // once is the default; said here so the report's settings are explicit.
@@ -102,6 +114,7 @@ class SchedulesFeature implements SoakFeature {
       if (a.kind !== 'ok') continue;
       run.result.checks.schedule_duplicate++;
       for (const f of duplicateSlots(id, a.value.runs)) violate(run, f.kind, f.detail);
+      m.looks.push({ at: Date.now(), active: a.value.state === 'active', runIds: a.value.runs.map((r) => r.id) });
     }
   }
 
@@ -121,6 +134,26 @@ class SchedulesFeature implements SoakFeature {
       for (const f of findings) violate(run, f.kind, f.detail);
     } catch (err) {
       if (!run.signal.aborted) harnessError(run, 'schedules: reading the database', err);
+    }
+    this.judgeStalls(run);
+  }
+
+  /** Each schedule went on firing while the daemon was up (see `stalls`). */
+  private judgeStalls(run: SoakRun): void {
+    const excused: Span[] = [
+      ...run.result.moments.map((m) => ({ from: m.startedAt, to: m.endedAt + FOLLOW_MS })),
+      ...run.result.restarts.map((r) => ({ from: r.at, to: r.at + r.restartMs + RESTART_SLACK_MS })),
+    ];
+    for (const m of this.mine) {
+      if (m.id === null) continue;
+      const stallMs = stallAfterMs(m.spec);
+      run.result.checks.schedule_lost++;
+      for (const s of stalls(m.looks, stallMs, excused))
+        violate(
+          run,
+          'schedule_lost',
+          `schedule ${m.id} (${m.spec.every === undefined ? `cron ${m.spec.cron ?? ''}` : `every ${m.spec.every}`}) was active and fired nothing new from ${new Date(s.from).toISOString()} to ${new Date(s.to).toISOString()}: over ${Math.round(stallMs / 1000)} s of that the daemon was up and no hostile moment was under way`,
+        );
     }
   }
 
@@ -178,4 +211,19 @@ class SchedulesFeature implements SoakFeature {
       }
     }
   }
+}
+
+/**
+ * How long an active schedule may show no new firing while the daemon is up: three periods (a slot on time, or
+ * late within its grace, and the scheduler's look at most every 30 s), at least 150 s.
+ */
+function stallAfterMs(spec: { every?: string; cron?: string }): number {
+  // Only minute patterns are used here; an hour is the safe guess for any other.
+  const period =
+    spec.every !== undefined
+      ? parseDuration(spec.every, 'every')
+      : spec.cron?.trim().split(/\s+/)[0] === '*'
+        ? 60_000
+        : 3_600_000;
+  return Math.max(150_000, 3 * period);
 }
