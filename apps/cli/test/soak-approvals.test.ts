@@ -140,6 +140,7 @@ describe('soak day: the approval checks fail on broken observations', () => {
   });
   const appr = (jobId: string, over: Partial<SeenApproval> = {}): SeenApproval => ({
     ...{ id: `a_${jobId}`, job_id: jobId, attempt: 1, state: 'allowed', decided_by: 'api', reason: 'allowed' },
+    created_at: 10_000,
     ...over,
   });
   const good = {
@@ -157,8 +158,13 @@ describe('soak day: the approval checks fail on broken observations', () => {
       appr('j_late', { attempt: 2 }),
     ],
   };
+  const facts = (restarts: number[] = [2000], writeOutages: { from: number; to: number | null }[] = []) => ({
+    restarts,
+    timeoutMs: 20_000,
+    writeOutages,
+  });
   const details = (jobs: ApprovalJob[], approvals: SeenApproval[], restarts = [2000]): string[] =>
-    judgeApprovals(jobs, approvals, restarts).findings.map((f) => `${f.kind}: ${f.detail}`);
+    judgeApprovals(jobs, approvals, facts(restarts)).findings.map((f) => `${f.kind}: ${f.detail}`);
   const swap = (id: string, over: Partial<SeenApproval>): SeenApproval[] =>
     good.approvals.map((a) => (a.id === id ? { ...a, ...over } : a));
 
@@ -210,8 +216,21 @@ describe('soak day: the approval checks fail on broken observations', () => {
   });
 
   it('an unanswered approval of an allow plan that expired (the owner could not reach the daemon) is counted, not a violation', () => {
-    const r = judgeApprovals([job('allow')], [appr('j_allow', { state: 'expired', decided_by: 'timeout' })], []);
+    const r = judgeApprovals([job('allow')], [appr('j_allow', { state: 'expired', decided_by: 'timeout' })], facts([]));
     expect(r).toEqual({ findings: [], unanswered: 1 });
+  });
+
+  it('an unanswered approval whose deadline passed while the disk was full may end with its run (found by the third day)', () => {
+    // Asked at 10 s, due at 30 s: the expiry cannot be written until the disk has room; the agent gives up first.
+    const ended = [appr('j_none', { state: 'denied', decided_by: 'run_ended', reason: 'the run ended' })];
+    expect(judgeApprovals([job('none')], ended, facts([], [{ from: 5_000, to: 65_000 }]))).toEqual({
+      findings: [],
+      unanswered: 1,
+    });
+    // The outage ended before its deadline: the expiry should have landed.
+    expect(
+      judgeApprovals([job('none')], ended, facts([], [{ from: 5_000, to: 29_000 }])).findings.map((f) => f.kind),
+    ).toEqual(['unexpected_outcome']);
   });
 
   it('fails the overdue check past the limit, and the agent-view check when the agent was told otherwise', () => {

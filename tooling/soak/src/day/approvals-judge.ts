@@ -17,6 +17,18 @@ export interface SeenApproval {
   state: 'pending' | 'allowed' | 'denied' | 'expired';
   decided_by: string | null;
   reason: string | null;
+  /** When it was asked (epoch ms, the daemon's clock). */
+  created_at: number;
+}
+
+/**
+ * What the final check needs to know of the run: alter0's restarts (harness times), approvals.timeout, and the
+ * windows in which no write could land (a full disk, another program's write lock).
+ */
+export interface ApprovalRunFacts {
+  restarts: readonly number[];
+  timeoutMs: number;
+  writeOutages: readonly { from: number; to: number | null }[];
 }
 
 /** One approval job of the feature, as it ended (GET /api/jobs/{id}), with what the owner did. */
@@ -77,7 +89,12 @@ function expected(job: ApprovalJob): { state: SeenApproval['state']; by: string;
  * never managed to answer (the daemon was down, its clock jumped) may have expired instead: that is counted, not a
  * violation — unless the owner's answer was accepted (2xx) and the approval still ended otherwise.
  */
-function judgeFinal(job: ApprovalJob, mine: readonly SeenApproval[], out: Finding[]): 'ok' | 'unanswered' {
+function judgeFinal(
+  job: ApprovalJob,
+  mine: readonly SeenApproval[],
+  facts: ApprovalRunFacts,
+  out: Finding[],
+): 'ok' | 'unanswered' {
   const last = mine.filter((a) => a.attempt === job.attempt);
   const head = `job ${job.id} (plan appr=${job.plan}, ${job.key}) succeeded at attempt ${job.attempt}`;
   if (last.length !== 1) {
@@ -88,6 +105,16 @@ function judgeFinal(job: ApprovalJob, mine: readonly SeenApproval[], out: Findin
   const want = expected(job);
   const owner = job.answered.get(a.id);
   if (job.plan !== 'none' && owner === undefined && a.state === 'expired' && a.decided_by === 'timeout')
+    return 'unanswered';
+  // Its deadline passed while no write could land: the expiry waited for the disk or the lock (retried each second),
+  // and the agent, which waits the timeout + 30 s, may have given up first — its run's end then denies it.
+  const deadline = a.created_at + facts.timeoutMs;
+  if (
+    job.plan === 'none' &&
+    a.state === 'denied' &&
+    a.decided_by === 'run_ended' &&
+    facts.writeOutages.some((w) => w.from <= deadline && (w.to === null || deadline <= w.to))
+  )
     return 'unanswered';
   const reasonOk = want.reason === undefined || a.reason === want.reason;
   if (a.state !== want.state || a.decided_by !== want.by || !reasonOk || (owner !== undefined && owner !== a.state))
@@ -106,7 +133,7 @@ function judgeFinal(job: ApprovalJob, mine: readonly SeenApproval[], out: Findin
 export function judgeApprovals(
   jobs: readonly ApprovalJob[],
   approvals: readonly SeenApproval[],
-  restarts: readonly number[],
+  facts: ApprovalRunFacts,
 ): { findings: Finding[]; unanswered: number } {
   const out: Finding[] = [];
   let unanswered = 0;
@@ -118,13 +145,13 @@ export function judgeApprovals(
           kind: 'approval_overdue',
           detail: `approval ${a.id} of job ${job.id} is still pending after its job ended ${job.state}`,
         });
-      else if (a.decided_by === 'restart' && !restarts.some((t) => t >= job.sentAt))
+      else if (a.decided_by === 'restart' && !facts.restarts.some((t) => t >= job.sentAt))
         out.push({
           kind: 'unexpected_outcome',
           detail: `approval ${a.id} of job ${job.id} was denied by restart, but alter0 did not restart after the job was sent`,
         });
     }
-    if (job.state === 'succeeded' && judgeFinal(job, mine, out) === 'unanswered') unanswered++;
+    if (job.state === 'succeeded' && judgeFinal(job, mine, facts, out) === 'unanswered') unanswered++;
   }
   return { findings: out, unanswered };
 }

@@ -84,7 +84,15 @@ function drawPlan(rng: Rng, weights: Record<ApprovalPlan, number>): ApprovalPlan
 }
 
 function seen(a: Approval): SeenApproval {
-  return { id: a.id, job_id: a.job_id, attempt: a.attempt, state: a.state, decided_by: a.decided_by, reason: a.reason };
+  return {
+    id: a.id,
+    job_id: a.job_id,
+    attempt: a.attempt,
+    state: a.state,
+    decided_by: a.decided_by,
+    reason: a.reason,
+    created_at: Date.parse(a.created_at),
+  };
 }
 
 /** The approvals feature (see the file's head). */
@@ -306,7 +314,11 @@ class ApprovalsFeature implements SoakFeature {
     const ended = jobs.filter((j) => TERMINAL.has(j.state));
     run.result.checks.unexpected_outcome += ended.filter((j) => j.state === 'succeeded').length;
     run.result.checks.approval_overdue += mine.length;
-    const { findings, unanswered } = judgeApprovals(ended, mine, this.restarts);
+    const { findings, unanswered } = judgeApprovals(ended, mine, {
+      restarts: this.restarts,
+      timeoutMs: this.timeoutMs,
+      writeOutages: run.writeOutages,
+    });
     this.c.unanswered_in_time = unanswered;
     const views = agentViews(run.agentLog).filter((v) => this.jobs.has(v.job));
     run.result.checks.unexpected_outcome += views.length;
