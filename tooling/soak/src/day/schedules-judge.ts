@@ -179,7 +179,7 @@ export function duplicateSlots(id: string, runs: readonly { slot_at: string; kin
   return out;
 }
 
-/** One look at a schedule over the API (harness clock): whether it was active, and the ids of its latest firings. */
+/** One look at a schedule over the API (harness clock): whether it was active, the ids of its latest on-time firings. */
 export interface FiringLook {
   at: number;
   active: boolean;
