@@ -11,6 +11,7 @@ import {
   prepareRun,
   readSchedules,
   schedulesFeature,
+  longestQuietMs,
   slotsBetween,
   stalls,
 } from '@alter0/soak';
@@ -166,5 +167,8 @@ describe('soak day: schedules against the real daemon', () => {
         { from: 200_000, to: 350_000 },
       ]),
     ).toEqual([{ from: 120_000, to: 570_000 }]);
+    // The margin the report logs: the longest quiet stretch outside excused time.
+    expect(longestQuietMs(looks(20, 99), [])).toBe(0);
+    expect(longestQuietMs(looks(20, 4), [{ from: 120_000, to: 400_000 }])).toBe(170_000);
   });
 });

@@ -27,7 +27,7 @@ export { denyReason, judgeAgentViews, judgeApprovals, overdue } from './day/appr
 export type { ApprovalJob, Finding, SeenApproval } from './day/approvals-judge.js';
 export { schedulesFeature } from './day/schedules.js';
 export type { SchedulesOptions } from './day/schedules.js';
-export { duplicateSlots, judgeSchedules, slotsBetween, stalls } from './day/schedules-judge.js';
+export { duplicateSlots, judgeSchedules, longestQuietMs, slotsBetween, stalls } from './day/schedules-judge.js';
 export type { FiringLook, ScheduleObservation } from './day/schedules-judge.js';
 export { readSchedules } from './day/schedules-db.js';
 export { cliFeature, jobIdOf, runCliSend } from './day/cli-traffic.js';

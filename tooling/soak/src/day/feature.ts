@@ -45,4 +45,9 @@ export interface MomentRecord {
   ok: boolean;
   /** What was observed, e.g. `{ refused_507: 41, answered_500: 0, recovered_after_ms: 2300 }`. */
   observed: Record<string, number | string | boolean>;
+  /**
+   * Only a peer of the daemon went down (the fake Bot API, the webhook receivers): the daemon itself ran on, so its
+   * scheduler is not excused meanwhile.
+   */
+  peerOnly?: boolean;
 }

@@ -230,3 +230,8 @@ export function stalls(looks: readonly FiringLook[], stallMs: number, excused: r
   close();
   return out;
 }
+
+/** The longest stretch (free of `excused` time, ms) in which an active schedule showed no new firing: the check's margin. */
+export function longestQuietMs(looks: readonly FiringLook[], excused: readonly Span[]): number {
+  return Math.max(0, ...stalls(looks, 0, excused).map((s) => freeMs(s, excused)));
+}

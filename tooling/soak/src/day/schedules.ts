@@ -11,7 +11,7 @@ import { harnessError, violate } from '../run-state.js';
 import type { SoakRun } from '../run-state.js';
 import type { SoakFeature } from './feature.js';
 import { readSchedules } from './schedules-db.js';
-import { duplicateSlots, judgeSchedules, stalls } from './schedules-judge.js';
+import { duplicateSlots, judgeSchedules, longestQuietMs, stalls } from './schedules-judge.js';
 import type { FiringLook, Judged, Span } from './schedules-judge.js';
 
 /** A next slot further ahead than any period of the day's schedules: the daemon's clock was moved ahead. */
@@ -144,13 +144,22 @@ class SchedulesFeature implements SoakFeature {
   /** Each schedule went on firing while the daemon was up (see `stalls`). */
   private judgeStalls(run: SoakRun): void {
     const excused: Span[] = [
-      ...run.result.moments.map((m) => ({ from: m.startedAt, to: m.endedAt + FOLLOW_MS })),
+      // A channel's peer going down leaves the scheduler alone; every other moment touches the daemon.
+      ...run.result.moments
+        .filter((m) => m.peerOnly !== true)
+        .map((m) => ({ from: m.startedAt, to: m.endedAt + FOLLOW_MS })),
       ...run.result.restarts.map((r) => ({ from: r.at, to: r.at + r.restartMs + RESTART_SLACK_MS })),
     ];
     for (const m of this.mine) {
       if (m.id === null) continue;
       const stallMs = stallAfterMs(m.spec);
       run.result.checks.schedule_lost++;
+      const quietS = Math.round(longestQuietMs(m.looks, excused) / 1000);
+      this.c.looks = (this.c.looks ?? 0) + m.looks.length;
+      this.c.longest_quiet_s = Math.max(this.c.longest_quiet_s ?? 0, quietS);
+      run.log(
+        `schedules: ${m.id} looked at ${m.looks.length} times, longest quiet stretch ${quietS} s (a stall from ${Math.round(stallMs / 1000)} s)`,
+      );
       for (const s of stalls(m.looks, stallMs, excused))
         violate(
           run,

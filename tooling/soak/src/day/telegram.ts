@@ -179,7 +179,7 @@ class TelegramDay implements TelegramFeature {
       const rec = await telegramOutage(run, fake, { name: `telegram_outage_${i + 1}`, kind, window: w, loadEnd }, () =>
         this.updates.filter((u) => !u.stranger && u.at >= w.from && u.at <= w.to),
       );
-      run.result.moments.push(rec);
+      run.result.moments.push({ ...rec, peerOnly: true });
       this.c.outages++;
       this.c.outage_ms += Math.round(Number(rec.observed.duration_ms ?? 0));
     }

@@ -97,7 +97,7 @@ class WebhooksDay implements WebhooksFeature {
         window: w,
         loadEnd,
       });
-      run.result.moments.push(rec);
+      run.result.moments.push({ ...rec, peerOnly: true });
       this.c.outages++;
       this.c.outage_ms += Math.round(Number(rec.observed.duration_ms ?? 0));
     }
