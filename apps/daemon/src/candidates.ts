@@ -39,7 +39,16 @@ export class CandidateSource {
     const closedSince = this.opts.closedLookbackMs > 0 ? nowMs - this.opts.closedLookbackMs : null;
     if (candidatePoolSize(this.store, { closedSince }) <= this.opts.inlineMax)
       return loadCandidatePool(this.store, { perTask: this.opts.perTask, closedSince });
-    this.pool ??= new Tinypool({ filename: WORKER, minThreads: 0, maxThreads: 1, idleTimeout: 60_000 });
+    // useAtomics false: a worker parked in Atomics.wait between tasks never turns its event loop, so the finalizers
+    // that free each query's native statement memory never ran — ~25 KB per ranking, kept for good
+    // (tooling/bench/statement-bench.ts).
+    this.pool ??= new Tinypool({
+      filename: WORKER,
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeout: 60_000,
+      useAtomics: false,
+    });
     const task: RankTask = {
       dbFile: this.store.file,
       message,

@@ -8,6 +8,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { DatabaseDamagedError } from '@alter0/core';
 import * as schema from './schema.js';
 import { MIGRATIONS_FOLDER, schemaState } from './migrations.js';
+import { cachingClient } from './statement-cache.js';
 import type { SchemaState } from './migrations.js';
 
 export type Drizzle = BetterSQLite3Database<typeof schema>;
@@ -96,7 +97,7 @@ export function openDb(opts: OpenDbOptions): OpenedDb {
     if (!readonly) sqlite.pragma(`user_version = ${after.dbVersion}`);
     return {
       sqlite,
-      db: drizzle(sqlite, { schema }),
+      db: drizzle(cachingClient(sqlite), { schema }),
       pragmas,
       schema: { ...after, migrated, backupPath },
     };
