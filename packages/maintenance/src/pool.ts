@@ -45,7 +45,8 @@ export class MaintenancePool {
       maxThreads,
       idleTimeout: opts.idleTimeoutMs ?? 30_000,
       runtime: opts.runtime ?? 'worker_threads',
-      // A thread parked in Atomics.wait between tasks runs no finalizers (see apps/daemon/src/candidates.ts).
+      // A thread parked in Atomics.wait between tasks runs no finalizers: each query's native statement memory stayed
+      // (docs/benchmarks.md, section 7).
       useAtomics: false,
     });
   }

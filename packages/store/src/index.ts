@@ -1,7 +1,6 @@
 export * from './schema.js';
 export { BUSY_TIMEOUT_MS, LOCK_HOLDING_WAIT_MS, openDb, configureConnection } from './db.js';
 export type { Drizzle, OpenedDb, OpenDbOptions } from './db.js';
-export { STATEMENT_CACHE_SIZE, cachingClient } from './statement-cache.js';
 export { MIGRATIONS_FOLDER, codeSchemaVersion, schemaState } from './migrations.js';
 export type { SchemaState } from './migrations.js';
 export { acquireDataDirLock, isDataDirLocked, lockHolderPid, lockPath } from './lock.js';

@@ -4,7 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
  * Distinct SQL texts kept prepared per connection. The store's queries are a fixed set (a few hundred at most);
  * only `IN (…)` lists of varying length make new texts, and those are the ones evicted.
  */
-export const STATEMENT_CACHE_SIZE = 500;
+const STATEMENT_CACHE_SIZE = 500;
 
 /**
  * The connection as drizzle should see it: `prepare(sql)` hands back the statement prepared for that text before
