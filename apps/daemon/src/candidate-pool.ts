@@ -17,9 +17,22 @@ export function loadCandidatePool(store: Store, q: PoolQuery): CandidateTask[] {
     ...store.tasks.open(),
     ...(q.closedSince === null ? [] : store.tasks.closedSince(q.closedSince)),
   ];
+  return candidatesOf(store, rows, q.perTask);
+}
+
+/** The tasks `ids` as candidates, in that order (a task gone since is left out). */
+export function loadCandidates(store: Store, ids: readonly string[], perTask: number): CandidateTask[] {
+  return candidatesOf(
+    store,
+    ids.flatMap((id) => store.tasks.get(id) ?? []),
+    perTask,
+  );
+}
+
+function candidatesOf(store: Store, rows: readonly TaskRow[], perTask: number): CandidateTask[] {
   const recent = store.tasks.recentMessages(
     rows.map((t) => t.id),
-    q.perTask,
+    perTask,
   );
   return rows.map((t) => ({
     id: t.id,

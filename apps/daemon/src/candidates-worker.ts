@@ -1,10 +1,9 @@
 import { Store } from '@alter0/store';
-import { rankCandidates } from '@alter0/routing';
-import { loadCandidatePool } from './candidate-pool.js';
+import { RANKING, scoreCandidates } from '@alter0/routing';
+import { loadCandidates } from './candidate-pool.js';
 
 /**
- * Runs on a worker thread (tinypool): loads the open and recently closed tasks with their recent lines over its own
- * read-only connection and ranks them, so a database with thousands of them never stalls the daemon's event loop.
+ * Runs on a worker thread (tinypool): ranks the open and recently closed tasks over its own read-only connection, so a database with thousands of them never stalls the daemon's event loop.
  */
 export interface RankTask {
   dbFile: string;
@@ -35,8 +34,19 @@ export default function rank(task: RankTask): RankedCandidateWire[] {
     store = Store.open({ file: task.dbFile, readonly: true, migrate: false });
     storeFile = task.dbFile;
   }
-  const all = loadCandidatePool(store, { perTask: task.perTask, closedSince: task.closedSinceMs });
-  return rankCandidates(task.message, all, { now: new Date(task.nowMs), limit: task.limit }).map((c) => ({
+  // Ranked as a stream of texts (each one's term counts kept, its text dropped), then only the best `limit` are
+  // read whole: the thread's memory stays flat however many tasks the lookback holds.
+  const texts = store.tasks.rankTexts({
+    closedSince: task.closedSinceMs,
+    recent: RANKING.recentMessages,
+    charsEach: RANKING.recentCharsEach,
+  });
+  const best = scoreCandidates(task.message, texts, { now: new Date(task.nowMs), limit: task.limit });
+  return loadCandidates(
+    store,
+    best.map((b) => b.id),
+    task.perTask,
+  ).map((c) => ({
     id: c.id,
     title: c.title,
     summary: c.summary,

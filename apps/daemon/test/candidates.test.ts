@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '@alter0/store';
+import { rankCandidates } from '@alter0/routing';
 import { CandidateSource } from '../src/candidates.js';
 
 const DAY = 86_400_000;
@@ -113,5 +114,38 @@ describe('CandidateSource on the worker thread', () => {
     store.tasks.touch(open, NOW - DAY);
     const got = await load(source(7 * DAY, { inlineMax: 0, limit: 2 }), 'same words');
     expect(got.map((c) => c.id)).toEqual([open, closed]);
+  });
+});
+
+describe('CandidateSource: the worker ranks as the router would in memory', () => {
+  function say(taskId: string, content: string, at: number): void {
+    store.tasks.addMessage({
+      taskId,
+      role: 'user',
+      content,
+      jobId: null,
+      channelId: 'test',
+      userId: 'owner',
+      sessionId: null,
+      now: at,
+    });
+  }
+
+  it('hands back the same best candidates, in the same order, as rankCandidates over the whole pool', async () => {
+    const words = ['postgres', 'replica', 'backup', 'nightly', 'garden', 'invoice', 'kernel', 'printer'];
+    for (let i = 0; i < 60; i++) {
+      const at = NOW - (i % 9) * DAY * 0.3 - i * 60_000;
+      const id = task(`${words[i % 8]} ${words[(i * 3) % 8]} chore ${i}`, at, i % 3 === 0 ? at + 1000 : undefined);
+      // A term past the 400th character, or in a message older than the last three, must not count.
+      say(id, `${'filler '.repeat(60)}${words[(i + 1) % 8]}`, at + 1);
+      say(id, `${words[(i + 2) % 8]} 🙂 é ${'x'.repeat(i * 7)}`, at + 2);
+      for (let k = 0; k < i % 5; k++) say(id, `step ${k} of ${words[(i + k) % 8]}`, at + 3 + k);
+    }
+    const message = 'the nightly postgres backup to the replica failed, printer too';
+    const inline = await load(source(7 * DAY, { inlineMax: 1000 }), message);
+    const expected = rankCandidates(message, inline, { now: new Date(NOW), limit: 8 });
+    const got = await load(source(7 * DAY, { inlineMax: 0, limit: 8 }), message);
+    expect(got.map((c) => c.id)).toEqual(expected.map((c) => c.id));
+    expect(got).toEqual(expected.map(({ score: _score, ...c }) => c));
   });
 });

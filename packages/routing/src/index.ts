@@ -1,7 +1,7 @@
 export { loadTemplate, listTemplates } from './templates-router.js';
 export { findExplicitTaskRef, findExplicitTaskRefs } from './explicit.js';
-export type { CandidateTask, RankedCandidate } from './rank.js';
-export { rankCandidates, RANKING } from './rank.js';
+export type { CandidateTask, RankedCandidate, RankText, ScoredCandidate } from './rank.js';
+export { rankCandidates, scoreCandidates, RANKING } from './rank.js';
 export { tokenize } from './tokenize.js';
 export type { RouteAnswer, RouteParse, RouteRejectCode } from './parse-route.js';
 export { parseRouteOutput, ROUTE_REJECT_CODES } from './parse-route.js';

@@ -29,13 +29,38 @@ export const RANKING = {
   bm25B: 0.75,
 } as const;
 
+/**
+ * What ranking reads of one candidate: its words, when it was last updated and whether it is closed. The worker
+ * that ranks thousands of tasks streams these from the database one at a time, keeping only each one's counts of
+ * the message's terms, so its memory does not grow with the text of every candidate.
+ */
+export interface RankText {
+  id: string;
+  title: string;
+  summary: string;
+  /** Contents of its last messages (any order: only the last `RANKING.recentMessages` are read, each cut). */
+  recent: readonly string[];
+  updatedAtMs: number;
+  closed: boolean;
+}
+
+/** A candidate's score, and its position among the texts it was ranked from. */
+export interface ScoredCandidate {
+  id: string;
+  score: number;
+  index: number;
+}
+
 interface Doc {
+  id: string;
+  updatedAtMs: number;
+  closed: boolean;
   tf: Map<string, number>;
   length: number;
 }
 
 /** Term counts for the query's terms only (all that BM25 reads), plus the document length. */
-function docOf(t: CandidateTask, query: ReadonlySet<string>): Doc {
+function docOf(t: RankText, query: ReadonlySet<string>): Doc {
   const tf = new Map<string, number>();
   let length = 0;
   const add = (tokens: readonly string[], weight: number): void => {
@@ -44,33 +69,32 @@ function docOf(t: CandidateTask, query: ReadonlySet<string>): Doc {
   };
   add(tokenize(t.title), RANKING.titleBoost);
   add(tokenize(t.summary), 1);
-  for (const m of t.recent.slice(-RANKING.recentMessages))
-    add(tokenize(m.content.slice(0, RANKING.recentCharsEach)), 1);
-  return { tf, length };
+  for (const m of t.recent.slice(-RANKING.recentMessages)) add(tokenize(m.slice(0, RANKING.recentCharsEach)), 1);
+  return { id: t.id, updatedAtMs: t.updatedAtMs, closed: t.closed, tf, length };
 }
 
 /**
- * Orders candidate tasks (open, and recently closed ones) by how likely `message` continues them, best first, at
- * most `limit`:
+ * Scores candidates by how likely `message` continues them and returns the best `limit`, best first:
  *   score = 0.65 · bm25(message, task) / max_task bm25  +  0.35 · 0.5^(age_hours / 24)
  * where the BM25 document is title (×2) + summary + the last 3 messages (400 chars each). A closed task is ranked
  * like an open one. Ties go to a task still open, then the more recently updated task, then the smaller id, so
- * the order is deterministic.
+ * the order is deterministic. `texts` is read once, in order; nothing of a text but its term counts is kept.
  */
-export function rankCandidates(
+export function scoreCandidates(
   message: string,
-  tasks: readonly CandidateTask[],
+  texts: Iterable<RankText>,
   opts: { now: Date; limit: number },
-): RankedCandidate[] {
-  if (tasks.length === 0 || opts.limit <= 0) return [];
+): ScoredCandidate[] {
+  if (opts.limit <= 0) return [];
   const querySet = new Set(tokenize(message));
-  const query = [...querySet];
-  const docs = tasks.map((t) => docOf(t, querySet));
+  const docs: Doc[] = [];
+  for (const t of texts) docs.push(docOf(t, querySet));
   const n = docs.length;
+  if (n === 0) return [];
   const avgLen = docs.reduce((s, d) => s + d.length, 0) / n || 1;
 
   const raw = new Float64Array(n);
-  for (const term of query) {
+  for (const term of querySet) {
     let df = 0;
     for (const d of docs) if (d.tf.has(term)) df++;
     if (df === 0) continue;
@@ -87,18 +111,38 @@ export function rankCandidates(
   for (const v of raw) if (v > max) max = v;
 
   const nowMs = opts.now.getTime();
-  const ranked = tasks.map((t, i): RankedCandidate => {
-    const similarity = max > 0 ? (raw[i] ?? 0) / max : 0;
-    const ageHours = Math.max(0, nowMs - t.updatedAt.getTime()) / 3_600_000;
+  const scored = docs.map((d, index) => {
+    const similarity = max > 0 ? (raw[index] ?? 0) / max : 0;
+    const ageHours = Math.max(0, nowMs - d.updatedAtMs) / 3_600_000;
     const recency = Number.isFinite(ageHours) ? 0.5 ** (ageHours / RANKING.recencyHalfLifeHours) : 0;
-    return { ...t, score: RANKING.similarityWeight * similarity + RANKING.recencyWeight * recency };
+    return { d, index, score: RANKING.similarityWeight * similarity + RANKING.recencyWeight * recency };
   });
-  ranked.sort(
+  scored.sort(
     (a, b) =>
       b.score - a.score ||
-      Number(a.closed !== undefined) - Number(b.closed !== undefined) ||
-      b.updatedAt.getTime() - a.updatedAt.getTime() ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      Number(a.d.closed) - Number(b.d.closed) ||
+      b.d.updatedAtMs - a.d.updatedAtMs ||
+      (a.d.id < b.d.id ? -1 : a.d.id > b.d.id ? 1 : 0),
   );
-  return ranked.slice(0, opts.limit);
+  return scored.slice(0, opts.limit).map(({ d, index, score }) => ({ id: d.id, score, index }));
+}
+
+/** `scoreCandidates` over tasks already in memory: the best `limit` of them, best first, each with its score. */
+export function rankCandidates(
+  message: string,
+  tasks: readonly CandidateTask[],
+  opts: { now: Date; limit: number },
+): RankedCandidate[] {
+  const texts = tasks.map((t): RankText => ({
+    id: t.id,
+    title: t.title,
+    summary: t.summary,
+    recent: t.recent.map((m) => m.content),
+    updatedAtMs: t.updatedAt.getTime(),
+    closed: t.closed !== undefined,
+  }));
+  return scoreCandidates(message, texts, opts).flatMap(({ index, score }) => {
+    const t = tasks[index];
+    return t === undefined ? [] : [{ ...t, score }];
+  });
 }

@@ -20,7 +20,7 @@ export type {
   Transition,
 } from './jobs-repo.js';
 export { TasksRepo } from './tasks-repo.js';
-export type { CloseDecisionInput, NewTask, TaskFilter } from './tasks-repo.js';
+export type { CloseDecisionInput, NewTask, RankTextRow, TaskFilter } from './tasks-repo.js';
 export { DecisionsRepo } from './decisions-repo.js';
 export type { RouteDecisionInput } from './decisions-repo.js';
 export { EventsRepo } from './events-repo.js';

@@ -43,8 +43,45 @@ export interface TaskFilter {
   limit?: number;
 }
 
+/** One candidate as `rankTexts` reads it. */
+export interface RankTextRow {
+  id: string;
+  title: string;
+  summary: string;
+  updatedAtMs: number;
+  closed: boolean;
+  /** Contents of its last messages, newest first, each cut. */
+  recent: string[];
+}
+
+interface RankTextSqlRow {
+  id: string;
+  title: string;
+  summary: string;
+  updated_at: number;
+  state: string;
+  recent: string;
+}
+
+// The open tasks, then the closed ones the lookback covers (see closedSince for why updated_at bounds them), each
+// with its last messages cut in SQL, so long agent replies never reach JavaScript whole.
+const RANK_TEXTS_SQL = `
+WITH pool AS (
+  SELECT * FROM (SELECT id, title, summary, updated_at, state FROM tasks WHERE state = 'open'
+                 ORDER BY updated_at DESC LIMIT 5000)
+  UNION ALL
+  SELECT * FROM (SELECT id, title, summary, updated_at, state FROM tasks
+                 WHERE state = 'closed' AND updated_at >= @since AND closed_at >= @since
+                 ORDER BY updated_at DESC LIMIT 5000)
+)
+SELECT p.id, p.title, p.summary, p.updated_at, p.state,
+  (SELECT json_group_array(c) FROM (SELECT substr(m.content, 1, @chars) AS c FROM messages m
+     WHERE m.task_id = p.id ORDER BY m.created_at DESC, m.id DESC LIMIT @recent)) AS recent
+FROM pool p`;
+
 export class TasksRepo {
   private readonly recentStmt;
+  private rankTextsStmt: BetterSqlite3.Statement | undefined;
   /** Read on every job's way (route, execute, close): prepared once (see hot.ts). */
   private readonly byId;
 
@@ -149,6 +186,31 @@ export class TasksRepo {
       .where(and(eq(tasks.state, 'closed'), gte(tasks.updatedAt, since), gte(tasks.closedAt, since)))
       .get();
     return row?.n ?? 0;
+  }
+
+  /**
+   * The candidate pool as text to rank, one task at a time (one statement, iterated): every open task and every
+   * task closed since `closedSince` (ms; null: none; the same 5,000 most recent as `closedSince`), each with the
+   * contents of its last `recent` messages cut at `charsEach` characters. Nothing is held for the caller: ranking
+   * thousands of tasks keeps in memory only what it takes from each. The connection is busy until the iteration
+   * ends (or is returned early).
+   */
+  *rankTexts(q: { closedSince: number | null; recent: number; charsEach: number }): Generator<RankTextRow> {
+    this.rankTextsStmt ??= this.sqlite.prepare(RANK_TEXTS_SQL);
+    const rows = this.rankTextsStmt.iterate({
+      since: q.closedSince ?? Number.MAX_SAFE_INTEGER,
+      recent: q.recent,
+      chars: q.charsEach,
+    }) as IterableIterator<RankTextSqlRow>;
+    for (const r of rows)
+      yield {
+        id: r.id,
+        title: r.title,
+        summary: r.summary,
+        updatedAtMs: r.updated_at,
+        closed: r.state === 'closed',
+        recent: JSON.parse(r.recent) as string[],
+      };
   }
 
   /**
