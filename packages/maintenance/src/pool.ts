@@ -56,7 +56,11 @@ export class MaintenancePool {
     if (this.closed)
       throw new Alter0Error('maintenance_pool_closed', 'the maintenance pool is closed; create a new one');
     signal?.throwIfAborted();
-    return (await this.pool.run(task, signal ? { signal } : {})) as WorkerResults[T['op']];
+    try {
+      return (await this.pool.run(task, signal ? { signal } : {})) as WorkerResults[T['op']];
+    } catch (err) {
+      throw revived(err);
+    }
   }
 
   async close(): Promise<void> {
@@ -64,6 +68,25 @@ export class MaintenancePool {
     this.closed = true;
     await this.pool.destroy();
   }
+}
+
+/**
+ * tinypool's child_process runtime rejects with the child's error as a plain object (name, message, stack): made an
+ * Error again, so that logs and `errorMessage` say what failed instead of "[object Object]".
+ */
+function revived(err: unknown): unknown {
+  if (err instanceof Error || typeof err !== 'object' || err === null) return err;
+  const o = err as Record<string, unknown>;
+  const stack = typeof o.stack === 'string' ? o.stack : undefined;
+  const message =
+    typeof o.message === 'string'
+      ? o.message
+      : (stack?.split('\n')[0]?.replace(/^\w*Error: /, '') ?? JSON.stringify(o));
+  const e = new Error(message);
+  if (typeof o.name === 'string') e.name = o.name;
+  if (stack !== undefined) e.stack = stack;
+  if (typeof o.code === 'string') Object.assign(e, { code: o.code });
+  return e;
 }
 
 /** Runs `fn` with the given pool, or with a pool of its own that is closed afterwards (CLI one-shots). */

@@ -50,4 +50,17 @@ describe.each(['worker_threads', 'child_process'] as const)('maintenance pool (%
     await expect(pending).rejects.toThrow();
     expect((await pool.run({ op: 'check', file, level: 'quick', live: true })).ok).toBe(true);
   });
+
+  it('a failed operation rejects with an Error that says what failed', async () => {
+    const pool = new MaintenancePool({ runtime });
+    pools.push(pool);
+    const missing = path.join(os.tmpdir(), 'alter0-no-such-dir', 'alter0.db');
+    const err: unknown = await pool
+      .run({ op: 'stats_rollup', dbFile: missing, now: Date.now(), samples: [], busyTimeoutMs: 100 })
+      .catch((e: unknown) => e);
+    // The child_process runtime hands back the child's error as a plain object: logged, it read "[object Object]".
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/directory does not exist/);
+    expect((err as Error).name).toBe('TypeError');
+  });
 });
