@@ -48,7 +48,7 @@ const LAYERS = {
   cli: { src: [...EVERY_PACKAGE, 'daemon', 'soak'], test: ['daemon', 'soak'] },
   web: { src: ['core', 'api'] },
   soak: { src: ['api', 'fakes', 'maintenance', 'testkit'] },
-  tooling: { src: ['api', 'core', 'executor', 'fakes', 'store', 'testkit'] },
+  tooling: { src: ['api', 'core', 'executor', 'fakes', 'routing', 'store', 'testkit'] },
 };
 
 /** The directory of the nearest package.json above `file`, and that package's short name (cached per directory). */

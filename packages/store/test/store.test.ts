@@ -454,6 +454,37 @@ describe('recently closed tasks', () => {
     expect(store.tasks.closedSince(0).some((t) => t.id === open.id)).toBe(false);
   });
 
+  it('rankTexts streams the open and recently closed tasks with their last lines cut, and frees the connection', () => {
+    const [old, recent, open] = [task(1), task(2), task(3)];
+    close(old.id, 1_000);
+    close(recent.id, 3_000);
+    const say = (taskId: string, content: string, now: number) =>
+      store.tasks.addMessage({
+        taskId,
+        role: 'user',
+        content,
+        jobId: null,
+        channelId: 'test',
+        userId: 'owner',
+        sessionId: null,
+        now,
+      });
+    for (let i = 1; i <= 4; i++) say(open.id, `line ${i} ${'x'.repeat(i * 10)}`, 10 + i);
+    const q = { closedSince: 2_000, recent: 2, charsEach: 12 };
+    const rows = [...store.tasks.rankTexts(q)];
+    expect(rows.map((r) => [r.id, r.closed])).toEqual([
+      [open.id, false],
+      [recent.id, true],
+    ]);
+    expect(rows[0]?.recent).toEqual(['line 4 xxxxx', 'line 3 xxxxx']);
+    expect(rows[1]?.recent).toEqual([]);
+    expect([...store.tasks.rankTexts({ ...q, closedSince: null })].map((r) => r.id)).toEqual([open.id]);
+    // Left early (the ranking threw, or had enough): the statement is reset and the connection free again.
+    for (const r of store.tasks.rankTexts(q)) if (r.id === open.id) break;
+    expect(store.tasks.get(old.id)?.state).toBe('closed');
+    expect([...store.tasks.rankTexts(q)]).toHaveLength(2);
+  });
+
   it('finds them through the tasks_state_updated index, not a scan', () => {
     const db = new Database(file(), { readonly: true });
     const plan = db
