@@ -3,7 +3,8 @@ import { RANKING, scoreCandidates } from '@alter0/routing';
 import { loadCandidates } from './candidate-pool.js';
 
 /**
- * Runs on a worker thread (tinypool): ranks the open and recently closed tasks over its own read-only connection, so a database with thousands of them never stalls the daemon's event loop.
+ * Runs on a worker thread (tinypool): ranks the open and recently closed tasks over its own read-only connection, so
+ * a database with thousands of them never stalls the daemon's event loop.
  */
 export interface RankTask {
   dbFile: string;
