@@ -23,18 +23,22 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function task(title: string, at: number, closedAt?: number): string {
-  const t = store.tasks.create({ title, executor: 'command', workspaceRoot: dir, userId: 'owner', now: at });
+function say(taskId: string, content: string, at: number): void {
   store.tasks.addMessage({
-    taskId: t.id,
+    taskId,
     role: 'user',
-    content: `about ${title}`,
+    content,
     jobId: null,
     channelId: 'test',
     userId: 'owner',
     sessionId: null,
     now: at,
   });
+}
+
+function task(title: string, at: number, closedAt?: number): string {
+  const t = store.tasks.create({ title, executor: 'command', workspaceRoot: dir, userId: 'owner', now: at });
+  say(t.id, `about ${title}`, at);
   if (closedAt !== undefined) {
     store.tasks.applyCloseDecision({
       taskId: t.id,
@@ -118,19 +122,6 @@ describe('CandidateSource on the worker thread', () => {
 });
 
 describe('CandidateSource: the worker ranks as the router would in memory', () => {
-  function say(taskId: string, content: string, at: number): void {
-    store.tasks.addMessage({
-      taskId,
-      role: 'user',
-      content,
-      jobId: null,
-      channelId: 'test',
-      userId: 'owner',
-      sessionId: null,
-      now: at,
-    });
-  }
-
   it('hands back the same best candidates, in the same order, as rankCandidates over the whole pool', async () => {
     const words = ['postgres', 'replica', 'backup', 'nightly', 'garden', 'invoice', 'kernel', 'printer'];
     for (let i = 0; i < 60; i++) {
