@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { Store } from '@alter0/store';
 import { RANKING, scoreCandidates } from '@alter0/routing';
 import { loadCandidates } from './candidate-pool.js';
@@ -26,10 +27,16 @@ export interface RankedCandidateWire {
   closed: { atMs: number; reason: string } | null;
 }
 
+/** The best candidates, and this thread's heap after ranking them (its isolate's, for /metrics). */
+export interface RankResult {
+  candidates: RankedCandidateWire[];
+  heap: { usedBytes: number; totalBytes: number };
+}
+
 let store: Store | null = null;
 let storeFile: string | null = null;
 
-export default function rank(task: RankTask): RankedCandidateWire[] {
+export default function rank(task: RankTask): RankResult {
   if (store === null || storeFile !== task.dbFile) {
     store?.close();
     store = Store.open({ file: task.dbFile, readonly: true, migrate: false });
@@ -43,7 +50,7 @@ export default function rank(task: RankTask): RankedCandidateWire[] {
     charsEach: RANKING.recentCharsEach,
   });
   const best = scoreCandidates(task.message, texts, { now: new Date(task.nowMs), limit: task.limit });
-  return loadCandidates(
+  const candidates = loadCandidates(
     store,
     best.map((b) => b.id),
     task.perTask,
@@ -55,4 +62,6 @@ export default function rank(task: RankTask): RankedCandidateWire[] {
     recent: c.recent.map((r) => ({ role: r.role, content: r.content })),
     closed: c.closed === undefined ? null : { atMs: c.closed.at.getTime(), reason: c.closed.reason },
   }));
+  const h = getHeapStatistics();
+  return { candidates, heap: { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size } };
 }

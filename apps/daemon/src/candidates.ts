@@ -2,8 +2,12 @@ import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import type { Store } from '@alter0/store';
 import type { CandidateTask } from '@alter0/routing';
+import type { WorkerHeap } from '@alter0/obs';
 import { candidatePoolSize, loadCandidatePool } from './candidate-pool.js';
-import type { RankTask, RankedCandidateWire } from './candidates-worker.js';
+import type { RankResult, RankTask } from './candidates-worker.js';
+
+/** The thread ends after this long without a ranking (and a new one starts with the next). */
+const IDLE_MS = 60_000;
 
 const WORKER = fileURLToPath(new URL('../dist/candidates-worker.js', import.meta.url));
 
@@ -28,6 +32,8 @@ interface CandidateSourceOptions {
  */
 export class CandidateSource {
   private pool: Tinypool | null = null;
+  /** The thread's heap after its last ranking, and when (monotonic ms). */
+  private lastHeap: { heap: WorkerHeap; atMs: number } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -46,7 +52,7 @@ export class CandidateSource {
       filename: WORKER,
       minThreads: 0,
       maxThreads: 1,
-      idleTimeout: 60_000,
+      idleTimeout: IDLE_MS,
       useAtomics: false,
     });
     const task: RankTask = {
@@ -57,8 +63,9 @@ export class CandidateSource {
       perTask: this.opts.perTask,
       closedSinceMs: closedSince,
     };
-    const ranked = (await this.pool.run(task, { signal })) as RankedCandidateWire[];
-    return ranked.map((c) => ({
+    const { candidates, heap } = (await this.pool.run(task, { signal })) as RankResult;
+    this.lastHeap = { heap, atMs: performance.now() };
+    return candidates.map((c) => ({
       id: c.id,
       title: c.title,
       summary: c.summary,
@@ -68,8 +75,18 @@ export class CandidateSource {
     }));
   }
 
+  /**
+   * The worker thread's V8 heap after its last ranking; null when there is no thread (none started yet, closed, or
+   * ended after IDLE_MS without a ranking).
+   */
+  workerHeap(): WorkerHeap | null {
+    if (this.lastHeap === null) return null;
+    return performance.now() - this.lastHeap.atMs < IDLE_MS ? this.lastHeap.heap : null;
+  }
+
   async close(): Promise<void> {
     await this.pool?.destroy();
     this.pool = null;
+    this.lastHeap = null;
   }
 }

@@ -202,6 +202,7 @@ function buildQueue(
     now,
   });
   d.cleanup.unshift(() => candidates.close());
+  metrics.workerHeap('candidates', () => candidates.workerHeap());
   const handler = createPipeline({
     ...{ store, executors, router: d.router, candidates, closer: d.closer, bus, logger, metrics, now },
     approvals: d.approvals,

@@ -112,6 +112,19 @@ describe('CandidateSource on the worker thread', () => {
     expect(got[0]?.closed?.reason).toBe('Nightly backup to the NAS is done');
   });
 
+  it("reports the thread's own heap after a ranking, and none once closed", async () => {
+    task('Fix the login redirect', NOW - 2 * DAY);
+    const s = source(7 * DAY, { inlineMax: 0 });
+    expect(s.workerHeap()).toBeNull();
+    await load(s);
+    const heap = s.workerHeap();
+    // A thread that imports the store and the ranking holds megabytes; the figure is its isolate's, not a guess.
+    expect(heap?.usedBytes).toBeGreaterThan(1e6);
+    expect(heap?.totalBytes).toBeGreaterThanOrEqual(heap?.usedBytes ?? Infinity);
+    await s.close();
+    expect(s.workerHeap()).toBeNull();
+  });
+
   it('puts the open task first when an open and a closed one rank the same', async () => {
     const closed = task('same words', NOW - DAY, NOW - DAY);
     const open = task('same words', NOW - 2 * DAY);

@@ -15,6 +15,7 @@ export {
   type Metrics,
   type MetricsOptions,
   type MaintenanceState,
+  type WorkerHeap,
   type TimedStage,
   type JobOutcome,
   type RouteOutcome,

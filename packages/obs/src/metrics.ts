@@ -51,8 +51,18 @@ export interface Metrics {
   /** What an agent run reported when its reply was stored: tokens in and out, cost in USD (each when reported). */
   usage(executor: ExecutorKind, u: { inputTokens?: number; outputTokens?: number; costUsd?: number }): void;
   render(): Promise<{ contentType: string; body: string }>;
+  /**
+   * A worker thread's V8 heap (its own isolate: nodejs_heap_* is the main thread's only), read at scrape time;
+   * `read` answers null while the worker has no thread.
+   */
+  workerHeap(worker: string, read: () => WorkerHeap | null): void;
   /** The underlying registry, for metrics another package defines itself. */
   readonly registry: Registry;
+}
+
+export interface WorkerHeap {
+  usedBytes: number;
+  totalBytes: number;
 }
 
 export interface MetricsOptions {
@@ -81,6 +91,25 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers,
   });
   const { tokens, cost } = usageMetrics(registers);
+  const workerHeaps = new Map<string, () => WorkerHeap | null>();
+  const workerHeap = new Gauge({
+    name: 'alter0_worker_heap_bytes',
+    help: "A worker thread's V8 heap (its own isolate), after its last task: used and total (committed).",
+    labelNames: ['worker', 'kind'] as const,
+    registers,
+    collect() {
+      for (const [worker, read] of workerHeaps) {
+        const heap = read();
+        if (heap === null) {
+          workerHeap.remove({ worker, kind: 'used' });
+          workerHeap.remove({ worker, kind: 'total' });
+        } else {
+          workerHeap.set({ worker, kind: 'used' }, heap.usedBytes);
+          workerHeap.set({ worker, kind: 'total' }, heap.totalBytes);
+        }
+      }
+    },
+  });
   const channelLabel = channelLabeler(opts.maxChannels ?? 32);
 
   return {
@@ -132,6 +161,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       add(tokens, { executor, direction: 'in' }, u.inputTokens);
       add(tokens, { executor, direction: 'out' }, u.outputTokens);
       add(cost, { executor }, u.costUsd);
+    },
+    workerHeap: (worker, read) => {
+      workerHeaps.set(worker, read);
     },
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

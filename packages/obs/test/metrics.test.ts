@@ -81,6 +81,19 @@ describe('createMetrics', () => {
     expect(await globalRegistry.metrics()).not.toContain('alter0_');
   });
 
+  it("reads a worker thread's heap at each scrape and drops it while the worker has no thread", async () => {
+    const m = createMetrics({ processMetrics: false });
+    let heap: { usedBytes: number; totalBytes: number } | null = { usedBytes: 15e6, totalBytes: 20e6 };
+    m.workerHeap('candidates', () => heap);
+    const first = (await m.render()).body.split('\n');
+    expect(first).toContain('alter0_worker_heap_bytes{worker="candidates",kind="used"} 15000000');
+    expect(first).toContain('alter0_worker_heap_bytes{worker="candidates",kind="total"} 20000000');
+    heap = { usedBytes: 16e6, totalBytes: 20e6 };
+    expect((await m.render()).body).toContain('alter0_worker_heap_bytes{worker="candidates",kind="used"} 16000000');
+    heap = null;
+    expect((await m.render()).body).not.toContain('alter0_worker_heap_bytes{');
+  });
+
   it('caps client-chosen channel labels and removes gauges that no longer apply', async () => {
     const m = createMetrics({ processMetrics: false, maxChannels: 2 });
     for (const c of ['cli', 'http', 'x1', 'x2', 'cli']) m.accepted(c);

@@ -161,8 +161,11 @@ async function sample(run: SoakRun): Promise<void> {
   result.samples.dbMb.push({ t, v: fileSize(dbFile) / 2 ** 20, gen: d.gen });
   result.samples.walMb.push({ t, v: fileSize(`${dbFile}-wal`) / 2 ** 20, gen: d.gen });
   result.samples.agents.push({ t, v: findAgents(run.runId).length, gen: d.gen });
-  const heap = metricValue(await api.metrics(d.url), 'nodejs_heap_size_used_bytes');
+  const metrics = await api.metrics(d.url);
+  const heap = metricValue(metrics, 'nodejs_heap_size_used_bytes');
   if (heap !== null) result.samples.heapMb.push({ t, v: heap / 2 ** 20, gen: d.gen });
+  const worker = metricValue(metrics, 'alter0_worker_heap_bytes\\{worker="candidates",kind="used"\\}');
+  if (worker !== null) result.samples.workerHeapMb.push({ t, v: worker / 2 ** 20, gen: d.gen });
   const s = await api.call((c, o) => c.status(o));
   const depth = s.kind === 'ok' ? s.value.components.queue.details.depth : { interactive: 0, background: 0 };
   result.samples.queueDepth.push({ t, v: depth.interactive + depth.background, gen: d.gen });

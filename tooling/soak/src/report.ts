@@ -58,6 +58,8 @@ function evaluate(r: SoakResult): Evaluation {
     floorPerWindow(afterWarmup(ps, b.warmupMs), floorWindowMs(r.options.sampleEveryMs));
   row('daemon RSS', 'MB', s.rssMb, floors(s.rssMb), true, b.rssSlopeMbPerH, b.maxRssMb);
   row('daemon V8 heap used', 'MB', s.heapMb, floors(s.heapMb), true, b.heapSlopeMbPerH, null);
+  // Reported only: the worker starts when the router's pool outgrows inline ranking and ends after a minute idle.
+  row('candidates worker V8 heap used', 'MB', s.workerHeapMb, floors(s.workerHeapMb), true, null, null);
   row('daemon open fds', 'fds', s.fds, floors(s.fds), true, b.fdSlopePerH, b.maxFds);
   row('WAL size', 'MB', s.walMb, runWarm(loadPhase(s.walMb)), false, b.walSlopeMbPerH, b.maxWalMb);
   row('queue depth', 'jobs', s.queueDepth, runWarm(loadPhase(s.queueDepth)), false, b.queueSlopePerH, null);

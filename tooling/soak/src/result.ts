@@ -78,6 +78,8 @@ interface Samples {
   rssMb: Point[];
   /** V8 heap in use (prom-client's nodejs_heap_size_used_bytes): tells a JS leak from native or allocator growth. */
   heapMb: Point[];
+  /** The candidates worker thread's V8 heap in use (alter0_worker_heap_bytes): its own isolate, outside heapMb. */
+  workerHeapMb: Point[];
   fds: Point[];
   dbMb: Point[];
   walMb: Point[];
@@ -181,7 +183,7 @@ export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): 
       hostile_outcome: 0,
     },
     violations: [],
-    samples: { rssMb: [], heapMb: [], fds: [], dbMb: [], walMb: [], queueDepth: [], openTasks: [], agents: [] },
+    samples: { rssMb: [], heapMb: [], workerHeapMb: [], fds: [], dbMb: [], walMb: [], queueDepth: [], openTasks: [], agents: [] },
     daemonErrorLines: 0,
     daemonLastErrors: [],
     finalDb: null,
