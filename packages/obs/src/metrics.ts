@@ -91,25 +91,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers,
   });
   const { tokens, cost } = usageMetrics(registers);
-  const workerHeaps = new Map<string, () => WorkerHeap | null>();
-  const workerHeap = new Gauge({
-    name: 'alter0_worker_heap_bytes',
-    help: "A worker thread's V8 heap (its own isolate), after its last task: used and total (committed).",
-    labelNames: ['worker', 'kind'] as const,
-    registers,
-    collect() {
-      for (const [worker, read] of workerHeaps) {
-        const heap = read();
-        if (heap === null) {
-          workerHeap.remove({ worker, kind: 'used' });
-          workerHeap.remove({ worker, kind: 'total' });
-        } else {
-          workerHeap.set({ worker, kind: 'used' }, heap.usedBytes);
-          workerHeap.set({ worker, kind: 'total' }, heap.totalBytes);
-        }
-      }
-    },
-  });
+  const workerHeap = workerHeapMetric(registers);
   const channelLabel = channelLabeler(opts.maxChannels ?? 32);
 
   return {
@@ -162,9 +144,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       add(tokens, { executor, direction: 'out' }, u.outputTokens);
       add(cost, { executor }, u.costUsd);
     },
-    workerHeap: (worker, read) => {
-      workerHeaps.set(worker, read);
-    },
+    workerHeap,
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
 }
@@ -188,6 +168,32 @@ function newRegistry(processMetrics: boolean): Registry {
   }
   eventLoopMetrics([registry]);
   return registry;
+}
+
+/** Worker threads' heaps, each read by its callback at scrape time (a thread's isolate is not the main one). */
+function workerHeapMetric(registers: Registry[]): Metrics['workerHeap'] {
+  const readers = new Map<string, () => WorkerHeap | null>();
+  const gauge = new Gauge({
+    name: 'alter0_worker_heap_bytes',
+    help: "A worker thread's V8 heap (its own isolate), after its last task: used and total (committed).",
+    labelNames: ['worker', 'kind'] as const,
+    registers,
+    collect() {
+      for (const [worker, read] of readers) {
+        const heap = read();
+        if (heap === null) {
+          gauge.remove({ worker, kind: 'used' });
+          gauge.remove({ worker, kind: 'total' });
+        } else {
+          gauge.set({ worker, kind: 'used' }, heap.usedBytes);
+          gauge.set({ worker, kind: 'total' }, heap.totalBytes);
+        }
+      }
+    },
+  });
+  return (worker, read) => {
+    readers.set(worker, read);
+  };
 }
 
 /** Intake, job outcomes, stage durations and the queue's gauges. */
