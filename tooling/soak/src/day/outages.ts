@@ -81,7 +81,11 @@ export async function channelView(run: SoakRun): Promise<ChannelView | null> {
 export async function sleepUntil(run: SoakRun, at: number, loadEnd = Infinity): Promise<boolean> {
   const until = Math.min(at, loadEnd);
   while (!run.signal.aborted && Date.now() < until) {
-    await sleep(Math.min(1000, until - Date.now()), undefined, { signal: run.signal }).catch(() => undefined);
+    // At least 1 ms: `until` may be fractional, and the clock can tick past it between the check and here (Node
+    // warned of a negative timeout once in a day).
+    await sleep(Math.min(1000, Math.max(1, until - Date.now())), undefined, { signal: run.signal }).catch(
+      () => undefined,
+    );
   }
   return !run.signal.aborted && Date.now() >= at;
 }
