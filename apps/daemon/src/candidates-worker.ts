@@ -1,4 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
+import type { WorkerHeap } from '@alter0/obs';
 import { Store } from '@alter0/store';
 import { RANKING, scoreCandidates } from '@alter0/routing';
 import { loadCandidates } from './candidate-pool.js';
@@ -30,7 +31,7 @@ export interface RankedCandidateWire {
 /** The best candidates, and this thread's heap after ranking them (its isolate's, for /metrics). */
 export interface RankResult {
   candidates: RankedCandidateWire[];
-  heap: { usedBytes: number; totalBytes: number };
+  heap: WorkerHeap;
 }
 
 let store: Store | null = null;

@@ -6,9 +6,6 @@ import type { WorkerHeap } from '@alter0/obs';
 import { candidatePoolSize, loadCandidatePool } from './candidate-pool.js';
 import type { RankResult, RankTask } from './candidates-worker.js';
 
-/** The thread ends after this long without a ranking (and a new one starts with the next). */
-const IDLE_MS = 60_000;
-
 const WORKER = fileURLToPath(new URL('../dist/candidates-worker.js', import.meta.url));
 
 interface CandidateSourceOptions {
@@ -32,8 +29,8 @@ interface CandidateSourceOptions {
  */
 export class CandidateSource {
   private pool: Tinypool | null = null;
-  /** The thread's heap after its last ranking, and when (monotonic ms). */
-  private lastHeap: { heap: WorkerHeap; atMs: number } | null = null;
+  /** The thread's heap after its last ranking. */
+  private lastHeap: WorkerHeap | null = null;
 
   constructor(
     private readonly store: Store,
@@ -52,7 +49,7 @@ export class CandidateSource {
       filename: WORKER,
       minThreads: 0,
       maxThreads: 1,
-      idleTimeout: IDLE_MS,
+      idleTimeout: 60_000,
       useAtomics: false,
     });
     const task: RankTask = {
@@ -64,7 +61,7 @@ export class CandidateSource {
       closedSinceMs: closedSince,
     };
     const { candidates, heap } = (await this.pool.run(task, { signal })) as RankResult;
-    this.lastHeap = { heap, atMs: performance.now() };
+    this.lastHeap = heap;
     return candidates.map((c) => ({
       id: c.id,
       title: c.title,
@@ -76,17 +73,15 @@ export class CandidateSource {
   }
 
   /**
-   * The worker thread's V8 heap after its last ranking; null when there is no thread (none started yet, closed, or
-   * ended after IDLE_MS without a ranking).
+   * The worker thread's V8 heap after its last ranking; null while there is no thread (none started yet, closed, or
+   * ended by tinypool after a minute without a ranking).
    */
   workerHeap(): WorkerHeap | null {
-    if (this.lastHeap === null) return null;
-    return performance.now() - this.lastHeap.atMs < IDLE_MS ? this.lastHeap.heap : null;
+    return this.pool !== null && this.pool.threads.length > 0 ? this.lastHeap : null;
   }
 
   async close(): Promise<void> {
     await this.pool?.destroy();
     this.pool = null;
-    this.lastHeap = null;
   }
 }
