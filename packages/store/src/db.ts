@@ -27,11 +27,19 @@ export const BUSY_TIMEOUT_MS = 5000;
  */
 export const LOCK_HOLDING_WAIT_MS = BUSY_TIMEOUT_MS / 5;
 
+/**
+ * SQLite's page cache per connection, in KiB: SQLite's own default. better-sqlite3 builds it with 16 MB, which a
+ * growing database fills a page at a time — for hours in the daemon and again in the candidates worker, memory that
+ * reads as a leak until both are full (docs/benchmarks.md, section 9). A page not cached is read from the OS's
+ * file cache instead, a system call.
+ */
+export const PAGE_CACHE_KIB = 2048;
+
 export interface OpenedDb {
   sqlite: BetterSqlite3.Database;
   db: Drizzle;
   /** What the connection reports after setup, for the start-up log. */
-  pragmas: { journalMode: string; synchronous: number; foreignKeys: number; busyTimeoutMs: number };
+  pragmas: { journalMode: string; synchronous: number; foreignKeys: number; busyTimeoutMs: number; cacheKib: number };
   schema: SchemaState & { migrated: number; backupPath: string | null };
 }
 
@@ -60,11 +68,13 @@ export function configureConnection(sqlite: BetterSqlite3.Database, busyTimeoutM
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  sqlite.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   return {
     journalMode: String(sqlite.pragma('journal_mode', { simple: true })),
     synchronous: Number(sqlite.pragma('synchronous', { simple: true })),
     foreignKeys: Number(sqlite.pragma('foreign_keys', { simple: true })),
     busyTimeoutMs: Number(sqlite.pragma('busy_timeout', { simple: true })),
+    cacheKib: -Number(sqlite.pragma('cache_size', { simple: true })),
   };
 }
 

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { LockHeldError, SchemaTooNewError } from '@alter0/core';
 import { Store } from '../src/store.js';
+import { PAGE_CACHE_KIB } from '../src/db.js';
 import { acquireDataDirLock } from '../src/lock.js';
 import { MIGRATIONS_FOLDER, codeSchemaVersion } from '../src/migrations.js';
 
@@ -40,6 +41,18 @@ describe('connection', () => {
     expect(store.opened.pragmas).toMatchObject({ journalMode: 'wal', synchronous: 2, foreignKeys: 1 });
     expect(store.opened.schema.dbVersion).toBe(codeSchemaVersion());
     expect(store.opened.sqlite.pragma('user_version', { simple: true })).toBe(codeSchemaVersion());
+  });
+
+  it('caches at most PAGE_CACHE_KIB of pages per connection, the read-only ones (the candidates worker) too', () => {
+    // better-sqlite3's own 16 MB per connection filled for hours as the database grew, and read as a leak.
+    expect(store.opened.pragmas.cacheKib).toBe(PAGE_CACHE_KIB);
+    const reader = Store.open({ file: file(), readonly: true, migrate: false });
+    try {
+      expect(reader.opened.sqlite.pragma('cache_size', { simple: true })).toBe(-PAGE_CACHE_KIB);
+    } finally {
+      reader.close();
+    }
+    expect(PAGE_CACHE_KIB).toBeLessThanOrEqual(4096);
   });
 
   it('refuses a database whose schema is newer than the code, without changing it', () => {

@@ -90,7 +90,7 @@ const DAY_FLAGS = [
   '--faults',
   'slow=0.08,hang=0.03,rate_limited=0.07,unavailable=0.07,auth=0.05,malformed_route=0.05,malformed_close=0.05',
   '--warmup',
-  '8m',
+  '20m',
   '--min-slope-window',
   '15m',
 ];
@@ -126,7 +126,7 @@ the invariants continuously, and write a report.
                       Its defaults come first, so any flag above still overrides them:
                       ${DAY_FLAGS.join(' ')}
   --kills N           day: kill -9s in the storm phase                     1050 per 2 hours of --duration
-  --calm F            day: share of the load before the storm (0–0.9)                               0.35
+  --calm F            day: share of the load before the storm (0–0.9)                               0.5
   --moments LIST      day: the hostile moments to run (disk_full, db_held_read, db_held_write,
                       sigstop_within_watchdog, sigstop_beyond_watchdog, clock_jumps), or "none"       all
 `;
@@ -180,7 +180,7 @@ export function parseFaults(text: string): Record<FaultKind, number> {
 const FLAGS = {
   profile: { type: 'string', default: 'classic' },
   kills: { type: 'string' },
-  calm: { type: 'string', default: '0.35' },
+  calm: { type: 'string', default: '0.5' },
   moments: { type: 'string' },
   json: { type: 'string' },
   duration: { type: 'string' },

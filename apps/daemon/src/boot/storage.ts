@@ -56,6 +56,7 @@ export function openStorage(config: Config, logger: Logger, cleanup: Cleanup): S
     synchronous: pragmas.synchronous === 2 ? 'FULL' : pragmas.synchronous,
     foreign_keys: pragmas.foreignKeys === 1,
     busy_timeout_ms: pragmas.busyTimeoutMs,
+    page_cache_kib: pragmas.cacheKib,
     schema_version: schema.dbVersion,
     migrated: schema.migrated,
     backup: schema.backupPath ?? undefined,

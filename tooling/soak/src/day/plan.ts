@@ -57,13 +57,15 @@ export function dayPlan(opts: SoakOptions, hooks: DayHooks): { features: SoakFea
     heldReadMoment({ holdMs: clamp(d / 240, 5000, 30_000) }),
     heldWriteMoment({ holdMs: d >= 3_600_000 ? 10_000 : 7000 }),
     stopMoment({ stopMs: Math.round(watchdogSec * 700), watchdog }),
-    stopMoment({ stopMs: Math.round(watchdogSec * 1500), watchdog }),
   ];
   if (findFaketime() !== null || requireTools) {
     const clock = clockFeature();
     features.push(clock);
     moments.push(clockJumpMoment({ clock, holdMs: clamp(d / 120, 5000, 60_000) }));
   } else hooks.skipped('clock jumps', `libfaketime is not installed (${FAKETIME_INSTALL})`);
+  // Last: it restarts the daemon, so every moment before it falls in the calm's first lifetime, the one long enough
+  // for the slopes.
+  moments.push(stopMoment({ stopMs: Math.round(watchdogSec * 1500), watchdog }));
   if (opts.moments === null) return { features, moments };
   const unknown = opts.moments.filter((n) => !moments.some((m) => m.name === n));
   if (unknown.length > 0)
