@@ -34,6 +34,10 @@ describe('soak mutants', () => {
     expect(() => applyMutant('x = 1; x = 1;', m, '')).toThrow(/mutant twice: .* 2 times/);
     expect(() => applyMutant('y = 1;', m, '')).toThrow(/mutant twice: .* 0 times/);
     expect(applyMutant('a; x = 1; b', { ...m, replace: `${HIT}; x = $1;` }, 'h()')).toBe('a; h(); x = $1; b');
+    // A second patch of the same build obeys the same rule, and both are applied.
+    const two = { ...m, also: [{ find: 'y = 1;', replace: 'y = 3;' }] };
+    expect(applyMutant('x = 1; y = 1;', two, '')).toBe('x = 2; y = 3;');
+    expect(() => applyMutant('x = 1; z = 1;', two, '')).toThrow(/mutant twice: .* 0 times/);
   });
 
   it('recovery that deletes the jobs it re-queues is caught as lost_message (classic profile, kills every ~5 s)', async () => {

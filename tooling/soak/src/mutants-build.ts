@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HIT } from './mutants.js';
-import type { Mutant } from './mutants.js';
+import type { Mutant, MutantPatch } from './mutants.js';
 import type { ViolationKind } from './result.js';
 
 /** Where a mutant's build lives: inside apps/cli, so Node still finds apps/cli/node_modules from it. */
@@ -15,20 +15,30 @@ export interface MutantBuild {
   marks: string;
 }
 
-/** The patched text; throws, naming the mutant, unless `find` matches the bundle exactly once. */
-export function applyMutant(bundle: string, m: Pick<Mutant, 'name' | 'find' | 'replace'>, hitCall: string): string {
-  const replace = m.replace.split(HIT).join(hitCall);
-  if (typeof m.find === 'string') {
-    const at = bundle.indexOf(m.find);
-    const n = at < 0 ? 0 : bundle.split(m.find).length - 1;
-    if (n !== 1) throw new Error(mismatch(m.name, n));
+/** The patched text; throws, naming the mutant, unless `find` (and each of `also`) matches the bundle exactly once. */
+export function applyMutant(
+  bundle: string,
+  m: Pick<Mutant, 'name' | 'find' | 'replace' | 'also'>,
+  hitCall: string,
+): string {
+  let out = bundle;
+  for (const p of [m, ...(m.also ?? [])]) out = patchOnce(out, m.name, p, hitCall);
+  return out;
+}
+
+function patchOnce(bundle: string, name: string, p: MutantPatch, hitCall: string): string {
+  const replace = p.replace.split(HIT).join(hitCall);
+  if (typeof p.find === 'string') {
+    const at = bundle.indexOf(p.find);
+    const n = at < 0 ? 0 : bundle.split(p.find).length - 1;
+    if (n !== 1) throw new Error(mismatch(name, n));
     // Spliced, not String.replace: `$` in the replacement is literal.
-    return bundle.slice(0, at) + replace + bundle.slice(at + m.find.length);
+    return bundle.slice(0, at) + replace + bundle.slice(at + p.find.length);
   }
-  const flags = m.find.flags.includes('g') ? m.find.flags : `${m.find.flags}g`;
-  const n = [...bundle.matchAll(new RegExp(m.find.source, flags))].length;
-  if (n !== 1) throw new Error(mismatch(m.name, n));
-  return bundle.replace(new RegExp(m.find.source, m.find.flags.replace('g', '')), replace);
+  const flags = p.find.flags.includes('g') ? p.find.flags : `${p.find.flags}g`;
+  const n = [...bundle.matchAll(new RegExp(p.find.source, flags))].length;
+  if (n !== 1) throw new Error(mismatch(name, n));
+  return bundle.replace(new RegExp(p.find.source, p.find.flags.replace('g', '')), replace);
 }
 
 const mismatch = (name: string, n: number): string =>

@@ -14,9 +14,13 @@ export interface Mutant {
   find: string | RegExp;
   /** `$HIT` marks the mutated path: it records (once per process) that the broken code actually ran. */
   replace: string;
+  /** Further patches of the same build, each also matched exactly once (a bug whose effect two safeguards hide). */
+  also?: readonly MutantPatch[];
   /** Extra soak flags (a control is run with the same flags). */
   flags?: string[];
 }
+
+export type MutantPatch = Pick<Mutant, 'find' | 'replace'>;
 
 /** Replaced in `replace` by a call that records the first time each process runs the mutated code. */
 export const HIT = '$HIT';
@@ -79,6 +83,19 @@ export const MUTANTS: readonly Mutant[] = [
     why: 'the reaping at start of the agent process groups the killed process left is disabled: a hanging agent outlives its daemon',
     find: /const reaped = reapOrphanGroups\(groupsDir, \{[^\n]*\}\);/,
     replace: 'const reaped = ($HIT, 0);',
+  },
+  {
+    name: 'agents-outlive-daemon',
+    targets: 'orphan_process',
+    why: "agents are spawned by the daemon itself instead of the spawner's helper (which SIGKILLs them when the daemon dies), and the reaping at start is disabled: an agent running at a kill -9 outlives its daemon (no-orphan-reaping alone is hidden by the helper)",
+    find: 'return this.#helper.spawn(program, args, options);',
+    replace: 'return ($HIT, spawn2(program, args, options));',
+    also: [
+      {
+        find: /const reaped = reapOrphanGroups\(groupsDir, \{[^\n]*\}\);/,
+        replace: 'const reaped = 0;',
+      },
+    ],
   },
   {
     name: 'succeeded-without-finish-time',
