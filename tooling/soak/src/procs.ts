@@ -26,6 +26,11 @@ export interface AgentProcess {
   /** The job it works for (ALTER0_JOB_ID), '' when unreadable. */
   job: string;
   stage: string;
+  /** Its parent's pid (1 or a subreaper once orphaned), and how many variables its environment had (0: unreadable). */
+  ppid: number;
+  envVars: number;
+  /** Its arguments after the marker (the agent's own flags), for a report that must say which process it was. */
+  args: string;
 }
 
 /**
@@ -48,7 +53,8 @@ export function findAgents(runId: string): AgentProcess[] {
       const cmdline = `\0${fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1')}`;
       if (!cmdline.includes(marker)) continue;
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const state = fields[0];
       if (state === 'Z' || state === 'X') continue;
       const env = readEnviron(pid);
       out.push({
@@ -56,6 +62,14 @@ export function findAgents(runId: string): AgentProcess[] {
         gen: Number(env.get('SOAK_GEN') ?? 0),
         job: env.get('ALTER0_JOB_ID') ?? '',
         stage: env.get('ALTER0_STAGE') ?? '',
+        ppid: Number(fields[1] ?? 0),
+        envVars: env.size,
+        args: cmdline
+          .slice(cmdline.indexOf(marker) + marker.length)
+          .split('\0')
+          .join(' ')
+          .trim()
+          .slice(0, 200),
       });
     } catch {
       // It exited while we looked: not an agent that remains.

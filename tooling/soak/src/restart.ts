@@ -251,7 +251,7 @@ async function checkOrphans(run: SoakRun, gen: number, killedAt: number, restart
     violate(
       run,
       'orphan_process',
-      `agent pid ${o.pid} (stage ${o.stage || '?'}, job ${o.job || '?'}) spawned by generation ${o.gen} is still running ${Math.round((Date.now() - killedAt) / 1000)}s after that daemon was killed and ${Math.round((Date.now() - restartedAt) / 1000)}s after the restart`,
+      `agent pid ${o.pid} (stage ${o.stage || '?'}, job ${o.job || '?'}) spawned by generation ${o.gen} is still running ${Math.round((Date.now() - killedAt) / 1000)}s after that daemon was killed and ${Math.round((Date.now() - restartedAt) / 1000)}s after the restart (parent pid ${o.ppid}, ${o.envVars} environment variables, args: ${o.args || 'none'})`,
     );
   }
   // Reported once; removed so they neither pile up nor are counted again.
