@@ -27,7 +27,7 @@ afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const MOMENTS = ['disk_full', 'db_held_write', 'sigstop_beyond_watchdog', 'clock_jumps'];
+const MOMENTS = ['disk_full', 'db_held_write', 'clock_jumps', 'sigstop_beyond_watchdog'];
 
 interface DayReport {
   commit: string;
