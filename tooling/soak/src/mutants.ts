@@ -25,6 +25,20 @@ export type MutantPatch = Pick<Mutant, 'find' | 'replace'>;
 /** Replaced in `replace` by a call that records the first time each process runs the mutated code. */
 export const HIT = '$HIT';
 
+/** The daemon's reaping at start of the agent process groups the killed process left (two mutants disable it). */
+const REAP_AT_START = /const reaped = reapOrphanGroups\(groupsDir, \{[^\n]*\}\);/;
+
+/**
+ * For a mutant only a hanging agent shows: a quarter of messages hang, and a longer calm for lifetimes that see one.
+ * The same flags for each such mutant, so they share one control.
+ */
+const MANY_HANGS = [
+  '--faults',
+  'slow=0.08,hang=0.25,rate_limited=0.07,unavailable=0.07,auth=0.05,malformed_route=0.05,malformed_close=0.05',
+  '--calm',
+  '0.6',
+];
+
 export const MUTANTS: readonly Mutant[] = [
   {
     name: 'recovery-deletes-jobs',
@@ -55,12 +69,7 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'return (($HIT), { ...this.mustGet(job.id), timeoutS: this.mustGet(job.id).timeoutS * 1e3 });',
     // A hang must be running in a lifetime long enough to see it stuck: in a 4 min day only the first ~50 s are
     // calm (the first full run did not catch it at 3 % hangs). More hangs, a longer calm.
-    flags: [
-      '--faults',
-      'slow=0.08,hang=0.25,rate_limited=0.07,unavailable=0.07,auth=0.05,malformed_route=0.05,malformed_close=0.05',
-      '--calm',
-      '0.6',
-    ],
+    flags: MANY_HANGS,
   },
   {
     name: 'background-lane-never-claimed',
@@ -81,7 +90,7 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'no-orphan-reaping',
     targets: 'orphan_process',
     why: 'the reaping at start of the agent process groups the killed process left is disabled: a hanging agent outlives its daemon',
-    find: /const reaped = reapOrphanGroups\(groupsDir, \{[^\n]*\}\);/,
+    find: REAP_AT_START,
     replace: 'const reaped = ($HIT, 0);',
   },
   {
@@ -92,18 +101,13 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'return ($HIT, spawn2(program, args, options));',
     also: [
       {
-        find: /const reaped = reapOrphanGroups\(groupsDir, \{[^\n]*\}\);/,
+        find: REAP_AT_START,
         replace: 'const reaped = 0;',
       },
     ],
     // Only a hanging agent outlives the 5 s the check waits (the others end on their own): at 3 % hangs no kill of
     // a 4 min day landed on one (the first run with this patch did not catch it). More hangs, a longer calm.
-    flags: [
-      '--faults',
-      'slow=0.08,hang=0.25,rate_limited=0.07,unavailable=0.07,auth=0.05,malformed_route=0.05,malformed_close=0.05',
-      '--calm',
-      '0.6',
-    ],
+    flags: MANY_HANGS,
   },
   {
     name: 'succeeded-without-finish-time',

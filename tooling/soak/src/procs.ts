@@ -51,7 +51,8 @@ export function findAgents(runId: string): AgentProcess[] {
     const pid = Number(name);
     try {
       const cmdline = `\0${fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1')}`;
-      if (!cmdline.includes(marker)) continue;
+      const at = cmdline.indexOf(marker);
+      if (at < 0) continue;
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const state = fields[0];
@@ -65,7 +66,7 @@ export function findAgents(runId: string): AgentProcess[] {
         ppid: Number(fields[1] ?? 0),
         envVars: env.size,
         args: cmdline
-          .slice(cmdline.indexOf(marker) + marker.length)
+          .slice(at + marker.length)
           .split('\0')
           .join(' ')
           .trim()
