@@ -41,6 +41,31 @@ function summaryOf(report: string): Record<string, unknown> {
 const HOUR = 3_600_000;
 
 describe('soak harness pieces', () => {
+  it("finds this run's agents, and not one that is exiting (its memory released, its environment empty)", () => {
+    const root = tempDir('alter0-soak-proc-');
+    dirs.push(root);
+    const proc = (pid: number, o: { run: string; env: string[]; vm: boolean; state?: string }): void => {
+      const dir = path.join(root, String(pid));
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'cmdline'), ['node', 'agent.js', '--soak-run', o.run, '--x', '1', ''].join('\0'));
+      fs.writeFileSync(path.join(dir, 'stat'), `${pid} (node) ${o.state ?? 'S'} 4242 ${pid} 0`);
+      fs.writeFileSync(path.join(dir, 'environ'), o.env.map((kv) => `${kv}\0`).join(''));
+      fs.writeFileSync(path.join(dir, 'status'), `Name:\tnode\n${o.vm ? 'VmRSS:\t  5120 kB\n' : ''}Threads:\t1\n`);
+    };
+    const env = ['SOAK_GEN=3', 'ALTER0_JOB_ID=j_1', 'ALTER0_STAGE=execute'];
+    proc(101, { run: 'r1', env, vm: true });
+    proc(102, { run: 'r2', env, vm: true }); // another run's agent
+    proc(103, { run: 'r1', env: [], vm: false }); // exiting: read as "generation 0" before, reported as an orphan
+    proc(104, { run: 'r1', env, vm: true, state: 'Z' });
+    proc(105, { run: 'r1', env: [], vm: true }); // alive with an empty environment: still an agent
+    fs.mkdirSync(path.join(root, 'self'));
+    const found = findAgents('r1', root).sort((a, b) => a.pid - b.pid);
+    expect(found).toEqual([
+      { pid: 101, gen: 3, job: 'j_1', stage: 'execute', ppid: 4242, envVars: 3, args: '--x 1' },
+      { pid: 105, gen: 0, job: '', stage: '', ppid: 4242, envVars: 0, args: '--x 1' },
+    ]);
+  });
+
   it('carries a fault plan in the message and finds the current message in router and closer prompts', () => {
     const plan: MessagePlan = { key: 'm1-7', exec: 'rate_limited', n: 2, route: 'malformed', close: 'yes' };
     const text = `${encodePlan(plan)} deploy report`;
