@@ -13,6 +13,7 @@ import {
   coveredMs,
   currentMessage,
   decodePlan,
+  emptyResult,
   encodePlan,
   expectationOf,
   fillTemplate,
@@ -20,7 +21,9 @@ import {
   floorPerWindow,
   parseDuration,
   parseFaults,
+  parseOptions,
   pooledSlopePerHour,
+  renderReport,
   slopePerHour,
   summarize,
 } from '@alter0/soak';
@@ -39,6 +42,7 @@ function summaryOf(report: string): Record<string, unknown> {
 }
 
 const HOUR = 3_600_000;
+const TEMPLATE = fs.readFileSync(new URL('../../../docs/soak-template.md', import.meta.url), 'utf8');
 
 describe('soak harness pieces', () => {
   it("finds this run's agents, and not one that is exiting (its memory released, its environment empty)", () => {
@@ -64,6 +68,37 @@ describe('soak harness pieces', () => {
       { pid: 101, gen: 3, job: 'j_1', stage: 'execute', ppid: 4242, envVars: 3, args: '--x 1' },
       { pid: 105, gen: 0, job: '', stage: '', ppid: 4242, envVars: 0, args: '--x 1' },
     ]);
+  });
+
+  it("judges RSS's slope by its parts: V8's committed heap may grow, memory outside it may not", () => {
+    const opts = parseOptions(
+      ['--duration', '1h', '--out', '/nowhere.md', '--warmup', '0s', '--min-slope-window', '15m'],
+      BIN,
+    );
+    /** 40 minutes of one lifetime, a sample a minute: RSS = committed V8 heaps + native, each growing as given (MB/h). */
+    const judged = (committedPerH: number, nativePerH: number): string[] => {
+      const r = emptyResult(opts, 'r', '/nowhere');
+      r.startedAt = 0;
+      r.endedAt = r.loadEndedAt = 40 * 60_000;
+      for (let m = 0; m <= 40; m++) {
+        const t = m * 60_000;
+        const committed = 38 + (committedPerH * m) / 60;
+        const native = 120 + (nativePerH * m) / 60;
+        r.samples.rssMb.push({ t, v: committed + native, gen: 1 });
+        r.samples.heapCommittedMb.push({ t, v: committed, gen: 1 });
+        r.samples.nativeMb.push({ t, v: native, gen: 1 });
+        r.samples.heapMb.push({ t, v: 24, gen: 1 });
+      }
+      return renderReport(r, TEMPLATE).violations.map((v) => v.detail);
+    };
+    // The JIT's and old space's first hour: RSS +20 MB/h, all of it V8's committed heap, the heap in use flat.
+    expect(judged(20, 0)).toEqual([]);
+    // The same RSS growth outside V8 is a leak.
+    expect(judged(0, 20)).toEqual([
+      expect.stringMatching(/^daemon native memory \(RSS less V8 heaps\): grows 20\.00 MB\/h/),
+    ]);
+    // Past the maximum, RSS fails whatever its parts.
+    expect(judged(800, 0)).toEqual([expect.stringMatching(/^daemon RSS: max .* above the bound of 512 MB/)]);
   });
 
   it('carries a fault plan in the message and finds the current message in router and closer prompts', () => {

@@ -166,6 +166,14 @@ async function sample(run: SoakRun): Promise<void> {
   if (heap !== null) result.samples.heapMb.push({ t, v: heap / 2 ** 20, gen: d.gen });
   const worker = metricValue(metrics, 'alter0_worker_heap_bytes\\{worker="candidates",kind="used"\\}');
   if (worker !== null) result.samples.workerHeapMb.push({ t, v: worker / 2 ** 20, gen: d.gen });
+  const committed = metricValue(metrics, 'nodejs_heap_size_total_bytes');
+  if (rss !== null && committed !== null) {
+    // The worker's isolate exists only while the router's pool needs it: no sample, nothing committed.
+    const workerCommitted = metricValue(metrics, 'alter0_worker_heap_bytes\\{worker="candidates",kind="total"\\}') ?? 0;
+    const v8 = (committed + workerCommitted) / 2 ** 20;
+    result.samples.heapCommittedMb.push({ t, v: v8, gen: d.gen });
+    result.samples.nativeMb.push({ t, v: rss / 2 ** 20 - v8, gen: d.gen });
+  }
   const s = await api.call((c, o) => c.status(o));
   const depth = s.kind === 'ok' ? s.value.components.queue.details.depth : { interactive: 0, background: 0 };
   result.samples.queueDepth.push({ t, v: depth.interactive + depth.background, gen: d.gen });

@@ -5,8 +5,11 @@ import type { FaultKind } from './plan.js';
 
 /** Where a limit on resource growth applies; each is stated in the report next to what was measured. */
 export interface Bounds {
-  /** Daemon RSS growth (its floor) within a lifetime, after warm-up. */
-  rssSlopeMbPerH: number;
+  /**
+   * Growth of the daemon's memory outside its V8 heaps (RSS less both isolates' committed heaps: SQLite, buffers,
+   * the allocator, addons) within a lifetime, after warm-up.
+   */
+  nativeSlopeMbPerH: number;
   /** V8 heap in use (its floor) within a lifetime, after warm-up: where a JavaScript leak shows. */
   heapSlopeMbPerH: number;
   /** Open file descriptors growth within a lifetime, after warm-up. */
@@ -116,7 +119,7 @@ the invariants continuously, and write a report.
   --workers I,B       interactive,background workers                                  2,2
   --warmup D          left out of each daemon lifetime's slopes                       15m
   --min-slope-window D  slopes are judged only over this much observation            2h
-  --max-rss-slope MB/h, --max-heap-slope MB/h, --max-fd-slope N/h, --max-queue-slope N/h, --max-wal-slope MB/h,
+  --max-native-slope MB/h, --max-heap-slope MB/h, --max-fd-slope N/h, --max-queue-slope N/h, --max-wal-slope MB/h,
   --max-rss MB, --max-fds N, --max-wal MB, --max-db-kb-per-job KB   resource bounds (defaults in the report)
   --bin FILE          the alter0 entry point                                          apps/cli/bin/alter0.js
   --json FILE         also write the machine-readable report (JSON)
@@ -200,7 +203,7 @@ const FLAGS = {
   workers: { type: 'string', default: '2,2' },
   warmup: { type: 'string', default: '15m' },
   'min-slope-window': { type: 'string', default: '2h' },
-  'max-rss-slope': { type: 'string', default: '10' },
+  'max-native-slope': { type: 'string', default: '10' },
   'max-heap-slope': { type: 'string', default: '5' },
   'max-fd-slope': { type: 'string', default: '5' },
   'max-queue-slope': { type: 'string', default: '10' },
@@ -279,7 +282,7 @@ function profileOf(argv: string[]): Profile {
 
 function boundsOf(values: FlagValues): Bounds {
   return {
-    rssSlopeMbPerH: positive(values['max-rss-slope'], 'max-rss-slope'),
+    nativeSlopeMbPerH: positive(values['max-native-slope'], 'max-native-slope'),
     heapSlopeMbPerH: positive(values['max-heap-slope'], 'max-heap-slope'),
     fdSlopePerH: positive(values['max-fd-slope'], 'max-fd-slope'),
     queueSlopePerH: positive(values['max-queue-slope'], 'max-queue-slope'),

@@ -80,6 +80,10 @@ interface Samples {
   heapMb: Point[];
   /** The candidates worker thread's V8 heap in use (alter0_worker_heap_bytes): its own isolate, outside heapMb. */
   workerHeapMb: Point[];
+  /** Both isolates' committed V8 heaps (nodejs_heap_size_total_bytes + the worker's total): V8's own sizing. */
+  heapCommittedMb: Point[];
+  /** RSS less heapCommittedMb: the memory V8 does not manage, where a native leak shows. */
+  nativeMb: Point[];
   fds: Point[];
   dbMb: Point[];
   walMb: Point[];
@@ -187,6 +191,8 @@ export function emptyResult(opts: SoakOptions, runId: string, dataDir: string): 
       rssMb: [],
       heapMb: [],
       workerHeapMb: [],
+      heapCommittedMb: [],
+      nativeMb: [],
       fds: [],
       dbMb: [],
       walMb: [],

@@ -19,7 +19,7 @@ export const FLAGS: Record<string, string> = {
   workers: 'interactive,background workers (default 2,2)',
   warmup: "left out of each daemon lifetime's slopes (default 15m)",
   'min-slope-window': 'slopes are judged only over this much observation (default 2h)',
-  'max-rss-slope': 'RSS growth bound, MB/h (default 10)',
+  'max-native-slope': 'growth bound of memory outside the V8 heaps (RSS less their committed size), MB/h (default 10)',
   'max-heap-slope': 'V8 heap growth bound, MB/h (default 5)',
   'max-fd-slope': 'open fd growth bound, per hour (default 5)',
   'max-queue-slope': 'queue depth growth bound, per hour (default 10)',

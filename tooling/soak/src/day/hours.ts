@@ -20,6 +20,8 @@ export interface DayHour {
   queue_wait_ms: Percentiles;
   end_to_end_ms: Percentiles;
   rss_mb: Level;
+  /** RSS less both isolates' committed V8 heaps. */
+  native_mb: Level;
   heap_mb: Level;
   fds: Level;
 }
@@ -84,6 +86,7 @@ export function dayHours(r: SoakResult): DayHour[] {
         jobs.flatMap(([c, , f, st]) => (f !== null && st === 'succeeded' && sane(f - c) ? [f - c] : [])),
       ),
       rss_mb: level(pts(r.samples.rssMb), floorWindow),
+      native_mb: level(pts(r.samples.nativeMb), floorWindow),
       heap_mb: level(pts(r.samples.heapMb), floorWindow),
       fds: level(pts(r.samples.fds), floorWindow),
     });
