@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '@alter0/obs';
 import { loadConfig, parseDuration } from '@alter0/config';
 import { DAEMON_NODE_FLAGS } from '@alter0/core';
@@ -376,6 +377,36 @@ describe('systemd notifier', () => {
     stops.push(n.startWatchdog(() => Date.now() >= staleUntil));
     await until(() => fake.lines().includes('WATCHDOG=1'), { timeoutMs: 10_000, what: 'the first ping' });
     expect(Date.now() - startedAt).toBeLessThan(10_000);
+  });
+
+  // Found by the sixth two-hour day: a 21 s SIGSTOP right after a ping went out, before its sender was reaped. The
+  // overdue tick after SIGCONT found the sender still in flight and waited a whole interval (15 s): 30 s of silence
+  // under WatchdogSec 30 s, and a healthy daemon was killed.
+  it('looks again within a second when a tick finds the last sender still in flight', async () => {
+    vi.useFakeTimers();
+    try {
+      const senders: (EventEmitter & { kill: () => boolean })[] = [];
+      const fakeSpawn: SpawnFn = () => {
+        const c = Object.assign(new EventEmitter(), { kill: () => true });
+        senders.push(c);
+        return c as unknown as ChildProcess;
+      };
+      const n = createNotifier({
+        env: { PATH: '/nowhere', NOTIFY_SOCKET: '/run/fake/notify', WATCHDOG_USEC: '30000000' },
+        logger: recordingLogger().logger,
+        spawn: fakeSpawn,
+      });
+      stops.push(n.startWatchdog(() => true));
+      expect(senders).toHaveLength(1);
+      // The pause: the interval's tick comes while the first sender has not been reaped.
+      await vi.advanceTimersByTimeAsync(15_000);
+      expect(senders).toHaveLength(1);
+      senders[0]?.emit('close', 0, null);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(senders).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('pings WATCHDOG=1 every WATCHDOG_USEC/2 only while the live check passes', async () => {

@@ -199,11 +199,22 @@ function startWatchdog(s: Sender, intervalMs: number, healthy: () => boolean): (
   let inFlight = false;
   let wasHealthy = true;
   let recheck: NodeJS.Timeout | null = null;
+  const recheckSoon = (): void => {
+    if (s.signal?.aborted) return;
+    recheck = setTimeout(tick, Math.min(RECHECK_MS, intervalMs));
+    recheck.unref();
+  };
   const tick = (): void => {
     if (recheck) clearTimeout(recheck);
     recheck = null;
-    // A sender still waiting on PID 1 is enough; piling more up would not help.
-    if (inFlight) return;
+    // A sender still waiting on PID 1 is enough; piling more up would not help. But look again soon: a pause
+    // (SIGSTOP, a suspend) that lands after a ping went out and before its sender was reaped leaves this tick —
+    // the overdue one, first thing after the pause — seeing it in flight, and skipping to the next interval added
+    // a whole interval to the silence (a 21 s stop under WatchdogSec 30 s got a healthy daemon killed).
+    if (inFlight) {
+      recheckSoon();
+      return;
+    }
     let ok: boolean;
     try {
       ok = healthy();
@@ -220,10 +231,7 @@ function startWatchdog(s: Sender, intervalMs: number, healthy: () => boolean): (
       // Soon, not a whole interval later: after a stop (SIGSTOP, a suspend) the workers' sign of life is stale
       // until their next round, a second or so; waiting the interval added it to the silence, and a stop shorter
       // than WatchdogSec got a healthy daemon killed.
-      if (!s.signal?.aborted) {
-        recheck = setTimeout(tick, Math.min(RECHECK_MS, intervalMs));
-        recheck.unref();
-      }
+      recheckSoon();
       return;
     }
     if (!wasHealthy) log.info('live check passes again: watchdog pings resumed');
