@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -254,5 +258,58 @@ describe('soak day: the approval checks fail on broken observations', () => {
       ...{ key: 'm1-7', exec: 'ok', n: 0, route: 'ok', close: 'no' },
     });
     expect(Object.keys(decodePlan('[soak k=m1-7 exec=ok route=ok close=no]') ?? {})).not.toContain('appr');
+  });
+});
+
+describe('soak day: the agent does not go on unasked', () => {
+  /** Runs the soak agent's execute stage against a stand-in API that answers every approval request `status`. */
+  async function runAgent(
+    status: number,
+  ): Promise<{ code: number | null; stdout: string; stderr: string; asked: number }> {
+    let asked = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        asked++;
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(status === 201 ? '{"approval_id":"ap_1","state":"allowed"}' : '{"error":{"code":"storage_full"}}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const plan = encodePlan({ key: 'ask-1', exec: 'ok', n: 0, route: 'ok', close: 'yes', appr: 'allow' });
+      const child = spawn(process.execPath, [AGENT], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ALTER0_STAGE: 'execute',
+          ALTER0_URL: `http://127.0.0.1:${port}`,
+          ALTER0_JOB_ID: 'j_1',
+          ALTER0_APPROVAL_TOKEN: 'tok',
+          SOAK_APPROVAL_MAX_MS: '2500',
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdin.end(`${plan} approval please`);
+      const [code] = (await once(child, 'close')) as [number | null];
+      return { code, stdout, stderr, asked };
+    } finally {
+      server.close();
+    }
+  }
+
+  it('fails its run when alter0 refuses the question for the whole wait (the sixth day: a full disk), and goes on when allowed', async () => {
+    const refused = await runAgent(507);
+    expect(refused.asked, refused.stderr).toBeGreaterThan(1);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('did not take the approval request (refused_507)');
+    expect(refused.stdout).toBe('');
+    const allowed = await runAgent(201);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toContain('soak reply 1 for ask-1');
   });
 });

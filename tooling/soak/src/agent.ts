@@ -140,6 +140,15 @@ if (plan?.appr !== undefined) {
     process.stderr.write('soak agent: alter0 is unreachable while waiting for an approval\n');
     process.exit(1);
   }
+  // The question was never recorded (refused for longer than the wait, or no run token): like `alter0 approval
+  // request`, which exits non-zero unless allowed, the run does not go on unasked — it fails and the next attempt
+  // asks again. Going on made a job succeed with no approval at all (the sixth day's one such job: its question met
+  // the full disk for the whole wait).
+  if (asked.state.startsWith('refused_') || asked.state === 'no_token') {
+    log(null);
+    process.stderr.write(`soak agent: alter0 did not take the approval request (${asked.state})\n`);
+    process.exit(1);
+  }
 }
 if (plan !== null) {
   switch (plan.exec) {
