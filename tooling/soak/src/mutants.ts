@@ -117,6 +117,20 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'finishedAt: ($HIT, null),',
   },
   {
+    name: 'stray-write-into-db',
+    targets: 'integrity',
+    why: "a stray write lands in the database file (the classic way to corrupt SQLite: a descriptor used after it was closed and reused): at each start the daemon writes one byte over the header of an index page nothing rewrites (task_allow_rules' unique index), and its quick_check at open is off (it would refuse the damaged file, and the soak would see only a restart that fails)",
+    find: 'const after = schemaState(sqlite, folder);',
+    replace:
+      'const after = schemaState(sqlite, folder);\n    if (!readonly && opts.quickCheck === true) { $HIT; sqlite.pragma("wal_checkpoint(TRUNCATE)"); const root = sqlite.prepare("SELECT rootpage FROM sqlite_schema WHERE name = \'task_allow_rules_task_rule\'").pluck().get(); const size = sqlite.pragma("page_size", { simple: true }); const fd = fs7.openSync(opts.file, "r+"); fs7.writeSync(fd, Buffer.from([1]), 0, 1, (root - 1) * size); fs7.closeSync(fd); }',
+    also: [
+      {
+        find: 'if (opts.quickCheck === true && state2.dbVersion > 0)',
+        replace: 'if (opts.quickCheck === true && state2.dbVersion > 0 && false)',
+      },
+    ],
+  },
+  {
     name: 'retries-disabled',
     targets: 'unexpected_outcome',
     why: 'max_attempts is ignored: a retryable failure (429, 503, timeout) fails the job at once, so a plan that should succeed after a retry fails',
@@ -181,6 +195,25 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '$HIT;$1if (false)',
     // Every slot is still accounted for (fired or counted missed); what shows is a schedule that stops firing
     // while the daemon is up, which needs a stretch of the day without moments.
+    flags: ['--calm', '0.6', '--moments', 'none'],
+  },
+  {
+    name: 'slot-fires-twice',
+    targets: 'schedule_duplicate',
+    why: "a firing records the slot the schedule fired last (last_fired_at, a field mixed up) instead of the one it fires, and both guards are gone: the repository's check that the slot already fired, and the unique slot index (dropped at each start, as by a migration that rebuilt schedule_runs without it)",
+    find: /slotAt: fire\.slotAt,(?=\n\s*kind: fire\.catchUp)/,
+    replace: 'slotAt: row.lastFiredAt !== null ? ($HIT, row.lastFiredAt) : fire.slotAt,',
+    also: [
+      {
+        find: /(const fired = this\.db\.select\(\{ id: scheduleRuns\.id \}\)[^\n]*\n\s*)if \(fired\)/,
+        replace: '$1if (false)',
+      },
+      {
+        find: 'const after = schemaState(sqlite, folder);',
+        replace:
+          'const after = schemaState(sqlite, folder);\n    if (!readonly) sqlite.exec("DROP INDEX IF EXISTS schedule_runs_slot");',
+      },
+    ],
     flags: ['--calm', '0.6', '--moments', 'none'],
   },
 ];
