@@ -101,6 +101,46 @@ describe('soak harness pieces', () => {
     expect(judged(800, 0)).toEqual([expect.stringMatching(/^daemon RSS: max .* above the bound of 512 MB/)]);
   });
 
+  it('fits memory apart before and after a SIGSTOP: a step on SIGCONT passes, growth within the stretches fails', () => {
+    const opts = parseOptions(
+      ['--duration', '1h', '--out', '/nowhere.md', '--warmup', '0s', '--min-slope-window', '15m'],
+      BIN,
+    );
+    /** 50 minutes of one lifetime, a sample a minute, stopped for 21 s at minute 20: native = 110 + growth + step. */
+    const judged = (nativePerH: number, step: number, paused: boolean): string[] => {
+      const r = emptyResult(opts, 'r', '/nowhere');
+      r.startedAt = 0;
+      r.endedAt = r.loadEndedAt = 50 * 60_000;
+      const stoppedAt = 20 * 60_000 + 10_000;
+      const continuedAt = stoppedAt + 21_000;
+      if (paused)
+        r.moments.push({
+          name: 'sigstop_within_watchdog',
+          startedAt: stoppedAt,
+          endedAt: continuedAt + 60_000,
+          ok: true,
+          observed: {},
+          pause: { stoppedAt, continuedAt },
+        });
+      for (let m = 0; m <= 50; m++) {
+        const t = m * 60_000;
+        const native = 110 + (nativePerH * m) / 60 + (t > continuedAt ? step : 0);
+        r.samples.rssMb.push({ t, v: 40 + native, gen: 1 });
+        r.samples.heapCommittedMb.push({ t, v: 40, gen: 1 });
+        r.samples.nativeMb.push({ t, v: native, gen: 1 });
+        r.samples.heapMb.push({ t, v: 24, gen: 1 });
+      }
+      return renderReport(r, TEMPLATE).violations.map((v) => v.detail);
+    };
+    const native = /^daemon native memory \(RSS less V8 heaps\): grows/;
+    // The eighth day: +12 MB on SIGCONT after the 21 s stop, flat before and after. One line across reads a slope.
+    expect(judged(0, 12, false)).toEqual([expect.stringMatching(native)]);
+    expect(judged(0, 12, true)).toEqual([]);
+    // A leak goes on within the stretches: still caught, step or not.
+    expect(judged(20, 0, true)).toEqual([expect.stringMatching(native)]);
+    expect(judged(20, 12, true)).toEqual([expect.stringMatching(native)]);
+  });
+
   it('carries a fault plan in the message and finds the current message in router and closer prompts', () => {
     const plan: MessagePlan = { key: 'm1-7', exec: 'rate_limited', n: 2, route: 'malformed', close: 'yes' };
     const text = `${encodePlan(plan)} deploy report`;

@@ -3,7 +3,15 @@ import { FAULT_KINDS } from './plan.js';
 import type { FaultKind } from './plan.js';
 import type { SoakResult, Violation, ViolationKind } from './result.js';
 import { VIOLATION_KINDS } from './result.js';
-import { afterWarmup, coveredMs, floorPerWindow, pooledSlopePerHour, slopePerHour, summarize } from './stats.js';
+import {
+  afterWarmup,
+  coveredMs,
+  floorPerWindow,
+  pooledSlopePerHour,
+  slopePerHour,
+  splitAtPauses,
+  summarize,
+} from './stats.js';
 import type { Point, Summary } from './stats.js';
 
 interface ResourceRow {
@@ -27,6 +35,8 @@ interface Evaluation {
 }
 
 /** Floors are taken over windows of 12 samples, at least 1 minute. */
+/** After SIGCONT, the burst of what the kernel queued meanwhile is left out of slopes for this long (stats.ts). */
+const PAUSE_SETTLE_MS = 2 * 60_000;
 const floorWindowMs = (sampleEveryMs: number): number => Math.max(60_000, 12 * sampleEveryMs);
 
 const fmt = (x: number | null, digits = 1): string => (x === null ? 'n/a' : x.toFixed(digits));
@@ -54,8 +64,13 @@ function evaluate(r: SoakResult): Evaluation {
   ): void => judgeResource(r, out, { name, unit, all, fitted, perLifetime, slopeBound, maxBound });
 
   const s = r.samples;
+  const pauses = r.moments.flatMap((m) => (m.pause === undefined ? [] : [m.pause]));
   const floors = (ps: Point[]): Point[] =>
-    floorPerWindow(afterWarmup(ps, b.warmupMs), floorWindowMs(r.options.sampleEveryMs));
+    splitAtPauses(
+      floorPerWindow(afterWarmup(ps, b.warmupMs), floorWindowMs(r.options.sampleEveryMs)),
+      pauses,
+      PAUSE_SETTLE_MS,
+    );
   // RSS is judged by its maximum; its slope by parts: what V8 manages (heap in use) and what it does not (native).
   row('daemon RSS', 'MB', s.rssMb, floors(s.rssMb), true, null, b.maxRssMb);
   row(
@@ -473,7 +488,7 @@ function boundsText(b: Bounds): string {
     `- **WAL**: max ≤ ${b.maxWalMb} MB, slope ≤ ${b.walSlopeMbPerH} MB/h. SQLite checkpoints at ~4 MB; a WAL that keeps growing means checkpoints are starved (a reader held open) and reads slow down.`,
     `- **Queue depth**: slope ≤ ${b.queueSlopePerH} jobs/h over the load phase. Below capacity the depth wanders around a constant; a steady climb means work is accepted faster than it finishes (or is never claimed).`,
     `- **Database**: growth ≤ ${b.maxDbKbPerJob} KB per accepted job. Everything is kept (retention is 30 days), so the file grows with the load; per job it is a message, a reply, a job row, decisions and events — a few KB.`,
-    `- Slopes are judged only over at least ${mins(b.minSlopeWindowMs)} of post-warm-up observation: a slope fitted over seconds and extrapolated to an hour is noise. Maxima are always judged.`,
+    `- Slopes are judged only over at least ${mins(b.minSlopeWindowMs)} of post-warm-up observation: a slope fitted over seconds and extrapolated to an hour is noise. Maxima are always judged. A SIGSTOP splits a lifetime as a restart does: the stretches before and after it are fitted apart, and the ${mins(PAUSE_SETTLE_MS)} after SIGCONT (a burst of everything queued while stopped) are left out.`,
   ].join('\n');
 }
 

@@ -50,4 +50,9 @@ export interface MomentRecord {
    * scheduler is not excused meanwhile.
    */
   peerOnly?: boolean;
+  /**
+   * The daemon was stopped (SIGSTOP) and continued at these times (ms): its memory slopes are fitted apart before and
+   * after, leaving out the burst that follows SIGCONT (report.ts).
+   */
+  pause?: { stoppedAt: number; continuedAt: number };
 }

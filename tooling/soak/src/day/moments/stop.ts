@@ -98,7 +98,8 @@ export function stopMoment(opts: StopMomentOptions): HostileMoment {
         probe: obs.probe,
         jobs_stuck: obs.stuck.length,
       };
-      return { name, startedAt, endedAt: Date.now(), ok, observed };
+      const pause = { stoppedAt: harm.stoppedAt, continuedAt: harm.continuedAt };
+      return { name, startedAt, endedAt: Date.now(), ok, observed, pause };
     },
   };
 }
