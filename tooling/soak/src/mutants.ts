@@ -28,6 +28,15 @@ export const HIT = '$HIT';
 /** The daemon's reaping at start of the agent process groups the killed process left (two mutants disable it). */
 const REAP_AT_START = /const reaped = reapOrphanGroups\(groupsDir, \{[^\n]*\}\);/;
 
+/** The end of the main store's opening, schema checked (two mutants do harm there, once per daemon start). */
+const AFTER_SCHEMA_CHECK = 'const after = schemaState(sqlite, folder);';
+
+/**
+ * For a mutant only a long stretch without moments shows (an approval never expired, a schedule that stops or
+ * fires a slot again): the same flags for each, so they share one control.
+ */
+const LONG_CALM_NO_MOMENTS = ['--calm', '0.6', '--moments', 'none'];
+
 /**
  * For a mutant only a hanging agent shows: a quarter of messages hang, and a longer calm for lifetimes that see one.
  * The same flags for each such mutant, so they share one control.
@@ -120,9 +129,10 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'stray-write-into-db',
     targets: 'integrity',
     why: "a stray write lands in the database file (the classic way to corrupt SQLite: a descriptor used after it was closed and reused): at each start the daemon writes one byte over the header of an index page nothing rewrites (task_allow_rules' unique index), and its quick_check at open is off (it would refuse the damaged file, and the soak would see only a restart that fails)",
-    find: 'const after = schemaState(sqlite, folder);',
+    find: AFTER_SCHEMA_CHECK,
     replace:
-      'const after = schemaState(sqlite, folder);\n    if (!readonly && opts.quickCheck === true) { $HIT; sqlite.pragma("wal_checkpoint(TRUNCATE)"); const root = sqlite.prepare("SELECT rootpage FROM sqlite_schema WHERE name = \'task_allow_rules_task_rule\'").pluck().get(); const size = sqlite.pragma("page_size", { simple: true }); const fd = fs7.openSync(opts.file, "r+"); fs7.writeSync(fd, Buffer.from([1]), 0, 1, (root - 1) * size); fs7.closeSync(fd); }',
+      `${AFTER_SCHEMA_CHECK}\n    ` +
+      'if (!readonly && opts.quickCheck === true) { $HIT; sqlite.pragma("wal_checkpoint(TRUNCATE)"); const root = sqlite.prepare("SELECT rootpage FROM sqlite_schema WHERE name = \'task_allow_rules_task_rule\'").pluck().get(); const size = sqlite.pragma("page_size", { simple: true }); const fd = fs7.openSync(opts.file, "r+"); fs7.writeSync(fd, Buffer.from([1]), 0, 1, (root - 1) * size); fs7.closeSync(fd); }',
     also: [
       {
         find: 'if (opts.quickCheck === true && state2.dbVersion > 0)',
@@ -185,7 +195,7 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '$HIT;',
     // An unanswered question must stay pending past approvals.timeout + 10 s in one lifetime: in a 4 min day the
     // storm's restarts deny it first (the first run with this patch did not catch it). A long calm, no moments.
-    flags: ['--calm', '0.6', '--moments', 'none'],
+    flags: LONG_CALM_NO_MOMENTS,
   },
   {
     name: 'schedule-slot-not-consumed',
@@ -195,7 +205,7 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '$HIT;$1if (false)',
     // Every slot is still accounted for (fired or counted missed); what shows is a schedule that stops firing
     // while the daemon is up, which needs a stretch of the day without moments.
-    flags: ['--calm', '0.6', '--moments', 'none'],
+    flags: LONG_CALM_NO_MOMENTS,
   },
   {
     name: 'slot-fires-twice',
@@ -209,11 +219,11 @@ export const MUTANTS: readonly Mutant[] = [
         replace: '$1if (false)',
       },
       {
-        find: 'const after = schemaState(sqlite, folder);',
+        find: AFTER_SCHEMA_CHECK,
         replace:
-          'const after = schemaState(sqlite, folder);\n    if (!readonly) sqlite.exec("DROP INDEX IF EXISTS schedule_runs_slot");',
+          `${AFTER_SCHEMA_CHECK}\n    ` + 'if (!readonly) sqlite.exec("DROP INDEX IF EXISTS schedule_runs_slot");',
       },
     ],
-    flags: ['--calm', '0.6', '--moments', 'none'],
+    flags: LONG_CALM_NO_MOMENTS,
   },
 ];

@@ -34,9 +34,9 @@ interface Evaluation {
   violations: Violation[];
 }
 
-/** Floors are taken over windows of 12 samples, at least 1 minute. */
 /** After SIGCONT, the burst of what the kernel queued meanwhile is left out of slopes for this long (stats.ts). */
 const PAUSE_SETTLE_MS = 2 * 60_000;
+/** Floors are taken over windows of 12 samples, at least 1 minute. */
 const floorWindowMs = (sampleEveryMs: number): number => Math.max(60_000, 12 * sampleEveryMs);
 
 const fmt = (x: number | null, digits = 1): string => (x === null ? 'n/a' : x.toFixed(digits));

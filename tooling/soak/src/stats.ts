@@ -67,6 +67,12 @@ export function afterWarmup(points: readonly Point[], warmupMs: number): Point[]
   return points.filter((p) => p.t - (firstOf.get(p.gen) ?? p.t) >= warmupMs);
 }
 
+/** A SIGSTOP of the daemon and its SIGCONT (ms). */
+export interface Pause {
+  stoppedAt: number;
+  continuedAt: number;
+}
+
 /**
  * Splits each lifetime at the daemon's pauses (SIGSTOP … SIGCONT) into stretches fitted apart, as a restart splits
  * lifetimes, and drops the points from each stop to `settleMs` after its SIGCONT. On SIGCONT the daemon takes at
@@ -74,11 +80,7 @@ export function afterWarmup(points: readonly Point[], warmupMs: number): Point[]
  * pause, not growth (the eighth two-hour day: +12 MB within a minute of a 21 s stop, flat for the 17 minutes after).
  * A leak goes on rising within each stretch. Stretches get fresh `gen` numbers, so use it only for fitting.
  */
-export function splitAtPauses(
-  points: readonly Point[],
-  pauses: readonly { stoppedAt: number; continuedAt: number }[],
-  settleMs: number,
-): Point[] {
+export function splitAtPauses(points: readonly Point[], pauses: readonly Pause[], settleMs: number): Point[] {
   const stretchIds = new Map<string, number>();
   const out: Point[] = [];
   for (const p of points) {

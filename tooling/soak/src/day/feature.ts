@@ -1,4 +1,5 @@
 import type { SoakRun } from '../run-state.js';
+import type { Pause } from '../stats.js';
 
 /**
  * One part of the day profile that lives beside the core load (a channel, approvals, schedules, hostile moments).
@@ -54,5 +55,5 @@ export interface MomentRecord {
    * The daemon was stopped (SIGSTOP) and continued at these times (ms): its memory slopes are fitted apart before and
    * after, leaving out the burst that follows SIGCONT (report.ts).
    */
-  pause?: { stoppedAt: number; continuedAt: number };
+  pause?: Pause;
 }
