@@ -101,6 +101,21 @@ describe('soak harness pieces', () => {
     expect(judged(800, 0)).toEqual([expect.stringMatching(/^daemon RSS: max .* above the bound of 512 MB/)]);
   });
 
+  it("states the run's kills in the configuration: the day profile's storm, or the mean wait between kills", () => {
+    const configRow = (argv: string[]): string | undefined => {
+      const r = emptyResult(parseOptions(['--duration', '2h', ...argv, '--out', '/nowhere.md'], BIN), 'r', '/nowhere');
+      return renderReport(r, TEMPLATE)
+        .markdown.split('\n')
+        .find((l) => l.startsWith('| kill -9 '));
+    };
+    // The day profile kills in its storm; its reports said "never" for lack of a mean wait.
+    expect(configRow(['--profile', 'day'])).toBe(
+      '| kill -9 | 1050 kill -9s in the storm after the calm 50 % (spread over it) |',
+    );
+    expect(configRow(['--kill-every', '8s'])).toBe('| kill -9 | kill -9 every ~8s mean (uniform 0.5–1.5×) |');
+    expect(configRow(['--kill-every', '0s'])).toBe('| kill -9 | no kill -9 |');
+  });
+
   it('fits memory apart before and after a SIGSTOP: a step on SIGCONT passes, growth within the stretches fails', () => {
     const opts = parseOptions(
       ['--duration', '1h', '--out', '/nowhere.md', '--warmup', '0s', '--min-slope-window', '15m'],

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { USAGE, UsageError, parseOptions, type SoakOptions } from './options.js';
+import { USAGE, UsageError, killPlan, parseOptions } from './options.js';
 import { renderReport, samplesCsv } from './report.js';
 import { jsonReport } from './day/json-report.js';
 import type { Build } from './day/json-report.js';
@@ -89,10 +89,3 @@ main(process.argv.slice(2)).then(
     process.exit(3);
   },
 );
-
-/** How the run kills the daemon: the day profile's storm, or a mean wait between kills. */
-function killPlan(opts: SoakOptions): string {
-  if (opts.profile === 'day')
-    return `${opts.kills} kill -9s in the storm after the calm ${Math.round(opts.calmShare * 100)} %`;
-  return opts.killEveryMs > 0 ? `kill -9 every ~${opts.killEveryMs / 1000}s` : 'no kill -9';
-}

@@ -135,6 +135,16 @@ the invariants continuously, and write a report.
 `;
 
 /** A usage problem: the message names the flag and what it expects. */
+/**
+ * How the run kills the daemon, for the log and the report: the day profile's storm, or a mean wait between kills
+ * (the day profile has no mean wait, so its kills are counted, not spaced).
+ */
+export function killPlan(opts: SoakOptions): string {
+  if (opts.profile === 'day')
+    return `${opts.kills} kill -9s in the storm after the calm ${Math.round(opts.calmShare * 100)} % (spread over it)`;
+  return opts.killEveryMs > 0 ? `kill -9 every ~${opts.killEveryMs / 1000}s mean (uniform 0.5–1.5×)` : 'no kill -9';
+}
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

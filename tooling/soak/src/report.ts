@@ -1,3 +1,4 @@
+import { killPlan } from './options.js';
 import type { Bounds } from './options.js';
 import { FAULT_KINDS } from './plan.js';
 import type { FaultKind } from './plan.js';
@@ -329,7 +330,7 @@ function configTable(r: SoakResult): string {
       ['duration (load)', dur(o.durationMs)],
       ['seed', o.seed],
       ['rate', `${o.rate} messages/s (Poisson)`],
-      ['kill -9 every', o.killEveryMs > 0 ? `${dur(o.killEveryMs)} mean (uniform 0.5–1.5×)` : 'never'],
+      ['kill -9', killPlan(o)],
       ['job timeout', `${o.jobTimeoutS}s`],
       ['max attempts', o.maxAttempts],
       ['long job mean', dur(o.longMs)],
