@@ -44,6 +44,37 @@ function summaryOf(report: string): Record<string, unknown> {
 const HOUR = 3_600_000;
 const TEMPLATE = fs.readFileSync(new URL('../../../docs/soak-template.md', import.meta.url), 'utf8');
 
+/**
+ * The violations of one daemon lifetime sampled once a minute for `minutes` (slopes judged after 15 of them, no
+ * warm-up): RSS is the committed V8 heaps plus native memory, each given by minute (MB); the heap in use is flat.
+ * `edit` adds what else the run saw (a moment).
+ */
+function lifetimeViolations(
+  minutes: number,
+  committedAt: (m: number) => number,
+  nativeAt: (m: number) => number,
+  edit?: (r: ReturnType<typeof emptyResult>) => void,
+): string[] {
+  const opts = parseOptions(
+    ['--duration', '1h', '--out', '/nowhere.md', '--warmup', '0s', '--min-slope-window', '15m'],
+    BIN,
+  );
+  const r = emptyResult(opts, 'r', '/nowhere');
+  r.startedAt = 0;
+  r.endedAt = r.loadEndedAt = minutes * 60_000;
+  for (let m = 0; m <= minutes; m++) {
+    const t = m * 60_000;
+    const committed = committedAt(m);
+    const native = nativeAt(m);
+    r.samples.rssMb.push({ t, v: committed + native, gen: 1 });
+    r.samples.heapCommittedMb.push({ t, v: committed, gen: 1 });
+    r.samples.nativeMb.push({ t, v: native, gen: 1 });
+    r.samples.heapMb.push({ t, v: 24, gen: 1 });
+  }
+  edit?.(r);
+  return renderReport(r, TEMPLATE).violations.map((v) => v.detail);
+}
+
 describe('soak harness pieces', () => {
   it("finds this run's agents, and not one that is exiting (its memory released, its environment empty)", () => {
     const root = tempDir('alter0-soak-proc-');
@@ -71,26 +102,13 @@ describe('soak harness pieces', () => {
   });
 
   it("judges RSS's slope by its parts: V8's committed heap may grow, memory outside it may not", () => {
-    const opts = parseOptions(
-      ['--duration', '1h', '--out', '/nowhere.md', '--warmup', '0s', '--min-slope-window', '15m'],
-      BIN,
-    );
-    /** 40 minutes of one lifetime, a sample a minute: RSS = committed V8 heaps + native, each growing as given (MB/h). */
-    const judged = (committedPerH: number, nativePerH: number): string[] => {
-      const r = emptyResult(opts, 'r', '/nowhere');
-      r.startedAt = 0;
-      r.endedAt = r.loadEndedAt = 40 * 60_000;
-      for (let m = 0; m <= 40; m++) {
-        const t = m * 60_000;
-        const committed = 38 + (committedPerH * m) / 60;
-        const native = 120 + (nativePerH * m) / 60;
-        r.samples.rssMb.push({ t, v: committed + native, gen: 1 });
-        r.samples.heapCommittedMb.push({ t, v: committed, gen: 1 });
-        r.samples.nativeMb.push({ t, v: native, gen: 1 });
-        r.samples.heapMb.push({ t, v: 24, gen: 1 });
-      }
-      return renderReport(r, TEMPLATE).violations.map((v) => v.detail);
-    };
+    /** 40 minutes of one lifetime: committed V8 heaps and native memory each growing as given (MB/h). */
+    const judged = (committedPerH: number, nativePerH: number): string[] =>
+      lifetimeViolations(
+        40,
+        (m) => 38 + (committedPerH * m) / 60,
+        (m) => 120 + (nativePerH * m) / 60,
+      );
     // The JIT's and old space's first hour: RSS +20 MB/h, all of it V8's committed heap, the heap in use flat.
     expect(judged(20, 0)).toEqual([]);
     // The same RSS growth outside V8 is a leak.
@@ -117,36 +135,26 @@ describe('soak harness pieces', () => {
   });
 
   it('fits memory apart before and after a SIGSTOP: a step on SIGCONT passes, growth within the stretches fails', () => {
-    const opts = parseOptions(
-      ['--duration', '1h', '--out', '/nowhere.md', '--warmup', '0s', '--min-slope-window', '15m'],
-      BIN,
-    );
-    /** 50 minutes of one lifetime, a sample a minute, stopped for 21 s at minute 20: native = 110 + growth + step. */
-    const judged = (nativePerH: number, step: number, paused: boolean): string[] => {
-      const r = emptyResult(opts, 'r', '/nowhere');
-      r.startedAt = 0;
-      r.endedAt = r.loadEndedAt = 50 * 60_000;
-      const stoppedAt = 20 * 60_000 + 10_000;
-      const continuedAt = stoppedAt + 21_000;
-      if (paused)
-        r.moments.push({
-          name: 'sigstop_within_watchdog',
-          startedAt: stoppedAt,
-          endedAt: continuedAt + 60_000,
-          ok: true,
-          observed: {},
-          pause: { stoppedAt, continuedAt },
-        });
-      for (let m = 0; m <= 50; m++) {
-        const t = m * 60_000;
-        const native = 110 + (nativePerH * m) / 60 + (t > continuedAt ? step : 0);
-        r.samples.rssMb.push({ t, v: 40 + native, gen: 1 });
-        r.samples.heapCommittedMb.push({ t, v: 40, gen: 1 });
-        r.samples.nativeMb.push({ t, v: native, gen: 1 });
-        r.samples.heapMb.push({ t, v: 24, gen: 1 });
-      }
-      return renderReport(r, TEMPLATE).violations.map((v) => v.detail);
-    };
+    /** 50 minutes of one lifetime, stopped for 21 s at minute 20: native = 110 + growth + step, V8's heaps flat. */
+    const stoppedAt = 20 * 60_000 + 10_000;
+    const continuedAt = stoppedAt + 21_000;
+    const judged = (nativePerH: number, step: number, paused: boolean): string[] =>
+      lifetimeViolations(
+        50,
+        () => 40,
+        (m) => 110 + (nativePerH * m) / 60 + (m * 60_000 > continuedAt ? step : 0),
+        (r) => {
+          if (paused)
+            r.moments.push({
+              name: 'sigstop_within_watchdog',
+              startedAt: stoppedAt,
+              endedAt: continuedAt + 60_000,
+              ok: true,
+              observed: {},
+              pause: { stoppedAt, continuedAt },
+            });
+        },
+      );
     const native = /^daemon native memory \(RSS less V8 heaps\): grows/;
     // The eighth day: +12 MB on SIGCONT after the 21 s stop, flat before and after. One line across reads a slope.
     expect(judged(0, 12, false)).toEqual([expect.stringMatching(native)]);

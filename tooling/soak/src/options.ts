@@ -134,7 +134,6 @@ the invariants continuously, and write a report.
                       sigstop_within_watchdog, sigstop_beyond_watchdog, clock_jumps), or "none"       all
 `;
 
-/** A usage problem: the message names the flag and what it expects. */
 /**
  * How the run kills the daemon, for the log and the report: the day profile's storm, or a mean wait between kills
  * (the day profile has no mean wait, so its kills are counted, not spaced).
@@ -145,6 +144,7 @@ export function killPlan(opts: SoakOptions): string {
   return opts.killEveryMs > 0 ? `kill -9 every ~${opts.killEveryMs / 1000}s mean (uniform 0.5–1.5×)` : 'no kill -9';
 }
 
+/** A usage problem: the message names the flag and what it expects. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

@@ -1,6 +1,7 @@
 import type { DaemonProcess } from '../../daemon.js';
 import type { JobView } from '../../http.js';
 import type { SoakRun } from '../../run-state.js';
+import type { Pause } from '../../stats.js';
 import type { HostileMoment, MomentRecord } from '../feature.js';
 import type { WatchdogFeature } from '../watchdog.js';
 import { answersAgain, expectOutcome, followJob, probeJob, runningJobs, waitFor } from './time-checks.js';
@@ -148,9 +149,7 @@ export function judgeStop(run: SoakRun, name: string, obs: StopObservation): boo
   return results.every(Boolean);
 }
 
-interface Harm {
-  stoppedAt: number;
-  continuedAt: number;
+interface Harm extends Pause {
   lastPingBefore: number | null;
   running: { job: JobView; seenAt: number }[];
 }
