@@ -27,6 +27,8 @@ import { Approvals } from '../src/approvals/service.js';
 import { ScheduleService } from '../src/schedules/service.js';
 
 const RUNS = Number(process.env.ALTER0_MODEL_RUNS ?? 25);
+/** Chosen here, not by fast-check, so that a run that hangs can name it before fast-check reports. */
+const SEED = Number(process.env.ALTER0_MODEL_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const SHORT_TIMEOUT_S = 0.25;
 
 interface Call {
@@ -56,8 +58,10 @@ class World {
   readonly calls: Call[] = [];
   readonly violations: string[] = [];
   readonly tasks: string[] = [];
-  /** Tasks whose agent is executing now. */
-  readonly executing = new Set<string>();
+  /** The steps run so far, the last one perhaps still running: what a run that hangs reports. */
+  readonly steps: string[] = [];
+  /** Tasks whose agent is executing now, and for which job. */
+  readonly executing = new Map<string, string>();
   /** When set, every agent/closer call answers at once (the final phase). */
   auto = false;
   locker: Store | null = null;
@@ -151,14 +155,25 @@ class World {
     if (!job) throw new Error(`agent started for unknown job ${req.jobId}`);
     if (job.replyMessageId !== null) this.violations.push(`job ${job.id} executed again after its reply was stored`);
     const taskId = req.taskId ?? '';
-    if (this.executing.has(taskId)) this.violations.push(`two agents ran at once in task ${taskId}`);
+    const other = this.executing.get(taskId);
+    if (other !== undefined) {
+      const was = store.jobs.get(other);
+      this.violations.push(
+        `two agents ran at once in task ${taskId}: job ${job.id} (attempt ${job.attempt}, stage ${job.stage}) started while job ${other} (${was?.state}, ${was?.stage}, attempt ${was?.attempt}, held ${this.gen.pool.isRunning(other)}) still ran`,
+      );
+    }
     if (store.tasks.get(taskId)?.state !== 'open')
       this.violations.push(`job ${job.id} executed in closed task ${taskId}`);
-    this.executing.add(taskId);
     // The run asks the owner once, with its own token; the question is left to the run's end (or an answer).
     const run = req.approval ? this.gen.approvals.runOf(req.approval.token) : null;
     if (req.approval && !run) this.violations.push(`job ${job.id} started with a token that is not its run's`);
-    if (run) this.gen.approvals.raise(run, 'Bash', { command: `step of ${job.id}` });
+    try {
+      if (run) this.gen.approvals.raise(run, 'Bash', { command: `step of ${job.id}` });
+    } catch (err) {
+      // Another process holds the database: the request is refused (503), and the agent goes on without the tool.
+      if (!busy(err)) throw err;
+    }
+    this.executing.set(taskId, job.id);
     return this.wait(job.id, 'execute', req.signal, (kind) => {
       if (kind === 'ok')
         return {
@@ -170,7 +185,9 @@ class World {
           pid: null,
         };
       throw new ExecutorError(kind as ErrorClass, `scripted ${kind}`);
-    }).finally(() => this.executing.delete(taskId));
+    }).finally(() => {
+      if (this.executing.get(taskId) === job.id) this.executing.delete(taskId);
+    });
   }
 
   private judge(input: CloseInput): Promise<CloseOutcome> {
@@ -259,6 +276,8 @@ class World {
     const old = this.gen;
     old.store.opened.sqlite.close();
     await old.pool.drain(0);
+    // Its timers die with it (an owed denial retried on a closed connection would tick for the rest of the test).
+    old.approvals.stop();
     this.calls.length = 0;
     this.executing.clear();
     // A start while another process holds the write lock fails and the supervisor tries again; the start that
@@ -271,6 +290,7 @@ class World {
   async restart(): Promise<void> {
     const old = this.gen;
     await old.pool.drain(0);
+    old.approvals.stop();
     old.store.close();
     this.unlock();
     this.gen = this.boot();
@@ -402,6 +422,28 @@ class World {
     expect(orphaned, 'a question left waiting after the run that asked ended').toEqual([]);
   }
 
+  /** Where a run that stopped moving stands: its steps, the calls that wait for an answer, the unfinished jobs. */
+  hangReport(afterMs: number): string {
+    let jobs: unknown;
+    try {
+      jobs = this.store.opened.sqlite
+        .prepare(
+          `SELECT id, state, stage, attempt, cancel_requested, reply_message_id FROM jobs WHERE state IN ('queued', 'running')`,
+        )
+        .all()
+        .map((j) => ({ ...(j as object), held: this.gen.pool.isRunning((j as { id: string }).id) }));
+    } catch (err) {
+      jobs = `unreadable: ${String(err)}`;
+    }
+    const calls = this.calls.map((c) => `${c.stage} ${c.jobId}`);
+    return [
+      `the run stopped moving: no end after ${afterMs / 1000} s, in step ${this.steps.length} (${this.steps.at(-1) ?? 'none'})`,
+      `steps: ${this.steps.join(' ')}`,
+      `database held by another process: ${this.locker !== null}; calls waiting: ${JSON.stringify(calls)}`,
+      `unfinished jobs: ${JSON.stringify(jobs)}`,
+    ].join('\n');
+  }
+
   dispose(): void {
     this.unlock();
     fs.rmSync(this.dir, { recursive: true, force: true });
@@ -409,6 +451,28 @@ class World {
 }
 
 const TERMINAL = `('succeeded', 'failed', 'canceled')`;
+
+/**
+ * A run's bound: a run takes well under a second, its final phase at most 30 s. One that hangs fails with where it
+ * stood (and fast-check's seed and path to replay it), not as the whole test's timeout with nothing to go on.
+ */
+const RUN_LIMIT_MS = 60_000;
+async function withinLimit<T>(w: World, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const report = `${w.hangReport(RUN_LIMIT_MS)}\nreplay: ALTER0_MODEL_SEED=${SEED}`;
+      // Said at once: shrinking a hang takes a minute a try, and the test's own timeout may come first.
+      console.error(report);
+      reject(new Error(report));
+    }, RUN_LIMIT_MS);
+  });
+  try {
+    return await Promise.race([work(), hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const settle = (ms = 15): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const busy = (err: unknown): boolean => /SQLITE_BUSY|database is locked/i.test(String(err));
 
@@ -416,6 +480,7 @@ type Cmd = fc.AsyncCommand<object, World>;
 const cmd = (name: string, run: (w: World) => Promise<void> | void): Cmd => ({
   check: () => true,
   async run(_m, w) {
+    w.steps.push(name);
     try {
       await run(w);
     } catch (err) {
@@ -729,8 +794,11 @@ describe('job state machine (model-based)', () => {
             toString: () => c.toString(),
           }));
           try {
-            await fc.asyncModelRun(() => ({ model: {}, real: w }), wrapped);
-            await finish(w);
+            await withinLimit(w, async () => {
+              await fc.asyncModelRun(() => ({ model: {}, real: w }), wrapped);
+              w.steps.push('finish');
+              await finish(w);
+            });
             if (process.env.ALTER0_MODEL_DEBUG) {
               const st = w.store.opened.sqlite
                 .prepare(
@@ -741,16 +809,19 @@ describe('job state machine (model-based)', () => {
             }
           } finally {
             w.unlock();
-            await w.gen.pool.drain(0);
+            w.steps.push('final drain');
+            await withinLimit(w, () => w.gen.pool.drain(0));
+            w.gen.approvals.stop();
             w.store.close();
           }
         }),
         {
           numRuns: RUNS,
+          seed: SEED,
+          // Shrinking stops in time for fast-check to report the case it has, before the test's own timeout.
+          interruptAfterTimeLimit: RUNS * 20_000 - 2 * RUN_LIMIT_MS,
           // Replay a failure: ALTER0_MODEL_SEED and ALTER0_MODEL_PATH from the report.
-          ...(process.env.ALTER0_MODEL_SEED
-            ? { seed: Number(process.env.ALTER0_MODEL_SEED), path: process.env.ALTER0_MODEL_PATH, endOnFailure: true }
-            : {}),
+          ...(process.env.ALTER0_MODEL_PATH ? { path: process.env.ALTER0_MODEL_PATH, endOnFailure: true } : {}),
         },
       );
     },

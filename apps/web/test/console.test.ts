@@ -171,13 +171,26 @@ describe.skipIf(browsers.skip)('web console (Chromium, real daemon)', () => {
     await messageBox().press('Control+Enter');
     const card = latestSubmission().locator('.job');
     await card.and(page.locator('[data-state="running"]')).waitFor(WAIT);
+    const running = jobIdOf(await card.getAttribute('data-job-id'));
     await card.getByRole('button', { name: 'Cancel' }).click();
-    await card.and(page.locator('[data-state="canceled"]')).waitFor(WAIT);
+    await card
+      .and(page.locator('[data-state="canceled"]'))
+      .waitFor(WAIT)
+      .catch(async (err: unknown) => {
+        // Which side failed: the daemon (the job is not canceled) or the page (it did not hear so).
+        const job = await api().getJob(running, o);
+        const shown = await card.getAttribute('data-state').catch(() => '(gone)');
+        const text = (await card.innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 300);
+        const live = await page.locator('[data-live]').first().getAttribute('data-live');
+        throw new Error(
+          `job ${running} not shown canceled: the API says ${job.state} (stage ${job.stage}, cancel requested ${job.cancel_requested}); the card says ${shown}: "${text}"; the event stream is ${live}`,
+          { cause: err },
+        );
+      });
     // A canceled job can be retried, not canceled again.
     await card.getByRole('button', { name: 'Retry' }).waitFor(WAIT);
     expect(await card.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
-    const jobId = jobIdOf(await card.getAttribute('data-job-id'));
-    expect((await api().getJob(jobId, o)).state).toBe('canceled');
+    expect((await api().getJob(running, o)).state).toBe('canceled');
   });
 
   it('retries a failed job from the jobs list', async () => {
