@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +8,7 @@ import { BIN, tempDir } from './harness.js';
 import {
   DaemonProcess,
   MIN_SMALL_DISK_MB,
+  NoAnswerError,
   diskFullMoment,
   emptyTally,
   heldReadMoment,
@@ -15,6 +18,7 @@ import {
   parseOptions,
   prepareRun,
   smallDiskFeature,
+  whyNoAnswer,
 } from '@alter0/soak';
 import type { DiskFullObservation, HoldObservation, SoakRun } from '@alter0/soak';
 
@@ -99,12 +103,39 @@ function goodHold(kind: 'read' | 'write'): HoldObservation {
 const failures = (list: { held: boolean; failure: string }[]): string[] =>
   list.filter((e) => !e.held).map((e) => e.failure);
 
+describe('hostile moments: a request that got no answer says why', () => {
+  it("a socket the daemon closed, and the harness's own time bound, read differently", async () => {
+    // A server that drops the connection on every request, as one closing an idle keep-alive socket does.
+    const server = createServer((req) => req.socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const err: unknown = await fetch(`http://127.0.0.1:${port}/api/jobs`, { method: 'POST', body: '{}' }).catch(
+        (e: unknown) => e,
+      );
+      const why = whyNoAnswer(new NoAnswerError('cannot reach alter0', { cause: err }));
+      expect(why).toMatch(/other side closed|socket hang up|ECONNRESET/);
+      expect(why).not.toMatch(/fetch failed|cannot reach/);
+    } finally {
+      server.close();
+    }
+    const timedOut = new NoAnswerError('no answer within 15000 ms', {
+      cause: new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+    });
+    expect(whyNoAnswer(timedOut)).toBe('no answer within 15000 ms');
+  });
+});
+
 describe('hostile moments: every expectation can fail', () => {
   it('disk full: each broken expectation is reported, and only that one', () => {
     expect(failures(judgeDiskFull(goodDiskFull()))).toEqual([]);
     const broken: [string, (o: DiskFullObservation) => void, RegExp][] = [
       ['a 500', (o) => ((o.during.answered500 = 1), (o.during.byAnswer['500 internal'] = 1)), /answered 500/],
-      ['no answer', (o) => (o.during.noAnswer = 2), /2 request\(s\) got no answer/],
+      [
+        'no answer',
+        (o) => ((o.during.noAnswer = 2), (o.during.byAnswer['no answer: other side closed [UND_ERR_SOCKET]'] = 2)),
+        /2 request\(s\) got no answer while the disk was full \(2 × no answer: other side closed \[UND_ERR_SOCKET\]\)/,
+      ],
       ['a crash', (o) => (o.daemonSurvived = false), /alter0 serve exited/],
       ['a 400 refusal', (o) => ((o.during.otherRefused = 1), (o.during.byAnswer['400 x'] = 1)), /expected 507/],
       ['all accepted', (o) => ((o.during.storageRefused = 0), (o.during.accepted = 10)), /expected 507/],
@@ -132,7 +163,12 @@ describe('hostile moments: every expectation can fail', () => {
     const broken: ['read' | 'write', string, (o: HoldObservation) => void, RegExp][] = [
       ['write', 'no hold', (o) => (o.holdError = 'database is locked'), /could not hold/],
       ['write', 'a 500', (o) => (o.during.answered500 = 1), /answered 500/],
-      ['read', 'no answer', (o) => (o.during.noAnswer = 1), /got no answer/],
+      [
+        'read',
+        'no answer',
+        (o) => ((o.during.noAnswer = 1), (o.during.byAnswer['no answer: no answer within 15000 ms'] = 1)),
+        /1 request\(s\) got no answer during the hold \(1 × no answer: no answer within 15000 ms\)/,
+      ],
       ['write', 'a crash', (o) => (o.daemonSurvived = false), /exited/],
       ['read', 'a refusal under a reader', (o) => ((o.during.storageRefused = 1), (o.during.accepted = 4)), /reader/],
       [

@@ -5,6 +5,7 @@ import { storeReplyStage } from './pipeline/reply.js';
 import { routeStage } from './pipeline/route.js';
 import type { JobRun, PipelineDeps } from './pipeline/run.js';
 import { fail } from './pipeline/run.js';
+import { storageRefusal } from './errors.js';
 
 export type { PipelineDeps } from './pipeline/run.js';
 
@@ -12,8 +13,32 @@ export type { PipelineDeps } from './pipeline/run.js';
  * One run of a job: route (unless its task is known) → execute in the task's agent session → store the reply
  * (the sync answer is released here) → close. Each stage is timed on the job. Returns the outcome for the queue
  * to record; only an abort of the signal escapes as an exception.
+ *
+ * A write the database refused for a reason of its storage (another program holding the lock past the busy
+ * timeout, a full disk) is alter0's hiccup, not the job's failure: the job goes back to the queue with its attempt
+ * not counted, and runs again once the database takes writes (the queue keeps trying to record that meanwhile).
  */
 export function createPipeline(deps: PipelineDeps): JobHandler {
+  const run = runJob(deps);
+  return async (job, ctx) => {
+    try {
+      return await run(job, ctx);
+    } catch (err) {
+      const refused = storageRefusal(err);
+      if (refused === null || ctx.signal.aborted) throw err;
+      const code = (err as { code: string }).code;
+      deps.logger
+        .child({ job_id: job.id, task_id: job.taskId ?? undefined })
+        .warn('the database refused a write the job needed; it goes back to the queue', { err, code });
+      return {
+        kind: 'yield',
+        reason: `the database refused a write while the job ran (${code}, ${refused.code}); back in the queue, this attempt not counted`,
+      };
+    }
+  };
+}
+
+function runJob(deps: PipelineDeps): JobHandler {
   return async (job, { fence, signal }) => {
     // This attempt's deadline (the queue's timer, started at the claim, is the same), on the monotonic clock like
     // that timer: a wall clock that jumps (NTP, a hand-set date) must neither kill a job nor give it an hour more.

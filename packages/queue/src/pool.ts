@@ -13,8 +13,11 @@ export type RunOutcome =
       message: string;
       stderrTail: string | null;
     }
-  /** Routed to a task that is busy: back to the queue, attempt not counted. */
-  | { kind: 'yield' };
+  /**
+   * Back to the queue, attempt not counted: routed to a task that is busy, or the database refused a write the run
+   * needed. `reason` is kept on the job for the owner to read.
+   */
+  | { kind: 'yield'; reason?: string };
 
 export interface RunContext {
   fence: Fence;
@@ -396,7 +399,7 @@ export class WorkerPool {
       return;
     }
     if (outcome.kind === 'yield') {
-      finished(jobs.yieldBack(fence, now, null), null);
+      finished(jobs.yieldBack(fence, now, outcome.reason ?? null), null);
       return;
     }
     if (outcome.kind === 'succeeded') {

@@ -20,7 +20,7 @@ export { diskFullMoment, judgeDiskFull } from './day/moments/disk.js';
 export type { DiskFullObservation } from './day/moments/disk.js';
 export { heldReadMoment, heldWriteMoment, judgeHold } from './day/moments/db-hold.js';
 export type { HoldObservation } from './day/moments/db-hold.js';
-export { emptyTally } from './day/moments/probe.js';
+export { emptyTally, whyNoAnswer } from './day/moments/probe.js';
 // The day profile's approvals, schedules and CLI channel, for apps/cli/test/soak-{approvals,schedules,cli-channel}.test.ts.
 export { approvalsFeature } from './day/approvals.js';
 export type { ApprovalsOptions } from './day/approvals.js';

@@ -8,7 +8,7 @@ import type { TaskRow } from '@alter0/store';
 import type { Logger } from '@alter0/obs';
 import type { JobRun, PipelineDeps, Step } from './run.js';
 import type { RunApproval } from '../approvals/service.js';
-import { fail, failed } from './run.js';
+import { fail, failed, noteTiming } from './run.js';
 
 /** The agent's answer and how long it took. */
 export interface Executed {
@@ -52,7 +52,7 @@ export async function executeStage(
     reply = await runAgent(deps, run, task, executor, xlog);
     deps.executors.recordSuccess(task.executor);
   } catch (err) {
-    store.jobs.recordTiming(run.fence, 'executeMs', performance.now() - started, deps.now());
+    noteTiming(deps, run.fence, 'executeMs', performance.now() - started, xlog);
     return { done: executorFailure(deps, run, task, err, xlog) };
   }
   const executeMs = performance.now() - started;

@@ -23,7 +23,8 @@ export async function storeReplyStage(
   const { job, fence, message } = run;
   const { reply, executeMs } = executed;
   // The agent's turn is done and cannot be undone: a database that refuses the reply for a moment (another
-  // process's write lock, a full disk) gets a few more chances before the job fails and the turn is lost.
+  // process's write lock, a full disk) gets a few more chances before the turn is given up and the job goes back
+  // to the queue (createPipeline), to run again once the database takes writes.
   const stored = await withWriteRetries(deps.writeRetryDelaysMs ?? WRITE_RETRY_DELAYS_MS, run.signal, xlog, () =>
     store.jobs.storeReply(fence, {
       taskId: task.id,

@@ -3,7 +3,7 @@ import type { RouteOutcome } from '@alter0/routing';
 import type { Fence, JobRow, TaskRow } from '@alter0/store';
 import type { Logger } from '@alter0/obs';
 import type { JobRun, PipelineDeps, Step } from './run.js';
-import { failed, modelCallRecord } from './run.js';
+import { failed, modelCallRecord, noteTiming } from './run.js';
 
 /** The task a run goes on with, and its logger (naming that task once routed). */
 export interface Routed {
@@ -29,7 +29,7 @@ export async function routeStage(deps: PipelineDeps, run: JobRun, log: Logger): 
   const routeMs = performance.now() - started;
   metrics.stageDuration('route', routeMs / 1000);
   if (taskId === null) return failed('canceled', 'the job was canceled while routing');
-  store.jobs.recordTiming(fence, 'routeMs', routeMs, deps.now());
+  noteTiming(deps, fence, 'routeMs', routeMs, log);
   bus.task(taskId);
   const tlog = log.child({ task_id: taskId });
   if (store.jobs.taskBusyFor(job.id, taskId)) {

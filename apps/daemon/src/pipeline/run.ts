@@ -1,5 +1,5 @@
 import type { ErrorClass } from '@alter0/core';
-import type { Fence, JobRow, MessageRow, Store, TaskRow } from '@alter0/store';
+import type { Fence, JobRow, MessageRow, Store, TaskRow, TimingField } from '@alter0/store';
 import type { RunOutcome } from '@alter0/queue';
 import type { RouteOutcome, Router } from '@alter0/routing';
 import type { CloseOutcome, Closer } from '@alter0/closing';
@@ -9,6 +9,7 @@ import type { Bus } from '../bus.js';
 import type { ExecutorRegistry } from '../executors.js';
 import type { RunApprovals } from '../approvals/service.js';
 import type { withMemory } from '@alter0/memory';
+import { storageRefusal } from '../errors.js';
 
 export interface PipelineDeps {
   store: Store;
@@ -74,4 +75,17 @@ export function modelCallRecord<O extends RouteOutcome | CloseOutcome>(o: O) {
     rawOutput: o.rawOutput,
     errorClass: o.errorClass,
   };
+}
+
+/**
+ * A stage's duration is a note on the job, not part of its work: a write the database refuses (another program
+ * holds it, the disk is full) loses the figure, never the job or the agent's answer.
+ */
+export function noteTiming(deps: PipelineDeps, fence: Fence, field: TimingField, ms: number, log: Logger): void {
+  try {
+    deps.store.jobs.recordTiming(fence, field, ms, deps.now());
+  } catch (err) {
+    if (storageRefusal(err) === null) throw err;
+    log.warn('the database refused the stage timing; the job goes on without it', { err, field });
+  }
 }

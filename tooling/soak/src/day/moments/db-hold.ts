@@ -11,6 +11,7 @@ import {
   countLines,
   emptyTally,
   expectThat,
+  noAnswers,
   probe,
   recovery,
   sameDaemon,
@@ -59,7 +60,7 @@ export function judgeHold(o: HoldObservation): Expectation[] {
     {
       held: d.noAnswer === 0 && o.daemonSurvived,
       failure: o.daemonSurvived
-        ? `${d.noAnswer} request(s) got no answer during the hold`
+        ? `${d.noAnswer} request(s) got no answer during the hold (${noAnswers(d)})`
         : 'alter0 serve exited (or was replaced) during the hold',
     },
   ];

@@ -10,6 +10,7 @@ import {
   countLines,
   emptyTally,
   expectThat,
+  noAnswers,
   probe,
   recovery,
   sameDaemon,
@@ -55,7 +56,7 @@ export function judgeDiskFull(o: DiskFullObservation): Expectation[] {
     {
       held: d.noAnswer === 0 && o.daemonSurvived,
       failure: o.daemonSurvived
-        ? `${d.noAnswer} request(s) got no answer while the disk was full`
+        ? `${d.noAnswer} request(s) got no answer while the disk was full (${noAnswers(d)})`
         : 'alter0 serve exited (or was replaced) while the disk was full',
     },
     {

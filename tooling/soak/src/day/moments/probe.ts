@@ -16,7 +16,7 @@ export interface Tally {
   otherRefused: number;
   /** No answer within the bound: the daemon is gone, or hangs. */
   noAnswer: number;
-  /** Each distinct answer (`202`, `507 storage_full`, `no answer`) and how often. */
+  /** Each distinct answer (`202`, `507 storage_full`, `no answer: <why>`) and how often. */
   byAnswer: Record<string, number>;
   /** Job ids accepted (2xx): each must still be there afterwards. */
   ids: string[];
@@ -54,6 +54,29 @@ type Sent = { id: string; refused?: undefined } | { id?: undefined; refused: Api
 /** Counts one answer in `t` under `key`. */
 function count(t: Tally, key: string): void {
   t.byAnswer[key] = (t.byAnswer[key] ?? 0) + 1;
+}
+
+/**
+ * Why a request got no answer, from the innermost error (a timeout, a socket the other side closed, a refused
+ * connection): a daemon that hangs and a connection lost between two requests are different defects.
+ */
+export function whyNoAnswer(err: unknown): string {
+  let why = String(err);
+  // The harness's own bound: the inner error is only the abort it caused.
+  if (err instanceof Error && err.message.startsWith('no answer within')) return err.message;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    why = typeof code === 'string' ? `${e.message} [${code}]` : e.message;
+  }
+  return why.slice(0, 160);
+}
+
+/** The requests that got no answer and why, for a failure message: `2 × no answer: … [UND_ERR_SOCKET]`. */
+export function noAnswers(t: Tally): string {
+  return Object.entries(t.byAnswer)
+    .filter(([k]) => k.startsWith('no answer'))
+    .map(([k, n]) => `${n} × ${k}`)
+    .join('; ');
 }
 
 /**
@@ -102,7 +125,7 @@ export async function probe(
     if (run.signal.aborted) throw err;
     t.maxMs = Math.max(t.maxMs, Date.now() - t0);
     t.noAnswer++;
-    count(t, 'no answer');
+    count(t, `no answer: ${whyNoAnswer(err)}`);
   }
   return null;
 }
