@@ -719,37 +719,39 @@ describe('review defects, through the pipeline', () => {
     expect(() => w.store.jobs.retry(j.id, Date.now())).toThrow(/already answered/);
   });
 
-  it('6: an agent failure that comes back while another process holds the database ends the agent\'s way (retried), not "internal"', async () => {
+  /**
+   * A new job whose agent answers `kind` while another process holds the database for `holdMs`: the job stays
+   * running (its outcome waits for the lock); once the lock goes, its agent runs again. Returns the job.
+   */
+  const answerUnderLock = async (kind: 'ok' | ErrorClass, holdMs: number) => {
     const j = submit('to:new');
     await until('the agent call', () => callFor(j.id, 'execute') !== undefined);
     w.lock();
-    callFor(j.id, 'execute')!.answer('unavailable');
-    // The stage timing and the outcome both meet the lock; the outcome waits for it, the timing is given up.
-    await settle(150);
+    callFor(j.id, 'execute')!.answer(kind);
+    await settle(holdMs);
     expect(state(j.id)).toBe('running');
     w.unlock();
-    await until('the second attempt', () => callFor(j.id, 'execute') !== undefined);
+    await until('the agent to run again', () => callFor(j.id, 'execute') !== undefined);
+    return j;
+  };
+
+  it('6: an agent failure that comes back while another process holds the database ends the agent\'s way (retried), not "internal"', async () => {
+    // The stage timing and the outcome both meet the lock; the outcome waits for it, the timing is given up.
+    const j = await answerUnderLock('unavailable', 150);
     expect(w.store.jobs.get(j.id)).toMatchObject({ attempt: 2, errorClass: 'unavailable' });
     expect(w.violations).toEqual([]);
   });
 
   it('7: a reply the database refuses past its write retries sends the job back to the queue; it answers once the lock goes', async () => {
-    const j = submit('to:new');
-    await until('the agent call', () => callFor(j.id, 'execute') !== undefined);
-    w.lock();
-    callFor(j.id, 'execute')!.answer('ok');
     // Four tries of the reply (5, 20, 50 ms apart, each waiting the 5 ms busy timeout), then the hand-back waits too.
-    await settle(300);
-    expect(state(j.id)).toBe('running');
-    w.unlock();
-    await until('the agent to run again', () => callFor(j.id, 'execute') !== undefined);
+    const j = await answerUnderLock('ok', 300);
     expect(w.store.jobs.get(j.id)).toMatchObject({
       attempt: 1,
       errorMessage: expect.stringMatching(/database refused a write .*SQLITE_BUSY.*this attempt not counted/),
     });
     callFor(j.id, 'execute')!.answer('ok');
     await until('the reply', () => w.store.jobs.get(j.id)?.replyMessageId !== null);
-    expect(w.store.tasks.messages(w.store.jobs.get(j.id)!.taskId!).map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(roles(w.store.jobs.get(j.id)!.taskId!)).toEqual(['user', 'assistant']);
     expect(w.violations).toEqual([]);
   });
 
